@@ -1,0 +1,33 @@
+-- The runtime role. The server runs every statement of its request path as this
+-- role (`SET ROLE` when a pooled connection is made): it owns nothing, is not a
+-- superuser and has no BYPASSRLS, so row-level security always applies to it.
+-- Roles are cluster-wide, so this is idempotent across databases.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tenantgate_app') THEN
+        CREATE ROLE tenantgate_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    END IF;
+    -- The migration (owner) role must be able to switch to the runtime role.
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        EXECUTE format('GRANT tenantgate_app TO %I', current_user);
+    END IF;
+END
+$$;
+
+GRANT USAGE ON SCHEMA public TO tenantgate_app;
+GRANT SELECT ON __diesel_schema_migrations TO tenantgate_app;
+
+-- The tenant and user of the current transaction, set only with
+-- set_config(..., true) by the tenant-scoped handle. After a transaction the
+-- setting reads '' (not NULL), so NULLIF makes "no tenant" match zero rows.
+CREATE FUNCTION tg_current_tenant() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
+
+CREATE FUNCTION tg_current_user() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT NULLIF(current_setting('app.user_id', true), '')::uuid $$;
+
+CREATE FUNCTION tg_touch_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;

@@ -1,0 +1,212 @@
+//! The command line and configuration: the only reader of the environment.
+//!
+//! Every setting is a flag with an environment twin (clap's `env`), so `--help`
+//! documents all of them. The README has the same table.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// tenantgate: the control plane of a multi-tenant SaaS, as one GraphQL API.
+#[derive(Debug, Parser)]
+#[command(name = "tenantgate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default when no subcommand is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) that schema.graphql holds.
+    Schema,
+}
+
+/// Settings every subcommand that touches the database shares.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// PostgreSQL URL. Unset: a private PostgreSQL is started from the machine's
+    /// PostgreSQL binaries, with its data under the data dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Where local state lives: the embedded PostgreSQL's data and, in
+    /// development, the generated signing key.
+    #[arg(
+        long,
+        env = "TENANTGATE_DATA_DIR",
+        default_value = "./.tenantgate",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// `development` or `production`. Production refuses to start with generated
+    /// secrets, and hides introspection and field suggestions from anonymous callers.
+    #[arg(long = "env", env = "TENANTGATE_ENV", value_enum, default_value_t = Environment::Development, global = true)]
+    pub environment: Environment,
+
+    /// Log filter (tracing's EnvFilter syntax, e.g. `info,tenantgate=debug`).
+    #[arg(
+        long,
+        env = "TENANTGATE_LOG",
+        default_value = "info,tower_http=info",
+        global = true
+    )]
+    pub log: String,
+
+    /// Log format: `text` for people, `json` for log pipelines.
+    #[arg(long, env = "TENANTGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// Settings of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(
+        long,
+        env = "TENANTGATE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Seed demo tenants, users and a platform admin, and print their credentials.
+    #[arg(long, env = "TENANTGATE_DEMO", global = true)]
+    pub demo: bool,
+
+    /// Secret for signing access tokens (HS256, at least 32 bytes). Unset in
+    /// development: one is generated and kept in the data dir.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// A file holding the signing secret (an alternative to JWT_SECRET).
+    #[arg(
+        long,
+        env = "JWT_SECRET_FILE",
+        conflicts_with = "jwt_secret",
+        global = true
+    )]
+    pub jwt_secret_file: Option<PathBuf>,
+
+    /// The previous signing secret: tokens it signed still verify, so the key can
+    /// rotate without logging everybody out.
+    #[arg(
+        long,
+        env = "JWT_PREVIOUS_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_previous_secret: Option<String>,
+
+    /// Largest number of pooled database connections.
+    #[arg(
+        long,
+        env = "TENANTGATE_DB_POOL_SIZE",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_pool_size: usize,
+
+    /// Seconds to wait for in-flight requests on shutdown before closing anyway.
+    #[arg(
+        long,
+        env = "TENANTGATE_SHUTDOWN_GRACE",
+        default_value_t = 30,
+        global = true
+    )]
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The limits the GraphQL endpoint enforces. Defaults follow graphql-armor's.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body, in bytes (more gets 413).
+    pub max_body_bytes: usize,
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// Most aliases in one document.
+    pub max_aliases: usize,
+    /// Highest complexity (each field costs 1 unless it says otherwise).
+    pub max_complexity: usize,
+    /// Most directives in one document.
+    pub max_directives: usize,
+    /// Most lexical tokens in one document.
+    pub max_tokens: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_depth: 10,
+            max_aliases: 15,
+            max_complexity: 500,
+            max_directives: 50,
+            max_tokens: 2000,
+        }
+    }
+}
+
+impl Cli {
+    /// The effective subcommand (`serve` when none was given).
+    pub fn subcommand(&self) -> &Command {
+        self.command.as_ref().unwrap_or(&Command::Serve)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        let cli = Cli::try_parse_from(["tenantgate"]).unwrap();
+        assert!(matches!(cli.subcommand(), Command::Serve));
+        assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.common.environment, Environment::Development);
+    }
+
+    #[test]
+    fn flags_parse() {
+        let cli = Cli::try_parse_from([
+            "tenantgate",
+            "serve",
+            "--listen",
+            "0.0.0.0:9000",
+            "--env",
+            "production",
+            "--demo",
+        ])
+        .unwrap();
+        assert_eq!(cli.serve.listen.port(), 9000);
+        assert_eq!(cli.common.environment, Environment::Production);
+        assert!(cli.serve.demo);
+    }
+}

@@ -1,0 +1,38 @@
+//! Memberships: which user holds which role in which tenant.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::memberships;
+
+/// A new membership.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = memberships)]
+pub struct NewMembership<'a> {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub role: &'a str,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewMembership<'_>) -> QueryResult<()> {
+    diesel::insert_into(memberships::table)
+        .values(new)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The role of `user_id` in `tenant_id`, if any (the scope must be that tenant's).
+pub async fn role_of(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Option<String>> {
+    memberships::table
+        .find((tenant_id, user_id))
+        .select(memberships::role)
+        .first(conn)
+        .await
+        .optional()
+}

@@ -1,0 +1,179 @@
+//! The database: connection pool, migrations, schema and queries per table.
+//!
+//! This module knows nothing of HTTP, GraphQL or Stripe. Pooled connections run
+//! as the runtime role `tenantgate_app` (no ownership, no BYPASSRLS); migrations
+//! run as the role of the database URL, which owns the schema. Queries against
+//! tenant data go through [`crate::tenancy`], never through the pool directly.
+
+pub mod embedded;
+pub mod memberships;
+pub mod schema;
+pub mod tenants;
+pub mod users;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use deadpool::Runtime;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The role every pooled connection runs as.
+pub const APP_ROLE: &str = "tenantgate_app";
+
+/// How the pool behaves; every timeout is finite (deadpool's default is none).
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: usize,
+    pub wait_timeout: Duration,
+    pub create_timeout: Duration,
+    pub recycle_timeout: Duration,
+    /// Longest a single statement may run.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            wait_timeout: Duration::from_secs(5),
+            create_timeout: Duration::from_secs(5),
+            recycle_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The database handle shared by the whole server.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("status", &self.pool.status())
+            .finish()
+    }
+}
+
+impl Db {
+    /// Builds the pool. Connections are made lazily; each one switches to the
+    /// runtime role before it is handed out.
+    pub fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<Self> {
+        let statement_timeout_ms = options.statement_timeout.as_millis();
+        let mut config = ManagerConfig::default();
+        config.custom_setup = Box::new(move |url| {
+            let url = url.to_owned();
+            async move {
+                let mut conn = AsyncPgConnection::establish(&url).await?;
+                conn.batch_execute(&format!(
+                    "SET ROLE {APP_ROLE}; \
+                     SET statement_timeout = {statement_timeout_ms}; \
+                     SET idle_in_transaction_session_timeout = 60000; \
+                     SET application_name = 'tenantgate'"
+                ))
+                .await
+                .map_err(|err| diesel::ConnectionError::BadConnection(err.to_string()))?;
+                Ok(conn)
+            }
+            .boxed()
+        });
+        let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+        let pool = Pool::builder(manager)
+            .max_size(options.max_size)
+            .wait_timeout(Some(options.wait_timeout))
+            .create_timeout(Some(options.create_timeout))
+            .recycle_timeout(Some(options.recycle_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .context("building the database pool")?;
+        Ok(Self { pool })
+    }
+
+    /// A pooled connection. Only the tenancy module and health checks use this:
+    /// everything else asks for a scoped transaction.
+    pub(crate) async fn checkout(
+        &self,
+    ) -> Result<Object<AsyncPgConnection>, diesel_async::pooled_connection::deadpool::PoolError>
+    {
+        self.pool.get().await
+    }
+
+    /// Closes the pool: idle connections are dropped and no new ones are made.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// Pool size figures for health output and tests.
+    pub fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
+    /// Whether the database answers and every embedded migration is applied.
+    pub async fn readiness(&self) -> Result<(), String> {
+        #[derive(diesel::QueryableByName)]
+        struct Latest {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            version: Option<String>,
+        }
+        let mut conn = self
+            .checkout()
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        let latest: Latest =
+            diesel::sql_query("SELECT max(version) AS version FROM __diesel_schema_migrations")
+                .get_result(&mut conn)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+        let expected = latest_migration_version();
+        match latest.version {
+            Some(v) if v >= expected => Ok(()),
+            other => Err(format!(
+                "migrations: database is at {}, the server needs {expected}",
+                other.as_deref().unwrap_or("none")
+            )),
+        }
+    }
+}
+
+/// The version of the newest embedded migration (e.g. `20261122000002`).
+pub fn latest_migration_version() -> String {
+    use diesel::migration::MigrationSource;
+    let migrations: Vec<_> =
+        MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+    migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .max()
+        .unwrap_or_default()
+}
+
+/// Applies pending migrations as the owner role of `url`; returns the versions
+/// applied. Needs tokio's multi-thread runtime.
+pub async fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+    let conn = AsyncPgConnection::establish(url)
+        .await
+        .context("connecting to run migrations")?;
+    let mut harness = AsyncMigrationHarness::new(conn);
+    let applied = harness
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|err| anyhow::anyhow!("running migrations: {err}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Runs a statement as the owner role of `url` (for CLI admin work and demo data).
+pub async fn owner_connection(url: &str) -> anyhow::Result<AsyncPgConnection> {
+    AsyncPgConnection::establish(url)
+        .await
+        .context("connecting to the database")
+}

@@ -1,0 +1,49 @@
+//! Users: global identities (one person, possibly many tenants).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::users;
+
+/// A user row (the password hash never leaves the auth module's checks).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub is_platform_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a new user is made of.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+}
+
+/// Inserts a user; a duplicate email is a unique violation of
+/// `users_email_lower_key`.
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser<'_>) -> QueryResult<User> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The user with this id, if the transaction's scope may see it.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

@@ -1,0 +1,196 @@
+//! `--demo`: a platform admin and two tenants with users, for a first look.
+//!
+//! Seeding is idempotent (fixed ids derived from names, inserts that skip what
+//! exists), goes through the same tenant-scoped handle as requests, and only the
+//! platform-admin flag is set over the owner connection (the runtime role cannot).
+
+use std::net::SocketAddr;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use scoped_futures::ScopedFutureExt;
+use uuid::Uuid;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::{Role, passwords};
+use crate::db::schema::{memberships, tenants, users};
+use crate::db::{self, Db};
+use crate::error::AppError;
+use crate::tenancy::Scope;
+
+/// The password of every demo account (development data only).
+pub const DEMO_PASSWORD: &str = "tenantgate-demo-2026";
+
+const NAMESPACE: Uuid = Uuid::from_u128(0x6a1d_3c1e_9b7f_4f4e_a0c2_5e1f_7d3b_2c10);
+
+/// One seeded account.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub email: String,
+    pub user_id: Uuid,
+    pub tenant: Option<(Uuid, String)>,
+    pub role: String,
+}
+
+struct DemoTenant {
+    name: &'static str,
+    slug: &'static str,
+    plan: &'static str,
+    members: &'static [(&'static str, Role)],
+}
+
+const TENANTS: &[DemoTenant] = &[
+    DemoTenant {
+        name: "Acme Corporation",
+        slug: "acme",
+        plan: "pro",
+        members: &[
+            ("ada@acme.test", Role::Owner),
+            ("bob@acme.test", Role::Member),
+        ],
+    },
+    DemoTenant {
+        name: "Globex",
+        slug: "globex",
+        plan: "free",
+        members: &[
+            ("grace@globex.test", Role::Owner),
+            ("hank@globex.test", Role::Viewer),
+        ],
+    },
+];
+
+const ADMIN_EMAIL: &str = "admin@tenantgate.test";
+
+fn id_for(name: &str) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, name.as_bytes())
+}
+
+/// Seeds the demo data; returns the accounts to print.
+pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> {
+    let hash = passwords::hash(DEMO_PASSWORD.to_owned()).await?;
+    let mut accounts = Vec::new();
+
+    let admin_id = id_for(ADMIN_EMAIL);
+    insert_user(db, Scope::User(admin_id), admin_id, ADMIN_EMAIL, &hash).await?;
+    let mut owner = db::owner_connection(owner_url).await?;
+    owner
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
+                .bind::<diesel::sql_types::Text, _>(admin_id.to_string())
+                .execute(conn)
+                .await?;
+            diesel::update(users::table.find(admin_id))
+                .set(users::is_platform_admin.eq(true))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await?;
+    accounts.push(DemoAccount {
+        email: ADMIN_EMAIL.into(),
+        user_id: admin_id,
+        tenant: None,
+        role: "platform admin".into(),
+    });
+
+    for spec in TENANTS {
+        let tenant_id = id_for(spec.slug);
+        for (email, role) in spec.members {
+            let user_id = id_for(email);
+            let scope = Scope::tenant_user(tenant_id, user_id);
+            insert_user(db, scope, user_id, email, &hash).await?;
+            let (name, slug, plan, role) = (spec.name, spec.slug, spec.plan, role.as_str());
+            db.scoped(scope, |conn| {
+                async move {
+                    diesel::insert_into(tenants::table)
+                        .values((
+                            tenants::id.eq(tenant_id),
+                            tenants::name.eq(name),
+                            tenants::slug.eq(slug),
+                            tenants::plan_key.eq(plan),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
+                    diesel::insert_into(memberships::table)
+                        .values((
+                            memberships::tenant_id.eq(tenant_id),
+                            memberships::user_id.eq(user_id),
+                            memberships::role.eq(role),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
+                    Ok::<_, AppError>(())
+                }
+                .scope_boxed()
+            })
+            .await?;
+            accounts.push(DemoAccount {
+                email: (*email).into(),
+                user_id,
+                tenant: Some((tenant_id, spec.name.into())),
+                role: role.into(),
+            });
+        }
+    }
+    Ok(accounts)
+}
+
+async fn insert_user(
+    db: &Db,
+    scope: Scope,
+    id: Uuid,
+    email: &'static str,
+    hash: &str,
+) -> anyhow::Result<()> {
+    let hash = hash.to_owned();
+    db.scoped(scope, |conn| {
+        async move {
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(id),
+                    users::email.eq(email),
+                    users::password_hash.eq(Some(hash)),
+                    users::email_verified_at.eq(Some(chrono::Utc::now())),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            Ok::<_, AppError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(())
+}
+
+/// Prints the demo accounts with ready-to-use access tokens.
+pub fn print(accounts: &[DemoAccount], keys: &JwtKeys, addr: SocketAddr) {
+    println!();
+    println!("Demo data (password for every account: {DEMO_PASSWORD})");
+    println!("{:<24} {:<16} {:<18} tenant id", "email", "role", "tenant");
+    for account in accounts {
+        let (tenant_id, tenant_name) = match &account.tenant {
+            Some((id, name)) => (id.to_string(), name.as_str()),
+            None => ("-".into(), "-"),
+        };
+        println!(
+            "{:<24} {:<16} {:<18} {tenant_id}",
+            account.email, account.role, tenant_name
+        );
+    }
+    println!();
+    println!(
+        "Access tokens (15 minutes; send as `Authorization: Bearer <token>` in the playground at http://{addr}/playground):"
+    );
+    for account in accounts {
+        if let Ok(issued) =
+            keys.issue_access(account.user_id, account.tenant.as_ref().map(|(id, _)| *id))
+        {
+            println!("  {:<24} {}", account.email, issued.token);
+        }
+    }
+    println!();
+}

@@ -1,0 +1,336 @@
+//! The one error type of the service, its wire codes and HTTP statuses.
+//!
+//! Every failure a client can see is an [`AppError`]. It maps to exactly one
+//! `extensions.code` (see [`ErrorCode`]) and one HTTP status. Internal errors keep
+//! their cause for the log and show the client nothing but a request id.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use thiserror::Error;
+
+/// The `extensions.code` values of the API, as listed in PRODUCT.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    RateLimited,
+    QuotaExceeded,
+    PaymentRequired,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
+            Self::PaymentRequired => "PAYMENT_REQUIRED",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// Parses a wire code; `None` for anything that is not one of ours.
+    pub fn parse(code: &str) -> Option<Self> {
+        Some(match code {
+            "UNAUTHENTICATED" => Self::Unauthenticated,
+            "FORBIDDEN" => Self::Forbidden,
+            "NOT_FOUND" => Self::NotFound,
+            "BAD_USER_INPUT" => Self::BadUserInput,
+            "CONFLICT" => Self::Conflict,
+            "RATE_LIMITED" => Self::RateLimited,
+            "QUOTA_EXCEEDED" => Self::QuotaExceeded,
+            "PAYMENT_REQUIRED" => Self::PaymentRequired,
+            "UNAVAILABLE" => Self::Unavailable,
+            "INTERNAL" => Self::Internal,
+            _ => return None,
+        })
+    }
+
+    /// The HTTP status used when this error is a request error (no `data`).
+    pub fn http_status(self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadUserInput => StatusCode::BAD_REQUEST,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            Self::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The message every internal error shows instead of its cause.
+pub const INTERNAL_MESSAGE: &str = "internal error";
+
+/// Every error a request can end in.
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    BadUserInput {
+        message: String,
+        /// The input field at fault, when there is one (e.g. `email`).
+        field: Option<String>,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: Duration,
+    },
+    #[error("{0}")]
+    QuotaExceeded(String),
+    #[error("{0}")]
+    PaymentRequired(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{INTERNAL_MESSAGE}")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The result type of everything that can fail with an [`AppError`].
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::Unauthenticated(message.into())
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    /// A bad input not tied to one field.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A bad value of one named input field.
+    pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+
+    pub fn rate_limited(message: impl Into<String>, retry_after: Duration) -> Self {
+        Self::RateLimited {
+            message: message.into(),
+            retry_after,
+        }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable(message.into())
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The wire code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadUserInput { .. } => ErrorCode::BadUserInput,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            Self::PaymentRequired(_) => ErrorCode::PaymentRequired,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The HTTP status of this error when it ends a request.
+    pub fn http_status(&self) -> StatusCode {
+        self.code().http_status()
+    }
+
+    /// The message a client may see: never an internal cause.
+    pub fn public_message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        if let AppError::Internal(cause) = &err {
+            // The cause goes to the log; the response layer adds the request id.
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let mut out = async_graphql::Error::new(err.public_message());
+        let code = err.code();
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", code.as_str());
+        match &err {
+            AppError::BadUserInput {
+                field: Some(field), ..
+            } => ext.set("field", field.as_str()),
+            AppError::RateLimited { retry_after, .. } => {
+                ext.set("retryAfter", retry_after.as_secs_f64().ceil() as u64)
+            }
+            _ => {}
+        }
+        out.extensions = Some(ext);
+        out
+    }
+}
+
+/// A PostgreSQL unique violation, with the constraint it broke.
+pub fn unique_violation(err: &diesel::result::Error) -> Option<&str> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            Some(info.constraint_name().unwrap_or(""))
+        }
+        _ => None,
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &err {
+            Error::NotFound => Self::not_found("not found"),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => {
+                tracing::warn!(error = %err, "database connection lost");
+                Self::unavailable("the database is unavailable; try again shortly")
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::unavailable("the request conflicted with another; try again")
+            }
+            _ => Self::Internal(err.into()),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        tracing::warn!(error = %err, "no database connection");
+        Self::unavailable("the database is unavailable; try again shortly")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(err: AppError) -> (String, serde_json::Value) {
+        let gql: async_graphql::Error = err.into();
+        let ext = serde_json::to_value(gql.extensions.expect("extensions")).unwrap();
+        (gql.message, ext)
+    }
+
+    #[test]
+    fn every_variant_maps_to_its_code_and_status() {
+        let cases: Vec<(AppError, &str, u16)> = vec![
+            (AppError::unauthenticated("who"), "UNAUTHENTICATED", 401),
+            (AppError::forbidden("no"), "FORBIDDEN", 403),
+            (AppError::not_found("gone"), "NOT_FOUND", 404),
+            (AppError::bad_input("bad"), "BAD_USER_INPUT", 400),
+            (AppError::conflict("dup"), "CONFLICT", 409),
+            (
+                AppError::rate_limited("slow", Duration::from_millis(1500)),
+                "RATE_LIMITED",
+                429,
+            ),
+            (AppError::QuotaExceeded("q".into()), "QUOTA_EXCEEDED", 429),
+            (
+                AppError::PaymentRequired("p".into()),
+                "PAYMENT_REQUIRED",
+                402,
+            ),
+            (AppError::unavailable("down"), "UNAVAILABLE", 503),
+            (
+                AppError::internal(anyhow::anyhow!("secret SQL")),
+                "INTERNAL",
+                500,
+            ),
+        ];
+        for (err, code, status) in cases {
+            assert_eq!(err.code().as_str(), code);
+            assert_eq!(err.http_status().as_u16(), status, "{code}");
+            assert_eq!(ErrorCode::parse(code), Some(err.code()));
+            let (_, ext) = wire(err);
+            assert_eq!(ext["code"], code);
+        }
+        assert_eq!(ErrorCode::parse("SOMETHING_ELSE"), None);
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let (message, ext) = wire(AppError::internal(anyhow::anyhow!(
+            "relation \"users\" violates constraint users_email_lower_key"
+        )));
+        assert_eq!(message, INTERNAL_MESSAGE);
+        assert!(!ext.to_string().contains("users"));
+    }
+
+    #[test]
+    fn rate_limited_carries_retry_after_in_whole_seconds() {
+        let (_, ext) = wire(AppError::rate_limited("slow", Duration::from_millis(1200)));
+        assert_eq!(ext["retryAfter"], 2);
+    }
+
+    #[test]
+    fn bad_field_names_the_field() {
+        let (message, ext) = wire(AppError::bad_field("email", "not an email address"));
+        assert_eq!(message, "not an email address");
+        assert_eq!(ext["field"], "email");
+    }
+
+    #[test]
+    fn database_errors_map_by_kind() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        assert_eq!(AppError::from(Error::NotFound).code(), ErrorCode::NotFound);
+        let closed = Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("closed".to_owned()),
+        );
+        assert_eq!(AppError::from(closed).code(), ErrorCode::Unavailable);
+        let other = Error::DatabaseError(
+            DatabaseErrorKind::CheckViolation,
+            Box::new("check tenants_slug_check".to_owned()),
+        );
+        let err = AppError::from(other);
+        assert_eq!(err.code(), ErrorCode::Internal);
+        assert_eq!(err.public_message(), INTERNAL_MESSAGE);
+    }
+}

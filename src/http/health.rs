@@ -1,0 +1,35 @@
+//! `/healthz` (the process is alive) and `/readyz` (it can serve: database
+//! reachable, migrations applied).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+
+/// Alive: answers as long as the process serves HTTP.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready: the database answers within 2 s and every migration is applied.
+pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
+    let check = tokio::time::timeout(Duration::from_secs(2), app.db.readiness()).await;
+    match check {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok", "migrations": "current" })),
+        ),
+        Ok(Err(reason)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "reason": reason })),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "reason": "database: no answer within 2 s" })),
+        ),
+    }
+}

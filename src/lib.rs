@@ -1,0 +1,14 @@
+//! tenantgate: the control plane of a multi-tenant SaaS, served as one GraphQL API.
+//!
+//! See ARCHITECTURE.md for the bird's-eye view and the codemap.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod server;
+pub mod tenancy;

@@ -1,0 +1,210 @@
+//! Starting and stopping: the database (embedded or given), secrets, the HTTP
+//! server with graceful shutdown. `main` only parses the command line.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rand::Rng;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app::{AppState, Settings};
+use crate::auth::jwt::JwtKeys;
+use crate::config::{CommonArgs, Environment, Limits, ServeArgs};
+use crate::db::embedded::{self, EmbeddedOptions, EmbeddedPostgres};
+use crate::db::{self, Db, PoolOptions};
+
+/// The database a command runs against.
+pub struct Database {
+    /// Owner URL: migrations and admin work. Request work uses the pool.
+    pub url: String,
+    /// The private cluster, when no DATABASE_URL was given.
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Uses DATABASE_URL, or starts the embedded cluster under the data dir.
+    pub async fn open(common: &CommonArgs) -> anyhow::Result<Self> {
+        if let Some(url) = &common.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                embedded: None,
+            });
+        }
+        let pg = EmbeddedPostgres::start(EmbeddedOptions {
+            root: common.data_dir.join("postgres"),
+            bin_dir: None,
+            ephemeral: false,
+        })
+        .await?;
+        Ok(Self {
+            url: pg.url(embedded::DATABASE),
+            embedded: Some(pg),
+        })
+    }
+
+    /// Stops the embedded cluster, if any.
+    pub async fn close(self) {
+        if let Some(pg) = self.embedded {
+            pg.stop().await;
+            tracing::info!("embedded PostgreSQL stopped");
+        }
+    }
+}
+
+/// The signing keys: configured, or (development only) generated once and kept
+/// in the data dir so sessions survive restarts.
+pub fn jwt_keys(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<JwtKeys> {
+    let configured = match (&serve.jwt_secret, &serve.jwt_secret_file) {
+        (Some(secret), _) => Some(secret.trim().to_owned()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading JWT_SECRET_FILE {}", path.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
+    let secret = match configured {
+        Some(secret) => secret,
+        None if common.environment == Environment::Production => bail!(
+            "production refuses to start with a generated signing secret: set JWT_SECRET \
+             or JWT_SECRET_FILE (at least 32 bytes)"
+        ),
+        None => dev_secret(&common.data_dir)?,
+    };
+    let previous = serve.jwt_previous_secret.as_deref().map(str::as_bytes);
+    JwtKeys::new(secret.as_bytes(), previous)
+}
+
+fn dev_secret(data_dir: &Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = data_dir.join("jwt-secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(secret.trim().to_owned());
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    let mut file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    tracing::warn!(path = %path.display(), "generated a development signing secret");
+    Ok(secret)
+}
+
+/// `tenantgate migrate`.
+pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
+    let database = Database::open(common).await?;
+    let result = db::migrate(&database.url).await;
+    database.close().await;
+    let applied = result?;
+    if applied.is_empty() {
+        println!("the database is up to date");
+    } else {
+        for version in applied {
+            println!("applied migration {version}");
+        }
+    }
+    Ok(())
+}
+
+/// `tenantgate serve`: runs until SIGTERM or SIGINT, then drains and stops.
+pub async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let keys = jwt_keys(common, args)?;
+    let database = Database::open(common).await?;
+    let result = serve_on(common, args, keys, &database, started).await;
+    database.close().await;
+    result
+}
+
+async fn serve_on(
+    common: &CommonArgs,
+    args: &ServeArgs,
+    keys: JwtKeys,
+    database: &Database,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let applied = db::migrate(&database.url).await?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    let pool = Db::connect(
+        &database.url,
+        &PoolOptions {
+            max_size: args.db_pool_size,
+            ..PoolOptions::default()
+        },
+    )?;
+    let demo = if args.demo {
+        Some(crate::demo::seed(&pool, &database.url).await?)
+    } else {
+        None
+    };
+    let state = AppState::new(
+        pool.clone(),
+        keys,
+        Settings {
+            environment: common.environment,
+            limits: Limits::default(),
+        },
+    );
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    if let Some(accounts) = &demo {
+        crate::demo::print(accounts, &state.keys, addr);
+    }
+    tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "ready");
+    // A plain line on stdout that scripts and tests wait for.
+    println!("tenantgate listening on http://{addr} (playground: http://{addr}/playground)");
+
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
+    tokio::select! {
+        result = server => result.context("serving HTTP")?,
+        _ = async {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!(?grace, "in-flight requests did not finish in time; closing"),
+    }
+    pool.close();
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,225 @@
+//! The binary itself: `serve` on the embedded default (create, reuse, stop),
+//! `migrate`, `schema`, `--help`, and production's refusal of generated secrets.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{PASSWORD, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tenantgate");
+
+fn command() -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "JWT_SECRET_FILE",
+        "TENANTGATE_ENV",
+        "TENANTGATE_DATA_DIR",
+        "TENANTGATE_LISTEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("TENANTGATE_LOG", "warn");
+    cmd
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    ready_after: Duration,
+}
+
+fn start(data_dir: &std::path::Path) -> Server {
+    let started = Instant::now();
+    let mut child = command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("tenantgate listening on ") {
+                let url = rest.split_whitespace().next().unwrap().to_owned();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(90))
+        .expect("the server never said it was listening");
+    Server {
+        child,
+        url,
+        ready_after: started.elapsed(),
+    }
+}
+
+fn stop(mut server: Server) -> std::process::ExitStatus {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn sign_up(url: &str, email: &str) -> serde_json::Value {
+    let res = reqwest::Client::new()
+        .post(format!("{url}/graphql"))
+        .header("content-type", "application/json")
+        .body(
+            json!({
+                "query": "mutation($i: SignUpInput!) { signUp(input: $i) { tenant { slug } } }",
+                "variables": { "i": { "email": email, "password": PASSWORD, "tenantName": "Embedded" } }
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    res.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_the_embedded_default_creates_reuses_and_stops_postgres() {
+    let dir = std::env::temp_dir().join(format!("tg-cli-{}", uuid::Uuid::new_v4().simple()));
+    let first = start(&dir);
+    eprintln!(
+        "cold start, empty data dir: ready after {:?}",
+        first.ready_after
+    );
+    let ready = reqwest::get(format!("{}/readyz", first.url)).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let made = sign_up(&first.url, "embedded@example.com").await;
+    assert_eq!(
+        made["data"]["signUp"]["tenant"]["slug"], "embedded",
+        "{made}"
+    );
+    let pid_file = dir.join("postgres/data/postmaster.pid");
+    assert!(pid_file.exists());
+    let status = stop(first);
+    assert!(status.success(), "{status:?}");
+    assert!(!pid_file.exists(), "PostgreSQL was not stopped");
+
+    // The second start reuses the data: the email is taken now.
+    let second = start(&dir);
+    eprintln!(
+        "cold start, existing data dir: ready after {:?}",
+        second.ready_after
+    );
+    let again = sign_up(&second.url, "embedded@example.com").await;
+    assert_eq!(
+        again["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{again}"
+    );
+    assert!(stop(second).success());
+    assert!(!pid_file.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn production_refuses_generated_secrets() {
+    let out = command()
+        .args([
+            "serve",
+            "--env",
+            "production",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+
+    let out = command()
+        .args([
+            "serve",
+            "--env",
+            "production",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ])
+        .env("JWT_SECRET", "too-short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("32 bytes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_applies_then_reports_up_to_date() {
+    let db = TestDb::create_empty().await;
+    let run = || {
+        command()
+            .arg("migrate")
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("applied migration"), "{stdout}");
+    let out = run();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    assert_eq!(db.count("SELECT count(*) AS n FROM plans").await, 4);
+}
+
+#[test]
+fn schema_prints_the_checked_in_sdl() {
+    let out = command().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let file =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), file);
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let out = command().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for name in [
+        "--listen",
+        "TENANTGATE_LISTEN",
+        "--database-url",
+        "DATABASE_URL",
+        "--data-dir",
+        "TENANTGATE_DATA_DIR",
+        "--env",
+        "TENANTGATE_ENV",
+        "--demo",
+        "JWT_SECRET",
+        "JWT_SECRET_FILE",
+        "JWT_PREVIOUS_SECRET",
+        "TENANTGATE_LOG",
+        "migrate",
+        "schema",
+        "serve",
+    ] {
+        assert!(help.contains(name), "--help does not mention {name}");
+    }
+}

@@ -1,0 +1,10 @@
+//! The integration tests: one binary, a real PostgreSQL, the real router.
+
+mod support;
+
+mod cli;
+mod http_spec;
+mod limits;
+mod rls;
+mod schema;
+mod signup;

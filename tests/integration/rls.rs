@@ -1,0 +1,388 @@
+//! Row-level security: the catalogue says every tenant table is isolated, the
+//! runtime role owns and bypasses nothing, and pooled connections never carry
+//! one tenant's context into another's transaction.
+
+use diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use scoped_futures::ScopedFutureExt;
+use tenantgate::db::{Db, PoolOptions};
+use tenantgate::error::AppError;
+use tenantgate::tenancy::Scope;
+use uuid::Uuid;
+
+use crate::support::{TestApp, TestDb};
+
+#[derive(diesel::QueryableByName, Debug)]
+struct TableRls {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Bool)]
+    enabled: bool,
+    #[diesel(sql_type = Bool)]
+    forced: bool,
+    #[diesel(sql_type = Bool)]
+    has_policy: bool,
+    #[diesel(sql_type = Bool)]
+    policies_use_tenant: bool,
+}
+
+#[tokio::test]
+async fn every_tenant_table_has_forced_rls_and_tenant_policies() {
+    let db = TestDb::create().await;
+    let mut conn = db.owner().await;
+    let tables: Vec<TableRls> = diesel::sql_query(
+        "SELECT c.relname::text AS table_name, c.relrowsecurity AS enabled,
+                c.relforcerowsecurity AS forced,
+                EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname) AS has_policy,
+                NOT EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname
+                            AND p.cmd <> 'SELECT'
+                            AND (p.qual IS NULL OR (p.qual NOT LIKE '%tg_current_tenant()%'
+                                                    AND p.qual NOT LIKE '%tg_current_user()%'))
+                           ) AS policies_use_tenant
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind = 'r'
+           AND (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                        AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+                OR c.relname IN ('tenants', 'users'))
+         ORDER BY 1",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let names: Vec<&str> = tables.iter().map(|t| t.table_name.as_str()).collect();
+    for expected in ["memberships", "tenants", "users"] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for t in &tables {
+        assert!(
+            t.enabled && t.forced,
+            "{t:?}: RLS must be enabled and forced"
+        );
+        assert!(
+            t.has_policy && t.policies_use_tenant,
+            "{t:?}: policies must use the context"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_runtime_role_owns_nothing_and_bypasses_nothing() {
+    let db = TestDb::create().await;
+    let owns = db
+        .count(
+            "SELECT count(*) AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+             WHERE r.rolname = 'tenantgate_app'",
+        )
+        .await;
+    assert_eq!(owns, 0);
+    let privileged = db
+        .count(
+            "SELECT count(*) AS n FROM pg_roles WHERE rolname = 'tenantgate_app'
+             AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb)",
+        )
+        .await;
+    assert_eq!(privileged, 0);
+    // Pooled connections really run as it.
+    let pool = Db::connect(&db.url, &PoolOptions::default()).unwrap();
+    let role: String = pool
+        .scoped(Scope::Anonymous, |conn| {
+            async move {
+                #[derive(diesel::QueryableByName)]
+                struct R {
+                    #[diesel(sql_type = Text)]
+                    r: String,
+                }
+                let r: R = diesel::sql_query("SELECT current_user::text AS r")
+                    .get_result(conn)
+                    .await?;
+                Ok(r.r)
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(role, "tenantgate_app");
+    // The runtime role cannot make a platform admin, nor rewrite history.
+    let err = pool
+        .scoped(Scope::Anonymous, |conn| {
+            async move {
+                diesel::sql_query("UPDATE users SET is_platform_admin = true")
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(err.is_err());
+}
+
+async fn seed_tenant(pool: &Db, tenant: Uuid, user: Uuid, n: usize) {
+    pool.scoped(Scope::tenant_user(tenant, user), |conn| {
+        async move {
+            diesel::sql_query("INSERT INTO users (id, email) VALUES ($1, $2)")
+                .bind::<SqlUuid, _>(user)
+                .bind::<Text, _>(format!("{user}@example.com"))
+                .execute(conn)
+                .await?;
+            diesel::sql_query("INSERT INTO tenants (id, name, slug) VALUES ($1, 'T', $2)")
+                .bind::<SqlUuid, _>(tenant)
+                .bind::<Text, _>(format!("t-{}", tenant.simple()))
+                .execute(conn)
+                .await?;
+            diesel::sql_query(
+                "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .bind::<SqlUuid, _>(user)
+            .execute(conn)
+            .await?;
+            for i in 0..n {
+                let member = Uuid::new_v4();
+                diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
+                    .bind::<Text, _>(member.to_string())
+                    .execute(conn)
+                    .await?;
+                diesel::sql_query("INSERT INTO users (id, email) VALUES ($1, $2)")
+                    .bind::<SqlUuid, _>(member)
+                    .bind::<Text, _>(format!("m{i}-{member}@example.com"))
+                    .execute(conn)
+                    .await?;
+                diesel::sql_query(
+                    "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'member')",
+                )
+                .bind::<SqlUuid, _>(tenant)
+                .bind::<SqlUuid, _>(member)
+                .execute(conn)
+                .await?;
+            }
+            Ok::<_, AppError>(())
+        }
+        .scope_boxed()
+    })
+    .await
+    .unwrap();
+}
+
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = SqlUuid)]
+    tenant_id: Uuid,
+}
+
+async fn visible_tenant_ids(conn: &mut AsyncPgConnection) -> Result<Vec<Uuid>, AppError> {
+    let mut ids: Vec<Uuid> = diesel::sql_query(
+        "SELECT tenant_id FROM memberships
+         UNION ALL SELECT id AS tenant_id FROM tenants",
+    )
+    .load::<Row>(conn)
+    .await?
+    .into_iter()
+    .map(|r| r.tenant_id)
+    .collect();
+    // Users visible through tenant membership are checked by count below.
+    ids.dedup();
+    Ok(ids)
+}
+
+#[tokio::test]
+async fn pooled_connections_never_leak_a_tenant_context() {
+    let db = TestDb::create().await;
+    let pool = Db::connect(
+        &db.url,
+        &PoolOptions {
+            max_size: 2,
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let tenants: Vec<(Uuid, Uuid)> = (0..6).map(|_| (Uuid::new_v4(), Uuid::new_v4())).collect();
+    for (tenant, user) in &tenants {
+        seed_tenant(&pool, *tenant, *user, 3).await;
+    }
+    let mut tasks = Vec::new();
+    for round in 0..40 {
+        for (i, (tenant, user)) in tenants.iter().enumerate() {
+            let (pool, tenant, user) = (pool.clone(), *tenant, *user);
+            // Every third task runs with no tenant at all: it must see nothing.
+            let anonymous = (round + i) % 3 == 0;
+            tasks.push(tokio::spawn(async move {
+                let scope = if anonymous {
+                    Scope::Anonymous
+                } else {
+                    Scope::tenant_user(tenant, user)
+                };
+                let ids = pool
+                    .scoped(scope, |conn| visible_tenant_ids(conn).scope_boxed())
+                    .await
+                    .unwrap();
+                if anonymous {
+                    assert!(ids.is_empty(), "an anonymous transaction saw {ids:?}");
+                } else {
+                    assert!(!ids.is_empty());
+                    assert!(
+                        ids.iter().all(|id| *id == tenant),
+                        "tenant {tenant} saw {ids:?}"
+                    );
+                }
+                // Users: only the tenant's four (owner + 3 members).
+                let users = pool
+                    .scoped(scope, |conn| {
+                        async move {
+                            #[derive(diesel::QueryableByName)]
+                            struct N {
+                                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                                n: i64,
+                            }
+                            let n: N = diesel::sql_query("SELECT count(*) AS n FROM users")
+                                .get_result(conn)
+                                .await?;
+                            Ok::<_, AppError>(n.n)
+                        }
+                        .scope_boxed()
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(users, if anonymous { 0 } else { 4 });
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // And after all that, a plain checkout carries no tenant.
+    let leftover: String = pool
+        .scoped(Scope::Anonymous, |conn| {
+            async move {
+                #[derive(diesel::QueryableByName)]
+                struct S {
+                    #[diesel(sql_type = Text)]
+                    s: String,
+                }
+                let s: S = diesel::sql_query(
+                    "SELECT coalesce(current_setting('app.tenant_id', true), '') AS s",
+                )
+                .get_result(conn)
+                .await?;
+                Ok(s.s)
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(leftover, "");
+}
+
+#[tokio::test]
+async fn writes_cannot_cross_tenants() {
+    let db = TestDb::create().await;
+    let pool = Db::connect(&db.url, &PoolOptions::default()).unwrap();
+    let (a, ua) = (Uuid::new_v4(), Uuid::new_v4());
+    let (b, ub) = (Uuid::new_v4(), Uuid::new_v4());
+    seed_tenant(&pool, a, ua, 0).await;
+    seed_tenant(&pool, b, ub, 0).await;
+    let scope_a = Scope::tenant_user(a, ua);
+    // Inserting a row for B while acting as A is refused (WITH CHECK).
+    let insert = pool
+        .scoped(scope_a, |conn| {
+            async move {
+                diesel::sql_query(
+                    "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'admin')",
+                )
+                .bind::<SqlUuid, _>(b)
+                .bind::<SqlUuid, _>(ua)
+                .execute(conn)
+                .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(insert.is_err());
+    // Updates and deletes of B's rows touch nothing.
+    let touched = pool
+        .scoped(scope_a, |conn| {
+            async move {
+                let u = diesel::sql_query(
+                    "UPDATE memberships SET role = 'viewer' WHERE tenant_id = $1",
+                )
+                .bind::<SqlUuid, _>(b)
+                .execute(conn)
+                .await?;
+                let d = diesel::sql_query("DELETE FROM memberships WHERE tenant_id = $1")
+                    .bind::<SqlUuid, _>(b)
+                    .execute(conn)
+                    .await?;
+                let t = diesel::sql_query("UPDATE tenants SET name = 'pwned' WHERE id = $1")
+                    .bind::<SqlUuid, _>(b)
+                    .execute(conn)
+                    .await?;
+                let us =
+                    diesel::sql_query("UPDATE users SET email = 'pwned@example.com' WHERE id = $1")
+                        .bind::<SqlUuid, _>(ub)
+                        .execute(conn)
+                        .await?;
+                Ok(u + d + t + us)
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(touched, 0);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM memberships WHERE tenant_id = '{b}' AND role = 'owner'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM tenants WHERE name = 'pwned'")
+            .await,
+        0
+    );
+    // Moving A's row into B is refused too.
+    let moved = pool
+        .scoped(scope_a, |conn| {
+            async move {
+                diesel::sql_query("UPDATE tenants SET slug = 'x' WHERE id = $1")
+                    .bind::<SqlUuid, _>(a)
+                    .execute(conn)
+                    .await?;
+                diesel::sql_query("UPDATE memberships SET role = 'admin' WHERE tenant_id = $1")
+                    .bind::<SqlUuid, _>(a)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(moved.is_ok());
+}
+
+#[tokio::test]
+async fn graphql_reads_of_one_tenant_never_show_another() {
+    let app = TestApp::spawn().await;
+    let (token_a, _, tenant_a) = app.sign_up("iso-a@example.com", "Isolated A").await;
+    let (token_b, _, tenant_b) = app.sign_up("iso-b@example.com", "Isolated B").await;
+    for (token, mine, theirs, their_email) in [
+        (&token_a, &tenant_a, &tenant_b, "iso-b@example.com"),
+        (&token_b, &tenant_b, &tenant_a, "iso-a@example.com"),
+    ] {
+        let v = app
+            .gql(
+                "{ viewer { user { email } tenant { id name slug } role } }",
+                serde_json::json!({}),
+                Some(token),
+            )
+            .await;
+        let text = v.body.to_string();
+        assert!(text.contains(mine.as_str()));
+        assert!(!text.contains(theirs.as_str()));
+        assert!(!text.contains(their_email));
+    }
+}

@@ -1,0 +1,242 @@
+//! The test PostgreSQL: TEST_DATABASE_URL when set, else a private cluster this
+//! process starts (through the server's own embedded-PostgreSQL code) and that
+//! stops when the process ends. Each test gets a database cloned from a template
+//! that holds every migration.
+
+use std::sync::OnceLock;
+
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use tenantgate::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+
+struct Cluster {
+    /// URL of the cluster without a database name (…/), as a superuser.
+    base: String,
+    template: String,
+    _embedded: Option<EmbeddedPostgres>,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+fn with_db(base: &str, db: &str) -> String {
+    format!("{base}{db}")
+}
+
+fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        // Its own thread and multi-thread runtime: migrations use block_in_place,
+        // and nothing of this runtime is needed once the template exists.
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(start_cluster())
+        })
+        .join()
+        .expect("starting the test cluster")
+    })
+}
+
+async fn start_cluster() -> Cluster {
+    let (base, embedded) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => {
+            let base =
+                url[..url.rfind('/').expect("TEST_DATABASE_URL needs a path") + 1].to_owned();
+            (base, None)
+        }
+        Err(_) => {
+            clean_stale_dirs();
+            let root =
+                std::env::temp_dir().join(format!("tenantgate-tests-{}", std::process::id()));
+            let pg = EmbeddedPostgres::start(EmbeddedOptions {
+                root,
+                bin_dir: None,
+                ephemeral: true,
+            })
+            .await
+            .expect("starting the private test PostgreSQL");
+            let url = pg.url("postgres");
+            (url[..url.rfind('/').unwrap() + 1].to_owned(), Some(pg))
+        }
+    };
+    let template = format!("tg_tpl_{}", migrations_fingerprint());
+    let admin_url = with_db(&base, "postgres");
+    let mut admin = AsyncPgConnection::establish(&admin_url)
+        .await
+        .expect("admin connection");
+    // Another test process may be making the same template.
+    admin
+        .batch_execute("SELECT pg_advisory_lock(727274)")
+        .await
+        .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let exists: Count = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM pg_database WHERE datname = '{template}'"
+    ))
+    .get_result(&mut admin)
+    .await
+    .unwrap();
+    if exists.n == 0 {
+        let building = format!("{template}_building");
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {building}"),
+            format!("CREATE DATABASE {building}"),
+        ] {
+            admin.batch_execute(&sql).await.unwrap();
+        }
+        tenantgate::db::migrate(&with_db(&base, &building))
+            .await
+            .expect("migrating the template");
+        admin
+            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .await
+            .unwrap();
+    }
+    admin
+        .batch_execute("SELECT pg_advisory_unlock(727274)")
+        .await
+        .unwrap();
+    Cluster {
+        base,
+        template,
+        _embedded: embedded,
+    }
+}
+
+/// A short hash of the migrations, so a changed migration makes a new template.
+fn migrations_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut entries: Vec<_> = walk(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations"
+    )));
+    entries.sort();
+    for path in entries {
+        hasher.update(path.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&path).unwrap());
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Removes the cluster folders of test processes that are gone.
+fn clean_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("tenantgate-tests-")
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    /// Owner (superuser) URL of this database.
+    pub url: String,
+    pub name: String,
+}
+
+impl TestDb {
+    /// A database cloned from the migrated template.
+    pub async fn create() -> Self {
+        Self::create_from(true).await
+    }
+
+    /// A database with nothing in it (not even migrations).
+    pub async fn create_empty() -> Self {
+        Self::create_from(false).await
+    }
+
+    async fn create_from(migrated: bool) -> Self {
+        let cluster = tokio::task::spawn_blocking(cluster).await.unwrap();
+        let name = format!(
+            "tg_test_{}_{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut admin = AsyncPgConnection::establish(&with_db(&cluster.base, "postgres"))
+            .await
+            .expect("admin connection");
+        admin
+            .batch_execute(&if migrated {
+                format!("CREATE DATABASE {name} TEMPLATE {}", cluster.template)
+            } else {
+                format!("CREATE DATABASE {name}")
+            })
+            .await
+            .expect("cloning the template");
+        Self {
+            url: with_db(&cluster.base, &name),
+            name,
+        }
+    }
+
+    /// An owner connection (superuser: bypasses RLS; for checks from outside).
+    pub async fn owner(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url).await.unwrap()
+    }
+
+    /// Runs a `SELECT count(*) AS n …` as the owner.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut conn = self.owner().await;
+        let c: Count = diesel::sql_query(sql).get_result(&mut conn).await.unwrap();
+        c.n
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(cluster) = CLUSTER.get() else { return };
+        let admin_url = with_db(&cluster.base, "postgres");
+        let name = self.name.clone();
+        // Drop runs inside a test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = AsyncPgConnection::establish(&admin_url).await {
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}

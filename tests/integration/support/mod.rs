@@ -1,0 +1,153 @@
+//! Test support: a private PostgreSQL (or TEST_DATABASE_URL), one database per
+//! test cloned from a migrated template, and the real router served on a
+//! loopback port.
+
+pub mod cluster;
+
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tenantgate::app::{AppState, Settings};
+use tenantgate::auth::jwt::JwtKeys;
+use tenantgate::config::{Environment, Limits};
+use tenantgate::db::{Db, PoolOptions};
+use tokio::task::JoinHandle;
+
+pub use cluster::TestDb;
+
+/// The signing secret of test servers.
+pub const SECRET: &[u8] = b"integration-test-secret-0123456789abcdef";
+/// A password the strength check accepts.
+pub const PASSWORD: &str = "correct-horse-battery-9";
+
+/// A running server over its own database.
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    server: JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        self.state.db.close();
+    }
+}
+
+/// A decoded HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `extensions.code` of the first error.
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("<none>")
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Environment::Development, PoolOptions::default()).await
+    }
+
+    pub async fn spawn_with(environment: Environment, pool: PoolOptions) -> Self {
+        let db = TestDb::create().await;
+        let pool = Db::connect(&db.url, &pool).expect("pool");
+        Self::serve(db, pool, environment).await
+    }
+
+    /// Serves the router over `pool` (which may point anywhere, e.g. nowhere).
+    pub async fn serve(db: TestDb, pool: Db, environment: Environment) -> Self {
+        let state = AppState::new(
+            pool,
+            JwtKeys::new(SECRET, None).unwrap(),
+            Settings {
+                environment,
+                limits: Limits::default(),
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let router = tenantgate::http::router(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
+        });
+        Self {
+            url,
+            state,
+            client: reqwest::Client::new(),
+            db,
+            server,
+        }
+    }
+
+    pub fn keys(&self) -> Arc<JwtKeys> {
+        self.state.keys.clone()
+    }
+
+    /// Sends a raw request to `/graphql`.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// POSTs an operation as `application/json`, accepting graphql-response+json.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Answer {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .body(json!({ "query": query, "variables": variables }).to_string());
+        if let Some(token) = token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(req).await
+    }
+
+    /// Signs up and returns (token, user id, tenant id).
+    pub async fn sign_up(&self, email: &str, tenant: &str) -> (String, String, String) {
+        let a = self
+            .gql(
+                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } tenant { id } } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "tenantName": tenant } }),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        let p = &a.body["data"]["signUp"];
+        (
+            p["accessToken"].as_str().unwrap().to_owned(),
+            p["user"]["id"].as_str().unwrap().to_owned(),
+            p["tenant"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+}
