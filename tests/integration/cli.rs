@@ -135,6 +135,30 @@ async fn serve_on_the_embedded_default_creates_reuses_and_stops_postgres() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_in_flight_requests() {
+    let dir = std::env::temp_dir().join(format!("tg-drain-{}", uuid::Uuid::new_v4().simple()));
+    let server = start(&dir);
+    // Sign-ups hash passwords (tens of ms each), so a burst is still running
+    // when the signal arrives.
+    let requests: Vec<_> = (0..12)
+        .map(|i| {
+            let url = server.url.clone();
+            tokio::spawn(async move { sign_up(&url, &format!("drain{i}@example.com")).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let pid = server.child.id();
+    let status = tokio::task::spawn_blocking(move || stop(server)).await.unwrap();
+    assert!(status.success(), "{status:?}");
+    for request in requests {
+        let body = request.await.unwrap();
+        assert!(body["data"]["signUp"]["tenant"]["slug"].is_string(), "{body}");
+    }
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn production_refuses_generated_secrets() {
     let out = command()
