@@ -39,7 +39,10 @@ start_once() { # $1 data dir; prints "ms pid"
   echo "$(( $(now_ms) - t0 )) $pid"
 }
 
-stop_once() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
+stop_once() { # the server is not this shell's child: poll until it is gone
+  kill -TERM "$1"
+  while kill -0 "$1" 2>/dev/null; do sleep 0.01; done
+}
 
 cold=() warm=() rss_idle=() rss_busy=() pg_rss=()
 for i in $(seq 1 "$runs"); do

@@ -72,7 +72,7 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
     let mut accounts = Vec::new();
 
     let admin_id = id_for(ADMIN_EMAIL);
-    insert_user(db, Scope::User(admin_id), admin_id, ADMIN_EMAIL, &hash).await?;
+    insert_user(db, Scope::user(admin_id), admin_id, ADMIN_EMAIL, &hash).await?;
     let mut owner = db::owner_connection(owner_url).await?;
     owner
         .transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -99,7 +99,7 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
         for (email, role) in spec.members {
             let user_id = id_for(email);
             let scope = Scope::tenant_user(tenant_id, user_id);
-            insert_user(db, scope, user_id, email, &hash).await?;
+            insert_user(db, scope.clone(), user_id, email, &hash).await?;
             let (name, slug, plan, role) = (spec.name, spec.slug, spec.plan, role.as_str());
             db.scoped(scope, |conn| {
                 async move {

@@ -203,6 +203,13 @@ impl EmbeddedPostgres {
         if let Err(err) = pg.wait_ready(Duration::from_secs(60)).await {
             let tail = read_from(&log_path, log_start);
             pg.stop_blocking();
+            if tail.contains("lock file \"postmaster.pid\" already exists") {
+                bail!(
+                    "another tenantgate (or PostgreSQL) is already using the data dir {}: \
+                     stop it, or pick another --data-dir",
+                    pg.root.display()
+                );
+            }
             return Err(err.context(format!(
                 "the embedded PostgreSQL did not start; its log says:\n{tail}"
             )));
@@ -302,6 +309,10 @@ impl Drop for EmbeddedPostgres {
 }
 
 fn stop_pid(pid: Pid, exited: &mpsc::Receiver<()>) {
+    // Already gone (and reaped by its keeper thread): nothing to wait for.
+    if kill(pid, None).is_err() {
+        return;
+    }
     // SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one.
     let _ = kill(pid, Signal::SIGINT);
     if exited.recv_timeout(Duration::from_secs(30)).is_err() {

@@ -11,10 +11,13 @@ pub mod schema;
 pub mod tenants;
 pub mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use deadpool::Runtime;
+use diesel::connection::InstrumentationEvent;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{
@@ -56,6 +59,7 @@ impl Default for PoolOptions {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
+    statements: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -71,11 +75,21 @@ impl Db {
     /// runtime role before it is handed out.
     pub fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<Self> {
         let statement_timeout_ms = options.statement_timeout.as_millis();
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
+            let counter = counter.clone();
             async move {
                 let mut conn = AsyncPgConnection::establish(&url).await?;
+                // Counts every statement sent over the pool (tests assert
+                // constant round trips; benchmarks report them).
+                conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                    if let InstrumentationEvent::StartQuery { .. } = event {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
                 conn.batch_execute(&format!(
                     "SET ROLE {APP_ROLE}; \
                      SET statement_timeout = {statement_timeout_ms}; \
@@ -97,7 +111,13 @@ impl Db {
             .runtime(Runtime::Tokio1)
             .build()
             .context("building the database pool")?;
-        Ok(Self { pool })
+        Ok(Self { pool, statements })
+    }
+
+    /// How many SQL statements this pool's connections have sent so far.
+    pub fn statement_count(&self) -> u64 {
+        // Fully qualified: diesel-async's RunQueryDsl shadows `load` on every type.
+        AtomicU64::load(&self.statements, Ordering::Relaxed)
     }
 
     /// A pooled connection. Only the tenancy module and health checks use this:

@@ -28,7 +28,7 @@ impl QueryRoot {
         let access = session.tenant_access(db).await?;
         let scope = match &access {
             Some(access) => access.scope(),
-            None => Scope::User(user_id),
+            None => Scope::user(user_id),
         };
         let tenant_id = access.as_ref().map(|a| a.tenant_id);
         let (user, tenant) = db

@@ -14,38 +14,81 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 
-/// Whose data a transaction may see and change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// No tenant and no user: tenant tables read as empty.
-    Anonymous,
-    /// A user's own identity rows, no tenant.
-    User(Uuid),
-    /// One tenant's rows, optionally on behalf of one of its users.
-    Tenant {
-        tenant_id: Uuid,
-        user_id: Option<Uuid>,
-    },
+/// Whose data a transaction may see and change. Built only through the
+/// constructors below, each of which names one capability.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scope {
+    tenant_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    lookup_email: Option<String>,
+    platform_admin: bool,
 }
 
 impl Scope {
-    /// The tenant scope of `tenant_id` acting for `user_id`.
-    pub fn tenant_user(tenant_id: Uuid, user_id: Uuid) -> Self {
-        Self::Tenant {
-            tenant_id,
+    /// No tenant and no user: tenant tables read as empty.
+    pub fn anonymous() -> Self {
+        Self::default()
+    }
+
+    /// A user's own rows (identity, sessions, own memberships), no tenant.
+    pub fn user(user_id: Uuid) -> Self {
+        Self {
             user_id: Some(user_id),
+            ..Self::default()
         }
     }
 
-    fn settings(&self) -> (String, String) {
-        match *self {
-            Self::Anonymous => (String::new(), String::new()),
-            Self::User(user) => (String::new(), user.to_string()),
-            Self::Tenant { tenant_id, user_id } => (
-                tenant_id.to_string(),
-                user_id.map(|u| u.to_string()).unwrap_or_default(),
-            ),
+    /// One tenant's rows, acting for no particular user (e.g. accepting an
+    /// invitation before the invitee exists).
+    pub fn tenant(tenant_id: Uuid) -> Self {
+        Self {
+            tenant_id: Some(tenant_id),
+            ..Self::default()
         }
+    }
+
+    /// One tenant's rows on behalf of one of its users.
+    pub fn tenant_user(tenant_id: Uuid, user_id: Uuid) -> Self {
+        Self {
+            tenant_id: Some(tenant_id),
+            user_id: Some(user_id),
+            ..Self::default()
+        }
+    }
+
+    /// The cross-tenant path of a verified platform admin: every read of it is
+    /// audited by the caller.
+    pub fn platform_admin(user_id: Uuid) -> Self {
+        Self {
+            user_id: Some(user_id),
+            platform_admin: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds the right to read the one user row with this (normalised) email.
+    pub fn with_email_lookup(mut self, email: &str) -> Self {
+        self.lookup_email = Some(email.to_lowercase());
+        self
+    }
+
+    /// The tenant of this scope, if any.
+    pub fn tenant_id(&self) -> Option<Uuid> {
+        self.tenant_id
+    }
+
+    fn settings(&self) -> [String; 4] {
+        let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
+        [
+            id(self.tenant_id),
+            id(self.user_id),
+            self.lookup_email.clone().unwrap_or_default(),
+            if self.platform_admin {
+                "on".into()
+            } else {
+                String::new()
+            },
+        ]
     }
 }
 
@@ -63,12 +106,15 @@ impl Db {
         let mut conn = self.checkout().await?;
         let conn: &mut AsyncPgConnection = &mut conn;
         AnsiTransactionManager::begin_transaction(conn).await?;
-        let (tenant, user) = scope.settings();
+        let [tenant, user, email, admin] = scope.settings();
         let set = diesel::sql_query(
-            "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)",
+            "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true), \
+                    set_config('app.lookup_email', $3, true), set_config('app.platform_admin', $4, true)",
         )
         .bind::<Text, _>(tenant)
         .bind::<Text, _>(user)
+        .bind::<Text, _>(email)
+        .bind::<Text, _>(admin)
         .execute(conn)
         .await;
         let result = match set {

@@ -121,6 +121,21 @@ async fn serve_on_the_embedded_default_creates_reuses_and_stops_postgres() {
 
     // The second start reuses the data: the email is taken now.
     let second = start(&dir);
+    // A third, on the same data dir at the same time, is refused at once.
+    let started = Instant::now();
+    let out = command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already using the data dir"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
     eprintln!(
         "cold start, existing data dir: ready after {:?}",
         second.ready_after
@@ -149,11 +164,16 @@ async fn sigterm_drains_in_flight_requests() {
         .collect();
     tokio::time::sleep(Duration::from_millis(40)).await;
     let pid = server.child.id();
-    let status = tokio::task::spawn_blocking(move || stop(server)).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || stop(server))
+        .await
+        .unwrap();
     assert!(status.success(), "{status:?}");
     for request in requests {
         let body = request.await.unwrap();
-        assert!(body["data"]["signUp"]["tenant"]["slug"].is_string(), "{body}");
+        assert!(
+            body["data"]["signUp"]["tenant"]["slug"].is_string(),
+            "{body}"
+        );
     }
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,0 +1,180 @@
+-- Narrow capabilities a transaction can be given, each set only by the
+-- tenant-scoped handle (transaction-local, like the tenant):
+--   app.lookup_email  one email whose user row may be read (sign-in, invitations)
+--   app.platform_admin 'on' for a verified platform admin's explicit admin path
+CREATE FUNCTION tg_lookup_email() RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT NULLIF(current_setting('app.lookup_email', true), '') $$;
+
+CREATE FUNCTION tg_is_platform_admin() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(current_setting('app.platform_admin', true), '') = 'on' $$;
+
+-- Users: one more way to be seen (by exact email, for sign-in), and the admin path.
+CREATE POLICY users_email_lookup ON users FOR SELECT
+    USING (lower(email) = tg_lookup_email());
+CREATE POLICY users_platform_admin ON users FOR SELECT
+    USING (tg_is_platform_admin());
+
+-- A user's own memberships and tenants, across tenants, only when no tenant is
+-- set: a tenant-scoped transaction still sees exactly one tenant.
+CREATE POLICY memberships_own ON memberships FOR SELECT
+    USING (user_id = tg_current_user() AND tg_current_tenant() IS NULL);
+CREATE POLICY tenants_own ON tenants FOR SELECT
+    USING (tg_current_tenant() IS NULL AND EXISTS (
+        SELECT 1 FROM memberships m WHERE m.tenant_id = tenants.id AND m.user_id = tg_current_user()));
+CREATE POLICY memberships_platform_admin ON memberships FOR SELECT
+    USING (tg_is_platform_admin());
+CREATE POLICY tenants_platform_admin ON tenants
+    USING (tg_is_platform_admin())
+    WITH CHECK (tg_is_platform_admin());
+GRANT UPDATE (status, status_reason, plan_key) ON tenants TO tenantgate_app;
+
+-- Sessions: a refresh-token family per sign-in. Refresh tokens are stored only
+-- as SHA-256 hashes and rotated on every use; presenting a rotated one revokes
+-- the whole family.
+CREATE TABLE sessions (
+    id                 uuid PRIMARY KEY,
+    user_id            uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    default_tenant_id  uuid,
+    user_agent         text,
+    ip                 text,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    last_used_at       timestamptz NOT NULL DEFAULT now(),
+    expires_at         timestamptz NOT NULL,
+    revoked_at         timestamptz,
+    revoked_reason     text
+);
+CREATE INDEX sessions_user_idx ON sessions (user_id);
+ALTER TABLE sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sessions FORCE ROW LEVEL SECURITY;
+CREATE POLICY sessions_owner ON sessions
+    USING (user_id = tg_current_user())
+    WITH CHECK (user_id = tg_current_user());
+GRANT SELECT, INSERT ON sessions TO tenantgate_app;
+GRANT UPDATE (last_used_at, revoked_at, revoked_reason, default_tenant_id) ON sessions TO tenantgate_app;
+
+CREATE TABLE refresh_tokens (
+    token_hash   bytea PRIMARY KEY,
+    session_id   uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    rotated_at   timestamptz
+);
+CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id);
+ALTER TABLE refresh_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE refresh_tokens FORCE ROW LEVEL SECURITY;
+CREATE POLICY refresh_tokens_owner ON refresh_tokens
+    USING (user_id = tg_current_user())
+    WITH CHECK (user_id = tg_current_user());
+GRANT SELECT, INSERT ON refresh_tokens TO tenantgate_app;
+GRANT UPDATE (rotated_at) ON refresh_tokens TO tenantgate_app;
+
+-- Single-use tokens sent by email: magic links, password resets, email checks.
+CREATE TABLE email_tokens (
+    token_hash  bytea PRIMARY KEY,
+    user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose     text NOT NULL CHECK (purpose IN ('magic_link', 'password_reset', 'verify_email')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    used_at     timestamptz
+);
+CREATE INDEX email_tokens_user_idx ON email_tokens (user_id);
+ALTER TABLE email_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE email_tokens FORCE ROW LEVEL SECURITY;
+CREATE POLICY email_tokens_owner ON email_tokens
+    USING (user_id = tg_current_user())
+    WITH CHECK (user_id = tg_current_user());
+GRANT SELECT, INSERT ON email_tokens TO tenantgate_app;
+GRANT UPDATE (used_at) ON email_tokens TO tenantgate_app;
+
+-- Invitations to a tenant: email + role + single-use token (hash only).
+CREATE TABLE invitations (
+    id           uuid PRIMARY KEY,
+    tenant_id    uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    email        text NOT NULL,
+    role         text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'billing', 'viewer')),
+    token_hash   bytea NOT NULL UNIQUE,
+    invited_by   uuid REFERENCES users (id) ON DELETE SET NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL,
+    accepted_at  timestamptz,
+    revoked_at   timestamptz
+);
+CREATE UNIQUE INDEX invitations_one_pending ON invitations (tenant_id, lower(email))
+    WHERE accepted_at IS NULL AND revoked_at IS NULL;
+CREATE INDEX invitations_tenant_created_idx ON invitations (tenant_id, created_at, id);
+ALTER TABLE invitations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE invitations FORCE ROW LEVEL SECURITY;
+CREATE POLICY invitations_isolation ON invitations
+    USING (tenant_id = tg_current_tenant())
+    WITH CHECK (tenant_id = tg_current_tenant());
+GRANT SELECT, INSERT ON invitations TO tenantgate_app;
+GRANT UPDATE (accepted_at, revoked_at) ON invitations TO tenantgate_app;
+
+CREATE INDEX memberships_tenant_created_idx ON memberships (tenant_id, created_at, user_id);
+
+-- The audit trail: append-only for the runtime role (no UPDATE, no DELETE
+-- granted), written in the same transaction as the change it records.
+CREATE TABLE audit_log (
+    id           uuid PRIMARY KEY,
+    tenant_id    uuid REFERENCES tenants (id) ON DELETE CASCADE,
+    actor_type   text NOT NULL CHECK (actor_type IN ('user', 'api_key', 'platform_admin', 'stripe', 'system', 'anonymous')),
+    actor_id     uuid,
+    actor_label  text,
+    action       text NOT NULL,
+    target_type  text,
+    target_id    text,
+    ip           text,
+    user_agent   text,
+    request_id   text,
+    before       jsonb,
+    after        jsonb,
+    created_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX audit_log_tenant_idx ON audit_log (tenant_id, created_at DESC, id DESC);
+ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
+CREATE POLICY audit_log_isolation ON audit_log FOR SELECT
+    USING (tenant_id = tg_current_tenant() OR tg_is_platform_admin());
+CREATE POLICY audit_log_append ON audit_log FOR INSERT
+    WITH CHECK (tenant_id IS NOT DISTINCT FROM tg_current_tenant() OR tg_is_platform_admin());
+GRANT SELECT, INSERT ON audit_log TO tenantgate_app;
+
+-- Live audit feed: every instance LISTENs and forwards new entries.
+CREATE FUNCTION tg_audit_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tenantgate_audit',
+        json_build_object('id', NEW.id, 'tenant_id', NEW.tenant_id)::text);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER audit_log_notify AFTER INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION tg_audit_notify();
+
+-- Outgoing email when no SMTP server is configured (and a record either way).
+-- Bodies hold sign-in links: only the platform-admin path may read them.
+CREATE TABLE email_outbox (
+    id          uuid PRIMARY KEY,
+    recipient   text NOT NULL,
+    subject     text NOT NULL,
+    body        text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    sent_at     timestamptz
+);
+ALTER TABLE email_outbox ENABLE ROW LEVEL SECURITY;
+ALTER TABLE email_outbox FORCE ROW LEVEL SECURITY;
+CREATE POLICY email_outbox_write ON email_outbox FOR INSERT WITH CHECK (true);
+CREATE POLICY email_outbox_admin ON email_outbox FOR SELECT USING (tg_is_platform_admin());
+GRANT SELECT, INSERT ON email_outbox TO tenantgate_app;
+
+-- Failed sign-in budget per account and per client address, shared by every
+-- instance. Keys are 'account:<email>' and 'ip:<address>'; nothing tenant-owned.
+CREATE TABLE login_failures (
+    key           text PRIMARY KEY,
+    window_start  timestamptz NOT NULL,
+    failures      integer NOT NULL
+);
+GRANT SELECT, INSERT, UPDATE, DELETE ON login_failures TO tenantgate_app;
