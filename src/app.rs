@@ -2,16 +2,20 @@
 
 use std::sync::Arc;
 
+use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
 use crate::config::{Environment, Limits};
 use crate::db::Db;
 use crate::graphql::AppSchema;
+use crate::mail::Mailer;
 
 /// Settings the request path reads.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub environment: Environment,
     pub limits: Limits,
+    /// The base URL of links in emails (e.g. `https://auth.example.com`).
+    pub public_url: String,
 }
 
 impl Settings {
@@ -29,12 +33,33 @@ pub struct AppState {
     pub schema: AppSchema,
 }
 
+/// What the GraphQL resolvers share (put into the schema's data).
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub keys: Arc<JwtKeys>,
+    pub settings: Arc<Settings>,
+    pub mailer: Mailer,
+    pub feed: Feed,
+}
+
 impl AppState {
-    /// Assembles the state and the GraphQL schema over it.
-    pub fn new(db: Db, keys: JwtKeys, settings: Settings) -> Self {
+    /// Assembles the state and the GraphQL schema over it. `feed` announces new
+    /// audit entries (see [`Feed::start`]).
+    pub fn new(db: Db, keys: JwtKeys, settings: Settings, feed: Feed) -> Self {
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
-        let schema = crate::graphql::build_schema(db.clone(), keys.clone(), &settings);
+        let mailer = Mailer {
+            log_bodies: !settings.is_production(),
+            public_url: settings.public_url.clone(),
+        };
+        let schema = crate::graphql::build_schema(Services {
+            db: db.clone(),
+            keys: keys.clone(),
+            settings: settings.clone(),
+            mailer,
+            feed,
+        });
         Self {
             db,
             keys,

@@ -79,6 +79,11 @@ pub struct ServeArgs {
     )]
     pub listen: SocketAddr,
 
+    /// The public base URL of this server, used in links sent by email
+    /// (default: http:// and the listen address).
+    #[arg(long, env = "TENANTGATE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Seed demo tenants, users and a platform admin, and print their credentials.
     #[arg(long, env = "TENANTGATE_DEMO", global = true)]
     pub demo: bool,

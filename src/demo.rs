@@ -166,8 +166,24 @@ async fn insert_user(
     Ok(())
 }
 
-/// Prints the demo accounts with ready-to-use access tokens.
-pub fn print(accounts: &[DemoAccount], keys: &JwtKeys, addr: SocketAddr) {
+/// Opens a session per demo account (so the printed tokens work) and prints the
+/// accounts with ready-to-use access tokens.
+pub async fn print(db: &Db, accounts: &[DemoAccount], keys: &JwtKeys, addr: SocketAddr) {
+    let meta = crate::audit::RequestMeta {
+        request_id: "demo".into(),
+        ip: None,
+        user_agent: Some("tenantgate --demo".into()),
+    };
+    let mut tokens = Vec::new();
+    for account in accounts {
+        let tenant = account.tenant.as_ref().map(|(id, _)| *id);
+        match crate::auth::sessions::start(db, keys, &meta, account.user_id, tenant, "session.demo")
+            .await
+        {
+            Ok(grant) => tokens.push((account.email.clone(), grant.access.token)),
+            Err(err) => tracing::warn!(error = %err, "could not open a demo session"),
+        }
+    }
     println!();
     println!("Demo data (password for every account: {DEMO_PASSWORD})");
     println!("{:<24} {:<16} {:<18} tenant id", "email", "role", "tenant");
@@ -185,12 +201,8 @@ pub fn print(accounts: &[DemoAccount], keys: &JwtKeys, addr: SocketAddr) {
     println!(
         "Access tokens (15 minutes; send as `Authorization: Bearer <token>` in the playground at http://{addr}/playground):"
     );
-    for account in accounts {
-        if let Ok(issued) =
-            keys.issue_access(account.user_id, account.tenant.as_ref().map(|(id, _)| *id))
-        {
-            println!("  {:<24} {}", account.email, issued.token);
-        }
+    for (email, token) in tokens {
+        println!("  {email:<24} {token}");
     }
     println!();
 }

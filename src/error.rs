@@ -190,15 +190,38 @@ impl AppError {
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
-        if let AppError::Internal(cause) = &err {
+        err.to_graphql()
+    }
+}
+
+/// An error shared by everyone waiting on one batch (DataLoader errors must be
+/// `Clone`).
+#[derive(Debug, Clone)]
+pub struct SharedError(pub std::sync::Arc<AppError>);
+
+impl From<AppError> for SharedError {
+    fn from(err: AppError) -> Self {
+        Self(std::sync::Arc::new(err))
+    }
+}
+
+impl From<SharedError> for async_graphql::Error {
+    fn from(err: SharedError) -> Self {
+        err.0.to_graphql()
+    }
+}
+
+impl AppError {
+    /// The GraphQL error of this error: message, code and detail extensions.
+    pub fn to_graphql(&self) -> async_graphql::Error {
+        if let AppError::Internal(cause) = self {
             // The cause goes to the log; the response layer adds the request id.
             tracing::error!(error = ?cause, "internal error");
         }
-        let mut out = async_graphql::Error::new(err.public_message());
-        let code = err.code();
+        let mut out = async_graphql::Error::new(self.public_message());
         let mut ext = async_graphql::ErrorExtensionValues::default();
-        ext.set("code", code.as_str());
-        match &err {
+        ext.set("code", self.code().as_str());
+        match self {
             AppError::BadUserInput {
                 field: Some(field), ..
             } => ext.set("field", field.as_str()),

@@ -2,7 +2,9 @@
 //!
 //! See ARCHITECTURE.md for the bird's-eye view and the codemap.
 
+pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -10,5 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mail;
+pub mod members;
 pub mod server;
 pub mod tenancy;

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::{AppState, Settings};
+use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
 use crate::config::{CommonArgs, Environment, Limits, ServeArgs};
 use crate::db::embedded::{self, EmbeddedOptions, EmbeddedPostgres};
@@ -152,20 +153,28 @@ async fn serve_on(
     } else {
         None
     };
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
     let state = AppState::new(
         pool.clone(),
         keys,
         Settings {
             environment: common.environment,
             limits: Limits::default(),
+            public_url,
         },
+        Feed::start(database.url.clone()),
     );
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
-    let addr = listener.local_addr()?;
     if let Some(accounts) = &demo {
-        crate::demo::print(accounts, &state.keys, addr);
+        crate::demo::print(&state.db, accounts, &state.keys, addr).await;
     }
     tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "ready");
     // A plain line on stdout that scripts and tests wait for.

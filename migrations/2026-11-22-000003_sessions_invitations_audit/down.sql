@@ -1,3 +1,5 @@
+DROP TRIGGER IF EXISTS memberships_keep_an_owner ON memberships;
+DROP FUNCTION IF EXISTS tg_keep_an_owner();
 DROP TABLE IF EXISTS login_failures;
 DROP TABLE IF EXISTS email_outbox;
 DROP TRIGGER IF EXISTS audit_log_notify ON audit_log;

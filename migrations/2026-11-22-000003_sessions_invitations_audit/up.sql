@@ -178,3 +178,22 @@ CREATE TABLE login_failures (
     failures      integer NOT NULL
 );
 GRANT SELECT, INSERT, UPDATE, DELETE ON login_failures TO tenantgate_app;
+
+-- Every tenant keeps at least one owner: checked at commit, as a backstop to
+-- the application's own check (which gives the clear CONFLICT error).
+CREATE FUNCTION tg_keep_an_owner() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.role = 'owner'
+       AND EXISTS (SELECT 1 FROM tenants WHERE id = OLD.tenant_id)
+       AND NOT EXISTS (SELECT 1 FROM memberships WHERE tenant_id = OLD.tenant_id AND role = 'owner')
+    THEN
+        RAISE EXCEPTION 'a tenant must keep at least one owner' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER memberships_keep_an_owner AFTER UPDATE OR DELETE ON memberships
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION tg_keep_an_owner();

@@ -28,6 +28,8 @@ const ACCESS_TYPE: &str = "access";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: Uuid,
+    /// The session (refresh-token family) this token belongs to.
+    pub sid: Uuid,
     /// The tenant the session acts in by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tid: Option<Uuid>,
@@ -106,12 +108,19 @@ impl JwtKeys {
         &self.current.kid
     }
 
-    /// Issues an access token for `user_id`, acting in `tenant_id` by default.
-    pub fn issue_access(&self, user_id: Uuid, tenant_id: Option<Uuid>) -> AppResult<IssuedToken> {
+    /// Issues an access token for `user_id` in session `session_id`, acting in
+    /// `tenant_id` by default.
+    pub fn issue_access(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        tenant_id: Option<Uuid>,
+    ) -> AppResult<IssuedToken> {
         let now = Utc::now();
         let expires_at = now + ACCESS_TTL;
         let claims = AccessClaims {
             sub: user_id,
+            sid: session_id,
             tid: tenant_id,
             typ: ACCESS_TYPE.to_owned(),
             iss: ISSUER.to_owned(),
@@ -176,6 +185,7 @@ mod tests {
         let now = Utc::now().timestamp();
         AccessClaims {
             sub: Uuid::new_v4(),
+            sid: Uuid::new_v4(),
             tid: Some(Uuid::new_v4()),
             typ: "access".into(),
             iss: ISSUER.into(),
@@ -196,7 +206,7 @@ mod tests {
     fn issued_tokens_verify() {
         let keys = keys();
         let user = Uuid::new_v4();
-        let issued = keys.issue_access(user, None).unwrap();
+        let issued = keys.issue_access(user, Uuid::new_v4(), None).unwrap();
         let claims = keys.verify_access(&issued.token).unwrap();
         assert_eq!(claims.sub, user);
         assert!(issued.expires_at <= Utc::now() + ACCESS_TTL);
@@ -254,7 +264,10 @@ mod tests {
     #[test]
     fn previous_key_still_verifies_after_rotation() {
         let old = JwtKeys::new(OLD, None).unwrap();
-        let token = old.issue_access(Uuid::new_v4(), None).unwrap().token;
+        let token = old
+            .issue_access(Uuid::new_v4(), Uuid::new_v4(), None)
+            .unwrap()
+            .token;
         let rotated = JwtKeys::new(SECRET, Some(OLD)).unwrap();
         rotated.verify_access(&token).unwrap();
         let dropped = JwtKeys::new(SECRET, None).unwrap();

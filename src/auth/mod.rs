@@ -1,38 +1,49 @@
 //! Who is calling: principals, sessions, tokens, passwords, roles, sign-up.
 //!
-//! The HTTP layer turns request headers into a [`Session`] (no database work);
-//! the tenant access of a session (membership, role, tenant status) is checked
-//! against the database on first use in each request, so a removed member or a
-//! changed role takes effect on the next request, not at token expiry.
+//! The HTTP layer turns request headers into a [`Session`] (no database work).
+//! The first resolver that needs to know who the caller really is calls
+//! [`Session::verify`]: one statement checks that the user exists, that the
+//! session (refresh-token family) is live, and the user's membership, role and
+//! tenant status in the active tenant. The answer is kept for the rest of the
+//! request, so a logout, a removed member or a changed role takes effect on the
+//! next request, not at token expiry.
 
+pub mod email_links;
 pub mod jwt;
 pub mod passwords;
 pub mod roles;
+pub mod sessions;
 pub mod signup;
+pub mod throttle;
+pub mod tokens;
 
-use axum::http::HeaderMap;
-use diesel::prelude::*;
+use axum::http::{HeaderMap, header};
+use diesel::OptionalExtension;
+use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::db::Db;
-use crate::db::schema::{memberships, tenants};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
 pub use roles::Role;
 
 /// The header that picks the active tenant of a request.
 pub const TENANT_HEADER: &str = "x-tenant-id";
+/// The cookie that carries a browser's refresh token.
+pub const REFRESH_COOKIE: &str = "tg_refresh";
 
-/// Who made a request.
+/// Who made a request, as the credentials claim (not yet verified against the
+/// database).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,
-    /// A signed-in user (an access token).
+    /// A signed-in user (an access token of session `session_id`).
     User {
         user_id: Uuid,
+        session_id: Uuid,
     },
 }
 
@@ -49,6 +60,29 @@ impl TenantAccess {
     pub fn scope(&self) -> Scope {
         Scope::tenant_user(self.tenant_id, self.user_id)
     }
+
+    /// FORBIDDEN unless the role is at least `needed`.
+    pub fn require(&self, needed: Role) -> AppResult<()> {
+        if self.role.at_least(needed) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!(
+                "this needs the {needed} role or higher; you are {}",
+                self.role
+            )))
+        }
+    }
+}
+
+/// A signed-in user, verified against the database for this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub email: String,
+    pub is_platform_admin: bool,
+    /// Access to the active tenant, when there is one and the user is a member.
+    pub access: Option<TenantAccess>,
 }
 
 /// The authentication state of one request.
@@ -57,7 +91,12 @@ pub struct Session {
     pub principal: Principal,
     /// The tenant the request acts in: `X-Tenant-ID`, else the token's default.
     pub active_tenant: Option<Uuid>,
-    access: OnceCell<Option<TenantAccess>>,
+    /// Whether the caller is a browser (it sent `Origin` or `Sec-Fetch-Site`):
+    /// browsers get refresh tokens as an httpOnly cookie, never in the payload.
+    pub browser: bool,
+    /// The refresh token from the `tg_refresh` cookie, if any.
+    pub refresh_cookie: Option<String>,
+    verified: OnceCell<Option<Verified>>,
 }
 
 impl Session {
@@ -66,7 +105,9 @@ impl Session {
         Self {
             principal,
             active_tenant,
-            access: OnceCell::new(),
+            browser: false,
+            refresh_cookie: None,
+            verified: OnceCell::new(),
         }
     }
 
@@ -90,95 +131,220 @@ impl Session {
                     })?,
             ),
         };
-        let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) else {
-            return Ok(Self::new(Principal::Anonymous, None));
+        let mut session = match headers.get(header::AUTHORIZATION) {
+            None => Self::new(Principal::Anonymous, None),
+            Some(auth) => {
+                let token = auth
+                    .to_str()
+                    .ok()
+                    .and_then(|v| {
+                        let (scheme, rest) = v.split_once(' ')?;
+                        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+                    })
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| {
+                        AppError::unauthenticated(
+                            "the Authorization header must be `Bearer <token>`",
+                        )
+                    })?;
+                let claims = keys.verify_access(token)?;
+                Self::new(
+                    Principal::User {
+                        user_id: claims.sub,
+                        session_id: claims.sid,
+                    },
+                    requested.or(claims.tid),
+                )
+            }
         };
-        let token = auth
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AppError::unauthenticated("the Authorization header must be `Bearer <token>`")
-            })?;
-        let claims = keys.verify_access(token)?;
-        Ok(Self::new(
-            Principal::User {
-                user_id: claims.sub,
-            },
-            requested.or(claims.tid),
-        ))
+        session.browser =
+            headers.contains_key(header::ORIGIN) || headers.contains_key("sec-fetch-site");
+        session.refresh_cookie = cookie(headers, REFRESH_COOKIE);
+        Ok(session)
     }
 
-    /// The signed-in user, or UNAUTHENTICATED.
-    pub fn require_user(&self) -> AppResult<Uuid> {
-        match self.principal {
-            Principal::User { user_id } => Ok(user_id),
-            Principal::Anonymous => Err(AppError::unauthenticated("sign in first")),
-        }
-    }
-
-    /// The caller's access to the active tenant, checked once per request:
-    /// `None` when there is no active tenant or the user is not a member of it.
-    /// A suspended tenant is FORBIDDEN, with the reason.
-    pub async fn tenant_access(&self, db: &Db) -> AppResult<Option<TenantAccess>> {
-        self.access
+    /// Verifies the caller against the database (once per request): `None` for
+    /// anonymous callers; UNAUTHENTICATED when the user or session is gone;
+    /// FORBIDDEN when the active tenant is suspended.
+    pub async fn verify(&self, db: &Db) -> AppResult<Option<Verified>> {
+        self.verified
             .get_or_try_init(|| async {
-                let (Principal::User { user_id }, Some(tenant_id)) =
-                    (&self.principal, self.active_tenant)
+                let Principal::User {
+                    user_id,
+                    session_id,
+                } = self.principal
                 else {
                     return Ok(None);
                 };
-                load_access(db, tenant_id, *user_id).await
+                load_verified(db, user_id, session_id, self.active_tenant)
+                    .await
+                    .map(Some)
             })
             .await
             .cloned()
     }
 
+    /// The verified signed-in user, or UNAUTHENTICATED.
+    pub async fn require_user(&self, db: &Db) -> AppResult<Verified> {
+        self.verify(db)
+            .await?
+            .ok_or_else(|| AppError::unauthenticated("sign in first"))
+    }
+
     /// The caller's access to the active tenant, or an error saying what is missing.
     pub async fn require_tenant(&self, db: &Db) -> AppResult<TenantAccess> {
-        self.require_user()?;
-        self.tenant_access(db).await?.ok_or_else(|| {
-            AppError::forbidden("no active tenant: pick one of your tenants with X-Tenant-ID")
+        let verified = self.require_user(db).await?;
+        verified.access.ok_or_else(|| {
+            AppError::forbidden(
+                "no active tenant: pick one of your tenants (X-Tenant-ID or switchTenant)",
+            )
         })
+    }
+
+    /// The caller's access to the active tenant with at least `role`.
+    pub async fn require_role(&self, db: &Db, role: Role) -> AppResult<TenantAccess> {
+        let access = self.require_tenant(db).await?;
+        access.require(role)?;
+        Ok(access)
+    }
+
+    /// The verified caller, who must be a platform admin.
+    pub async fn require_platform_admin(&self, db: &Db) -> AppResult<Verified> {
+        let verified = self.require_user(db).await?;
+        if !verified.is_platform_admin {
+            return Err(AppError::forbidden("this needs a platform admin"));
+        }
+        Ok(verified)
     }
 }
 
-async fn load_access(db: &Db, tenant_id: Uuid, user_id: Uuid) -> AppResult<Option<TenantAccess>> {
-    let row: Option<(String, String, Option<String>)> = db
-        .scoped(Scope::tenant_user(tenant_id, user_id), |conn| {
+/// The value of cookie `name`, if the request carries it.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+#[derive(diesel::QueryableByName)]
+struct VerifyRow {
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Bool)]
+    is_platform_admin: bool,
+    #[diesel(sql_type = Bool)]
+    session_live: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    status: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    status_reason: Option<String>,
+}
+
+async fn load_verified(
+    db: &Db,
+    user_id: Uuid,
+    session_id: Uuid,
+    tenant_id: Option<Uuid>,
+) -> AppResult<Verified> {
+    let scope = match tenant_id {
+        Some(tenant_id) => Scope::tenant_user(tenant_id, user_id),
+        None => Scope::user(user_id),
+    };
+    let row: Option<VerifyRow> = db
+        .scoped(scope, |conn| {
             async move {
-                memberships::table
-                    .inner_join(tenants::table)
-                    .filter(memberships::tenant_id.eq(tenant_id))
-                    .filter(memberships::user_id.eq(user_id))
-                    .select((memberships::role, tenants::status, tenants::status_reason))
-                    .first(conn)
-                    .await
-                    .optional()
-                    .map_err(AppError::from)
+                diesel::sql_query(
+                    "SELECT u.email, u.is_platform_admin,
+                            (s.revoked_at IS NULL AND s.expires_at > now()) AS session_live,
+                            m.role, t.status, t.status_reason
+                     FROM users u
+                     JOIN sessions s ON s.id = $2 AND s.user_id = u.id
+                     LEFT JOIN memberships m ON m.user_id = u.id AND m.tenant_id = $3
+                     LEFT JOIN tenants t ON t.id = m.tenant_id
+                     WHERE u.id = $1",
+                )
+                .bind::<SqlUuid, _>(user_id)
+                .bind::<SqlUuid, _>(session_id)
+                .bind::<Nullable<SqlUuid>, _>(tenant_id)
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(AppError::from)
             }
             .scope_boxed()
         })
         .await?;
-    let Some((role, status, reason)) = row else {
-        return Ok(None);
+    let Some(row) = row.filter(|r| r.session_live) else {
+        return Err(AppError::unauthenticated(
+            "this session has ended: sign in again",
+        ));
     };
-    if status != "active" {
-        let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
-        return Err(AppError::forbidden(format!(
-            "this tenant is {}{why}",
-            status.replace('_', " ")
-        )));
-    }
-    let role = Role::parse(&role)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?} stored")))?;
-    Ok(Some(TenantAccess {
-        tenant_id,
+    let access = match (tenant_id, row.role) {
+        (Some(tenant_id), Some(role)) => {
+            if let Some(status) = row.status.filter(|s| s != "active") {
+                let why = row
+                    .status_reason
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                return Err(AppError::forbidden(format!(
+                    "this tenant is {}{why}",
+                    status.replace('_', " ")
+                )));
+            }
+            let role = Role::parse(&role).ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("unknown role {role:?} stored"))
+            })?;
+            Some(TenantAccess {
+                tenant_id,
+                user_id,
+                role,
+            })
+        }
+        _ => None,
+    };
+    Ok(Verified {
         user_id,
-        role,
-    }))
+        session_id,
+        email: row.email,
+        is_platform_admin: row.is_platform_admin,
+        access,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; tg_refresh=tok.en; b=2"),
+        );
+        assert_eq!(cookie(&h, REFRESH_COOKIE).as_deref(), Some("tok.en"));
+        assert_eq!(cookie(&h, "missing"), None);
+    }
+
+    #[test]
+    fn roles_are_required() {
+        let access = TenantAccess {
+            tenant_id: Uuid::new_v4(),
+            user_id: Uuid::new_v4(),
+            role: Role::Member,
+        };
+        access.require(Role::Member).unwrap();
+        assert_eq!(
+            access.require(Role::Admin).unwrap_err().code().as_str(),
+            "FORBIDDEN"
+        );
+    }
 }

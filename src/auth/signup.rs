@@ -4,8 +4,10 @@ use rand::Rng;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use super::jwt::{IssuedToken, JwtKeys};
+use super::jwt::JwtKeys;
 use super::passwords;
+use super::sessions::{self, Grant};
+use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::{Db, memberships, tenants, users};
 use crate::error::{AppError, AppResult, unique_violation};
 use crate::tenancy::Scope;
@@ -26,7 +28,7 @@ pub struct SignUp {
 pub struct SignedUp {
     pub user: users::User,
     pub tenant: tenants::Tenant,
-    pub access: IssuedToken,
+    pub grant: Grant,
 }
 
 /// Validates and normalises an email address (trimmed, lower-cased).
@@ -104,7 +106,12 @@ fn random_suffix() -> String {
 
 /// Creates the user, the tenant (with a unique slug) and the owner membership,
 /// and issues an access token. Nothing is written unless all of it is.
-pub async fn sign_up(db: &Db, keys: &JwtKeys, input: SignUp) -> AppResult<SignedUp> {
+pub async fn sign_up(
+    db: &Db,
+    keys: &JwtKeys,
+    meta: &RequestMeta,
+    input: SignUp,
+) -> AppResult<SignedUp> {
     let email = normalize_email(&input.email)?;
     let tenant_name = normalize_tenant_name(&input.tenant_name)?;
     passwords::check_strength(&input.password, &[&email, &tenant_name])?;
@@ -113,7 +120,8 @@ pub async fn sign_up(db: &Db, keys: &JwtKeys, input: SignUp) -> AppResult<Signed
     let user_id = Uuid::now_v7();
     let tenant_id = Uuid::now_v7();
     let base_slug = slugify(&tenant_name);
-    let (user, tenant) = db
+    let meta = meta.clone();
+    let (user, tenant, session_id, refresh) = db
         .scoped(Scope::tenant_user(tenant_id, user_id), |conn| {
             async move {
                 let new_user = users::NewUser {
@@ -154,17 +162,43 @@ pub async fn sign_up(db: &Db, keys: &JwtKeys, input: SignUp) -> AppResult<Signed
                     },
                 )
                 .await?;
-                Ok((user, tenant))
+                let (session_id, refresh) =
+                    sessions::open(conn, user_id, Some(tenant_id), &meta).await?;
+                audit::record(
+                    conn,
+                    &meta,
+                    Entry::new(
+                        Some(tenant_id),
+                        Actor::User {
+                            id: user_id,
+                            email: Some(user.email.clone()),
+                        },
+                        "tenant.create",
+                    )
+                    .target("tenant", tenant_id)
+                    .change(
+                        None,
+                        Some(serde_json::json!({ "name": tenant.name, "slug": tenant.slug, "owner": user.email })),
+                    ),
+                )
+                .await?;
+                Ok((user, tenant, session_id, refresh))
             }
             .scope_boxed()
         })
         .await?;
     tracing::info!(user.id = %user.id, tenant.id = %tenant.id, tenant.slug = %tenant.slug, "signed up");
-    let access = keys.issue_access(user.id, Some(tenant.id))?;
+    let access = keys.issue_access(user.id, session_id, Some(tenant.id))?;
     Ok(SignedUp {
+        grant: Grant {
+            access,
+            refresh_token: refresh,
+            user: user.clone(),
+            session_id,
+            tenant_id: Some(tenant.id),
+        },
         user,
         tenant,
-        access,
     })
 }
 

@@ -18,6 +18,7 @@ pub struct Tenant {
     pub status: String,
     pub status_reason: Option<String>,
     pub plan_key: String,
+    pub branding: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
 

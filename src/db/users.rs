@@ -47,3 +47,38 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .await
         .optional()
 }
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The user with this email (case-insensitive), if the scope may see it (the
+/// transaction needs the email-lookup capability for that exact email).
+pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Marks the user's email verified (now, unless it already was).
+pub async fn mark_verified(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set(users::email_verified_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Replaces the user's password hash.
+pub async fn set_password(conn: &mut AsyncPgConnection, id: Uuid, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(Some(hash)))
+        .execute(conn)
+        .await
+        .map(drop)
+}

@@ -1,40 +1,58 @@
-//! The GraphQL schema: roots, types, and the limits the schema itself enforces.
+//! The GraphQL schema: roots, types, guards, loaders, and the limits the schema
+//! itself enforces.
 //!
 //! Only this module knows GraphQL types. Resolvers read the request's
 //! [`crate::auth::Session`] from the context and reach data only through
 //! [`crate::db::Db::scoped`].
 
+pub mod context;
+pub mod cursor;
+pub mod guards;
+pub mod loaders;
 pub mod types;
 
 mod mutation;
 mod query;
+mod subscription;
 
-use std::sync::Arc;
+use async_graphql::Schema;
 
-use async_graphql::{EmptySubscription, Schema};
-
-use crate::app::Settings;
-use crate::auth::jwt::JwtKeys;
-use crate::db::Db;
+use crate::app::Services;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
 /// The schema type of the API.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema with its data and limits. Alias and token limits need the
-/// raw document and are enforced by the HTTP endpoint before execution.
-pub fn build_schema(db: Db, keys: Arc<JwtKeys>, settings: &Settings) -> AppSchema {
-    let limits = &settings.limits;
-    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .data(db)
-        .data(keys)
+/// The root fields that start or change a session: at most one of them runs per
+/// request, so aliases cannot multiply sign-in attempts.
+pub const SESSION_FIELDS: &[&str] = &[
+    "signUp",
+    "logIn",
+    "refreshSession",
+    "verifyMagicLink",
+    "requestMagicLink",
+    "requestPasswordReset",
+    "resetPassword",
+    "acceptInvitation",
+    "verifyEmail",
+];
+
+/// Builds the schema with its services and limits. Alias, directive, token and
+/// session-field limits need the raw document and are enforced by the HTTP
+/// endpoint before execution.
+pub fn build_schema(services: Services) -> AppSchema {
+    let limits = services.settings.limits.clone();
+    let production = services.settings.is_production();
+    let mut builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
+        .data(services)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
         .limit_recursive_depth(32)
         .extension(async_graphql::extensions::Tracing);
-    if settings.is_production() {
+    if production {
         // With suggestions on, a schema can be rebuilt even with introspection off.
         builder = builder.disable_suggestions();
     }
@@ -43,6 +61,7 @@ pub fn build_schema(db: Db, keys: Arc<JwtKeys>, settings: &Settings) -> AppSchem
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    let schema = Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish();
-    schema.sdl()
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
+        .finish()
+        .sdl()
 }

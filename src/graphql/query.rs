@@ -3,13 +3,14 @@
 use async_graphql::{Context, Object, Result};
 use scoped_futures::ScopedFutureExt;
 
-use super::types::tenant::Tenant;
-use super::types::user::User;
+use super::context::{db, session};
+use super::guards::PlatformAdmin;
+use super::types::admin::AdminQuery;
+use super::types::tenant::{Reader, Tenant};
 use super::types::viewer::Viewer;
-use crate::auth::{Principal, Session};
-use crate::db::{Db, tenants, users};
+use crate::db::{tenants, users};
 use crate::error::AppError;
-use crate::tenancy::Scope;
+use crate::tenancy::{Scope, not_found};
 
 /// Entry points for reading.
 #[derive(Default)]
@@ -17,21 +18,21 @@ pub struct QueryRoot;
 
 #[Object(name = "Query")]
 impl QueryRoot {
-    /// The caller: the signed-in user, the active tenant and the user's role in it.
-    /// `null` for anonymous callers.
+    /// The caller: the signed-in user, the active tenant and the user's role in
+    /// it, and all their tenants. `null` for anonymous callers.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<Viewer>> {
-        let session = ctx.data::<Session>()?;
-        let db = ctx.data::<Db>()?;
-        let Principal::User { user_id } = session.principal else {
+        let Some(verified) = session(ctx).verify(db(ctx)).await? else {
             return Ok(None);
         };
-        let access = session.tenant_access(db).await?;
-        let scope = match &access {
+        let scope = match &verified.access {
             Some(access) => access.scope(),
-            None => Scope::user(user_id),
+            None => Scope::user(verified.user_id),
         };
-        let tenant_id = access.as_ref().map(|a| a.tenant_id);
-        let (user, tenant) = db
+        let (user_id, tenant_id) = (
+            verified.user_id,
+            verified.access.as_ref().map(|a| a.tenant_id),
+        );
+        let (user, tenant) = db(ctx)
             .scoped(scope, |conn| {
                 async move {
                     let user = users::find(conn, user_id).await?;
@@ -44,13 +45,36 @@ impl QueryRoot {
                 .scope_boxed()
             })
             .await?;
-        // A valid token for a user that no longer exists.
         let user =
             user.ok_or_else(|| AppError::unauthenticated("this account no longer exists"))?;
         Ok(Some(Viewer {
-            user: User(user),
-            tenant: tenant.map(Tenant),
-            role: access.map(|a| a.role.into()),
+            verified,
+            user,
+            tenant,
         }))
+    }
+
+    /// The active tenant (X-Tenant-ID, else the session's default), with its
+    /// members, invitations and audit log as the caller's role allows.
+    async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
+        let access = session(ctx).require_tenant(db(ctx)).await?;
+        let tenant_id = access.tenant_id;
+        let row = db(ctx)
+            .scoped(access.scope(), |conn| {
+                async move { Ok(tenants::find(conn, tenant_id).await?) }.scope_boxed()
+            })
+            .await?
+            .ok_or_else(|| not_found("tenant"))?;
+        Ok(Tenant {
+            row,
+            reader: Reader::Member(access),
+        })
+    }
+
+    /// The platform admins' view across tenants (platform admins only; every
+    /// read of a tenant's data through it is audited).
+    #[graphql(guard = "PlatformAdmin")]
+    async fn admin(&self) -> AdminQuery {
+        AdminQuery
     }
 }

@@ -15,15 +15,19 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ErrorExtensionValues, ServerError, Variables};
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::ConnectInfo;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
 
 use super::limits;
 use super::request_id::RequestId;
 use crate::app::AppState;
+use crate::audit::RequestMeta;
 use crate::auth::{Principal, Session};
 use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE};
 
@@ -114,13 +118,27 @@ struct Params {
     extensions: Option<Value>,
 }
 
-/// GET /graphql: queries only.
+/// GET /graphql: queries only, or a WebSocket upgrade for subscriptions.
 pub async fn get(
     State(app): State<AppState>,
     Extension(request_id): Extension<RequestId>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
 ) -> Response {
+    let (mut parts, _) = request.into_parts();
+    if parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &app).await {
+            Ok(ws) => super::websocket::upgrade(app, ws, &parts.headers, request_id, peer),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let headers = parts.headers;
+    let query = parts.uri.query().map(str::to_owned);
     let Some(media) = negotiate(&headers) else {
         return not_acceptable(&request_id);
     };
@@ -156,13 +174,14 @@ pub async fn get(
         },
         (Err(err), _) | (_, Err(err)) => return fail(err),
     };
-    execute(app, request_id, media, Method::GET, &headers, params).await
+    execute(app, request_id, peer, media, Method::GET, &headers, params).await
 }
 
 /// POST /graphql: `application/json` only.
 pub async fn post(
     State(app): State<AppState>,
     Extension(request_id): Extension<RequestId>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -209,7 +228,7 @@ pub async fn post(
             return request_error_with_status(media, &request_id, err, StatusCode::BAD_REQUEST);
         }
     };
-    execute(app, request_id, media, Method::POST, &headers, params).await
+    execute(app, request_id, peer, media, Method::POST, &headers, params).await
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -232,9 +251,22 @@ fn is_json(headers: &HeaderMap) -> bool {
     })
 }
 
+/// Where a request came from, for the audit trail and sign-in budgets.
+pub fn request_meta(request_id: &RequestId, peer: SocketAddr, headers: &HeaderMap) -> RequestMeta {
+    RequestMeta {
+        request_id: request_id.0.clone(),
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect()),
+    }
+}
+
 async fn execute(
     app: AppState,
     request_id: RequestId,
+    peer: SocketAddr,
     media: Media,
     method: Method,
     headers: &HeaderMap,
@@ -268,6 +300,16 @@ async fn execute(
             "the document has {} directives; at most {} are allowed",
             counts.directives, limits.max_directives
         )));
+    }
+    let session_fields = limits::count_root_fields(
+        &doc,
+        params.operation_name.as_deref(),
+        crate::graphql::SESSION_FIELDS,
+    );
+    if session_fields > 1 {
+        return fail(AppError::bad_input(
+            "one sign-in or session operation per request: send them separately",
+        ));
     }
     if method == Method::GET {
         match operation_type(&doc, params.operation_name.as_deref()) {
@@ -308,6 +350,7 @@ async fn execute(
     let mut request = async_graphql::Request::new(query)
         .variables(variables)
         .data(session)
+        .data(request_meta(&request_id, peer, headers))
         .data(request_id.clone());
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -342,8 +385,9 @@ fn operation_type(
 fn graphql_response(
     media: Media,
     request_id: &RequestId,
-    response: async_graphql::Response,
+    mut response: async_graphql::Response,
 ) -> Response {
+    let extra_headers = std::mem::take(&mut response.http_headers);
     let executed = !matches!(response.data, async_graphql::Value::Null)
         || response.errors.iter().any(|e| !e.path.is_empty());
     let errors: Vec<Value> = response
@@ -375,7 +419,11 @@ fn graphql_response(
             .and_then(ErrorCode::parse)
             .map_or(StatusCode::BAD_REQUEST, ErrorCode::http_status),
     };
-    json_response(media, status, Value::Object(body))
+    let mut res = json_response(media, status, Value::Object(body));
+    for (name, value) in extra_headers.iter() {
+        res.headers_mut().append(name.clone(), value.clone());
+    }
+    res
 }
 
 /// One error as JSON, with a code and the request id; internals masked.

@@ -114,6 +114,51 @@ pub fn count_document(doc: &ExecutableDocument) -> DocumentCounts {
     counts
 }
 
+/// How many root fields named in `names` the selected operation runs,
+/// following fragment spreads and inline fragments at the root.
+pub fn count_root_fields(
+    doc: &ExecutableDocument,
+    operation: Option<&str>,
+    names: &[&str],
+) -> usize {
+    use async_graphql::parser::types::DocumentOperations;
+    fn walk(doc: &ExecutableDocument, set: &SelectionSet, names: &[&str], depth: usize) -> usize {
+        if depth > 32 {
+            return 0;
+        }
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(names.contains(&field.node.name.node.as_str()))
+                }
+                Selection::InlineFragment(f) => {
+                    walk(doc, &f.node.selection_set.node, names, depth + 1)
+                }
+                Selection::FragmentSpread(spread) => doc
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .map_or(0, |f| {
+                        walk(doc, &f.node.selection_set.node, names, depth + 1)
+                    }),
+            })
+            .sum()
+    }
+    let ops: Vec<_> = match (&doc.operations, operation) {
+        (DocumentOperations::Single(op), _) => vec![op],
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .iter()
+            .filter(|(n, _)| n.as_str() == name)
+            .map(|(_, op)| op)
+            .collect(),
+        (DocumentOperations::Multiple(ops), None) => ops.values().collect(),
+    };
+    ops.iter()
+        .map(|op| walk(doc, &op.node.selection_set.node, names, 0))
+        .max()
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

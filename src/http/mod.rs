@@ -12,6 +12,7 @@ pub mod health;
 pub mod limits;
 pub mod request_id;
 pub mod web;
+pub mod websocket;
 
 use std::time::Duration;
 

@@ -22,22 +22,26 @@ fn every_field_is_documented() {
     let sdl = tenantgate::graphql::sdl();
     let lines: Vec<&str> = sdl.lines().collect();
     let mut in_schema_block = false;
-    for (i, line) in lines.iter().enumerate() {
+    let mut in_doc = false;
+    let mut documented = false;
+    for line in &lines {
         let t = line.trim();
         if !line.starts_with([' ', '\t']) {
             in_schema_block = t.starts_with("schema");
         }
-        if in_schema_block {
+        if t == "\"\"\"" {
+            in_doc = !in_doc;
+            documented = true;
+            continue;
+        }
+        if in_doc || in_schema_block {
             continue;
         }
         let is_field = line.starts_with('\t') || line.starts_with("  ");
-        if is_field && t.contains(':') && !t.starts_with('"') && !t.starts_with('#') {
-            let prev = lines[i - 1].trim();
-            assert!(
-                prev.ends_with("\"\"\"") || prev.starts_with('"'),
-                "undocumented field: {t}"
-            );
+        if is_field && t.contains(':') {
+            assert!(documented, "undocumented field: {t}");
         }
+        documented = t.starts_with('"') && t.ends_with('"') && t.len() > 1;
     }
 }
 

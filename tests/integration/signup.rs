@@ -125,11 +125,15 @@ async fn a_removed_membership_acts_on_the_next_request() {
     let app = TestApp::spawn().await;
     let (token, _, tenant) = app.sign_up("gone@example.com", "Gone").await;
     let mut owner = app.db.owner().await;
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query(format!(
-            "DELETE FROM memberships WHERE tenant_id = '{tenant}'"
-        )),
+    // From outside (as the owner role): another owner takes over, the user goes.
+    diesel_async::SimpleAsyncConnection::batch_execute(
         &mut owner,
+        &format!(
+            "INSERT INTO users (id, email) VALUES ('{other}', 'other-owner@example.com');
+             INSERT INTO memberships (tenant_id, user_id, role) VALUES ('{tenant}', '{other}', 'owner');
+             DELETE FROM memberships WHERE tenant_id = '{tenant}' AND user_id <> '{other}'",
+            other = uuid::Uuid::new_v4()
+        ),
     )
     .await
     .unwrap();
@@ -205,7 +209,7 @@ async fn invalid_tokens_are_unauthenticated() {
         tenantgate::auth::jwt::JwtKeys::new(b"some-other-deployment-secret-0123456789", None)
             .unwrap();
     let forged = other
-        .issue_access(uuid::Uuid::new_v4(), None)
+        .issue_access(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None)
         .unwrap()
         .token;
     for token in ["garbage", forged.as_str()] {
@@ -218,7 +222,7 @@ async fn invalid_tokens_are_unauthenticated() {
     // A valid token of a user that does not exist.
     let ghost = app
         .keys()
-        .issue_access(uuid::Uuid::new_v4(), None)
+        .issue_access(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None)
         .unwrap()
         .token;
     let a = app.gql(VIEWER, json!({}), Some(&ghost)).await;

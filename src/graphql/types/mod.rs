@@ -1,5 +1,10 @@
 //! GraphQL object, input and enum types, one file per domain.
 
+pub mod admin;
+pub mod audit;
+pub mod invitation;
+pub mod member;
+pub mod session;
 pub mod tenant;
 pub mod user;
 pub mod viewer;

@@ -1,9 +1,26 @@
-//! The `Tenant` type and its enums.
+//! The `Tenant` type, its branding, and its lists (members, invitations, audit log).
 
-use async_graphql::{Enum, ID, Object};
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use scoped_futures::ScopedFutureExt;
+use uuid::Uuid;
 
+use super::audit::AuditEntry;
+use super::invitation::Invitation;
+use super::member::Member;
+use crate::audit;
+use crate::auth::{Role, TenantAccess, Verified};
 use crate::db::tenants;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::db;
+use crate::graphql::cursor;
+use crate::graphql::loaders::UserLoader;
+use crate::members;
+use crate::tenancy::Scope;
 
 /// The lifecycle state of a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -17,48 +34,255 @@ pub enum TenantStatus {
 }
 
 impl TenantStatus {
-    fn from_db(s: &str) -> Self {
+    pub fn from_db(s: &str) -> Self {
         match s {
             "suspended" => Self::Suspended,
             "pending_deletion" => Self::PendingDeletion,
             _ => Self::Active,
         }
     }
+
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::PendingDeletion => "pending_deletion",
+        }
+    }
+}
+
+/// How the caller came to this tenant, which decides what of it they may read.
+#[derive(Debug, Clone)]
+pub enum Reader {
+    /// A member, with their verified role.
+    Member(TenantAccess),
+    /// A platform admin on the audited admin path.
+    Admin(Verified),
+    /// Only the tenant's own fields (e.g. in a list of the user's memberships).
+    Basic,
 }
 
 /// The GraphQL view of a tenant row.
-pub struct Tenant(pub tenants::Tenant);
+pub struct Tenant {
+    pub row: tenants::Tenant,
+    pub reader: Reader,
+}
+
+impl Tenant {
+    /// The scope to read this tenant's lists in, when the reader holds `needed`.
+    fn scope_for(&self, needed: Role) -> AppResult<Scope> {
+        match &self.reader {
+            Reader::Member(access) if access.tenant_id == self.row.id => {
+                access.require(needed)?;
+                Ok(access.scope())
+            }
+            Reader::Admin(admin) => Ok(Scope::platform_admin(admin.user_id)),
+            _ => Err(AppError::forbidden(
+                "act in this tenant (X-Tenant-ID or switchTenant) to read its details",
+            )),
+        }
+    }
+}
+
+/// A tenant's public look.
+#[derive(SimpleObject, Default)]
+pub struct Branding {
+    /// The name shown to the tenant's users (defaults to the tenant name).
+    pub display_name: Option<String>,
+    /// An https:// URL of the logo.
+    pub logo_url: Option<String>,
+    /// The main color, as #rrggbb.
+    pub primary_color: Option<String>,
+    /// The accent color, as #rrggbb.
+    pub accent_color: Option<String>,
+    /// Where the tenant's users get help.
+    pub support_email: Option<String>,
+}
+
+/// Which invitations to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum InvitationFilter {
+    /// Only those that can still be accepted.
+    #[default]
+    Pending,
+    /// All of them: pending, accepted, revoked and expired.
+    All,
+}
+
+/// Filters of the audit log.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Only this action (e.g. `member.role_change`).
+    pub action: Option<String>,
+    /// Only entries by this user.
+    pub actor: Option<ID>,
+    /// Only entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only entries before this time.
+    pub until: Option<DateTime<Utc>>,
+}
 
 /// An organisation: the owner of all tenant data.
 #[Object]
 impl Tenant {
     /// The tenant's id (use it in the X-Tenant-ID header).
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row.id.to_string())
     }
 
     /// The tenant's display name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
 
     /// The tenant's unique URL slug.
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.row.slug
     }
 
     /// The tenant's lifecycle state.
     async fn status(&self) -> TenantStatus {
-        TenantStatus::from_db(&self.0.status)
+        TenantStatus::from_db(&self.row.status)
+    }
+
+    /// Why the tenant is suspended, when it is.
+    async fn status_reason(&self) -> Option<&str> {
+        self.row.status_reason.as_deref()
     }
 
     /// The key of the tenant's plan (`free`, `basic`, `pro`, `enterprise`, …).
     async fn plan_key(&self) -> &str {
-        &self.0.plan_key
+        &self.row.plan_key
+    }
+
+    /// The tenant's branding.
+    async fn branding(&self) -> Branding {
+        serde_json::from_value::<members::Branding>(self.row.branding.clone())
+            .map(|b| Branding {
+                display_name: b.display_name,
+                logo_url: b.logo_url,
+                primary_color: b.primary_color,
+                accent_color: b.accent_color,
+                support_email: b.support_email,
+            })
+            .unwrap_or_default()
     }
 
     /// When the tenant was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
+    }
+
+    /// The tenant's members, oldest first (viewer role or higher; billing
+    /// members cannot list the team).
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Member, EmptyFields, EmptyFields>> {
+        let scope = self.scope_for(Role::Viewer)?;
+        if let Reader::Member(access) = &self.reader
+            && access.role == Role::Billing
+        {
+            return Err(AppError::forbidden("the billing role cannot list members").into());
+        }
+        let limit = cursor::page_size(first)?;
+        let after = cursor::decode_opt(after.as_deref())?;
+        let db = db(ctx).clone();
+        let tenant_id = self.row.id;
+        let rows = db
+            .scoped(scope.clone(), |conn| {
+                async move { Ok(members::members_page(conn, tenant_id, after, limit).await?) }
+                    .scope_boxed()
+            })
+            .await?;
+        let loader = Arc::new(DataLoader::new(UserLoader { db, scope }, tokio::spawn));
+        let has_next = rows.len() as i64 > limit;
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection
+            .edges
+            .extend(rows.into_iter().take(limit as usize).map(|row| {
+                Edge::new(
+                    cursor::encode(row.created_at, row.user_id),
+                    Member {
+                        row,
+                        users: loader.clone(),
+                    },
+                )
+            }));
+        Ok(connection)
+    }
+
+    /// Invitations (admins and owners), oldest first.
+    async fn invitations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default)] filter: InvitationFilter,
+    ) -> Result<Connection<String, Invitation, EmptyFields, EmptyFields>> {
+        let scope = self.scope_for(Role::Admin)?;
+        let limit = cursor::page_size(first)?;
+        let after = cursor::decode_opt(after.as_deref())?;
+        let tenant_id = self.row.id;
+        let pending = filter == InvitationFilter::Pending;
+        let rows = db(ctx)
+            .scoped(scope, |conn| {
+                async move {
+                    Ok(members::invitations_page(conn, tenant_id, pending, after, limit).await?)
+                }
+                .scope_boxed()
+            })
+            .await?;
+        let has_next = rows.len() as i64 > limit;
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(
+            rows.into_iter()
+                .take(limit as usize)
+                .map(|row| Edge::new(cursor::encode(row.created_at, row.id), Invitation(row))),
+        );
+        Ok(connection)
+    }
+
+    /// The audit trail (admins and owners), newest first.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<AuditLogFilter>,
+    ) -> Result<Connection<String, AuditEntry, EmptyFields, EmptyFields>> {
+        let scope = self.scope_for(Role::Admin)?;
+        let limit = cursor::page_size(first)?;
+        let after = cursor::decode_opt(after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let filter = audit::Filter {
+            action: filter.action,
+            actor_id: filter
+                .actor
+                .map(|id| {
+                    Uuid::parse_str(&id)
+                        .map_err(|_| AppError::bad_field("filter.actor", "not a user id"))
+                })
+                .transpose()?,
+            since: filter.since,
+            until: filter.until,
+        };
+        let tenant_id = self.row.id;
+        let rows = db(ctx)
+            .scoped(scope, |conn| {
+                async move { Ok(audit::page(conn, Some(tenant_id), &filter, after, limit).await?) }
+                    .scope_boxed()
+            })
+            .await?;
+        let has_next = rows.len() as i64 > limit;
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(
+            rows.into_iter()
+                .take(limit as usize)
+                .map(|row| Edge::new(cursor::encode(row.created_at, row.id), AuditEntry(row))),
+        );
+        Ok(connection)
     }
 }

@@ -1,10 +1,18 @@
-//! The `Viewer` type: who the caller is and where they act.
+//! The `Viewer` type: who the caller is, where they act, and their tenants.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use scoped_futures::ScopedFutureExt;
 
-use super::tenant::Tenant;
+use super::tenant::{Reader, Tenant};
 use super::user::User;
-use crate::auth;
+use crate::auth::{self, Verified};
+use crate::db::schema::{memberships, tenants};
+use crate::db::{tenants::Tenant as TenantRow, users};
+use crate::error::AppError;
+use crate::graphql::context::db;
+use crate::tenancy::Scope;
 
 /// A member's role in a tenant: owner > admin > member; billing and viewer aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -33,14 +41,91 @@ impl From<auth::Role> for Role {
     }
 }
 
-/// The signed-in caller.
+impl From<Role> for auth::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => Self::Owner,
+            Role::Admin => Self::Admin,
+            Role::Member => Self::Member,
+            Role::Billing => Self::Billing,
+            Role::Viewer => Self::Viewer,
+        }
+    }
+}
+
+/// One of the caller's tenants.
 #[derive(SimpleObject)]
+pub struct Membership {
+    /// The tenant (its own fields; act in it to read its lists).
+    pub tenant: Tenant,
+    /// The caller's role in it.
+    pub role: Role,
+}
+
+/// The signed-in caller.
 pub struct Viewer {
+    pub verified: Verified,
+    pub user: users::User,
+    pub tenant: Option<TenantRow>,
+}
+
+/// The signed-in caller: who they are, the active tenant, and their tenants.
+#[Object]
+impl Viewer {
     /// The signed-in user.
-    pub user: User,
+    async fn user(&self) -> User {
+        User(self.user.clone())
+    }
+
     /// The active tenant (X-Tenant-ID, else the session's default), when the user
     /// is a member of it.
-    pub tenant: Option<Tenant>,
+    async fn tenant(&self) -> Option<Tenant> {
+        let access = self.verified.access.clone()?;
+        self.tenant.clone().map(|row| Tenant {
+            row,
+            reader: Reader::Member(access),
+        })
+    }
+
     /// The user's role in the active tenant.
-    pub role: Option<Role>,
+    async fn role(&self) -> Option<Role> {
+        self.verified.access.as_ref().map(|a| a.role.into())
+    }
+
+    /// Whether the user is a platform admin (the SaaS team's staff).
+    async fn is_platform_admin(&self) -> bool {
+        self.verified.is_platform_admin
+    }
+
+    /// Every tenant the user belongs to, oldest membership first.
+    async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
+        let user_id = self.verified.user_id;
+        let rows: Vec<(TenantRow, String)> = db(ctx)
+            .scoped(Scope::user(user_id), |conn| {
+                async move {
+                    Ok(memberships::table
+                        .inner_join(tenants::table)
+                        .filter(memberships::user_id.eq(user_id))
+                        .order((memberships::created_at, memberships::tenant_id))
+                        .select((TenantRow::as_select(), memberships::role))
+                        .load(conn)
+                        .await?)
+                }
+                .scope_boxed()
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(row, role)| {
+                let role = auth::Role::parse(&role)
+                    .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role stored")))?;
+                Ok(Membership {
+                    tenant: Tenant {
+                        row,
+                        reader: Reader::Basic,
+                    },
+                    role: role.into(),
+                })
+            })
+            .collect()
+    }
 }

@@ -18,6 +18,10 @@ struct Cluster {
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
+/// CREATE and DROP DATABASE one at a time: two concurrent DROP DATABASEs can
+/// wait for each other's ProcSignalBarrier forever (seen on PostgreSQL 15).
+static DDL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn with_db(base: &str, db: &str) -> String {
     format!("{base}{db}")
 }
@@ -183,17 +187,31 @@ impl TestDb {
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         );
-        let mut admin = AsyncPgConnection::establish(&with_db(&cluster.base, "postgres"))
-            .await
-            .expect("admin connection");
-        admin
-            .batch_execute(&if migrated {
-                format!("CREATE DATABASE {name} TEMPLATE {}", cluster.template)
-            } else {
-                format!("CREATE DATABASE {name}")
-            })
-            .await
-            .expect("cloning the template");
+        let base = cluster.base.clone();
+        let template = cluster.template.clone();
+        let sql = if migrated {
+            format!("CREATE DATABASE {name} TEMPLATE {template}")
+        } else {
+            format!("CREATE DATABASE {name}")
+        };
+        tokio::task::spawn_blocking(move || {
+            let _guard = DDL.lock().unwrap_or_else(|e| e.into_inner());
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut admin = AsyncPgConnection::establish(&with_db(&base, "postgres"))
+                    .await
+                    .expect("admin connection");
+                admin
+                    .batch_execute(&sql)
+                    .await
+                    .expect("creating the test database");
+            });
+        })
+        .await
+        .unwrap();
         Self {
             url: with_db(&cluster.base, &name),
             name,
@@ -220,23 +238,44 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(cluster) = CLUSTER.get() else { return };
-        let admin_url = with_db(&cluster.base, "postgres");
-        let name = self.name.clone();
-        // Drop runs inside a test's runtime: use a thread with its own.
-        let _ = std::thread::spawn(move || {
+        if CLUSTER.get().is_some()
+            && let Ok(tx) = reaper().lock()
+        {
+            let _ = tx.send(self.name.clone());
+        }
+    }
+}
+
+/// Drops finished tests' databases in the background, one at a time. A DROP
+/// DATABASE waits for every backend of the cluster to acknowledge it, and the
+/// connections of a test that just ended close only when its runtime shuts
+/// down, so dropping inline would block the test (and, seen on PostgreSQL 15,
+/// can wait on live LISTEN connections of other tests for a long time).
+fn reaper() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<String>> {
+    static REAPER: OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<String>>> = OnceLock::new();
+    REAPER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
-            rt.block_on(async {
-                if let Ok(mut admin) = AsyncPgConnection::establish(&admin_url).await {
-                    let _ = admin
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
+            while let Ok(name) = rx.recv() {
+                let Some(cluster) = CLUSTER.get() else {
+                    continue;
+                };
+                let admin_url = with_db(&cluster.base, "postgres");
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let _guard = DDL.lock().unwrap_or_else(|e| e.into_inner());
+                rt.block_on(async {
+                    if let Ok(mut admin) = AsyncPgConnection::establish(&admin_url).await {
+                        let _ = admin
+                            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await;
+                    }
+                });
+            }
+        });
+        std::sync::Mutex::new(tx)
+    })
 }

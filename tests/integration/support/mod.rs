@@ -9,6 +9,7 @@ use std::sync::Arc;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tenantgate::app::{AppState, Settings};
+use tenantgate::audit::feed::Feed;
 use tenantgate::auth::jwt::JwtKeys;
 use tenantgate::config::{Environment, Limits};
 use tenantgate::db::{Db, PoolOptions};
@@ -74,16 +75,18 @@ impl TestApp {
 
     /// Serves the router over `pool` (which may point anywhere, e.g. nowhere).
     pub async fn serve(db: TestDb, pool: Db, environment: Environment) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState::new(
             pool,
             JwtKeys::new(SECRET, None).unwrap(),
             Settings {
                 environment,
                 limits: Limits::default(),
+                public_url: url.clone(),
             },
+            Feed::start(db.url.clone()),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let router = tenantgate::http::router(state.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(

@@ -1,0 +1,77 @@
+//! The live audit feed: one LISTEN connection per instance, fanned out in process.
+//!
+//! Entries are announced by a trigger (`pg_notify('tenantgate_audit', …)`) when
+//! their transaction commits, so every instance sees every entry, whichever
+//! instance wrote it. Subscribers get only ids and tenant ids from here and read
+//! the entry itself through their own tenant-scoped transaction.
+
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// The NOTIFY channel of new audit entries.
+pub const CHANNEL: &str = "tenantgate_audit";
+
+/// A new entry was committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Notice {
+    pub id: Uuid,
+    pub tenant_id: Option<Uuid>,
+}
+
+/// The feed every subscription of this instance reads from.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    tx: broadcast::Sender<Notice>,
+}
+
+impl Feed {
+    /// Starts listening on `url` in the background; reconnects on failure.
+    pub fn start(url: String) -> Self {
+        let (tx, _) = broadcast::channel(1024);
+        let feed = Self { tx };
+        let sender = feed.tx.clone();
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match listen(&url, &sender).await {
+                    Ok(()) => backoff = Duration::from_millis(100),
+                    Err(err) => {
+                        tracing::warn!(error = %err, ?backoff, "audit feed disconnected; reconnecting");
+                    }
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        feed
+    }
+
+    /// A receiver of notices from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.tx.subscribe()
+    }
+}
+
+async fn listen(url: &str, sender: &broadcast::Sender<Notice>) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    diesel::sql_query(format!("LISTEN {CHANNEL}"))
+        .execute(&mut conn)
+        .await?;
+    let mut stream = std::pin::pin!(conn.notifications_stream());
+    while let Some(item) = stream.next().await {
+        let notification = item?;
+        match serde_json::from_str::<Notice>(&notification.payload) {
+            Ok(notice) => {
+                // No receivers is fine: nobody is subscribed right now.
+                let _ = sender.send(notice);
+            }
+            Err(err) => tracing::warn!(error = %err, "unreadable audit notice"),
+        }
+    }
+    anyhow::bail!("the LISTEN connection closed")
+}

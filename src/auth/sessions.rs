@@ -1,0 +1,410 @@
+//! Sessions: sign-in, refresh-token rotation with reuse detection, sign-out.
+//!
+//! A session is a refresh-token family. Every refresh rotates the token; a token
+//! that was already rotated, presented again, means it leaked: the whole family
+//! is revoked. Access tokens name their session (`sid`), and every request checks
+//! that the session is still live, so signing out takes effect at once.
+
+use std::sync::OnceLock;
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use scoped_futures::ScopedFutureExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::jwt::{IssuedToken, JwtKeys};
+use super::tokens::{self, Kind};
+use super::{passwords, throttle};
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::schema::{memberships, refresh_tokens, sessions};
+use crate::db::{Db, users as user_rows};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+
+/// How long a session lives without being refreshed... at most.
+pub const SESSION_TTL: Duration = Duration::days(30);
+
+/// What a successful sign-in, refresh or link verification hands out.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub access: IssuedToken,
+    /// Given once; stored only as a hash.
+    pub refresh_token: String,
+    pub user: user_rows::User,
+    pub session_id: Uuid,
+    pub tenant_id: Option<Uuid>,
+}
+
+/// Opens a session for `user_id` on `conn` (inside the caller's transaction,
+/// whose scope includes that user) and returns its id and first refresh token.
+pub async fn open(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    default_tenant: Option<Uuid>,
+    meta: &RequestMeta,
+) -> QueryResult<(Uuid, String)> {
+    let session_id = Uuid::now_v7();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(session_id),
+            sessions::user_id.eq(user_id),
+            sessions::default_tenant_id.eq(default_tenant),
+            sessions::user_agent.eq(meta.user_agent.as_deref()),
+            sessions::ip.eq(meta.ip.as_deref()),
+            sessions::expires_at.eq(Utc::now() + SESSION_TTL),
+        ))
+        .execute(conn)
+        .await?;
+    let minted = tokens::mint(Kind::Refresh, user_id);
+    insert_refresh(conn, &minted.hash, session_id, user_id).await?;
+    Ok((session_id, minted.token))
+}
+
+async fn insert_refresh(
+    conn: &mut AsyncPgConnection,
+    hash: &[u8],
+    session_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(hash),
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::user_id.eq(user_id),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The tenant a new session acts in: `wanted` if the user is a member of it,
+/// else the user's oldest membership. Runs under the user's own scope.
+pub async fn default_tenant(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    wanted: Option<Uuid>,
+) -> QueryResult<Option<Uuid>> {
+    let mine: Vec<Uuid> = memberships::table
+        .filter(memberships::user_id.eq(user_id))
+        .order((memberships::created_at, memberships::tenant_id))
+        .select(memberships::tenant_id)
+        .load(conn)
+        .await?;
+    Ok(match wanted {
+        Some(t) if mine.contains(&t) => Some(t),
+        _ => <[Uuid]>::first(&mine).copied(),
+    })
+}
+
+/// A hash to verify against when the email is unknown, so that unknown emails
+/// cost the same time as wrong passwords.
+async fn dummy_hash() -> AppResult<String> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(h) = DUMMY.get() {
+        return Ok(h.clone());
+    }
+    let h = passwords::hash("not-a-real-password-but-hashed-the-same-way".into()).await?;
+    Ok(DUMMY.get_or_init(|| h).clone())
+}
+
+/// Signs in with email and password.
+pub async fn log_in(
+    db: &Db,
+    keys: &JwtKeys,
+    meta: &RequestMeta,
+    email: &str,
+    password: String,
+    tenant: Option<Uuid>,
+) -> AppResult<Grant> {
+    let email = email.trim().to_lowercase();
+    let mut budgets = vec![(throttle::account_key(&email), throttle::ACCOUNT)];
+    if let Some(ip) = &meta.ip {
+        budgets.push((throttle::address_key(ip), throttle::ADDRESS));
+    }
+    throttle::check(db, &budgets).await?;
+
+    let lookup = email.clone();
+    let found = db
+        .scoped(Scope::anonymous().with_email_lookup(&email), |conn| {
+            async move { Ok(user_rows::find_by_email(conn, &lookup).await?) }.scope_boxed()
+        })
+        .await?;
+    let (user_id, stored) = match &found {
+        Some(user) if user.password_hash.is_some() => (
+            Some(user.id),
+            user.password_hash.clone().unwrap_or_default(),
+        ),
+        // Unknown email, or a magic-link-only account: same work, same answer.
+        _ => (None, dummy_hash().await?),
+    };
+    let ok = passwords::verify(password, stored).await? && user_id.is_some();
+    let Some(user_id) = user_id.filter(|_| ok) else {
+        throttle::charge(db, &budgets).await?;
+        return Err(AppError::unauthenticated("wrong email or password"));
+    };
+    throttle::clear(db, throttle::account_key(&email)).await?;
+    start(db, keys, meta, user_id, tenant, "session.login").await
+}
+
+/// Opens a session for a user who has just proved who they are (password, link,
+/// invitation), records `action` in the audit trail, and issues the tokens.
+pub async fn start(
+    db: &Db,
+    keys: &JwtKeys,
+    meta: &RequestMeta,
+    user_id: Uuid,
+    tenant: Option<Uuid>,
+    action: &'static str,
+) -> AppResult<Grant> {
+    let meta_tx = meta.clone();
+    let (user, session_id, refresh, tenant_id) = db
+        .scoped(Scope::user(user_id), |conn| {
+            async move {
+                let user = user_rows::find(conn, user_id)
+                    .await?
+                    .ok_or_else(|| AppError::unauthenticated("this account no longer exists"))?;
+                let tenant_id = default_tenant(conn, user_id, tenant).await?;
+                let (session_id, refresh) = open(conn, user_id, tenant_id, &meta_tx).await?;
+                audit::record(
+                    conn,
+                    &meta_tx,
+                    Entry::new(
+                        None,
+                        Actor::User {
+                            id: user_id,
+                            email: Some(user.email.clone()),
+                        },
+                        action,
+                    )
+                    .target("session", session_id),
+                )
+                .await?;
+                Ok((user, session_id, refresh, tenant_id))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(Grant {
+        access: keys.issue_access(user_id, session_id, tenant_id)?,
+        refresh_token: refresh,
+        user,
+        session_id,
+        tenant_id,
+    })
+}
+
+enum Refreshed {
+    Rotated(Box<(user_rows::User, Uuid, String, Option<Uuid>)>),
+    Reused,
+    Dead,
+}
+
+/// Rotates a refresh token: the old one stops working, a new one is issued.
+/// A token presented after it was rotated revokes its whole session.
+pub async fn refresh(db: &Db, keys: &JwtKeys, meta: &RequestMeta, token: &str) -> AppResult<Grant> {
+    let invalid = || AppError::unauthenticated("the refresh token is invalid or expired");
+    let user_id = tokens::scope_id(Kind::Refresh, token).ok_or_else(invalid)?;
+    let hash = tokens::hash(token);
+    let meta_tx = meta.clone();
+    let outcome = db
+        .scoped(Scope::user(user_id), |conn| {
+            async move {
+                let row: Option<(Uuid, Option<chrono::DateTime<Utc>>)> = refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(&hash))
+                    .select((refresh_tokens::session_id, refresh_tokens::rotated_at))
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some((session_id, rotated_at)) = row else {
+                    return Ok(Refreshed::Dead);
+                };
+                let session: (bool, Option<Uuid>) = sessions::table
+                    .find(session_id)
+                    .select((
+                        sessions::revoked_at
+                            .is_null()
+                            .and(sessions::expires_at.gt(diesel::dsl::now)),
+                        sessions::default_tenant_id,
+                    ))
+                    .for_update()
+                    .first(conn)
+                    .await?;
+                let (live, default_tenant) = session;
+                if !live {
+                    return Ok(Refreshed::Dead);
+                }
+                if rotated_at.is_some() {
+                    revoke(conn, &meta_tx, user_id, session_id, "refresh token reuse").await?;
+                    return Ok(Refreshed::Reused);
+                }
+                diesel::update(refresh_tokens::table.find(&hash))
+                    .set(refresh_tokens::rotated_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                let minted = tokens::mint(Kind::Refresh, user_id);
+                insert_refresh(conn, &minted.hash, session_id, user_id).await?;
+                diesel::update(sessions::table.find(session_id))
+                    .set(sessions::last_used_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                let user = user_rows::find(conn, user_id).await?.ok_or_else(invalid)?;
+                Ok(Refreshed::Rotated(Box::new((
+                    user,
+                    session_id,
+                    minted.token,
+                    default_tenant,
+                ))))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    match outcome {
+        Refreshed::Rotated(rotated) => {
+            let (user, session_id, refresh_token, tenant_id) = *rotated;
+            Ok(Grant {
+                access: keys.issue_access(user.id, session_id, tenant_id)?,
+                refresh_token,
+                user,
+                session_id,
+                tenant_id,
+            })
+        }
+        Refreshed::Reused => {
+            tracing::warn!(user.id = %user_id, "refresh token reused: session revoked");
+            Err(AppError::unauthenticated(
+                "this refresh token was already used: the session is revoked, sign in again",
+            ))
+        }
+        Refreshed::Dead => Err(invalid()),
+    }
+}
+
+async fn revoke(
+    conn: &mut AsyncPgConnection,
+    meta: &RequestMeta,
+    user_id: Uuid,
+    session_id: Uuid,
+    reason: &str,
+) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await?;
+    audit::record(
+        conn,
+        meta,
+        Entry::new(
+            None,
+            Actor::User {
+                id: user_id,
+                email: None,
+            },
+            "session.revoke",
+        )
+        .target("session", session_id)
+        .change(None, Some(json!({ "reason": reason }))),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends one session (the caller's).
+pub async fn log_out(
+    db: &Db,
+    meta: &RequestMeta,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> AppResult<()> {
+    let meta = meta.clone();
+    db.scoped(Scope::user(user_id), |conn| {
+        async move {
+            revoke(conn, &meta, user_id, session_id, "logout").await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Revokes every live session of `user_id` on `conn`; returns how many.
+pub async fn revoke_all(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// Ends every session of the user; returns how many were live.
+pub async fn log_out_everywhere(db: &Db, meta: &RequestMeta, user_id: Uuid) -> AppResult<i32> {
+    let meta = meta.clone();
+    db.scoped(Scope::user(user_id), |conn| {
+        async move {
+            let ended = revoke_all(conn, user_id, "logout everywhere").await?;
+            audit::record(
+                conn,
+                &meta,
+                Entry::new(
+                    None,
+                    Actor::User {
+                        id: user_id,
+                        email: None,
+                    },
+                    "session.revoke_all",
+                )
+                .target("user", user_id)
+                .change(None, Some(json!({ "sessions": ended }))),
+            )
+            .await?;
+            Ok(i32::try_from(ended).unwrap_or(i32::MAX))
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Makes `tenant_id` the session's default tenant (the user must be a member)
+/// and issues an access token acting in it.
+pub async fn switch_tenant(
+    db: &Db,
+    keys: &JwtKeys,
+    user_id: Uuid,
+    session_id: Uuid,
+    tenant_id: Uuid,
+) -> AppResult<IssuedToken> {
+    db.scoped(Scope::user(user_id), |conn| {
+        async move {
+            if default_tenant(conn, user_id, Some(tenant_id)).await? != Some(tenant_id) {
+                return Err(AppError::not_found("tenant not found"));
+            }
+            diesel::update(sessions::table.find(session_id))
+                .set(sessions::default_tenant_id.eq(Some(tenant_id)))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    keys.issue_access(user_id, session_id, Some(tenant_id))
+}

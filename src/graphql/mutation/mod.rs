@@ -1,0 +1,12 @@
+//! The mutation root, merged from one object per domain.
+
+mod admin;
+mod auth;
+mod team;
+
+use async_graphql::MergedObject;
+
+/// Entry points for changing things.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(auth::AuthMutation, team::TeamMutation, admin::AdminMutation);

@@ -1,0 +1,169 @@
+//! `admin { … }`: the platform admins' view across tenants. Every read of a
+//! tenant's data through it is written to the audit trail.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use scoped_futures::ScopedFutureExt;
+use uuid::Uuid;
+
+use super::tenant::{Reader, Tenant, TenantStatus};
+use super::user::User;
+use crate::admin::{self, TenantFilter};
+use crate::error::AppError;
+use crate::graphql::context::{db, meta, services, session};
+use crate::graphql::cursor;
+use crate::mail;
+use crate::tenancy::Scope;
+
+/// The admin entry point (only platform admins reach it).
+pub struct AdminQuery;
+
+/// Counts across the platform.
+#[derive(SimpleObject)]
+pub struct PlatformStats {
+    /// All tenants.
+    pub tenants: i64,
+    /// Tenants in normal use.
+    pub active_tenants: i64,
+    /// Suspended tenants.
+    pub suspended_tenants: i64,
+    /// All users.
+    pub users: i64,
+    /// Tenants per plan.
+    pub tenants_by_plan: Vec<PlanCount>,
+}
+
+/// How many tenants are on one plan.
+#[derive(SimpleObject)]
+pub struct PlanCount {
+    /// The plan's key.
+    pub plan_key: String,
+    /// How many tenants are on it.
+    pub tenants: i64,
+}
+
+/// A queued email (development only).
+#[derive(SimpleObject)]
+pub struct OutboxEmail {
+    /// The message id.
+    pub id: ID,
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The body (holds sign-in links).
+    pub body: String,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+}
+
+fn parse_id(id: &ID, field: &str) -> Result<Uuid> {
+    Ok(Uuid::parse_str(id).map_err(|_| AppError::bad_field(field, "not a valid id"))?)
+}
+
+/// What platform admins can read across tenants; each read is audited.
+#[Object]
+impl AdminQuery {
+    /// Tenants, newest first, by name or slug and by status.
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+        status: Option<TenantStatus>,
+    ) -> Result<Connection<String, Tenant, EmptyFields, EmptyFields>> {
+        let admin = session(ctx).require_platform_admin(db(ctx)).await?;
+        let limit = cursor::page_size(first)?;
+        let after = cursor::decode_opt(after.as_deref())?;
+        let filter = TenantFilter {
+            search,
+            status: status.map(|s| s.as_db().to_owned()),
+        };
+        let rows = admin::tenants_page(db(ctx), meta(ctx), &admin, filter, after, limit).await?;
+        let has_next = rows.len() as i64 > limit;
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection
+            .edges
+            .extend(rows.into_iter().take(limit as usize).map(|row| {
+                Edge::new(
+                    cursor::encode(row.created_at, row.id),
+                    Tenant {
+                        row,
+                        reader: Reader::Admin(admin.clone()),
+                    },
+                )
+            }));
+        Ok(connection)
+    }
+
+    /// One tenant, with everything a member could see of it.
+    async fn tenant(&self, ctx: &Context<'_>, id: ID) -> Result<Tenant> {
+        let admin = session(ctx).require_platform_admin(db(ctx)).await?;
+        let row = admin::tenant(db(ctx), meta(ctx), &admin, parse_id(&id, "id")?).await?;
+        Ok(Tenant {
+            row,
+            reader: Reader::Admin(admin),
+        })
+    }
+
+    /// Users by email.
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<User>> {
+        let admin = session(ctx).require_platform_admin(db(ctx)).await?;
+        let limit = cursor::page_size(Some(first))?;
+        let rows = admin::users(db(ctx), meta(ctx), &admin, search, limit).await?;
+        Ok(rows.into_iter().map(User).collect())
+    }
+
+    /// Platform-wide counts.
+    async fn stats(&self, ctx: &Context<'_>) -> Result<PlatformStats> {
+        let admin = session(ctx).require_platform_admin(db(ctx)).await?;
+        let stats = admin::stats(db(ctx), &admin).await?;
+        Ok(PlatformStats {
+            tenants: stats.tenants,
+            active_tenants: stats.active_tenants,
+            suspended_tenants: stats.suspended_tenants,
+            users: stats.users,
+            tenants_by_plan: stats
+                .tenants_by_plan
+                .into_iter()
+                .map(|(plan_key, tenants)| PlanCount { plan_key, tenants })
+                .collect(),
+        })
+    }
+
+    /// Emails queued by this server, newest first (development only: in
+    /// production mail goes out and bodies are not readable here).
+    async fn outbox(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<OutboxEmail>> {
+        let admin = session(ctx).require_platform_admin(db(ctx)).await?;
+        if services(ctx).settings.is_production() {
+            return Err(AppError::forbidden("the outbox is readable in development only").into());
+        }
+        let limit = cursor::page_size(Some(first))?;
+        let rows = db(ctx)
+            .scoped(Scope::platform_admin(admin.user_id), |conn| {
+                async move { Ok(mail::recent(conn, limit).await?) }.scope_boxed()
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| OutboxEmail {
+                id: ID(m.id.to_string()),
+                to: m.recipient,
+                subject: m.subject,
+                body: m.body,
+                created_at: m.created_at,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,46 @@
+//! The `Member` type: a user's membership in a tenant.
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Object, Result};
+use chrono::{DateTime, Utc};
+
+use super::user::User;
+use super::viewer::Role;
+use crate::auth;
+use crate::error::AppError;
+use crate::graphql::loaders::UserLoader;
+use crate::members;
+
+/// A member of a tenant.
+pub struct Member {
+    pub row: members::Member,
+    pub users: Arc<DataLoader<UserLoader>>,
+}
+
+/// A user's membership in a tenant, with their role.
+#[Object]
+impl Member {
+    /// The member (loaded in one batch for the whole page).
+    async fn user(&self) -> Result<User> {
+        let user = self
+            .users
+            .load_one(self.row.user_id)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("member without a user row")))?;
+        Ok(User(user))
+    }
+
+    /// The member's role in the tenant.
+    async fn role(&self) -> Result<Role> {
+        let role = auth::Role::parse(&self.row.role)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role stored")))?;
+        Ok(role.into())
+    }
+
+    /// When the user joined the tenant.
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+}
