@@ -38,6 +38,17 @@ pub struct CommonArgs {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// PostgreSQL URL the request path logs in with, as the `tenantgate_app`
+    /// role (no ownership, no BYPASSRLS). Needed in production with DATABASE_URL;
+    /// unset with the embedded default (it sets one up itself).
+    #[arg(
+        long,
+        env = "TENANTGATE_APP_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub app_database_url: Option<String>,
+
     /// Where local state lives: the embedded PostgreSQL's data and, in
     /// development, the generated signing key.
     #[arg(

@@ -7,14 +7,14 @@
 use std::net::SocketAddr;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{Role, passwords};
+use crate::db::Db;
 use crate::db::schema::{memberships, tenants, users};
-use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::tenancy::Scope;
 
@@ -73,20 +73,7 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
 
     let admin_id = id_for(ADMIN_EMAIL);
     insert_user(db, Scope::user(admin_id), admin_id, ADMIN_EMAIL, &hash).await?;
-    let mut owner = db::owner_connection(owner_url).await?;
-    owner
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
-                .bind::<diesel::sql_types::Text, _>(admin_id.to_string())
-                .execute(conn)
-                .await?;
-            diesel::update(users::table.find(admin_id))
-                .set(users::is_platform_admin.eq(true))
-                .execute(conn)
-                .await?;
-            Ok(())
-        })
-        .await?;
+    crate::admin::set_platform_admin(owner_url, ADMIN_EMAIL, true).await?;
     accounts.push(DemoAccount {
         email: ADMIN_EMAIL.into(),
         user_id: admin_id,
@@ -100,7 +87,7 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
             let user_id = id_for(email);
             let scope = Scope::tenant_user(tenant_id, user_id);
             insert_user(db, scope.clone(), user_id, email, &hash).await?;
-            let (name, slug, plan, role) = (spec.name, spec.slug, spec.plan, role.as_str());
+            let (name, slug, role) = (spec.name, spec.slug, role.as_str());
             db.scoped(scope, |conn| {
                 async move {
                     diesel::insert_into(tenants::table)
@@ -108,7 +95,6 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
                             tenants::id.eq(tenant_id),
                             tenants::name.eq(name),
                             tenants::slug.eq(slug),
-                            tenants::plan_key.eq(plan),
                         ))
                         .on_conflict_do_nothing()
                         .execute(conn)
@@ -134,6 +120,19 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
                 role: role.into(),
             });
         }
+        // Plans are assigned on the platform-admin path, as an admin would.
+        let plan = spec.plan;
+        db.scoped(Scope::platform_admin(admin_id), |conn| {
+            async move {
+                diesel::update(tenants::table.find(tenant_id))
+                    .set(tenants::plan_key.eq(plan))
+                    .execute(conn)
+                    .await?;
+                Ok::<_, AppError>(())
+            }
+            .scope_boxed()
+        })
+        .await?;
     }
     Ok(accounts)
 }

@@ -76,8 +76,8 @@ pub fn jwt_keys(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<JwtKey
         ),
         None => dev_secret(&common.data_dir)?,
     };
-    let previous = serve.jwt_previous_secret.as_deref().map(str::as_bytes);
-    JwtKeys::new(secret.as_bytes(), previous)
+    let previous = serve.jwt_previous_secret.as_deref().map(str::trim);
+    JwtKeys::new(secret.as_bytes(), previous.map(str::as_bytes))
 }
 
 fn dev_secret(data_dir: &Path) -> anyhow::Result<String> {
@@ -123,6 +123,9 @@ pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
 /// `tenantgate serve`: runs until SIGTERM or SIGINT, then drains and stops.
 pub async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    if args.demo && common.environment == Environment::Production {
+        bail!("--demo seeds accounts with a published password: it is refused in production");
+    }
     let keys = jwt_keys(common, args)?;
     let database = Database::open(common).await?;
     let result = serve_on(common, args, keys, &database, started).await;
@@ -141,10 +144,35 @@ async fn serve_on(
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied migrations");
     }
+    // The request path logs in as the runtime role, never as the owner.
+    let (pool_url, set_role) = match (&common.app_database_url, &database.embedded) {
+        (Some(url), _) => (url.clone(), false),
+        (None, Some(pg)) => {
+            let password = pg.app_password()?;
+            db::set_app_password(&database.url, &password).await?;
+            (
+                db::with_credentials(&database.url, db::APP_ROLE, &password)?,
+                false,
+            )
+        }
+        (None, None) if common.environment == Environment::Production => bail!(
+            "production with DATABASE_URL also needs TENANTGATE_APP_DATABASE_URL: a URL that \
+             logs in as the tenantgate_app role (give it LOGIN and a password once: \
+             ALTER ROLE tenantgate_app WITH LOGIN PASSWORD '…')"
+        ),
+        (None, None) => {
+            tracing::warn!(
+                "no TENANTGATE_APP_DATABASE_URL: the pool logs in with DATABASE_URL and switches \
+                 to tenantgate_app (SET ROLE); set an app URL to log in as that role"
+            );
+            (database.url.clone(), true)
+        }
+    };
     let pool = Db::connect(
-        &database.url,
+        &pool_url,
         &PoolOptions {
             max_size: args.db_pool_size,
+            set_role,
             ..PoolOptions::default()
         },
     )?;

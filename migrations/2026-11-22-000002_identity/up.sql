@@ -52,7 +52,10 @@ ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenants_isolation ON tenants
     USING (id = tg_current_tenant())
     WITH CHECK (id = tg_current_tenant());
-GRANT SELECT, INSERT ON tenants TO tenantgate_app;
+-- Members may change their tenant's details; its status and plan are changed
+-- only on the platform-admin path (granted to that role alone).
+GRANT SELECT ON tenants TO tenantgate_app;
+GRANT INSERT (id, name, slug) ON tenants TO tenantgate_app;
 GRANT UPDATE (name, slug, custom_domain, branding, settings) ON tenants TO tenantgate_app;
 
 -- Users are global identities (one person, many tenants). A user row is visible
@@ -62,7 +65,6 @@ CREATE TABLE users (
     email              text NOT NULL CHECK (char_length(email) BETWEEN 3 AND 254),
     password_hash      text,
     email_verified_at  timestamptz,
-    is_platform_admin  boolean NOT NULL DEFAULT false,
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
@@ -87,6 +89,10 @@ ALTER TABLE memberships FORCE ROW LEVEL SECURITY;
 CREATE POLICY memberships_isolation ON memberships
     USING (tenant_id = tg_current_tenant())
     WITH CHECK (tenant_id = tg_current_tenant());
+-- A new membership is always the acting user's own (sign-up, accepting an
+-- invitation): a tenant cannot pull an arbitrary existing user in.
+CREATE POLICY memberships_join ON memberships AS RESTRICTIVE FOR INSERT
+    WITH CHECK (user_id = tg_current_user());
 GRANT SELECT, INSERT, DELETE ON memberships TO tenantgate_app;
 GRANT UPDATE (role) ON memberships TO tenantgate_app;
 
@@ -98,7 +104,8 @@ CREATE POLICY users_self ON users
 CREATE POLICY users_tenant_members ON users FOR SELECT
     USING (EXISTS (SELECT 1 FROM memberships m
                    WHERE m.user_id = users.id AND m.tenant_id = tg_current_tenant()));
--- The runtime role can never make a platform admin: that column is not granted.
-GRANT SELECT ON users TO tenantgate_app;
+-- Password hashes are not readable by the runtime role (sign-in checks them
+-- through tg_login_lookup); they are only written.
+GRANT SELECT (id, email, email_verified_at, created_at, updated_at) ON users TO tenantgate_app;
 GRANT INSERT (id, email, password_hash, email_verified_at) ON users TO tenantgate_app;
 GRANT UPDATE (email, password_hash, email_verified_at) ON users TO tenantgate_app;

@@ -1,20 +1,44 @@
--- Narrow capabilities a transaction can be given, each set only by the
--- tenant-scoped handle (transaction-local, like the tenant):
---   app.lookup_email  one email whose user row may be read (sign-in, invitations)
---   app.platform_admin 'on' for a verified platform admin's explicit admin path
+-- One narrow capability a transaction can be given by the tenant-scoped handle
+-- (transaction-local, like the tenant): app.lookup_email, the one email whose
+-- user row may be read (invitations, sign-in links).
 CREATE FUNCTION tg_lookup_email() RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT NULLIF(current_setting('app.lookup_email', true), '') $$;
 
-CREATE FUNCTION tg_is_platform_admin() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT coalesce(current_setting('app.platform_admin', true), '') = 'on' $$;
-
--- Users: one more way to be seen (by exact email, for sign-in), and the admin path.
 CREATE POLICY users_email_lookup ON users FOR SELECT
     USING (lower(email) = tg_lookup_email());
-CREATE POLICY users_platform_admin ON users FOR SELECT
-    USING (tg_is_platform_admin());
+
+-- Platform admins. No row-level security and no grants: only the owner (the
+-- `tenantgate admin` command) writes it, and the functions below read it.
+CREATE TABLE platform_admins (
+    user_id     uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON platform_admins FROM PUBLIC;
+
+-- Whether the transaction's user is a platform admin: the database's own
+-- answer, whatever the application claims.
+CREATE FUNCTION tg_current_user_is_platform_admin() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+    AS $$ SELECT EXISTS (SELECT 1 FROM public.platform_admins WHERE user_id = public.tg_current_user()) $$;
+REVOKE ALL ON FUNCTION tg_current_user_is_platform_admin() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_current_user_is_platform_admin() TO tenantgate_app, tenantgate_platform_admin;
+
+-- Sign-in: the id and password hash of one email, for the runtime role, which
+-- cannot read password hashes otherwise.
+CREATE FUNCTION tg_login_lookup(login_email text) RETURNS TABLE (id uuid, password_hash text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+    AS $$
+BEGIN
+    PERFORM set_config('app.lookup_email', lower(login_email), true);
+    RETURN QUERY SELECT u.id, u.password_hash FROM public.users u WHERE lower(u.email) = lower(login_email);
+    PERFORM set_config('app.lookup_email', '', true);
+END
+$$;
+REVOKE ALL ON FUNCTION tg_login_lookup(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_login_lookup(text) TO tenantgate_app;
 
 -- A user's own memberships and tenants, across tenants, only when no tenant is
 -- set: a tenant-scoped transaction still sees exactly one tenant.
@@ -23,12 +47,20 @@ CREATE POLICY memberships_own ON memberships FOR SELECT
 CREATE POLICY tenants_own ON tenants FOR SELECT
     USING (tg_current_tenant() IS NULL AND EXISTS (
         SELECT 1 FROM memberships m WHERE m.tenant_id = tenants.id AND m.user_id = tg_current_user()));
-CREATE POLICY memberships_platform_admin ON memberships FOR SELECT
-    USING (tg_is_platform_admin());
-CREATE POLICY tenants_platform_admin ON tenants
-    USING (tg_is_platform_admin())
-    WITH CHECK (tg_is_platform_admin());
-GRANT UPDATE (status, status_reason, plan_key) ON tenants TO tenantgate_app;
+
+-- The platform-admin path: its own role, its own policies (so the runtime
+-- role's tenant policies stay simple and indexable), each re-checking that
+-- the transaction's user really is a platform admin.
+CREATE POLICY tenants_platform_admin ON tenants TO tenantgate_platform_admin
+    USING (tg_current_user_is_platform_admin())
+    WITH CHECK (tg_current_user_is_platform_admin());
+CREATE POLICY users_platform_admin ON users FOR SELECT TO tenantgate_platform_admin
+    USING (tg_current_user_is_platform_admin());
+CREATE POLICY memberships_platform_admin ON memberships FOR SELECT TO tenantgate_platform_admin
+    USING (tg_current_user_is_platform_admin());
+GRANT SELECT ON tenants, memberships, plans TO tenantgate_platform_admin;
+GRANT UPDATE (status, status_reason, plan_key) ON tenants TO tenantgate_platform_admin;
+GRANT SELECT (id, email, email_verified_at, created_at, updated_at) ON users TO tenantgate_platform_admin;
 
 -- Sessions: a refresh-token family per sign-in. Refresh tokens are stored only
 -- as SHA-256 hashes and rotated on every use; presenting a rotated one revokes
@@ -109,7 +141,10 @@ ALTER TABLE invitations FORCE ROW LEVEL SECURITY;
 CREATE POLICY invitations_isolation ON invitations
     USING (tenant_id = tg_current_tenant())
     WITH CHECK (tenant_id = tg_current_tenant());
+CREATE POLICY invitations_platform_admin ON invitations FOR SELECT TO tenantgate_platform_admin
+    USING (tg_current_user_is_platform_admin());
 GRANT SELECT, INSERT ON invitations TO tenantgate_app;
+GRANT SELECT ON invitations TO tenantgate_platform_admin;
 GRANT UPDATE (accepted_at, revoked_at) ON invitations TO tenantgate_app;
 
 CREATE INDEX memberships_tenant_created_idx ON memberships (tenant_id, created_at, user_id);
@@ -136,10 +171,13 @@ CREATE INDEX audit_log_tenant_idx ON audit_log (tenant_id, created_at DESC, id D
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_log_isolation ON audit_log FOR SELECT
-    USING (tenant_id = tg_current_tenant() OR tg_is_platform_admin());
+    USING (tenant_id = tg_current_tenant());
 CREATE POLICY audit_log_append ON audit_log FOR INSERT
-    WITH CHECK (tenant_id IS NOT DISTINCT FROM tg_current_tenant() OR tg_is_platform_admin());
-GRANT SELECT, INSERT ON audit_log TO tenantgate_app;
+    WITH CHECK (tenant_id IS NOT DISTINCT FROM tg_current_tenant());
+CREATE POLICY audit_log_platform_admin ON audit_log TO tenantgate_platform_admin
+    USING (tg_current_user_is_platform_admin())
+    WITH CHECK (tg_current_user_is_platform_admin());
+GRANT SELECT, INSERT ON audit_log TO tenantgate_app, tenantgate_platform_admin;
 
 -- Live audit feed: every instance LISTENs and forwards new entries.
 CREATE FUNCTION tg_audit_notify() RETURNS trigger
@@ -167,8 +205,10 @@ CREATE TABLE email_outbox (
 ALTER TABLE email_outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE email_outbox FORCE ROW LEVEL SECURITY;
 CREATE POLICY email_outbox_write ON email_outbox FOR INSERT WITH CHECK (true);
-CREATE POLICY email_outbox_admin ON email_outbox FOR SELECT USING (tg_is_platform_admin());
-GRANT SELECT, INSERT ON email_outbox TO tenantgate_app;
+CREATE POLICY email_outbox_platform_admin ON email_outbox FOR SELECT TO tenantgate_platform_admin
+    USING (tg_current_user_is_platform_admin());
+GRANT INSERT ON email_outbox TO tenantgate_app;
+GRANT SELECT ON email_outbox TO tenantgate_platform_admin;
 
 -- Failed sign-in budget per account and per client address, shared by every
 -- instance. Keys are 'account:<email>' and 'ip:<address>'; nothing tenant-owned.

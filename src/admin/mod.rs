@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::Verified;
 use crate::db::schema::{tenants, users};
+
 use crate::db::{Db, tenants::Tenant, users::User};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, not_found};
@@ -259,8 +260,9 @@ pub async fn set_suspended(
     .await
 }
 
-/// `tenantgate admin promote|demote EMAIL`: sets the platform-admin flag over
-/// the owner connection (the runtime role cannot), with an audit entry.
+/// `tenantgate admin promote|demote EMAIL`: adds or removes the user in
+/// `platform_admins` over the owner connection (the runtime roles cannot), with
+/// an audit entry.
 pub async fn set_platform_admin(owner_url: &str, email: &str, admin: bool) -> anyhow::Result<Uuid> {
     let email = crate::auth::signup::normalize_email(email).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut conn = crate::db::owner_connection(owner_url).await?;
@@ -272,33 +274,37 @@ pub async fn set_platform_admin(owner_url: &str, email: &str, admin: bool) -> an
         let user = crate::db::users::find_by_email(conn, &email)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no user has the email {email}"))?;
-        diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
-            .bind::<Text, _>(user.id.to_string())
-            .execute(conn)
-            .await?;
-        diesel::update(users::table.find(user.id))
-            .set(users::is_platform_admin.eq(admin))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            &RequestMeta {
-                request_id: format!("cli-{}", Uuid::now_v7()),
-                ip: None,
-                user_agent: Some("tenantgate admin".into()),
-            },
-            Entry::new(
-                None,
-                Actor::System,
-                if admin { "user.promote" } else { "user.demote" },
+        let changed = if admin {
+            diesel::sql_query(
+                "INSERT INTO platform_admins (user_id) VALUES ($1) ON CONFLICT DO NOTHING",
             )
-            .target("user", user.id)
-            .change(
-                Some(json!({ "platformAdmin": user.is_platform_admin })),
-                Some(json!({ "platformAdmin": admin })),
-            ),
-        )
-        .await?;
+            .bind::<diesel::sql_types::Uuid, _>(user.id)
+            .execute(conn)
+            .await?
+        } else {
+            diesel::sql_query("DELETE FROM platform_admins WHERE user_id = $1")
+                .bind::<diesel::sql_types::Uuid, _>(user.id)
+                .execute(conn)
+                .await?
+        };
+        if changed > 0 {
+            audit::record(
+                conn,
+                &RequestMeta {
+                    request_id: format!("cli-{}", Uuid::now_v7()),
+                    ip: None,
+                    user_agent: Some("tenantgate admin".into()),
+                },
+                Entry::new(
+                    None,
+                    Actor::System,
+                    if admin { "user.promote" } else { "user.demote" },
+                )
+                .target("user", user.id)
+                .change(None, Some(json!({ "platformAdmin": admin }))),
+            )
+            .await?;
+        }
         Ok(user.id)
     })
     .await

@@ -261,7 +261,7 @@ async fn load_verified(
         .scoped(scope, |conn| {
             async move {
                 diesel::sql_query(
-                    "SELECT u.email, u.is_platform_admin,
+                    "SELECT u.email, tg_current_user_is_platform_admin() AS is_platform_admin,
                             (s.revoked_at IS NULL AND s.expires_at > now()) AS session_live,
                             m.role, t.status, t.status_reason
                      FROM users u

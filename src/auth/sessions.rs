@@ -127,15 +127,12 @@ pub async fn log_in(
 
     let lookup = email.clone();
     let found = db
-        .scoped(Scope::anonymous().with_email_lookup(&email), |conn| {
-            async move { Ok(user_rows::find_by_email(conn, &lookup).await?) }.scope_boxed()
+        .scoped(Scope::anonymous(), |conn| {
+            async move { Ok(user_rows::login_lookup(conn, &lookup).await?) }.scope_boxed()
         })
         .await?;
-    let (user_id, stored) = match &found {
-        Some(user) if user.password_hash.is_some() => (
-            Some(user.id),
-            user.password_hash.clone().unwrap_or_default(),
-        ),
+    let (user_id, stored) = match found {
+        Some((id, Some(hash))) => (Some(id), hash),
         // Unknown email, or a magic-link-only account: same work, same answer.
         _ => (None, dummy_hash().await?),
     };

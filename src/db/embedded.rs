@@ -231,6 +231,20 @@ impl EmbeddedPostgres {
         )
     }
 
+    /// The password the runtime role logs in with, generated once and kept
+    /// beside the data (mode 0600).
+    pub fn app_password(&self) -> anyhow::Result<String> {
+        let path = self.root.join("app-password");
+        if let Ok(existing) = fs::read_to_string(&path)
+            && !existing.trim().is_empty()
+        {
+            return Ok(existing.trim().to_owned());
+        }
+        let password = random_password();
+        write_private(&path, &password)?;
+        Ok(password)
+    }
+
     /// The loopback port the cluster listens on.
     pub fn port(&self) -> u16 {
         self.port

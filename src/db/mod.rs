@@ -41,6 +41,10 @@ pub struct PoolOptions {
     pub recycle_timeout: Duration,
     /// Longest a single statement may run.
     pub statement_timeout: Duration,
+    /// Switch each new connection to the runtime role (`SET ROLE`): only for a
+    /// URL that logs in as another role (development against an external
+    /// server without an app URL). Normally the pool logs in as the runtime role.
+    pub set_role: bool,
 }
 
 impl Default for PoolOptions {
@@ -51,6 +55,7 @@ impl Default for PoolOptions {
             create_timeout: Duration::from_secs(5),
             recycle_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(15),
+            set_role: false,
         }
     }
 }
@@ -77,10 +82,16 @@ impl Db {
         let statement_timeout_ms = options.statement_timeout.as_millis();
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
+        let set_role = if options.set_role {
+            format!("SET ROLE {APP_ROLE}; ")
+        } else {
+            String::new()
+        };
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
             let counter = counter.clone();
+            let set_role = set_role.clone();
             async move {
                 let mut conn = AsyncPgConnection::establish(&url).await?;
                 // Counts every statement sent over the pool (tests assert
@@ -91,8 +102,7 @@ impl Db {
                     }
                 });
                 conn.batch_execute(&format!(
-                    "SET ROLE {APP_ROLE}; \
-                     SET statement_timeout = {statement_timeout_ms}; \
+                    "{set_role}SET statement_timeout = {statement_timeout_ms}; \
                      SET idle_in_transaction_session_timeout = 60000; \
                      SET application_name = 'tenantgate'"
                 ))
@@ -179,16 +189,52 @@ pub fn latest_migration_version() -> String {
 }
 
 /// Applies pending migrations as the owner role of `url`; returns the versions
-/// applied. Needs tokio's multi-thread runtime.
+/// applied. Instances starting together take turns (an advisory lock), so only
+/// one applies each migration. Needs tokio's multi-thread runtime.
 pub async fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
-    let conn = AsyncPgConnection::establish(url)
+    const LOCK: i64 = 0x7465_6e61_6e74; // "tenant"
+    let mut conn = AsyncPgConnection::establish(url)
         .await
         .context("connecting to run migrations")?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({LOCK})"))
+        .execute(&mut conn)
+        .await
+        .context("waiting for the migration lock")?;
     let mut harness = AsyncMigrationHarness::new(conn);
     let applied = harness
         .run_pending_migrations(MIGRATIONS)
-        .map_err(|err| anyhow::anyhow!("running migrations: {err}"))?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+        .map_err(|err| anyhow::anyhow!("running migrations: {err}"))
+        .map(|v| v.iter().map(|v| v.to_string()).collect());
+    let mut conn = harness.into_inner();
+    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({LOCK})"))
+        .execute(&mut conn)
+        .await;
+    applied
+}
+
+/// Lets the runtime role log in with `password` (run as the owner).
+pub async fn set_app_password(owner_url: &str, password: &str) -> anyhow::Result<()> {
+    let mut conn = owner_connection(owner_url).await?;
+    // A password cannot be a bind parameter here; it is generated (alphanumeric).
+    anyhow::ensure!(
+        password.chars().all(|c| c.is_ascii_alphanumeric()),
+        "bad app password"
+    );
+    conn.batch_execute(&format!(
+        "ALTER ROLE {APP_ROLE} WITH LOGIN PASSWORD '{password}'"
+    ))
+    .await
+    .context("letting the runtime role log in")?;
+    Ok(())
+}
+
+/// `url` with its user and password replaced.
+pub fn with_credentials(url: &str, user: &str, password: &str) -> anyhow::Result<String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| anyhow::anyhow!("not a database URL"))?;
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    Ok(format!("{scheme}://{user}:{password}@{host}"))
 }
 
 /// Runs a statement as the owner role of `url` (for CLI admin work and demo data).

@@ -95,6 +95,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    platform_admins (user_id) {
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (token_hash) {
         token_hash -> Bytea,
         session_id -> Uuid,
@@ -141,7 +148,6 @@ diesel::table! {
         email -> Text,
         password_hash -> Nullable<Text>,
         email_verified_at -> Nullable<Timestamptz>,
-        is_platform_admin -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -153,6 +159,7 @@ diesel::joinable!(invitations -> tenants (tenant_id));
 diesel::joinable!(invitations -> users (invited_by));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(platform_admins -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -166,6 +173,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     memberships,
     plans,
+    platform_admins,
     refresh_tokens,
     sessions,
     tenants,

@@ -7,16 +7,35 @@ use uuid::Uuid;
 
 use super::schema::users;
 
-/// A user row (the password hash never leaves the auth module's checks).
+/// A user row as the runtime role may read it (never the password hash).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
-    pub password_hash: Option<String>,
     pub email_verified_at: Option<DateTime<Utc>>,
-    pub is_platform_admin: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// The id and password hash of the account with `email`, through the one
+/// database function that may read hashes.
+pub async fn login_lookup(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> QueryResult<Option<(Uuid, Option<String>)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        password_hash: Option<String>,
+    }
+    let row: Option<Row> = diesel::sql_query("SELECT id, password_hash FROM tg_login_lookup($1)")
+        .bind::<diesel::sql_types::Text, _>(email)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|r| (r.id, r.password_hash)))
 }
 
 /// What a new user is made of.

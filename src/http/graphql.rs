@@ -277,11 +277,17 @@ async fn execute(
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return fail(AppError::bad_input("the request has no `query`"));
     };
-    let tokens = limits::count_tokens(&query, limits.max_tokens);
-    if tokens > limits.max_tokens {
+    let scan = limits::scan(&query, limits.max_tokens);
+    if scan.tokens > limits.max_tokens {
         return fail(AppError::bad_input(format!(
             "the document has more than {} tokens",
             limits.max_tokens
+        )));
+    }
+    if scan.nesting > limits::MAX_NESTING {
+        return fail(AppError::bad_input(format!(
+            "the document nests brackets more than {} deep",
+            limits::MAX_NESTING
         )));
     }
     let doc = match async_graphql::parser::parse_query(&query) {

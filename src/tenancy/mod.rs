@@ -56,8 +56,9 @@ impl Scope {
         }
     }
 
-    /// The cross-tenant path of a verified platform admin: every read of it is
-    /// audited by the caller.
+    /// The cross-tenant path of a verified platform admin (runs as the
+    /// `tenantgate_platform_admin` role, whose policies check in the database that
+    /// `user_id` is a platform admin): every read of it is audited by the caller.
     pub fn platform_admin(user_id: Uuid) -> Self {
         Self {
             user_id: Some(user_id),
@@ -77,17 +78,12 @@ impl Scope {
         self.tenant_id
     }
 
-    fn settings(&self) -> [String; 4] {
+    fn settings(&self) -> [String; 3] {
         let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
         [
             id(self.tenant_id),
             id(self.user_id),
             self.lookup_email.clone().unwrap_or_default(),
-            if self.platform_admin {
-                "on".into()
-            } else {
-                String::new()
-            },
         ]
     }
 }
@@ -106,17 +102,22 @@ impl Db {
         let mut conn = self.checkout().await?;
         let conn: &mut AsyncPgConnection = &mut conn;
         AnsiTransactionManager::begin_transaction(conn).await?;
-        let [tenant, user, email, admin] = scope.settings();
-        let set = diesel::sql_query(
+        let [tenant, user, email] = scope.settings();
+        let mut set = diesel::sql_query(
             "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true), \
-                    set_config('app.lookup_email', $3, true), set_config('app.platform_admin', $4, true)",
+                    set_config('app.lookup_email', $3, true)",
         )
         .bind::<Text, _>(tenant)
         .bind::<Text, _>(user)
         .bind::<Text, _>(email)
-        .bind::<Text, _>(admin)
         .execute(conn)
         .await;
+        if scope.platform_admin && set.is_ok() {
+            // The admin path's own role; its policies check the user again.
+            set = diesel::sql_query("SET LOCAL ROLE tenantgate_platform_admin")
+                .execute(conn)
+                .await;
+        }
         let result = match set {
             Ok(_) => work(conn).await,
             Err(err) => Err(err.into()),

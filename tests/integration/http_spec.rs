@@ -261,7 +261,7 @@ async fn internal_errors_are_masked() {
     let mut owner = app.db.owner().await;
     diesel_async::SimpleAsyncConnection::batch_execute(
         &mut owner,
-        "REVOKE SELECT ON users FROM tenantgate_app",
+        "REVOKE SELECT (id, email, email_verified_at, created_at, updated_at) ON users FROM tenantgate_app",
     )
     .await
     .unwrap();

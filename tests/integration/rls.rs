@@ -36,13 +36,17 @@ async fn every_tenant_table_has_forced_rls_and_tenant_policies() {
                 EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname) AS has_policy,
                 NOT EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname
                             AND coalesce(p.qual, '') || coalesce(p.with_check, '')
-                                !~ '(tg_current_tenant|tg_current_user|tg_is_platform_admin|tg_lookup_email)[(][)]'
+                                !~ '(tg_current_tenant|tg_current_user|tg_current_user_is_platform_admin|tg_lookup_email)[(][)]'
                            ) AS policies_use_tenant
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'public' AND c.relkind = 'r'
            AND (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
                         AND a.attname IN ('tenant_id', 'user_id') AND NOT a.attisdropped)
                 OR c.relname IN ('tenants', 'users'))
+           -- Tables the runtime roles cannot touch at all need no policies
+           -- (platform_admins); that they cannot is checked below.
+           AND (has_any_column_privilege('tenantgate_app', c.oid, 'SELECT, INSERT, UPDATE')
+                OR has_any_column_privilege('tenantgate_platform_admin', c.oid, 'SELECT, INSERT, UPDATE'))
          ORDER BY 1",
     )
     .load(&mut conn)
@@ -64,6 +68,18 @@ async fn every_tenant_table_has_forced_rls_and_tenant_policies() {
             "{expected} missing from {names:?}"
         );
     }
+    let untouchable = db
+        .count(
+            "SELECT count(*) AS n FROM pg_class WHERE relname = 'platform_admins'
+             AND NOT has_any_column_privilege('tenantgate_app', oid, 'SELECT, INSERT, UPDATE')
+             AND NOT has_any_column_privilege('tenantgate_platform_admin', oid, 'SELECT, INSERT, UPDATE')
+             AND NOT has_table_privilege('tenantgate_app', oid, 'DELETE')",
+        )
+        .await;
+    assert_eq!(
+        untouchable, 1,
+        "platform_admins must be out of the runtime roles' reach"
+    );
     for t in &tables {
         assert!(
             t.enabled && t.forced,
@@ -89,12 +105,12 @@ async fn the_runtime_role_owns_nothing_and_bypasses_nothing() {
     let privileged = db
         .count(
             "SELECT count(*) AS n FROM pg_roles WHERE rolname = 'tenantgate_app'
-             AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb)",
+             AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb OR rolinherit)",
         )
         .await;
     assert_eq!(privileged, 0);
     // Pooled connections really run as it.
-    let pool = Db::connect(&db.url, &PoolOptions::default()).unwrap();
+    let pool = Db::connect(&db.app_url, &PoolOptions::default()).unwrap();
     let role: String = pool
         .scoped(Scope::anonymous(), |conn| {
             async move {
@@ -117,7 +133,7 @@ async fn the_runtime_role_owns_nothing_and_bypasses_nothing() {
     let err = pool
         .scoped(Scope::anonymous(), |conn| {
             async move {
-                diesel::sql_query("UPDATE users SET is_platform_admin = true")
+                diesel::sql_query("INSERT INTO platform_admins (user_id) SELECT id FROM users")
                     .execute(conn)
                     .await?;
                 Ok(())
@@ -214,7 +230,7 @@ async fn visible_tenant_ids(conn: &mut AsyncPgConnection) -> Result<Vec<Uuid>, A
 async fn pooled_connections_never_leak_a_tenant_context() {
     let db = TestDb::create().await;
     let pool = Db::connect(
-        &db.url,
+        &db.app_url,
         &PoolOptions {
             max_size: 2,
             ..PoolOptions::default()
@@ -301,7 +317,7 @@ async fn pooled_connections_never_leak_a_tenant_context() {
 #[tokio::test]
 async fn writes_cannot_cross_tenants() {
     let db = TestDb::create().await;
-    let pool = Db::connect(&db.url, &PoolOptions::default()).unwrap();
+    let pool = Db::connect(&db.app_url, &PoolOptions::default()).unwrap();
     let (a, ua) = (Uuid::new_v4(), Uuid::new_v4());
     let (b, ub) = (Uuid::new_v4(), Uuid::new_v4());
     seed_tenant(&pool, a, ua, 0).await;

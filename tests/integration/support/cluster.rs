@@ -18,6 +18,9 @@ struct Cluster {
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
+/// The password the runtime role logs in with on the test cluster.
+const APP_PASSWORD: &str = "tenantgateTestApp";
+
 /// CREATE and DROP DATABASE one at a time: two concurrent DROP DATABASEs can
 /// wait for each other's ProcSignalBarrier forever (seen on PostgreSQL 15).
 static DDL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -102,6 +105,13 @@ async fn start_cluster() -> Cluster {
             .await
             .unwrap();
     }
+    // The request path logs in as the runtime role, as the server does.
+    admin
+        .batch_execute(&format!(
+            "ALTER ROLE tenantgate_app WITH LOGIN PASSWORD '{APP_PASSWORD}'"
+        ))
+        .await
+        .unwrap();
     admin
         .batch_execute("SELECT pg_advisory_unlock(727274)")
         .await
@@ -166,6 +176,8 @@ fn clean_stale_dirs() {
 pub struct TestDb {
     /// Owner (superuser) URL of this database.
     pub url: String,
+    /// The runtime role's URL of this database (what the server's pool uses).
+    pub app_url: String,
     pub name: String,
 }
 
@@ -212,8 +224,11 @@ impl TestDb {
         })
         .await
         .unwrap();
+        let url = with_db(&cluster.base, &name);
         Self {
-            url: with_db(&cluster.base, &name),
+            app_url: tenantgate::db::with_credentials(&url, "tenantgate_app", APP_PASSWORD)
+                .unwrap(),
+            url,
             name,
         }
     }

@@ -69,7 +69,7 @@ impl TestApp {
 
     pub async fn spawn_with(environment: Environment, pool: PoolOptions) -> Self {
         let db = TestDb::create().await;
-        let pool = Db::connect(&db.url, &pool).expect("pool");
+        let pool = Db::connect(&db.app_url, &pool).expect("pool");
         Self::serve(db, pool, environment).await
     }
 
