@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// tenantgate: the control plane of a multi-tenant SaaS, as one GraphQL API.
@@ -128,7 +129,8 @@ pub struct ServeArgs {
         long,
         env = "TENANTGATE_DB_POOL_SIZE",
         default_value_t = 16,
-        global = true
+        global = true,
+        value_parser = clap::value_parser!(u16).range(1..=1000).map(usize::from)
     )]
     pub db_pool_size: usize,
 

@@ -259,6 +259,10 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::unavailable("the request conflicted with another; try again")
             }
+            Error::DatabaseError(_, info) if info.message().contains("statement timeout") => {
+                tracing::warn!(error = %err, "statement timed out");
+                Self::unavailable("the database took too long; try again")
+            }
             _ => Self::Internal(err.into()),
         }
     }

@@ -12,7 +12,16 @@ fn main() -> ExitCode {
         print!("{}", tenantgate::graphql::sdl());
         return ExitCode::SUCCESS;
     }
-    let filter = EnvFilter::try_new(&cli.common.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = match EnvFilter::try_new(&cli.common.log) {
+        Ok(filter) => filter,
+        Err(err) => {
+            eprintln!(
+                "error: --log / TENANTGATE_LOG {:?} is not a valid filter: {err}",
+                cli.common.log
+            );
+            return ExitCode::FAILURE;
+        }
+    };
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -40,29 +40,62 @@ pub fn check_strength(password: &str, context: &[&str]) -> AppResult<()> {
     Ok(())
 }
 
+/// At most this many password hashes run at once (each takes ~19 MiB and tens
+/// of milliseconds of a core); more wait up to [`HASH_WAIT`], then get UNAVAILABLE.
+fn hash_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores * 2)
+    })
+}
+
+/// How long a password hash waits for a free slot.
+pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs CPU-heavy password work on the blocking pool, within the hash slots.
+async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let _slot = tokio::time::timeout(HASH_WAIT, hash_slots().acquire())
+        .await
+        .map_err(|_| AppError::unavailable("the server is busy signing people in; try again"))?
+        .map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Checks strength like [`check_strength`], off the async workers.
+pub async fn check_strength_async(password: &str, context: &[&str]) -> AppResult<()> {
+    let password = password.to_owned();
+    let context: Vec<String> = context.iter().map(|s| (*s).to_owned()).collect();
+    bounded(move || {
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        check_strength(&password, &context)
+    })
+    .await?
+}
+
 /// Hashes a password with argon2id on the blocking pool (it takes ~20-50 ms).
 pub async fn hash(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| AppError::internal(anyhow::anyhow!("hashing a password: {e}")))
     })
-    .await
-    .map_err(AppError::internal)?
+    .await?
 }
 
 /// Checks a password against a stored hash, on the blocking pool.
 pub async fn verify(password: String, stored: String) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| AppError::internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
-    .await
-    .map_err(AppError::internal)?
+    .await?
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ pub async fn sign_up(
 ) -> AppResult<SignedUp> {
     let email = normalize_email(&input.email)?;
     let tenant_name = normalize_tenant_name(&input.tenant_name)?;
-    passwords::check_strength(&input.password, &[&email, &tenant_name])?;
+    passwords::check_strength_async(&input.password, &[&email, &tenant_name]).await?;
     let hash = passwords::hash(input.password).await?;
 
     let user_id = Uuid::now_v7();

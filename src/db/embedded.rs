@@ -14,7 +14,8 @@ use std::os::unix::fs::{PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
@@ -48,6 +49,10 @@ pub struct EmbeddedPostgres {
     password: String,
     pid: Pid,
     exited: Mutex<mpsc::Receiver<()>>,
+    /// Set by the keeper thread once the postmaster has exited and been reaped.
+    gone: Arc<AtomicBool>,
+    /// The data dir's lock, held while this value lives.
+    _lock: nix::fcntl::Flock<fs::File>,
     stopped: bool,
 }
 
@@ -134,9 +139,27 @@ impl EmbeddedPostgres {
         fs::create_dir_all(&root)
             .with_context(|| format!("creating the data folder {}", root.display()))?;
         // The PostgreSQL user must be able to pass through root to reach data/.
-        fs::set_permissions(&root, fs::Permissions::from_mode(0o711))?;
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o711))
+            .with_context(|| format!("setting the permissions of {}", root.display()))?;
+        // One process per data dir, for as long as it runs.
+        let lock_file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join("lock"))
+            .with_context(|| format!("opening {}", root.join("lock").display()))?;
+        let lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+            .map_err(|_| {
+                anyhow!(
+                    "another tenantgate is already using the data dir {}: stop it, or pick \
+                     another --data-dir",
+                    root.display()
+                )
+            })?;
+        // Written last by a successful initdb: without it, a cluster is half-made.
+        let marker = root.join("initialized");
 
-        let password = if data.join("PG_VERSION").is_file() {
+        let password = if marker.is_file() {
             fs::read_to_string(&password_file)
                 .with_context(|| {
                     format!(
@@ -149,8 +172,9 @@ impl EmbeddedPostgres {
                 .to_owned()
         } else {
             let password = random_password();
-            init_cluster(&bin, &root, &data, user.as_ref(), &password, &options)?;
             write_private(&password_file, &password)?;
+            init_cluster(&bin, &root, &data, user.as_ref(), &password, &options)?;
+            fs::write(&marker, b"").with_context(|| format!("writing {}", marker.display()))?;
             tracing::info!(data = %data.display(), "created the embedded PostgreSQL cluster");
             password
         };
@@ -190,13 +214,15 @@ impl EmbeddedPostgres {
                 nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(std::io::Error::from)
             });
         }
-        let (pid, exited) = spawn_kept(cmd)?;
+        let (pid, exited, gone) = spawn_kept(cmd)?;
         let mut pg = Self {
             root,
             port,
             password,
             pid,
             exited: Mutex::new(exited),
+            gone,
+            _lock: lock,
             stopped: false,
         };
 
@@ -258,7 +284,7 @@ impl EmbeddedPostgres {
     async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.exited.lock().is_ok_and(|rx| rx.try_recv().is_ok()) {
+            if has_exited(&self.gone) {
                 bail!("PostgreSQL exited during start-up");
             }
             match AsyncPgConnection::establish(&self.url("postgres")).await {
@@ -297,10 +323,11 @@ impl EmbeddedPostgres {
     pub async fn stop(mut self) {
         let pid = self.pid;
         let exited = std::mem::replace(&mut self.exited, Mutex::new(mpsc::channel().1));
+        let gone = self.gone.clone();
         self.stopped = true;
         let _ = tokio::task::spawn_blocking(move || {
             if let Ok(rx) = exited.lock() {
-                stop_pid(pid, &rx);
+                stop_pid(pid, &rx, &gone);
             }
         })
         .await;
@@ -310,7 +337,7 @@ impl EmbeddedPostgres {
         if !self.stopped {
             self.stopped = true;
             if let Ok(rx) = self.exited.lock() {
-                stop_pid(self.pid, &rx);
+                stop_pid(self.pid, &rx, &self.gone);
             }
         }
     }
@@ -322,9 +349,16 @@ impl Drop for EmbeddedPostgres {
     }
 }
 
-fn stop_pid(pid: Pid, exited: &mpsc::Receiver<()>) {
-    // Already gone (and reaped by its keeper thread): nothing to wait for.
-    if kill(pid, None).is_err() {
+/// Whether the postmaster has exited. (Fully qualified: diesel-async's
+/// RunQueryDsl, imported here, shadows `load` on every type.)
+fn has_exited(gone: &AtomicBool) -> bool {
+    AtomicBool::load(gone, Ordering::SeqCst)
+}
+
+fn stop_pid(pid: Pid, exited: &mpsc::Receiver<()>, gone: &AtomicBool) {
+    // Already gone (and reaped by its keeper thread): never signal a pid that
+    // may since belong to another process.
+    if has_exited(gone) {
         return;
     }
     // SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one.
@@ -341,15 +375,18 @@ fn stop_pid(pid: Pid, exited: &mpsc::Receiver<()>) {
 
 /// Spawns `cmd` from a thread that lives as long as the child, so that the
 /// child's parent-death signal fires only when this process ends.
-fn spawn_kept(mut cmd: Command) -> anyhow::Result<(Pid, mpsc::Receiver<()>)> {
+fn spawn_kept(mut cmd: Command) -> anyhow::Result<(Pid, mpsc::Receiver<()>, Arc<AtomicBool>)> {
     let (pid_tx, pid_rx) = mpsc::channel();
     let (exit_tx, exit_rx) = mpsc::channel();
+    let gone = Arc::new(AtomicBool::new(false));
+    let gone_in_thread = gone.clone();
     std::thread::Builder::new()
         .name("embedded-postgres".into())
         .spawn(move || match cmd.spawn() {
             Ok(mut child) => {
                 let _ = pid_tx.send(Ok(child.id()));
                 let _ = child.wait();
+                gone_in_thread.store(true, Ordering::SeqCst);
                 let _ = exit_tx.send(());
             }
             Err(err) => {
@@ -360,7 +397,7 @@ fn spawn_kept(mut cmd: Command) -> anyhow::Result<(Pid, mpsc::Receiver<()>)> {
         .recv()
         .context("the PostgreSQL keeper thread ended")?
         .context("starting postgres")?;
-    Ok((Pid::from_raw(pid as i32), exit_rx))
+    Ok((Pid::from_raw(pid as i32), exit_rx, gone))
 }
 
 fn init_cluster(

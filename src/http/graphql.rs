@@ -274,8 +274,12 @@ async fn execute(
 ) -> Response {
     let fail = |err: AppError| request_error(media, &request_id, err, None);
     let limits = &app.settings.limits;
+    // Malformed parameters are 400 whatever the media type (the request is not
+    // a well-formed GraphQL-over-HTTP request).
+    let bad_params =
+        |err: AppError| request_error_with_status(media, &request_id, err, StatusCode::BAD_REQUEST);
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return fail(AppError::bad_input("the request has no `query`"));
+        return bad_params(AppError::bad_input("the request has no `query`"));
     };
     let scan = limits::scan(&query, limits.max_tokens);
     if scan.tokens > limits.max_tokens {

@@ -23,10 +23,19 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
             StatusCode::OK,
             Json(json!({ "status": "ready", "database": "ok", "migrations": "current" })),
         ),
-        Ok(Err(reason)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "reason": reason })),
-        ),
+        Ok(Err(reason)) => {
+            // The detail (driver messages, host names) goes to the log only.
+            tracing::warn!(%reason, "not ready");
+            let public = if reason.starts_with("migrations") {
+                "migrations are not applied"
+            } else {
+                "the database is unreachable"
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": public })),
+            )
+        }
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "unavailable", "reason": "database: no answer within 2 s" })),

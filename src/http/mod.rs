@@ -22,12 +22,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 
-/// Longest a request may take before it is answered with 408.
+/// Longest a request may take before it is answered with UNAVAILABLE (503).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole application router.
@@ -41,10 +40,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(get(web::app))
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(timeout))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -65,15 +61,56 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(request_id::layer))
 }
 
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
+/// A JSON error response outside GraphQL execution (the request id is added by
+/// the request-id layer as a header; the body names it too when known).
+fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: Option<&str>,
+) -> Response {
     let body = serde_json::json!({
-        "errors": [{ "message": crate::error::INTERNAL_MESSAGE, "extensions": { "code": "INTERNAL" } }]
+        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }]
     });
     (
-        StatusCode::INTERNAL_SERVER_ERROR,
+        status,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
         .into_response()
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        crate::error::INTERNAL_MESSAGE,
+        None,
+    )
+}
+
+/// Answers UNAVAILABLE (503) when a request takes longer than
+/// [`REQUEST_TIMEOUT`]; subscriptions (WebSocket upgrades) are not timed.
+async fn timeout(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let upgrade = req.headers().contains_key(header::UPGRADE);
+    let request_id = req
+        .extensions()
+        .get::<request_id::RequestId>()
+        .map(|r| r.0.clone());
+    if upgrade {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(?REQUEST_TIMEOUT, "request timed out");
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "the request took too long; try again",
+                request_id.as_deref(),
+            )
+        }
+    }
 }

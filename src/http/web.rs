@@ -13,7 +13,7 @@ struct Assets;
 
 /// The Content-Security-Policy of every page.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-img-src 'self' data: https:; font-src 'self' data:; connect-src 'self' ws: wss:; \
+img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; \
 worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// GET /playground: GraphiQL.

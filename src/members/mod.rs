@@ -319,7 +319,7 @@ pub async fn accept(
             let password = password.ok_or_else(|| {
                 AppError::bad_field("password", "choose a password for your new account")
             })?;
-            passwords::check_strength(&password, &[&email])?;
+            passwords::check_strength_async(&password, &[&email]).await?;
             (Uuid::now_v7(), Some(passwords::hash(password).await?))
         }
     };

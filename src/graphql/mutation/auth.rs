@@ -230,7 +230,7 @@ impl AuthMutation {
             })
             .await?
             .unwrap_or_default();
-        passwords::check_strength(&new_password, &[&email])?;
+        passwords::check_strength_async(&new_password, &[&email]).await?;
         let hash = passwords::hash(new_password).await?;
         let meta_tx = meta(ctx).clone();
         db(ctx)
