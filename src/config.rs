@@ -29,6 +29,20 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) that schema.graphql holds.
     Schema,
+    /// Platform administration from the command line.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+/// `tenantgate admin …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminAction {
+    /// Make the user with this email a platform admin.
+    Promote { email: String },
+    /// Take platform-admin rights from the user with this email.
+    Demote { email: String },
 }
 
 /// Settings every subcommand that touches the database shares.

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.subcommand() {
             Command::Migrate => tenantgate::server::migrate(&cli.common).await,
+            Command::Admin { action } => tenantgate::server::admin(&cli.common, action).await,
             Command::Serve | Command::Schema => {
                 tenantgate::server::serve(&cli.common, &cli.serve).await
             }

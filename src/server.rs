@@ -120,6 +120,29 @@ pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `tenantgate admin promote|demote EMAIL`.
+pub async fn admin(common: &CommonArgs, action: &crate::config::AdminAction) -> anyhow::Result<()> {
+    use crate::config::AdminAction;
+    let (email, promote) = match action {
+        AdminAction::Promote { email } => (email, true),
+        AdminAction::Demote { email } => (email, false),
+    };
+    let database = Database::open(common).await?;
+    let result = async {
+        db::migrate(&database.url).await?;
+        crate::admin::set_platform_admin(&database.url, email, promote).await
+    }
+    .await;
+    database.close().await;
+    let user_id = result?;
+    if promote {
+        println!("{email} ({user_id}) is a platform admin");
+    } else {
+        println!("{email} ({user_id}) is no longer a platform admin");
+    }
+    Ok(())
+}
+
 /// `tenantgate serve`: runs until SIGTERM or SIGINT, then drains and stops.
 pub async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();

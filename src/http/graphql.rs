@@ -429,9 +429,20 @@ fn graphql_response(
             .and_then(ErrorCode::parse)
             .map_or(StatusCode::BAD_REQUEST, ErrorCode::http_status),
     };
+    let retry_after = body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["extensions"]["retryAfter"].as_u64())
+        .max();
     let mut res = json_response(media, status, Value::Object(body));
     for (name, value) in extra_headers.iter() {
         res.headers_mut().append(name.clone(), value.clone());
+    }
+    if let Some(seconds) = retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     res
 }

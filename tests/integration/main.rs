@@ -4,7 +4,10 @@ mod support;
 
 mod cli;
 mod http_spec;
+mod identity;
+mod isolation;
 mod limits;
+mod matrix;
 mod rls;
 mod schema;
 mod signup;
