@@ -31,6 +31,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub settings: Arc<Settings>,
     pub schema: AppSchema,
+    /// The live audit feed of this instance.
+    pub feed: Feed,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -58,13 +60,14 @@ impl AppState {
             keys: keys.clone(),
             settings: settings.clone(),
             mailer,
-            feed,
+            feed: feed.clone(),
         });
         Self {
             db,
             keys,
             settings,
             schema,
+            feed,
         }
     }
 }

@@ -232,6 +232,7 @@ async fn serve_on(
     println!("tenantgate listening on http://{addr} (playground: http://{addr}/playground)");
 
     let (stop_tx, mut stop_rx) = watch::channel(false);
+    let feed = state.feed.clone();
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
@@ -246,6 +247,7 @@ async fn serve_on(
             tokio::time::sleep(grace).await;
         } => tracing::warn!(?grace, "in-flight requests did not finish in time; closing"),
     }
+    feed.stop();
     pool.close();
     Ok(())
 }

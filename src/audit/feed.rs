@@ -27,15 +27,15 @@ pub struct Notice {
 #[derive(Debug, Clone)]
 pub struct Feed {
     tx: broadcast::Sender<Notice>,
+    task: Option<std::sync::Arc<tokio::task::AbortHandle>>,
 }
 
 impl Feed {
     /// Starts listening on `url` in the background; reconnects on failure.
     pub fn start(url: String) -> Self {
         let (tx, _) = broadcast::channel(1024);
-        let feed = Self { tx };
-        let sender = feed.tx.clone();
-        tokio::spawn(async move {
+        let sender = tx.clone();
+        let task = tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
                 match listen(&url, &sender).await {
@@ -48,7 +48,17 @@ impl Feed {
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         });
-        feed
+        Self {
+            tx,
+            task: Some(std::sync::Arc::new(task.abort_handle())),
+        }
+    }
+
+    /// Stops listening (on shutdown, before the database goes away).
+    pub fn stop(&self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 
     /// A receiver of notices from now on.

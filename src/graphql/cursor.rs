@@ -4,6 +4,7 @@
 //! tenant, and every list is read inside the caller's scope, so a cursor from
 //! elsewhere can only position within rows the caller may already see.
 
+use async_graphql::connection::{Connection, Edge, EmptyFields};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -41,6 +42,26 @@ pub fn decode(cursor: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
 /// Reads an optional cursor.
 pub fn decode_opt(cursor: Option<&str>) -> AppResult<Option<(DateTime<Utc>, Uuid)>> {
     cursor.map(decode).transpose()
+}
+
+/// A Relay connection from a page read with `limit + 1` rows: the extra row
+/// only says that there is a next page. `position` gives a row's cursor key.
+pub fn connection<R, N: async_graphql::OutputType>(
+    rows: Vec<R>,
+    limit: i64,
+    after_cursor: bool,
+    position: impl Fn(&R) -> (DateTime<Utc>, Uuid),
+    mut node: impl FnMut(R) -> N,
+) -> Connection<String, N, EmptyFields, EmptyFields> {
+    let has_next = rows.len() as i64 > limit;
+    let mut connection = Connection::new(after_cursor, has_next);
+    connection
+        .edges
+        .extend(rows.into_iter().take(limit as usize).map(|row| {
+            let (at, id) = position(&row);
+            Edge::new(encode(at, id), node(row))
+        }));
+    connection
 }
 
 /// The page size for `first`: 1 to 100, 20 when absent.

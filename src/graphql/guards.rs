@@ -15,6 +15,16 @@ impl Guard for SignedIn {
     }
 }
 
+/// The caller must be a member of the active tenant (any role).
+pub struct TenantMember;
+
+impl Guard for TenantMember {
+    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        session(ctx).require_tenant(db(ctx)).await?;
+        Ok(())
+    }
+}
+
 /// The caller must hold at least `role` in the active tenant.
 pub struct RoleGuard(pub Role);
 

@@ -14,6 +14,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_tenantgate");
 fn command() -> Command {
     let mut cmd = Command::new(BIN);
     for var in [
+        "JWT_PREVIOUS_SECRET",
+        "TENANTGATE_DEMO",
+        "TENANTGATE_APP_DATABASE_URL",
         "DATABASE_URL",
         "JWT_SECRET",
         "JWT_SECRET_FILE",
@@ -271,10 +274,62 @@ fn help_documents_every_setting() {
         "JWT_SECRET_FILE",
         "JWT_PREVIOUS_SECRET",
         "TENANTGATE_LOG",
+        "TENANTGATE_LOG_FORMAT",
+        "TENANTGATE_DEMO",
+        "TENANTGATE_DB_POOL_SIZE",
+        "TENANTGATE_SHUTDOWN_GRACE",
+        "TENANTGATE_APP_DATABASE_URL",
+        "TENANTGATE_PUBLIC_URL",
         "migrate",
         "schema",
         "serve",
+        "admin",
     ] {
         assert!(help.contains(name), "--help does not mention {name}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_promote_and_demote_from_the_command_line() {
+    let db = TestDb::create().await;
+    let mut owner = db.owner().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut owner,
+        "INSERT INTO users (id, email) VALUES (gen_random_uuid(), 'ops@example.com')",
+    )
+    .await
+    .unwrap();
+    let run = |args: &[&str]| {
+        command()
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["admin", "promote", "OPS@example.com"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM platform_admins").await,
+        1
+    );
+    let out = run(&["admin", "promote", "nobody@example.com"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user has the email"));
+    let out = run(&["admin", "demote", "ops@example.com"]);
+    assert!(out.status.success());
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM platform_admins").await,
+        0
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) AS n FROM audit_log WHERE action IN ('user.promote', 'user.demote')"
+        )
+        .await,
+        2
+    );
 }

@@ -69,6 +69,24 @@ fn parse_id(id: &ID, field: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id).map_err(|_| AppError::bad_field(field, "not a valid id"))
 }
 
+/// Opens a session for a user who just proved who they are, and delivers it.
+async fn start_session(
+    ctx: &Context<'_>,
+    user_id: Uuid,
+    action: &'static str,
+) -> Result<SessionPayload> {
+    let grant = sessions::start(
+        db(ctx),
+        &services(ctx).keys,
+        meta(ctx),
+        user_id,
+        None,
+        action,
+    )
+    .await?;
+    Ok(SessionPayload::deliver(ctx, grant))
+}
+
 /// Sessions and identity.
 #[derive(Default)]
 pub struct AuthMutation;
@@ -188,16 +206,7 @@ impl AuthMutation {
                 .scope_boxed()
             })
             .await?;
-        let grant = sessions::start(
-            db(ctx),
-            &services(ctx).keys,
-            meta(ctx),
-            user_id,
-            None,
-            "session.magic_link",
-        )
-        .await?;
-        Ok(SessionPayload::deliver(ctx, grant))
+        start_session(ctx, user_id, "session.magic_link").await
     }
 
     /// Emails a single-use password-reset link (valid 15 minutes). Answers true
@@ -260,16 +269,7 @@ impl AuthMutation {
                 .scope_boxed()
             })
             .await?;
-        let grant = sessions::start(
-            db(ctx),
-            &services(ctx).keys,
-            meta(ctx),
-            user_id,
-            None,
-            "session.password_reset",
-        )
-        .await?;
-        Ok(SessionPayload::deliver(ctx, grant))
+        start_session(ctx, user_id, "session.password_reset").await
     }
 
     /// Emails the signed-in user a link that confirms their address.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::auth::Role as AuthRole;
 use crate::error::AppError;
 use crate::graphql::context::{db, meta, services, session};
-use crate::graphql::guards::RoleGuard;
+use crate::graphql::guards::{RoleGuard, TenantMember};
 use crate::graphql::loaders::UserLoader;
 use crate::graphql::types::invitation::Invitation;
 use crate::graphql::types::member::Member;
@@ -181,7 +181,7 @@ impl TeamMutation {
     }
 
     /// Leaves the active tenant (any role; the last owner cannot leave).
-    #[graphql(guard = "RoleGuard(AuthRole::Viewer)")]
+    #[graphql(guard = "TenantMember")]
     async fn leave_tenant(&self, ctx: &Context<'_>) -> Result<bool> {
         let me = session(ctx).require_user(db(ctx)).await?;
         let access = session(ctx).require_tenant(db(ctx)).await?;

@@ -1,7 +1,7 @@
 //! `admin { … }`: the platform admins' view across tenants. Every read of a
 //! tenant's data through it is written to the audit trail.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
@@ -82,20 +82,16 @@ impl AdminQuery {
             status: status.map(|s| s.as_db().to_owned()),
         };
         let rows = admin::tenants_page(db(ctx), meta(ctx), &admin, filter, after, limit).await?;
-        let has_next = rows.len() as i64 > limit;
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection
-            .edges
-            .extend(rows.into_iter().take(limit as usize).map(|row| {
-                Edge::new(
-                    cursor::encode(row.created_at, row.id),
-                    Tenant {
-                        row,
-                        reader: Reader::Admin(admin.clone()),
-                    },
-                )
-            }));
-        Ok(connection)
+        Ok(cursor::connection(
+            rows,
+            limit,
+            after.is_some(),
+            |r| (r.created_at, r.id),
+            |row| Tenant {
+                row,
+                reader: Reader::Admin(admin.clone()),
+            },
+        ))
     }
 
     /// One tenant, with everything a member could see of it.

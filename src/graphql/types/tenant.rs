@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -69,11 +69,14 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    /// The scope to read this tenant's lists in, when the reader holds `needed`.
-    fn scope_for(&self, needed: Role) -> AppResult<Scope> {
+    /// The scope to read this tenant's lists in, when the reader holds `needed`
+    /// (`None`: any role).
+    fn scope_for(&self, needed: Option<Role>) -> AppResult<Scope> {
         match &self.reader {
             Reader::Member(access) if access.tenant_id == self.row.id => {
-                access.require(needed)?;
+                if let Some(needed) = needed {
+                    access.require(needed)?;
+                }
                 Ok(access.scope())
             }
             Reader::Admin(admin) => Ok(Scope::platform_admin(admin.user_id)),
@@ -181,7 +184,7 @@ impl Tenant {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Member, EmptyFields, EmptyFields>> {
-        let scope = self.scope_for(Role::Viewer)?;
+        let scope = self.scope_for(None)?;
         if let Reader::Member(access) = &self.reader
             && access.role == Role::Billing
         {
@@ -198,20 +201,16 @@ impl Tenant {
             })
             .await?;
         let loader = Arc::new(DataLoader::new(UserLoader { db, scope }, tokio::spawn));
-        let has_next = rows.len() as i64 > limit;
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection
-            .edges
-            .extend(rows.into_iter().take(limit as usize).map(|row| {
-                Edge::new(
-                    cursor::encode(row.created_at, row.user_id),
-                    Member {
-                        row,
-                        users: loader.clone(),
-                    },
-                )
-            }));
-        Ok(connection)
+        Ok(cursor::connection(
+            rows,
+            limit,
+            after.is_some(),
+            |r| (r.created_at, r.user_id),
+            |row| Member {
+                row,
+                users: loader.clone(),
+            },
+        ))
     }
 
     /// Invitations (admins and owners), oldest first.
@@ -222,7 +221,7 @@ impl Tenant {
         after: Option<String>,
         #[graphql(default)] filter: InvitationFilter,
     ) -> Result<Connection<String, Invitation, EmptyFields, EmptyFields>> {
-        let scope = self.scope_for(Role::Admin)?;
+        let scope = self.scope_for(Some(Role::Admin))?;
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
         let tenant_id = self.row.id;
@@ -235,14 +234,13 @@ impl Tenant {
                 .scope_boxed()
             })
             .await?;
-        let has_next = rows.len() as i64 > limit;
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(
-            rows.into_iter()
-                .take(limit as usize)
-                .map(|row| Edge::new(cursor::encode(row.created_at, row.id), Invitation(row))),
-        );
-        Ok(connection)
+        Ok(cursor::connection(
+            rows,
+            limit,
+            after.is_some(),
+            |r| (r.created_at, r.id),
+            Invitation,
+        ))
     }
 
     /// The audit trail (admins and owners), newest first.
@@ -253,7 +251,7 @@ impl Tenant {
         after: Option<String>,
         filter: Option<AuditLogFilter>,
     ) -> Result<Connection<String, AuditEntry, EmptyFields, EmptyFields>> {
-        let scope = self.scope_for(Role::Admin)?;
+        let scope = self.scope_for(Some(Role::Admin))?;
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
         let filter = filter.unwrap_or_default();
@@ -276,13 +274,12 @@ impl Tenant {
                     .scope_boxed()
             })
             .await?;
-        let has_next = rows.len() as i64 > limit;
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(
-            rows.into_iter()
-                .take(limit as usize)
-                .map(|row| Edge::new(cursor::encode(row.created_at, row.id), AuditEntry(row))),
-        );
-        Ok(connection)
+        Ok(cursor::connection(
+            rows,
+            limit,
+            after.is_some(),
+            |r| (r.created_at, r.id),
+            AuditEntry,
+        ))
     }
 }

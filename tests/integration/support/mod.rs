@@ -34,6 +34,7 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        self.state.feed.stop();
         self.state.db.close();
     }
 }

@@ -1,0 +1,1 @@
+//! Property-based cross-tenant isolation (written by a helper).

@@ -1,0 +1,878 @@
+//! The role matrix: every tenant field and team mutation, tried by every role of
+//! one tenant, by an anonymous caller and by a member of another tenant, against
+//! the designed answer ([`MATRIX`]). A refused attempt must also leave the tenant
+//! exactly as it was; an allowed mutation must have its effect.
+
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::{Answer, PASSWORD, TestApp};
+
+const TENANT_NAME: &str = "Matrix Works";
+pub(crate) const INVITE: &str =
+    "mutation($i: InviteMemberInput!) { inviteMember(input: $i) { id email role status } }";
+pub(crate) const ACCEPT: &str = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken user { id } } }";
+const UPDATE_ROLE: &str =
+    "mutation($u: ID!, $r: Role!) { updateMemberRole(userId: $u, role: $r) { role user { id } } }";
+const REMOVE: &str = "mutation($u: ID!) { removeMember(userId: $u) }";
+const LEAVE: &str = "mutation { leaveTenant }";
+
+/// Who calls. The order is the order of the matrix's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    /// No credentials at all (but the tenant's id in X-Tenant-ID).
+    Anonymous,
+    /// The owner of another tenant, sending this tenant's id in X-Tenant-ID.
+    Outsider,
+    Owner,
+    Admin,
+    Member,
+    Billing,
+    Viewer,
+}
+
+const ACTORS: [Actor; 7] = [
+    Actor::Anonymous,
+    Actor::Outsider,
+    Actor::Owner,
+    Actor::Admin,
+    Actor::Member,
+    Actor::Billing,
+    Actor::Viewer,
+];
+
+impl Actor {
+    /// The actor's role in the tenant, as the API spells it.
+    fn role(self) -> Option<&'static str> {
+        match self {
+            Self::Anonymous | Self::Outsider => None,
+            Self::Owner => Some("OWNER"),
+            Self::Admin => Some("ADMIN"),
+            Self::Member => Some("MEMBER"),
+            Self::Billing => Some("BILLING"),
+            Self::Viewer => Some("VIEWER"),
+        }
+    }
+}
+
+/// What one cell of the matrix expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Answers with the data; a mutation takes effect.
+    Allowed,
+    /// Answers without an error, but with nothing of the tenant (a null value).
+    Null,
+    /// Refused with this `extensions.code`; nothing changes.
+    Refused(&'static str),
+}
+
+const YES: Expect = Expect::Allowed;
+const NULL: Expect = Expect::Null;
+const UNAUTH: Expect = Expect::Refused("UNAUTHENTICATED");
+const FORBID: Expect = Expect::Refused("FORBIDDEN");
+const CONFLICT: Expect = Expect::Refused("CONFLICT");
+
+/// The operations of the matrix. Mutations act on fresh targets made for each
+/// attempt (a throwaway invitation, a new member or second owner), and what an
+/// allowed attempt changes is put back afterwards, so no cell affects another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// `tenant { id name }`
+    ReadTenant,
+    /// `tenant { members(first: 5) { nodes { role } } }`
+    ReadMembers,
+    /// `tenant { invitations { nodes { id } } }`
+    ReadInvitations,
+    /// `tenant { auditLog(first: 5) { nodes { action } } }`
+    ReadAuditLog,
+    /// `viewer { role tenant { id name } }`
+    ReadViewerRole,
+    /// `inviteMember` of a new email as MEMBER.
+    InviteMember,
+    /// `inviteMember` of a new email as ADMIN.
+    InviteAdmin,
+    /// `inviteMember` of a new email as OWNER.
+    InviteOwner,
+    /// `revokeInvitation` of a pending invitation the owner just sent.
+    RevokeInvitation,
+    /// `updateMemberRole` of a new MEMBER to VIEWER.
+    ChangeMemberRole,
+    /// `updateMemberRole` of a new MEMBER to OWNER.
+    GrantOwner,
+    /// `updateMemberRole` of a second OWNER to MEMBER.
+    DemoteOwner,
+    /// `removeMember` of a new MEMBER.
+    RemoveMember,
+    /// `removeMember` of a second OWNER.
+    RemoveOwner,
+    /// `updateTenant(input: { name })`
+    RenameTenant,
+    /// `leaveTenant` (the caller leaves; the owner is the only owner).
+    LeaveTenant,
+    /// `suspendTenant` of this tenant.
+    SuspendTenant,
+    /// `reactivateTenant` of this tenant.
+    ReactivateTenant,
+}
+
+impl Op {
+    fn is_platform_only(self) -> bool {
+        matches!(self, Self::SuspendTenant | Self::ReactivateTenant)
+    }
+}
+
+/// The designed answer of every operation for every caller.
+#[rustfmt::skip]
+const MATRIX: &[(Op, [Expect; 7])] = &[
+    // operation              anonymous outsider owner     admin     member    billing   viewer
+    (Op::ReadTenant,         [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
+    (Op::ReadMembers,        [UNAUTH,   FORBID,  YES,      YES,      YES,      FORBID,   YES   ]),
+    (Op::ReadInvitations,    [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadAuditLog,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadViewerRole,     [NULL,     NULL,    YES,      YES,      YES,      YES,      YES   ]),
+    (Op::InviteMember,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::InviteAdmin,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::InviteOwner,        [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::RevokeInvitation,   [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ChangeMemberRole,   [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::GrantOwner,         [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::DemoteOwner,        [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::RemoveMember,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::RemoveOwner,        [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::RenameTenant,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    // "Any role" may leave (schema: leaveTenant). BUG (server, found by this
+    // test): the billing cell gets FORBIDDEN "this needs the viewer role or
+    // higher; you are billing": leaveTenant is guarded by RoleGuard(Viewer), and
+    // Role::at_least(Viewer) is false for billing (same rank, not equal).
+    (Op::LeaveTenant,        [UNAUTH,   FORBID,  CONFLICT, YES,      YES,      YES,      YES   ]),
+    (Op::SuspendTenant,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::ReactivateTenant,   [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+];
+
+/// What an allowed answer's value must be.
+enum Shows {
+    Equals(Value),
+    /// A list with exactly this many entries.
+    Count(usize),
+    /// A list with at least one entry.
+    NonEmpty,
+}
+
+/// One attempt: the operation, how to judge its answer, and how to tidy up.
+struct Plan {
+    query: &'static str,
+    vars: Value,
+    /// JSON pointer to the answer's value.
+    value: &'static str,
+    shows: Shows,
+    /// A `SELECT count(*) AS n …` whose result an allowed mutation changes.
+    effect: Option<String>,
+    /// Statements run (as the database owner) after the attempt, whatever its
+    /// outcome: they drop fresh targets and put back what an allowed one changed.
+    cleanup: Vec<String>,
+}
+
+impl Plan {
+    fn read(query: &'static str, value: &'static str, shows: Shows) -> Self {
+        Self {
+            query,
+            vars: json!({}),
+            value,
+            shows,
+            effect: None,
+            cleanup: Vec::new(),
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+pub(crate) struct S {
+    #[diesel(sql_type = Text)]
+    pub(crate) s: String,
+}
+
+async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+pub(crate) async fn text(conn: &mut AsyncPgConnection, sql: &str) -> String {
+    diesel::sql_query(sql)
+        .get_result::<S>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .s
+}
+
+async fn exec(conn: &mut AsyncPgConnection, sql: &str) {
+    conn.batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// POSTs an operation with optional bearer token and X-Tenant-ID.
+pub(crate) async fn call(
+    app: &TestApp,
+    token: Option<&str>,
+    tenant: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> Answer {
+    let mut req = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(json!({ "query": query, "variables": vars }).to_string());
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(tenant) = tenant {
+        req = req.header("x-tenant-id", tenant);
+    }
+    app.send(req).await
+}
+
+pub(crate) fn no_errors(a: &Answer) -> bool {
+    a.body.get("errors").is_none_or(Value::is_null)
+}
+
+/// The token of the newest invitation emailed to `email`.
+pub(crate) async fn invitation_token(conn: &mut AsyncPgConnection, email: &str) -> String {
+    let body = text(
+        conn,
+        &format!(
+            "SELECT body AS s FROM email_outbox WHERE recipient = '{email}'
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        ),
+    )
+    .await;
+    let start = body
+        .find("token=")
+        .unwrap_or_else(|| panic!("no token in the invitation to {email}: {body}"))
+        + "token=".len();
+    body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `inviter` invites `email` with `role`; the invitee accepts, creating their
+/// account. Returns the invitee's (access token, user id).
+pub(crate) async fn join(
+    app: &TestApp,
+    conn: &mut AsyncPgConnection,
+    inviter: &str,
+    email: &str,
+    role: &str,
+) -> (String, String) {
+    let a = app
+        .gql(
+            INVITE,
+            json!({ "i": { "email": email, "role": role } }),
+            Some(inviter),
+        )
+        .await;
+    assert!(no_errors(&a), "inviting {email}: {:?}", a.body);
+    let token = invitation_token(conn, email).await;
+    let a = app
+        .gql(
+            ACCEPT,
+            json!({ "i": { "token": token, "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    assert!(no_errors(&a), "{email} accepting: {:?}", a.body);
+    let p = &a.body["data"]["acceptInvitation"];
+    (
+        p["accessToken"].as_str().unwrap().to_owned(),
+        p["user"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// One tenant with a user per role, an outsider, and the owner's connection.
+struct Matrix {
+    app: TestApp,
+    db: AsyncPgConnection,
+    tenant: String,
+    /// (token, user id) per actor; `None` for the anonymous caller.
+    creds: Vec<(Actor, Option<(String, String)>)>,
+    /// Strings of this tenant that neither anonymous callers nor the outsider may see.
+    secrets: Vec<String>,
+    fresh: usize,
+}
+
+impl Matrix {
+    async fn seed() -> Self {
+        let app = TestApp::spawn().await;
+        let mut db = app.db.owner().await;
+        let (owner_token, owner_id, tenant) = app.sign_up("owner@matrix.test", TENANT_NAME).await;
+        let mut creds = vec![
+            (Actor::Anonymous, None),
+            (Actor::Owner, Some((owner_token.clone(), owner_id.clone()))),
+        ];
+        let mut secrets = vec![
+            tenant.clone(),
+            TENANT_NAME.to_owned(),
+            "owner@matrix.test".to_owned(),
+            owner_id,
+        ];
+        for actor in [Actor::Admin, Actor::Member, Actor::Billing, Actor::Viewer] {
+            let role = actor.role().unwrap();
+            let email = format!("{}@matrix.test", role.to_lowercase());
+            let (token, id) = join(&app, &mut db, &owner_token, &email, role).await;
+            secrets.extend([email, id.clone()]);
+            creds.push((actor, Some((token, id))));
+        }
+        let (outsider_token, outsider_id, _) =
+            app.sign_up("outsider@elsewhere.test", "Elsewhere").await;
+        creds.push((Actor::Outsider, Some((outsider_token, outsider_id))));
+        // Something to list: a pending invitation (the joins wrote the audit trail).
+        let a = app
+            .gql(
+                INVITE,
+                json!({ "i": { "email": "pending@matrix.test", "role": "VIEWER" } }),
+                Some(&owner_token),
+            )
+            .await;
+        assert!(no_errors(&a), "{:?}", a.body);
+        secrets.push(
+            text(
+                &mut db,
+                &format!("SELECT slug AS s FROM tenants WHERE id = '{tenant}'"),
+            )
+            .await,
+        );
+        Self {
+            app,
+            db,
+            tenant,
+            creds,
+            secrets,
+            fresh: 0,
+        }
+    }
+
+    fn creds(&self, actor: Actor) -> Option<&(String, String)> {
+        self.creds
+            .iter()
+            .find(|(a, _)| *a == actor)
+            .and_then(|(_, c)| c.as_ref())
+    }
+
+    /// Calls as `actor`, always naming this tenant in X-Tenant-ID.
+    async fn call(&self, actor: Actor, query: &str, vars: Value) -> Answer {
+        let token = self.creds(actor).map(|(t, _)| t.as_str());
+        call(&self.app, token, Some(&self.tenant), query, vars).await
+    }
+
+    /// Everything of the tenant a change could touch, as one hash (plus the
+    /// outbox, which a refused invitation must not write to).
+    async fn fingerprint(&mut self) -> String {
+        let t = &self.tenant;
+        let sql = format!(
+            "SELECT md5(concat_ws('|',
+                (SELECT string_agg(m::text, ',' ORDER BY m.user_id) FROM memberships m WHERE m.tenant_id = '{t}'),
+                (SELECT string_agg(i::text, ',' ORDER BY i.id) FROM invitations i WHERE i.tenant_id = '{t}'),
+                (SELECT x::text FROM tenants x WHERE x.id = '{t}'),
+                (SELECT count(*)::text FROM audit_log a WHERE a.tenant_id = '{t}'),
+                (SELECT count(*)::text FROM email_outbox))) AS s"
+        );
+        text(&mut self.db, &sql).await
+    }
+
+    fn fresh_name(&mut self, what: &str) -> String {
+        self.fresh += 1;
+        format!("{what}-{}", self.fresh)
+    }
+
+    /// A new user holding `role` in the tenant (made as the database owner).
+    async fn fresh_member(&mut self, role: &str) -> Uuid {
+        let id = Uuid::new_v4();
+        let email = format!("{}@matrix.test", self.fresh_name("target"));
+        exec(
+            &mut self.db,
+            &format!(
+                "INSERT INTO users (id, email) VALUES ('{id}', '{email}');
+                 INSERT INTO memberships (tenant_id, user_id, role) VALUES ('{}', '{id}', '{role}')",
+                self.tenant
+            ),
+        )
+        .await;
+        id
+    }
+
+    /// A fresh pending invitation, sent by the owner.
+    async fn fresh_invitation(&mut self) -> String {
+        let email = format!("{}@matrix.test", self.fresh_name("revocable"));
+        let a = self
+            .call(
+                Actor::Owner,
+                INVITE,
+                json!({ "i": { "email": email, "role": "MEMBER" } }),
+            )
+            .await;
+        assert!(no_errors(&a), "{:?}", a.body);
+        a.body["data"]["inviteMember"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn plan(&mut self, op: Op, actor: Actor) -> Plan {
+        let t = self.tenant.clone();
+        let invite = |email: String, role: &'static str| Plan {
+            query: INVITE,
+            effect: Some(format!(
+                "SELECT count(*) AS n FROM invitations WHERE tenant_id = '{t}'
+                 AND email = '{email}' AND role = '{}'",
+                role.to_lowercase()
+            )),
+            vars: json!({ "i": { "email": email, "role": role } }),
+            value: "/data/inviteMember/role",
+            shows: Shows::Equals(json!(role)),
+            cleanup: Vec::new(),
+        };
+        let change_role = |target: Uuid, role: &'static str| Plan {
+            query: UPDATE_ROLE,
+            vars: json!({ "u": target, "r": role }),
+            value: "/data/updateMemberRole/role",
+            shows: Shows::Equals(json!(role)),
+            effect: Some(format!(
+                "SELECT count(*) AS n FROM memberships WHERE tenant_id = '{t}'
+                 AND user_id = '{target}' AND role = '{}'",
+                role.to_lowercase()
+            )),
+            cleanup: vec![format!("DELETE FROM users WHERE id = '{target}'")],
+        };
+        let remove = |target: Uuid| Plan {
+            query: REMOVE,
+            vars: json!({ "u": target }),
+            value: "/data/removeMember",
+            shows: Shows::Equals(json!(true)),
+            effect: Some(format!(
+                "SELECT count(*) AS n FROM memberships WHERE tenant_id = '{t}' AND user_id = '{target}'"
+            )),
+            cleanup: vec![format!("DELETE FROM users WHERE id = '{target}'")],
+        };
+        match op {
+            Op::ReadTenant => Plan::read(
+                "{ tenant { id name } }",
+                "/data/tenant/name",
+                Shows::Equals(json!(TENANT_NAME)),
+            ),
+            Op::ReadMembers => Plan::read(
+                "{ tenant { members(first: 5) { nodes { role } } } }",
+                "/data/tenant/members/nodes",
+                // The owner and the four who joined.
+                Shows::Count(5),
+            ),
+            Op::ReadInvitations => Plan::read(
+                "{ tenant { invitations { nodes { id } } } }",
+                "/data/tenant/invitations/nodes",
+                Shows::NonEmpty,
+            ),
+            Op::ReadAuditLog => Plan::read(
+                "{ tenant { auditLog(first: 5) { nodes { action } } } }",
+                "/data/tenant/auditLog/nodes",
+                Shows::NonEmpty,
+            ),
+            Op::ReadViewerRole => Plan::read(
+                "{ viewer { role tenant { id name } } }",
+                "/data/viewer/role",
+                Shows::Equals(json!(actor.role())),
+            ),
+            Op::InviteMember => invite(format!("{}@new.test", self.fresh_name("m")), "MEMBER"),
+            Op::InviteAdmin => invite(format!("{}@new.test", self.fresh_name("a")), "ADMIN"),
+            Op::InviteOwner => invite(format!("{}@new.test", self.fresh_name("o")), "OWNER"),
+            Op::RevokeInvitation => {
+                let id = self.fresh_invitation().await;
+                Plan {
+                    query: "mutation($id: ID!) { revokeInvitation(id: $id) { id status } }",
+                    vars: json!({ "id": id }),
+                    value: "/data/revokeInvitation/status",
+                    shows: Shows::Equals(json!("REVOKED")),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM invitations WHERE id = '{id}' AND revoked_at IS NOT NULL"
+                    )),
+                    cleanup: Vec::new(),
+                }
+            }
+            Op::ChangeMemberRole => change_role(self.fresh_member("member").await, "VIEWER"),
+            Op::GrantOwner => change_role(self.fresh_member("member").await, "OWNER"),
+            Op::DemoteOwner => change_role(self.fresh_member("owner").await, "MEMBER"),
+            Op::RemoveMember => remove(self.fresh_member("member").await),
+            Op::RemoveOwner => remove(self.fresh_member("owner").await),
+            Op::RenameTenant => {
+                let name = format!("Renamed {}", self.fresh_name("tenant"));
+                Plan {
+                    query: "mutation($i: UpdateTenantInput!) { updateTenant(input: $i) { name } }",
+                    vars: json!({ "i": { "name": name } }),
+                    value: "/data/updateTenant/name",
+                    shows: Shows::Equals(json!(name)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM tenants WHERE id = '{t}' AND name = '{name}'"
+                    )),
+                    cleanup: vec![format!(
+                        "UPDATE tenants SET name = '{TENANT_NAME}' WHERE id = '{t}' AND name <> '{TENANT_NAME}'"
+                    )],
+                }
+            }
+            Op::LeaveTenant => Plan {
+                query: LEAVE,
+                vars: json!({}),
+                value: "/data/leaveTenant",
+                shows: Shows::Equals(json!(true)),
+                effect: Some(format!(
+                    "SELECT count(*) AS n FROM memberships WHERE tenant_id = '{t}'"
+                )),
+                // Whoever left comes back with the same role.
+                cleanup: match (actor.role(), self.creds(actor)) {
+                    (Some(role), Some((_, id))) => vec![format!(
+                        "INSERT INTO memberships (tenant_id, user_id, role)
+                         VALUES ('{t}', '{id}', '{}') ON CONFLICT DO NOTHING",
+                        role.to_lowercase()
+                    )],
+                    _ => Vec::new(),
+                },
+            },
+            Op::SuspendTenant | Op::ReactivateTenant => {
+                let suspend = op == Op::SuspendTenant;
+                Plan {
+                    query: if suspend {
+                        "mutation($id: ID!) { suspendTenant(id: $id, reason: \"matrix\") { status } }"
+                    } else {
+                        "mutation($id: ID!) { reactivateTenant(id: $id) { status } }"
+                    },
+                    vars: json!({ "id": t }),
+                    value: if suspend {
+                        "/data/suspendTenant/status"
+                    } else {
+                        "/data/reactivateTenant/status"
+                    },
+                    shows: Shows::Equals(json!(if suspend { "SUSPENDED" } else { "ACTIVE" })),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{t}'"
+                    )),
+                    cleanup: vec![format!(
+                        "UPDATE tenants SET status = 'active', status_reason = NULL
+                         WHERE id = '{t}' AND status <> 'active'"
+                    )],
+                }
+            }
+        }
+    }
+
+    /// Runs one cell of the matrix; `Err` says how the answer disagrees.
+    async fn check(&mut self, op: Op, actor: Actor, expect: Expect) -> Result<(), String> {
+        let plan = self.plan(op, actor).await;
+        let before = self.fingerprint().await;
+        let effect_before = match &plan.effect {
+            Some(sql) => count(&mut self.db, sql).await,
+            None => 0,
+        };
+        let answer = self.call(actor, plan.query, plan.vars.clone()).await;
+        let changed = self.fingerprint().await != before;
+        let took_effect = match &plan.effect {
+            Some(sql) => count(&mut self.db, sql).await != effect_before,
+            None => false,
+        };
+        let verdict = self.judge(op, actor, expect, &plan, &answer, changed, took_effect);
+        for sql in &plan.cleanup {
+            exec(&mut self.db, sql).await;
+        }
+        verdict.map_err(|why| format!("{why}\n      answer: {} {}", answer.status, answer.body))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &self,
+        op: Op,
+        actor: Actor,
+        expect: Expect,
+        plan: &Plan,
+        answer: &Answer,
+        changed: bool,
+        took_effect: bool,
+    ) -> Result<(), String> {
+        if answer.status >= 500 {
+            return Err(format!("status {}", answer.status));
+        }
+        if matches!(actor, Actor::Anonymous | Actor::Outsider) {
+            let body = answer.body.to_string();
+            if let Some(secret) = self.secrets.iter().find(|s| body.contains(s.as_str())) {
+                return Err(format!("the answer shows {secret:?} of the tenant"));
+            }
+        }
+        let value = answer.body.pointer(plan.value).unwrap_or(&Value::Null);
+        let message = answer.body["errors"][0]["message"].as_str().unwrap_or("");
+        match expect {
+            Expect::Allowed => {
+                if !no_errors(answer) {
+                    return Err(format!("refused with {}", answer.code()));
+                }
+                let shown = match &plan.shows {
+                    Shows::Equals(v) => value == v,
+                    Shows::Count(n) => value.as_array().is_some_and(|a| a.len() == *n),
+                    Shows::NonEmpty => value.as_array().is_some_and(|a| !a.is_empty()),
+                };
+                if !shown {
+                    return Err(format!("unexpected value at {}: {value}", plan.value));
+                }
+                // The fingerprint must see every allowed change, or its silence
+                // on refused attempts would prove nothing.
+                if plan.effect.is_some() && !(took_effect && changed) {
+                    return Err(format!(
+                        "answered, but the change is not in the database \
+                         (effect: {took_effect}, fingerprint changed: {changed})"
+                    ));
+                }
+                if plan.effect.is_none() && changed {
+                    return Err("a read changed the tenant".into());
+                }
+            }
+            Expect::Null => {
+                if !no_errors(answer) || !value.is_null() || changed {
+                    return Err(format!(
+                        "expected a null {} and no error (changed: {changed})",
+                        plan.value
+                    ));
+                }
+            }
+            Expect::Refused(code) => {
+                if answer.code() != code {
+                    return Err(format!("got code {}", answer.code()));
+                }
+                if !value.is_null() {
+                    return Err(format!("refused, yet answered {value}"));
+                }
+                if changed || took_effect {
+                    return Err("refused, yet the tenant changed".into());
+                }
+                let reason = if op.is_platform_only() && actor != Actor::Anonymous {
+                    "platform admin"
+                } else if actor == Actor::Outsider {
+                    "no active tenant"
+                } else {
+                    ""
+                };
+                if !message.contains(reason) {
+                    return Err(format!("the message should say {reason:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_role_gets_what_the_matrix_says() {
+    let mut m = Matrix::seed().await;
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for (op, row) in MATRIX {
+        for (actor, expect) in ACTORS.into_iter().zip(*row) {
+            cells += 1;
+            if let Err(why) = m.check(*op, actor, expect).await {
+                failures.push(format!("  {op:?} as {actor:?}, expected {expect:?}: {why}"));
+            }
+        }
+    }
+    assert_eq!(cells, 18 * 7, "every operation has a row");
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells disagree with the role matrix:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The matrix left the tenant as it found it: five members, one owner.
+    let t = &m.tenant;
+    assert_eq!(
+        count(
+            &mut m.db,
+            &format!("SELECT count(*) AS n FROM memberships WHERE tenant_id = '{t}'")
+        )
+        .await,
+        5
+    );
+}
+
+/// The owners of tenant `t`, as the database owner sees them.
+async fn owners(conn: &mut AsyncPgConnection, t: &str) -> i64 {
+    count(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM memberships WHERE tenant_id = '{t}' AND role = 'owner'"
+        ),
+    )
+    .await
+}
+
+async fn role_of(conn: &mut AsyncPgConnection, t: &str, user: &str) -> String {
+    text(
+        conn,
+        &format!(
+            "SELECT coalesce((SELECT role FROM memberships WHERE tenant_id = '{t}' AND user_id = '{user}'), 'none') AS s"
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn nobody_grants_above_their_own_role_and_a_tenant_keeps_an_owner() {
+    let app = TestApp::spawn().await;
+    let mut db = app.db.owner().await;
+    let (owner, owner_id, t) = app.sign_up("first@keep.test", "Keep An Owner").await;
+    let (admin, admin_id) = join(&app, &mut db, &owner, "admin@keep.test", "ADMIN").await;
+    let (member, member_id) = join(&app, &mut db, &owner, "member@keep.test", "MEMBER").await;
+    let ask = |token: String, query: &'static str, vars: Value| {
+        let (app, t) = (&app, t.clone());
+        async move { call(app, Some(&token), Some(&t), query, vars).await }
+    };
+
+    // Nobody grants above their own role, themselves included.
+    let attempts = [
+        (
+            &admin,
+            UPDATE_ROLE,
+            json!({ "u": member_id, "r": "OWNER" }),
+            "FORBIDDEN",
+        ),
+        (
+            &admin,
+            UPDATE_ROLE,
+            json!({ "u": admin_id, "r": "OWNER" }),
+            "FORBIDDEN",
+        ),
+        (
+            &admin,
+            UPDATE_ROLE,
+            json!({ "u": owner_id, "r": "ADMIN" }),
+            "FORBIDDEN",
+        ),
+        (&admin, REMOVE, json!({ "u": owner_id }), "FORBIDDEN"),
+        (
+            &admin,
+            INVITE,
+            json!({ "i": { "email": "boss@keep.test", "role": "OWNER" } }),
+            "FORBIDDEN",
+        ),
+        (
+            &member,
+            UPDATE_ROLE,
+            json!({ "u": member_id, "r": "ADMIN" }),
+            "FORBIDDEN",
+        ),
+        (
+            &member,
+            INVITE,
+            json!({ "i": { "email": "peer@keep.test", "role": "MEMBER" } }),
+            "FORBIDDEN",
+        ),
+        // The only owner can neither step down nor go.
+        (
+            &owner,
+            UPDATE_ROLE,
+            json!({ "u": owner_id, "r": "ADMIN" }),
+            "CONFLICT",
+        ),
+        (&owner, REMOVE, json!({ "u": owner_id }), "CONFLICT"),
+        (&owner, LEAVE, json!({}), "CONFLICT"),
+    ];
+    for (token, query, vars, code) in attempts {
+        let a = ask(token.clone(), query, vars.clone()).await;
+        assert_eq!(a.code(), code, "{query} {vars}: {:?}", a.body);
+        assert_eq!(
+            role_of(&mut db, &t, &owner_id).await,
+            "owner",
+            "{query} {vars}"
+        );
+        assert_eq!(
+            role_of(&mut db, &t, &admin_id).await,
+            "admin",
+            "{query} {vars}"
+        );
+        assert_eq!(
+            role_of(&mut db, &t, &member_id).await,
+            "member",
+            "{query} {vars}"
+        );
+        assert_eq!(
+            count(&mut db, &format!("SELECT count(*) AS n FROM invitations WHERE tenant_id = '{t}' AND accepted_at IS NULL")).await,
+            0,
+            "{query} {vars} sent an invitation"
+        );
+    }
+
+    // With two owners, either may step down or leave; the last one never can.
+    let a = ask(
+        owner.clone(),
+        UPDATE_ROLE,
+        json!({ "u": admin_id, "r": "OWNER" }),
+    )
+    .await;
+    assert!(no_errors(&a), "promoting the admin: {:?}", a.body);
+    assert_eq!(owners(&mut db, &t).await, 2);
+    let a = ask(
+        owner.clone(),
+        UPDATE_ROLE,
+        json!({ "u": owner_id, "r": "ADMIN" }),
+    )
+    .await;
+    assert!(
+        no_errors(&a),
+        "stepping down beside another owner: {:?}",
+        a.body
+    );
+    assert_eq!(role_of(&mut db, &t, &owner_id).await, "admin");
+    // Now the former admin is the only owner.
+    for (query, vars) in [
+        (UPDATE_ROLE, json!({ "u": admin_id, "r": "MEMBER" })),
+        (LEAVE, json!({})),
+    ] {
+        let a = ask(admin.clone(), query, vars.clone()).await;
+        assert_eq!(
+            a.code(),
+            "CONFLICT",
+            "last owner {query} {vars}: {:?}",
+            a.body
+        );
+        assert_eq!(role_of(&mut db, &t, &admin_id).await, "owner");
+    }
+    // And the demoted first owner (an admin now) cannot take ownership back.
+    let a = ask(
+        owner.clone(),
+        UPDATE_ROLE,
+        json!({ "u": owner_id, "r": "OWNER" }),
+    )
+    .await;
+    assert_eq!(a.code(), "FORBIDDEN", "{:?}", a.body);
+    let a = ask(
+        admin.clone(),
+        UPDATE_ROLE,
+        json!({ "u": owner_id, "r": "OWNER" }),
+    )
+    .await;
+    assert!(no_errors(&a), "giving ownership back: {:?}", a.body);
+    let a = ask(admin.clone(), LEAVE, json!({})).await;
+    assert!(
+        no_errors(&a),
+        "an owner beside another owner leaves: {:?}",
+        a.body
+    );
+    assert_eq!(role_of(&mut db, &t, &admin_id).await, "none");
+    assert_eq!(owners(&mut db, &t).await, 1);
+    assert_eq!(role_of(&mut db, &t, &owner_id).await, "owner");
+}
