@@ -110,6 +110,21 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTGATE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// SMTP server for outgoing email (lettre's URL form, e.g.
+    /// `smtp://user:pass@mail.example.com:587?tls=required`). Unset: emails stay in
+    /// the outbox table and the log.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The From of outgoing email.
+    #[arg(
+        long,
+        env = "TENANTGATE_MAIL_FROM",
+        default_value = "tenantgate <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
     /// Seed demo tenants, users and a platform admin, and print their credentials.
     #[arg(long, env = "TENANTGATE_DEMO", global = true)]
     pub demo: bool,

@@ -69,3 +69,133 @@ pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec
         .load(conn)
         .await
 }
+
+/// Delivers the outbox over SMTP when `SMTP_URL` is set: every instance runs
+/// one, and `FOR UPDATE SKIP LOCKED` hands each message to exactly one of them.
+/// A failed send stays in the outbox with its error and is retried (with
+/// growing pauses), so an SMTP outage loses nothing and needs no restart.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    task: std::sync::Arc<tokio::task::AbortHandle>,
+}
+
+/// Where and how the dispatcher sends.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://host:465`, … (lettre's URL form).
+    pub url: String,
+    /// The `From` of every message.
+    pub from: String,
+    /// How often to look for unsent messages.
+    pub poll: std::time::Duration,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Unsent {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    recipient: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    subject: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    body: String,
+}
+
+impl Dispatcher {
+    /// Checks the settings and starts delivering in the background.
+    pub fn start(owner_url: String, settings: SmtpSettings) -> anyhow::Result<Self> {
+        use lettre::AsyncSmtpTransport;
+        let from: lettre::message::Mailbox = settings
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("TENANTGATE_MAIL_FROM {:?}: {e}", settings.from))?;
+        let transport = AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&settings.url)
+            .map_err(|e| anyhow::anyhow!("SMTP_URL is not a valid SMTP URL: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let task = tokio::spawn(async move {
+            let mut pause = settings.poll;
+            loop {
+                match deliver_batch(&owner_url, &transport, &from).await {
+                    Ok(_) => pause = settings.poll,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "email delivery failed; will retry");
+                        pause = (pause * 2).min(std::time::Duration::from_secs(60));
+                    }
+                }
+                tokio::time::sleep(pause).await;
+            }
+        });
+        Ok(Self {
+            task: std::sync::Arc::new(task.abort_handle()),
+        })
+    }
+
+    /// Stops delivering (on shutdown).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+/// Sends up to 20 unsent messages; returns how many went out.
+async fn deliver_batch(
+    owner_url: &str,
+    transport: &lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: &lettre::message::Mailbox,
+) -> anyhow::Result<usize> {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    use lettre::AsyncTransport;
+    let mut conn = AsyncPgConnection::establish(owner_url).await?;
+    conn.batch_execute("BEGIN").await?;
+    let unsent: Vec<Unsent> = diesel::sql_query(
+        "SELECT id, recipient, subject, body FROM email_outbox
+         WHERE sent_at IS NULL
+           AND (attempts = 0 OR created_at < now() - make_interval(secs => least(attempts * attempts, 3600)))
+         ORDER BY created_at LIMIT 20 FOR UPDATE SKIP LOCKED",
+    )
+    .load(&mut conn)
+    .await?;
+    let mut sent = 0;
+    let mut last_error = None;
+    for mail in unsent {
+        let message = lettre::Message::builder()
+            .from(from.clone())
+            .to(mail.recipient.parse().map_err(|e| anyhow::anyhow!("recipient {}: {e}", mail.recipient))?)
+            .subject(mail.subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(mail.body)?;
+        match transport.send(message).await {
+            Ok(_) => {
+                diesel::update(email_outbox::table.find(mail.id))
+                    .set((
+                        email_outbox::sent_at.eq(diesel::dsl::now),
+                        email_outbox::attempts.eq(email_outbox::attempts + 1),
+                        email_outbox::last_error.eq(None::<String>),
+                    ))
+                    .execute(&mut conn)
+                    .await?;
+                sent += 1;
+            }
+            Err(err) => {
+                diesel::update(email_outbox::table.find(mail.id))
+                    .set((
+                        email_outbox::attempts.eq(email_outbox::attempts + 1),
+                        email_outbox::last_error.eq(Some(err.to_string())),
+                    ))
+                    .execute(&mut conn)
+                    .await?;
+                last_error = Some(err);
+                break;
+            }
+        }
+    }
+    conn.batch_execute("COMMIT").await?;
+    if sent > 0 {
+        tracing::info!(sent, "emails delivered");
+    }
+    match last_error {
+        Some(err) => Err(err.into()),
+        None => Ok(sent),
+    }
+}

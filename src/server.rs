@@ -233,6 +233,17 @@ async fn serve_on(
 
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let feed = state.feed.clone();
+    let dispatcher = match &args.smtp_url {
+        Some(url) => Some(crate::mail::Dispatcher::start(
+            database.url.clone(),
+            crate::mail::SmtpSettings {
+                url: url.clone(),
+                from: args.mail_from.clone(),
+                poll: Duration::from_secs(2),
+            },
+        )?),
+        None => None,
+    };
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
@@ -248,6 +259,9 @@ async fn serve_on(
         } => tracing::warn!(?grace, "in-flight requests did not finish in time; closing"),
     }
     feed.stop();
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.stop();
+    }
     pool.close();
     Ok(())
 }

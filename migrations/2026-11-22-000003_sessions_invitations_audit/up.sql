@@ -200,14 +200,25 @@ CREATE TABLE email_outbox (
     subject     text NOT NULL,
     body        text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    sent_at     timestamptz
+    sent_at     timestamptz,
+    attempts    integer NOT NULL DEFAULT 0,
+    last_error  text
 );
+CREATE INDEX email_outbox_unsent_idx ON email_outbox (created_at) WHERE sent_at IS NULL;
 ALTER TABLE email_outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE email_outbox FORCE ROW LEVEL SECURITY;
 CREATE POLICY email_outbox_write ON email_outbox FOR INSERT WITH CHECK (true);
 CREATE POLICY email_outbox_platform_admin ON email_outbox FOR SELECT TO tenantgate_platform_admin
     USING (tg_current_user_is_platform_admin());
 GRANT INSERT ON email_outbox TO tenantgate_app;
+-- The SMTP dispatcher works over the owner connection (it reads bodies and
+-- marks messages sent); a policy for that role keeps it working when the owner
+-- is not a superuser (row-level security is forced).
+DO $$
+BEGIN
+    EXECUTE format('CREATE POLICY email_outbox_dispatch ON email_outbox TO %I USING (true) WITH CHECK (true)', current_user);
+END
+$$;
 GRANT SELECT ON email_outbox TO tenantgate_platform_admin;
 
 -- Failed sign-in budget per account and per client address, shared by every

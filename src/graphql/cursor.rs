@@ -31,9 +31,13 @@ pub fn decode(cursor: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     let (Some("v1"), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad());
     };
+    // Rows are stamped by the database clock: anything outside 1970..10000 is
+    // not a real position (and PostgreSQL would reject some of it).
+    const YEAR_10000: i64 = 253_402_300_800_000_000;
     let at = micros
         .parse::<i64>()
         .ok()
+        .filter(|m| (0..YEAR_10000).contains(m))
         .and_then(DateTime::from_timestamp_micros)
         .ok_or_else(bad)?;
     Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
@@ -85,11 +89,13 @@ mod tests {
         let at = DateTime::from_timestamp_micros(1_795_000_000_123_456).unwrap();
         let id = Uuid::new_v4();
         assert_eq!(decode(&encode(at, id)).unwrap(), (at, id));
+        let far = format!("v1:-210866803200000000:{id}");
         for bad in [
             "",
             "nope",
             &URL_SAFE_NO_PAD.encode("v2:1:x"),
             &URL_SAFE_NO_PAD.encode("v1:x:y"),
+            &URL_SAFE_NO_PAD.encode(far),
         ] {
             assert_eq!(decode(bad).unwrap_err().code().as_str(), "BAD_USER_INPUT");
         }

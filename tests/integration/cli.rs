@@ -280,6 +280,8 @@ fn help_documents_every_setting() {
         "TENANTGATE_SHUTDOWN_GRACE",
         "TENANTGATE_APP_DATABASE_URL",
         "TENANTGATE_PUBLIC_URL",
+        "SMTP_URL",
+        "TENANTGATE_MAIL_FROM",
         "migrate",
         "schema",
         "serve",
