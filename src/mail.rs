@@ -161,7 +161,10 @@ async fn deliver_batch(
     for mail in unsent {
         let message = lettre::Message::builder()
             .from(from.clone())
-            .to(mail.recipient.parse().map_err(|e| anyhow::anyhow!("recipient {}: {e}", mail.recipient))?)
+            .to(mail
+                .recipient
+                .parse()
+                .map_err(|e| anyhow::anyhow!("recipient {}: {e}", mail.recipient))?)
             .subject(mail.subject)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(mail.body)?;

@@ -753,7 +753,9 @@ where
 
 /// A minimal SMTP server (enough for one client at a time): every message's
 /// DATA goes to the returned channel.
-async fn smtp_server(listener: tokio::net::TcpListener) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+async fn smtp_server(
+    listener: tokio::net::TcpListener,
+) -> tokio::sync::mpsc::UnboundedReceiver<String> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -776,7 +778,11 @@ async fn smtp_server(listener: tokio::net::TcpListener) -> tokio::sync::mpsc::Un
                         }
                         continue;
                     }
-                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250 test\r\n",
                         "DATA" => {
@@ -802,7 +808,11 @@ async fn smtp_delivers_the_outbox_and_survives_an_outage() {
     let app = TestApp::spawn().await;
     app.sign_up("mailme@example.com", "Mail").await;
     // The SMTP server is down at first: a port with nothing listening.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dispatcher = tenantgate::mail::Dispatcher::start(
         app.db.url.clone(),
         tenantgate::mail::SmtpSettings {
@@ -812,15 +822,25 @@ async fn smtp_delivers_the_outbox_and_survives_an_outage() {
         },
     )
     .unwrap();
-    app.gql("mutation { requestMagicLink(email: \"mailme@example.com\") }", json!({}), None).await;
+    app.gql(
+        "mutation { requestMagicLink(email: \"mailme@example.com\") }",
+        json!({}),
+        None,
+    )
+    .await;
     let unsent = "SELECT count(*) AS n FROM email_outbox WHERE sent_at IS NULL AND attempts > 0 AND last_error IS NOT NULL";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while app.db.count(unsent).await == 0 {
-        assert!(std::time::Instant::now() < deadline, "the failed send was not recorded");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failed send was not recorded"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     // The server comes back: the same message goes out, once, and is marked sent.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let mut received = smtp_server(listener).await;
     let message = tokio::time::timeout(std::time::Duration::from_secs(15), received.recv())
         .await
@@ -829,7 +849,12 @@ async fn smtp_delivers_the_outbox_and_survives_an_outage() {
     assert!(message.contains("tgm."), "{message}");
     assert!(message.contains("To: mailme@example.com"), "{message}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while app.db.count("SELECT count(*) AS n FROM email_outbox WHERE sent_at IS NOT NULL").await != 1 {
+    while app
+        .db
+        .count("SELECT count(*) AS n FROM email_outbox WHERE sent_at IS NOT NULL")
+        .await
+        != 1
+    {
         assert!(std::time::Instant::now() < deadline, "not marked sent");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
