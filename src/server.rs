@@ -34,6 +34,12 @@ impl Database {
                 embedded: None,
             });
         }
+        if common.environment == Environment::Production {
+            tracing::warn!(
+                "production on the embedded PostgreSQL: fine for one machine, but set \
+                 DATABASE_URL to run several instances or to manage backups yourself"
+            );
+        }
         let pg = EmbeddedPostgres::start(EmbeddedOptions {
             root: common.data_dir.join("postgres"),
             bin_dir: None,
@@ -84,24 +90,52 @@ fn dev_secret(data_dir: &Path) -> anyhow::Result<String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join("jwt-secret");
-    if let Ok(secret) = std::fs::read_to_string(&path) {
-        return Ok(secret.trim().to_owned());
+    let read = |path: &Path| -> anyhow::Result<Option<String>> {
+        match std::fs::read_to_string(path) {
+            Ok(secret) if secret.trim().len() >= 32 => Ok(Some(secret.trim().to_owned())),
+            Ok(_) => bail!(
+                "{} holds no usable secret: delete it to make a new one",
+                path.display()
+            ),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+        }
+    };
+    if let Some(secret) = read(&path)? {
+        return Ok(secret);
     }
-    std::fs::create_dir_all(data_dir)?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     let secret: String = rand::rng()
         .sample_iter(rand::distr::Alphanumeric)
         .take(64)
         .map(char::from)
         .collect();
+    // Written whole under a temporary name, then linked into place: a crash
+    // leaves no half file, and of two instances starting at once one wins and
+    // the other reads the winner's secret.
+    let tmp = data_dir.join(format!(".jwt-secret.{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .write(true)
         .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     file.write_all(secret.as_bytes())?;
-    tracing::warn!(path = %path.display(), "generated a development signing secret");
-    Ok(secret)
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            tracing::warn!(path = %path.display(), "generated a development signing secret");
+            Ok(secret)
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            read(&path)?.ok_or_else(|| anyhow::anyhow!("{} vanished", path.display()))
+        }
+        Err(err) => Err(err).with_context(|| format!("writing {}", path.display())),
+    }
 }
 
 /// `tenantgate migrate`.
@@ -247,8 +281,14 @@ async fn serve_on(
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: draining in-flight requests");
+        tracing::info!("shutting down: draining in-flight requests (signal again to quit at once)");
         let _ = stop_tx.send(true);
+        tokio::spawn(async {
+            shutdown_signal().await;
+            tracing::warn!("second signal: quitting without draining");
+            // The embedded PostgreSQL gets its parent-death signal and stops too.
+            std::process::exit(130);
+        });
     });
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     tokio::select! {

@@ -1,1 +1,931 @@
-//! Property-based cross-tenant isolation (written by a helper).
+//! Cross-tenant isolation, property-based. Two tenants, A and B, each with an
+//! owner, an admin and a member or viewer (all joined by invitation), one user in
+//! both, pending and revoked invitations and an audit trail. Then:
+//!
+//! - over HTTP, random callers (any user of A or B, or nobody) with a random
+//!   X-Tenant-ID (their own tenant, the other, a random id, none, garbage) try
+//!   random reads (with cursors from either tenant's pages) and writes aimed at
+//!   the other tenant's users, invitations and slug. No answer may show a string
+//!   (id, email, name, slug, cursor) that belongs only to a tenant the caller is
+//!   not in, no write may succeed or change a tenant, and nothing may be a 5xx or
+//!   an INTERNAL error;
+//! - in SQL, random `Scope::tenant_user(tenant, user)` transactions select from
+//!   every tenant table: row-level security must return exactly the scope's
+//!   tenant's rows (and, of users, its members and the scope's own user);
+//! - and, pinned down, what the first property found: a cursor at any time is a
+//!   position or bad input, never an internal error.
+//!
+//! Each property runs `TENANTGATE_PROPTEST_CASES` cases (default 1000). A longer run:
+//!
+//! ```text
+//! TENANTGATE_PROPTEST_CASES=10000 cargo test --test integration isolation::
+//! ```
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::sql_types::{Nullable, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::TestRunner;
+use scoped_futures::ScopedFutureExt;
+use serde_json::{Value, json};
+use tenantgate::db::Db;
+use tenantgate::error::AppError;
+use tenantgate::tenancy::Scope;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::matrix::{ACCEPT, INVITE, S, call, invitation_token, join, no_errors, text};
+use crate::support::TestApp;
+
+/// Cases per property: `TENANTGATE_PROPTEST_CASES`, else 1000.
+fn cases() -> u32 {
+    match std::env::var("TENANTGATE_PROPTEST_CASES") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("TENANTGATE_PROPTEST_CASES={v:?} is not a number")),
+        Err(_) => 1000,
+    }
+}
+
+fn runner() -> TestRunner {
+    let mut config = ProptestConfig::with_cases(cases());
+    // Failures print their minimal input; no regression files in the tree.
+    config.failure_persistence = None;
+    TestRunner::new(config)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A signed-in user of the seed.
+struct User {
+    label: &'static str,
+    token: String,
+    id: Uuid,
+    /// The tenant the user acts in by default (0 = A, 1 = B).
+    home: usize,
+    /// Every tenant the user belongs to.
+    tenants: Vec<usize>,
+}
+
+/// What a tenant holds, as its owner sees it.
+#[derive(Default)]
+struct Tenant {
+    id: Uuid,
+    slug: String,
+    /// Every id, email, name, slug and cursor of the tenant.
+    strings: BTreeSet<String>,
+    members: BTreeSet<Uuid>,
+    invitations: BTreeSet<Uuid>,
+    audit: BTreeSet<Uuid>,
+    /// The cursors of every row of its three lists.
+    cursors: Vec<String>,
+}
+
+struct Seed {
+    app: TestApp,
+    tenants: [Tenant; 2],
+    users: Vec<User>,
+    /// Per caller (the users, then the anonymous caller): strings the caller
+    /// must never see, i.e. those of tenants it is not in and of none it is in.
+    foreign: Vec<Vec<String>>,
+    /// Every user id in the database.
+    all_users: BTreeSet<Uuid>,
+}
+
+const MEMBERS: &str = "query($f: Int, $a: String) { tenant { id name slug members(first: $f, after: $a) { edges { cursor node { role joinedAt user { id email } } } pageInfo { endCursor hasNextPage } } } }";
+const INVITATIONS: &str = "query($f: Int, $a: String, $k: InvitationFilter!) { tenant { id invitations(first: $f, after: $a, filter: $k) { edges { cursor node { id email role status invitedById } } } } }";
+const AUDIT: &str = "query($f: Int, $a: String) { tenant { id auditLog(first: $f, after: $a) { edges { cursor node { id action actorId actorLabel targetType targetId before after } } } } }";
+const VIEWER: &str = "{ viewer { user { id email } tenant { id name slug } role memberships { role tenant { id name slug } } } }";
+const UPDATE_ROLE: &str = "mutation($u: ID!, $r: Role!) { updateMemberRole(userId: $u, role: $r) { role user { id email } } }";
+const REMOVE: &str = "mutation($u: ID!) { removeMember(userId: $u) }";
+const REVOKE: &str = "mutation($id: ID!) { revokeInvitation(id: $id) { id email status } }";
+const TAKE_SLUG: &str = "mutation($s: String!) { updateTenant(input: { slug: $s }) { id slug } }";
+const ADMIN_READ: &str = "query($id: ID!) { admin { tenant(id: $id) { id name slug members { nodes { user { id email } } } } users(search: \"iso\") { id email } } }";
+const SWITCH: &str = "mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }";
+const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } } }";
+
+async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
+    diesel::sql_query(sql)
+        .load::<S>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .map(|r| r.s)
+        .collect()
+}
+
+async fn ids(conn: &mut AsyncPgConnection, sql: &str) -> BTreeSet<Uuid> {
+    strings(conn, sql)
+        .await
+        .iter()
+        .map(|s| Uuid::parse_str(s).unwrap())
+        .collect()
+}
+
+/// `token`'s holder invites `email`; returns the invitation's id.
+async fn invite(app: &TestApp, token: &str, email: &str, role: &str) -> String {
+    let a = app
+        .gql(
+            INVITE,
+            json!({ "i": { "email": email, "role": role } }),
+            Some(token),
+        )
+        .await;
+    assert!(no_errors(&a), "inviting {email}: {:?}", a.body);
+    a.body["data"]["inviteMember"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn ok(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
+    let a = app.gql(query, vars.clone(), Some(token)).await;
+    assert!(no_errors(&a), "{query} {vars}: {:?}", a.body);
+    a.body
+}
+
+/// One hash per tenant of its memberships, invitations, tenant row and audit trail.
+async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [String; 2] {
+    let one = |t: Uuid| {
+        format!(
+            "md5(concat_ws('|',
+                (SELECT string_agg(m::text, ',' ORDER BY m.user_id) FROM memberships m WHERE m.tenant_id = '{t}'),
+                (SELECT string_agg(i::text, ',' ORDER BY i.id) FROM invitations i WHERE i.tenant_id = '{t}'),
+                (SELECT x::text FROM tenants x WHERE x.id = '{t}'),
+                (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}')))"
+        )
+    };
+    let both = text(
+        conn,
+        &format!(
+            "SELECT {} || ' ' || {} AS s",
+            one(tenants[0].id),
+            one(tenants[1].id)
+        ),
+    )
+    .await;
+    let (a, b) = both.split_once(' ').unwrap();
+    [a.to_owned(), b.to_owned()]
+}
+
+impl Seed {
+    async fn plant() -> Self {
+        let app = TestApp::spawn().await;
+        let mut db = app.db.owner().await;
+        let (a_owner, a_owner_id, a) = app.sign_up("alpha.owner@iso.test", "Alpha Isolation").await;
+        let (b_owner, b_owner_id, b) = app.sign_up("bravo.owner@iso.test", "Bravo Isolation").await;
+        let user = |label, token: &str, id: &str, home| User {
+            label,
+            token: token.to_owned(),
+            id: Uuid::parse_str(id).unwrap(),
+            home,
+            tenants: vec![home],
+        };
+        let mut users = vec![
+            user("alpha owner", &a_owner, &a_owner_id, 0),
+            user("bravo owner", &b_owner, &b_owner_id, 1),
+        ];
+        for (label, email, role, home) in [
+            ("alpha admin", "alpha.admin@iso.test", "ADMIN", 0),
+            ("alpha member", "alpha.member@iso.test", "MEMBER", 0),
+            (
+                "shared (alpha member, bravo billing)",
+                "shared@iso.test",
+                "MEMBER",
+                0,
+            ),
+            ("bravo admin", "bravo.admin@iso.test", "ADMIN", 1),
+            ("bravo viewer", "bravo.viewer@iso.test", "VIEWER", 1),
+        ] {
+            let inviter = if home == 0 { &a_owner } else { &b_owner };
+            let (token, id) = join(&app, &mut db, inviter, email, role).await;
+            users.push(user(label, &token, &id, home));
+        }
+        // The shared user joins B too, with the account it already has.
+        invite(&app, &b_owner, "shared@iso.test", "BILLING").await;
+        let token = invitation_token(&mut db, "shared@iso.test").await;
+        let shared = users
+            .iter_mut()
+            .find(|u| u.label.starts_with("shared"))
+            .unwrap();
+        ok(
+            &app,
+            &shared.token,
+            ACCEPT,
+            json!({ "i": { "token": token } }),
+        )
+        .await;
+        shared.tenants.push(1);
+        // Pending invitations (one of A's goes to a member of B), a revoked one.
+        invite(&app, &a_owner, "alpha.pending@iso.test", "VIEWER").await;
+        invite(&app, &a_owner, "bravo.viewer@iso.test", "MEMBER").await;
+        invite(&app, &b_owner, "bravo.pending@iso.test", "ADMIN").await;
+        let revoked = invite(&app, &b_owner, "bravo.revoked@iso.test", "MEMBER").await;
+        ok(&app, &b_owner, REVOKE, json!({ "id": revoked })).await;
+
+        let mut tenants: [Tenant; 2] = Default::default();
+        tenants[0].id = Uuid::parse_str(&a).unwrap();
+        tenants[1].id = Uuid::parse_str(&b).unwrap();
+
+        // More audit entries, and proof that the fingerprint sees a change in
+        // one tenant and only there.
+        let viewer_id = users.iter().find(|u| u.label == "bravo viewer").unwrap().id;
+        let before = fingerprints(&mut db, &tenants).await;
+        ok(
+            &app,
+            &b_owner,
+            UPDATE_ROLE,
+            json!({ "u": viewer_id, "r": "MEMBER" }),
+        )
+        .await;
+        let during = fingerprints(&mut db, &tenants).await;
+        assert!(
+            before[0] == during[0] && before[1] != during[1],
+            "the fingerprint must see B's change and only it"
+        );
+        ok(
+            &app,
+            &b_owner,
+            UPDATE_ROLE,
+            json!({ "u": viewer_id, "r": "VIEWER" }),
+        )
+        .await;
+
+        for (i, t) in tenants.iter_mut().enumerate() {
+            let id = t.id;
+            t.slug = text(
+                &mut db,
+                &format!("SELECT slug AS s FROM tenants WHERE id = '{id}'"),
+            )
+            .await;
+            t.members = ids(
+                &mut db,
+                &format!("SELECT user_id::text AS s FROM memberships WHERE tenant_id = '{id}'"),
+            )
+            .await;
+            t.invitations = ids(
+                &mut db,
+                &format!("SELECT id::text AS s FROM invitations WHERE tenant_id = '{id}'"),
+            )
+            .await;
+            t.audit = ids(
+                &mut db,
+                &format!("SELECT id::text AS s FROM audit_log WHERE tenant_id = '{id}'"),
+            )
+            .await;
+            t.strings = strings(
+                &mut db,
+                &format!(
+                    "SELECT id::text AS s FROM tenants WHERE id = '{id}'
+                     UNION SELECT name FROM tenants WHERE id = '{id}'
+                     UNION SELECT slug FROM tenants WHERE id = '{id}'
+                     UNION SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id
+                           WHERE m.tenant_id = '{id}'
+                     UNION SELECT email FROM invitations WHERE tenant_id = '{id}'"
+                ),
+            )
+            .await
+            .into_iter()
+            .collect();
+            t.strings.extend(
+                t.members
+                    .iter()
+                    .chain(&t.invitations)
+                    .chain(&t.audit)
+                    .map(Uuid::to_string),
+            );
+            let owner = if i == 0 { &a_owner } else { &b_owner };
+            let lists = ok(&app, owner, ALL_LISTS, json!({})).await;
+            for list in ["members", "invitations", "auditLog"] {
+                let edges = lists["data"]["tenant"][list]["edges"].as_array().unwrap();
+                assert!(!edges.is_empty(), "{list} of tenant {i} is empty");
+                t.cursors.extend(
+                    edges
+                        .iter()
+                        .map(|e| e["cursor"].as_str().unwrap().to_owned()),
+                );
+            }
+            t.strings.extend(t.cursors.iter().cloned());
+        }
+        assert_eq!(tenants[0].members.len(), 4);
+        assert_eq!(tenants[1].members.len(), 4);
+
+        // The anonymous caller is in no tenant.
+        let memberships: Vec<&[usize]> = users
+            .iter()
+            .map(|u| u.tenants.as_slice())
+            .chain([&[][..]])
+            .collect();
+        let foreign = memberships
+            .iter()
+            .map(|mine| {
+                let seen: BTreeSet<&String> =
+                    mine.iter().flat_map(|t| &tenants[*t].strings).collect();
+                (0..2)
+                    .filter(|t| !mine.contains(t))
+                    .flat_map(|t| &tenants[t].strings)
+                    .filter(|s| !seen.contains(s))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let all_users = ids(&mut db, "SELECT id::text AS s FROM users").await;
+        Self {
+            app,
+            tenants,
+            users,
+            foreign,
+            all_users,
+        }
+    }
+
+    /// The first string of `body` the caller `who` must not see.
+    fn leak(&self, who: usize, body: &str) -> Option<&String> {
+        self.foreign[who].iter().find(|s| body.contains(s.as_str()))
+    }
+}
+
+/// X-Tenant-ID, relative to the caller's own tenant.
+#[derive(Debug, Clone)]
+enum Header {
+    Own,
+    Other,
+    Random(u128),
+    Absent,
+    Garbage(Index),
+}
+
+const GARBAGE_HEADERS: [&str; 4] = ["not-a-tenant", "", "'; SELECT 1 --", "{{tenant}}"];
+
+/// An `after` cursor.
+#[derive(Debug, Clone)]
+enum Cursor {
+    Absent,
+    /// One of the cursors seen in either tenant's lists.
+    Seen(Index),
+    /// A well-formed cursor at a made-up position.
+    Forged(i64, u128),
+    Garbage(String),
+}
+
+/// The id a write aims at.
+#[derive(Debug, Clone)]
+enum Target {
+    /// A user (or invitation) of the other tenant only.
+    Theirs(Index),
+    Random(u128),
+    Garbage(String),
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Viewer,
+    Members {
+        first: Option<i32>,
+        after: Cursor,
+    },
+    Invitations {
+        first: Option<i32>,
+        after: Cursor,
+        all: bool,
+    },
+    AuditLog {
+        first: Option<i32>,
+        after: Cursor,
+    },
+    UpdateMemberRole {
+        user: Target,
+        role: &'static str,
+    },
+    RemoveMember {
+        user: Target,
+    },
+    RevokeInvitation {
+        invitation: Target,
+    },
+    /// `updateTenant` to the other tenant's slug.
+    TakeSlug,
+    /// The platform admins' read of the other tenant (no seeded user is one).
+    AdminRead,
+    /// `switchTenant` to the other tenant, or to a made-up one.
+    Switch {
+        random: Option<u128>,
+    },
+}
+
+/// How an answer is judged, besides the checks every answer gets.
+enum Check {
+    Read,
+    /// A write aimed at the other tenant or at nothing: it must fail, and no
+    /// tenant may change.
+    Write(&'static str),
+    /// Platform admins only: refused.
+    PlatformOnly,
+    /// Succeeds exactly when the caller belongs to `tenant`.
+    Switch {
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    /// An index into the seed's users; `users.len()` is the anonymous caller.
+    caller: usize,
+    header: Header,
+    op: Op,
+}
+
+fn first() -> impl Strategy<Value = Option<i32>> {
+    prop_oneof![
+        2 => Just(None),
+        4 => (1i32..=6).prop_map(Some),
+        1 => any::<i32>().prop_map(Some),
+    ]
+}
+
+fn cursor() -> impl Strategy<Value = Cursor> {
+    prop_oneof![
+        2 => Just(Cursor::Absent),
+        5 => any::<Index>().prop_map(Cursor::Seen),
+        1 => (1_700_000_000_000_000i64..1_900_000_000_000_000, any::<u128>())
+            .prop_map(|(at, id)| Cursor::Forged(at, id)),
+        // Any position at all: before 4713 BC PostgreSQL has no timestamps, and
+        // before and after chrono's range there are none either.
+        1 => (any::<i64>(), any::<u128>()).prop_map(|(at, id)| Cursor::Forged(at, id)),
+        1 => "\\PC{0,24}".prop_map(Cursor::Garbage),
+    ]
+}
+
+fn target() -> impl Strategy<Value = Target> {
+    prop_oneof![
+        4 => any::<Index>().prop_map(Target::Theirs),
+        1 => any::<u128>().prop_map(Target::Random),
+        1 => "\\PC{0,40}".prop_map(Target::Garbage),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let role = prop::sample::select(vec!["OWNER", "ADMIN", "MEMBER", "BILLING", "VIEWER"]);
+    prop_oneof![
+        Just(Op::Viewer),
+        (first(), cursor()).prop_map(|(first, after)| Op::Members { first, after }),
+        (first(), cursor(), any::<bool>()).prop_map(|(first, after, all)| Op::Invitations {
+            first,
+            after,
+            all
+        }),
+        (first(), cursor()).prop_map(|(first, after)| Op::AuditLog { first, after }),
+        (target(), role).prop_map(|(user, role)| Op::UpdateMemberRole { user, role }),
+        target().prop_map(|user| Op::RemoveMember { user }),
+        target().prop_map(|invitation| Op::RevokeInvitation { invitation }),
+        Just(Op::TakeSlug),
+        Just(Op::AdminRead),
+        prop::option::of(any::<u128>()).prop_map(|random| Op::Switch { random }),
+    ]
+}
+
+fn case(callers: usize) -> impl Strategy<Value = Case> {
+    let header = prop_oneof![
+        3 => Just(Header::Own),
+        3 => Just(Header::Other),
+        1 => any::<u128>().prop_map(Header::Random),
+        2 => Just(Header::Absent),
+        1 => any::<Index>().prop_map(Header::Garbage),
+    ];
+    (0..=callers, header, op()).prop_map(|(caller, header, op)| Case { caller, header, op })
+}
+
+impl Seed {
+    fn cursor(&self, c: &Cursor) -> Option<String> {
+        match c {
+            Cursor::Absent => None,
+            Cursor::Seen(i) => {
+                let all: Vec<&String> = self.tenants.iter().flat_map(|t| &t.cursors).collect();
+                Some(i.get(&all).to_string())
+            }
+            Cursor::Forged(at, id) => {
+                Some(URL_SAFE_NO_PAD.encode(format!("v1:{at}:{}", Uuid::from_u128(*id))))
+            }
+            Cursor::Garbage(s) => Some(s.clone()),
+        }
+    }
+
+    /// The id a write aims at; `Theirs` picks among `pool`.
+    fn target(pool: &[Uuid], t: &Target) -> String {
+        match t {
+            Target::Theirs(i) => i.get(pool).to_string(),
+            Target::Random(n) => Uuid::from_u128(*n).to_string(),
+            Target::Garbage(s) => s.clone(),
+        }
+    }
+
+    /// The request of `op` for a caller whose other tenant is `other`, and how
+    /// to judge its answer.
+    fn request(&self, op: &Op, other: usize) -> (&'static str, Value, Check) {
+        let (mine, theirs) = (&self.tenants[1 - other], &self.tenants[other]);
+        // Users of the other tenant only: the shared user is a member of both.
+        let their_users: Vec<Uuid> = theirs.members.difference(&mine.members).copied().collect();
+        let their_invitations: Vec<Uuid> = theirs.invitations.iter().copied().collect();
+        match op {
+            Op::Viewer => (VIEWER, json!({}), Check::Read),
+            Op::Members { first, after } => (
+                MEMBERS,
+                json!({ "f": first, "a": self.cursor(after) }),
+                Check::Read,
+            ),
+            Op::Invitations { first, after, all } => (
+                INVITATIONS,
+                json!({ "f": first, "a": self.cursor(after), "k": if *all { "ALL" } else { "PENDING" } }),
+                Check::Read,
+            ),
+            Op::AuditLog { first, after } => (
+                AUDIT,
+                json!({ "f": first, "a": self.cursor(after) }),
+                Check::Read,
+            ),
+            Op::UpdateMemberRole { user, role } => (
+                UPDATE_ROLE,
+                json!({ "u": Self::target(&their_users, user), "r": role }),
+                Check::Write("updateMemberRole"),
+            ),
+            Op::RemoveMember { user } => (
+                REMOVE,
+                json!({ "u": Self::target(&their_users, user) }),
+                Check::Write("removeMember"),
+            ),
+            Op::RevokeInvitation { invitation } => (
+                REVOKE,
+                json!({ "id": Self::target(&their_invitations, invitation) }),
+                Check::Write("revokeInvitation"),
+            ),
+            Op::TakeSlug => (
+                TAKE_SLUG,
+                json!({ "s": theirs.slug }),
+                Check::Write("updateTenant"),
+            ),
+            Op::AdminRead => (ADMIN_READ, json!({ "id": theirs.id }), Check::PlatformOnly),
+            Op::Switch { random } => {
+                let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
+                (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
+            }
+        }
+    }
+}
+
+#[test]
+fn no_caller_sees_or_changes_another_tenant() {
+    let rt = runtime();
+    let seed = rt.block_on(Seed::plant());
+    let db = Mutex::new(rt.block_on(seed.app.db.owner()));
+    let baseline = rt.block_on(async { fingerprints(&mut *db.lock().await, &seed.tenants).await });
+    // Controls: the leak check flags another tenant's lists for a user of A,
+    // and not for the tenant's own members.
+    let b_lists = rt.block_on(async {
+        let token = &seed.users[1].token;
+        let q = "{ tenant { members { nodes { user { id email } } } invitations(filter: ALL) { nodes { id email } } auditLog { nodes { id } } } }";
+        seed.app.gql(q, json!({}), Some(token)).await.body.to_string()
+    });
+    let alpha_member = seed
+        .users
+        .iter()
+        .position(|u| u.label == "alpha member")
+        .unwrap();
+    let bravo_viewer = seed
+        .users
+        .iter()
+        .position(|u| u.label == "bravo viewer")
+        .unwrap();
+    assert!(
+        seed.leak(alpha_member, &b_lists).is_some(),
+        "the leak check must see B's data"
+    );
+    assert!(seed.leak(bravo_viewer, &b_lists).is_none());
+
+    let listed = AtomicUsize::new(0);
+    let refused_at_the_boundary = AtomicUsize::new(0);
+    let anonymous = seed.users.len();
+    let result = runner().run(&case(anonymous), |case| {
+        rt.block_on(async {
+            let user = seed.users.get(case.caller);
+            let home = user.map_or(0, |u| u.home);
+            let other = 1 - home;
+            let header = match &case.header {
+                Header::Own => Some(seed.tenants[home].id.to_string()),
+                Header::Other => Some(seed.tenants[other].id.to_string()),
+                Header::Random(n) => Some(Uuid::from_u128(*n).to_string()),
+                Header::Absent => None,
+                Header::Garbage(i) => Some(i.get(&GARBAGE_HEADERS).to_string()),
+            };
+            let (query, vars, check) = seed.request(&case.op, other);
+            let token = user.map(|u| u.token.as_str());
+            let a = call(&seed.app, token, header.as_deref(), query, vars.clone()).await;
+            let body = a.body.to_string();
+            let who = user.map_or("anonymous", |u| u.label);
+            let context = format!(
+                "{who} with X-Tenant-ID {header:?}\n  {query}\n  {vars}\n  -> {} {body}",
+                a.status
+            );
+            prop_assert!(a.status < 500, "a 5xx: {context}");
+            prop_assert!(
+                !body.contains("\"INTERNAL\""),
+                "an internal error: {context}"
+            );
+            if let Some(leak) = seed.leak(case.caller, &body) {
+                prop_assert!(
+                    false,
+                    "the answer shows {leak:?} of another tenant: {context}"
+                );
+            }
+            match check {
+                Check::Write(field) => {
+                    // Every write aims at the other tenant or at nothing.
+                    prop_assert!(
+                        !no_errors(&a) && a.body["data"][field].is_null(),
+                        "a write across tenants succeeded: {context}"
+                    );
+                    if matches!(a.code(), "NOT_FOUND" | "CONFLICT") {
+                        refused_at_the_boundary.fetch_add(1, Ordering::Relaxed);
+                    }
+                    // No write of this run can rightly succeed, so neither
+                    // tenant may change: the other's rows, and the caller's own.
+                    let now = fingerprints(&mut *db.lock().await, &seed.tenants).await;
+                    for t in 0..2 {
+                        prop_assert_eq!(
+                            &now[t],
+                            &baseline[t],
+                            "tenant {} changed: {}",
+                            ["A", "B"][t],
+                            context
+                        );
+                    }
+                }
+                Check::PlatformOnly => {
+                    prop_assert!(
+                        a.body["data"]["admin"].is_null() && a.code() != "<none>",
+                        "the admin path answered: {context}"
+                    );
+                }
+                Check::Switch { tenant } => {
+                    let member = user.is_some_and(|u| {
+                        u.tenants
+                            .iter()
+                            .any(|t| seed.tenants[*t].id.to_string() == tenant)
+                    });
+                    let switched = a.body["data"]["switchTenant"]["accessToken"].is_string();
+                    // A garbage X-Tenant-ID refuses the request before it runs.
+                    let garbage = matches!(case.header, Header::Garbage(_));
+                    prop_assert_eq!(switched, member && !garbage, "switchTenant: {}", context);
+                }
+                Check::Read => {
+                    let data = &a.body["data"]["tenant"];
+                    let nonempty = ["members", "invitations", "auditLog"]
+                        .iter()
+                        .any(|l| data[l]["edges"].as_array().is_some_and(|e| !e.is_empty()));
+                    if nonempty {
+                        listed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // The run reached real data and the tenant boundary, not only the guards
+    // (checked when there are enough cases for that to be all but certain).
+    if cases() >= 200 {
+        let (listed, boundary) = (listed.into_inner(), refused_at_the_boundary.into_inner());
+        assert!(listed > 0, "no case listed anything");
+        assert!(boundary > 0, "no write got past the role checks");
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    tenant_id: Option<Uuid>,
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// The tables read in SQL: (name, select, the column filters apply to).
+const TABLES: [(&str, &str, &str); 5] = [
+    (
+        "memberships",
+        "SELECT tenant_id, user_id AS id FROM memberships",
+        "tenant_id",
+    ),
+    (
+        "invitations",
+        "SELECT tenant_id, id FROM invitations",
+        "tenant_id",
+    ),
+    ("tenants", "SELECT id AS tenant_id, id FROM tenants", "id"),
+    (
+        "audit_log",
+        "SELECT tenant_id, id FROM audit_log",
+        "tenant_id",
+    ),
+    (
+        "users",
+        "SELECT NULL::uuid AS tenant_id, id FROM users",
+        "id",
+    ),
+];
+
+/// A seeded tenant or user, or a made-up id.
+#[derive(Debug, Clone)]
+enum Pick {
+    Seeded(Index),
+    Random(u128),
+}
+
+/// A WHERE clause a query adds, trying to reach past the scope.
+#[derive(Debug, Clone)]
+enum Filter {
+    None,
+    /// `column = <a tenant>`
+    Is(Pick),
+    /// `column IS DISTINCT FROM <the scope's tenant>`
+    NotScope,
+}
+
+#[derive(Debug, Clone)]
+struct SqlCase {
+    tenant: Pick,
+    user: Pick,
+    table: Index,
+    filter: Filter,
+}
+
+fn pick() -> impl Strategy<Value = Pick> {
+    prop_oneof![
+        4 => any::<Index>().prop_map(Pick::Seeded),
+        1 => any::<u128>().prop_map(Pick::Random),
+    ]
+}
+
+fn sql_case() -> impl Strategy<Value = SqlCase> {
+    let filter = prop_oneof![
+        2 => Just(Filter::None),
+        2 => pick().prop_map(Filter::Is),
+        1 => Just(Filter::NotScope),
+    ];
+    (pick(), pick(), any::<Index>(), filter).prop_map(|(tenant, user, table, filter)| SqlCase {
+        tenant,
+        user,
+        table,
+        filter,
+    })
+}
+
+#[test]
+fn row_level_security_returns_the_scopes_tenant_only() {
+    let rt = runtime();
+    let seed = rt.block_on(Seed::plant());
+    let db = Db::connect(&seed.app.db.app_url, &Default::default()).unwrap();
+    let tenant_ids: Vec<Uuid> = seed.tenants.iter().map(|t| t.id).collect();
+    let user_ids: Vec<Uuid> = seed.users.iter().map(|u| u.id).collect();
+    let resolve = |p: &Pick, pool: &[Uuid]| match p {
+        Pick::Seeded(i) => *i.get(pool),
+        Pick::Random(n) => Uuid::from_u128(*n),
+    };
+    let rows_seen = AtomicUsize::new(0);
+    let result = runner().run(&sql_case(), |case| {
+        let tenant = resolve(&case.tenant, &tenant_ids);
+        let user = resolve(&case.user, &user_ids);
+        let (table, select, column) = *case.table.get(&TABLES);
+        let (clause, bound) = match &case.filter {
+            Filter::None => ("$1::uuid IS NOT NULL".to_owned(), tenant),
+            Filter::Is(p) => (format!("{column} = $1"), resolve(p, &tenant_ids)),
+            Filter::NotScope => (format!("{column} IS DISTINCT FROM $1"), tenant),
+        };
+        let sql = format!("{select} WHERE {clause}");
+        let query = sql.clone();
+        let rows: Vec<Row> = rt
+            .block_on(db.scoped(Scope::tenant_user(tenant, user), |conn| {
+                async move {
+                    Ok::<_, AppError>(
+                        diesel::sql_query(query)
+                            .bind::<SqlUuid, _>(bound)
+                            .load::<Row>(conn)
+                            .await?,
+                    )
+                }
+                .scope_boxed()
+            }))
+            .map_err(|e| TestCaseError::fail(format!("{sql}: {e:?}")))?;
+        rows_seen.fetch_add(rows.len(), Ordering::Relaxed);
+
+        // What the scope may see: (filter column's value, id) of each row.
+        let seeded = seed.tenants.iter().find(|t| t.id == tenant);
+        let mine = |f: fn(&Tenant) -> &BTreeSet<Uuid>| -> Vec<(Uuid, Uuid)> {
+            seeded.map_or(Vec::new(), |t| {
+                f(t).iter().map(|id| (tenant, *id)).collect()
+            })
+        };
+        let visible: Vec<(Uuid, Uuid)> = match table {
+            "memberships" => mine(|t| &t.members),
+            "invitations" => mine(|t| &t.invitations),
+            "audit_log" => mine(|t| &t.audit),
+            "tenants" => seeded.map_or(Vec::new(), |t| vec![(t.id, t.id)]),
+            _ => {
+                let mut users: BTreeSet<Uuid> =
+                    seeded.map_or(BTreeSet::new(), |t| t.members.clone());
+                // Every user reads their own row.
+                if seed.all_users.contains(&user) {
+                    users.insert(user);
+                }
+                users.into_iter().map(|id| (id, id)).collect()
+            }
+        };
+        let expected: BTreeSet<Uuid> = visible
+            .into_iter()
+            .filter(|(key, _)| match &case.filter {
+                Filter::None => true,
+                Filter::Is(_) => *key == bound,
+                Filter::NotScope => *key != tenant,
+            })
+            .map(|(_, id)| id)
+            .collect();
+        let context = format!("scope (tenant {tenant}, user {user}): {sql} with $1 = {bound}");
+        if table != "users" {
+            for row in &rows {
+                prop_assert_eq!(
+                    row.tenant_id,
+                    Some(tenant),
+                    "a row of another tenant: {}",
+                    context
+                );
+            }
+        }
+        let got: BTreeSet<Uuid> = rows.iter().map(|r| r.id).collect();
+        prop_assert_eq!(got.len(), rows.len(), "duplicate rows: {}", context);
+        prop_assert_eq!(got, expected, "{}", context);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    if cases() >= 200 {
+        assert!(rows_seen.into_inner() > 0, "no case returned a row");
+    }
+    db.close();
+}
+
+/// 4713-11-24 BC 00:00 UTC, PostgreSQL's earliest `timestamptz`, in Unix microseconds.
+const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
+
+/// Found by the property above: a well-formed cursor at a time chrono can hold
+/// but PostgreSQL cannot (before 4713 BC) failed the list with INTERNAL instead
+/// of BAD_USER_INPUT. Every position is either a place in the list or bad input.
+#[tokio::test]
+async fn a_cursor_at_any_time_is_a_position_or_bad_input() {
+    let app = TestApp::spawn().await;
+    let (token, _, _) = app.sign_up("cursor@iso.test", "Cursor Range").await;
+    let chrono_min = chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp_micros();
+    let chrono_max = chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp_micros();
+    for (at, must_refuse) in [
+        (i64::MIN, true),
+        (chrono_min - 1, true),
+        (chrono_min, true),
+        (PG_MIN_MICROS - 1, true),
+        (PG_MIN_MICROS, false),
+        (-1, false),
+        (0, false),
+        (1_800_000_000_000_000, false),
+        (chrono_max, false),
+        (chrono_max + 1, true),
+        (i64::MAX, true),
+    ] {
+        let after = URL_SAFE_NO_PAD.encode(format!("v1:{at}:{}", Uuid::nil()));
+        for list in ["members", "invitations", "auditLog"] {
+            let query = format!(
+                "query($a: String) {{ tenant {{ {list}(after: $a) {{ edges {{ cursor }} }} }} }}"
+            );
+            let a = app.gql(&query, json!({ "a": after }), Some(&token)).await;
+            let allowed: &[&str] = if must_refuse {
+                &["BAD_USER_INPUT"]
+            } else {
+                &["BAD_USER_INPUT", "<none>"]
+            };
+            assert!(
+                allowed.contains(&a.code()),
+                "{list} after {at} must be {allowed:?}: {:?}",
+                a.body
+            );
+        }
+    }
+}
