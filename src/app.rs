@@ -16,6 +16,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The base URL of links in emails (e.g. `https://auth.example.com`).
     pub public_url: String,
+    /// Reverse proxies in front of the server (see `--trusted-proxies`).
+    pub trusted_proxies: usize,
 }
 
 impl Settings {

@@ -125,6 +125,17 @@ pub struct ServeArgs {
     )]
     pub mail_from: String,
 
+    /// How many reverse proxies (load balancers) stand in front of this server:
+    /// the client address is then read from X-Forwarded-For, that many hops from
+    /// the right. 0 trusts no header and uses the TCP peer.
+    #[arg(
+        long,
+        env = "TENANTGATE_TRUSTED_PROXIES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub trusted_proxies: usize,
+
     /// Seed demo tenants, users and a platform admin, and print their credentials.
     #[arg(long, env = "TENANTGATE_DEMO", global = true)]
     pub demo: bool,

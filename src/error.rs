@@ -259,6 +259,11 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::unavailable("the request conflicted with another; try again")
             }
+            Error::DatabaseError(DatabaseErrorKind::CheckViolation, info)
+                if info.message().contains("keep at least one owner") =>
+            {
+                Self::conflict("a tenant must keep at least one owner")
+            }
             Error::DatabaseError(_, info) if info.message().contains("statement timeout") => {
                 tracing::warn!(error = %err, "statement timed out");
                 Self::unavailable("the database took too long; try again")
@@ -324,7 +329,7 @@ mod tests {
     #[test]
     fn internal_errors_hide_their_cause() {
         let (message, ext) = wire(AppError::internal(anyhow::anyhow!(
-            "relation \"users\" violates constraint users_email_lower_key"
+            "relation \"users\" violates constraint users_email_key"
         )));
         assert_eq!(message, INTERNAL_MESSAGE);
         assert!(!ext.to_string().contains("users"));

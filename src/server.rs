@@ -255,6 +255,7 @@ async fn serve_on(
             environment: common.environment,
             limits: Limits::default(),
             public_url,
+            trusted_proxies: args.trusted_proxies,
         },
         Feed::start(database.url.clone()),
     );

@@ -18,7 +18,12 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tenantgate_platform_admin') THEN
         CREATE ROLE tenantgate_platform_admin NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
     END IF;
-    GRANT tenantgate_platform_admin TO tenantgate_app;
+    -- From PostgreSQL 16 inheritance is a property of each grant: say it there too.
+    IF current_setting('server_version_num')::int >= 160000 THEN
+        EXECUTE 'GRANT tenantgate_platform_admin TO tenantgate_app WITH INHERIT FALSE, SET TRUE';
+    ELSE
+        GRANT tenantgate_platform_admin TO tenantgate_app;
+    END IF;
     -- The migration (owner) role must be able to switch to the runtime role.
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         EXECUTE format('GRANT tenantgate_app TO %I', current_user);

@@ -45,6 +45,7 @@ CREATE TABLE tenants (
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX tenants_created_idx ON tenants (created_at, id);
 CREATE TRIGGER tenants_touch BEFORE UPDATE ON tenants
     FOR EACH ROW EXECUTE FUNCTION tg_touch_updated_at();
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
@@ -62,13 +63,15 @@ GRANT UPDATE (name, slug, custom_domain, branding, settings) ON tenants TO tenan
 -- to the user itself and, read-only, to the tenants the user is a member of.
 CREATE TABLE users (
     id                 uuid PRIMARY KEY,
-    email              text NOT NULL CHECK (char_length(email) BETWEEN 3 AND 254),
+    -- Stored normalised (lower-case), so lookups compare with `=`, which row-level
+    -- security lets use the index (lower() is not leakproof).
+    email              text NOT NULL UNIQUE
+                       CHECK (char_length(email) BETWEEN 3 AND 254 AND email = lower(email)),
     password_hash      text,
     email_verified_at  timestamptz,
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
-CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));
 CREATE TRIGGER users_touch BEFORE UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION tg_touch_updated_at();
 

@@ -6,7 +6,7 @@ CREATE FUNCTION tg_lookup_email() RETURNS text
     AS $$ SELECT NULLIF(current_setting('app.lookup_email', true), '') $$;
 
 CREATE POLICY users_email_lookup ON users FOR SELECT
-    USING (lower(email) = tg_lookup_email());
+    USING (email = tg_lookup_email());
 
 -- Platform admins. No row-level security and no grants: only the owner (the
 -- `tenantgate admin` command) writes it, and the functions below read it.
@@ -33,7 +33,7 @@ CREATE FUNCTION tg_login_lookup(login_email text) RETURNS TABLE (id uuid, passwo
     AS $$
 BEGIN
     PERFORM set_config('app.lookup_email', lower(login_email), true);
-    RETURN QUERY SELECT u.id, u.password_hash FROM public.users u WHERE lower(u.email) = lower(login_email);
+    RETURN QUERY SELECT u.id, u.password_hash FROM public.users u WHERE u.email = lower(login_email);
     PERFORM set_config('app.lookup_email', '', true);
 END
 $$;
@@ -52,12 +52,12 @@ CREATE POLICY tenants_own ON tenants FOR SELECT
 -- role's tenant policies stay simple and indexable), each re-checking that
 -- the transaction's user really is a platform admin.
 CREATE POLICY tenants_platform_admin ON tenants TO tenantgate_platform_admin
-    USING (tg_current_user_is_platform_admin())
-    WITH CHECK (tg_current_user_is_platform_admin());
+    USING ((SELECT tg_current_user_is_platform_admin()))
+    WITH CHECK ((SELECT tg_current_user_is_platform_admin()));
 CREATE POLICY users_platform_admin ON users FOR SELECT TO tenantgate_platform_admin
-    USING (tg_current_user_is_platform_admin());
+    USING ((SELECT tg_current_user_is_platform_admin()));
 CREATE POLICY memberships_platform_admin ON memberships FOR SELECT TO tenantgate_platform_admin
-    USING (tg_current_user_is_platform_admin());
+    USING ((SELECT tg_current_user_is_platform_admin()));
 GRANT SELECT ON tenants, memberships, plans TO tenantgate_platform_admin;
 GRANT UPDATE (status, status_reason, plan_key) ON tenants TO tenantgate_platform_admin;
 GRANT SELECT (id, email, email_verified_at, created_at, updated_at) ON users TO tenantgate_platform_admin;
@@ -142,7 +142,7 @@ CREATE POLICY invitations_isolation ON invitations
     USING (tenant_id = tg_current_tenant())
     WITH CHECK (tenant_id = tg_current_tenant());
 CREATE POLICY invitations_platform_admin ON invitations FOR SELECT TO tenantgate_platform_admin
-    USING (tg_current_user_is_platform_admin());
+    USING ((SELECT tg_current_user_is_platform_admin()));
 GRANT SELECT, INSERT ON invitations TO tenantgate_app;
 GRANT SELECT ON invitations TO tenantgate_platform_admin;
 GRANT UPDATE (accepted_at, revoked_at) ON invitations TO tenantgate_app;
@@ -175,8 +175,8 @@ CREATE POLICY audit_log_isolation ON audit_log FOR SELECT
 CREATE POLICY audit_log_append ON audit_log FOR INSERT
     WITH CHECK (tenant_id IS NOT DISTINCT FROM tg_current_tenant());
 CREATE POLICY audit_log_platform_admin ON audit_log TO tenantgate_platform_admin
-    USING (tg_current_user_is_platform_admin())
-    WITH CHECK (tg_current_user_is_platform_admin());
+    USING ((SELECT tg_current_user_is_platform_admin()))
+    WITH CHECK ((SELECT tg_current_user_is_platform_admin()));
 GRANT SELECT, INSERT ON audit_log TO tenantgate_app, tenantgate_platform_admin;
 
 -- Live audit feed: every instance LISTENs and forwards new entries.
@@ -202,14 +202,19 @@ CREATE TABLE email_outbox (
     created_at  timestamptz NOT NULL DEFAULT now(),
     sent_at     timestamptz,
     attempts    integer NOT NULL DEFAULT 0,
-    last_error  text
+    last_error  text,
+    -- When to try again after a failure; a message that failed too often is
+    -- given up (failed_at) and stays for inspection.
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    failed_at   timestamptz
 );
-CREATE INDEX email_outbox_unsent_idx ON email_outbox (created_at) WHERE sent_at IS NULL;
+CREATE INDEX email_outbox_due_idx ON email_outbox (next_attempt_at)
+    WHERE sent_at IS NULL AND failed_at IS NULL;
 ALTER TABLE email_outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE email_outbox FORCE ROW LEVEL SECURITY;
 CREATE POLICY email_outbox_write ON email_outbox FOR INSERT WITH CHECK (true);
 CREATE POLICY email_outbox_platform_admin ON email_outbox FOR SELECT TO tenantgate_platform_admin
-    USING (tg_current_user_is_platform_admin());
+    USING ((SELECT tg_current_user_is_platform_admin()));
 GRANT INSERT ON email_outbox TO tenantgate_app;
 -- The SMTP dispatcher works over the owner connection (it reads bodies and
 -- marks messages sent); a policy for that role keeps it working when the owner

@@ -131,9 +131,32 @@ pub async fn request(
     purpose: Purpose,
 ) -> AppResult<()> {
     let email = normalize_email(raw_email)?;
-    let budget = [(throttle::email_key(&email), throttle::EMAILS)];
-    throttle::check(db, &budget).await?;
-    throttle::charge(db, &budget).await?;
+    let mut budgets = vec![(throttle::email_key(&email), throttle::EMAILS)];
+    if let Some(ip) = &meta.ip {
+        budgets.push((
+            throttle::address_key("mail", ip),
+            throttle::EMAILS_PER_ADDRESS,
+        ));
+    }
+    throttle::spend(db, &budgets).await?;
+    // The rest runs after the answer, so known and unknown emails answer alike
+    // (same work, same time) before any lookup.
+    let (db, mailer, meta) = (db.clone(), mailer.clone(), meta.clone());
+    tokio::spawn(async move {
+        if let Err(err) = send_if_known(&db, &mailer, &meta, email, purpose).await {
+            tracing::warn!(error = %err, purpose = purpose.stored(), "could not send a link");
+        }
+    });
+    Ok(())
+}
+
+async fn send_if_known(
+    db: &Db,
+    mailer: &Mailer,
+    meta: &RequestMeta,
+    email: String,
+    purpose: Purpose,
+) -> AppResult<()> {
     let lookup = email.clone();
     let user = db
         .scoped(Scope::anonymous().with_email_lookup(&email), |conn| {
@@ -197,6 +220,18 @@ pub async fn consume(
         return Err(invalid());
     }
     Ok(user_id)
+}
+
+/// Spends every unused link of the user (after a password reset).
+pub async fn spend_all(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        email_tokens::table
+            .filter(email_tokens::user_id.eq(user_id))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
 }
 
 /// The user a well-formed token of `purpose` names (before any database work).

@@ -83,6 +83,9 @@ pub struct Verified {
     pub is_platform_admin: bool,
     /// Access to the active tenant, when there is one and the user is a member.
     pub access: Option<TenantAccess>,
+    /// Why the active tenant cannot be used, when the user is a member of a
+    /// tenant that is not active (e.g. "this tenant is suspended: unpaid").
+    pub tenant_refusal: Option<String>,
 }
 
 /// The authentication state of one request.
@@ -96,6 +99,8 @@ pub struct Session {
     pub browser: bool,
     /// The refresh token from the `tg_refresh` cookie, if any.
     pub refresh_cookie: Option<String>,
+    /// When the access token expires (Unix seconds), for long-lived sockets.
+    pub expires_at: Option<i64>,
     verified: OnceCell<Option<Verified>>,
 }
 
@@ -107,6 +112,7 @@ impl Session {
             active_tenant,
             browser: false,
             refresh_cookie: None,
+            expires_at: None,
             verified: OnceCell::new(),
         }
     }
@@ -148,13 +154,15 @@ impl Session {
                         )
                     })?;
                 let claims = keys.verify_access(token)?;
-                Self::new(
+                let mut session = Self::new(
                     Principal::User {
                         user_id: claims.sub,
                         session_id: claims.sid,
                     },
                     requested.or(claims.tid),
-                )
+                );
+                session.expires_at = Some(claims.exp);
+                session
             }
         };
         session.browser =
@@ -184,6 +192,26 @@ impl Session {
             .cloned()
     }
 
+    /// Verifies again against the database, ignoring the answer kept for this
+    /// request (for long-lived subscriptions): the token must not have expired,
+    /// the session must be live and the membership current.
+    pub async fn reverify(&self, db: &Db) -> AppResult<Verified> {
+        let Principal::User {
+            user_id,
+            session_id,
+        } = self.principal
+        else {
+            return Err(AppError::unauthenticated("sign in first"));
+        };
+        if self
+            .expires_at
+            .is_some_and(|exp| exp <= chrono::Utc::now().timestamp())
+        {
+            return Err(AppError::unauthenticated("the access token expired"));
+        }
+        load_verified(db, user_id, session_id, self.active_tenant).await
+    }
+
     /// The verified signed-in user, or UNAUTHENTICATED.
     pub async fn require_user(&self, db: &Db) -> AppResult<Verified> {
         self.verify(db)
@@ -194,6 +222,9 @@ impl Session {
     /// The caller's access to the active tenant, or an error saying what is missing.
     pub async fn require_tenant(&self, db: &Db) -> AppResult<TenantAccess> {
         let verified = self.require_user(db).await?;
+        if let Some(refusal) = verified.tenant_refusal {
+            return Err(AppError::forbidden(refusal));
+        }
         verified.access.ok_or_else(|| {
             AppError::forbidden(
                 "no active tenant: pick one of your tenants (X-Tenant-ID or switchTenant)",
@@ -286,17 +317,18 @@ async fn load_verified(
             "this session has ended: sign in again",
         ));
     };
+    let mut tenant_refusal = None;
     let access = match (tenant_id, row.role) {
-        (Some(tenant_id), Some(role)) => {
+        (Some(tenant_id), Some(role)) => 'access: {
             if let Some(status) = row.status.filter(|s| s != "active") {
+                // The user stays signed in (viewer, logOut, switchTenant work);
+                // everything that needs this tenant is refused with the reason.
                 let why = row
                     .status_reason
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default();
-                return Err(AppError::forbidden(format!(
-                    "this tenant is {}{why}",
-                    status.replace('_', " ")
-                )));
+                tenant_refusal = Some(format!("this tenant is {}{why}", status.replace('_', " ")));
+                break 'access None;
             }
             let role = Role::parse(&role).ok_or_else(|| {
                 AppError::internal(anyhow::anyhow!("unknown role {role:?} stored"))
@@ -315,6 +347,7 @@ async fn load_verified(
         email: row.email,
         is_platform_admin: row.is_platform_admin,
         access,
+        tenant_refusal,
     })
 }
 

@@ -87,7 +87,9 @@ pub async fn default_tenant(
     wanted: Option<Uuid>,
 ) -> QueryResult<Option<Uuid>> {
     let mine: Vec<Uuid> = memberships::table
+        .inner_join(crate::db::schema::tenants::table)
         .filter(memberships::user_id.eq(user_id))
+        .filter(crate::db::schema::tenants::status.eq("active"))
         .order((memberships::created_at, memberships::tenant_id))
         .select(memberships::tenant_id)
         .load(conn)
@@ -120,10 +122,14 @@ pub async fn log_in(
 ) -> AppResult<Grant> {
     let email = email.trim().to_lowercase();
     let mut budgets = vec![(throttle::account_key(&email), throttle::ACCOUNT)];
-    if let Some(ip) = &meta.ip {
-        budgets.push((throttle::address_key(ip), throttle::ADDRESS));
+    let address = meta
+        .ip
+        .as_deref()
+        .map(|ip| throttle::address_key("login", ip));
+    if let Some(key) = &address {
+        budgets.push((key.clone(), throttle::ADDRESS));
     }
-    throttle::check(db, &budgets).await?;
+    throttle::spend(db, &budgets).await?;
 
     let lookup = email.clone();
     let found = db
@@ -138,10 +144,10 @@ pub async fn log_in(
     };
     let ok = passwords::verify(password, stored).await? && user_id.is_some();
     let Some(user_id) = user_id.filter(|_| ok) else {
-        throttle::charge(db, &budgets).await?;
         return Err(AppError::unauthenticated("wrong email or password"));
     };
     throttle::clear(db, throttle::account_key(&email)).await?;
+    throttle::refund(db, address.into_iter().collect()).await?;
     start(db, keys, meta, user_id, tenant, "session.login").await
 }
 
@@ -233,7 +239,12 @@ pub async fn refresh(db: &Db, keys: &JwtKeys, meta: &RequestMeta, token: &str) -
                 if !live {
                     return Ok(Refreshed::Dead);
                 }
-                if rotated_at.is_some() {
+                if let Some(rotated_at) = rotated_at {
+                    // Two tabs refreshing at once, or a client retrying after a
+                    // timeout: refuse the late one, but do not end the session.
+                    if rotated_at > Utc::now() - Duration::seconds(10) {
+                        return Ok(Refreshed::Dead);
+                    }
                     revoke(conn, &meta_tx, user_id, session_id, "refresh token reuse").await?;
                     return Ok(Refreshed::Reused);
                 }
@@ -286,7 +297,7 @@ async fn revoke(
     session_id: Uuid,
     reason: &str,
 ) -> QueryResult<()> {
-    diesel::update(
+    let changed = diesel::update(
         sessions::table
             .find(session_id)
             .filter(sessions::revoked_at.is_null()),
@@ -297,6 +308,9 @@ async fn revoke(
     ))
     .execute(conn)
     .await?;
+    if changed == 0 {
+        return Ok(());
+    }
     audit::record(
         conn,
         meta,
@@ -385,10 +399,12 @@ pub async fn log_out_everywhere(db: &Db, meta: &RequestMeta, user_id: Uuid) -> A
 pub async fn switch_tenant(
     db: &Db,
     keys: &JwtKeys,
+    meta: &RequestMeta,
     user_id: Uuid,
     session_id: Uuid,
     tenant_id: Uuid,
 ) -> AppResult<IssuedToken> {
+    let meta = meta.clone();
     db.scoped(Scope::user(user_id), |conn| {
         async move {
             if default_tenant(conn, user_id, Some(tenant_id)).await? != Some(tenant_id) {
@@ -398,6 +414,21 @@ pub async fn switch_tenant(
                 .set(sessions::default_tenant_id.eq(Some(tenant_id)))
                 .execute(conn)
                 .await?;
+            audit::record(
+                conn,
+                &meta,
+                Entry::new(
+                    None,
+                    Actor::User {
+                        id: user_id,
+                        email: None,
+                    },
+                    "session.switch_tenant",
+                )
+                .target("session", session_id)
+                .change(None, Some(json!({ "tenantId": tenant_id }))),
+            )
+            .await?;
             Ok(())
         }
         .scope_boxed()

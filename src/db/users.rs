@@ -48,7 +48,7 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user; a duplicate email is a unique violation of
-/// `users_email_lower_key`.
+/// `users_email_key`.
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser<'_>) -> QueryResult<User> {
     diesel::insert_into(users::table)
         .values(new)
@@ -67,13 +67,12 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
 /// The user with this email (case-insensitive), if the scope may see it (the
 /// transaction needs the email-lookup capability for that exact email).
 pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {
     users::table
-        .filter(lower(users::email).eq(email.to_lowercase()))
+        // Emails are stored lower-case; `=` lets the index serve under RLS.
+        .filter(users::email.eq(email.to_lowercase()))
         .select(User::as_select())
         .first(conn)
         .await
@@ -97,6 +96,15 @@ pub async fn mark_verified(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResul
 pub async fn set_password(conn: &mut AsyncPgConnection, id: Uuid, hash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(users::password_hash.eq(Some(hash)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Removes the password (the account signs in by link until a new one is set).
+pub async fn clear_password(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(None::<String>))
         .execute(conn)
         .await
         .map(drop)

@@ -9,6 +9,7 @@ pub mod context;
 pub mod cursor;
 pub mod guards;
 pub mod loaders;
+pub mod sockets;
 pub mod types;
 
 mod mutation;
@@ -51,6 +52,9 @@ pub fn build_schema(services: Services) -> AppSchema {
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
         .limit_recursive_depth(32)
+        .extension(sockets::SocketRules {
+            limits: limits.clone(),
+        })
         .extension(async_graphql::extensions::Tracing);
     if production {
         // With suggestions on, a schema can be rebuilt even with introspection off.

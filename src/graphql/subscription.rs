@@ -8,7 +8,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::context::{db, services, session};
 use super::types::audit::AuditEntry;
 use crate::audit;
-use crate::auth::Role;
+use crate::auth::{Role, Session};
 
 /// Live feeds.
 #[derive(Default)]
@@ -17,56 +17,66 @@ pub struct SubscriptionRoot;
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// New audit entries of the active tenant, as they are committed on any
-    /// instance (owners and admins). Each entry is read under the subscriber's
-    /// own tenant scope, and the subscriber's role is checked again for every
-    /// entry: a demoted or removed admin stops receiving at once.
+    /// instance (owners and admins). Before every entry the subscriber is
+    /// verified again (token not expired, session live, still an admin of an
+    /// active tenant); when that fails the feed ends. Each entry is read under
+    /// the subscriber's own tenant scope.
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = AuditEntry> + use<>> {
         let db = db(ctx).clone();
-        let access = session(ctx).require_role(&db, Role::Admin).await?;
+        let session: &Session = session(ctx);
+        let access = session.require_role(&db, Role::Admin).await?;
+        // What re-verification needs, owned by the stream.
+        let principal = session.principal.clone();
+        let (active_tenant, expires_at) = (session.active_tenant, session.expires_at);
         let receiver = services(ctx).feed.subscribe();
         let stream = futures_util::stream::unfold(
-            (receiver, db, access),
-            |(mut receiver, db, access)| async move {
-                loop {
-                    let notice = match receiver.recv().await {
-                        Ok(notice) => notice,
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::warn!(missed, "audit subscriber lagged");
-                            continue;
-                        }
-                        Err(RecvError::Closed) => return None,
-                    };
-                    if notice.tenant_id != Some(access.tenant_id) {
-                        continue;
-                    }
-                    let (tenant_id, user_id) = (access.tenant_id, access.user_id);
-                    let loaded = db
-                        .scoped(access.scope(), |conn| {
-                            async move {
-                                let still_admin = crate::members::role_in(conn, tenant_id, user_id)
-                                    .await?
-                                    .is_some_and(|r| r.at_least(Role::Admin));
-                                if !still_admin {
-                                    return Ok(None);
-                                }
-                                Ok(audit::find(conn, notice.id).await?.map(Some))
+            (receiver, db, access.tenant_id),
+            move |(mut receiver, db, tenant_id)| {
+                let principal = principal.clone();
+                async move {
+                    loop {
+                        let notice = match receiver.recv().await {
+                            Ok(notice) => notice,
+                            Err(RecvError::Lagged(missed)) => {
+                                tracing::warn!(missed, "audit subscriber lagged");
+                                continue;
                             }
-                            .scope_boxed()
-                        })
-                        .await;
-                    match loaded {
-                        Ok(Some(Some(entry))) => {
-                            return Some((AuditEntry(entry), (receiver, db, access)));
-                        }
-                        // No longer an admin here: the feed ends.
-                        Ok(None) => return None,
-                        Ok(Some(None)) => continue,
-                        Err(err) => {
-                            tracing::warn!(error = %err, "audit feed read failed");
+                            Err(RecvError::Closed) => return None,
+                        };
+                        if notice.tenant_id != Some(tenant_id) {
                             continue;
+                        }
+                        let mut check = Session::new(principal.clone(), active_tenant);
+                        check.expires_at = expires_at;
+                        let access = match check.reverify(&db).await {
+                            Ok(verified) => match verified.access {
+                                Some(a)
+                                    if a.tenant_id == tenant_id && a.role.at_least(Role::Admin) =>
+                                {
+                                    a
+                                }
+                                _ => return None,
+                            },
+                            // Expired, signed out, removed, suspended: the feed ends.
+                            Err(_) => return None,
+                        };
+                        let loaded = db
+                            .scoped(access.scope(), |conn| {
+                                async move { Ok(audit::find(conn, notice.id).await?) }.scope_boxed()
+                            })
+                            .await;
+                        match loaded {
+                            Ok(Some(entry)) => {
+                                return Some((AuditEntry(entry), (receiver, db, tenant_id)));
+                            }
+                            Ok(None) => continue,
+                            Err(err) => {
+                                tracing::warn!(error = %err, "audit feed read failed");
+                                continue;
+                            }
                         }
                     }
                 }

@@ -251,11 +251,37 @@ fn is_json(headers: &HeaderMap) -> bool {
     })
 }
 
+/// The client address: the TCP peer, or with `trusted_proxies` hops in front,
+/// the X-Forwarded-For entry that the outermost trusted proxy appended.
+pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted_proxies: usize) -> String {
+    if trusted_proxies == 0 {
+        return peer.ip().to_string();
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    hops.len()
+        .checked_sub(trusted_proxies)
+        .and_then(|i| hops.get(i))
+        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .map_or_else(|| peer.ip().to_string(), |ip| ip.to_string())
+}
+
 /// Where a request came from, for the audit trail and sign-in budgets.
-pub fn request_meta(request_id: &RequestId, peer: SocketAddr, headers: &HeaderMap) -> RequestMeta {
+pub fn request_meta(
+    request_id: &RequestId,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    trusted_proxies: usize,
+) -> RequestMeta {
     RequestMeta {
         request_id: request_id.0.clone(),
-        ip: Some(peer.ip().to_string()),
+        ip: Some(client_ip(peer, headers, trusted_proxies)),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -360,7 +386,12 @@ async fn execute(
     let mut request = async_graphql::Request::new(query)
         .variables(variables)
         .data(session)
-        .data(request_meta(&request_id, peer, headers))
+        .data(request_meta(
+            &request_id,
+            peer,
+            headers,
+            app.settings.trusted_proxies,
+        ))
         .data(request_id.clone());
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -578,6 +609,21 @@ mod tests {
             accept("text/html, application/json; charset=utf-8"),
             Some(Media::Json)
         );
+    }
+
+    #[test]
+    fn client_addresses_come_from_trusted_hops_only() {
+        let peer: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.7"),
+        );
+        assert_eq!(client_ip(peer, &h, 0), "10.0.0.1");
+        assert_eq!(client_ip(peer, &h, 1), "203.0.113.7");
+        assert_eq!(client_ip(peer, &h, 2), "6.6.6.6");
+        assert_eq!(client_ip(peer, &h, 3), "10.0.0.1");
+        assert_eq!(client_ip(peer, &HeaderMap::new(), 1), "10.0.0.1");
     }
 
     #[test]

@@ -182,7 +182,8 @@ pub fn count_root_fields(
     use async_graphql::parser::types::DocumentOperations;
     fn walk(doc: &ExecutableDocument, set: &SelectionSet, names: &[&str], depth: usize) -> usize {
         if depth > 32 {
-            return 0;
+            // Deeper than any honest document: count it as over every limit.
+            return usize::MAX / 2;
         }
         set.items
             .iter()
@@ -200,7 +201,7 @@ pub fn count_root_fields(
                         walk(doc, &f.node.selection_set.node, names, depth + 1)
                     }),
             })
-            .sum()
+            .fold(0usize, usize::saturating_add)
     }
     let ops: Vec<_> = match (&doc.operations, operation) {
         (DocumentOperations::Single(op), _) => vec![op],

@@ -33,7 +33,7 @@ pub fn upgrade(
         )
             .into_response();
     };
-    let meta = request_meta(&request_id, peer, headers);
+    let meta = request_meta(&request_id, peer, headers, app.settings.trusted_proxies);
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let keys = app.keys.clone();
@@ -42,6 +42,7 @@ pub fn upgrade(
                     let headers = payload_headers(&payload);
                     let session = Session::from_headers(&headers, &keys)?;
                     let mut data = Data::default();
+                    data.insert(crate::graphql::sockets::OverWebSocket);
                     data.insert(session);
                     data.insert(meta);
                     data.insert(request_id);

@@ -193,17 +193,19 @@ pub async fn invite(
     let (mailer, meta, actor) = (mailer.clone(), meta.clone(), actor(verified));
     let tenant_id = access.tenant_id;
     let inviter = verified.email.clone();
-    db.scoped(access.scope().with_email_lookup(&email), |conn| {
+    db.scoped(access.scope(), |conn| {
         async move {
-            if let Some(user) = user_rows::find_by_email(conn, &email).await? {
-                let already = memberships::table
-                    .find((tenant_id, user.id))
-                    .count()
-                    .get_result::<i64>(conn)
-                    .await?;
-                if already > 0 {
-                    return Err(AppError::conflict(format!("{email} is already a member")));
-                }
+            // One statement, and no global email lookup: only this tenant's
+            // members are visible here.
+            let already: i64 = memberships::table
+                .inner_join(users::table)
+                .filter(memberships::tenant_id.eq(tenant_id))
+                .filter(users::email.eq(&email))
+                .count()
+                .get_result(conn)
+                .await?;
+            if already > 0 {
+                return Err(AppError::conflict(format!("{email} is already a member")));
             }
             let tenant_name: String = tenants::table
                 .find(tenant_id)

@@ -54,13 +54,23 @@ async fn mailed_token(app: &TestApp, to: &str, prefix: &str) -> String {
         body: String,
     }
     let mut owner = app.db.owner().await;
-    let rows: Vec<Body> = diesel::sql_query(
-        "SELECT body FROM email_outbox WHERE recipient = $1 ORDER BY created_at DESC, id DESC",
-    )
-    .bind::<diesel::sql_types::Text, _>(to)
-    .load(&mut owner)
-    .await
-    .unwrap();
+    // Links are sent after the answer: wait for the mail to be queued.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let rows: Vec<Body> = loop {
+        let rows: Vec<Body> = diesel::sql_query(
+            "SELECT body FROM email_outbox WHERE recipient = $1 AND body LIKE '%token=' || $2 || '.%'
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind::<diesel::sql_types::Text, _>(to)
+        .bind::<diesel::sql_types::Text, _>(prefix)
+        .load(&mut owner)
+        .await
+        .unwrap();
+        if !rows.is_empty() || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     let body = rows
         .into_iter()
         .next()
@@ -147,6 +157,18 @@ async fn log_in_refresh_rotation_reuse_and_log_out() {
         "ses@example.com"
     );
     // ...and presenting it again revokes the whole family, the new token included.
+    // Presented again at once (two tabs, a retry): refused, the session lives on.
+    let twin = app.gql(REFRESH, json!({ "t": refresh1 }), None).await;
+    assert_eq!(twin.code(), "UNAUTHENTICATED");
+    assert!(app.gql(VIEWER, json!({}), Some(&access2)).await.body["data"]["viewer"].is_object());
+    // Presented again later: it leaked, and the whole family is revoked.
+    let mut owner = app.db.owner().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut owner,
+        "UPDATE refresh_tokens SET rotated_at = now() - interval '1 minute' WHERE rotated_at IS NOT NULL",
+    )
+    .await
+    .unwrap();
     let reuse = app.gql(REFRESH, json!({ "t": refresh1 }), None).await;
     assert_eq!(reuse.code(), "UNAUTHENTICATED");
     assert!(reuse.body.to_string().contains("revoked"));
@@ -308,7 +330,7 @@ async fn sign_in_budgets_hold_against_repeats_and_aliases() {
 #[tokio::test]
 async fn magic_links_and_password_resets_are_single_use() {
     let app = TestApp::spawn().await;
-    app.sign_up("link@example.com", "Links").await;
+    let (signed_up, _, _) = app.sign_up("link@example.com", "Links").await;
     // The same answer for unknown emails, and no mail for them.
     for email in ["link@example.com", "ghost@example.com"] {
         let a = app
@@ -320,13 +342,13 @@ async fn magic_links_and_password_resets_are_single_use() {
             .await;
         assert_eq!(a.body["data"]["requestMagicLink"], true);
     }
+    let token = mailed_token(&app, "link@example.com", "tgm").await;
     assert_eq!(
         app.db
             .count("SELECT count(*) AS n FROM email_outbox WHERE recipient = 'ghost@example.com'")
             .await,
         0
     );
-    let token = mailed_token(&app, "link@example.com", "tgm").await;
     let verify = "mutation($t: String!) { verifyMagicLink(token: $t) { accessToken user { email emailVerified } } }";
     let a = app.gql(verify, json!({ "t": token }), None).await;
     assert_eq!(
@@ -339,13 +361,36 @@ async fn magic_links_and_password_resets_are_single_use() {
         "UNAUTHENTICATED"
     );
     // Only a hash of the token is stored.
-    assert_eq!(app.db.count(&format!("SELECT count(*) AS n FROM email_tokens WHERE token_hash = convert_to('{token}', 'UTF8')")).await, 0);
-
-    // Reset: the new password works, the old one and old sessions do not.
-    let old = log_in(&app, "link@example.com", PASSWORD).await.body["data"]["logIn"]["accessToken"]
+    assert_eq!(
+        app.db
+            .count(&format!("SELECT count(*) AS n FROM email_tokens WHERE token_hash = convert_to('{token}', 'UTF8')"))
+            .await,
+        0
+    );
+    // The address was unverified: whoever registered it before loses it (the
+    // password and the sign-up session); the link's session is the one that works.
+    assert_eq!(
+        log_in(&app, "link@example.com", PASSWORD).await.code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        app.gql(VIEWER, json!({}), Some(&signed_up)).await.code(),
+        "UNAUTHENTICATED"
+    );
+    let old = a.body["data"]["verifyMagicLink"]["accessToken"]
         .as_str()
         .unwrap()
         .to_owned();
+    assert!(app.gql(VIEWER, json!({}), Some(&old)).await.body["data"]["viewer"].is_object());
+
+    // Reset: the new password works; old sessions and other links do not.
+    app.gql(
+        "mutation { requestMagicLink(email: \"link@example.com\") }",
+        json!({}),
+        None,
+    )
+    .await;
+    let spare_link = mailed_token(&app, "link@example.com", "tgm").await;
     app.gql(
         "mutation { requestPasswordReset(email: \"link@example.com\") }",
         json!({}),
@@ -370,7 +415,9 @@ async fn magic_links_and_password_resets_are_single_use() {
         "UNAUTHENTICATED"
     );
     assert_eq!(
-        log_in(&app, "link@example.com", PASSWORD).await.code(),
+        app.gql(verify, json!({ "t": spare_link }), None)
+            .await
+            .code(),
         "UNAUTHENTICATED"
     );
     assert!(
@@ -650,7 +697,9 @@ async fn platform_admin_path_is_explicit_and_audited() {
         "{:?}",
         s.body
     );
-    let refused = app.gql(VIEWER, json!({}), Some(&customer)).await;
+    let refused = app
+        .gql("{ tenant { id } }", json!({}), Some(&customer))
+        .await;
     assert_eq!(refused.code(), "FORBIDDEN");
     assert!(refused.body.to_string().contains("unpaid invoices"));
     // A tenant member cannot lift it.

@@ -199,8 +199,16 @@ impl AuthMutation {
             .scoped(Scope::user(user_id), |conn| {
                 async move {
                     email_links::consume(conn, &token, Purpose::MagicLink).await?;
-                    // The link reached the inbox: the address is verified.
-                    users::mark_verified(conn, user_id).await?;
+                    let user = users::find(conn, user_id).await?.ok_or_else(|| {
+                        AppError::unauthenticated("this account no longer exists")
+                    })?;
+                    if user.email_verified_at.is_none() {
+                        // First proof that the address is this person's: whoever
+                        // registered it before (password, sessions) loses it.
+                        users::clear_password(conn, user_id).await?;
+                        sessions::revoke_all(conn, user_id, "email verified by link").await?;
+                        users::mark_verified(conn, user_id).await?;
+                    }
                     Ok(())
                 }
                 .scope_boxed()
@@ -246,6 +254,7 @@ impl AuthMutation {
             .scoped(Scope::user(user_id), |conn| {
                 async move {
                     email_links::consume(conn, &token, Purpose::PasswordReset).await?;
+                    email_links::spend_all(conn, user_id).await?;
                     users::set_password(conn, user_id, &hash).await?;
                     users::mark_verified(conn, user_id).await?;
                     let ended = sessions::revoke_all(conn, user_id, "password reset").await?;
@@ -333,6 +342,7 @@ impl AuthMutation {
         let issued = sessions::switch_tenant(
             db(ctx),
             &services(ctx).keys,
+            meta(ctx),
             me.user_id,
             me.session_id,
             tenant_id,

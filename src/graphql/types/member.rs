@@ -28,7 +28,8 @@ impl Member {
             .users
             .load_one(self.row.user_id)
             .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("member without a user row")))?;
+            // Removed between reading the page and loading the users.
+            .ok_or_else(|| AppError::not_found("this member was just removed"))?;
         Ok(User(user))
     }
 

@@ -85,6 +85,7 @@ impl TestApp {
                 environment,
                 limits: Limits::default(),
                 public_url: url.clone(),
+                trusted_proxies: 0,
             },
             Feed::start(db.url.clone()),
         );
