@@ -138,7 +138,11 @@ impl Dispatcher {
     }
 }
 
-/// Sends up to 20 unsent messages; returns how many went out.
+/// After this many failed sends a message is given up (`failed_at`).
+pub const MAX_ATTEMPTS: i32 = 10;
+
+/// Sends up to 20 due messages; returns how many went out. One bad message
+/// never holds up the others: its failure is recorded and the batch goes on.
 async fn deliver_batch(
     owner_url: &str,
     transport: &lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
@@ -148,28 +152,38 @@ async fn deliver_batch(
     use lettre::AsyncTransport;
     let mut conn = AsyncPgConnection::establish(owner_url).await?;
     conn.batch_execute("BEGIN").await?;
-    let unsent: Vec<Unsent> = diesel::sql_query(
+    let due: Vec<Unsent> = diesel::sql_query(
         "SELECT id, recipient, subject, body FROM email_outbox
-         WHERE sent_at IS NULL
-           AND (attempts = 0 OR created_at < now() - make_interval(secs => least(attempts * attempts, 3600)))
-         ORDER BY created_at LIMIT 20 FOR UPDATE SKIP LOCKED",
+         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+         ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED",
     )
     .load(&mut conn)
     .await?;
-    let mut sent = 0;
-    let mut last_error = None;
-    for mail in unsent {
-        let message = lettre::Message::builder()
-            .from(from.clone())
-            .to(mail
-                .recipient
-                .parse()
-                .map_err(|e| anyhow::anyhow!("recipient {}: {e}", mail.recipient))?)
-            .subject(mail.subject)
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(mail.body)?;
-        match transport.send(message).await {
-            Ok(_) => {
+    let (mut sent, mut failed) = (0, 0);
+    for mail in due {
+        let message = mail
+            .recipient
+            .parse()
+            .map_err(|e: lettre::address::AddressError| e.to_string())
+            .and_then(|to| {
+                lettre::Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(mail.subject)
+                    .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                    .body(mail.body)
+                    .map_err(|e| e.to_string())
+            });
+        let outcome = match message {
+            Ok(message) => transport
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Err(err) => Err(err),
+        };
+        match outcome {
+            Ok(()) => {
                 diesel::update(email_outbox::table.find(mail.id))
                     .set((
                         email_outbox::sent_at.eq(diesel::dsl::now),
@@ -181,15 +195,21 @@ async fn deliver_batch(
                 sent += 1;
             }
             Err(err) => {
-                diesel::update(email_outbox::table.find(mail.id))
-                    .set((
-                        email_outbox::attempts.eq(email_outbox::attempts + 1),
-                        email_outbox::last_error.eq(Some(err.to_string())),
-                    ))
-                    .execute(&mut conn)
-                    .await?;
-                last_error = Some(err);
-                break;
+                failed += 1;
+                // Retry after attempts² seconds (1 s, 4 s, 9 s … up to 100 s);
+                // give up after MAX_ATTEMPTS.
+                diesel::sql_query(
+                    "UPDATE email_outbox SET attempts = attempts + 1, last_error = $2,
+                            next_attempt_at = now() + make_interval(secs => (attempts + 1) * (attempts + 1)),
+                            failed_at = CASE WHEN attempts + 1 >= $3 THEN now() END
+                     WHERE id = $1",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(mail.id)
+                .bind::<diesel::sql_types::Text, _>(&err)
+                .bind::<diesel::sql_types::Integer, _>(MAX_ATTEMPTS)
+                .execute(&mut conn)
+                .await?;
+                tracing::warn!(mail.id = %mail.id, error = %err, "email not delivered; will retry");
             }
         }
     }
@@ -197,8 +217,8 @@ async fn deliver_batch(
     if sent > 0 {
         tracing::info!(sent, "emails delivered");
     }
-    match last_error {
-        Some(err) => Err(err.into()),
-        None => Ok(sent),
+    if failed > 0 && sent == 0 {
+        anyhow::bail!("{failed} emails failed to send");
     }
+    Ok(sent)
 }

@@ -79,16 +79,21 @@ pub async fn tenants_page(
                         .or(tenants::created_at.eq(at).and(tenants::id.lt(id))),
                 );
             }
-            let rows = query.load(conn).await?;
-            audit::record(
-                conn,
-                &meta,
-                Entry::new(None, actor, "admin.tenants.list").change(
-                    None,
-                    Some(json!({ "search": filter.search, "status": filter.status, "rows": rows.len() })),
-                ),
-            )
-            .await?;
+            let rows: Vec<Tenant> = query.load(conn).await?;
+            // One entry in each listed tenant's own trail.
+            for row in &rows {
+                audit::record(
+                    conn,
+                    &meta,
+                    Entry::new(Some(row.id), actor.clone(), "admin.tenants.list")
+                        .target("tenant", row.id)
+                        .change(
+                            None,
+                            Some(json!({ "search": filter.search, "status": filter.status })),
+                        ),
+                )
+                .await?;
+            }
             Ok(rows)
         }
         .scope_boxed()

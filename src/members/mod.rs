@@ -166,6 +166,62 @@ async fn lock_owners(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> QueryResu
         .await
 }
 
+/// The caller's role as it stands now (read and locked in the mutating
+/// transaction, not taken from the start of the request).
+async fn current_role(conn: &mut AsyncPgConnection, me: &TenantAccess) -> AppResult<Role> {
+    let stored: Option<String> = memberships::table
+        .find((me.tenant_id, me.user_id))
+        .select(memberships::role)
+        .for_share()
+        .first(conn)
+        .await
+        .optional()?;
+    let stored =
+        stored.ok_or_else(|| AppError::forbidden("you are no longer a member of this tenant"))?;
+    role_of(&stored)
+}
+
+/// The roles `role` may grant.
+fn grantable(role: Role) -> Vec<&'static str> {
+    [
+        Role::Owner,
+        Role::Admin,
+        Role::Member,
+        Role::Billing,
+        Role::Viewer,
+    ]
+    .into_iter()
+    .filter(|r| {
+        role.at_least(Role::Admin)
+            && role.rank() >= r.rank()
+            && (role == Role::Owner || *r != Role::Owner)
+    })
+    .map(Role::as_str)
+    .collect()
+}
+
+/// Revokes the pending invitations `user_id` sent that their `role` could not
+/// send any more (after a demotion or a removal).
+async fn revoke_invitations_above(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: Option<Role>,
+) -> QueryResult<usize> {
+    let allowed = role.map(grantable).unwrap_or_default();
+    diesel::update(
+        invitations::table
+            .filter(invitations::tenant_id.eq(tenant_id))
+            .filter(invitations::invited_by.eq(user_id))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null())
+            .filter(diesel::dsl::not(invitations::role.eq_any(allowed))),
+    )
+    .set(invitations::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+}
+
 async fn member(conn: &mut AsyncPgConnection, tenant_id: Uuid, user_id: Uuid) -> AppResult<Member> {
     memberships::table
         .find((tenant_id, user_id))
@@ -193,8 +249,15 @@ pub async fn invite(
     let (mailer, meta, actor) = (mailer.clone(), meta.clone(), actor(verified));
     let tenant_id = access.tenant_id;
     let inviter = verified.email.clone();
+    let me = access.clone();
     db.scoped(access.scope(), |conn| {
         async move {
+            let mine = TenantAccess {
+                role: current_role(conn, &me).await?,
+                ..me.clone()
+            };
+            mine.require(Role::Admin)?;
+            may_grant(&mine, role)?;
             // One statement, and no global email lookup: only this tenant's
             // members are visible here.
             let already: i64 = memberships::table
@@ -460,12 +523,18 @@ pub async fn update_role(
     db.scoped(access.scope(), |conn| {
         async move {
             let owners = lock_owners(conn, me.tenant_id).await?;
+            let my_role = current_role(conn, &me).await?;
+            let mine = TenantAccess {
+                role: my_role,
+                ..me.clone()
+            };
+            mine.require(Role::Admin)?;
+            may_grant(&mine, role)?;
             let current = member(conn, me.tenant_id, user_id).await?;
             let before = role_of(&current.role)?;
-            if before.rank() > me.role.rank() {
+            if before.rank() > my_role.rank() {
                 return Err(AppError::forbidden(format!(
-                    "a {} cannot change a {before}",
-                    me.role
+                    "a {my_role} cannot change a {before}"
                 )));
             }
             if before == Role::Owner && role != Role::Owner && owners.len() <= 1 {
@@ -478,6 +547,7 @@ pub async fn update_role(
                 .returning(Member::as_returning())
                 .get_result(conn)
                 .await?;
+            revoke_invitations_above(conn, me.tenant_id, user_id, Some(role)).await?;
             audit::record(
                 conn,
                 &meta,
@@ -512,12 +582,17 @@ pub async fn remove(
     db.scoped(access.scope(), |conn| {
         async move {
             let owners = lock_owners(conn, me.tenant_id).await?;
+            let my_role = current_role(conn, &me).await?;
+            if !leaving && !my_role.at_least(Role::Admin) {
+                return Err(AppError::forbidden(format!(
+                    "this needs the admin role or higher; you are {my_role}"
+                )));
+            }
             let current = member(conn, me.tenant_id, user_id).await?;
             let role = role_of(&current.role)?;
-            if !leaving && role.rank() > me.role.rank() {
+            if !leaving && role.rank() > my_role.rank() {
                 return Err(AppError::forbidden(format!(
-                    "a {} cannot remove a {role}",
-                    me.role
+                    "a {my_role} cannot remove a {role}"
                 )));
             }
             if role == Role::Owner && owners.len() <= 1 {
@@ -528,6 +603,7 @@ pub async fn remove(
             diesel::delete(memberships::table.find((me.tenant_id, user_id)))
                 .execute(conn)
                 .await?;
+            revoke_invitations_above(conn, me.tenant_id, user_id, None).await?;
             audit::record(
                 conn,
                 &meta,
@@ -762,6 +838,17 @@ mod tests {
         assert!(may_grant(&access(Role::Admin), Role::Viewer).is_ok());
         assert!(may_grant(&access(Role::Admin), Role::Owner).is_err());
         assert!(may_grant(&access(Role::Member), Role::Admin).is_err());
+    }
+
+    #[test]
+    fn grantable_roles_follow_the_rank() {
+        assert_eq!(grantable(Role::Owner).len(), 5);
+        assert_eq!(
+            grantable(Role::Admin),
+            ["admin", "member", "billing", "viewer"]
+        );
+        assert!(grantable(Role::Member).is_empty());
+        assert!(grantable(Role::Viewer).is_empty());
     }
 
     #[test]

@@ -576,8 +576,7 @@ async fn roles_change_on_the_next_request_and_are_audited() {
         .as_str()
         .unwrap()
         .to_owned();
-    let invite =
-        "mutation { inviteMember(input: {email: \"x@example.com\", role: MEMBER}) { id } }";
+    let invite = "mutation { inviteMember(input: {email: \"x@example.com\", role: ADMIN}) { id } }";
     assert!(
         app.gql(invite, json!({}), Some(&admin)).await.body["data"]["inviteMember"].is_object()
     );
@@ -602,6 +601,13 @@ async fn roles_change_on_the_next_request_and_are_audited() {
         )
         .await;
     assert_eq!(again.code(), "FORBIDDEN");
+    // What the admin sent while an admin, and could not send now, is revoked.
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) AS n FROM invitations WHERE email = 'x@example.com' AND revoked_at IS NOT NULL")
+            .await,
+        1
+    );
     // The change is in the audit log with before and after, and the log filters.
     let log = app
         .gql(
@@ -684,6 +690,14 @@ async fn platform_admin_path_is_explicit_and_audited() {
         .count(&format!("SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{customer_tenant}' AND action = 'admin.tenant.read' AND actor_type = 'platform_admin'"))
         .await;
     assert_eq!(audited, 1);
+    let members_read = app
+        .db
+        .count(&format!("SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{customer_tenant}' AND action = 'admin.tenant.members.read'"))
+        .await;
+    assert_eq!(
+        members_read, 1,
+        "the members read on the admin path is audited"
+    );
     // Suspension: the customer's users are refused with the reason; then back.
     let s = app
         .gql(
@@ -779,6 +793,50 @@ async fn audit_events_stream_to_admins_over_websocket() {
         event["payload"]["data"]["auditEvents"]["actorLabel"],
         "live@example.com"
     );
+
+    // Only subscriptions run over the socket: queries and mutations go over HTTP.
+    socket
+        .send(Message::text(
+            json!({ "id": "2", "type": "subscribe", "payload": { "query": "mutation { updateTenant(input: {name: \"Sneaky\"}) { name } }" } })
+                .to_string(),
+        ))
+        .await
+        .unwrap();
+    let refused = next_json(&mut socket).await;
+    assert!(refused["payload"]["data"].is_null(), "{refused}");
+    assert!(
+        refused.to_string().contains("only subscriptions"),
+        "{refused}"
+    );
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) AS n FROM tenants WHERE name = 'Sneaky'")
+            .await,
+        0
+    );
+
+    // Signed out: the next entry ends the feed instead of reaching it.
+    app.gql("mutation { logOut }", json!({}), Some(&owner))
+        .await;
+    let again = app
+        .gql(
+            "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }",
+            json!({ "i": { "email": "live@example.com", "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    let second = again.body["data"]["logIn"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.gql(
+        "mutation { updateTenant(input: {name: \"Live 3\"}) { name } }",
+        json!({}),
+        Some(&second),
+    )
+    .await;
+    let end = next_json(&mut socket).await;
+    assert_eq!(end["type"], "complete", "{end}");
 }
 
 async fn next_json<S>(socket: &mut S) -> Value
@@ -856,6 +914,16 @@ async fn smtp_server(
 async fn smtp_delivers_the_outbox_and_survives_an_outage() {
     let app = TestApp::spawn().await;
     app.sign_up("mailme@example.com", "Mail").await;
+    // A message no server would take stands first in line: it must not hold up
+    // the others.
+    let mut owner = app.db.owner().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut owner,
+        "INSERT INTO email_outbox (id, recipient, subject, body, created_at)
+         VALUES (gen_random_uuid(), 'not an address', 'x', 'x', now() - interval '1 hour')",
+    )
+    .await
+    .unwrap();
     // The SMTP server is down at first: a port with nothing listening.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -877,7 +945,7 @@ async fn smtp_delivers_the_outbox_and_survives_an_outage() {
         None,
     )
     .await;
-    let unsent = "SELECT count(*) AS n FROM email_outbox WHERE sent_at IS NULL AND attempts > 0 AND last_error IS NOT NULL";
+    let unsent = "SELECT count(*) AS n FROM email_outbox WHERE recipient = 'mailme@example.com' AND sent_at IS NULL AND attempts > 0 AND last_error IS NOT NULL";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while app.db.count(unsent).await == 0 {
         assert!(
@@ -907,5 +975,10 @@ async fn smtp_delivers_the_outbox_and_survives_an_outage() {
         assert!(std::time::Instant::now() < deadline, "not marked sent");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let bad = app
+        .db
+        .count("SELECT count(*) AS n FROM email_outbox WHERE recipient = 'not an address' AND sent_at IS NULL AND attempts >= 1 AND last_error IS NOT NULL")
+        .await;
+    assert_eq!(bad, 1, "the bad message is kept with its error");
     dispatcher.stop();
 }

@@ -146,9 +146,24 @@ impl AdminQuery {
             return Err(AppError::forbidden("the outbox is readable in development only").into());
         }
         let limit = cursor::page_size(Some(first))?;
+        let meta = meta(ctx).clone();
         let rows = db(ctx)
             .scoped(Scope::platform_admin(admin.user_id), |conn| {
-                async move { Ok(mail::recent(conn, limit).await?) }.scope_boxed()
+                async move {
+                    let rows = mail::recent(conn, limit).await?;
+                    crate::audit::record(
+                        conn,
+                        &meta,
+                        crate::audit::Entry::new(
+                            None,
+                            crate::audit::Actor::PlatformAdmin { id: admin.user_id },
+                            "admin.outbox.read",
+                        ),
+                    )
+                    .await?;
+                    Ok(rows)
+                }
+                .scope_boxed()
             })
             .await?;
         Ok(rows

@@ -16,7 +16,7 @@ use crate::audit;
 use crate::auth::{Role, TenantAccess, Verified};
 use crate::db::tenants;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::db;
+use crate::graphql::context::{db, meta};
 use crate::graphql::cursor;
 use crate::graphql::loaders::UserLoader;
 use crate::members;
@@ -69,6 +69,14 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The platform admin reading this tenant, when it is read on the admin path.
+    fn admin_reader(&self) -> Option<uuid::Uuid> {
+        match &self.reader {
+            Reader::Admin(admin) => Some(admin.user_id),
+            _ => None,
+        }
+    }
+
     /// The scope to read this tenant's lists in, when the reader holds `needed`
     /// (`None`: any role).
     fn scope_for(&self, needed: Option<Role>) -> AppResult<Scope> {
@@ -194,10 +202,15 @@ impl Tenant {
         let after = cursor::decode_opt(after.as_deref())?;
         let db = db(ctx).clone();
         let tenant_id = self.row.id;
+        let (admin, meta) = (self.admin_reader(), meta(ctx).clone());
         let rows = db
             .scoped(scope.clone(), |conn| {
-                async move { Ok(members::members_page(conn, tenant_id, after, limit).await?) }
-                    .scope_boxed()
+                async move {
+                    audit_admin_read(conn, &meta, admin, tenant_id, "admin.tenant.members.read")
+                        .await?;
+                    Ok(members::members_page(conn, tenant_id, after, limit).await?)
+                }
+                .scope_boxed()
             })
             .await?;
         let loader = Arc::new(DataLoader::new(UserLoader { db, scope }, tokio::spawn));
@@ -226,9 +239,18 @@ impl Tenant {
         let after = cursor::decode_opt(after.as_deref())?;
         let tenant_id = self.row.id;
         let pending = filter == InvitationFilter::Pending;
+        let (admin, meta) = (self.admin_reader(), meta(ctx).clone());
         let rows = db(ctx)
             .scoped(scope, |conn| {
                 async move {
+                    audit_admin_read(
+                        conn,
+                        &meta,
+                        admin,
+                        tenant_id,
+                        "admin.tenant.invitations.read",
+                    )
+                    .await?;
                     Ok(members::invitations_page(conn, tenant_id, pending, after, limit).await?)
                 }
                 .scope_boxed()
@@ -268,10 +290,17 @@ impl Tenant {
             until: filter.until,
         };
         let tenant_id = self.row.id;
+        let (admin, meta) = (self.admin_reader(), meta(ctx).clone());
         let rows = db(ctx)
             .scoped(scope, |conn| {
-                async move { Ok(audit::page(conn, Some(tenant_id), &filter, after, limit).await?) }
-                    .scope_boxed()
+                async move {
+                    // Read first, so the admin's own entry is not on the page.
+                    let rows = audit::page(conn, Some(tenant_id), &filter, after, limit).await?;
+                    audit_admin_read(conn, &meta, admin, tenant_id, "admin.tenant.audit_log.read")
+                        .await?;
+                    Ok(rows)
+                }
+                .scope_boxed()
             })
             .await?;
         Ok(cursor::connection(
@@ -282,4 +311,29 @@ impl Tenant {
             AuditEntry,
         ))
     }
+}
+
+/// On the admin path, records the read in the tenant's own trail (in the
+/// transaction of the read).
+async fn audit_admin_read(
+    conn: &mut diesel_async::AsyncPgConnection,
+    meta: &audit::RequestMeta,
+    admin: Option<Uuid>,
+    tenant_id: Uuid,
+    action: &'static str,
+) -> AppResult<()> {
+    if let Some(admin) = admin {
+        audit::record(
+            conn,
+            meta,
+            audit::Entry::new(
+                Some(tenant_id),
+                audit::Actor::PlatformAdmin { id: admin },
+                action,
+            )
+            .target("tenant", tenant_id),
+        )
+        .await?;
+    }
+    Ok(())
 }
