@@ -293,6 +293,7 @@ fn help_documents_every_setting() {
         "TENANTGATE_APP_DATABASE_URL",
         "TENANTGATE_PUBLIC_URL",
         "SMTP_URL",
+        "TENANTGATE_TRUSTED_PROXIES",
         "TENANTGATE_MAIL_FROM",
         "migrate",
         "schema",
