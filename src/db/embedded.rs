@@ -45,6 +45,8 @@ pub struct EmbeddedOptions {
 /// it stops it too (blocking).
 pub struct EmbeddedPostgres {
     root: PathBuf,
+    /// The folder of the Unix socket, when the cluster listens on one.
+    socket_dir: Option<PathBuf>,
     port: u16,
     password: String,
     pid: Pid,
@@ -179,7 +181,27 @@ impl EmbeddedPostgres {
             password
         };
 
-        let port = free_port()?;
+        // A Unix socket in a folder only the PostgreSQL user can enter: nothing
+        // else on the machine can stand in for the server (a TCP port could be
+        // taken between choosing it and binding it). Paths too long for a
+        // socket fall back to a free loopback port.
+        let socket_dir = root.join("run");
+        let via_socket = socket_dir.as_os_str().len() + "/.s.PGSQL.5432".len() < 100;
+        let port = if via_socket {
+            fs::create_dir_all(&socket_dir)
+                .with_context(|| format!("creating {}", socket_dir.display()))?;
+            fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700))?;
+            if let Some(user) = &user {
+                chown(
+                    &socket_dir,
+                    Some(user.uid.as_raw()),
+                    Some(user.gid.as_raw()),
+                )?;
+            }
+            5432
+        } else {
+            free_port()?
+        };
         let log_path = root.join("postgres.log");
         let log = fs::OpenOptions::new()
             .create(true)
@@ -191,8 +213,17 @@ impl EmbeddedPostgres {
             .arg(&data)
             .arg("-p")
             .arg(port.to_string())
-            .args(["-c", "listen_addresses=127.0.0.1"])
-            .args(["-c", "unix_socket_directories="])
+            .args(if via_socket {
+                ["-c", "listen_addresses="]
+            } else {
+                ["-c", "listen_addresses=127.0.0.1"]
+            })
+            .arg("-c")
+            .arg(if via_socket {
+                format!("unix_socket_directories={}", socket_dir.display())
+            } else {
+                "unix_socket_directories=".to_owned()
+            })
             .args(["-c", "max_connections=200"])
             .args(["-c", "shared_buffers=32MB"])
             .stdin(Stdio::null())
@@ -216,6 +247,7 @@ impl EmbeddedPostgres {
         }
         let (pid, exited, gone) = spawn_kept(cmd)?;
         let mut pg = Self {
+            socket_dir: via_socket.then_some(socket_dir),
             root,
             port,
             password,
@@ -251,10 +283,18 @@ impl EmbeddedPostgres {
 
     /// The URL of a database of this cluster, as its superuser.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
-            self.password, self.port
-        )
+        match &self.socket_dir {
+            Some(dir) => format!(
+                "postgres://{SUPERUSER}:{}@localhost:{}/{database}?host={}",
+                self.password,
+                self.port,
+                percent_encode(&dir.to_string_lossy())
+            ),
+            None => format!(
+                "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+                self.password, self.port
+            ),
+        }
     }
 
     /// The password the runtime role logs in with, generated once and kept
@@ -271,7 +311,7 @@ impl EmbeddedPostgres {
         Ok(password)
     }
 
-    /// The loopback port the cluster listens on.
+    /// The port of the cluster (with a Unix socket: the socket's number).
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -474,6 +514,18 @@ fn random_password() -> String {
         .sample_iter(rand::distr::Alphanumeric)
         .take(32)
         .map(char::from)
+        .collect()
+}
+
+/// Percent-encodes everything but unreserved characters (for a URL query).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
         .collect()
 }
 

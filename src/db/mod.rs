@@ -228,6 +228,21 @@ pub async fn set_app_password(owner_url: &str, password: &str) -> anyhow::Result
     Ok(())
 }
 
+/// `url` naming database `database` instead (query parameters kept).
+pub fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (scheme, rest) = base
+        .split_once("://")
+        .ok_or_else(|| anyhow::anyhow!("not a database URL"))?;
+    let host = rest.split_once('/').map_or(rest, |(host, _)| host);
+    Ok(match query {
+        Some(query) => format!("{scheme}://{host}/{database}?{query}"),
+        None => format!("{scheme}://{host}/{database}"),
+    })
+}
+
 /// `url` with its user and password replaced.
 pub fn with_credentials(url: &str, user: &str, password: &str) -> anyhow::Result<String> {
     let (scheme, rest) = url
@@ -242,4 +257,30 @@ pub async fn owner_connection(url: &str) -> anyhow::Result<AsyncPgConnection> {
     AsyncPgConnection::establish(url)
         .await
         .context("connecting to the database")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_rewritten_keeping_their_parts() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5/a?host=%2Frun", "b").unwrap(),
+            "postgres://u:p@h:5/b?host=%2Frun"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/a", "b").unwrap(),
+            "postgres://u@h/b"
+        );
+        assert_eq!(
+            with_database("postgres://u@h", "b").unwrap(),
+            "postgres://u@h/b"
+        );
+        assert_eq!(
+            with_credentials("postgres://u:p@h/a?host=%2Frun", "app", "pw").unwrap(),
+            "postgres://app:pw@h/a?host=%2Frun"
+        );
+        assert!(with_database("not a url", "b").is_err());
+    }
 }

@@ -10,7 +10,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use tenantgate::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 
 struct Cluster {
-    /// URL of the cluster without a database name (…/), as a superuser.
+    /// A superuser URL of the cluster (any database; see `with_db`).
     base: String,
     template: String,
     _embedded: Option<EmbeddedPostgres>,
@@ -25,8 +25,9 @@ const APP_PASSWORD: &str = "tenantgateTestApp";
 /// wait for each other's ProcSignalBarrier forever (seen on PostgreSQL 15).
 static DDL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The URL of database `db` of the cluster whose URL (of any database) is `base`.
 fn with_db(base: &str, db: &str) -> String {
-    format!("{base}{db}")
+    tenantgate::db::with_database(base, db).expect("a database URL")
 }
 
 fn cluster() -> &'static Cluster {
@@ -48,11 +49,7 @@ fn cluster() -> &'static Cluster {
 
 async fn start_cluster() -> Cluster {
     let (base, embedded) = match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) => {
-            let base =
-                url[..url.rfind('/').expect("TEST_DATABASE_URL needs a path") + 1].to_owned();
-            (base, None)
-        }
+        Ok(url) => (url, None),
         Err(_) => {
             clean_stale_dirs();
             let root =
@@ -64,8 +61,7 @@ async fn start_cluster() -> Cluster {
             })
             .await
             .expect("starting the private test PostgreSQL");
-            let url = pg.url("postgres");
-            (url[..url.rfind('/').unwrap() + 1].to_owned(), Some(pg))
+            (pg.url("postgres"), Some(pg))
         }
     };
     let template = format!("tg_tpl_{}", migrations_fingerprint());
