@@ -33,6 +33,11 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// A user known by id only.
+    pub fn user(id: Uuid) -> Self {
+        Self::User { id, email: None }
+    }
+
     fn parts(&self) -> (&'static str, Option<Uuid>, Option<String>) {
         match self {
             Self::User { id, email } => ("user", Some(*id), email.clone()),

@@ -258,6 +258,13 @@ pub async fn refresh(db: &Db, keys: &JwtKeys, meta: &RequestMeta, token: &str) -
                     .set(sessions::last_used_at.eq(diesel::dsl::now))
                     .execute(conn)
                     .await?;
+                audit::record(
+                    conn,
+                    &meta_tx,
+                    Entry::new(None, Actor::user(user_id), "session.refresh")
+                        .target("session", session_id),
+                )
+                .await?;
                 let user = user_rows::find(conn, user_id).await?.ok_or_else(invalid)?;
                 Ok(Refreshed::Rotated(Box::new((
                     user,
@@ -314,16 +321,9 @@ async fn revoke(
     audit::record(
         conn,
         meta,
-        Entry::new(
-            None,
-            Actor::User {
-                id: user_id,
-                email: None,
-            },
-            "session.revoke",
-        )
-        .target("session", session_id)
-        .change(None, Some(json!({ "reason": reason }))),
+        Entry::new(None, Actor::user(user_id), "session.revoke")
+            .target("session", session_id)
+            .change(None, Some(json!({ "reason": reason }))),
     )
     .await?;
     Ok(())
@@ -375,16 +375,9 @@ pub async fn log_out_everywhere(db: &Db, meta: &RequestMeta, user_id: Uuid) -> A
             audit::record(
                 conn,
                 &meta,
-                Entry::new(
-                    None,
-                    Actor::User {
-                        id: user_id,
-                        email: None,
-                    },
-                    "session.revoke_all",
-                )
-                .target("user", user_id)
-                .change(None, Some(json!({ "sessions": ended }))),
+                Entry::new(None, Actor::user(user_id), "session.revoke_all")
+                    .target("user", user_id)
+                    .change(None, Some(json!({ "sessions": ended }))),
             )
             .await?;
             Ok(i32::try_from(ended).unwrap_or(i32::MAX))
@@ -417,16 +410,9 @@ pub async fn switch_tenant(
             audit::record(
                 conn,
                 &meta,
-                Entry::new(
-                    None,
-                    Actor::User {
-                        id: user_id,
-                        email: None,
-                    },
-                    "session.switch_tenant",
-                )
-                .target("session", session_id)
-                .change(None, Some(json!({ "tenantId": tenant_id }))),
+                Entry::new(None, Actor::user(user_id), "session.switch_tenant")
+                    .target("session", session_id)
+                    .change(None, Some(json!({ "tenantId": tenant_id }))),
             )
             .await?;
             Ok(())

@@ -214,9 +214,14 @@ async fn log_in_refresh_rotation_reuse_and_log_out() {
     // Every session event is in the audit trail.
     let logged = app
         .db
-        .count("SELECT count(*) AS n FROM audit_log WHERE action IN ('session.login', 'session.revoke', 'session.revoke_all')")
+        .count("SELECT count(*) AS n FROM audit_log WHERE action IN ('session.login', 'session.refresh', 'session.revoke', 'session.revoke_all')")
         .await;
     assert!(logged >= 5, "{logged}");
+    let refreshed = app
+        .db
+        .count("SELECT count(*) AS n FROM audit_log WHERE action = 'session.refresh'")
+        .await;
+    assert_eq!(refreshed, 1, "one successful rotation, one entry");
 }
 
 #[tokio::test]

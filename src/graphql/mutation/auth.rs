@@ -261,16 +261,9 @@ impl AuthMutation {
                     audit::record(
                         conn,
                         &meta_tx,
-                        Entry::new(
-                            None,
-                            Actor::User {
-                                id: user_id,
-                                email: None,
-                            },
-                            "user.password_reset",
-                        )
-                        .target("user", user_id)
-                        .change(None, Some(serde_json::json!({ "sessionsEnded": ended }))),
+                        Entry::new(None, Actor::user(user_id), "user.password_reset")
+                            .target("user", user_id)
+                            .change(None, Some(serde_json::json!({ "sessionsEnded": ended }))),
                     )
                     .await?;
                     Ok(())
@@ -313,15 +306,8 @@ impl AuthMutation {
                     audit::record(
                         conn,
                         &meta_tx,
-                        Entry::new(
-                            None,
-                            Actor::User {
-                                id: user_id,
-                                email: None,
-                            },
-                            "user.email_verified",
-                        )
-                        .target("user", user_id),
+                        Entry::new(None, Actor::user(user_id), "user.email_verified")
+                            .target("user", user_id),
                     )
                     .await?;
                     Ok(users::find(conn, user_id).await?)
