@@ -393,14 +393,16 @@ async fn execute(
             app.settings.trusted_proxies,
         ))
         .data(request_id.clone());
+    let operation_name = params.operation_name.clone();
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
     if anonymous && app.settings.is_production() {
         request = request.disable_introspection();
     }
-    request.set_parsed_query(doc);
-    let response = app.schema.execute(request).await;
+    request.set_parsed_query(doc.clone());
+    let mut response = app.schema.execute(request).await;
+    super::order::reorder(&mut response.data, &doc, operation_name.as_deref());
     graphql_response(media, &request_id, response)
 }
 

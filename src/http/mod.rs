@@ -10,6 +10,7 @@
 pub mod graphql;
 pub mod health;
 pub mod limits;
+pub mod order;
 pub mod request_id;
 pub mod web;
 pub mod websocket;

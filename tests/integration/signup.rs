@@ -27,6 +27,9 @@ async fn sign_up_then_viewer() {
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     let p = &a.body["data"]["signUp"];
+    // Fields come back in the order the query selects them.
+    let keys: Vec<&String> = p.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["accessToken", "expiresAt", "user", "tenant"]);
     assert_eq!(p["user"]["email"], "ada@example.com");
     assert_eq!(p["tenant"]["name"], "Acme Inc.");
     assert_eq!(p["tenant"]["slug"], "acme-inc");
