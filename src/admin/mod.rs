@@ -73,11 +73,12 @@ pub async fn tenants_page(
                 query = query.filter(tenants::status.eq(status.clone()));
             }
             if let Some((at, id)) = after {
-                query = query.filter(
-                    tenants::created_at
-                        .lt(at)
-                        .or(tenants::created_at.eq(at).and(tenants::id.lt(id))),
-                );
+                query = query.filter(crate::db::keyset(
+                    "tenants.created_at, tenants.id",
+                    crate::db::Keyset::Before,
+                    at,
+                    id,
+                ));
             }
             let rows: Vec<Tenant> = query.load(conn).await?;
             // One entry in each listed tenant's own trail.

@@ -177,11 +177,12 @@ pub async fn page(
         query = query.filter(audit_log::created_at.lt(until));
     }
     if let Some((at, id)) = after {
-        query = query.filter(
-            audit_log::created_at
-                .lt(at)
-                .or(audit_log::created_at.eq(at).and(audit_log::id.lt(id))),
-        );
+        query = query.filter(crate::db::keyset(
+            "audit_log.created_at, audit_log.id",
+            crate::db::Keyset::Before,
+            at,
+            id,
+        ));
     }
     query.load(conn).await
 }

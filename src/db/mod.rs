@@ -228,6 +228,38 @@ pub async fn set_app_password(owner_url: &str, password: &str) -> anyhow::Result
     Ok(())
 }
 
+/// `(created_at, id) <op> ($at, $id)` over `columns` (e.g.
+/// `"memberships.created_at, memberships.user_id"`): a row comparison, so a
+/// `(…, created_at, id)` index serves keyset pages at any depth (an
+/// `a < x OR (a = x AND id < y)` filter cannot).
+pub fn keyset<QS>(
+    columns: &'static str,
+    op: Keyset,
+    at: chrono::DateTime<chrono::Utc>,
+    id: uuid::Uuid,
+) -> Box<dyn diesel::BoxableExpression<QS, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>> {
+    let op = match op {
+        Keyset::After => ">",
+        Keyset::Before => "<",
+    };
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("({columns}) {op} ("))
+            .bind::<diesel::sql_types::Timestamptz, _>(at)
+            .sql(", ")
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .sql(")"),
+    )
+}
+
+/// Which way a keyset page goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Keyset {
+    /// Oldest first: rows after the cursor.
+    After,
+    /// Newest first: rows before the cursor.
+    Before,
+}
+
 /// `url` naming database `database` instead (query parameters kept).
 pub fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
     let (base, query) = url

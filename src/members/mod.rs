@@ -99,11 +99,12 @@ pub async fn members_page(
         .select(Member::as_select())
         .into_boxed();
     if let Some((at, id)) = after {
-        query = query.filter(
-            memberships::created_at.gt(at).or(memberships::created_at
-                .eq(at)
-                .and(memberships::user_id.gt(id))),
-        );
+        query = query.filter(crate::db::keyset(
+            "memberships.created_at, memberships.user_id",
+            crate::db::Keyset::After,
+            at,
+            id,
+        ));
     }
     query.load(conn).await
 }
@@ -129,11 +130,12 @@ pub async fn invitations_page(
             .filter(invitations::expires_at.gt(diesel::dsl::now));
     }
     if let Some((at, id)) = after {
-        query = query.filter(
-            invitations::created_at
-                .gt(at)
-                .or(invitations::created_at.eq(at).and(invitations::id.gt(id))),
-        );
+        query = query.filter(crate::db::keyset(
+            "invitations.created_at, invitations.id",
+            crate::db::Keyset::After,
+            at,
+            id,
+        ));
     }
     query.load(conn).await
 }
