@@ -139,6 +139,27 @@ impl Db {
         self.pool.get().await
     }
 
+    /// Reads a setting on a plain pooled connection, outside any scoped
+    /// transaction: what the next checkout would start with. For tests that
+    /// prove tenant settings never outlive their transaction.
+    #[doc(hidden)]
+    pub async fn unscoped_setting(&self, name: &str) -> Result<String, crate::error::AppError> {
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let mut conn = self.checkout().await?;
+        let row: Setting =
+            diesel::sql_query("SELECT coalesce(current_setting($1, true), '') AS value")
+                .bind::<diesel::sql_types::Text, _>(name)
+                .get_result(&mut conn)
+                .await?;
+        // Held until both probes have their own connection (see the test).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok(row.value)
+    }
+
     /// Closes the pool: idle connections are dropped and no new ones are made.
     pub fn close(&self) {
         self.pool.close();

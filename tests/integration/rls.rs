@@ -291,27 +291,17 @@ async fn pooled_connections_never_leak_a_tenant_context() {
     for task in tasks {
         task.await.unwrap();
     }
-    // And after all that, a plain checkout carries no tenant.
-    let leftover: String = pool
-        .scoped(Scope::anonymous(), |conn| {
-            async move {
-                #[derive(diesel::QueryableByName)]
-                struct S {
-                    #[diesel(sql_type = Text)]
-                    s: String,
-                }
-                let s: S = diesel::sql_query(
-                    "SELECT coalesce(current_setting('app.tenant_id', true), '') AS s",
-                )
-                .get_result(conn)
-                .await?;
-                Ok(s.s)
-            }
-            .scope_boxed()
-        })
-        .await
-        .unwrap();
-    assert_eq!(leftover, "");
+    // And after all that, plain checkouts of both pooled connections (taken at
+    // the same time, so each probe gets its own) carry no tenant and no user.
+    for name in ["app.tenant_id", "app.user_id", "app.lookup_email"] {
+        let (a, b) = tokio::join!(pool.unscoped_setting(name), pool.unscoped_setting(name));
+        assert_eq!(
+            (a.unwrap().as_str(), b.unwrap().as_str()),
+            ("", ""),
+            "{name} leaked"
+        );
+    }
+    assert_eq!(pool.pool_status().size, 2);
 }
 
 #[tokio::test]
