@@ -117,11 +117,6 @@ impl Session {
         }
     }
 
-    /// The anonymous session.
-    pub fn anonymous() -> Self {
-        Self::new(Principal::Anonymous, None)
-    }
-
     /// Reads the principal from `Authorization: Bearer …` and the active tenant
     /// from `X-Tenant-ID`. A present but invalid credential is an error, never a
     /// silent downgrade to anonymous.

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use scoped_futures::ScopedFutureExt;
+use scoped_futures::{ScopedBoxFuture, ScopedFutureExt};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -161,10 +161,34 @@ pub async fn start(
     tenant: Option<Uuid>,
     action: &'static str,
 ) -> AppResult<Grant> {
+    start_after(db, keys, meta, user_id, tenant, action, |_| {
+        async { Ok(()) }.scope_boxed()
+    })
+    .await
+}
+
+/// Like [`start`], with `proof` (spending a link, setting a password…) run
+/// first in the same transaction: the proof is spent exactly when the
+/// session exists.
+pub async fn start_after<'a, F>(
+    db: &Db,
+    keys: &JwtKeys,
+    meta: &RequestMeta,
+    user_id: Uuid,
+    tenant: Option<Uuid>,
+    action: &'static str,
+    proof: F,
+) -> AppResult<Grant>
+where
+    F: for<'c> FnOnce(&'c mut AsyncPgConnection) -> ScopedBoxFuture<'a, 'c, AppResult<()>>
+        + Send
+        + 'a,
+{
     let meta_tx = meta.clone();
     let (user, session_id, refresh, tenant_id) = db
         .scoped(Scope::user(user_id), |conn| {
             async move {
+                proof(conn).await?;
                 let user = user_rows::find(conn, user_id)
                     .await?
                     .ok_or_else(|| AppError::unauthenticated("this account no longer exists"))?;

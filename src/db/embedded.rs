@@ -311,16 +311,6 @@ impl EmbeddedPostgres {
         Ok(password)
     }
 
-    /// The port of the cluster (with a Unix socket: the socket's number).
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The postmaster's process id.
-    pub fn pid(&self) -> u32 {
-        self.pid.as_raw() as u32
-    }
-
     async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -518,7 +508,7 @@ fn random_password() -> String {
 }
 
 /// Percent-encodes everything but unreserved characters (for a URL query).
-fn percent_encode(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

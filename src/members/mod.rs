@@ -794,21 +794,6 @@ pub async fn update_tenant(
     .await
 }
 
-/// The role of `user_id` in `tenant_id`, if a member (the scope must be that tenant's).
-pub async fn role_in(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    user_id: Uuid,
-) -> AppResult<Option<Role>> {
-    let stored: Option<String> = memberships::table
-        .find((tenant_id, user_id))
-        .select(memberships::role)
-        .first(conn)
-        .await
-        .optional()?;
-    stored.as_deref().map(role_of).transpose()
-}
-
 /// The users with these ids, as the scope may see them (one statement).
 pub async fn users_by_id(
     conn: &mut AsyncPgConnection,

@@ -73,11 +73,6 @@ impl Scope {
         self
     }
 
-    /// The tenant of this scope, if any.
-    pub fn tenant_id(&self) -> Option<Uuid> {
-        self.tenant_id
-    }
-
     fn settings(&self) -> [String; 3] {
         let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
         [

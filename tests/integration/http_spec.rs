@@ -8,14 +8,7 @@ use tenantgate::db::{Db, PoolOptions};
 use crate::support::{TestApp, TestDb};
 
 fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    tenantgate::db::embedded::percent_encode(s)
 }
 
 #[tokio::test]

@@ -69,24 +69,6 @@ fn parse_id(id: &ID, field: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id).map_err(|_| AppError::bad_field(field, "not a valid id"))
 }
 
-/// Opens a session for a user who just proved who they are, and delivers it.
-async fn start_session(
-    ctx: &Context<'_>,
-    user_id: Uuid,
-    action: &'static str,
-) -> Result<SessionPayload> {
-    let grant = sessions::start(
-        db(ctx),
-        &services(ctx).keys,
-        meta(ctx),
-        user_id,
-        None,
-        action,
-    )
-    .await?;
-    Ok(SessionPayload::deliver(ctx, grant))
-}
-
 /// Sessions and identity.
 #[derive(Default)]
 pub struct AuthMutation;
@@ -195,8 +177,14 @@ impl AuthMutation {
         #[graphql(secret)] token: String,
     ) -> Result<SessionPayload> {
         let user_id = email_links::token_user(&token, Purpose::MagicLink)?;
-        db(ctx)
-            .scoped(Scope::user(user_id), |conn| {
+        let grant = sessions::start_after(
+            db(ctx),
+            &services(ctx).keys,
+            meta(ctx),
+            user_id,
+            None,
+            "session.magic_link",
+            |conn| {
                 async move {
                     email_links::consume(conn, &token, Purpose::MagicLink).await?;
                     let user = users::find(conn, user_id).await?.ok_or_else(|| {
@@ -212,9 +200,10 @@ impl AuthMutation {
                     Ok(())
                 }
                 .scope_boxed()
-            })
-            .await?;
-        start_session(ctx, user_id, "session.magic_link").await
+            },
+        )
+        .await?;
+        Ok(SessionPayload::deliver(ctx, grant))
     }
 
     /// Emails a single-use password-reset link (valid 15 minutes). Answers true
@@ -250,8 +239,14 @@ impl AuthMutation {
         passwords::check_strength_async(&new_password, &[&email]).await?;
         let hash = passwords::hash(new_password).await?;
         let meta_tx = meta(ctx).clone();
-        db(ctx)
-            .scoped(Scope::user(user_id), |conn| {
+        let grant = sessions::start_after(
+            db(ctx),
+            &services(ctx).keys,
+            meta(ctx),
+            user_id,
+            None,
+            "session.password_reset",
+            |conn| {
                 async move {
                     email_links::consume(conn, &token, Purpose::PasswordReset).await?;
                     email_links::spend_all(conn, user_id).await?;
@@ -269,9 +264,10 @@ impl AuthMutation {
                     Ok(())
                 }
                 .scope_boxed()
-            })
-            .await?;
-        start_session(ctx, user_id, "session.password_reset").await
+            },
+        )
+        .await?;
+        Ok(SessionPayload::deliver(ctx, grant))
     }
 
     /// Emails the signed-in user a link that confirms their address.
