@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
+use crate::auth::key_cache::KeyCache;
+use crate::usage::{Stop, Usage};
 use crate::config::{Environment, Limits};
 use crate::db::Db;
 use crate::graphql::AppSchema;
@@ -35,6 +37,10 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The live audit feed of this instance.
     pub feed: Feed,
+    /// Verified API keys (the hot path's cache).
+    pub api_keys: KeyCache,
+    /// Rate limits and the usage recorder.
+    pub usage: Usage,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -45,12 +51,21 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub mailer: Mailer,
     pub feed: Feed,
+    pub api_keys: KeyCache,
+    pub usage: Usage,
 }
 
 impl AppState {
     /// Assembles the state and the GraphQL schema over it. `feed` announces new
-    /// audit entries (see [`Feed::start`]).
-    pub fn new(db: Db, keys: JwtKeys, settings: Settings, feed: Feed) -> Self {
+    /// audit entries and key changes into `api_keys` (see [`Feed::start`]).
+    pub fn new(
+        db: Db,
+        keys: JwtKeys,
+        settings: Settings,
+        feed: Feed,
+        api_keys: KeyCache,
+        usage: Usage,
+    ) -> Self {
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let mailer = Mailer {
@@ -63,6 +78,8 @@ impl AppState {
             settings: settings.clone(),
             mailer,
             feed: feed.clone(),
+            api_keys: api_keys.clone(),
+            usage: usage.clone(),
         });
         Self {
             db,
@@ -70,6 +87,31 @@ impl AppState {
             settings,
             schema,
             feed,
+            api_keys,
+            usage,
         }
+    }
+
+    /// Starts writing buffered usage and key last-use times in the background.
+    pub fn start_background(&self) -> Background {
+        let stop = Stop::default();
+        let task = self
+            .usage
+            .start_flusher(self.db.clone(), self.api_keys.clone(), stop.clone());
+        Background { stop, task }
+    }
+}
+
+/// The background writers of an instance.
+pub struct Background {
+    stop: Stop,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    /// Stops them after a last flush (on shutdown, before the pool closes).
+    pub async fn stop(self) {
+        self.stop.stop();
+        let _ = self.task.await;
     }
 }

@@ -116,6 +116,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
 
+    /// Redis for rate-limit counters and idempotency keys shared by every
+    /// instance (e.g. `redis://127.0.0.1:6379`). Unset: counters live in each
+    /// process (right for a single instance).
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<String>,
+
     /// The From of outgoing email.
     #[arg(
         long,

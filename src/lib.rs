@@ -16,3 +16,4 @@ pub mod mail;
 pub mod members;
 pub mod server;
 pub mod tenancy;
+pub mod usage;

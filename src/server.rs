@@ -12,6 +12,9 @@ use tokio::sync::watch;
 
 use crate::app::{AppState, Settings};
 use crate::audit::feed::Feed;
+use crate::auth::key_cache::KeyCache;
+use crate::usage::Usage;
+use crate::usage::limits::Limiter;
 use crate::auth::jwt::JwtKeys;
 use crate::config::{CommonArgs, Environment, Limits, ServeArgs};
 use crate::db::embedded::{self, EmbeddedOptions, EmbeddedPostgres};
@@ -248,6 +251,12 @@ async fn serve_on(
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
+    let api_keys = KeyCache::new();
+    let limiter = match &args.redis_url {
+        Some(url) => Limiter::redis(url).context("REDIS_URL")?,
+        None => Limiter::local(),
+    };
+    let usage = Usage::new(limiter);
     let state = AppState::new(
         pool.clone(),
         keys,
@@ -257,8 +266,11 @@ async fn serve_on(
             public_url,
             trusted_proxies: args.trusted_proxies,
         },
-        Feed::start(database.url.clone()),
+        Feed::start(database.url.clone(), api_keys.clone()),
+        api_keys,
+        usage,
     );
+    let background = state.start_background();
     if let Some(accounts) = &demo {
         crate::demo::print(&state.db, accounts, &state.keys, addr).await;
     }
@@ -299,6 +311,8 @@ async fn serve_on(
             tokio::time::sleep(grace).await;
         } => tracing::warn!(?grace, "in-flight requests did not finish in time; closing"),
     }
+    // Buffered usage and last-use times are written before the pool closes.
+    background.stop().await;
     feed.stop();
     if let Some(dispatcher) = dispatcher {
         dispatcher.stop();

@@ -1,4 +1,5 @@
-//! The live audit feed: one LISTEN connection per instance, fanned out in process.
+//! The live audit feed: one LISTEN connection per instance, fanned out in process
+//! (the same connection also receives API-key changes for the key cache).
 //!
 //! Entries are announced by a trigger (`pg_notify('tenantgate_audit', …)`) when
 //! their transaction commits, so every instance sees every entry, whichever
@@ -12,6 +13,8 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use uuid::Uuid;
+
+use crate::auth::key_cache::{self, KeyCache};
 
 /// The NOTIFY channel of new audit entries.
 pub const CHANNEL: &str = "tenantgate_audit";
@@ -32,16 +35,20 @@ pub struct Feed {
 
 impl Feed {
     /// Starts listening on `url` in the background; reconnects on failure.
-    pub fn start(url: String) -> Self {
+    /// Key changes (`tenantgate_keys`) go to `keys`, which is told whether the
+    /// connection is up.
+    pub fn start(url: String, keys: KeyCache) -> Self {
         let (tx, _) = broadcast::channel(1024);
         let sender = tx.clone();
         let task = tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
-                match listen(&url, &sender).await {
+                let result = listen(&url, &sender, &keys).await;
+                keys.set_live(false);
+                match result {
                     Ok(()) => backoff = Duration::from_millis(100),
                     Err(err) => {
-                        tracing::warn!(error = %err, ?backoff, "audit feed disconnected; reconnecting");
+                        tracing::warn!(error = %err, ?backoff, "LISTEN connection lost; reconnecting");
                     }
                 }
                 tokio::time::sleep(backoff).await;
@@ -67,14 +74,27 @@ impl Feed {
     }
 }
 
-async fn listen(url: &str, sender: &broadcast::Sender<Notice>) -> anyhow::Result<()> {
+async fn listen(
+    url: &str,
+    sender: &broadcast::Sender<Notice>,
+    keys: &KeyCache,
+) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
         .await?;
+    diesel::sql_query(format!("LISTEN {}", key_cache::CHANNEL))
+        .execute(&mut conn)
+        .await?;
+    // Announcements may have been missed while disconnected: start afresh.
+    keys.set_live(true);
     let mut stream = std::pin::pin!(conn.notifications_stream());
     while let Some(item) = stream.next().await {
         let notification = item?;
+        if notification.channel == key_cache::CHANNEL {
+            keys.invalidate(&notification.payload);
+            continue;
+        }
         match serde_json::from_str::<Notice>(&notification.payload) {
             Ok(notice) => {
                 // No receivers is fine: nobody is subscribed right now.

@@ -28,6 +28,8 @@ pub struct RequestMeta {
 pub enum Actor {
     User { id: Uuid, email: Option<String> },
     PlatformAdmin { id: Uuid },
+    /// An API key, with its display prefix as the label.
+    ApiKey { id: Uuid, label: String },
     Anonymous,
     System,
 }
@@ -42,6 +44,7 @@ impl Actor {
         match self {
             Self::User { id, email } => ("user", Some(*id), email.clone()),
             Self::PlatformAdmin { id } => ("platform_admin", Some(*id), None),
+            Self::ApiKey { id, label } => ("api_key", Some(*id), Some(label.clone())),
             Self::Anonymous => ("anonymous", None, None),
             Self::System => ("system", None, None),
         }

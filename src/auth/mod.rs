@@ -8,7 +8,9 @@
 //! request, so a logout, a removed member or a changed role takes effect on the
 //! next request, not at token expiry.
 
+pub mod api_keys;
 pub mod email_links;
+pub mod key_cache;
 pub mod jwt;
 pub mod passwords;
 pub mod roles;
@@ -45,7 +47,28 @@ pub enum Principal {
         user_id: Uuid,
         session_id: Uuid,
     },
+    /// A tenant's API key, verified (from the key cache) before the request
+    /// runs, with the outcome of its rate limits for this call.
+    ApiKey(KeyCall),
 }
+
+/// A verified API key and what its limits said for this call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCall {
+    pub grant: std::sync::Arc<api_keys::KeyGrant>,
+    pub limits: LimitsSeen,
+}
+
+/// The rate-limit outcome of a key call (compared by value in tests only).
+#[derive(Debug, Clone, Copy)]
+pub struct LimitsSeen(pub crate::usage::LimitOutcome);
+
+impl PartialEq for LimitsSeen {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.key == other.0.key && self.0.tenant == other.0.tenant
+    }
+}
+impl Eq for LimitsSeen {}
 
 /// A user's verified access to one tenant, for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +214,9 @@ impl Session {
     /// request (for long-lived subscriptions): the token must not have expired,
     /// the session must be live and the membership current.
     pub async fn reverify(&self, db: &Db) -> AppResult<Verified> {
+        if let Principal::ApiKey(_) = self.principal {
+            return Err(key_refused());
+        }
         let Principal::User {
             user_id,
             session_id,
@@ -209,6 +235,9 @@ impl Session {
 
     /// The verified signed-in user, or UNAUTHENTICATED.
     pub async fn require_user(&self, db: &Db) -> AppResult<Verified> {
+        if let Principal::ApiKey(_) = self.principal {
+            return Err(key_refused());
+        }
         self.verify(db)
             .await?
             .ok_or_else(|| AppError::unauthenticated("sign in first"))
@@ -242,6 +271,34 @@ impl Session {
         }
         Ok(verified)
     }
+}
+
+impl Session {
+    /// The verified API key of this call, when the caller is one.
+    pub fn key(&self) -> Option<&KeyCall> {
+        match &self.principal {
+            Principal::ApiKey(call) => Some(call),
+            _ => None,
+        }
+    }
+
+    /// The API key of this call holding `scope`: UNAUTHENTICATED without a key,
+    /// FORBIDDEN without the scope.
+    pub fn require_key_scope(&self, scope: api_keys::KeyScope) -> AppResult<&KeyCall> {
+        let call = self
+            .key()
+            .ok_or_else(|| AppError::unauthenticated("this needs an API key"))?;
+        call.grant.require(scope)?;
+        Ok(call)
+    }
+}
+
+/// Why an API key cannot do what needs a signed-in user.
+fn key_refused() -> AppError {
+    AppError::forbidden(
+        "API keys cannot do this: it needs a signed-in user (sessions, passwords, invitations \
+         to accept, checkout, platform administration)",
+    )
 }
 
 /// The value of cookie `name`, if the request carries it.

@@ -5,6 +5,7 @@
 //! run as the role of the database URL, which owns the schema. Queries against
 //! tenant data go through [`crate::tenancy`], never through the pool directly.
 
+pub mod api_keys;
 pub mod embedded;
 pub mod memberships;
 pub mod schema;

@@ -1,6 +1,35 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_key_hashes (hash) {
+        hash -> Bytea,
+        tenant_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        created_by -> Nullable<Uuid>,
+        name -> Text,
+        environment -> Text,
+        display_prefix -> Text,
+        secret_hash -> Bytea,
+        previous_hash -> Nullable<Bytea>,
+        previous_valid_until -> Nullable<Timestamptz>,
+        scopes -> Array<Nullable<Text>>,
+        rate_limit -> Nullable<Int4>,
+        rate_limit_period -> Nullable<Int4>,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Uuid,
         tenant_id -> Nullable<Uuid>,
@@ -147,6 +176,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    usage_events (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        metric -> Text,
+        quantity -> Int8,
+        environment -> Text,
+        api_key_id -> Nullable<Uuid>,
+        idempotency_key -> Nullable<Text>,
+        occurred_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         email -> Text,
@@ -157,6 +200,9 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_key_hashes -> tenants (tenant_id));
+diesel::joinable!(api_keys -> tenants (tenant_id));
+diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_log -> tenants (tenant_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(invitations -> tenants (tenant_id));
@@ -168,8 +214,12 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tenants -> plans (plan_key));
+diesel::joinable!(usage_events -> api_keys (api_key_id));
+diesel::joinable!(usage_events -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_key_hashes,
+    api_keys,
     audit_log,
     email_outbox,
     email_tokens,
@@ -181,5 +231,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     sessions,
     tenants,
+    usage_events,
     users,
 );

@@ -377,11 +377,38 @@ async fn execute(
     ) {
         return fail(AppError::bad_input("`extensions` must be a JSON object"));
     }
-    let session = match Session::from_headers(headers, &app.keys) {
-        Ok(session) => session,
+    let session = match super::authorize::presented_key(headers) {
         Err(err) => return fail(err),
+        Ok(Some(secret)) => match key_session(&app, secret, headers).await {
+            Ok(session) => session,
+            Err(err) => return fail(err),
+        },
+        Ok(None) => match Session::from_headers(headers, &app.keys) {
+            Ok(session) => session,
+            Err(err) => return fail(err),
+        },
     };
     let anonymous = session.principal == Principal::Anonymous;
+    let limits = session.key().map(|call| call.limits.0);
+    if let Some(limits) = limits
+        && !limits.allowed()
+        && !only_authorize(&doc, params.operation_name.as_deref())
+    {
+        // A refused call runs nothing; `authorize` answers the refusal itself.
+        let binding = limits.binding();
+        let err = AppError::rate_limited(
+            match limits.refusal() {
+                Some(crate::usage::Refusal::TenantRateLimited) => {
+                    "this tenant's plan limit of API calls is used up for now"
+                }
+                _ => "this API key's rate limit is used up for now",
+            },
+            binding.retry_after,
+        );
+        let mut res = request_error(media, &request_id, err, Some(StatusCode::TOO_MANY_REQUESTS));
+        super::authorize::rate_limit_headers(res.headers_mut(), &limits);
+        return res;
+    }
 
     let mut request = async_graphql::Request::new(query)
         .variables(variables)
@@ -403,7 +430,39 @@ async fn execute(
     request.set_parsed_query(doc.clone());
     let mut response = app.schema.execute(request).await;
     super::order::reorder(&mut response.data, &doc, operation_name.as_deref());
-    graphql_response(media, &request_id, response)
+    let mut res = graphql_response(media, &request_id, response);
+    if let Some(limits) = limits {
+        super::authorize::rate_limit_headers(res.headers_mut(), &limits);
+    }
+    res
+}
+
+/// A session for an API-key caller: the key verified and its limits taken.
+/// `X-Tenant-ID`, if sent, must name the key's own tenant.
+async fn key_session(app: &AppState, secret: &str, headers: &HeaderMap) -> Result<Session, AppError> {
+    let call = super::authorize::admit_key(app, secret).await?;
+    let requested = headers
+        .get(crate::auth::TENANT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| uuid::Uuid::parse_str(v.trim()));
+    match requested {
+        None => {}
+        Some(Ok(id)) if id == call.grant.tenant_id => {}
+        Some(_) => {
+            return Err(AppError::forbidden(
+                "an API key acts in its own tenant only: drop X-Tenant-ID or use that tenant's key",
+            ));
+        }
+    }
+    let tenant = call.grant.tenant_id;
+    Ok(Session::new(Principal::ApiKey(call), Some(tenant)))
+}
+
+/// Whether every root field of the operation is `authorize` (or `__typename`).
+fn only_authorize(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
+    let all = limits::count_root_fields_except(doc, name, &[]);
+    let ours = limits::count_root_fields(doc, name, &["authorize", "__typename"]);
+    all == ours
 }
 
 fn operation_type(

@@ -179,8 +179,31 @@ pub fn count_root_fields(
     operation: Option<&str>,
     names: &[&str],
 ) -> usize {
+    count_root_fields_matching(doc, operation, &|name| names.contains(&name))
+}
+
+/// How many root fields of the operation are *not* among `names` (all of
+/// them for an empty list).
+pub fn count_root_fields_except(
+    doc: &ExecutableDocument,
+    operation: Option<&str>,
+    names: &[&str],
+) -> usize {
+    count_root_fields_matching(doc, operation, &|name| !names.contains(&name))
+}
+
+fn count_root_fields_matching(
+    doc: &ExecutableDocument,
+    operation: Option<&str>,
+    matches: &dyn Fn(&str) -> bool,
+) -> usize {
     use async_graphql::parser::types::DocumentOperations;
-    fn walk(doc: &ExecutableDocument, set: &SelectionSet, names: &[&str], depth: usize) -> usize {
+    fn walk(
+        doc: &ExecutableDocument,
+        set: &SelectionSet,
+        names: &dyn Fn(&str) -> bool,
+        depth: usize,
+    ) -> usize {
         if depth > 32 {
             // Deeper than any honest document: count it as over every limit.
             return usize::MAX / 2;
@@ -189,7 +212,7 @@ pub fn count_root_fields(
             .iter()
             .map(|item| match &item.node {
                 Selection::Field(field) => {
-                    usize::from(names.contains(&field.node.name.node.as_str()))
+                    usize::from(names(field.node.name.node.as_str()))
                 }
                 Selection::InlineFragment(f) => {
                     walk(doc, &f.node.selection_set.node, names, depth + 1)
@@ -213,7 +236,7 @@ pub fn count_root_fields(
         (DocumentOperations::Multiple(ops), None) => ops.values().collect(),
     };
     ops.iter()
-        .map(|op| walk(doc, &op.node.selection_set.node, names, 0))
+        .map(|op| walk(doc, &op.node.selection_set.node, matches, 0))
         .max()
         .unwrap_or(0)
 }

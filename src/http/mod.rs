@@ -4,12 +4,16 @@
 //! |---|---|
 //! | `/graphql` | GraphQL over HTTP (GET queries, POST everything) |
 //! | `/playground` | GraphiQL, from assets inside the binary |
+//! | `/v1/authorize` | the one-step key check as plain JSON |
+//! | `/metrics` | Prometheus metrics |
 //! | `/healthz`, `/readyz` | liveness, readiness |
 //! | everything else (GET) | the web app |
 
+pub mod authorize;
 pub mod graphql;
 pub mod health;
 pub mod limits;
+pub mod metrics;
 pub mod order;
 pub mod request_id;
 pub mod web;
@@ -20,7 +24,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -34,6 +38,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/v1/authorize", post(authorize::v1_authorize))
+        .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/playground", get(web::playground))

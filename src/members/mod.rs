@@ -333,7 +333,7 @@ pub async fn invite(
 
 fn actor_id(actor: &Actor) -> Uuid {
     match actor {
-        Actor::User { id, .. } | Actor::PlatformAdmin { id } => *id,
+        Actor::User { id, .. } | Actor::PlatformAdmin { id } | Actor::ApiKey { id, .. } => *id,
         Actor::Anonymous | Actor::System => Uuid::nil(),
     }
 }

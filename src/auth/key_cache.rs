@@ -1,0 +1,271 @@
+//! Verified API keys, cached in process, dropped everywhere at once on change.
+//!
+//! The hot path (a key on every call of the SaaS's backend) makes no database
+//! round trip: a key is looked up once (`tg_api_key_lookup`) and its grant kept
+//! here. Every change that can alter a grant (revoke, rotation, scopes, rate
+//! limit, tenant status or plan) is announced by a trigger on commit
+//! (`NOTIFY tenantgate_keys`); every instance's LISTEN connection
+//! ([`crate::audit::feed`]) calls [`KeyCache::invalidate`]. Deadlines (expiry,
+//! the end of a rotation's grace period) are in the grant and checked on every
+//! use. While the LISTEN connection is down the cache is not trusted: every
+//! call is verified against the database, which answers UNAVAILABLE if it is
+//! down too.
+//!
+//! `lastUsedAt` is kept in memory and written in batches by
+//! [`KeyCache::flush_last_used`], not once per call.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use moka::sync::Cache;
+use scoped_futures::ScopedFutureExt;
+use uuid::Uuid;
+
+use super::api_keys::{self, Environment, KeyGrant, Rate, Scopes};
+use crate::db::{Db, api_keys as rows};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+
+/// The NOTIFY channel of key changes.
+pub const CHANNEL: &str = "tenantgate_keys";
+
+/// How long a cached answer is kept at most (a safety net: changes are
+/// announced; this bounds the cost of a lost announcement).
+const TTL: Duration = Duration::from_secs(300);
+const CAPACITY: u64 = 200_000;
+
+/// What the cache holds for a hash: a key, or the knowledge that there is none.
+type Entry = Option<Arc<KeyGrant>>;
+
+/// The instance's cache of verified keys; cheap to clone.
+#[derive(Clone)]
+pub struct KeyCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cache: Cache<[u8; 32], Entry>,
+    /// Bumped on every invalidation, so a lookup that raced with a change is
+    /// not cached (see [`KeyCache::authenticate`]).
+    epoch: AtomicU64,
+    /// Whether announcements are being received (the LISTEN connection is up).
+    live: AtomicBool,
+    /// Last use per key since the last flush: key -> (tenant, time).
+    last_used: Mutex<HashMap<Uuid, (Uuid, DateTime<Utc>)>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KeyCache {
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                cache: Cache::builder()
+                    .max_capacity(CAPACITY)
+                    .time_to_live(TTL)
+                    .support_invalidation_closures()
+                    .build(),
+                epoch: AtomicU64::new(0),
+                live: AtomicBool::new(false),
+                last_used: Mutex::new(HashMap::new()),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Verifies a presented key: its shape and checksum first (no lookup), then
+    /// the cache, then the database. UNAUTHENTICATED for an unknown, revoked,
+    /// expired or rotated-out key; FORBIDDEN when its tenant is not active.
+    pub async fn authenticate(&self, db: &Db, secret: &str) -> AppResult<Arc<KeyGrant>> {
+        api_keys::parse(secret)?;
+        let hash = api_keys::hash(secret);
+        let now = Utc::now();
+        let inner = &self.inner;
+        let live = inner.live.load(Ordering::SeqCst);
+        let entry = match live.then(|| inner.cache.get(&hash)).flatten() {
+            Some(entry) => {
+                inner.hits.fetch_add(1, Ordering::Relaxed);
+                entry
+            }
+            None => {
+                inner.misses.fetch_add(1, Ordering::Relaxed);
+                let epoch = inner.epoch.load(Ordering::SeqCst);
+                let entry = load(db, &hash).await?.map(Arc::new);
+                if live {
+                    inner.cache.insert(hash, entry.clone());
+                    // A change announced while we read may predate our snapshot:
+                    // drop what we just cached (the invalidation that bumped the
+                    // epoch may have run before our insert).
+                    if inner.epoch.load(Ordering::SeqCst) != epoch {
+                        inner.cache.invalidate(&hash);
+                    }
+                }
+                entry
+            }
+        };
+        let grant = entry.ok_or_else(|| AppError::unauthenticated("this API key is not valid"))?;
+        grant.check(now)?;
+        Ok(grant)
+    }
+
+    /// Handles an announcement: `k:<key id>`, `t:<tenant id>` or `*`.
+    pub fn invalidate(&self, payload: &str) {
+        let inner = &self.inner;
+        inner.epoch.fetch_add(1, Ordering::SeqCst);
+        let target = payload
+            .split_once(':')
+            .and_then(|(kind, id)| Some((kind, Uuid::parse_str(id).ok()?)));
+        let result = match target {
+            Some(("k", id)) => inner
+                .cache
+                .invalidate_entries_if(move |_, e| e.as_ref().is_some_and(|g| g.key_id == id))
+                .map(drop),
+            Some(("t", id)) => inner
+                .cache
+                .invalidate_entries_if(move |_, e| e.as_ref().is_some_and(|g| g.tenant_id == id))
+                .map(drop),
+            _ => {
+                inner.cache.invalidate_all();
+                Ok(())
+            }
+        };
+        if let Err(err) = result {
+            tracing::error!(error = %err, "could not invalidate cached keys; dropping them all");
+            inner.cache.invalidate_all();
+        }
+    }
+
+    /// Called by the listener: `true` once LISTEN is established (everything
+    /// cached before is dropped, as announcements may have been missed),
+    /// `false` when the connection is lost.
+    pub fn set_live(&self, live: bool) {
+        let inner = &self.inner;
+        if live {
+            inner.epoch.fetch_add(1, Ordering::SeqCst);
+            inner.cache.invalidate_all();
+        }
+        inner.live.store(live, Ordering::SeqCst);
+    }
+
+    /// Whether announcements are being received.
+    pub fn is_live(&self) -> bool {
+        self.inner.live.load(Ordering::SeqCst)
+    }
+
+    /// (hits, misses) so far.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.inner.hits.load(Ordering::Relaxed),
+            self.inner.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Notes that `grant` was used now (written by [`Self::flush_last_used`]).
+    pub fn touch(&self, grant: &KeyGrant) {
+        let now = Utc::now();
+        if let Ok(mut map) = self.inner.last_used.lock() {
+            map.insert(grant.key_id, (grant.tenant_id, now));
+        }
+    }
+
+    /// The last use of `key_id` seen by this instance and not yet written.
+    pub fn pending_last_used(&self, key_id: Uuid) -> Option<DateTime<Utc>> {
+        let map = self.inner.last_used.lock().ok()?;
+        map.get(&key_id).map(|(_, at)| *at)
+    }
+
+    /// Writes the last uses noted since the last flush: one transaction per
+    /// tenant. What cannot be written is kept for the next flush.
+    pub async fn flush_last_used(&self, db: &Db) -> AppResult<usize> {
+        let taken: HashMap<Uuid, (Uuid, DateTime<Utc>)> = match self.inner.last_used.lock() {
+            Ok(mut map) => std::mem::take(&mut *map),
+            Err(_) => return Ok(0),
+        };
+        let mut by_tenant: HashMap<Uuid, (Vec<Uuid>, Vec<DateTime<Utc>>)> = HashMap::new();
+        for (key, (tenant, at)) in &taken {
+            let slot = by_tenant.entry(*tenant).or_default();
+            slot.0.push(*key);
+            slot.1.push(*at);
+        }
+        let mut written = 0;
+        let mut failure = None;
+        for (tenant, (ids, ats)) in by_tenant {
+            let result = db
+                .scoped(Scope::tenant(tenant), |conn| {
+                    let (ids, ats) = (&ids, &ats);
+                    async move { Ok(rows::touch(conn, ids, ats).await?) }.scope_boxed()
+                })
+                .await;
+            match result {
+                Ok(n) => written += n,
+                Err(err) => {
+                    // Put them back unless a newer use was noted meanwhile.
+                    if let Ok(mut map) = self.inner.last_used.lock() {
+                        for (id, at) in ids.iter().zip(ats) {
+                            map.entry(*id).or_insert((tenant, at));
+                        }
+                    }
+                    failure = Some(err);
+                }
+            }
+        }
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(written),
+        }
+    }
+}
+
+/// Reads a key by hash (one statement in its own transaction).
+async fn load(db: &Db, hash: &[u8; 32]) -> AppResult<Option<KeyGrant>> {
+    let row = db
+        .scoped(Scope::anonymous(), |conn| {
+            async move { Ok(rows::lookup(conn, hash).await?) }.scope_boxed()
+        })
+        .await?;
+    row.map(grant_from_row).transpose()
+}
+
+fn grant_from_row(row: rows::KeyLookup) -> AppResult<KeyGrant> {
+    let environment = Environment::parse(&row.environment).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "unknown key environment {:?}",
+            row.environment
+        ))
+    })?;
+    let rate = |limit: i32, period: i32| Rate {
+        limit: limit.max(1) as u32,
+        period_seconds: period.max(1) as u32,
+    };
+    Ok(KeyGrant {
+        key_id: row.id,
+        tenant_id: row.tenant_id,
+        tenant_slug: row.tenant_slug,
+        tenant_status: row.tenant_status,
+        plan_key: row.plan_key,
+        created_by: row.created_by,
+        name: row.name,
+        environment,
+        display_prefix: row.display_prefix,
+        scopes: Scopes::from_names(&row.scopes.into_iter().flatten().collect::<Vec<_>>()),
+        key_rate: row
+            .rate_limit
+            .zip(row.rate_limit_period)
+            .map(|(l, p)| rate(l, p)),
+        tenant_rate: rate(row.api_calls_per_hour, 3600),
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+        previous_valid_until: row.valid_until,
+        is_previous: row.is_previous,
+    })
+}

@@ -1,0 +1,178 @@
+//! API-key callers: admitting a key (verify + rate limits, no database round
+//! trip when cached), the `RateLimit-*` headers, and `POST /v1/authorize`, the
+//! one-step check as plain JSON for backends that don't speak GraphQL.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::{KeyCall, LimitsSeen, api_keys};
+use crate::error::{AppError, AppResult};
+use crate::usage::{Answer, AuthorizeInput, LimitOutcome};
+
+/// The header that may carry an API key (besides `Authorization: Bearer`).
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The API key a request presents, if any: `X-API-Key`, or an
+/// `Authorization: Bearer tg_…` (a session token otherwise).
+pub fn presented_key(headers: &HeaderMap) -> AppResult<Option<&str>> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .filter(|t| api_keys::looks_like_key(t));
+    match (headers.get(API_KEY_HEADER), bearer) {
+        (None, bearer) => Ok(bearer),
+        (Some(_), _) if headers.contains_key(header::AUTHORIZATION) => Err(AppError::bad_input(
+            "send one credential: X-API-Key or Authorization, not both",
+        )),
+        (Some(value), _) => value
+            .to_str()
+            .map(|v| Some(v.trim()))
+            .map_err(|_| AppError::unauthenticated("this is not a valid API key")),
+    }
+}
+
+/// Verifies `secret`, takes one call from its limits and notes its use.
+pub async fn admit_key(app: &AppState, secret: &str) -> AppResult<KeyCall> {
+    let grant = app.api_keys.authenticate(&app.db, secret).await?;
+    let limits = app.usage.check_limits(&grant).await?;
+    app.api_keys.touch(&grant);
+    Ok(KeyCall {
+        grant,
+        limits: LimitsSeen(limits),
+    })
+}
+
+/// `RateLimit-Limit`, `-Remaining`, `-Reset` and `-Policy` of the binding
+/// limit (IETF draft), and `Retry-After` when the call was refused.
+pub fn rate_limit_headers(headers: &mut HeaderMap, limits: &LimitOutcome) {
+    let binding = limits.binding();
+    let set = |headers: &mut HeaderMap, name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    set(headers, "ratelimit-limit", binding.rate.limit.to_string());
+    set(headers, "ratelimit-remaining", binding.remaining.to_string());
+    set(
+        headers,
+        "ratelimit-reset",
+        binding.reset_after.as_secs_f64().ceil().to_string(),
+    );
+    set(
+        headers,
+        "ratelimit-policy",
+        format!("{};w={}", binding.rate.limit, binding.rate.period_seconds),
+    );
+    if !limits.allowed() {
+        set(
+            headers,
+            "retry-after",
+            binding.retry_after.as_secs_f64().ceil().max(1.0).to_string(),
+        );
+    }
+}
+
+/// The body of `POST /v1/authorize` (every field optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthorizeBody {
+    metric: Option<String>,
+    quantity: Option<i64>,
+    idempotency_key: Option<String>,
+}
+
+/// `POST /v1/authorize`: 200 allowed, 429 rate limited (both with the
+/// answer), 401/403/400/503 with `{allowed:false, error:{code,message}}`.
+pub async fn v1_authorize(State(app): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let body: AuthorizeBody = if body.iter().all(u8::is_ascii_whitespace) {
+        AuthorizeBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
+        }
+    };
+    let secret = match presented_key(&headers) {
+        Ok(Some(secret)) => secret,
+        Ok(None) => {
+            return refusal(AppError::unauthenticated(
+                "send the API key as Authorization: Bearer tg_… or X-API-Key",
+            ));
+        }
+        Err(err) => return refusal(err),
+    };
+    let call = match admit_key(&app, secret).await {
+        Ok(call) => call,
+        Err(err) => return refusal(err),
+    };
+    let input = AuthorizeInput {
+        metric: body.metric,
+        quantity: body.quantity.unwrap_or(1),
+        idempotency_key: body.idempotency_key,
+    };
+    let answer = match app.usage.authorize(&call.grant, &call.limits.0, input).await {
+        Ok(answer) => answer,
+        Err(err) => {
+            let mut res = refusal(err);
+            rate_limit_headers(res.headers_mut(), &call.limits.0);
+            return res;
+        }
+    };
+    let status = if answer.allowed {
+        StatusCode::OK
+    } else {
+        StatusCode::TOO_MANY_REQUESTS
+    };
+    let mut res = (status, Json(answer_json(&call, &answer))).into_response();
+    rate_limit_headers(res.headers_mut(), &call.limits.0);
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The answer as JSON (the same fields as the GraphQL `AuthorizeResult`).
+pub fn answer_json(call: &KeyCall, answer: &Answer) -> Value {
+    let grant = &call.grant;
+    json!({
+        "allowed": answer.allowed,
+        "reason": answer.refusal.map_or("OK", |r| r.as_str()),
+        "tenant": { "id": grant.tenant_id, "slug": grant.tenant_slug, "plan": grant.plan_key },
+        "keyId": grant.key_id,
+        "environment": grant.environment.as_str(),
+        "scopes": grant.scopes.names(),
+        "remaining": answer.remaining,
+        "resetAt": answer.reset_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "retryAfter": answer.retry_after.map(|d| d.as_secs_f64().ceil() as u64),
+        "recorded": answer.recorded,
+        "duplicate": answer.duplicate,
+    })
+}
+
+fn refusal(err: AppError) -> Response {
+    let status = err.http_status();
+    let mut error = json!({ "code": err.code().as_str(), "message": err.public_message() });
+    if let AppError::RateLimited { retry_after, .. } = &err {
+        error["retryAfter"] = json!(retry_after.as_secs_f64().ceil() as u64);
+    }
+    let mut res = (status, Json(json!({ "allowed": false, "error": error }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    res
+}

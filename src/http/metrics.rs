@@ -1,0 +1,82 @@
+//! `GET /metrics`: Prometheus text exposition of the instance's counters.
+//!
+//! Values are read from where they are kept (the pool's statement counter, the
+//! key cache, the usage recorder) at each scrape by one collector, so the hot
+//! path pays nothing extra for them.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
+
+use crate::app::AppState;
+
+#[derive(Debug)]
+struct Snapshot {
+    statements: u64,
+    key_hits: u64,
+    key_misses: u64,
+    keys_live: bool,
+    usage_pending: usize,
+    authorize_allowed: u64,
+    authorize_refused: u64,
+    pool_size: usize,
+    pool_available: usize,
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        fn counter(e: &mut DescriptorEncoder, name: &str, help: &str, v: u64) -> std::fmt::Result {
+            let metric = ConstCounter::new(v);
+            metric.encode(e.encode_descriptor(name, help, None, metric.metric_type())?)
+        }
+        fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, v: i64) -> std::fmt::Result {
+            let metric = ConstGauge::new(v);
+            metric.encode(e.encode_descriptor(name, help, None, metric.metric_type())?)
+        }
+        let e = &mut encoder;
+        counter(e, "tenantgate_sql_statements", "SQL statements sent by the request pool", self.statements)?;
+        counter(e, "tenantgate_api_key_cache_hits", "API keys verified from the in-process cache", self.key_hits)?;
+        counter(e, "tenantgate_api_key_cache_misses", "API keys verified against the database", self.key_misses)?;
+        counter(e, "tenantgate_authorize_allowed", "authorize calls answered allowed", self.authorize_allowed)?;
+        counter(e, "tenantgate_authorize_refused", "authorize calls answered not allowed", self.authorize_refused)?;
+        gauge(e, "tenantgate_api_key_cache_live", "1 while key changes are being received (LISTEN is up)", i64::from(self.keys_live))?;
+        gauge(e, "tenantgate_usage_events_pending", "usage events buffered, not yet written", self.usage_pending as i64)?;
+        gauge(e, "tenantgate_db_pool_connections", "connections open in the request pool", self.pool_size as i64)?;
+        gauge(e, "tenantgate_db_pool_available", "idle connections in the request pool", self.pool_available as i64)?;
+        Ok(())
+    }
+}
+
+/// GET /metrics.
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    let (key_hits, key_misses) = app.api_keys.stats();
+    let (authorize_allowed, authorize_refused) = app.usage.decisions();
+    let pool = app.db.pool_status();
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(Snapshot {
+        statements: app.db.statement_count(),
+        key_hits,
+        key_misses,
+        keys_live: app.api_keys.is_live(),
+        usage_pending: app.usage.pending(),
+        authorize_allowed,
+        authorize_refused,
+        pool_size: pool.size,
+        pool_available: pool.available,
+    }));
+    let mut body = String::new();
+    if let Err(err) = prometheus_client::encoding::text::encode(&mut body, &registry) {
+        tracing::error!(error = %err, "could not encode metrics");
+    }
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    res
+}

@@ -1,0 +1,422 @@
+//! Metering on the hot path: rate limits, the one-step `authorize` check, and
+//! usage events recorded in batches.
+//!
+//! `authorize` makes no database round trip: the key comes from the
+//! [`KeyCache`](crate::auth::key_cache::KeyCache), the limits from [`limits`],
+//! and the usage event goes to an in-memory buffer that [`Usage::flush`] writes
+//! every 250 ms (one INSERT per tenant, deduplicated by idempotency key in the
+//! database too). If the database is down, events stay buffered and are
+//! retried; past [`MAX_BUFFERED`] events `authorize` answers UNAVAILABLE rather
+//! than drop any. On shutdown the buffer is flushed.
+
+pub mod limits;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use moka::sync::Cache;
+use scoped_futures::ScopedFutureExt;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::auth::api_keys::{Environment, KeyGrant};
+use crate::auth::key_cache::KeyCache;
+use crate::db::Db;
+use crate::db::api_keys::{self as rows, NewUsageEvent};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+use limits::{Decision, Limiter};
+
+/// Most events kept in memory while the database cannot take them.
+pub const MAX_BUFFERED: usize = 500_000;
+/// How long an idempotency key is remembered on the hot path (the database
+/// remembers it for good).
+const IDEMPOTENCY_TTL: Duration = Duration::from_secs(86_400);
+/// Largest quantity one call may record.
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+
+/// The outcome of a key's and its tenant's limits for one call.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitOutcome {
+    pub key: Decision,
+    /// `None` when the key's own limit refused the call first.
+    pub tenant: Option<Decision>,
+}
+
+impl LimitOutcome {
+    pub fn allowed(&self) -> bool {
+        self.key.allowed && self.tenant.is_some_and(|t| t.allowed)
+    }
+
+    /// The decision that binds: the refusing one, else the one with fewer
+    /// calls left (its numbers go into the `RateLimit-*` headers).
+    pub fn binding(&self) -> Decision {
+        match self.tenant {
+            None => self.key,
+            Some(t) if !t.allowed => t,
+            Some(t) if t.remaining < self.key.remaining => t,
+            Some(_) => self.key,
+        }
+    }
+
+    /// Which limit refused the call, if one did.
+    pub fn refusal(&self) -> Option<Refusal> {
+        if !self.key.allowed {
+            Some(Refusal::KeyRateLimited)
+        } else if self.tenant.is_some_and(|t| !t.allowed) {
+            Some(Refusal::TenantRateLimited)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why `authorize` said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The key's own rate limit.
+    KeyRateLimited,
+    /// The tenant's plan limit (API calls per hour).
+    TenantRateLimited,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeyRateLimited => "KEY_RATE_LIMITED",
+            Self::TenantRateLimited => "TENANT_RATE_LIMITED",
+        }
+    }
+}
+
+/// What `authorize` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeInput {
+    /// The usage metric to record (none: verify and apply limits only).
+    pub metric: Option<String>,
+    pub quantity: i64,
+    pub idempotency_key: Option<String>,
+}
+
+/// What `authorize` answers.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub allowed: bool,
+    pub refusal: Option<Refusal>,
+    /// Calls left in the binding limit.
+    pub remaining: u32,
+    pub reset_at: DateTime<Utc>,
+    pub retry_after: Option<Duration>,
+    /// Whether the usage was recorded by this call (false when refused, when
+    /// no metric was given, or for a repeated idempotency key).
+    pub recorded: bool,
+    /// The idempotency key was seen before: nothing was recorded again.
+    pub duplicate: bool,
+}
+
+/// Limits and the usage recorder of one instance; cheap to clone.
+#[derive(Clone)]
+pub struct Usage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    limiter: Limiter,
+    seen: Cache<(Uuid, Environment, String), ()>,
+    buffer: Mutex<Vec<NewUsageEvent>>,
+    wake: Notify,
+    allowed: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl Usage {
+    pub fn new(limiter: Limiter) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                limiter,
+                seen: Cache::builder()
+                    .max_capacity(1_000_000)
+                    .time_to_live(IDEMPOTENCY_TTL)
+                    .build(),
+                buffer: Mutex::new(Vec::new()),
+                wake: Notify::new(),
+                allowed: AtomicU64::new(0),
+                refused: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn limiter(&self) -> &Limiter {
+        &self.inner.limiter
+    }
+
+    /// Takes one call from the key's limit and then from its tenant's (test
+    /// keys have their own tenant bucket, so test traffic never eats into live
+    /// capacity).
+    pub async fn check_limits(&self, grant: &KeyGrant) -> AppResult<LimitOutcome> {
+        let limiter = &self.inner.limiter;
+        let key = limiter
+            .check(&format!("k:{}", grant.key_id), grant.effective_key_rate())
+            .await?;
+        if !key.allowed {
+            return Ok(LimitOutcome { key, tenant: None });
+        }
+        let tenant = limiter
+            .check(
+                &format!("t:{}:{}", grant.tenant_id, grant.environment.as_str()),
+                grant.tenant_rate,
+            )
+            .await?;
+        Ok(LimitOutcome {
+            key,
+            tenant: Some(tenant),
+        })
+    }
+
+    /// The one-step check: the key is verified and `limits` taken by the
+    /// caller; this validates the input, checks the quota (arrives with
+    /// metering) and records the usage.
+    pub async fn authorize(
+        &self,
+        grant: &KeyGrant,
+        limits: &LimitOutcome,
+        input: AuthorizeInput,
+    ) -> AppResult<Answer> {
+        validate(&input)?;
+        let binding = limits.binding();
+        let now = Utc::now();
+        let mut answer = Answer {
+            allowed: limits.allowed(),
+            refusal: limits.refusal(),
+            remaining: binding.remaining,
+            reset_at: now
+                + chrono::Duration::from_std(binding.reset_after).unwrap_or_default(),
+            retry_after: (!binding.allowed).then_some(binding.retry_after),
+            recorded: false,
+            duplicate: false,
+        };
+        let counter = if answer.allowed {
+            &self.inner.allowed
+        } else {
+            &self.inner.refused
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let Some(metric) = input.metric.filter(|_| answer.allowed) else {
+            return Ok(answer);
+        };
+        if let Some(idem) = &input.idempotency_key
+            && !self.first_use(grant, idem).await?
+        {
+            answer.duplicate = true;
+            return Ok(answer);
+        }
+        let event = NewUsageEvent {
+            id: Uuid::now_v7(),
+            tenant_id: grant.tenant_id,
+            metric,
+            quantity: input.quantity,
+            environment: grant.environment.as_str(),
+            api_key_id: Some(grant.key_id),
+            idempotency_key: input.idempotency_key,
+            occurred_at: now,
+        };
+        let pending = {
+            let mut buffer = self
+                .inner
+                .buffer
+                .lock()
+                .map_err(|_| AppError::internal(anyhow::anyhow!("usage buffer poisoned")))?;
+            if buffer.len() >= MAX_BUFFERED {
+                return Err(AppError::unavailable(
+                    "usage cannot be recorded right now (the database is behind); try again",
+                ));
+            }
+            buffer.push(event);
+            buffer.len()
+        };
+        if pending >= 1000 {
+            self.inner.wake.notify_one();
+        }
+        answer.recorded = true;
+        Ok(answer)
+    }
+
+    /// Whether this idempotency key is new for the key's tenant and
+    /// environment (in this process, and in Redis when it is shared).
+    async fn first_use(&self, grant: &KeyGrant, idem: &str) -> AppResult<bool> {
+        let key = (grant.tenant_id, grant.environment, idem.to_owned());
+        let entry = self.inner.seen.entry(key).or_insert(());
+        if !entry.is_fresh() {
+            return Ok(false);
+        }
+        if let Limiter::Redis(redis) = &self.inner.limiter {
+            let shared = format!(
+                "{}:{}:{idem}",
+                grant.tenant_id,
+                grant.environment.as_str()
+            );
+            return redis.mark_new(&shared, IDEMPOTENCY_TTL).await;
+        }
+        Ok(true)
+    }
+
+    /// (allowed, refused) `authorize` answers so far.
+    pub fn decisions(&self) -> (u64, u64) {
+        (
+            self.inner.allowed.load(Ordering::Relaxed),
+            self.inner.refused.load(Ordering::Relaxed),
+        )
+    }
+
+    /// How many events wait to be written.
+    pub fn pending(&self) -> usize {
+        self.inner.buffer.lock().map(|b| b.len()).unwrap_or(0)
+    }
+
+    /// Writes the buffered events: one transaction per tenant. Events that
+    /// cannot be written go back to the buffer (nothing is dropped).
+    pub async fn flush(&self, db: &Db) -> AppResult<usize> {
+        let taken = match self.inner.buffer.lock() {
+            Ok(mut buffer) => std::mem::take(&mut *buffer),
+            Err(_) => return Ok(0),
+        };
+        if taken.is_empty() {
+            return Ok(0);
+        }
+        let mut by_tenant: HashMap<Uuid, Vec<NewUsageEvent>> = HashMap::new();
+        for event in taken {
+            by_tenant.entry(event.tenant_id).or_default().push(event);
+        }
+        let (mut written, mut failure, mut unwritten) = (0, None, Vec::new());
+        for (tenant, events) in by_tenant {
+            let result = db
+                .scoped(Scope::tenant(tenant), |conn| {
+                    let events = &events;
+                    async move {
+                        let mut n = 0;
+                        for chunk in events.chunks(2000) {
+                            n += rows::insert_usage(conn, chunk).await?;
+                        }
+                        Ok(n)
+                    }
+                    .scope_boxed()
+                })
+                .await;
+            match result {
+                Ok(n) => written += n,
+                Err(err) => {
+                    unwritten.extend(events);
+                    failure = Some(err);
+                }
+            }
+        }
+        if !unwritten.is_empty()
+            && let Ok(mut buffer) = self.inner.buffer.lock()
+        {
+            unwritten.append(&mut buffer);
+            *buffer = unwritten;
+        }
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(written),
+        }
+    }
+
+    /// Writes buffered usage and key last-use times in the background until
+    /// `stop` is cancelled; then flushes once more.
+    pub fn start_flusher(
+        &self,
+        db: Db,
+        keys: KeyCache,
+        stop: Stop,
+    ) -> tokio::task::JoinHandle<()> {
+        let usage = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut ticks: u64 = 0;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = usage.inner.wake.notified() => {}
+                    () = stop.stopped() => break,
+                }
+                ticks += 1;
+                if let Err(err) = usage.flush(&db).await {
+                    tracing::warn!(error = %err, pending = usage.pending(), "usage not written yet; will retry");
+                }
+                if ticks % 20 == 0
+                    && let Err(err) = keys.flush_last_used(&db).await
+                {
+                    tracing::warn!(error = %err, "key last-use times not written yet; will retry");
+                }
+            }
+            if let Err(err) = usage.flush(&db).await {
+                tracing::error!(error = %err, pending = usage.pending(), "usage lost at shutdown");
+            }
+            let _ = keys.flush_last_used(&db).await;
+        })
+    }
+}
+
+/// Stops background tasks that hold a clone of it.
+#[derive(Clone)]
+pub struct Stop(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Stop {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Stop {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub async fn stopped(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
+/// Input errors: BAD_USER_INPUT naming the field.
+fn validate(input: &AuthorizeInput) -> AppResult<()> {
+    if let Some(metric) = &input.metric {
+        let ok = metric.len() <= 64
+            && metric.starts_with(|c: char| c.is_ascii_lowercase())
+            && metric.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-')
+            });
+        if !ok {
+            return Err(AppError::bad_field(
+                "metric",
+                "use 1-64 characters: a lower-case letter, then a-z, 0-9, _ . : -",
+            ));
+        }
+    }
+    if !(1..=MAX_QUANTITY).contains(&input.quantity) {
+        return Err(AppError::bad_field(
+            "quantity",
+            format!("must be between 1 and {MAX_QUANTITY}"),
+        ));
+    }
+    if let Some(idem) = &input.idempotency_key
+        && (idem.is_empty() || idem.len() > 200)
+    {
+        return Err(AppError::bad_field(
+            "idempotencyKey",
+            "must be 1 to 200 characters",
+        ));
+    }
+    if input.idempotency_key.is_some() && input.metric.is_none() {
+        return Err(AppError::bad_field(
+            "idempotencyKey",
+            "only means something with a metric to record",
+        ));
+    }
+    Ok(())
+}
