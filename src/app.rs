@@ -5,11 +5,11 @@ use std::sync::Arc;
 use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::key_cache::KeyCache;
-use crate::usage::{Stop, Usage};
 use crate::config::{Environment, Limits};
 use crate::db::Db;
 use crate::graphql::AppSchema;
 use crate::mail::Mailer;
+use crate::usage::{Stop, Usage};
 
 /// Settings the request path reads.
 #[derive(Debug, Clone)]

@@ -12,13 +12,13 @@ use tokio::sync::watch;
 
 use crate::app::{AppState, Settings};
 use crate::audit::feed::Feed;
-use crate::auth::key_cache::KeyCache;
-use crate::usage::Usage;
-use crate::usage::limits::Limiter;
 use crate::auth::jwt::JwtKeys;
+use crate::auth::key_cache::KeyCache;
 use crate::config::{CommonArgs, Environment, Limits, ServeArgs};
 use crate::db::embedded::{self, EmbeddedOptions, EmbeddedPostgres};
 use crate::db::{self, Db, PoolOptions};
+use crate::usage::Usage;
+use crate::usage::limits::Limiter;
 
 /// The database a command runs against.
 pub struct Database {

@@ -26,10 +26,18 @@ pub struct RequestMeta {
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    User { id: Uuid, email: Option<String> },
-    PlatformAdmin { id: Uuid },
+    User {
+        id: Uuid,
+        email: Option<String>,
+    },
+    PlatformAdmin {
+        id: Uuid,
+    },
     /// An API key, with its display prefix as the label.
-    ApiKey { id: Uuid, label: String },
+    ApiKey {
+        id: Uuid,
+        label: String,
+    },
     Anonymous,
     System,
 }

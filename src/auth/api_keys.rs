@@ -205,7 +205,9 @@ pub fn parse(secret: &str) -> Result<Environment, AppError> {
     };
     let prefix_len = environment.prefix().len();
     if secret.len() != prefix_len + RANDOM_LEN + CHECKSUM_LEN
-        || !secret[prefix_len..].bytes().all(|b| b.is_ascii_alphanumeric())
+        || !secret[prefix_len..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
     {
         return Err(malformed());
     }
@@ -327,7 +329,10 @@ mod tests {
 
     #[test]
     fn keys_are_random() {
-        assert_ne!(mint(Environment::Live).secret, mint(Environment::Live).secret);
+        assert_ne!(
+            mint(Environment::Live).secret,
+            mint(Environment::Live).secret
+        );
     }
 
     #[test]
@@ -337,10 +342,15 @@ mod tests {
             assert_eq!(KeyScope::parse(scope.as_str()), Some(scope));
             assert!(all.contains(scope));
         }
-        let read: Scopes = [KeyScope::TenantRead, KeyScope::KeysRead].into_iter().collect();
+        let read: Scopes = [KeyScope::TenantRead, KeyScope::KeysRead]
+            .into_iter()
+            .collect();
         assert!(read.is_subset_of(all));
         assert!(!all.is_subset_of(read));
         assert_eq!(Scopes::from_names(&read.names()), read);
-        assert_eq!(Scopes::from_names(&["nope", "keys:read"]).names(), ["keys:read"]);
+        assert_eq!(
+            Scopes::from_names(&["nope", "keys:read"]).names(),
+            ["keys:read"]
+        );
     }
 }

@@ -10,8 +10,9 @@
 
 pub mod api_keys;
 pub mod email_links;
-pub mod key_cache;
 pub mod jwt;
+pub mod key_cache;
+pub mod keys;
 pub mod passwords;
 pub mod roles;
 pub mod sessions;

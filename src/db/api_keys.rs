@@ -126,11 +126,19 @@ pub async fn page(
             .filter(api_keys::expires_at.le(now)),
         Some(KeyState::Rotating) => query
             .filter(api_keys::revoked_at.is_null())
-            .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now)))
+            .filter(
+                api_keys::expires_at
+                    .is_null()
+                    .or(api_keys::expires_at.gt(now)),
+            )
             .filter(api_keys::previous_valid_until.gt(now)),
         Some(KeyState::Active) => query
             .filter(api_keys::revoked_at.is_null())
-            .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now)))
+            .filter(
+                api_keys::expires_at
+                    .is_null()
+                    .or(api_keys::expires_at.gt(now)),
+            )
             .filter(
                 api_keys::previous_valid_until
                     .is_null()

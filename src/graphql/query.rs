@@ -8,6 +8,7 @@ use super::guards::PlatformAdmin;
 use super::types::admin::AdminQuery;
 use super::types::tenant::{Reader, Tenant};
 use super::types::viewer::Viewer;
+use crate::auth::api_keys::KeyScope;
 use crate::db::{tenants, users};
 use crate::error::AppError;
 use crate::tenancy::{Scope, not_found};
@@ -55,8 +56,27 @@ impl QueryRoot {
     }
 
     /// The active tenant (X-Tenant-ID, else the session's default), with its
-    /// members, invitations and audit log as the caller's role allows.
+    /// members, invitations, API keys and audit log as the caller's role
+    /// allows. With an API key: the key's tenant (`tenant:read`), its lists by
+    /// the key's scopes.
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
+        if let Some(call) = session(ctx).key() {
+            // An API key reads its own tenant with `tenant:read`; each list
+            // needs its own scope too.
+            call.grant.require(KeyScope::TenantRead)?;
+            let grant = call.grant.clone();
+            let tenant_id = grant.tenant_id;
+            let row = db(ctx)
+                .scoped(Scope::tenant(tenant_id), |conn| {
+                    async move { Ok(tenants::find(conn, tenant_id).await?) }.scope_boxed()
+                })
+                .await?
+                .ok_or_else(|| not_found("tenant"))?;
+            return Ok(Tenant {
+                row,
+                reader: Reader::Key(grant),
+            });
+        }
         let access = session(ctx).require_tenant(db(ctx)).await?;
         let tenant_id = access.tenant_id;
         let row = db(ctx)

@@ -61,7 +61,11 @@ pub fn rate_limit_headers(headers: &mut HeaderMap, limits: &LimitOutcome) {
         }
     };
     set(headers, "ratelimit-limit", binding.rate.limit.to_string());
-    set(headers, "ratelimit-remaining", binding.remaining.to_string());
+    set(
+        headers,
+        "ratelimit-remaining",
+        binding.remaining.to_string(),
+    );
     set(
         headers,
         "ratelimit-reset",
@@ -76,7 +80,12 @@ pub fn rate_limit_headers(headers: &mut HeaderMap, limits: &LimitOutcome) {
         set(
             headers,
             "retry-after",
-            binding.retry_after.as_secs_f64().ceil().max(1.0).to_string(),
+            binding
+                .retry_after
+                .as_secs_f64()
+                .ceil()
+                .max(1.0)
+                .to_string(),
         );
     }
 }
@@ -92,7 +101,11 @@ pub struct AuthorizeBody {
 
 /// `POST /v1/authorize`: 200 allowed, 429 rate limited (both with the
 /// answer), 401/403/400/503 with `{allowed:false, error:{code,message}}`.
-pub async fn v1_authorize(State(app): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub async fn v1_authorize(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let body: AuthorizeBody = if body.iter().all(u8::is_ascii_whitespace) {
         AuthorizeBody::default()
     } else {
@@ -119,7 +132,11 @@ pub async fn v1_authorize(State(app): State<AppState>, headers: HeaderMap, body:
         quantity: body.quantity.unwrap_or(1),
         idempotency_key: body.idempotency_key,
     };
-    let answer = match app.usage.authorize(&call.grant, &call.limits.0, input).await {
+    let answer = match app
+        .usage
+        .authorize(&call.grant, &call.limits.0, input)
+        .await
+    {
         Ok(answer) => answer,
         Err(err) => {
             let mut res = refusal(err);

@@ -439,7 +439,11 @@ async fn execute(
 
 /// A session for an API-key caller: the key verified and its limits taken.
 /// `X-Tenant-ID`, if sent, must name the key's own tenant.
-async fn key_session(app: &AppState, secret: &str, headers: &HeaderMap) -> Result<Session, AppError> {
+async fn key_session(
+    app: &AppState,
+    secret: &str,
+    headers: &HeaderMap,
+) -> Result<Session, AppError> {
     let call = super::authorize::admit_key(app, secret).await?;
     let requested = headers
         .get(crate::auth::TENANT_HEADER)
@@ -459,7 +463,10 @@ async fn key_session(app: &AppState, secret: &str, headers: &HeaderMap) -> Resul
 }
 
 /// Whether every root field of the operation is `authorize` (or `__typename`).
-fn only_authorize(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
+fn only_authorize(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> bool {
     let all = limits::count_root_fields_except(doc, name, &[]);
     let ours = limits::count_root_fields(doc, name, &["authorize", "__typename"]);
     all == ours

@@ -211,9 +211,7 @@ fn count_root_fields_matching(
         set.items
             .iter()
             .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(names(field.node.name.node.as_str()))
-                }
+                Selection::Field(field) => usize::from(names(field.node.name.node.as_str())),
                 Selection::InlineFragment(f) => {
                     walk(doc, &f.node.selection_set.node, names, depth + 1)
                 }

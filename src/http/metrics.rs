@@ -39,15 +39,60 @@ impl Collector for Snapshot {
             metric.encode(e.encode_descriptor(name, help, None, metric.metric_type())?)
         }
         let e = &mut encoder;
-        counter(e, "tenantgate_sql_statements", "SQL statements sent by the request pool", self.statements)?;
-        counter(e, "tenantgate_api_key_cache_hits", "API keys verified from the in-process cache", self.key_hits)?;
-        counter(e, "tenantgate_api_key_cache_misses", "API keys verified against the database", self.key_misses)?;
-        counter(e, "tenantgate_authorize_allowed", "authorize calls answered allowed", self.authorize_allowed)?;
-        counter(e, "tenantgate_authorize_refused", "authorize calls answered not allowed", self.authorize_refused)?;
-        gauge(e, "tenantgate_api_key_cache_live", "1 while key changes are being received (LISTEN is up)", i64::from(self.keys_live))?;
-        gauge(e, "tenantgate_usage_events_pending", "usage events buffered, not yet written", self.usage_pending as i64)?;
-        gauge(e, "tenantgate_db_pool_connections", "connections open in the request pool", self.pool_size as i64)?;
-        gauge(e, "tenantgate_db_pool_available", "idle connections in the request pool", self.pool_available as i64)?;
+        counter(
+            e,
+            "tenantgate_sql_statements",
+            "SQL statements sent by the request pool",
+            self.statements,
+        )?;
+        counter(
+            e,
+            "tenantgate_api_key_cache_hits",
+            "API keys verified from the in-process cache",
+            self.key_hits,
+        )?;
+        counter(
+            e,
+            "tenantgate_api_key_cache_misses",
+            "API keys verified against the database",
+            self.key_misses,
+        )?;
+        counter(
+            e,
+            "tenantgate_authorize_allowed",
+            "authorize calls answered allowed",
+            self.authorize_allowed,
+        )?;
+        counter(
+            e,
+            "tenantgate_authorize_refused",
+            "authorize calls answered not allowed",
+            self.authorize_refused,
+        )?;
+        gauge(
+            e,
+            "tenantgate_api_key_cache_live",
+            "1 while key changes are being received (LISTEN is up)",
+            i64::from(self.keys_live),
+        )?;
+        gauge(
+            e,
+            "tenantgate_usage_events_pending",
+            "usage events buffered, not yet written",
+            self.usage_pending as i64,
+        )?;
+        gauge(
+            e,
+            "tenantgate_db_pool_connections",
+            "connections open in the request pool",
+            self.pool_size as i64,
+        )?;
+        gauge(
+            e,
+            "tenantgate_db_pool_available",
+            "idle connections in the request pool",
+            self.pool_available as i64,
+        )?;
         Ok(())
     }
 }

@@ -70,7 +70,8 @@ impl Limiter {
 }
 
 fn interval(rate: Rate) -> Duration {
-    (Duration::from_secs(u64::from(rate.period_seconds)) / rate.limit.max(1)).max(Duration::from_nanos(1))
+    (Duration::from_secs(u64::from(rate.period_seconds)) / rate.limit.max(1))
+        .max(Duration::from_nanos(1))
 }
 
 fn check_local(cache: &Cache<(String, Rate), Arc<Gcra>>, bucket: &str, rate: Rate) -> Decision {

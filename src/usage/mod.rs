@@ -192,8 +192,7 @@ impl Usage {
             allowed: limits.allowed(),
             refusal: limits.refusal(),
             remaining: binding.remaining,
-            reset_at: now
-                + chrono::Duration::from_std(binding.reset_after).unwrap_or_default(),
+            reset_at: now + chrono::Duration::from_std(binding.reset_after).unwrap_or_default(),
             retry_after: (!binding.allowed).then_some(binding.retry_after),
             recorded: false,
             duplicate: false,
@@ -253,11 +252,7 @@ impl Usage {
             return Ok(false);
         }
         if let Limiter::Redis(redis) = &self.inner.limiter {
-            let shared = format!(
-                "{}:{}:{idem}",
-                grant.tenant_id,
-                grant.environment.as_str()
-            );
+            let shared = format!("{}:{}:{idem}", grant.tenant_id, grant.environment.as_str());
             return redis.mark_new(&shared, IDEMPOTENCY_TTL).await;
         }
         Ok(true)
@@ -327,12 +322,7 @@ impl Usage {
 
     /// Writes buffered usage and key last-use times in the background until
     /// `stop` is cancelled; then flushes once more.
-    pub fn start_flusher(
-        &self,
-        db: Db,
-        keys: KeyCache,
-        stop: Stop,
-    ) -> tokio::task::JoinHandle<()> {
+    pub fn start_flusher(&self, db: Db, keys: KeyCache, stop: Stop) -> tokio::task::JoinHandle<()> {
         let usage = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(250));

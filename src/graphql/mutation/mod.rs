@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+pub mod keys;
 mod team;
 
 use async_graphql::MergedObject;
@@ -9,4 +10,9 @@ use async_graphql::MergedObject;
 /// Entry points for changing things.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(auth::AuthMutation, team::TeamMutation, admin::AdminMutation);
+pub struct MutationRoot(
+    auth::AuthMutation,
+    team::TeamMutation,
+    keys::KeysMutation,
+    admin::AdminMutation,
+);

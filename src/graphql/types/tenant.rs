@@ -9,10 +9,13 @@ use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
+use super::api_key::{ApiKey, KeyEnvironment, State as ApiKeyState};
 use super::audit::AuditEntry;
 use super::invitation::Invitation;
 use super::member::Member;
 use crate::audit;
+use crate::auth::api_keys::{KeyGrant, KeyScope};
+use crate::auth::keys::Manager;
 use crate::auth::{Role, TenantAccess, Verified};
 use crate::db::tenants;
 use crate::error::{AppError, AppResult};
@@ -58,6 +61,8 @@ pub enum Reader {
     Member(TenantAccess),
     /// A platform admin on the audited admin path.
     Admin(Verified),
+    /// An API key of the tenant: its scopes decide.
+    Key(Arc<KeyGrant>),
     /// Only the tenant's own fields (e.g. in a list of the user's memberships).
     Basic,
 }
@@ -78,9 +83,13 @@ impl Tenant {
     }
 
     /// The scope to read this tenant's lists in, when the reader holds `needed`
-    /// (`None`: any role).
-    fn scope_for(&self, needed: Option<Role>) -> AppResult<Scope> {
+    /// (`None`: any role) or, for an API key, `key_scope`.
+    fn scope_for(&self, needed: Option<Role>, key_scope: KeyScope) -> AppResult<Scope> {
         match &self.reader {
+            Reader::Key(grant) if grant.tenant_id == self.row.id => {
+                grant.require(key_scope)?;
+                Ok(Scope::tenant(grant.tenant_id))
+            }
             Reader::Member(access) if access.tenant_id == self.row.id => {
                 if let Some(needed) = needed {
                     access.require(needed)?;
@@ -118,6 +127,15 @@ pub enum InvitationFilter {
     Pending,
     /// All of them: pending, accepted, revoked and expired.
     All,
+}
+
+/// Filters of the API key list.
+#[derive(InputObject, Default)]
+pub struct ApiKeyFilter {
+    /// Only keys in this state.
+    pub state: Option<ApiKeyState>,
+    /// Only live or only test keys.
+    pub environment: Option<KeyEnvironment>,
 }
 
 /// Filters of the audit log.
@@ -184,6 +202,48 @@ impl Tenant {
         self.row.created_at
     }
 
+    /// The tenant's API keys, oldest first (any role but billing; keys with
+    /// `keys:read`).
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ApiKeyFilter>,
+    ) -> Result<Connection<String, ApiKey, EmptyFields, EmptyFields>> {
+        let manager = match &self.reader {
+            Reader::Member(access) if access.tenant_id == self.row.id => {
+                crate::graphql::mutation::keys::manager(ctx).await?
+            }
+            Reader::Key(grant) if grant.tenant_id == self.row.id => Manager::Key(grant.clone()),
+            _ => {
+                return Err(AppError::forbidden(
+                    "act in this tenant (X-Tenant-ID or switchTenant) to read its keys",
+                )
+                .into());
+            }
+        };
+        let limit = cursor::page_size(first)?;
+        let after = cursor::decode_opt(after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let rows = crate::auth::keys::page(
+            db(ctx),
+            &manager,
+            filter.environment.map(Into::into),
+            filter.state.map(Into::into),
+            after,
+            limit,
+        )
+        .await?;
+        Ok(cursor::connection(
+            rows,
+            limit,
+            after.is_some(),
+            |r| (r.created_at, r.id),
+            ApiKey,
+        ))
+    }
+
     /// The tenant's members, oldest first (viewer role or higher; billing
     /// members cannot list the team).
     async fn members(
@@ -192,7 +252,7 @@ impl Tenant {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Member, EmptyFields, EmptyFields>> {
-        let scope = self.scope_for(None)?;
+        let scope = self.scope_for(None, KeyScope::MembersRead)?;
         if let Reader::Member(access) = &self.reader
             && access.role == Role::Billing
         {
@@ -234,7 +294,7 @@ impl Tenant {
         after: Option<String>,
         #[graphql(default)] filter: InvitationFilter,
     ) -> Result<Connection<String, Invitation, EmptyFields, EmptyFields>> {
-        let scope = self.scope_for(Some(Role::Admin))?;
+        let scope = self.scope_for(Some(Role::Admin), KeyScope::MembersRead)?;
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
         let tenant_id = self.row.id;
@@ -273,7 +333,7 @@ impl Tenant {
         after: Option<String>,
         filter: Option<AuditLogFilter>,
     ) -> Result<Connection<String, AuditEntry, EmptyFields, EmptyFields>> {
-        let scope = self.scope_for(Some(Role::Admin))?;
+        let scope = self.scope_for(Some(Role::Admin), KeyScope::AuditRead)?;
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
         let filter = filter.unwrap_or_default();

@@ -249,7 +249,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if CLUSTER.get().is_some()
+        // A peer's handle (no name) does not own the database.
+        if !self.name.is_empty()
+            && CLUSTER.get().is_some()
             && let Ok(tx) = reaper().lock()
         {
             let _ = tx.send(self.name.clone());

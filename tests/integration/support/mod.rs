@@ -11,8 +11,11 @@ use serde_json::{Value, json};
 use tenantgate::app::{AppState, Settings};
 use tenantgate::audit::feed::Feed;
 use tenantgate::auth::jwt::JwtKeys;
+use tenantgate::auth::key_cache::KeyCache;
 use tenantgate::config::{Environment, Limits};
 use tenantgate::db::{Db, PoolOptions};
+use tenantgate::usage::Usage;
+use tenantgate::usage::limits::Limiter;
 use tokio::task::JoinHandle;
 
 pub use cluster::TestDb;
@@ -76,8 +79,32 @@ impl TestApp {
 
     /// Serves the router over `pool` (which may point anywhere, e.g. nowhere).
     pub async fn serve(db: TestDb, pool: Db, environment: Environment) -> Self {
+        Self::serve_limited(db, pool, environment, Limiter::local()).await
+    }
+
+    /// A second instance over the same database (its own pool, key cache,
+    /// limits and LISTEN connection), as behind a load balancer. It does not
+    /// own the database: drop it before the first.
+    pub async fn peer(&self, limiter: Limiter) -> Self {
+        let db = TestDb {
+            url: self.db.url.clone(),
+            app_url: self.db.app_url.clone(),
+            name: String::new(),
+        };
+        let pool = Db::connect(&db.app_url, &PoolOptions::default()).expect("pool");
+        Self::serve_limited(db, pool, Environment::Development, limiter).await
+    }
+
+    /// Serves the router with rate-limit counters in `limiter`.
+    pub async fn serve_limited(
+        db: TestDb,
+        pool: Db,
+        environment: Environment,
+        limiter: Limiter,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let api_keys = KeyCache::new();
         let state = AppState::new(
             pool,
             JwtKeys::new(SECRET, None).unwrap(),
@@ -87,7 +114,9 @@ impl TestApp {
                 public_url: url.clone(),
                 trusted_proxies: 0,
             },
-            Feed::start(db.url.clone()),
+            Feed::start(db.url.clone(), api_keys.clone()),
+            api_keys,
+            Usage::new(limiter),
         );
         let router = tenantgate::http::router(state.clone());
         let server = tokio::spawn(async move {

@@ -1,0 +1,430 @@
+//! Managing API keys: create, rotate, update, revoke, list — by a member (admin
+//! or owner to change, any role but billing to read) or by a key holding
+//! `keys:read` / `keys:write`, which never reaches beyond its own scopes and
+//! environment. Every change is audited in its own transaction.
+
+use chrono::{DateTime, Utc};
+use scoped_futures::ScopedFutureExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::api_keys::{self, Environment, KeyGrant, KeyScope, Rate, Scopes};
+use super::{Role, TenantAccess, Verified};
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::Db;
+use crate::db::api_keys::{self as rows, ApiKey, KeyState, NewApiKey};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Scope, not_found};
+
+/// Longest grace period of a rotation (the old secret keeps working).
+pub const MAX_GRACE_SECONDS: i64 = 30 * 86_400;
+
+/// Who manages keys.
+#[derive(Debug, Clone)]
+pub enum Manager {
+    Member {
+        verified: Verified,
+        access: TenantAccess,
+    },
+    Key(std::sync::Arc<KeyGrant>),
+}
+
+impl Manager {
+    pub fn tenant_id(&self) -> Uuid {
+        match self {
+            Self::Member { access, .. } => access.tenant_id,
+            Self::Key(grant) => grant.tenant_id,
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        match self {
+            Self::Member { access, .. } => access.scope(),
+            Self::Key(grant) => Scope::tenant(grant.tenant_id),
+        }
+    }
+
+    fn actor(&self) -> Actor {
+        match self {
+            Self::Member { verified, .. } => Actor::User {
+                id: verified.user_id,
+                email: Some(verified.email.clone()),
+            },
+            Self::Key(grant) => Actor::ApiKey {
+                id: grant.key_id,
+                label: grant.display_prefix.clone(),
+            },
+        }
+    }
+
+    /// May read the tenant's keys.
+    pub fn require_read(&self) -> AppResult<()> {
+        match self {
+            Self::Member { access, .. } if access.role == Role::Billing => {
+                Err(AppError::forbidden("the billing role cannot see API keys"))
+            }
+            Self::Member { .. } => Ok(()),
+            Self::Key(grant) => grant.require(KeyScope::KeysRead),
+        }
+    }
+
+    /// May create or change keys of `environment` with `scopes`.
+    fn require_write(&self, environment: Environment, scopes: Scopes) -> AppResult<()> {
+        match self {
+            Self::Member { access, .. } => access.require(Role::Admin),
+            Self::Key(grant) => {
+                grant.require(KeyScope::KeysWrite)?;
+                if environment != grant.environment {
+                    return Err(AppError::forbidden(format!(
+                        "a {} key manages {} keys only",
+                        grant.environment.as_str(),
+                        grant.environment.as_str()
+                    )));
+                }
+                if !scopes.is_subset_of(grant.scopes) {
+                    return Err(AppError::forbidden(
+                        "an API key cannot grant or touch scopes it does not hold",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn created_by(&self) -> Option<Uuid> {
+        match self {
+            Self::Member { verified, .. } => Some(verified.user_id),
+            Self::Key(grant) => grant.created_by,
+        }
+    }
+}
+
+/// A key's own rate limit.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitInput {
+    pub limit: i64,
+    pub period_seconds: i64,
+}
+
+/// What a new key is made of.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub name: String,
+    pub scopes: Vec<KeyScope>,
+    pub environment: Environment,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub rate_limit: Option<RateLimitInput>,
+}
+
+/// What `update` changes (`None`: unchanged; `rate_limit: Some(None)` clears it).
+#[derive(Debug, Clone, Default)]
+pub struct KeyChanges {
+    pub name: Option<String>,
+    pub scopes: Option<Vec<KeyScope>>,
+    pub rate_limit: Option<Option<RateLimitInput>>,
+}
+
+fn check_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_field("name", "use 1 to 100 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_rate(rate: Option<RateLimitInput>) -> AppResult<Option<Rate>> {
+    let Some(rate) = rate else { return Ok(None) };
+    if !(1..=1_000_000_000).contains(&rate.limit) {
+        return Err(AppError::bad_field(
+            "rateLimit.limit",
+            "must be between 1 and 1000000000",
+        ));
+    }
+    if !(1..=86_400).contains(&rate.period_seconds) {
+        return Err(AppError::bad_field(
+            "rateLimit.periodSeconds",
+            "must be between 1 and 86400 (a day)",
+        ));
+    }
+    Ok(Some(Rate {
+        limit: rate.limit as u32,
+        period_seconds: rate.period_seconds as u32,
+    }))
+}
+
+fn summary(key: &ApiKey) -> serde_json::Value {
+    json!({
+        "name": key.name,
+        "environment": key.environment,
+        "displayPrefix": key.display_prefix,
+        "scopes": key.scope_names(),
+        "rateLimit": key.rate_limit.map(|l| json!({"limit": l, "periodSeconds": key.rate_limit_period})),
+        "expiresAt": key.expires_at,
+    })
+}
+
+/// Creates a key; returns it with its secret (shown this once).
+pub async fn create(
+    db: &Db,
+    meta: &RequestMeta,
+    by: &Manager,
+    new: NewKey,
+) -> AppResult<(ApiKey, String)> {
+    let name = check_name(&new.name)?;
+    let rate = check_rate(new.rate_limit)?;
+    let scopes: Scopes = new.scopes.iter().copied().collect();
+    by.require_write(new.environment, scopes)?;
+    if new.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(AppError::bad_field("expiresAt", "must be in the future"));
+    }
+    let minted = api_keys::mint(new.environment);
+    let (meta, actor, tenant_id, created_by) =
+        (meta.clone(), by.actor(), by.tenant_id(), by.created_by());
+    let key = db
+        .scoped(by.scope(), |conn| {
+            async move {
+                let key = rows::insert(
+                    conn,
+                    &NewApiKey {
+                        id: Uuid::now_v7(),
+                        tenant_id,
+                        created_by,
+                        name: &name,
+                        environment: new.environment.as_str(),
+                        display_prefix: &minted.display_prefix,
+                        secret_hash: &minted.hash,
+                        scopes: scopes.names(),
+                        rate_limit: rate.map(|r| r.limit as i32),
+                        rate_limit_period: rate.map(|r| r.period_seconds as i32),
+                        expires_at: new.expires_at,
+                    },
+                )
+                .await?;
+                audit::record(
+                    conn,
+                    &meta,
+                    Entry::new(Some(tenant_id), actor, "api_key.create")
+                        .target("api_key", key.id)
+                        .change(None, Some(summary(&key))),
+                )
+                .await?;
+                Ok(key)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok((key, minted.secret))
+}
+
+/// Locks the key for a change that `by` must be allowed to make.
+async fn locked(
+    conn: &mut diesel_async::AsyncPgConnection,
+    by: &Manager,
+    id: Uuid,
+) -> AppResult<ApiKey> {
+    let key = rows::find_for_update(conn, by.tenant_id(), id)
+        .await?
+        .ok_or_else(|| not_found("API key"))?;
+    let environment = Environment::parse(&key.environment).unwrap_or(Environment::Live);
+    by.require_write(environment, Scopes::from_names(&key.scope_names()))?;
+    Ok(key)
+}
+
+/// Issues a new secret for `id`; the old one works for `grace_seconds` more.
+pub async fn rotate(
+    db: &Db,
+    meta: &RequestMeta,
+    by: &Manager,
+    id: Uuid,
+    grace_seconds: i64,
+) -> AppResult<(ApiKey, String)> {
+    if !(0..=MAX_GRACE_SECONDS).contains(&grace_seconds) {
+        return Err(AppError::bad_field(
+            "gracePeriodSeconds",
+            format!("must be between 0 and {MAX_GRACE_SECONDS} (30 days)"),
+        ));
+    }
+    let (meta, actor, tenant_id, by) = (meta.clone(), by.actor(), by.tenant_id(), by.clone());
+    db.scoped(by.scope(), |conn| {
+        async move {
+            let key = locked(conn, &by, id).await?;
+            match key.state(Utc::now()) {
+                KeyState::Revoked => return Err(AppError::conflict("this key is revoked")),
+                KeyState::Expired => return Err(AppError::conflict("this key has expired")),
+                _ => {}
+            }
+            let environment = Environment::parse(&key.environment).unwrap_or(Environment::Live);
+            let minted = api_keys::mint(environment);
+            let until = Utc::now() + chrono::Duration::seconds(grace_seconds);
+            use crate::db::schema::api_keys as t;
+            use diesel::prelude::*;
+            use diesel_async::RunQueryDsl;
+            // The old secret's hash becomes the previous one (any earlier
+            // previous secret stops working now).
+            let old_hash: Vec<u8> = t::table
+                .find(id)
+                .select(t::secret_hash)
+                .get_result(conn)
+                .await?;
+            let (previous, valid_until) = if grace_seconds > 0 {
+                (Some(old_hash), Some(until))
+            } else {
+                (None, None)
+            };
+            let key_after: ApiKey = diesel::update(t::table.find(id))
+                .set((
+                    t::secret_hash.eq(minted.hash.to_vec()),
+                    t::display_prefix.eq(&minted.display_prefix),
+                    t::previous_hash.eq(previous),
+                    t::previous_valid_until.eq(valid_until),
+                ))
+                .returning(ApiKey::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(
+                conn,
+                &meta,
+                Entry::new(Some(tenant_id), actor, "api_key.rotate")
+                    .target("api_key", id)
+                    .change(
+                        Some(json!({"displayPrefix": key.display_prefix})),
+                        Some(json!({
+                            "displayPrefix": key_after.display_prefix,
+                            "previousValidUntil": valid_until,
+                        })),
+                    ),
+            )
+            .await?;
+            Ok((key_after, minted.secret))
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Revokes `id` at once, on every instance (idempotent).
+pub async fn revoke(db: &Db, meta: &RequestMeta, by: &Manager, id: Uuid) -> AppResult<ApiKey> {
+    let (meta, actor, tenant_id, by) = (meta.clone(), by.actor(), by.tenant_id(), by.clone());
+    db.scoped(by.scope(), |conn| {
+        async move {
+            let key = locked(conn, &by, id).await?;
+            if key.revoked_at.is_some() {
+                return Ok(key);
+            }
+            use crate::db::schema::api_keys as t;
+            use diesel::prelude::*;
+            use diesel_async::RunQueryDsl;
+            let key: ApiKey = diesel::update(t::table.find(id))
+                .set((
+                    t::revoked_at.eq(diesel::dsl::now),
+                    t::previous_hash.eq(None::<Vec<u8>>),
+                    t::previous_valid_until.eq(None::<DateTime<Utc>>),
+                ))
+                .returning(ApiKey::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(
+                conn,
+                &meta,
+                Entry::new(Some(tenant_id), actor, "api_key.revoke")
+                    .target("api_key", id)
+                    .change(Some(summary(&key)), None),
+            )
+            .await?;
+            Ok(key)
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Changes a key's name, scopes or rate limit.
+pub async fn update(
+    db: &Db,
+    meta: &RequestMeta,
+    by: &Manager,
+    id: Uuid,
+    changes: KeyChanges,
+) -> AppResult<ApiKey> {
+    let name = changes.name.as_deref().map(check_name).transpose()?;
+    let rate = match changes.rate_limit {
+        None => None,
+        Some(r) => Some(check_rate(r)?),
+    };
+    let scopes: Option<Scopes> = changes.scopes.map(|s| s.into_iter().collect());
+    let (meta, actor, tenant_id, by) = (meta.clone(), by.actor(), by.tenant_id(), by.clone());
+    db.scoped(by.scope(), |conn| {
+        async move {
+            let before = locked(conn, &by, id).await?;
+            if before.revoked_at.is_some() {
+                return Err(AppError::conflict("this key is revoked"));
+            }
+            if let Some(scopes) = scopes {
+                let environment =
+                    Environment::parse(&before.environment).unwrap_or(Environment::Live);
+                by.require_write(environment, scopes)?;
+            }
+            use crate::db::schema::api_keys as t;
+            use diesel::prelude::*;
+            use diesel_async::RunQueryDsl;
+            let after: ApiKey = diesel::update(t::table.find(id))
+                .set((
+                    t::name.eq(name.unwrap_or(before.name.clone())),
+                    t::scopes.eq(scopes.map_or_else(
+                        || before.scopes.clone(),
+                        |s| s.names().into_iter().map(Some).collect(),
+                    )),
+                    t::rate_limit.eq(match rate {
+                        None => before.rate_limit,
+                        Some(r) => r.map(|r| r.limit as i32),
+                    }),
+                    t::rate_limit_period.eq(match rate {
+                        None => before.rate_limit_period,
+                        Some(r) => r.map(|r| r.period_seconds as i32),
+                    }),
+                ))
+                .returning(ApiKey::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(
+                conn,
+                &meta,
+                Entry::new(Some(tenant_id), actor, "api_key.update")
+                    .target("api_key", id)
+                    .change(Some(summary(&before)), Some(summary(&after))),
+            )
+            .await?;
+            Ok(after)
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// A page of the tenant's keys, oldest first.
+pub async fn page(
+    db: &Db,
+    by: &Manager,
+    environment: Option<Environment>,
+    state: Option<KeyState>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> AppResult<Vec<ApiKey>> {
+    by.require_read()?;
+    let tenant_id = by.tenant_id();
+    db.scoped(by.scope(), |conn| {
+        async move {
+            Ok(rows::page(
+                conn,
+                tenant_id,
+                environment.map(Environment::as_str),
+                state,
+                after,
+                limit,
+            )
+            .await?)
+        }
+        .scope_boxed()
+    })
+    .await
+}
