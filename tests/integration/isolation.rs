@@ -88,6 +88,8 @@ struct Tenant {
     members: BTreeSet<Uuid>,
     invitations: BTreeSet<Uuid>,
     audit: BTreeSet<Uuid>,
+    /// Its API keys.
+    keys: BTreeSet<Uuid>,
     /// The cursors of every row of its three lists.
     cursors: Vec<String>,
 }
@@ -113,7 +115,10 @@ const REVOKE: &str = "mutation($id: ID!) { revokeInvitation(id: $id) { id email 
 const TAKE_SLUG: &str = "mutation($s: String!) { updateTenant(input: { slug: $s }) { id slug } }";
 const ADMIN_READ: &str = "query($id: ID!) { admin { tenant(id: $id) { id name slug members { nodes { user { id email } } } } users(search: \"iso\") { id email } } }";
 const SWITCH: &str = "mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }";
-const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } } }";
+const API_KEYS: &str = "query($f: Int, $a: String) { tenant { id apiKeys(first: $f, after: $a) { edges { cursor node { id name displayPrefix scopes state createdById } } } } }";
+const REVOKE_KEY: &str = "mutation($id: ID!) { revokeApiKey(id: $id) { id state } }";
+const CREATE_KEY: &str = "mutation { createApiKey(input: { name: \"iso key\", scopes: [TENANT_READ, MEMBERS_READ, KEYS_READ, KEYS_WRITE, AUDIT_READ, BILLING_READ, USAGE_READ, USAGE_WRITE] }) { secret apiKey { id displayPrefix } } }";
+const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
 async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
     diesel::sql_query(sql)
@@ -163,7 +168,9 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT string_agg(m::text, ',' ORDER BY m.user_id) FROM memberships m WHERE m.tenant_id = '{t}'),
                 (SELECT string_agg(i::text, ',' ORDER BY i.id) FROM invitations i WHERE i.tenant_id = '{t}'),
                 (SELECT x::text FROM tenants x WHERE x.id = '{t}'),
-                (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}')))"
+                (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}'),
+                (SELECT string_agg(concat_ws(':', k.id, k.name, k.scopes, k.revoked_at, k.display_prefix), ',' ORDER BY k.id)
+                 FROM api_keys k WHERE k.tenant_id = '{t}')))"
         )
     };
     let both = text(
@@ -238,6 +245,24 @@ impl Seed {
         tenants[0].id = Uuid::parse_str(&a).unwrap();
         tenants[1].id = Uuid::parse_str(&b).unwrap();
 
+        // Each tenant's owner makes an API key with every scope: the keys are
+        // callers too.
+        let mut key_prefixes: [Vec<String>; 2] = Default::default();
+        for (home, owner, label) in [(0, &a_owner, "alpha key"), (1, &b_owner, "bravo key")] {
+            let created = ok(&app, owner, CREATE_KEY, json!({})).await;
+            let key = &created["data"]["createApiKey"];
+            let id = Uuid::parse_str(key["apiKey"]["id"].as_str().unwrap()).unwrap();
+            tenants[home].keys.insert(id);
+            key_prefixes[home].push(key["apiKey"]["displayPrefix"].as_str().unwrap().to_owned());
+            users.push(User {
+                label,
+                token: key["secret"].as_str().unwrap().to_owned(),
+                id,
+                home,
+                tenants: vec![home],
+            });
+        }
+
         // More audit entries, and proof that the fingerprint sees a change in
         // one tenant and only there.
         let viewer_id = users.iter().find(|u| u.label == "bravo viewer").unwrap().id;
@@ -303,11 +328,13 @@ impl Seed {
                     .iter()
                     .chain(&t.invitations)
                     .chain(&t.audit)
+                    .chain(&t.keys)
                     .map(Uuid::to_string),
             );
+            t.strings.extend(key_prefixes[i].iter().cloned());
             let owner = if i == 0 { &a_owner } else { &b_owner };
             let lists = ok(&app, owner, ALL_LISTS, json!({})).await;
-            for list in ["members", "invitations", "auditLog"] {
+            for list in ["members", "invitations", "auditLog", "apiKeys"] {
                 let edges = lists["data"]["tenant"][list]["edges"].as_array().unwrap();
                 assert!(!edges.is_empty(), "{list} of tenant {i} is empty");
                 t.cursors.extend(
@@ -414,6 +441,14 @@ enum Op {
     RevokeInvitation {
         invitation: Target,
     },
+    ApiKeys {
+        first: Option<i32>,
+        after: Cursor,
+    },
+    /// `revokeApiKey` aimed at the other tenant's key.
+    RevokeApiKey {
+        key: Target,
+    },
     /// `updateTenant` to the other tenant's slug.
     TakeSlug,
     /// The platform admins' read of the other tenant (no seeded user is one).
@@ -489,6 +524,8 @@ fn op() -> impl Strategy<Value = Op> {
         (target(), role).prop_map(|(user, role)| Op::UpdateMemberRole { user, role }),
         target().prop_map(|user| Op::RemoveMember { user }),
         target().prop_map(|invitation| Op::RevokeInvitation { invitation }),
+        (first(), cursor()).prop_map(|(first, after)| Op::ApiKeys { first, after }),
+        target().prop_map(|key| Op::RevokeApiKey { key }),
         Just(Op::TakeSlug),
         Just(Op::AdminRead),
         prop::option::of(any::<u128>()).prop_map(|random| Op::Switch { random }),
@@ -569,6 +606,19 @@ impl Seed {
                 json!({ "id": Self::target(&their_invitations, invitation) }),
                 Check::Write("revokeInvitation"),
             ),
+            Op::ApiKeys { first, after } => (
+                API_KEYS,
+                json!({ "f": first, "a": self.cursor(after) }),
+                Check::Read,
+            ),
+            Op::RevokeApiKey { key } => {
+                let their_keys: Vec<Uuid> = theirs.keys.iter().copied().collect();
+                (
+                    REVOKE_KEY,
+                    json!({ "id": Self::target(&their_keys, key) }),
+                    Check::Write("revokeApiKey"),
+                )
+            }
             Op::TakeSlug => (
                 TAKE_SLUG,
                 json!({ "s": theirs.slug }),
@@ -689,7 +739,7 @@ fn no_caller_sees_or_changes_another_tenant() {
                 }
                 Check::Read => {
                     let data = &a.body["data"]["tenant"];
-                    let nonempty = ["members", "invitations", "auditLog"]
+                    let nonempty = ["members", "invitations", "auditLog", "apiKeys"]
                         .iter()
                         .any(|l| data[l]["edges"].as_array().is_some_and(|e| !e.is_empty()));
                     if nonempty {
