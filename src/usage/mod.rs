@@ -338,7 +338,7 @@ impl Usage {
                 if let Err(err) = usage.flush(&db).await {
                     tracing::warn!(error = %err, pending = usage.pending(), "usage not written yet; will retry");
                 }
-                if ticks % 20 == 0
+                if ticks.is_multiple_of(20)
                     && let Err(err) = keys.flush_last_used(&db).await
                 {
                     tracing::warn!(error = %err, "key last-use times not written yet; will retry");

@@ -6,6 +6,7 @@ mod cli;
 mod http_spec;
 mod identity;
 mod isolation;
+mod keys;
 mod limits;
 mod matrix;
 mod rls;
