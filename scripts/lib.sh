@@ -32,6 +32,15 @@ ensure_postgres() {
   apt_install postgresql
 }
 
+# Redis for the tests of shared rate limits (the server itself needs it only
+# with REDIS_URL). Debian's package would also start a system service; the
+# tests start their own private server, so that one is stopped.
+ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1; then return; fi
+  apt_install redis-server
+  if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
+}
+
 ensure_node() {
   if ! command -v npm >/dev/null 2>&1; then
     echo "Node.js 20.19+ with npm is needed to build web/ (this machine has none)." >&2

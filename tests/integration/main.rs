@@ -9,6 +9,7 @@ mod isolation;
 mod keys;
 mod limits;
 mod matrix;
+mod redis;
 mod rls;
 mod schema;
 mod signup;
