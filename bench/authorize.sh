@@ -111,7 +111,7 @@ response=$(graphql "" "mutation { logIn(input:{email:\"$demo_email\", password:\
 token=$(jq -r '.data.logIn.accessToken // empty' <<<"$response")
 [ -n "$token" ] || die "logIn failed: $response"
 
-response=$(graphql "$token" 'mutation { createApiKey(input:{name:"bench", scopes:[USAGE_WRITE], environment: LIVE, rateLimit:{limit: 2000000000, periodSeconds: 3600}}) { secret apiKey { id } } }')
+response=$(graphql "$token" 'mutation { createApiKey(input:{name:"bench", scopes:[USAGE_WRITE], environment: LIVE, rateLimit:{limit: 1000000000, periodSeconds: 3600}}) { secret apiKey { id } } }')
 secret=$(jq -r '.data.createApiKey.secret // empty' <<<"$response")
 [ -n "$secret" ] || die "createApiKey failed: $response"
 say "API key $(jq -r '.data.createApiKey.apiKey.id' <<<"$response") (${secret:0:12}…)"

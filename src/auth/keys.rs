@@ -351,6 +351,13 @@ pub async fn update(
         None => None,
         Some(r) => Some(check_rate(r)?),
     };
+    if rate.is_some() && matches!(by, Manager::Key(_)) {
+        // A key's limit is the admins' decision: a key cannot lift its own or
+        // a sibling's.
+        return Err(AppError::forbidden(
+            "API keys cannot change rate limits: ask an admin or owner",
+        ));
+    }
     let scopes: Option<Scopes> = changes.scopes.map(|s| s.into_iter().collect());
     let (meta, actor, tenant_id, by) = (meta.clone(), by.actor(), by.tenant_id(), by.clone());
     db.scoped(by.scope(), |conn| {

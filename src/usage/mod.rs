@@ -206,6 +206,13 @@ impl Usage {
         let Some(metric) = input.metric.filter(|_| answer.allowed) else {
             return Ok(answer);
         };
+        // Refuse before marking the idempotency key, so a retry is not
+        // mistaken for a duplicate of a call that recorded nothing.
+        if self.pending() >= MAX_BUFFERED {
+            return Err(AppError::unavailable(
+                "usage cannot be recorded right now (the database is behind); try again",
+            ));
+        }
         if let Some(idem) = &input.idempotency_key
             && !self.first_use(grant, idem).await?
         {
@@ -228,11 +235,6 @@ impl Usage {
                 .buffer
                 .lock()
                 .map_err(|_| AppError::internal(anyhow::anyhow!("usage buffer poisoned")))?;
-            if buffer.len() >= MAX_BUFFERED {
-                return Err(AppError::unavailable(
-                    "usage cannot be recorded right now (the database is behind); try again",
-                ));
-            }
             buffer.push(event);
             buffer.len()
         };

@@ -13,8 +13,7 @@ use crate::support::{Answer, TestApp};
 const CREATE: &str = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id name displayPrefix state scopes environment } } }";
 const ROTATE: &str = "mutation($id: ID!, $g: Int!) { rotateApiKey(id: $id, gracePeriodSeconds: $g) { secret apiKey { id state displayPrefix rotationEndsAt } } }";
 const REVOKE: &str = "mutation($id: ID!) { revokeApiKey(id: $id) { id state } }";
-const UPDATE: &str =
-    "mutation($i: UpdateApiKeyInput!) { updateApiKey(input: $i) { id scopes rateLimit { limit } } }";
+const UPDATE: &str = "mutation($i: UpdateApiKeyInput!) { updateApiKey(input: $i) { id scopes rateLimit { limit } } }";
 const LIST: &str = "{ tenant { apiKeys { edges { node { id name displayPrefix state scopes environment lastUsedAt } } } } }";
 const MEMBERS: &str = "{ tenant { members { edges { node { role } } } } }";
 
@@ -45,12 +44,7 @@ async fn v1(app: &TestApp, secret: &str, body: Value) -> Answer {
 }
 
 /// POSTs a GraphQL operation with extra headers.
-async fn gql_with(
-    app: &TestApp,
-    query: &str,
-    token: &str,
-    headers: &[(&str, &str)],
-) -> Answer {
+async fn gql_with(app: &TestApp, query: &str, token: &str, headers: &[(&str, &str)]) -> Answer {
     let mut req = app
         .client
         .post(format!("{}/graphql", app.url))
@@ -253,14 +247,32 @@ async fn the_hot_path_runs_no_sql() {
     assert_eq!(statements, 0, "the hot path ran SQL");
     assert_eq!(hits_after - hits_before, 50);
     assert_eq!(app.state.usage.pending(), 51);
-    assert_eq!(app.state.usage.flush(&app.state.db).await.unwrap(), 51);
+    // `authorize` over GraphQL runs no SQL either.
+    let before = app.state.db.statement_count();
+    for _ in 0..5 {
+        let a = app
+            .gql(
+                "mutation { authorize(input: { metric: \"api_calls\" }) { allowed recorded } }",
+                json!({}),
+                Some(&secret),
+            )
+            .await;
+        assert_ok(&a, "graphql authorize");
+        assert_eq!(a.body["data"]["authorize"]["recorded"], true);
+    }
+    assert_eq!(
+        app.state.db.statement_count() - before,
+        0,
+        "graphql authorize ran SQL"
+    );
+    assert_eq!(app.state.usage.flush(&app.state.db).await.unwrap(), 56);
     assert_eq!(
         app.db
             .count(&format!(
                 "SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}' AND metric = 'api_calls' AND environment = 'live'"
             ))
             .await,
-        51
+        56
     );
 }
 
@@ -431,8 +443,31 @@ async fn rotation_keeps_the_old_secret_for_the_grace_period_only() {
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(a.body["keyId"], id.as_str());
     let a = v1(&app, &old, json!({})).await;
-    assert_eq!(a.status, 200, "old secret in its grace period: {:?}", a.body);
+    assert_eq!(
+        a.status, 200,
+        "old secret in its grace period: {:?}",
+        a.body
+    );
     assert_eq!(a.body["keyId"], id.as_str());
+
+    // Revoking a rotating key ends both secrets at once.
+    let (id2, old2) = create_key(&app, &owner, json!({})).await;
+    let r = app
+        .gql(ROTATE, json!({ "id": id2, "g": 3600 }), Some(&owner))
+        .await;
+    assert_ok(&r, "rotate with a long grace");
+    let new2 = r.body["data"]["rotateApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for s in [&old2, &new2] {
+        assert_eq!(v1(&app, s, json!({})).await.status, 200);
+    }
+    let r = app.gql(REVOKE, json!({ "id": id2 }), Some(&owner)).await;
+    assert_ok(&r, "revoke while rotating");
+    for s in [&old2, &new2] {
+        assert_eq!(v1(&app, s, json!({})).await.status, 401);
+    }
 
     tokio::time::sleep(Duration::from_millis(2300)).await;
     let a = v1(&app, &old, json!({})).await;
@@ -522,8 +557,7 @@ async fn revocation_and_changes_reach_another_instance_at_once() {
         ms(changed.elapsed())
     );
     assert_ok(
-        &b.gql("{ tenant { name } }", json!({}), Some(&secret))
-            .await,
+        &b.gql("{ tenant { name } }", json!({}), Some(&secret)).await,
         "remaining scope",
     );
 }
@@ -568,7 +602,9 @@ async fn rate_limits_hold_under_concurrency() {
     assert_eq!(app.state.usage.pending(), 20);
 
     // Limited: other operations run nothing; `authorize` answers the refusal.
-    let a = app.gql("{ tenant { name } }", json!({}), Some(&secret)).await;
+    let a = app
+        .gql("{ tenant { name } }", json!({}), Some(&secret))
+        .await;
     assert_eq!(a.status, 429, "{:?}", a.body);
     assert_code(&a, "RATE_LIMITED", "graphql query");
     assert!(
@@ -625,7 +661,15 @@ async fn idempotency_keys_record_once_per_mode() {
     assert_eq!(g.body["data"]["authorize"]["recorded"], false);
     assert_eq!(g.body["data"]["authorize"]["environment"], "TEST");
 
-    assert_eq!(app.state.usage.flush(&app.state.db).await.unwrap(), 2);
+    // Another instance (its own in-memory memory of idempotency keys) records
+    // the same key again; the database keeps one.
+    let peer = app.peer(Limiter::local()).await;
+    let p = v1(&peer, &live, body.clone()).await;
+    assert_eq!(p.status, 200, "{:?}", p.body);
+    peer.state.usage.flush(&peer.state.db).await.unwrap();
+    drop(peer);
+
+    app.state.usage.flush(&app.state.db).await.unwrap();
     let count = |env: &str| {
         format!(
             "SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}' AND environment = '{env}' AND idempotency_key = 'req-1' AND quantity = 3"
@@ -669,10 +713,22 @@ async fn keys_stay_in_their_own_tenant() {
     for leak in ["Beta", "beta", b_id.as_str(), b_tenant.as_str()] {
         assert!(!text.contains(leak), "{leak} in {text}");
     }
-    let a = gql_with(&app, "{ tenant { name } }", &a_key, &[("x-tenant-id", &b_tenant)]).await;
+    let a = gql_with(
+        &app,
+        "{ tenant { name } }",
+        &a_key,
+        &[("x-tenant-id", &b_tenant)],
+    )
+    .await;
     assert_code(&a, "FORBIDDEN", "X-Tenant-ID of another tenant");
     assert!(!a.body.to_string().contains("Beta"));
-    let a = gql_with(&app, "{ tenant { name } }", &a_key, &[("x-tenant-id", &a_tenant)]).await;
+    let a = gql_with(
+        &app,
+        "{ tenant { name } }",
+        &a_key,
+        &[("x-tenant-id", &a_tenant)],
+    )
+    .await;
     assert_ok(&a, "X-Tenant-ID of its own tenant");
 
     // Another tenant's key id is unknown, to its keys and to its owner.
@@ -757,7 +813,10 @@ async fn bad_input_is_refused() {
             json!({ "name": "k", "rateLimit": { "limit": 10, "periodSeconds": 86401 } }),
             "period past a day",
         ),
-        (json!({ "name": "k", "expiresAt": past }), "expiry in the past"),
+        (
+            json!({ "name": "k", "expiresAt": past }),
+            "expiry in the past",
+        ),
     ] {
         let a = app.gql(CREATE, json!({ "i": input }), Some(&owner)).await;
         assert_code(&a, "BAD_USER_INPUT", what);
@@ -818,4 +877,36 @@ async fn bad_input_is_refused() {
             .await,
         0
     );
+}
+
+#[tokio::test]
+async fn a_key_cannot_lift_a_rate_limit() {
+    let app = TestApp::spawn().await;
+    let (owner, _, _) = app.sign_up("limits.owner@keys.test", "Limits Co").await;
+    let (id, secret) = create_key(
+        &app,
+        &owner,
+        json!({ "name": "writer", "scopes": ["KEYS_WRITE", "KEYS_READ"], "rateLimit": { "limit": 5, "periodSeconds": 60 } }),
+    )
+    .await;
+    for rate in [json!(null), json!({ "limit": 1000, "periodSeconds": 60 })] {
+        let a = app
+            .gql(
+                UPDATE,
+                json!({ "i": { "id": id, "rateLimit": rate } }),
+                Some(&secret),
+            )
+            .await;
+        assert_code(&a, "FORBIDDEN", "a key changing its own rate limit");
+    }
+    // Its name it may change; the limit stays what the admin set.
+    let a = app
+        .gql(
+            UPDATE,
+            json!({ "i": { "id": id, "name": "renamed" } }),
+            Some(&secret),
+        )
+        .await;
+    assert_ok(&a, "a key renaming itself");
+    assert_eq!(a.body["data"]["updateApiKey"]["rateLimit"]["limit"], 5);
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::admin;
 use crate::error::AppError;
-use crate::graphql::context::{db, meta, session};
+use crate::graphql::context::{db, meta, services, session};
 use crate::graphql::guards::PlatformAdmin;
 use crate::graphql::types::tenant::{Reader, Tenant};
 
@@ -25,6 +25,8 @@ impl AdminMutation {
         let me = session(ctx).require_platform_admin(db(ctx)).await?;
         let row =
             admin::set_suspended(db(ctx), meta(ctx), &me, parse_id(&id)?, Some(reason)).await?;
+        // Its keys stop here at once (every other instance on the announcement).
+        services(ctx).api_keys.invalidate(&format!("t:{}", row.id));
         Ok(Tenant {
             row,
             reader: Reader::Admin(me),
@@ -36,6 +38,7 @@ impl AdminMutation {
     async fn reactivate_tenant(&self, ctx: &Context<'_>, id: ID) -> Result<Tenant> {
         let me = session(ctx).require_platform_admin(db(ctx)).await?;
         let row = admin::set_suspended(db(ctx), meta(ctx), &me, parse_id(&id)?, None).await?;
+        services(ctx).api_keys.invalidate(&format!("t:{}", row.id));
         Ok(Tenant {
             row,
             reader: Reader::Admin(me),

@@ -89,6 +89,12 @@ fn key_id(id: &ID) -> Result<Uuid> {
     Uuid::parse_str(id).map_err(|_| AppError::bad_field("id", "not an API key id").into())
 }
 
+/// Drops this instance's cached copy of a key at once after a change commits
+/// (the announcement reaches every instance, this one included, moments later).
+fn forget(ctx: &Context<'_>, id: Uuid) {
+    services(ctx).api_keys.invalidate(&format!("k:{id}"));
+}
+
 /// API key mutations.
 #[derive(Default)]
 pub struct KeysMutation;
@@ -133,6 +139,7 @@ impl KeysMutation {
         let by = manager(ctx).await?;
         let (key, secret) =
             keys::rotate(db(ctx), meta(ctx), &by, key_id(&id)?, grace_period_seconds).await?;
+        forget(ctx, key.id);
         Ok(ApiKeySecret {
             api_key: ApiKey(key),
             secret,
@@ -142,9 +149,9 @@ impl KeysMutation {
     /// Revokes a key: refused at once on every instance.
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
         let by = manager(ctx).await?;
-        Ok(ApiKey(
-            keys::revoke(db(ctx), meta(ctx), &by, key_id(&id)?).await?,
-        ))
+        let key = keys::revoke(db(ctx), meta(ctx), &by, key_id(&id)?).await?;
+        forget(ctx, key.id);
+        Ok(ApiKey(key))
     }
 
     /// Changes a key's name, scopes or rate limit (takes effect at once on
@@ -162,9 +169,9 @@ impl KeysMutation {
                 MaybeUndefined::Value(r) => Some(Some(r.into())),
             },
         };
-        Ok(ApiKey(
-            keys::update(db(ctx), meta(ctx), &by, key_id(&input.id)?, changes).await?,
-        ))
+        let key = keys::update(db(ctx), meta(ctx), &by, key_id(&input.id)?, changes).await?;
+        forget(ctx, key.id);
+        Ok(ApiKey(key))
     }
 
     /// The one-step check, called with a customer's API key: verifies it,
