@@ -160,6 +160,8 @@ fn summary(key: &ApiKey) -> serde_json::Value {
         "scopes": key.scope_names(),
         "rateLimit": key.rate_limit.map(|l| json!({"limit": l, "periodSeconds": key.rate_limit_period})),
         "expiresAt": key.expires_at,
+        "revokedAt": key.revoked_at,
+        "previousValidUntil": key.previous_valid_until,
     })
 }
 
@@ -216,18 +218,59 @@ pub async fn create(
     Ok((key, minted.secret))
 }
 
-/// Locks the key for a change that `by` must be allowed to make.
-async fn locked(
-    conn: &mut diesel_async::AsyncPgConnection,
+/// The environment a stored key belongs to.
+pub fn environment_of(key: &ApiKey) -> Environment {
+    Environment::parse(&key.environment).unwrap_or(Environment::Live)
+}
+
+/// One change to one key, in one transaction: lock the key (NOT_FOUND outside
+/// the caller's tenant), check that `by` may touch it, let `apply` change it,
+/// and audit `action` with the key before and after (nothing, when `apply`
+/// changed nothing).
+async fn change<T, F>(
+    db: &Db,
+    meta: &RequestMeta,
     by: &Manager,
     id: Uuid,
-) -> AppResult<ApiKey> {
-    let key = rows::find_for_update(conn, by.tenant_id(), id)
-        .await?
-        .ok_or_else(|| not_found("API key"))?;
-    let environment = Environment::parse(&key.environment).unwrap_or(Environment::Live);
-    by.require_write(environment, Scopes::from_names(&key.scope_names()))?;
-    Ok(key)
+    action: &'static str,
+    apply: F,
+) -> AppResult<T>
+where
+    T: Send,
+    F: for<'c> FnOnce(
+            &'c mut diesel_async::AsyncPgConnection,
+            ApiKey,
+        ) -> scoped_futures::ScopedBoxFuture<'c, 'c, AppResult<(ApiKey, T)>>
+        + Send,
+{
+    let (meta, by) = (meta.clone(), by.clone());
+    db.scoped(by.scope(), |conn| {
+        async move {
+            let before = rows::find_for_update(conn, by.tenant_id(), id)
+                .await?
+                .ok_or_else(|| not_found("API key"))?;
+            by.require_write(
+                environment_of(&before),
+                Scopes::from_names(&before.scope_names()),
+            )?;
+            let summary_before = summary(&before);
+            let (after, out) = apply(conn, before).await?;
+            let summary_after = summary(&after);
+            if summary_after != summary_before {
+                audit::record(
+                    conn,
+                    &meta,
+                    Entry::new(Some(by.tenant_id()), by.actor(), action)
+                        .target("api_key", id)
+                        .change(Some(summary_before), Some(summary_after)),
+                )
+                .await?;
+            }
+            Ok(out)
+        }
+        .scope_boxed()
+    })
+    .await
 }
 
 /// Issues a new secret for `id`; the old one works for `grace_seconds` more.
@@ -244,94 +287,35 @@ pub async fn rotate(
             format!("must be between 0 and {MAX_GRACE_SECONDS} (30 days)"),
         ));
     }
-    let (meta, actor, tenant_id, by) = (meta.clone(), by.actor(), by.tenant_id(), by.clone());
-    db.scoped(by.scope(), |conn| {
+    change(db, meta, by, id, "api_key.rotate", move |conn, key| {
         async move {
-            let key = locked(conn, &by, id).await?;
             match key.state(Utc::now()) {
                 KeyState::Revoked => return Err(AppError::conflict("this key is revoked")),
                 KeyState::Expired => return Err(AppError::conflict("this key has expired")),
                 _ => {}
             }
-            let environment = Environment::parse(&key.environment).unwrap_or(Environment::Live);
-            let minted = api_keys::mint(environment);
-            let until = Utc::now() + chrono::Duration::seconds(grace_seconds);
-            use crate::db::schema::api_keys as t;
-            use diesel::prelude::*;
-            use diesel_async::RunQueryDsl;
-            // The old secret's hash becomes the previous one (any earlier
-            // previous secret stops working now).
-            let old_hash: Vec<u8> = t::table
-                .find(id)
-                .select(t::secret_hash)
-                .get_result(conn)
-                .await?;
-            let (previous, valid_until) = if grace_seconds > 0 {
-                (Some(old_hash), Some(until))
-            } else {
-                (None, None)
-            };
-            let key_after: ApiKey = diesel::update(t::table.find(id))
-                .set((
-                    t::secret_hash.eq(minted.hash.to_vec()),
-                    t::display_prefix.eq(&minted.display_prefix),
-                    t::previous_hash.eq(previous),
-                    t::previous_valid_until.eq(valid_until),
-                ))
-                .returning(ApiKey::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &meta,
-                Entry::new(Some(tenant_id), actor, "api_key.rotate")
-                    .target("api_key", id)
-                    .change(
-                        Some(json!({"displayPrefix": key.display_prefix})),
-                        Some(json!({
-                            "displayPrefix": key_after.display_prefix,
-                            "previousValidUntil": valid_until,
-                        })),
-                    ),
-            )
-            .await?;
-            Ok((key_after, minted.secret))
+            let minted = api_keys::mint(environment_of(&key));
+            let grace_until =
+                (grace_seconds > 0).then(|| Utc::now() + chrono::Duration::seconds(grace_seconds));
+            let after =
+                rows::rotate(conn, id, &minted.hash, &minted.display_prefix, grace_until).await?;
+            Ok((after.clone(), (after, minted.secret)))
         }
         .scope_boxed()
     })
     .await
 }
 
-/// Revokes `id` at once, on every instance (idempotent).
+/// Revokes `id` at once, on every instance (idempotent: revoking a revoked
+/// key changes and audits nothing).
 pub async fn revoke(db: &Db, meta: &RequestMeta, by: &Manager, id: Uuid) -> AppResult<ApiKey> {
-    let (meta, actor, tenant_id, by) = (meta.clone(), by.actor(), by.tenant_id(), by.clone());
-    db.scoped(by.scope(), |conn| {
+    change(db, meta, by, id, "api_key.revoke", move |conn, key| {
         async move {
-            let key = locked(conn, &by, id).await?;
             if key.revoked_at.is_some() {
-                return Ok(key);
+                return Ok((key.clone(), key));
             }
-            use crate::db::schema::api_keys as t;
-            use diesel::prelude::*;
-            use diesel_async::RunQueryDsl;
-            let key: ApiKey = diesel::update(t::table.find(id))
-                .set((
-                    t::revoked_at.eq(diesel::dsl::now),
-                    t::previous_hash.eq(None::<Vec<u8>>),
-                    t::previous_valid_until.eq(None::<DateTime<Utc>>),
-                ))
-                .returning(ApiKey::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &meta,
-                Entry::new(Some(tenant_id), actor, "api_key.revoke")
-                    .target("api_key", id)
-                    .change(Some(summary(&key)), None),
-            )
-            .await?;
-            Ok(key)
+            let after = rows::revoke(conn, id).await?;
+            Ok((after.clone(), after))
         }
         .scope_boxed()
     })
@@ -359,49 +343,27 @@ pub async fn update(
         ));
     }
     let scopes: Option<Scopes> = changes.scopes.map(|s| s.into_iter().collect());
-    let (meta, actor, tenant_id, by) = (meta.clone(), by.actor(), by.tenant_id(), by.clone());
-    db.scoped(by.scope(), |conn| {
+    let checker = by.clone();
+    change(db, meta, by, id, "api_key.update", move |conn, before| {
         async move {
-            let before = locked(conn, &by, id).await?;
             if before.revoked_at.is_some() {
                 return Err(AppError::conflict("this key is revoked"));
             }
             if let Some(scopes) = scopes {
-                let environment =
-                    Environment::parse(&before.environment).unwrap_or(Environment::Live);
-                by.require_write(environment, scopes)?;
+                checker.require_write(environment_of(&before), scopes)?;
             }
-            use crate::db::schema::api_keys as t;
-            use diesel::prelude::*;
-            use diesel_async::RunQueryDsl;
-            let after: ApiKey = diesel::update(t::table.find(id))
-                .set((
-                    t::name.eq(name.unwrap_or(before.name.clone())),
-                    t::scopes.eq(scopes.map_or_else(
-                        || before.scopes.clone(),
-                        |s| s.names().into_iter().map(Some).collect(),
-                    )),
-                    t::rate_limit.eq(match rate {
-                        None => before.rate_limit,
-                        Some(r) => r.map(|r| r.limit as i32),
-                    }),
-                    t::rate_limit_period.eq(match rate {
-                        None => before.rate_limit_period,
-                        Some(r) => r.map(|r| r.period_seconds as i32),
-                    }),
-                ))
-                .returning(ApiKey::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
+            let after = rows::update(
                 conn,
-                &meta,
-                Entry::new(Some(tenant_id), actor, "api_key.update")
-                    .target("api_key", id)
-                    .change(Some(summary(&before)), Some(summary(&after))),
+                id,
+                &name.unwrap_or(before.name.clone()),
+                scopes.map_or_else(|| before.scope_names(), Scopes::names),
+                match rate {
+                    None => before.rate_limit.zip(before.rate_limit_period),
+                    Some(r) => r.map(|r| (r.limit as i32, r.period_seconds as i32)),
+                },
             )
             .await?;
-            Ok(after)
+            Ok((after.clone(), after))
         }
         .scope_boxed()
     })

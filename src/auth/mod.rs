@@ -40,7 +40,7 @@ pub const REFRESH_COOKIE: &str = "tg_refresh";
 
 /// Who made a request, as the credentials claim (not yet verified against the
 /// database).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Principal {
     Anonymous,
     /// A signed-in user (an access token of session `session_id`).
@@ -54,22 +54,45 @@ pub enum Principal {
 }
 
 /// A verified API key and what its limits said for this call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct KeyCall {
     pub grant: std::sync::Arc<api_keys::KeyGrant>,
-    pub limits: LimitsSeen,
+    pub limits: crate::usage::LimitOutcome,
 }
 
-/// The rate-limit outcome of a key call (compared by value in tests only).
-#[derive(Debug, Clone, Copy)]
-pub struct LimitsSeen(pub crate::usage::LimitOutcome);
-
-impl PartialEq for LimitsSeen {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.key == other.0.key && self.0.tenant == other.0.tenant
-    }
+/// The tenant named by `X-Tenant-ID`, if sent: BAD_USER_INPUT unless a UUID.
+pub fn requested_tenant(headers: &HeaderMap) -> AppResult<Option<Uuid>> {
+    headers
+        .get(TENANT_HEADER)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| Uuid::parse_str(s.trim()).ok())
+                .ok_or_else(|| {
+                    AppError::bad_input("the X-Tenant-ID header must be a tenant id (a UUID)")
+                })
+        })
+        .transpose()
 }
-impl Eq for LimitsSeen {}
+
+/// The token of `Authorization: Bearer <token>`: `None` without the header,
+/// UNAUTHENTICATED when it is not a non-empty bearer token.
+pub fn bearer(headers: &HeaderMap) -> AppResult<Option<&str>> {
+    let Some(auth) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    auth.to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::unauthenticated("the Authorization header must be `Bearer <token>`")
+        })
+}
 
 /// A user's verified access to one tenant, for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,33 +168,10 @@ impl Session {
     /// from `X-Tenant-ID`. A present but invalid credential is an error, never a
     /// silent downgrade to anonymous.
     pub fn from_headers(headers: &HeaderMap, keys: &jwt::JwtKeys) -> AppResult<Self> {
-        let requested = match headers.get(TENANT_HEADER) {
-            None => None,
-            Some(v) => Some(
-                v.to_str()
-                    .ok()
-                    .and_then(|s| Uuid::parse_str(s.trim()).ok())
-                    .ok_or_else(|| {
-                        AppError::bad_input("the X-Tenant-ID header must be a tenant id (a UUID)")
-                    })?,
-            ),
-        };
-        let mut session = match headers.get(header::AUTHORIZATION) {
+        let requested = requested_tenant(headers)?;
+        let mut session = match bearer(headers)? {
             None => Self::new(Principal::Anonymous, None),
-            Some(auth) => {
-                let token = auth
-                    .to_str()
-                    .ok()
-                    .and_then(|v| {
-                        let (scheme, rest) = v.split_once(' ')?;
-                        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-                    })
-                    .filter(|t| !t.is_empty())
-                    .ok_or_else(|| {
-                        AppError::unauthenticated(
-                            "the Authorization header must be `Bearer <token>`",
-                        )
-                    })?;
+            Some(token) => {
                 let claims = keys.verify_access(token)?;
                 let mut session = Self::new(
                     Principal::User {

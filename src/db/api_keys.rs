@@ -99,6 +99,66 @@ pub async fn find_for_update(
         .optional()
 }
 
+/// Gives `id` a new secret. With `grace_until`, the current secret becomes
+/// the previous one until then (an earlier previous secret ends now);
+/// without, it ends at once. One statement: the right-hand sides read the row
+/// as it was.
+pub async fn rotate(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hash: &[u8],
+    display_prefix: &str,
+    grace_until: Option<DateTime<Utc>>,
+) -> QueryResult<ApiKey> {
+    let keep_old = grace_until.is_some();
+    diesel::update(api_keys::table.find(id))
+        .set((
+            api_keys::previous_hash.eq(diesel::dsl::case_when(
+                keep_old.into_sql::<Bool>(),
+                api_keys::secret_hash.nullable(),
+            )),
+            api_keys::previous_valid_until.eq(grace_until),
+            api_keys::secret_hash.eq(hash),
+            api_keys::display_prefix.eq(display_prefix),
+        ))
+        .returning(ApiKey::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Revokes `id` now; a secret being rotated out ends with it.
+pub async fn revoke(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<ApiKey> {
+    diesel::update(api_keys::table.find(id))
+        .set((
+            api_keys::revoked_at.eq(diesel::dsl::now),
+            api_keys::previous_hash.eq(None::<Vec<u8>>),
+            api_keys::previous_valid_until.eq(None::<DateTime<Utc>>),
+        ))
+        .returning(ApiKey::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Sets a key's name, scopes and own rate limit `(limit, period seconds)`.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    name: &str,
+    scopes: Vec<String>,
+    rate: Option<(i32, i32)>,
+) -> QueryResult<ApiKey> {
+    diesel::update(api_keys::table.find(id))
+        .set((
+            api_keys::name.eq(name),
+            api_keys::scopes.eq(scopes),
+            api_keys::rate_limit.eq(rate.map(|r| r.0)),
+            api_keys::rate_limit_period.eq(rate.map(|r| r.1)),
+        ))
+        .returning(ApiKey::as_returning())
+        .get_result(conn)
+        .await
+}
+
 /// A page of the tenant's keys, oldest first, after `(created_at, id)`.
 pub async fn page(
     conn: &mut AsyncPgConnection,

@@ -1,10 +1,11 @@
 //! Reading what every resolver needs from the GraphQL context.
 
-use async_graphql::Context;
+use async_graphql::{Context, Result};
 
 use crate::app::Services;
 use crate::audit::RequestMeta;
 use crate::auth::Session;
+use crate::auth::keys::Manager;
 use crate::db::Db;
 
 /// The shared services (always present: the schema is built with them).
@@ -25,4 +26,16 @@ pub fn session<'a>(ctx: &Context<'a>) -> &'a Session {
 /// Where the request came from.
 pub fn meta<'a>(ctx: &Context<'a>) -> &'a RequestMeta {
     ctx.data_unchecked::<RequestMeta>()
+}
+
+/// The caller as a key manager: the API key of the call, or a member of the
+/// active tenant.
+pub async fn key_manager(ctx: &Context<'_>) -> Result<Manager> {
+    let session = session(ctx);
+    if let Some(call) = session.key() {
+        return Ok(Manager::Key(call.grant.clone()));
+    }
+    let verified = session.require_user(db(ctx)).await?;
+    let access = session.require_tenant(db(ctx)).await?;
+    Ok(Manager::Member { verified, access })
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::auth::{KeyCall, LimitsSeen, api_keys};
+use crate::auth::{KeyCall, api_keys, bearer};
 use crate::error::{AppError, AppResult};
 use crate::usage::{Answer, AuthorizeInput, LimitOutcome};
 
@@ -20,13 +20,10 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 /// The API key a request presents, if any: `X-API-Key`, or an
 /// `Authorization: Bearer tg_…` (a session token otherwise).
 pub fn presented_key(headers: &HeaderMap) -> AppResult<Option<&str>> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        })
+    // A malformed Authorization header is the session path's to refuse.
+    let bearer = bearer(headers)
+        .ok()
+        .flatten()
         .filter(|t| api_keys::looks_like_key(t));
     match (headers.get(API_KEY_HEADER), bearer) {
         (None, bearer) => Ok(bearer),
@@ -45,10 +42,7 @@ pub async fn admit_key(app: &AppState, secret: &str) -> AppResult<KeyCall> {
     let grant = app.api_keys.authenticate(&app.db, secret).await?;
     let limits = app.usage.check_limits(&grant).await?;
     app.api_keys.touch(&grant);
-    Ok(KeyCall {
-        grant,
-        limits: LimitsSeen(limits),
-    })
+    Ok(KeyCall { grant, limits })
 }
 
 /// `RateLimit-Limit`, `-Remaining`, `-Reset` and `-Policy` of the binding
@@ -132,15 +126,11 @@ pub async fn v1_authorize(
         quantity: body.quantity.unwrap_or(1),
         idempotency_key: body.idempotency_key,
     };
-    let answer = match app
-        .usage
-        .authorize(&call.grant, &call.limits.0, input)
-        .await
-    {
+    let answer = match app.usage.authorize(&call.grant, &call.limits, input).await {
         Ok(answer) => answer,
         Err(err) => {
             let mut res = refusal(err);
-            rate_limit_headers(res.headers_mut(), &call.limits.0);
+            rate_limit_headers(res.headers_mut(), &call.limits);
             return res;
         }
     };
@@ -150,7 +140,7 @@ pub async fn v1_authorize(
         StatusCode::TOO_MANY_REQUESTS
     };
     let mut res = (status, Json(answer_json(&call, &answer))).into_response();
-    rate_limit_headers(res.headers_mut(), &call.limits.0);
+    rate_limit_headers(res.headers_mut(), &call.limits);
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

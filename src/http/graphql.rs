@@ -388,8 +388,8 @@ async fn execute(
             Err(err) => return fail(err),
         },
     };
-    let anonymous = session.principal == Principal::Anonymous;
-    let limits = session.key().map(|call| call.limits.0);
+    let anonymous = matches!(session.principal, Principal::Anonymous);
+    let limits = session.key().map(|call| call.limits);
     if let Some(limits) = limits
         && !limits.allowed()
         && !only_authorize(&doc, params.operation_name.as_deref())
@@ -444,19 +444,12 @@ async fn key_session(
     secret: &str,
     headers: &HeaderMap,
 ) -> Result<Session, AppError> {
+    let requested = crate::auth::requested_tenant(headers)?;
     let call = super::authorize::admit_key(app, secret).await?;
-    let requested = headers
-        .get(crate::auth::TENANT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| uuid::Uuid::parse_str(v.trim()));
-    match requested {
-        None => {}
-        Some(Ok(id)) if id == call.grant.tenant_id => {}
-        Some(_) => {
-            return Err(AppError::forbidden(
-                "an API key acts in its own tenant only: drop X-Tenant-ID or use that tenant's key",
-            ));
-        }
+    if requested.is_some_and(|id| id != call.grant.tenant_id) {
+        return Err(AppError::forbidden(
+            "an API key acts in its own tenant only: drop X-Tenant-ID or use that tenant's key",
+        ));
     }
     let tenant = call.grant.tenant_id;
     Ok(Session::new(Principal::ApiKey(call), Some(tenant)))

@@ -249,13 +249,17 @@ impl Usage {
     /// environment (in this process, and in Redis when it is shared).
     async fn first_use(&self, grant: &KeyGrant, idem: &str) -> AppResult<bool> {
         let key = (grant.tenant_id, grant.environment, idem.to_owned());
-        let entry = self.inner.seen.entry(key).or_insert(());
-        if !entry.is_fresh() {
+        if !self.inner.seen.entry(key.clone()).or_insert(()).is_fresh() {
             return Ok(false);
         }
         if let Limiter::Redis(redis) = &self.inner.limiter {
             let shared = format!("{}:{}:{idem}", grant.tenant_id, grant.environment.as_str());
-            return redis.mark_new(&shared, IDEMPOTENCY_TTL).await;
+            let marked = redis.mark_new(&shared, IDEMPOTENCY_TTL).await;
+            if marked.is_err() {
+                // Nothing was recorded: the retry must not count as a duplicate.
+                self.inner.seen.invalidate(&key);
+            }
+            return marked;
         }
         Ok(true)
     }

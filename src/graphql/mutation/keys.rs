@@ -4,9 +4,9 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use uuid::Uuid;
 
-use crate::auth::keys::{self, KeyChanges, Manager, NewKey, RateLimitInput as DomainRate};
+use crate::auth::keys::{self, KeyChanges, NewKey, RateLimitInput as DomainRate};
 use crate::error::AppError;
-use crate::graphql::context::{db, meta, services, session};
+use crate::graphql::context::{db, key_manager as manager, meta, services, session};
 use crate::graphql::types::api_key::{
     ApiKey, ApiKeySecret, AuthorizeReason, AuthorizeResult, AuthorizedTenant, KeyEnvironment, Scope,
 };
@@ -71,18 +71,6 @@ pub struct AuthorizeInput {
     pub quantity: Option<i64>,
     /// Recording twice with the same key records once (per tenant and mode).
     pub idempotency_key: Option<String>,
-}
-
-/// The caller as a key manager: the API key of the call, or a member of the
-/// active tenant.
-pub async fn manager(ctx: &Context<'_>) -> Result<Manager> {
-    let session = session(ctx);
-    if let Some(call) = session.key() {
-        return Ok(Manager::Key(call.grant.clone()));
-    }
-    let verified = session.require_user(db(ctx)).await?;
-    let access = session.require_tenant(db(ctx)).await?;
-    Ok(Manager::Member { verified, access })
 }
 
 fn key_id(id: &ID) -> Result<Uuid> {
@@ -191,7 +179,7 @@ impl KeysMutation {
             .usage
             .authorize(
                 &call.grant,
-                &call.limits.0,
+                &call.limits,
                 DomainAuthorize {
                     metric: input.metric,
                     quantity: input.quantity.unwrap_or(1),

@@ -2,7 +2,7 @@
 
 mod admin;
 mod auth;
-pub mod keys;
+mod keys;
 mod team;
 
 use async_graphql::MergedObject;

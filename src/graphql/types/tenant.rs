@@ -213,7 +213,7 @@ impl Tenant {
     ) -> Result<Connection<String, ApiKey, EmptyFields, EmptyFields>> {
         let manager = match &self.reader {
             Reader::Member(access) if access.tenant_id == self.row.id => {
-                crate::graphql::mutation::keys::manager(ctx).await?
+                crate::graphql::context::key_manager(ctx).await?
             }
             Reader::Key(grant) if grant.tenant_id == self.row.id => Manager::Key(grant.clone()),
             _ => {
