@@ -211,8 +211,12 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most aliases in one document.
     pub max_aliases: usize,
-    /// Highest complexity (each field costs 1 unless it says otherwise).
+    /// Highest cost: each field costs 1, a list field 1 plus its selection's
+    /// cost times the rows it may return (`first`, else the default page).
     pub max_complexity: usize,
+    /// Most selections once every fragment spread is replaced by its fragment
+    /// (what every pass that follows spreads walks).
+    pub max_selections: usize,
     /// Most directives in one document.
     pub max_directives: usize,
     /// Most lexical tokens in one document.
@@ -225,7 +229,8 @@ impl Default for Limits {
             max_body_bytes: 2 * 1024 * 1024,
             max_depth: 10,
             max_aliases: 15,
-            max_complexity: 500,
+            max_complexity: 5000,
+            max_selections: 2000,
             max_directives: 50,
             max_tokens: 2000,
         }

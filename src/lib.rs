@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod input;
 pub mod mail;
 pub mod members;
 pub mod server;

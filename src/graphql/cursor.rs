@@ -17,6 +17,19 @@ pub const DEFAULT_PAGE: i64 = 20;
 /// Largest page.
 pub const MAX_PAGE: i64 = 100;
 
+/// The cost of a list field, for the complexity limit: one for the field,
+/// plus its selection once for every row it may return (`first`, or the
+/// default page size), as GitHub's and graphql-armor's cost models count. A
+/// `first` out of range costs as much as the largest page (it is refused
+/// when the field runs).
+pub fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first.map_or(DEFAULT_PAGE, |n| i64::from(n).clamp(0, MAX_PAGE));
+    usize::try_from(rows)
+        .unwrap_or(0)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 /// The cursor of a row at `at` with id `id`.
 pub fn encode(at: DateTime<Utc>, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("v1:{}:{id}", at.timestamp_micros()))

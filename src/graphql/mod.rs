@@ -7,6 +7,7 @@
 
 pub mod context;
 pub mod cursor;
+pub mod document;
 pub mod guards;
 pub mod loaders;
 pub mod sockets;
@@ -40,15 +41,16 @@ pub const SESSION_FIELDS: &[&str] = &[
     "verifyEmail",
 ];
 
-/// Builds the schema with its services and limits. Alias, directive, token and
-/// session-field limits need the raw document and are enforced by the HTTP
-/// endpoint before execution.
+/// Builds the schema with its services and limits. Token, nesting, expansion,
+/// depth, alias, directive and session-field limits need the raw document and
+/// are enforced by [`document::check`] (over HTTP and WebSocket) before
+/// anything else walks the document; complexity (the list-aware cost) is
+/// enforced here, after that check has bounded the expanded size.
 pub fn build_schema(services: Services) -> AppSchema {
     let limits = services.settings.limits.clone();
     let production = services.settings.is_production();
     let mut builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(services)
-        .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
         .limit_recursive_depth(32)

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, ServerError, ServerResult};
 
 use crate::config::Limits;
 use crate::error::AppError;
-use crate::http::limits;
+use crate::graphql::document;
 
 /// Marks the data of a WebSocket connection.
 #[derive(Debug, Clone, Copy)]
@@ -35,10 +35,8 @@ struct SocketRulesExtension {
     limits: Limits,
 }
 
-fn refuse(message: impl Into<String>) -> ServerError {
-    let mut err = AppError::bad_input(message)
-        .to_graphql()
-        .into_server_error(Default::default());
+fn refuse(err: AppError) -> ServerError {
+    let mut err = err.to_graphql().into_server_error(Default::default());
     err.locations.clear();
     err
 }
@@ -54,30 +52,21 @@ impl Extension for SocketRulesExtension {
         if ctx.data_opt::<OverWebSocket>().is_none() {
             return next.run(ctx, request).await;
         }
-        let scan = limits::scan(&request.query, self.limits.max_tokens);
-        if scan.tokens > self.limits.max_tokens || scan.nesting > limits::MAX_NESTING {
-            return Err(refuse("the document is over the token or nesting limit"));
-        }
         let operation = request.operation_name.clone();
-        let doc = request.parsed_query()?;
-        let counts = limits::count_document(doc);
-        if counts.aliases > self.limits.max_aliases
-            || counts.directives > self.limits.max_directives
-        {
-            return Err(refuse("the document is over the alias or directive limit"));
-        }
-        let subscription = match (&doc.operations, operation.as_deref()) {
-            (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Subscription,
-            (DocumentOperations::Multiple(ops), Some(name)) => ops
-                .iter()
-                .any(|(n, op)| n.as_str() == name && op.node.ty == OperationType::Subscription),
-            (DocumentOperations::Multiple(_), None) => false,
-        };
-        if !subscription {
-            return Err(refuse(
+        let checked = document::check(
+            &request.query,
+            operation.as_deref(),
+            &self.limits,
+            super::SESSION_FIELDS,
+        )
+        .map_err(refuse)?;
+        document::strings::check_variables(&request.variables).map_err(refuse)?;
+        if !checked.all_of_type(OperationType::Subscription) {
+            return Err(refuse(AppError::bad_input(
                 "only subscriptions run over WebSocket: send queries and mutations over HTTP",
-            ));
+            )));
         }
+        request.set_parsed_query(checked.doc);
         next.run(ctx, request).await
     }
 }

@@ -103,7 +103,14 @@ pub async fn v1_authorize(
     let body: AuthorizeBody = if body.iter().all(u8::is_ascii_whitespace) {
         AuthorizeBody::default()
     } else {
-        match serde_json::from_slice(&body) {
+        let value: serde_json::Value = match serde_json::from_slice(&body) {
+            Ok(value) => value,
+            Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
+        };
+        if let Err(err) = crate::input::check_json(&value, "") {
+            return refusal(err);
+        }
+        match serde_json::from_value(value) {
             Ok(b) => b,
             Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
         }

@@ -11,7 +11,7 @@
 //!   execution; errors without a code are request errors (BAD_USER_INPUT) or,
 //!   inside execution, masked as INTERNAL with the request id.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensionValues, ServerError, Variables};
 use axum::Extension;
 use axum::body::{Body, Bytes};
@@ -24,12 +24,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
 
-use super::limits;
 use super::request_id::RequestId;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::{Principal, Session};
 use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE};
+use crate::graphql::document;
 
 /// The GraphQL response media type.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -307,70 +307,33 @@ async fn execute(
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return bad_params(AppError::bad_input("the request has no `query`"));
     };
-    let scan = limits::scan(&query, limits.max_tokens);
-    if scan.tokens > limits.max_tokens {
-        return fail(AppError::bad_input(format!(
-            "the document has more than {} tokens",
-            limits.max_tokens
-        )));
-    }
-    if scan.nesting > limits::MAX_NESTING {
-        return fail(AppError::bad_input(format!(
-            "the document nests brackets more than {} deep",
-            limits::MAX_NESTING
-        )));
-    }
-    let doc = match async_graphql::parser::parse_query(&query) {
-        Ok(doc) => doc,
-        Err(err) => return fail(AppError::bad_input(format!("syntax error: {err}"))),
-    };
-    let counts = limits::count_document(&doc);
-    if counts.aliases > limits.max_aliases {
-        return fail(AppError::bad_input(format!(
-            "the document has {} aliases; at most {} are allowed",
-            counts.aliases, limits.max_aliases
-        )));
-    }
-    if counts.directives > limits.max_directives {
-        return fail(AppError::bad_input(format!(
-            "the document has {} directives; at most {} are allowed",
-            counts.directives, limits.max_directives
-        )));
-    }
-    let session_fields = limits::count_root_fields(
-        &doc,
+    let checked = match document::check(
+        &query,
         params.operation_name.as_deref(),
+        limits,
         crate::graphql::SESSION_FIELDS,
-    );
-    if session_fields > 1 {
-        return fail(AppError::bad_input(
-            "one sign-in or session operation per request: send them separately",
-        ));
-    }
-    if method == Method::GET {
-        match operation_type(&doc, params.operation_name.as_deref()) {
-            Some(OperationType::Query) | None => {}
-            Some(_) => {
-                let err = AppError::bad_input(
-                    "GET runs queries only: send mutations and subscriptions with POST",
-                );
-                let mut res = request_error_with_status(
-                    media,
-                    &request_id,
-                    err,
-                    StatusCode::METHOD_NOT_ALLOWED,
-                );
-                res.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                return res;
-            }
-        }
+    ) {
+        Ok(checked) => checked,
+        Err(err) => return fail(err),
+    };
+    if method == Method::GET && checked.types.iter().any(|t| *t != OperationType::Query) {
+        let err = AppError::bad_input(
+            "GET runs queries only: send mutations and subscriptions with POST",
+        );
+        let mut res =
+            request_error_with_status(media, &request_id, err, StatusCode::METHOD_NOT_ALLOWED);
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
     }
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),
         Some(v @ Value::Object(_)) => Variables::from_json(v),
         Some(_) => return fail(AppError::bad_input("`variables` must be a JSON object")),
     };
+    if let Err(err) = document::strings::check_variables(&variables) {
+        return fail(err);
+    }
     if !matches!(
         params.extensions,
         None | Some(Value::Null) | Some(Value::Object(_))
@@ -392,7 +355,7 @@ async fn execute(
     let limits = session.key().map(|call| call.limits);
     if let Some(limits) = limits
         && !limits.allowed()
-        && !only_authorize(&doc, params.operation_name.as_deref())
+        && !checked.only_authorize()
     {
         // A refused call runs nothing; `authorize` answers the refusal itself.
         let binding = limits.binding();
@@ -427,9 +390,10 @@ async fn execute(
     if anonymous && app.settings.is_production() {
         request = request.disable_introspection();
     }
+    let doc = checked.doc;
     request.set_parsed_query(doc.clone());
     let mut response = app.schema.execute(request).await;
-    super::order::reorder(&mut response.data, &doc, operation_name.as_deref());
+    document::order::reorder(&mut response.data, &doc, operation_name.as_deref());
     let mut res = graphql_response(media, &request_id, response);
     if let Some(limits) = limits {
         super::authorize::rate_limit_headers(res.headers_mut(), &limits);
@@ -453,34 +417,6 @@ async fn key_session(
     }
     let tenant = call.grant.tenant_id;
     Ok(Session::new(Principal::ApiKey(call), Some(tenant)))
-}
-
-/// Whether every root field of the operation is `authorize` (or `__typename`).
-fn only_authorize(
-    doc: &async_graphql::parser::types::ExecutableDocument,
-    name: Option<&str>,
-) -> bool {
-    let all = limits::count_root_fields_except(doc, name, &[]);
-    let ours = limits::count_root_fields(doc, name, &["authorize", "__typename"]);
-    all == ours
-}
-
-fn operation_type(
-    doc: &async_graphql::parser::types::ExecutableDocument,
-    name: Option<&str>,
-) -> Option<OperationType> {
-    match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| op.node.ty),
-        // Ambiguous: execution will refuse it; a mutation among them must not run.
-        (DocumentOperations::Multiple(ops), None) => ops
-            .values()
-            .map(|op| op.node.ty)
-            .find(|ty| *ty != OperationType::Query),
-    }
 }
 
 /// Serialises an executed response: codes on every error, internals masked.
@@ -552,6 +488,9 @@ fn error_json(mut err: ServerError, request_id: &RequestId, executed: bool) -> V
         Some(code) => code,
         // Parse and validation errors (limits included) describe the request.
         None if !executed && err.path.is_empty() => ErrorCode::BadUserInput,
+        // An argument or variable its type refuses (an `Int` past 32 bits):
+        // async-graphql reports it from inside execution, without a code.
+        None if is_input_parse_error(&err.message) => ErrorCode::BadUserInput,
         None => {
             tracing::error!(request_id = %request_id.0, error = %err.message, "unclassified error");
             ErrorCode::Internal
@@ -563,6 +502,12 @@ fn error_json(mut err: ServerError, request_id: &RequestId, executed: bool) -> V
     ext.set("code", code.as_str());
     ext.set("requestId", request_id.0.as_str());
     serde_json::to_value(&err).unwrap_or_else(|_| json!({"message": INTERNAL_MESSAGE}))
+}
+
+/// Whether `message` is async-graphql's report of an input value its type
+/// refused (`InputValueError`, raised while arguments are read).
+fn is_input_parse_error(message: &str) -> bool {
+    message.starts_with("Failed to parse \"")
 }
 
 /// A request error (no `data`): the status follows the code for

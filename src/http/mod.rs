@@ -12,9 +12,7 @@
 pub mod authorize;
 pub mod graphql;
 pub mod health;
-pub mod limits;
 pub mod metrics;
-pub mod order;
 pub mod request_id;
 pub mod web;
 pub mod websocket;

@@ -103,22 +103,63 @@ async fn tokens() {
 }
 
 #[tokio::test]
-async fn complexity() {
+async fn complexity_counts_every_row_a_list_may_return() {
     let app = TestApp::spawn().await;
+    let (token, _, _) = app.sign_up("cost@example.com", "Cost").await;
     let max = Limits::default().max_complexity;
-    // `viewer { role }` costs two (each field one); `__typename` costs nothing.
-    assert_eq!(max % 2, 0);
-    let at = format!("{{ {} }}", "viewer { role } ".repeat(max / 2));
-    let past = format!(
-        "{{ {} viewer {{ role role }} }}",
-        "viewer { role } ".repeat(max / 2 - 1)
-    );
-    assert_ok(&run(&app, &at).await, "at the complexity limit");
+    assert_eq!(max, 5000, "the arithmetic below assumes the default");
+    // `tenant { members(first: n) { nodes { role user { id email } } } }`:
+    // tenant 1 + members (1 + n × (nodes 1 + role 1 + user 3)) = 2 + 5n.
+    let doc = |pages: &[i32]| {
+        let fields: Vec<String> = pages
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                format!("t{i}: tenant {{ members(first: {n}) {{ nodes {{ role user {{ id email }} }} }} }}")
+            })
+            .collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let mut at = vec![100; 9];
+    at.push(96); // 9 × 502 + 482 = 5000
+    let a = app.gql(&doc(&at), json!({}), Some(&token)).await;
+    assert_ok(&a, "at the cost limit");
+    let mut past = vec![100; 9];
+    past.push(97);
     assert_refused(
-        &run(&app, &past).await,
-        "past the complexity limit",
+        &app.gql(&doc(&past), json!({}), Some(&token)).await,
+        "past the cost limit",
         "complex",
     );
+    // Without `first`, a list costs its default page (20 rows): 2 + 5 × 20.
+    let default_page = format!(
+        "{{ {} }}",
+        (0..15)
+            .map(|i| format!(
+                "t{i}: tenant {{ members {{ nodes {{ role user {{ id email }} }} }} }}"
+            ))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    assert_ok(
+        &app.gql(&default_page, json!({}), Some(&token)).await,
+        "15 default pages cost 1530",
+    );
+    // The page size can come from a variable.
+    // viewer 1 + memberships (1 + 20 × (tenant 1 + members (1 + n × 5))).
+    let by_variable = "query($n: Int) { viewer { memberships { tenant { members(first: $n) { nodes { role user { id email } } } } } } }";
+    let a = app.gql(by_variable, json!({ "n": 5 }), Some(&token)).await;
+    // Within the cost limit: it runs (membership tenants list no members).
+    assert_eq!(
+        a.code(),
+        "FORBIDDEN",
+        "20 memberships of 5 rows: {:?}",
+        a.body
+    );
+    let a = app
+        .gql(by_variable, json!({ "n": 100 }), Some(&token))
+        .await;
+    assert_refused(&a, "nested pages from a variable", "complex");
 }
 
 #[tokio::test]

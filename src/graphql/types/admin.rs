@@ -66,6 +66,7 @@ fn parse_id(id: &ID, field: &str) -> Result<Uuid> {
 #[Object]
 impl AdminQuery {
     /// Tenants, newest first, by name or slug and by status.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn tenants(
         &self,
         ctx: &Context<'_>,
@@ -105,6 +106,7 @@ impl AdminQuery {
     }
 
     /// Users by email.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(Some(first), child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -136,6 +138,7 @@ impl AdminQuery {
 
     /// Emails queued by this server, newest first (development only: in
     /// production mail goes out and bodies are not readable here).
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(Some(first), child_complexity)")]
     async fn outbox(
         &self,
         ctx: &Context<'_>,

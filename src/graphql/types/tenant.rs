@@ -204,6 +204,7 @@ impl Tenant {
 
     /// The tenant's API keys, oldest first (any role but billing; keys with
     /// `keys:read`).
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
@@ -246,6 +247,7 @@ impl Tenant {
 
     /// The tenant's members, oldest first (viewer role or higher; billing
     /// members cannot list the team).
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -287,6 +289,7 @@ impl Tenant {
     }
 
     /// Invitations (admins and owners), oldest first.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn invitations(
         &self,
         ctx: &Context<'_>,
@@ -326,6 +329,7 @@ impl Tenant {
     }
 
     /// The audit trail (admins and owners), newest first.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -98,6 +98,7 @@ impl Viewer {
     }
 
     /// Every tenant the user belongs to, oldest membership first.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(None, child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
         let user_id = self.verified.user_id;
         let rows: Vec<(TenantRow, String)> = db(ctx)

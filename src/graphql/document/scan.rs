@@ -1,7 +1,5 @@
-//! Document limits that need the raw text or the parsed document: tokens and
-//! aliases. Depth, complexity and directives are enforced by the schema.
-
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+//! A linear scan of a document's text before parsing: lexical tokens (counted
+//! the way the GraphQL lexer splits them) and bracket nesting.
 
 /// Deepest nesting of `{`, `[` and `(` accepted before parsing (the parser
 /// recurses once per level).
@@ -14,6 +12,8 @@ pub struct Scan {
     pub tokens: usize,
     /// Deepest bracket nesting seen (up to where counting stopped).
     pub nesting: usize,
+    /// Bytes read: every step of the scan reads at least one.
+    pub steps: usize,
 }
 
 /// Counts the lexical tokens of a GraphQL document (punctuators, names,
@@ -119,124 +119,13 @@ pub fn scan(source: &str, cap: usize) -> Scan {
     Scan {
         tokens: count,
         nesting,
+        steps: i.min(bytes.len()),
     }
 }
 
 /// The tokens of `source`, counted up to `cap + 1`.
 pub fn count_tokens(source: &str, cap: usize) -> usize {
     scan(source, cap).tokens
-}
-
-/// What a document holds that the limits count.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct DocumentCounts {
-    pub aliases: usize,
-    pub directives: usize,
-}
-
-/// Counts aliases and directives over the whole document (operations and
-/// fragment definitions, each once).
-pub fn count_document(doc: &ExecutableDocument) -> DocumentCounts {
-    fn walk(set: &SelectionSet, counts: &mut DocumentCounts) {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(field) => {
-                    counts.aliases += usize::from(field.node.alias.is_some());
-                    counts.directives += field.node.directives.len();
-                    walk(&field.node.selection_set.node, counts);
-                }
-                Selection::InlineFragment(fragment) => {
-                    counts.directives += fragment.node.directives.len();
-                    walk(&fragment.node.selection_set.node, counts);
-                }
-                Selection::FragmentSpread(spread) => {
-                    counts.directives += spread.node.directives.len();
-                }
-            }
-        }
-    }
-    let mut counts = DocumentCounts::default();
-    for (_, op) in doc.operations.iter() {
-        counts.directives += op.node.directives.len()
-            + op.node
-                .variable_definitions
-                .iter()
-                .map(|v| v.node.directives.len())
-                .sum::<usize>();
-        walk(&op.node.selection_set.node, &mut counts);
-    }
-    for fragment in doc.fragments.values() {
-        counts.directives += fragment.node.directives.len();
-        walk(&fragment.node.selection_set.node, &mut counts);
-    }
-    counts
-}
-
-/// How many root fields named in `names` the selected operation runs,
-/// following fragment spreads and inline fragments at the root.
-pub fn count_root_fields(
-    doc: &ExecutableDocument,
-    operation: Option<&str>,
-    names: &[&str],
-) -> usize {
-    count_root_fields_matching(doc, operation, &|name| names.contains(&name))
-}
-
-/// How many root fields of the operation are *not* among `names` (all of
-/// them for an empty list).
-pub fn count_root_fields_except(
-    doc: &ExecutableDocument,
-    operation: Option<&str>,
-    names: &[&str],
-) -> usize {
-    count_root_fields_matching(doc, operation, &|name| !names.contains(&name))
-}
-
-fn count_root_fields_matching(
-    doc: &ExecutableDocument,
-    operation: Option<&str>,
-    matches: &dyn Fn(&str) -> bool,
-) -> usize {
-    use async_graphql::parser::types::DocumentOperations;
-    fn walk(
-        doc: &ExecutableDocument,
-        set: &SelectionSet,
-        names: &dyn Fn(&str) -> bool,
-        depth: usize,
-    ) -> usize {
-        if depth > 32 {
-            // Deeper than any honest document: count it as over every limit.
-            return usize::MAX / 2;
-        }
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => usize::from(names(field.node.name.node.as_str())),
-                Selection::InlineFragment(f) => {
-                    walk(doc, &f.node.selection_set.node, names, depth + 1)
-                }
-                Selection::FragmentSpread(spread) => doc
-                    .fragments
-                    .get(&spread.node.fragment_name.node)
-                    .map_or(0, |f| {
-                        walk(doc, &f.node.selection_set.node, names, depth + 1)
-                    }),
-            })
-            .fold(0usize, usize::saturating_add)
-    }
-    let ops: Vec<_> = match (&doc.operations, operation) {
-        (DocumentOperations::Single(op), _) => vec![op],
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .filter(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| op)
-            .collect(),
-        (DocumentOperations::Multiple(ops), None) => ops.values().collect(),
-    };
-    ops.iter()
-        .map(|op| walk(doc, &op.node.selection_set.node, matches, 0))
-        .max()
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -276,22 +165,5 @@ mod tests {
     fn counting_stops_past_the_cap() {
         let big = "{ ".to_owned() + &"a ".repeat(100_000) + "}";
         assert_eq!(count_tokens(&big, 10), 11);
-    }
-
-    #[test]
-    fn aliases_and_directives_are_counted_in_operations_and_fragments() {
-        let doc = async_graphql::parser::parse_query(
-            "query Q($v: Boolean = true) @a { a: viewer @skip(if: false) { id } \
-             b: viewer { ...F @include(if: true) } ... on Query @c { c: viewer { id } } } \
-             fragment F on Viewer @d { d: id e: id @e }",
-        )
-        .unwrap();
-        assert_eq!(
-            count_document(&doc),
-            DocumentCounts {
-                aliases: 5,
-                directives: 6
-            }
-        );
     }
 }
