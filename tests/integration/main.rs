@@ -12,4 +12,5 @@ mod matrix;
 mod redis;
 mod rls;
 mod schema;
+mod secrets;
 mod signup;
