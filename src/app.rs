@@ -8,7 +8,7 @@ use crate::auth::key_cache::KeyCache;
 use crate::config::{Environment, Limits};
 use crate::db::Db;
 use crate::graphql::AppSchema;
-use crate::mail::Mailer;
+use crate::mail::{Mailer, Sealer};
 use crate::usage::{Stop, Usage};
 
 /// Settings the request path reads.
@@ -66,12 +66,13 @@ impl AppState {
         api_keys: KeyCache,
         usage: Usage,
     ) -> Self {
+        let mailer = Mailer {
+            log_bodies: settings.environment != Environment::Production,
+            public_url: settings.public_url.clone(),
+            sealer: Sealer::new(&keys),
+        };
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
-        let mailer = Mailer {
-            log_bodies: !settings.is_production(),
-            public_url: settings.public_url.clone(),
-        };
         let schema = crate::graphql::build_schema(Services {
             db: db.clone(),
             keys: keys.clone(),

@@ -146,8 +146,9 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTGATE_DEMO", global = true)]
     pub demo: bool,
 
-    /// Secret for signing access tokens (HS256, at least 32 bytes). Unset in
-    /// development: one is generated and kept in the data dir.
+    /// Secret for signing access tokens (HS256, at least 32 bytes); the key that
+    /// seals stored email bodies is derived from it. Unset in development: one
+    /// is generated and kept in the data dir.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
 
@@ -160,8 +161,9 @@ pub struct ServeArgs {
     )]
     pub jwt_secret_file: Option<PathBuf>,
 
-    /// The previous signing secret: tokens it signed still verify, so the key can
-    /// rotate without logging everybody out.
+    /// The previous signing secret: tokens it signed still verify (and email
+    /// queued under it still opens), so the key can rotate without logging
+    /// everybody out.
     #[arg(
         long,
         env = "JWT_PREVIOUS_SECRET",

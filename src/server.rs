@@ -283,6 +283,7 @@ async fn serve_on(
     let dispatcher = match &args.smtp_url {
         Some(url) => Some(crate::mail::Dispatcher::start(
             database.url.clone(),
+            crate::mail::Sealer::new(&state.keys),
             crate::mail::SmtpSettings {
                 url: url.clone(),
                 from: args.mail_from.clone(),

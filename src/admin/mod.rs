@@ -1,6 +1,9 @@
 //! The platform admins' path across tenants: the only code that opens
-//! [`Scope::platform_admin`] transactions. Every read of a tenant's data through
-//! it, and every change, is written to the audit trail in the same transaction.
+//! [`Scope::platform_admin`] transactions. Every read through it, and every
+//! change, is written to the audit trail in the same transaction: reads of a
+//! tenant's data into that tenant's trail, platform-wide reads (users, stats,
+//! outbox) into the platform's own (entries without a tenant, out of every
+//! tenant's reach under row-level security).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -123,7 +126,9 @@ pub async fn tenant(db: &Db, meta: &RequestMeta, admin: &Verified, id: Uuid) -> 
     .await
 }
 
-/// Users whose email contains `search`, first `limit` by email.
+/// Users whose email contains `search`, first `limit` by email. Users belong
+/// to no one tenant: the read is recorded in the platform's own trail (an
+/// entry without a tenant, which no tenant's row-level security shows).
 pub async fn users(
     db: &Db,
     meta: &RequestMeta,
@@ -175,8 +180,10 @@ struct Counted {
     n: i64,
 }
 
-/// Counts across the platform (no tenant's rows leave the database).
-pub async fn stats(db: &Db, admin: &Verified) -> AppResult<Stats> {
+/// Counts across the platform (no tenant's rows leave the database); the
+/// read is recorded in the platform's own trail (no tenant).
+pub async fn stats(db: &Db, meta: &RequestMeta, admin: &Verified) -> AppResult<Stats> {
+    let (meta, actor) = (meta.clone(), actor(admin));
     db.scoped(scope(admin), |conn| {
         async move {
             let rows: Vec<Counted> = diesel::sql_query(
@@ -202,6 +209,7 @@ pub async fn stats(db: &Db, admin: &Verified) -> AppResult<Stats> {
                 }
             }
             stats.tenants_by_plan.sort();
+            audit::record(conn, &meta, Entry::new(None, actor, "admin.stats.read")).await?;
             Ok(stats)
         }
         .scope_boxed()

@@ -6,6 +6,7 @@
 //! `iat` and `sub` are all required and checked.
 
 use chrono::{DateTime, TimeZone, Utc};
+use hkdf::Hkdf;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,6 +24,8 @@ pub const ACCESS_TTL: chrono::Duration = chrono::Duration::minutes(15);
 pub const MIN_SECRET_BYTES: usize = 32;
 /// The `typ` claim of access tokens (refresh tokens are opaque, never JWTs).
 const ACCESS_TYPE: &str = "access";
+/// The HKDF salt of keys derived from the signing secrets.
+const DERIVE_SALT: &[u8] = b"tenantgate derived keys v1";
 
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +49,8 @@ struct Key {
     kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// HKDF-SHA256 over the secret, for keys of other purposes.
+    derive: Hkdf<Sha256>,
 }
 
 impl Key {
@@ -55,6 +60,7 @@ impl Key {
             kid: hex::encode(&digest[..8]),
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            derive: Hkdf::new(Some(DERIVE_SALT), secret),
         }
     }
 }
@@ -101,6 +107,24 @@ impl JwtKeys {
             previous: previous.map(Key::new),
             validation,
         })
+    }
+
+    /// 256-bit keys for `purpose` (e.g. sealing stored email), derived from the
+    /// signing secrets with HKDF-SHA256 (`purpose` is the info): the current
+    /// secret's first, then the previous one's while it is configured. They are
+    /// as secret as the signing keys, never stored, and independent of them and
+    /// of each other.
+    pub fn derived_keys(&self, purpose: &str) -> Vec<[u8; 32]> {
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .map(|key| {
+                let mut out = [0u8; 32];
+                key.derive
+                    .expand(purpose.as_bytes(), &mut out)
+                    .expect("32 bytes is a valid HKDF-SHA256 output length");
+                out
+            })
+            .collect()
     }
 
     /// The `kid` of the current signing key.
@@ -272,5 +296,17 @@ mod tests {
         rotated.verify_access(&token).unwrap();
         let dropped = JwtKeys::new(SECRET, None).unwrap();
         rejected(&dropped, &token);
+    }
+
+    #[test]
+    fn derived_keys_follow_rotation_and_differ_by_purpose() {
+        let old = JwtKeys::new(OLD, None).unwrap();
+        let rotated = JwtKeys::new(SECRET, Some(OLD)).unwrap();
+        let mail = rotated.derived_keys("mail");
+        assert_eq!(mail.len(), 2);
+        assert_eq!(mail[1], old.derived_keys("mail")[0]);
+        assert_ne!(mail[0], mail[1]);
+        assert_ne!(mail[0], rotated.derived_keys("other")[0]);
+        assert_ne!(&mail[0][..], &SECRET[..32]);
     }
 }

@@ -53,13 +53,13 @@ diesel::table! {
         id -> Uuid,
         recipient -> Text,
         subject -> Text,
-        body -> Text,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
         attempts -> Int4,
         last_error -> Nullable<Text>,
         next_attempt_at -> Timestamptz,
         failed_at -> Nullable<Timestamptz>,
+        sealed_body -> Nullable<Bytea>,
     }
 }
 

@@ -13,4 +13,5 @@ mod matrix;
 mod redis;
 mod rls;
 mod schema;
+mod secrets;
 mod signup;

@@ -255,16 +255,28 @@ pub(crate) fn no_errors(a: &Answer) -> bool {
     a.body.get("errors").is_none_or(Value::is_null)
 }
 
-/// The token of the newest invitation emailed to `email`.
+/// The token of the newest invitation emailed to `email` (the outbox holds
+/// bodies sealed under a key derived from the test servers' secret).
 pub(crate) async fn invitation_token(conn: &mut AsyncPgConnection, email: &str) -> String {
-    let body = text(
-        conn,
-        &format!(
-            "SELECT body AS s FROM email_outbox WHERE recipient = '{email}'
-             ORDER BY created_at DESC, id DESC LIMIT 1"
-        ),
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Bytea)]
+        sealed_body: Vec<u8>,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT id, sealed_body FROM email_outbox WHERE recipient = $1
+         ORDER BY created_at DESC, id DESC LIMIT 1",
     )
-    .await;
+    .bind::<diesel::sql_types::Text, _>(email)
+    .get_result(conn)
+    .await
+    .unwrap_or_else(|e| panic!("no invitation to {email}: {e}"));
+    let keys = tenantgate::auth::jwt::JwtKeys::new(crate::support::SECRET, None).unwrap();
+    let body = tenantgate::mail::Sealer::new(&keys)
+        .open(row.id, &row.sealed_body)
+        .expect("a sealed body opens");
     let start = body
         .find("token=")
         .unwrap_or_else(|| panic!("no token in the invitation to {email}: {body}"))

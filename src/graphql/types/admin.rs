@@ -52,8 +52,9 @@ pub struct OutboxEmail {
     pub to: String,
     /// The subject.
     pub subject: String,
-    /// The body (holds sign-in links).
-    pub body: String,
+    /// The body (holds sign-in links); null once delivered (delivered mail
+    /// keeps no body).
+    pub body: Option<String>,
     /// When it was queued.
     pub created_at: DateTime<Utc>,
 }
@@ -122,7 +123,7 @@ impl AdminQuery {
     /// Platform-wide counts.
     async fn stats(&self, ctx: &Context<'_>) -> Result<PlatformStats> {
         let admin = session(ctx).require_platform_admin(db(ctx)).await?;
-        let stats = admin::stats(db(ctx), &admin).await?;
+        let stats = admin::stats(db(ctx), meta(ctx), &admin).await?;
         Ok(PlatformStats {
             tenants: stats.tenants,
             active_tenants: stats.active_tenants,
@@ -150,10 +151,11 @@ impl AdminQuery {
         }
         let limit = cursor::page_size(Some(first))?;
         let meta = meta(ctx).clone();
+        let sealer = services(ctx).mailer.sealer.clone();
         let rows = db(ctx)
             .scoped(Scope::platform_admin(admin.user_id), |conn| {
                 async move {
-                    let rows = mail::recent(conn, limit).await?;
+                    let rows = mail::recent(conn, &sealer, limit).await?;
                     crate::audit::record(
                         conn,
                         &meta,

@@ -139,6 +139,37 @@ impl TestApp {
         self.state.keys.clone()
     }
 
+    /// The bodies of the mail queued for `to`, newest first, opened with this
+    /// server's keys (the outbox holds them sealed; delivered mail has none).
+    pub async fn mail_bodies(&self, to: &str) -> Vec<String> {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+            #[diesel(sql_type = diesel::sql_types::Bytea)]
+            sealed_body: Vec<u8>,
+        }
+        let sealer = tenantgate::mail::Sealer::new(&self.state.keys);
+        let mut owner = self.db.owner().await;
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT id, sealed_body FROM email_outbox
+             WHERE recipient = $1 AND sealed_body IS NOT NULL
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind::<diesel::sql_types::Text, _>(to)
+        .load(&mut owner)
+        .await
+        .unwrap();
+        rows.into_iter()
+            .map(|r| {
+                sealer
+                    .open(r.id, &r.sealed_body)
+                    .expect("a sealed body opens")
+            })
+            .collect()
+    }
+
     /// Sends a raw request to `/graphql`.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
         let res = req.send().await.expect("request");
