@@ -6,6 +6,8 @@ mod cli;
 mod http_spec;
 mod identity;
 mod isolation;
+mod key_owners;
+mod key_reach;
 mod keys;
 mod limits;
 mod matrix;
