@@ -305,6 +305,10 @@ where
         ) -> scoped_futures::ScopedBoxFuture<'c, 'c, AppResult<(ApiKey, T)>>
         + Send,
 {
+    if let Manager::Member { access, .. } = by {
+        // As verified for this request; confirmed again inside the transaction.
+        access.require(Role::Admin)?;
+    }
     let (meta, by) = (meta.clone(), by.clone());
     db.scoped(by.scope(), |conn| {
         async move {
