@@ -1,7 +1,10 @@
 //! Managing API keys: create, rotate, update, revoke, list — by a member (admin
 //! or owner to change, any role but billing to read) or by a key holding
 //! `keys:read` / `keys:write`, which never reaches beyond its own scopes and
-//! environment. Every change is audited in its own transaction.
+//! environment, rate limit or expiry ([`super::key_bounds`]). Every change is
+//! audited in its own transaction, which first re-reads and locks the caller's
+//! standing (a member's role, a key's own row), so a demotion or revocation
+//! that commits first wins.
 
 use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
@@ -9,10 +12,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::api_keys::{self, Environment, KeyGrant, KeyScope, Rate, Scopes};
+use super::key_bounds::Bounds;
 use super::{Role, TenantAccess, Verified};
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::Db;
 use crate::db::api_keys::{self as rows, ApiKey, KeyState, NewApiKey};
+use crate::db::{Db, memberships};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, not_found};
 
@@ -99,6 +103,34 @@ impl Manager {
     }
 }
 
+/// Re-reads a member's role inside the mutating transaction, share-locked
+/// (a demotion or removal that commits first wins; one that comes later waits).
+async fn confirm_member(
+    conn: &mut diesel_async::AsyncPgConnection,
+    access: &TenantAccess,
+) -> AppResult<()> {
+    let stored = memberships::role_for_share(conn, access.tenant_id, access.user_id)
+        .await?
+        .ok_or_else(|| AppError::forbidden("you are no longer a member of this tenant"))?;
+    let role = Role::parse(&stored)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {stored:?} stored")))?;
+    TenantAccess {
+        role,
+        ..access.clone()
+    }
+    .require(Role::Admin)
+}
+
+/// The calling key's bounds, from its row among `locked` (UNAUTHENTICATED if
+/// it is gone).
+fn bounds_among(grant: &KeyGrant, locked: &[ApiKey]) -> AppResult<Bounds> {
+    let row = locked
+        .iter()
+        .find(|k| k.id == grant.key_id)
+        .ok_or_else(|| AppError::unauthenticated("this API key no longer exists"))?;
+    Bounds::of(grant, row, Utc::now())
+}
+
 /// A key's own rate limit.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimitInput {
@@ -152,7 +184,8 @@ fn check_rate(rate: Option<RateLimitInput>) -> AppResult<Option<Rate>> {
     }))
 }
 
-fn summary(key: &ApiKey) -> serde_json::Value {
+/// What the audit trail records of a key (never its secret).
+pub(crate) fn summary(key: &ApiKey) -> serde_json::Value {
     json!({
         "name": key.name,
         "environment": key.environment,
@@ -182,9 +215,26 @@ pub async fn create(
     let minted = api_keys::mint(new.environment);
     let (meta, actor, tenant_id, created_by) =
         (meta.clone(), by.actor(), by.tenant_id(), by.created_by());
+    let by = by.clone();
     let key = db
         .scoped(by.scope(), |conn| {
             async move {
+                // Who may do this is decided here, on rows locked until commit.
+                let (rate, expires_at) = match &by {
+                    Manager::Member { access, .. } => {
+                        confirm_member(conn, access).await?;
+                        (rate, new.expires_at)
+                    }
+                    Manager::Key(grant) => {
+                        let locked = rows::lock(conn, tenant_id, &[grant.key_id]).await?;
+                        let bounds = bounds_among(grant, &locked)?;
+                        bounds.allows(new.environment, scopes)?;
+                        (
+                            bounds.child_rate(rate)?,
+                            bounds.child_expiry(new.expires_at)?,
+                        )
+                    }
+                };
                 let key = rows::insert(
                     conn,
                     &NewApiKey {
@@ -198,7 +248,7 @@ pub async fn create(
                         scopes: scopes.names(),
                         rate_limit: rate.map(|r| r.limit as i32),
                         rate_limit_period: rate.map(|r| r.period_seconds as i32),
-                        expires_at: new.expires_at,
+                        expires_at,
                     },
                 )
                 .await?;
@@ -223,16 +273,27 @@ pub fn environment_of(key: &ApiKey) -> Environment {
     Environment::parse(&key.environment).unwrap_or(Environment::Live)
 }
 
-/// One change to one key, in one transaction: lock the key (NOT_FOUND outside
-/// the caller's tenant), check that `by` may touch it, let `apply` change it,
-/// and audit `action` with the key before and after (nothing, when `apply`
-/// changed nothing).
+/// How far a change may reach a key that a key manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Environment and scopes (revoking: it only takes power away).
+    Scopes,
+    /// Environment, scopes, rate limit and expiry (rotating or changing: the
+    /// key keeps working, so it must not exceed the calling key).
+    Everything,
+}
+
+/// One change to one key, in one transaction: re-read and lock the caller's
+/// standing and the key (NOT_FOUND outside the caller's tenant), check that
+/// `by` may touch it, let `apply` change it (given the calling key's bounds,
+/// when a key calls), and audit `action` with the key before and after
+/// (nothing, when `apply` changed nothing).
 async fn change<T, F>(
     db: &Db,
     meta: &RequestMeta,
     by: &Manager,
     id: Uuid,
-    action: &'static str,
+    (action, reach): (&'static str, Reach),
     apply: F,
 ) -> AppResult<T>
 where
@@ -240,21 +301,46 @@ where
     F: for<'c> FnOnce(
             &'c mut diesel_async::AsyncPgConnection,
             ApiKey,
+            Option<Bounds>,
         ) -> scoped_futures::ScopedBoxFuture<'c, 'c, AppResult<(ApiKey, T)>>
         + Send,
 {
+    if let Manager::Member { access, .. } = by {
+        // As verified for this request; confirmed again inside the transaction.
+        access.require(Role::Admin)?;
+    }
     let (meta, by) = (meta.clone(), by.clone());
     db.scoped(by.scope(), |conn| {
         async move {
-            let before = rows::find_for_update(conn, by.tenant_id(), id)
-                .await?
-                .ok_or_else(|| not_found("API key"))?;
-            by.require_write(
-                environment_of(&before),
-                Scopes::from_names(&before.scope_names()),
-            )?;
+            let (before, bounds) = match &by {
+                Manager::Member { access, .. } => {
+                    confirm_member(conn, access).await?;
+                    let before = rows::find_for_update(conn, by.tenant_id(), id)
+                        .await?
+                        .ok_or_else(|| not_found("API key"))?;
+                    (before, None)
+                }
+                Manager::Key(grant) => {
+                    // The calling key and the target, locked together in id order.
+                    let locked = rows::lock(conn, by.tenant_id(), &[grant.key_id, id]).await?;
+                    let before = locked
+                        .iter()
+                        .find(|k| k.id == id)
+                        .cloned()
+                        .ok_or_else(|| not_found("API key"))?;
+                    let bounds = bounds_among(grant, &locked)?;
+                    match reach {
+                        Reach::Scopes => bounds.allows(
+                            environment_of(&before),
+                            Scopes::from_names(&before.scope_names()),
+                        )?,
+                        Reach::Everything => bounds.covers(&before)?,
+                    }
+                    (before, Some(bounds))
+                }
+            };
             let summary_before = summary(&before);
-            let (after, out) = apply(conn, before).await?;
+            let (after, out) = apply(conn, before, bounds).await?;
             let summary_after = summary(&after);
             if summary_after != summary_before {
                 audit::record(
@@ -287,7 +373,8 @@ pub async fn rotate(
             format!("must be between 0 and {MAX_GRACE_SECONDS} (30 days)"),
         ));
     }
-    change(db, meta, by, id, "api_key.rotate", move |conn, key| {
+    let what = ("api_key.rotate", Reach::Everything);
+    change(db, meta, by, id, what, move |conn, key, _| {
         async move {
             match key.state(Utc::now()) {
                 KeyState::Revoked => return Err(AppError::conflict("this key is revoked")),
@@ -309,7 +396,8 @@ pub async fn rotate(
 /// Revokes `id` at once, on every instance (idempotent: revoking a revoked
 /// key changes and audits nothing).
 pub async fn revoke(db: &Db, meta: &RequestMeta, by: &Manager, id: Uuid) -> AppResult<ApiKey> {
-    change(db, meta, by, id, "api_key.revoke", move |conn, key| {
+    let what = ("api_key.revoke", Reach::Scopes);
+    change(db, meta, by, id, what, move |conn, key, _| {
         async move {
             if key.revoked_at.is_some() {
                 return Ok((key.clone(), key));
@@ -343,14 +431,14 @@ pub async fn update(
         ));
     }
     let scopes: Option<Scopes> = changes.scopes.map(|s| s.into_iter().collect());
-    let checker = by.clone();
-    change(db, meta, by, id, "api_key.update", move |conn, before| {
+    let what = ("api_key.update", Reach::Everything);
+    change(db, meta, by, id, what, move |conn, before, bounds| {
         async move {
             if before.revoked_at.is_some() {
                 return Err(AppError::conflict("this key is revoked"));
             }
-            if let Some(scopes) = scopes {
-                checker.require_write(environment_of(&before), scopes)?;
+            if let (Some(scopes), Some(bounds)) = (scopes, bounds) {
+                bounds.allows(environment_of(&before), scopes)?;
             }
             let after = rows::update(
                 conn,

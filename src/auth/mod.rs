@@ -11,7 +11,9 @@
 pub mod api_keys;
 pub mod email_links;
 pub mod jwt;
+pub mod key_bounds;
 pub mod key_cache;
+pub mod key_revocation;
 pub mod keys;
 pub mod passwords;
 pub mod roles;

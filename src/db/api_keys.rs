@@ -99,6 +99,46 @@ pub async fn find_for_update(
         .optional()
 }
 
+/// The keys `ids` of `tenant_id`, locked for a change in id order (so two
+/// transactions locking overlapping keys never wait on each other in a cycle).
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::tenant_id.eq(tenant_id))
+        .filter(api_keys::id.eq_any(ids))
+        .order(api_keys::id)
+        .select(ApiKey::as_select())
+        .for_update()
+        .load(conn)
+        .await
+}
+
+/// The keys `user_id` made in `tenant_id` (themselves or through a key they
+/// made) that still work or could, locked in id order.
+pub async fn lock_made_by(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::tenant_id.eq(tenant_id))
+        .filter(api_keys::created_by.eq(user_id))
+        .filter(api_keys::revoked_at.is_null())
+        .filter(
+            api_keys::expires_at
+                .is_null()
+                .or(api_keys::expires_at.gt(diesel::dsl::now)),
+        )
+        .order(api_keys::id)
+        .select(ApiKey::as_select())
+        .for_update()
+        .load(conn)
+        .await
+}
+
 /// Gives `id` a new secret. With `grace_until`, the current secret becomes
 /// the previous one until then (an earlier previous secret ends now);
 /// without, it ends at once. One statement: the right-hand sides read the row

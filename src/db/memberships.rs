@@ -36,3 +36,19 @@ pub async fn role_of(
         .await
         .optional()
 }
+
+/// The role of `user_id` in `tenant_id`, read and share-locked until the
+/// transaction ends (a demotion or removal waits for it, or it sees theirs).
+pub async fn role_for_share(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Option<String>> {
+    memberships::table
+        .find((tenant_id, user_id))
+        .select(memberships::role)
+        .for_share()
+        .first(conn)
+        .await
+        .optional()
+}

@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::auth::api_keys::KeyGrant;
 use crate::auth::{KeyCall, api_keys, bearer};
 use crate::error::{AppError, AppResult};
-use crate::usage::{Answer, AuthorizeInput, LimitOutcome};
+use crate::usage::{Answer, AuthorizeInput, LimitOutcome, require_recording_scope};
 
 /// The header that may carry an API key (besides `Authorization: Bearer`).
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -39,7 +40,18 @@ pub fn presented_key(headers: &HeaderMap) -> AppResult<Option<&str>> {
 
 /// Verifies `secret`, takes one call from its limits and notes its use.
 pub async fn admit_key(app: &AppState, secret: &str) -> AppResult<KeyCall> {
+    admit_key_checked(app, secret, |_| Ok(())).await
+}
+
+/// [`admit_key`], refusing the key with `check`'s error before any call is
+/// taken from its limits.
+async fn admit_key_checked(
+    app: &AppState,
+    secret: &str,
+    check: impl FnOnce(&KeyGrant) -> AppResult<()>,
+) -> AppResult<KeyCall> {
     let grant = app.api_keys.authenticate(&app.db, secret).await?;
+    check(&grant)?;
     let limits = app.usage.check_limits(&grant).await?;
     app.api_keys.touch(&grant);
     Ok(KeyCall { grant, limits })
@@ -94,7 +106,8 @@ pub struct AuthorizeBody {
 }
 
 /// `POST /v1/authorize`: 200 allowed, 429 rate limited (both with the
-/// answer), 401/403/400/503 with `{allowed:false, error:{code,message}}`.
+/// answer), 401/403/400/503 with `{allowed:false, error:{code,message}}`
+/// (403 also for recording usage without `usage:write`).
 pub async fn v1_authorize(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -124,14 +137,16 @@ pub async fn v1_authorize(
         }
         Err(err) => return refusal(err),
     };
-    let call = match admit_key(&app, secret).await {
-        Ok(call) => call,
-        Err(err) => return refusal(err),
-    };
     let input = AuthorizeInput {
         metric: body.metric,
         quantity: body.quantity.unwrap_or(1),
         idempotency_key: body.idempotency_key,
+    };
+    // A key that may not record usage is refused before it spends a call.
+    let scope = |grant: &KeyGrant| require_recording_scope(grant, &input);
+    let call = match admit_key_checked(&app, secret, scope).await {
+        Ok(call) => call,
+        Err(err) => return refusal(err),
     };
     let answer = match app.usage.authorize(&call.grant, &call.limits, input).await {
         Ok(answer) => answer,

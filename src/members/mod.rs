@@ -4,7 +4,9 @@
 //!
 //! Rules: roles rank owner > admin > member (billing and viewer lowest); nobody
 //! grants a role above their own or changes someone ranked above them; a tenant
-//! always keeps at least one owner (CONFLICT otherwise).
+//! always keeps at least one owner (CONFLICT otherwise). Removing a member,
+//! leaving, or a demotion below admin revokes the pending invitations and the
+//! API keys that person could no longer make.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -19,7 +21,7 @@ use crate::auth::passwords;
 use crate::auth::sessions::{self, Grant};
 use crate::auth::signup::{normalize_email, normalize_tenant_name};
 use crate::auth::tokens::{self, Kind};
-use crate::auth::{Role, TenantAccess, Verified};
+use crate::auth::{Role, TenantAccess, Verified, key_revocation};
 use crate::db::schema::{invitations, memberships, plans, tenants, users};
 use crate::db::{Db, users as user_rows};
 use crate::error::{AppError, AppResult, unique_violation};
@@ -550,6 +552,11 @@ pub async fn update_role(
                 .get_result(conn)
                 .await?;
             revoke_invitations_above(conn, me.tenant_id, user_id, Some(role)).await?;
+            if !role.at_least(Role::Admin) {
+                let why = key_revocation::Reason::Demoted;
+                key_revocation::revoke_made_by(conn, &meta, &actor, me.tenant_id, user_id, why)
+                    .await?;
+            }
             audit::record(
                 conn,
                 &meta,
@@ -606,6 +613,12 @@ pub async fn remove(
                 .execute(conn)
                 .await?;
             revoke_invitations_above(conn, me.tenant_id, user_id, None).await?;
+            let why = if leaving {
+                key_revocation::Reason::Left
+            } else {
+                key_revocation::Reason::Removed
+            };
+            key_revocation::revoke_made_by(conn, &meta, &actor, me.tenant_id, user_id, why).await?;
             audit::record(
                 conn,
                 &meta,

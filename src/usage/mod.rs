@@ -22,7 +22,7 @@ use scoped_futures::ScopedFutureExt;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::auth::api_keys::{Environment, KeyGrant};
+use crate::auth::api_keys::{Environment, KeyGrant, KeyScope};
 use crate::auth::key_cache::KeyCache;
 use crate::db::Db;
 use crate::db::api_keys::{self as rows, NewUsageEvent};
@@ -177,14 +177,16 @@ impl Usage {
     }
 
     /// The one-step check: the key is verified and `limits` taken by the
-    /// caller; this validates the input, checks the quota (arrives with
-    /// metering) and records the usage.
+    /// caller; this checks that a key recording usage holds `usage:write`,
+    /// validates the input, checks the quota (arrives with metering) and
+    /// records the usage.
     pub async fn authorize(
         &self,
         grant: &KeyGrant,
         limits: &LimitOutcome,
         input: AuthorizeInput,
     ) -> AppResult<Answer> {
+        require_recording_scope(grant, &input)?;
         validate(&input)?;
         let binding = limits.binding();
         let now = Utc::now();
@@ -377,6 +379,15 @@ impl Stop {
         let mut rx = self.0.subscribe();
         let _ = rx.wait_for(|s| *s).await;
     }
+}
+
+/// FORBIDDEN when `input` records usage (names a metric) and the key lacks
+/// `usage:write`; checking a key without recording needs no scope.
+pub fn require_recording_scope(grant: &KeyGrant, input: &AuthorizeInput) -> AppResult<()> {
+    if input.metric.is_some() {
+        grant.require(KeyScope::UsageWrite)?;
+    }
+    Ok(())
 }
 
 /// Input errors: BAD_USER_INPUT naming the field.

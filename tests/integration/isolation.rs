@@ -117,6 +117,10 @@ const ADMIN_READ: &str = "query($id: ID!) { admin { tenant(id: $id) { id name sl
 const SWITCH: &str = "mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }";
 const API_KEYS: &str = "query($f: Int, $a: String) { tenant { id apiKeys(first: $f, after: $a) { edges { cursor node { id name displayPrefix scopes state createdById } } } } }";
 const REVOKE_KEY: &str = "mutation($id: ID!) { revokeApiKey(id: $id) { id state } }";
+const ROTATE_KEY: &str =
+    "mutation($id: ID!) { rotateApiKey(id: $id, gracePeriodSeconds: 0) { secret apiKey { id } } }";
+const UPDATE_KEY: &str =
+    "mutation($id: ID!) { updateApiKey(input: { id: $id, name: \"taken\", scopes: [] }) { id } }";
 const CREATE_KEY: &str = "mutation { createApiKey(input: { name: \"iso key\", scopes: [TENANT_READ, MEMBERS_READ, KEYS_READ, KEYS_WRITE, AUDIT_READ, BILLING_READ, USAGE_READ, USAGE_WRITE] }) { secret apiKey { id displayPrefix } } }";
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
@@ -449,6 +453,14 @@ enum Op {
     RevokeApiKey {
         key: Target,
     },
+    /// `rotateApiKey` aimed at the other tenant's key.
+    RotateApiKey {
+        key: Target,
+    },
+    /// `updateApiKey` aimed at the other tenant's key.
+    UpdateApiKey {
+        key: Target,
+    },
     /// `updateTenant` to the other tenant's slug.
     TakeSlug,
     /// The platform admins' read of the other tenant (no seeded user is one).
@@ -526,6 +538,8 @@ fn op() -> impl Strategy<Value = Op> {
         target().prop_map(|invitation| Op::RevokeInvitation { invitation }),
         (first(), cursor()).prop_map(|(first, after)| Op::ApiKeys { first, after }),
         target().prop_map(|key| Op::RevokeApiKey { key }),
+        target().prop_map(|key| Op::RotateApiKey { key }),
+        target().prop_map(|key| Op::UpdateApiKey { key }),
         Just(Op::TakeSlug),
         Just(Op::AdminRead),
         prop::option::of(any::<u128>()).prop_map(|random| Op::Switch { random }),
@@ -611,12 +625,17 @@ impl Seed {
                 json!({ "f": first, "a": self.cursor(after) }),
                 Check::Read,
             ),
-            Op::RevokeApiKey { key } => {
+            Op::RevokeApiKey { key } | Op::RotateApiKey { key } | Op::UpdateApiKey { key } => {
                 let their_keys: Vec<Uuid> = theirs.keys.iter().copied().collect();
+                let (query, field) = match op {
+                    Op::RevokeApiKey { .. } => (REVOKE_KEY, "revokeApiKey"),
+                    Op::RotateApiKey { .. } => (ROTATE_KEY, "rotateApiKey"),
+                    _ => (UPDATE_KEY, "updateApiKey"),
+                };
                 (
-                    REVOKE_KEY,
+                    query,
                     json!({ "id": Self::target(&their_keys, key) }),
-                    Check::Write("revokeApiKey"),
+                    Check::Write(field),
                 )
             }
             Op::TakeSlug => (

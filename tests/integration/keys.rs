@@ -10,15 +10,15 @@ use tenantgate::usage::limits::Limiter;
 
 use crate::support::{Answer, TestApp};
 
-const CREATE: &str = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id name displayPrefix state scopes environment } } }";
-const ROTATE: &str = "mutation($id: ID!, $g: Int!) { rotateApiKey(id: $id, gracePeriodSeconds: $g) { secret apiKey { id state displayPrefix rotationEndsAt } } }";
-const REVOKE: &str = "mutation($id: ID!) { revokeApiKey(id: $id) { id state } }";
-const UPDATE: &str = "mutation($i: UpdateApiKeyInput!) { updateApiKey(input: $i) { id scopes rateLimit { limit } } }";
+pub(crate) const CREATE: &str = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id name displayPrefix state scopes environment } } }";
+pub(crate) const ROTATE: &str = "mutation($id: ID!, $g: Int!) { rotateApiKey(id: $id, gracePeriodSeconds: $g) { secret apiKey { id state displayPrefix rotationEndsAt } } }";
+pub(crate) const REVOKE: &str = "mutation($id: ID!) { revokeApiKey(id: $id) { id state } }";
+pub(crate) const UPDATE: &str = "mutation($i: UpdateApiKeyInput!) { updateApiKey(input: $i) { id scopes rateLimit { limit } } }";
 const LIST: &str = "{ tenant { apiKeys { edges { node { id name displayPrefix state scopes environment lastUsedAt } } } } }";
 const MEMBERS: &str = "{ tenant { members { edges { node { role } } } } }";
 
 /// Creates a key as `token` from `input` (`name` defaults to "k"); returns (id, secret).
-async fn create_key(app: &TestApp, token: &str, mut input: Value) -> (String, String) {
+pub(crate) async fn create_key(app: &TestApp, token: &str, mut input: Value) -> (String, String) {
     if input.get("name").is_none() {
         input["name"] = json!("k");
     }
@@ -33,7 +33,7 @@ async fn create_key(app: &TestApp, token: &str, mut input: Value) -> (String, St
 }
 
 /// `POST /v1/authorize` with `secret` and a JSON body.
-async fn v1(app: &TestApp, secret: &str, body: Value) -> Answer {
+pub(crate) async fn v1(app: &TestApp, secret: &str, body: Value) -> Answer {
     let req = app
         .client
         .post(format!("{}/v1/authorize", app.url))
@@ -59,7 +59,7 @@ async fn gql_with(app: &TestApp, query: &str, token: &str, headers: &[(&str, &st
 }
 
 /// Waits until the instance's LISTEN connection is up (its key cache caches).
-async fn wait_live(app: &TestApp) {
+pub(crate) async fn wait_live(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !app.state.api_keys.is_live() {
         assert!(Instant::now() < deadline, "the key cache never went live");
@@ -79,19 +79,19 @@ async fn quiet(app: &TestApp) {
     }
 }
 
-fn header<'a>(a: &'a Answer, name: &str) -> &'a str {
+pub(crate) fn header<'a>(a: &'a Answer, name: &str) -> &'a str {
     a.headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
 }
 
-fn assert_ok(a: &Answer, what: &str) {
+pub(crate) fn assert_ok(a: &Answer, what: &str) {
     assert_eq!(a.status, 200, "{what}: {:?}", a.body);
     assert!(a.body.get("errors").is_none(), "{what}: {:?}", a.body);
 }
 
-fn assert_code(a: &Answer, code: &str, what: &str) {
+pub(crate) fn assert_code(a: &Answer, code: &str, what: &str) {
     assert_eq!(a.code(), code, "{what}: {} {:?}", a.status, a.body);
 }
 
@@ -102,7 +102,7 @@ async fn created_secret_is_shown_once_and_never_stored() {
     let a = app
         .gql(
             CREATE,
-            json!({ "i": { "name": "ci", "scopes": ["TENANT_READ", "KEYS_READ"] } }),
+            json!({ "i": { "name": "ci", "scopes": ["TENANT_READ", "KEYS_READ", "USAGE_WRITE"] } }),
             Some(&owner),
         )
         .await;
@@ -117,7 +117,10 @@ async fn created_secret_is_shown_once_and_never_stored() {
     assert_eq!(prefix, &secret[..14]);
     assert_eq!(p["apiKey"]["state"], "ACTIVE");
     assert_eq!(p["apiKey"]["environment"], "LIVE");
-    assert_eq!(p["apiKey"]["scopes"], json!(["TENANT_READ", "KEYS_READ"]));
+    assert_eq!(
+        p["apiKey"]["scopes"],
+        json!(["TENANT_READ", "KEYS_READ", "USAGE_WRITE"])
+    );
 
     // Listed without its secret (as owner and as the key itself).
     for token in [owner.as_str(), secret.as_str()] {
@@ -230,7 +233,7 @@ async fn a_mistyped_key_is_refused_without_a_lookup() {
 async fn the_hot_path_runs_no_sql() {
     let app = TestApp::spawn().await;
     let (owner, _, tenant) = app.sign_up("hot@example.com", "Hot").await;
-    let (_, secret) = create_key(&app, &owner, json!({})).await;
+    let (_, secret) = create_key(&app, &owner, json!({ "scopes": ["USAGE_WRITE"] })).await;
     wait_live(&app).await;
     let warm = v1(&app, &secret, json!({ "metric": "api_calls" })).await;
     assert_eq!(warm.status, 200, "{:?}", warm.body);
@@ -569,7 +572,7 @@ async fn rate_limits_hold_under_concurrency() {
     let (_, secret) = create_key(
         &app,
         &owner,
-        json!({ "scopes": ["TENANT_READ"], "rateLimit": { "limit": 20, "periodSeconds": 3600 } }),
+        json!({ "scopes": ["TENANT_READ", "USAGE_WRITE"], "rateLimit": { "limit": 20, "periodSeconds": 3600 } }),
     )
     .await;
     wait_live(&app).await;
@@ -631,8 +634,13 @@ async fn rate_limits_hold_under_concurrency() {
 async fn idempotency_keys_record_once_per_mode() {
     let app = TestApp::spawn().await;
     let (owner, _, tenant) = app.sign_up("idem@example.com", "Idem").await;
-    let (_, live) = create_key(&app, &owner, json!({})).await;
-    let (test_id, test) = create_key(&app, &owner, json!({ "environment": "TEST" })).await;
+    let (_, live) = create_key(&app, &owner, json!({ "scopes": ["USAGE_WRITE"] })).await;
+    let (test_id, test) = create_key(
+        &app,
+        &owner,
+        json!({ "environment": "TEST", "scopes": ["USAGE_WRITE"] }),
+    )
+    .await;
     let body = json!({ "metric": "api_calls", "quantity": 3, "idempotencyKey": "req-1" });
     let first = v1(&app, &live, body.clone()).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
@@ -829,7 +837,7 @@ async fn bad_input_is_refused() {
             .await,
         0
     );
-    let (id, secret) = create_key(&app, &owner, json!({})).await;
+    let (id, secret) = create_key(&app, &owner, json!({ "scopes": ["USAGE_WRITE"] })).await;
     let a = app
         .gql(
             "mutation { authorize(input: { metric: \"Bad Metric!\" }) { allowed } }",

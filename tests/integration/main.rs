@@ -7,6 +7,8 @@ mod hostile;
 mod http_spec;
 mod identity;
 mod isolation;
+mod key_owners;
+mod key_reach;
 mod keys;
 mod limits;
 mod matrix;

@@ -18,6 +18,9 @@ const UPDATE_ROLE: &str =
     "mutation($u: ID!, $r: Role!) { updateMemberRole(userId: $u, role: $r) { role user { id } } }";
 const REMOVE: &str = "mutation($u: ID!) { removeMember(userId: $u) }";
 const LEAVE: &str = "mutation { leaveTenant }";
+const CREATE_KEY: &str =
+    "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { name } } }";
+const REVOKE_KEY: &str = "mutation($id: ID!) { revokeApiKey(id: $id) { state } }";
 
 /// Who calls. The order is the order of the matrix's columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +114,15 @@ enum Op {
     RenameTenant,
     /// `leaveTenant` (the caller leaves; the owner is the only owner).
     LeaveTenant,
+    /// `createApiKey` with no scopes.
+    CreateApiKey,
+    /// `revokeApiKey` of a fresh key the owner made.
+    RevokeApiKey,
+    /// `updateMemberRole` of a new ADMIN who made a key, to MEMBER (the key
+    /// is revoked with the demotion).
+    DemoteKeyMaker,
+    /// `removeMember` of a new ADMIN who made a key (revoked with the removal).
+    RemoveKeyMaker,
     /// `suspendTenant` of this tenant.
     SuspendTenant,
     /// `reactivateTenant` of this tenant.
@@ -145,6 +157,10 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     // "Any role" may leave; the billing cell once got FORBIDDEN (Role::at_least
     // ranks billing with viewer but did not count it as viewer or higher).
     (Op::LeaveTenant,        [UNAUTH,   FORBID,  CONFLICT, YES,      YES,      YES,      YES   ]),
+    (Op::CreateApiKey,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::RevokeApiKey,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::DemoteKeyMaker,     [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::RemoveKeyMaker,     [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::SuspendTenant,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::ReactivateTenant,   [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
 ];
@@ -407,6 +423,8 @@ impl Matrix {
                 (SELECT string_agg(i::text, ',' ORDER BY i.id) FROM invitations i WHERE i.tenant_id = '{t}'),
                 (SELECT x::text FROM tenants x WHERE x.id = '{t}'),
                 (SELECT count(*)::text FROM audit_log a WHERE a.tenant_id = '{t}'),
+                (SELECT string_agg(concat_ws(':', k.id, k.name, k.revoked_at, encode(k.secret_hash, 'hex')), ','
+                    ORDER BY k.id) FROM api_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT count(*)::text FROM email_outbox))) AS s"
         );
         text(&mut self.db, &sql).await
@@ -426,6 +444,23 @@ impl Matrix {
             &format!(
                 "INSERT INTO users (id, email) VALUES ('{id}', '{email}');
                  INSERT INTO memberships (tenant_id, user_id, role) VALUES ('{}', '{id}', '{role}')",
+                self.tenant
+            ),
+        )
+        .await;
+        id
+    }
+
+    /// A fresh API key of the tenant made by `maker` (inserted as the
+    /// database owner); returns its id.
+    async fn fresh_key(&mut self, maker: &str) -> Uuid {
+        let id = Uuid::new_v4();
+        exec(
+            &mut self.db,
+            &format!(
+                "INSERT INTO api_keys (id, tenant_id, created_by, name, environment, display_prefix, secret_hash)
+                 VALUES ('{id}', '{}', '{maker}', 'matrix key', 'live', 'tg_live_matrix',
+                         sha256(convert_to('{id}', 'UTF8')))",
                 self.tenant
             ),
         )
@@ -534,6 +569,48 @@ impl Matrix {
             Op::DemoteOwner => change_role(self.fresh_member("owner").await, "MEMBER"),
             Op::RemoveMember => remove(self.fresh_member("member").await),
             Op::RemoveOwner => remove(self.fresh_member("owner").await),
+            Op::CreateApiKey => {
+                let name = self.fresh_name("key");
+                Plan {
+                    query: CREATE_KEY,
+                    vars: json!({ "i": { "name": name } }),
+                    value: "/data/createApiKey/apiKey/name",
+                    shows: Shows::Equals(json!(name)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM api_keys WHERE tenant_id = '{t}' AND name = '{name}'"
+                    )),
+                    cleanup: Vec::new(),
+                }
+            }
+            Op::RevokeApiKey => {
+                let owner = self.creds(Actor::Owner).map(|(_, id)| id.clone());
+                let id = self.fresh_key(&owner.unwrap_or_default()).await;
+                Plan {
+                    query: REVOKE_KEY,
+                    vars: json!({ "id": id }),
+                    value: "/data/revokeApiKey/state",
+                    shows: Shows::Equals(json!("REVOKED")),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM api_keys WHERE id = '{id}' AND revoked_at IS NOT NULL"
+                    )),
+                    cleanup: Vec::new(),
+                }
+            }
+            Op::DemoteKeyMaker | Op::RemoveKeyMaker => {
+                let target = self.fresh_member("admin").await;
+                self.fresh_key(&target.to_string()).await;
+                let mut plan = if op == Op::DemoteKeyMaker {
+                    change_role(target, "MEMBER")
+                } else {
+                    remove(target)
+                };
+                // Allowed: the key goes with the role (or the membership).
+                plan.effect = Some(format!(
+                    "SELECT count(*) AS n FROM api_keys WHERE tenant_id = '{t}'
+                     AND created_by = '{target}' AND revoked_at IS NOT NULL"
+                ));
+                plan
+            }
             Op::RenameTenant => {
                 let name = format!("Renamed {}", self.fresh_name("tenant"));
                 Plan {
@@ -716,7 +793,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 18 * 7, "every operation has a row");
+    assert_eq!(cells, 22 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

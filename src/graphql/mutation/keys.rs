@@ -41,9 +41,11 @@ pub struct CreateApiKeyInput {
     /// Live or test (default live).
     #[graphql(default)]
     pub environment: KeyEnvironment,
-    /// When it stops working (default: never).
+    /// When it stops working (default: never). Made by an API key: no later
+    /// than that key stops working, and by default then.
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Its own rate limit (default: the plan's API calls per hour).
+    /// Its own rate limit (default: the plan's API calls per hour). Made by an
+    /// API key: no more calls than that key's limit, and by default its limit.
     pub rate_limit: Option<RateLimitInput>,
 }
 
@@ -89,7 +91,8 @@ pub struct KeysMutation;
 
 #[Object]
 impl KeysMutation {
-    /// Creates an API key (admins and owners, or a key with `keys:write`) and
+    /// Creates an API key (admins and owners, or a key with `keys:write`, which
+    /// cannot exceed its own scopes, environment, rate limit or expiry) and
     /// returns its secret, shown this once.
     async fn create_api_key(
         &self,
@@ -117,7 +120,8 @@ impl KeysMutation {
     }
 
     /// Issues a new secret; the old one keeps working for `gracePeriodSeconds`
-    /// (default 86,400: a day; 0 ends it now; at most 30 days).
+    /// (default 86,400: a day; 0 ends it now; at most 30 days). A key may
+    /// rotate only keys within its own scopes, rate limit and expiry.
     async fn rotate_api_key(
         &self,
         ctx: &Context<'_>,
@@ -143,7 +147,8 @@ impl KeysMutation {
     }
 
     /// Changes a key's name, scopes or rate limit (takes effect at once on
-    /// every instance).
+    /// every instance). A key may change only keys within its own scopes, rate
+    /// limit and expiry, and no rate limits.
     async fn update_api_key(&self, ctx: &Context<'_>, input: UpdateApiKeyInput) -> Result<ApiKey> {
         let by = manager(ctx).await?;
         let changes = KeyChanges {
@@ -164,7 +169,8 @@ impl KeysMutation {
 
     /// The one-step check, called with a customer's API key: verifies it,
     /// applies its and its tenant's rate limits, and records the usage — with
-    /// no database round trip. Any valid key may call it.
+    /// no database round trip. Any valid key may check; recording usage (a
+    /// `metric`) needs `usage:write`.
     async fn authorize(
         &self,
         ctx: &Context<'_>,

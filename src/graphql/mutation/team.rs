@@ -15,6 +15,13 @@ use crate::graphql::types::tenant::{Reader, Tenant};
 use crate::graphql::types::viewer::Role;
 use crate::members::{self, Branding, TenantChanges};
 
+/// Drops this instance's cached keys of the tenant at once after a removal or
+/// role change (which may have revoked keys): the announcement reaches every
+/// instance, this one included, moments later.
+fn forget_keys(ctx: &Context<'_>, tenant_id: Uuid) {
+    services(ctx).api_keys.invalidate(&format!("t:{tenant_id}"));
+}
+
 /// What `inviteMember` needs.
 #[derive(InputObject)]
 pub struct InviteMemberInput {
@@ -160,6 +167,7 @@ impl TeamMutation {
             role.into(),
         )
         .await?;
+        forget_keys(ctx, access.tenant_id);
         Ok(member(ctx, &access, row))
     }
 
@@ -177,6 +185,7 @@ impl TeamMutation {
             parse_id(&user_id, "userId")?,
         )
         .await?;
+        forget_keys(ctx, access.tenant_id);
         Ok(true)
     }
 
@@ -186,6 +195,7 @@ impl TeamMutation {
         let me = session(ctx).require_user(db(ctx)).await?;
         let access = session(ctx).require_tenant(db(ctx)).await?;
         members::remove(db(ctx), meta(ctx), &me, &access, me.user_id).await?;
+        forget_keys(ctx, access.tenant_id);
         Ok(true)
     }
 
