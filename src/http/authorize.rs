@@ -3,7 +3,9 @@
 //! one-step check as plain JSON for backends that don't speak GraphQL.
 
 use axum::Json;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -37,9 +39,13 @@ pub fn presented_key(headers: &HeaderMap) -> AppResult<Option<&str>> {
     }
 }
 
-/// Verifies `secret`, takes one call from its limits and notes its use.
-pub async fn admit_key(app: &AppState, secret: &str) -> AppResult<KeyCall> {
-    let grant = app.api_keys.authenticate(&app.db, secret).await?;
+/// Verifies `secret` (a "no such key" spends one of `client`'s failed
+/// lookups), takes one call from its limits and notes its use.
+pub async fn admit_key(app: &AppState, secret: &str, client: Option<&str>) -> AppResult<KeyCall> {
+    let grant = app
+        .api_keys
+        .authenticate(&app.db, secret, app.usage.failed_lookups(), client)
+        .await?;
     let limits = app.usage.check_limits(&grant).await?;
     app.api_keys.touch(&grant);
     Ok(KeyCall { grant, limits })
@@ -97,9 +103,14 @@ pub struct AuthorizeBody {
 /// answer), 401/403/400/503 with `{allowed:false, error:{code,message}}`.
 pub async fn v1_authorize(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let client = match super::client::client_ip(peer, &headers, app.settings.trusted_proxies) {
+        Ok(ip) => ip.to_string(),
+        Err(err) => return refusal(err),
+    };
     let body: AuthorizeBody = if body.iter().all(u8::is_ascii_whitespace) {
         AuthorizeBody::default()
     } else {
@@ -117,7 +128,7 @@ pub async fn v1_authorize(
         }
         Err(err) => return refusal(err),
     };
-    let call = match admit_key(&app, secret).await {
+    let call = match admit_key(&app, secret, Some(&client)).await {
         Ok(call) => call,
         Err(err) => return refusal(err),
     };
@@ -180,6 +191,10 @@ fn refusal(err: AppError) -> Response {
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    if let Some(seconds) = error["retryAfter"].as_u64() {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
     res
 }

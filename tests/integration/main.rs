@@ -2,6 +2,7 @@
 
 mod support;
 
+mod budgets;
 mod cli;
 mod http_spec;
 mod identity;
