@@ -222,6 +222,30 @@ pub async fn consume(
     Ok(user_id)
 }
 
+/// Checks, without spending it, that a token of `purpose` is live on `conn`
+/// (whose scope is the token's user): UNAUTHENTICATED when unknown, used or
+/// expired. Returns the user's email.
+pub async fn check(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+    purpose: Purpose,
+) -> AppResult<String> {
+    let invalid = || AppError::unauthenticated("this link is invalid, used or expired");
+    let user_id = tokens::scope_id(purpose.kind(), token).ok_or_else(invalid)?;
+    let email: Option<String> = email_tokens::table
+        .inner_join(crate::db::schema::users::table)
+        .filter(email_tokens::token_hash.eq(tokens::hash(token)))
+        .filter(email_tokens::user_id.eq(user_id))
+        .filter(email_tokens::purpose.eq(purpose.stored()))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(diesel::dsl::now))
+        .select(crate::db::schema::users::email)
+        .first(conn)
+        .await
+        .optional()?;
+    email.ok_or_else(invalid)
+}
+
 /// Spends every unused link of the user (after a password reset).
 pub async fn spend_all(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<usize> {
     diesel::update(

@@ -11,6 +11,12 @@
 //! call is verified against the database, which answers UNAVAILABLE if it is
 //! down too.
 //!
+//! Answers "no such key" are cached apart (short-lived, bounded, dropped on
+//! every announcement, key creation included), so made-up keys with valid
+//! checksums cost one lookup each and cannot push verified keys out; each such
+//! answer spends the client address's failed-lookup budget
+//! ([`FailedLookups`]).
+//!
 //! `lastUsedAt` is kept in memory and written in batches by
 //! [`KeyCache::flush_last_used`], not once per call.
 
@@ -25,6 +31,7 @@ use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
 use super::api_keys::{self, Environment, KeyGrant, Rate, Scopes};
+use super::key_failures::FailedLookups;
 use crate::db::{Db, api_keys as rows};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
@@ -36,9 +43,12 @@ pub const CHANNEL: &str = "tenantgate_keys";
 /// announced; this bounds the cost of a lost announcement).
 const TTL: Duration = Duration::from_secs(300);
 const CAPACITY: u64 = 200_000;
-
-/// What the cache holds for a hash: a key, or the knowledge that there is none.
-type Entry = Option<Arc<KeyGrant>>;
+/// How long "no such key" is remembered: short, and every key announcement
+/// (creation included) drops all of them, so a new key never meets a stale miss.
+const NEGATIVE_TTL: Duration = Duration::from_secs(60);
+/// Most "no such key" answers kept. They live in their own cache, so a flood
+/// of made-up keys evicts other made-up keys, never a verified one.
+const NEGATIVE_CAPACITY: u64 = 100_000;
 
 /// The instance's cache of verified keys; cheap to clone.
 #[derive(Clone)]
@@ -47,7 +57,10 @@ pub struct KeyCache {
 }
 
 struct Inner {
-    cache: Cache<[u8; 32], Entry>,
+    /// Verified keys by hash.
+    cache: Cache<[u8; 32], Arc<KeyGrant>>,
+    /// Hashes known not to be keys.
+    missing: Cache<[u8; 32], ()>,
     /// Bumped on every invalidation, so a lookup that raced with a change is
     /// not cached (see [`KeyCache::authenticate`]).
     epoch: AtomicU64,
@@ -65,6 +78,10 @@ impl Default for KeyCache {
     }
 }
 
+fn unknown_key() -> AppError {
+    AppError::unauthenticated("this API key is not valid")
+}
+
 impl KeyCache {
     pub fn new() -> Self {
         Self {
@@ -73,6 +90,10 @@ impl KeyCache {
                     .max_capacity(CAPACITY)
                     .time_to_live(TTL)
                     .support_invalidation_closures()
+                    .build(),
+                missing: Cache::builder()
+                    .max_capacity(NEGATIVE_CAPACITY)
+                    .time_to_live(NEGATIVE_TTL)
                     .build(),
                 epoch: AtomicU64::new(0),
                 live: AtomicBool::new(false),
@@ -86,53 +107,76 @@ impl KeyCache {
     /// Verifies a presented key: its shape and checksum first (no lookup), then
     /// the cache, then the database. UNAUTHENTICATED for an unknown, revoked,
     /// expired or rotated-out key; FORBIDDEN when its tenant is not active.
-    pub async fn authenticate(&self, db: &Db, secret: &str) -> AppResult<Arc<KeyGrant>> {
+    /// Every answer "no such key" (cached or not) spends one of `client`'s
+    /// failed lookups, and a client past that budget gets RATE_LIMITED instead
+    /// of a database lookup.
+    pub async fn authenticate(
+        &self,
+        db: &Db,
+        secret: &str,
+        failures: &FailedLookups,
+        client: Option<&str>,
+    ) -> AppResult<Arc<KeyGrant>> {
         api_keys::parse(secret)?;
         let hash = api_keys::hash(secret);
         let now = Utc::now();
         let inner = &self.inner;
         let live = inner.live.load(Ordering::SeqCst);
-        let entry = match live.then(|| inner.cache.get(&hash)).flatten() {
-            Some(entry) => {
+        if live {
+            if let Some(grant) = inner.cache.get(&hash) {
                 inner.hits.fetch_add(1, Ordering::Relaxed);
-                entry
+                grant.check(now)?;
+                return Ok(grant);
             }
-            None => {
-                inner.misses.fetch_add(1, Ordering::Relaxed);
-                let epoch = inner.epoch.load(Ordering::SeqCst);
-                let entry = load(db, &hash).await?.map(Arc::new);
-                if live {
-                    inner.cache.insert(hash, entry.clone());
-                    // A change announced while we read may predate our snapshot:
-                    // drop what we just cached (the invalidation that bumped the
-                    // epoch may have run before our insert).
-                    if inner.epoch.load(Ordering::SeqCst) != epoch {
-                        inner.cache.invalidate(&hash);
-                    }
-                }
-                entry
+            if inner.missing.contains_key(&hash) {
+                inner.hits.fetch_add(1, Ordering::Relaxed);
+                failures.spend(client).await?;
+                return Err(unknown_key());
             }
+        }
+        failures.check(client)?;
+        inner.misses.fetch_add(1, Ordering::Relaxed);
+        let epoch = inner.epoch.load(Ordering::SeqCst);
+        let grant = load(db, &hash).await?.map(Arc::new);
+        if live {
+            match &grant {
+                Some(grant) => inner.cache.insert(hash, grant.clone()),
+                None => inner.missing.insert(hash, ()),
+            }
+            // A change announced while we read may predate our snapshot:
+            // drop what we just cached (the invalidation that bumped the
+            // epoch may have run before our insert).
+            if inner.epoch.load(Ordering::SeqCst) != epoch {
+                inner.cache.invalidate(&hash);
+                inner.missing.invalidate(&hash);
+            }
+        }
+        let Some(grant) = grant else {
+            failures.spend(client).await?;
+            return Err(unknown_key());
         };
-        let grant = entry.ok_or_else(|| AppError::unauthenticated("this API key is not valid"))?;
         grant.check(now)?;
         Ok(grant)
     }
 
-    /// Handles an announcement: `k:<key id>`, `t:<tenant id>` or `*`.
+    /// Handles an announcement: `k:<key id>`, `t:<tenant id>` or `*`. Every
+    /// announcement also forgets every "no such key": a created or rotated key
+    /// (announced as `k:<its id>`) may be one that was asked for before.
     pub fn invalidate(&self, payload: &str) {
         let inner = &self.inner;
         inner.epoch.fetch_add(1, Ordering::SeqCst);
+        inner.missing.invalidate_all();
         let target = payload
             .split_once(':')
             .and_then(|(kind, id)| Some((kind, Uuid::parse_str(id).ok()?)));
         let result = match target {
             Some(("k", id)) => inner
                 .cache
-                .invalidate_entries_if(move |_, e| e.as_ref().is_some_and(|g| g.key_id == id))
+                .invalidate_entries_if(move |_, g| g.key_id == id)
                 .map(drop),
             Some(("t", id)) => inner
                 .cache
-                .invalidate_entries_if(move |_, e| e.as_ref().is_some_and(|g| g.tenant_id == id))
+                .invalidate_entries_if(move |_, g| g.tenant_id == id)
                 .map(drop),
             _ => {
                 inner.cache.invalidate_all();
@@ -153,6 +197,7 @@ impl KeyCache {
         if live {
             inner.epoch.fetch_add(1, Ordering::SeqCst);
             inner.cache.invalidate_all();
+            inner.missing.invalidate_all();
         }
         inner.live.store(live, Ordering::SeqCst);
     }

@@ -121,15 +121,19 @@ pub async fn log_in(
     tenant: Option<Uuid>,
 ) -> AppResult<Grant> {
     let email = email.trim().to_lowercase();
-    let mut budgets = vec![(throttle::account_key(&email), throttle::ACCOUNT)];
-    let address = meta
-        .ip
-        .as_deref()
-        .map(|ip| throttle::address_key("login", ip));
-    if let Some(key) = &address {
-        budgets.push((key.clone(), throttle::ADDRESS));
-    }
-    throttle::spend(db, &budgets).await?;
+    let ip = meta.ip.as_deref();
+    let pair = throttle::account_pair_key(&email, ip);
+    let account = throttle::account_key(&email);
+    let address = throttle::address_key("login", ip.unwrap_or("unknown"));
+    throttle::spend(
+        db,
+        &[
+            (pair.clone(), throttle::ACCOUNT_PAIR),
+            (account.clone(), throttle::ACCOUNT),
+            (address.clone(), throttle::ADDRESS),
+        ],
+    )
+    .await?;
 
     let lookup = email.clone();
     let found = db
@@ -146,8 +150,8 @@ pub async fn log_in(
     let Some(user_id) = user_id.filter(|_| ok) else {
         return Err(AppError::unauthenticated("wrong email or password"));
     };
-    throttle::clear(db, throttle::account_key(&email)).await?;
-    throttle::refund(db, address.into_iter().collect()).await?;
+    throttle::clear(db, pair).await?;
+    throttle::refund(db, vec![account, address]).await?;
     start(db, keys, meta, user_id, tenant, "session.login").await
 }
 

@@ -114,16 +114,15 @@ pub async fn sign_up(
 ) -> AppResult<SignedUp> {
     let email = normalize_email(&input.email)?;
     let tenant_name = normalize_tenant_name(&input.tenant_name)?;
-    if let Some(ip) = &meta.ip {
-        super::throttle::spend(
-            db,
-            &[(
-                super::throttle::address_key("signup", ip),
-                super::throttle::SIGN_UPS,
-            )],
-        )
-        .await?;
-    }
+    // Spent before the password is checked or hashed.
+    super::throttle::spend(
+        db,
+        &[(
+            super::throttle::address_key("signup", meta.ip.as_deref().unwrap_or("unknown")),
+            super::throttle::SIGN_UPS,
+        )],
+    )
+    .await?;
     passwords::check_strength_async(&input.password, &[&email, &tenant_name]).await?;
     let hash = passwords::hash(input.password).await?;
 

@@ -1,17 +1,24 @@
-//! Failed sign-in budgets per account and per client address, kept in
-//! PostgreSQL so that every instance shares them.
+//! Budgets of anonymous or cheap callers (sign-in attempts, emails, sign-ups,
+//! password changes, invitations), kept in PostgreSQL so that every instance
+//! shares them.
 //!
 //! A budget allows `max` attempts per window; every attempt is counted before
-//! any password is checked, so concurrent requests cannot slip through; past
-//! the limit, attempts are refused with RATE_LIMITED (and retryAfter). A
-//! successful sign-in clears the account's budget and gives the address's
-//! attempt back.
+//! the work it pays for (a password hash, an email), so concurrent requests
+//! cannot slip through; past the limit, attempts are refused with RATE_LIMITED
+//! (and retryAfter).
+//!
+//! Sign-in failures are counted per (account, client address) pair, with a
+//! looser ceiling per account and a budget per address: whoever guesses from
+//! one address is stopped after [`ACCOUNT_PAIR`] tries without locking the
+//! owner (signing in from elsewhere) out; only many addresses together reach
+//! [`ACCOUNT`]. A successful sign-in clears its pair and gives the account's
+//! and the address's attempt back.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Double, Integer, Text, Timestamptz};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scoped_futures::ScopedFutureExt;
 
 use crate::db::Db;
@@ -25,9 +32,17 @@ pub struct Budget {
     pub window: Duration,
 }
 
-/// Wrong passwords for one account.
-pub const ACCOUNT: Budget = Budget {
+/// Wrong passwords for one account from one client address (IPv6: one /64).
+pub const ACCOUNT_PAIR: Budget = Budget {
     max: 5,
+    window: Duration::from_secs(15 * 60),
+};
+/// Wrong passwords for one account from all addresses together: a ceiling that
+/// takes 20 addresses spending their whole pair budget to reach (so a single
+/// attacker cannot lock an owner out), and still bounds a distributed guesser
+/// to 100 guesses per 15 minutes per account.
+pub const ACCOUNT: Budget = Budget {
+    max: 100,
     window: Duration::from_secs(15 * 60),
 };
 /// Wrong passwords from one client address (many accounts).
@@ -50,23 +65,56 @@ pub const SIGN_UPS: Budget = Budget {
     max: 20,
     window: Duration::from_secs(60 * 60),
 };
+/// New passwords chosen anonymously (a reset link, accepting an invitation)
+/// from one client address: each costs a strength check and a hash.
+pub const PASSWORD_SETS_PER_ADDRESS: Budget = Budget {
+    max: 20,
+    window: Duration::from_secs(15 * 60),
+};
+/// New passwords tried with one link or invitation (a weak one is refused
+/// without spending the link, so it could be retried for ever).
+pub const PASSWORD_SETS: Budget = Budget {
+    max: 10,
+    window: Duration::from_secs(15 * 60),
+};
+/// Invitations sent by one member.
+pub const INVITES_PER_INVITER: Budget = Budget {
+    max: 20,
+    window: Duration::from_secs(60 * 60),
+};
+/// Invitations sent from one tenant.
+pub const INVITES_PER_TENANT: Budget = Budget {
+    max: 100,
+    window: Duration::from_secs(24 * 60 * 60),
+};
 
 /// The key of an account's budget.
 pub fn account_key(email: &str) -> String {
     format!("account:{email}")
 }
 
+/// The key of an account's budget from one client address.
+pub fn account_pair_key(email: &str, ip: Option<&str>) -> String {
+    format!("pair:{}|{email}", network(ip.unwrap_or("unknown")))
+}
+
 /// The key of a client address's budget of `kind`; IPv6 clients are counted
 /// per /64 (one subscriber usually holds a whole /64).
 pub fn address_key(kind: &str, ip: &str) -> String {
-    let net = match ip.parse::<std::net::IpAddr>() {
+    format!("{kind}:{}", network(ip))
+}
+
+/// What a budget counts as one client: an IPv4 address, or an IPv6 /64
+/// (IPv4-mapped IPv6 counts as its IPv4 address).
+fn network(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>().map(|ip| ip.to_canonical()) {
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        _ => ip.to_owned(),
-    };
-    format!("{kind}:{net}")
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
 }
 
 /// The key of an email address's sending budget.
@@ -88,33 +136,34 @@ struct Row {
 /// [`clear`] when it succeeded.
 pub async fn spend(db: &Db, keys: &[(String, Budget)]) -> AppResult<()> {
     let keys = keys.to_vec();
-    let counted: Vec<(Row, Budget)> = db
-        .scoped(Scope::anonymous(), |conn| {
-            async move {
-                let mut out = Vec::new();
-                for (key, budget) in keys {
-                    let row: Row = diesel::sql_query(
-                        "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, now(), 1)
-                         ON CONFLICT (key) DO UPDATE SET
-                           failures = CASE WHEN login_failures.window_start
-                                                < now() - make_interval(secs => $2)
-                                           THEN 1 ELSE login_failures.failures + 1 END,
-                           window_start = CASE WHEN login_failures.window_start
-                                                    < now() - make_interval(secs => $2)
-                                               THEN now() ELSE login_failures.window_start END
-                         RETURNING failures, window_start",
-                    )
-                    .bind::<Text, _>(key)
-                    .bind::<Double, _>(budget.window.as_secs_f64())
-                    .get_result(conn)
-                    .await?;
-                    out.push((row, budget));
-                }
-                Ok(out)
-            }
-            .scope_boxed()
-        })
+    db.scoped(Scope::anonymous(), |conn| {
+        async move { spend_on(conn, &keys).await }.scope_boxed()
+    })
+    .await
+}
+
+/// Like [`spend`], on the caller's transaction: when the caller's work fails
+/// (or this refuses), the attempts are rolled back with it.
+pub async fn spend_on(conn: &mut AsyncPgConnection, keys: &[(String, Budget)]) -> AppResult<()> {
+    let mut counted = Vec::new();
+    for (key, budget) in keys {
+        let row: Row = diesel::sql_query(
+            "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, now(), 1)
+             ON CONFLICT (key) DO UPDATE SET
+               failures = CASE WHEN login_failures.window_start
+                                    < now() - make_interval(secs => $2)
+                               THEN 1 ELSE login_failures.failures + 1 END,
+               window_start = CASE WHEN login_failures.window_start
+                                        < now() - make_interval(secs => $2)
+                                   THEN now() ELSE login_failures.window_start END
+             RETURNING failures, window_start",
+        )
+        .bind::<Text, _>(key)
+        .bind::<Double, _>(budget.window.as_secs_f64())
+        .get_result(conn)
         .await?;
+        counted.push((row, *budget));
+    }
     let now = Utc::now();
     let wait = counted
         .iter()
@@ -165,4 +214,30 @@ pub async fn clear(db: &Db, key: String) -> AppResult<()> {
         .scope_boxed()
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_are_counted_per_ipv4_address_and_ipv6_slash_64() {
+        assert_eq!(address_key("login", "198.51.100.9"), "login:198.51.100.9");
+        assert_eq!(
+            address_key("login", "::ffff:198.51.100.9"),
+            "login:198.51.100.9"
+        );
+        assert_eq!(
+            address_key("login", "2001:db8:1:2:aaaa::1"),
+            address_key("login", "2001:db8:1:2:bbbb::2")
+        );
+        assert_ne!(
+            address_key("login", "2001:db8:1:2::1"),
+            address_key("login", "2001:db8:1:3::1")
+        );
+        assert_ne!(
+            account_pair_key("a@example.com", Some("198.51.100.9")),
+            account_pair_key("a@example.com", Some("198.51.100.10"))
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! one-step check as plain JSON for backends that don't speak GraphQL.
 
 use axum::Json;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -38,9 +40,10 @@ pub fn presented_key(headers: &HeaderMap) -> AppResult<Option<&str>> {
     }
 }
 
-/// Verifies `secret`, takes one call from its limits and notes its use.
-pub async fn admit_key(app: &AppState, secret: &str) -> AppResult<KeyCall> {
-    admit_key_checked(app, secret, |_| Ok(())).await
+/// Verifies `secret` (a "no such key" spends one of `client`'s failed
+/// lookups), takes one call from its limits and notes its use.
+pub async fn admit_key(app: &AppState, secret: &str, client: Option<&str>) -> AppResult<KeyCall> {
+    admit_key_checked(app, secret, client, |_| Ok(())).await
 }
 
 /// [`admit_key`], refusing the key with `check`'s error before any call is
@@ -48,9 +51,13 @@ pub async fn admit_key(app: &AppState, secret: &str) -> AppResult<KeyCall> {
 async fn admit_key_checked(
     app: &AppState,
     secret: &str,
+    client: Option<&str>,
     check: impl FnOnce(&KeyGrant) -> AppResult<()>,
 ) -> AppResult<KeyCall> {
-    let grant = app.api_keys.authenticate(&app.db, secret).await?;
+    let grant = app
+        .api_keys
+        .authenticate(&app.db, secret, app.usage.failed_lookups(), client)
+        .await?;
     check(&grant)?;
     let limits = app.usage.check_limits(&grant).await?;
     app.api_keys.touch(&grant);
@@ -110,9 +117,14 @@ pub struct AuthorizeBody {
 /// (403 also for recording usage without `usage:write`).
 pub async fn v1_authorize(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let client = match super::client::client_ip(peer, &headers, app.settings.trusted_proxies) {
+        Ok(ip) => ip.to_string(),
+        Err(err) => return refusal(err),
+    };
     let body: AuthorizeBody = if body.iter().all(u8::is_ascii_whitespace) {
         AuthorizeBody::default()
     } else {
@@ -144,7 +156,7 @@ pub async fn v1_authorize(
     };
     // A key that may not record usage is refused before it spends a call.
     let scope = |grant: &KeyGrant| require_recording_scope(grant, &input);
-    let call = match admit_key_checked(&app, secret, scope).await {
+    let call = match admit_key_checked(&app, secret, Some(&client), scope).await {
         Ok(call) => call,
         Err(err) => return refusal(err),
     };
@@ -202,6 +214,10 @@ fn refusal(err: AppError) -> Response {
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    if let Some(seconds) = error["retryAfter"].as_u64() {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
     res
 }

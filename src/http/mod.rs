@@ -10,6 +10,7 @@
 //! | everything else (GET) | the web app |
 
 pub mod authorize;
+pub mod client;
 pub mod graphql;
 pub mod health;
 pub mod metrics;

@@ -13,7 +13,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::graphql::request_meta;
+use super::client::request_meta;
 use super::request_id::RequestId;
 use crate::app::AppState;
 use crate::auth::Session;
@@ -33,7 +33,17 @@ pub fn upgrade(
         )
             .into_response();
     };
-    let meta = request_meta(&request_id, peer, headers, app.settings.trusted_proxies);
+    let meta = match request_meta(&request_id, peer, headers, app.settings.trusted_proxies) {
+        Ok(meta) => meta,
+        Err(err) => {
+            return super::error_response(
+                StatusCode::BAD_REQUEST,
+                err.code().as_str(),
+                &err.public_message(),
+                Some(&request_id.0),
+            );
+        }
+    };
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let keys = app.keys.clone();

@@ -17,11 +17,11 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::jwt::JwtKeys;
-use crate::auth::passwords;
 use crate::auth::sessions::{self, Grant};
 use crate::auth::signup::{normalize_email, normalize_tenant_name};
 use crate::auth::tokens::{self, Kind};
 use crate::auth::{Role, TenantAccess, Verified, key_revocation};
+use crate::auth::{passwords, throttle};
 use crate::db::schema::{invitations, memberships, plans, tenants, users};
 use crate::db::{Db, users as user_rows};
 use crate::error::{AppError, AppResult, unique_violation};
@@ -262,6 +262,8 @@ pub async fn invite(
             };
             mine.require(Role::Admin)?;
             may_grant(&mine, role)?;
+            require_verified_inviter(conn, me.user_id).await?;
+            spend_invitation_budgets(conn, tenant_id, me.user_id).await?;
             // One statement, and no global email lookup: only this tenant's
             // members are visible here.
             let already: i64 = memberships::table
@@ -333,6 +335,56 @@ pub async fn invite(
     .await
 }
 
+/// FORBIDDEN unless the inviter's own email address is confirmed: invitations
+/// carry the inviter's address and the tenant's name to anyone, so only
+/// someone who has shown they own an address may send them.
+async fn require_verified_inviter(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<()> {
+    let verified: Option<DateTime<Utc>> = users::table
+        .find(user_id)
+        .select(users::email_verified_at)
+        .first(conn)
+        .await?;
+    if verified.is_none() {
+        return Err(AppError::forbidden(
+            "confirm your email address before inviting anyone \
+             (requestEmailVerification sends the link)",
+        ));
+    }
+    Ok(())
+}
+
+/// Spends one invitation of the inviter's and of the tenant's budget, in the
+/// inviting transaction (an invitation that fails costs nothing).
+async fn spend_invitation_budgets(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<()> {
+    let budgets = [
+        (
+            format!("invite:user:{user_id}"),
+            throttle::INVITES_PER_INVITER,
+        ),
+        (
+            format!("invite:tenant:{tenant_id}"),
+            throttle::INVITES_PER_TENANT,
+        ),
+    ];
+    throttle::spend_on(conn, &budgets)
+        .await
+        .map_err(|err| match err {
+            AppError::RateLimited { retry_after, .. } => AppError::rate_limited(
+                format!(
+                    "too many invitations: at most {} an hour per member and {} a day per tenant",
+                    throttle::INVITES_PER_INVITER.max,
+                    throttle::INVITES_PER_TENANT.max
+                ),
+                retry_after,
+            ),
+            other => other,
+        })
+}
+
 fn actor_id(actor: &Actor) -> Uuid {
     match actor {
         Actor::User { id, .. } | Actor::PlatformAdmin { id } | Actor::ApiKey { id, .. } => *id,
@@ -388,6 +440,21 @@ pub async fn accept(
             let password = password.ok_or_else(|| {
                 AppError::bad_field("password", "choose a password for your new account")
             })?;
+            // Spent before the password is checked or hashed.
+            throttle::spend(
+                db,
+                &[
+                    (
+                        throttle::address_key("pwset", meta.ip.as_deref().unwrap_or("unknown")),
+                        throttle::PASSWORD_SETS_PER_ADDRESS,
+                    ),
+                    (
+                        format!("pwset:invitation:{}", invitation.id),
+                        throttle::PASSWORD_SETS,
+                    ),
+                ],
+            )
+            .await?;
             passwords::check_strength_async(&password, &[&email]).await?;
             (Uuid::now_v7(), Some(passwords::hash(password).await?))
         }

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use crate::auth::api_keys::{Environment, KeyGrant, KeyScope};
 use crate::auth::key_cache::KeyCache;
+use crate::auth::key_failures::FailedLookups;
 use crate::db::Db;
 use crate::db::api_keys::{self as rows, NewUsageEvent};
 use crate::error::{AppError, AppResult};
@@ -125,6 +126,7 @@ pub struct Usage {
 
 struct Inner {
     limiter: Limiter,
+    failed_lookups: FailedLookups,
     seen: Cache<(Uuid, Environment, String), ()>,
     buffer: Mutex<Vec<NewUsageEvent>>,
     wake: Notify,
@@ -136,6 +138,7 @@ impl Usage {
     pub fn new(limiter: Limiter) -> Self {
         Self {
             inner: Arc::new(Inner {
+                failed_lookups: FailedLookups::new(limiter.clone()),
                 limiter,
                 seen: Cache::builder()
                     .max_capacity(1_000_000)
@@ -151,6 +154,11 @@ impl Usage {
 
     pub fn limiter(&self) -> &Limiter {
         &self.inner.limiter
+    }
+
+    /// The failed API-key lookup budgets (in the same counters as the limits).
+    pub fn failed_lookups(&self) -> &FailedLookups {
+        &self.inner.failed_lookups
     }
 
     /// Takes one call from the key's limit and then from its tenant's (test

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod budgets;
 mod cli;
 mod hostile;
 mod http_spec;

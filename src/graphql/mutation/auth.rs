@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor, Entry};
 use crate::auth::email_links::{self, Purpose};
-use crate::auth::{passwords, sessions, signup};
+use crate::auth::{password_reset, sessions, signup};
 use crate::db::users;
 use crate::error::AppError;
 use crate::graphql::context::{db, meta, services, session};
@@ -222,49 +222,21 @@ impl AuthMutation {
     }
 
     /// Sets a new password with the token of a reset link; every other session
-    /// of the user ends, and a new one starts.
+    /// of the user ends, and a new one starts. The link is checked before the
+    /// password: UNAUTHENTICATED for an invalid, used or expired link,
+    /// RATE_LIMITED past the budgets of the client address and of the link.
     async fn reset_password(
         &self,
         ctx: &Context<'_>,
         #[graphql(secret)] token: String,
         #[graphql(secret)] new_password: String,
     ) -> Result<SessionPayload> {
-        let user_id = email_links::token_user(&token, Purpose::PasswordReset)?;
-        let email = db(ctx)
-            .scoped(Scope::user(user_id), |conn| {
-                async move { Ok(users::find(conn, user_id).await?.map(|u| u.email)) }.scope_boxed()
-            })
-            .await?
-            .unwrap_or_default();
-        passwords::check_strength_async(&new_password, &[&email]).await?;
-        let hash = passwords::hash(new_password).await?;
-        let meta_tx = meta(ctx).clone();
-        let grant = sessions::start_after(
+        let grant = password_reset::reset_password(
             db(ctx),
             &services(ctx).keys,
             meta(ctx),
-            user_id,
-            None,
-            "session.password_reset",
-            |conn| {
-                async move {
-                    email_links::consume(conn, &token, Purpose::PasswordReset).await?;
-                    email_links::spend_all(conn, user_id).await?;
-                    users::set_password(conn, user_id, &hash).await?;
-                    users::mark_verified(conn, user_id).await?;
-                    let ended = sessions::revoke_all(conn, user_id, "password reset").await?;
-                    audit::record(
-                        conn,
-                        &meta_tx,
-                        Entry::new(None, Actor::user(user_id), "user.password_reset")
-                            .target("user", user_id)
-                            .change(None, Some(serde_json::json!({ "sessionsEnded": ended }))),
-                    )
-                    .await?;
-                    Ok(())
-                }
-                .scope_boxed()
-            },
+            token,
+            new_password,
         )
         .await?;
         Ok(SessionPayload::deliver(ctx, grant))

@@ -92,7 +92,9 @@ pub struct TeamMutation;
 #[Object]
 impl TeamMutation {
     /// Invites someone by email (admins and owners); the link goes to that
-    /// address only. CONFLICT when they are a member or already invited.
+    /// address only. CONFLICT when they are a member or already invited;
+    /// FORBIDDEN until the inviter's own email is confirmed; RATE_LIMITED past
+    /// 20 invitations an hour per inviter or 100 a day per tenant.
     #[graphql(guard = "RoleGuard(AuthRole::Admin)")]
     async fn invite_member(
         &self,

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     pub db: TestDb,
+    /// Reverse proxies the server trusts (`gql` then sends an X-Forwarded-For).
+    pub trusted_proxies: usize,
     server: JoinHandle<()>,
 }
 
@@ -102,6 +104,31 @@ impl TestApp {
         environment: Environment,
         limiter: Limiter,
     ) -> Self {
+        Self::serve_behind(db, pool, environment, limiter, 0).await
+    }
+
+    /// A server behind `trusted_proxies` reverse proxies: the client address
+    /// is read from `X-Forwarded-For`, which tests then set themselves.
+    pub async fn spawn_behind_proxies(trusted_proxies: usize) -> Self {
+        let db = TestDb::create().await;
+        let pool = Db::connect(&db.app_url, &PoolOptions::default()).expect("pool");
+        Self::serve_behind(
+            db,
+            pool,
+            Environment::Development,
+            Limiter::local(),
+            trusted_proxies,
+        )
+        .await
+    }
+
+    async fn serve_behind(
+        db: TestDb,
+        pool: Db,
+        environment: Environment,
+        limiter: Limiter,
+        trusted_proxies: usize,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let api_keys = KeyCache::new();
@@ -112,7 +139,7 @@ impl TestApp {
                 environment,
                 limits: Limits::default(),
                 public_url: url.clone(),
-                trusted_proxies: 0,
+                trusted_proxies,
             },
             Feed::start(db.url.clone(), api_keys.clone()),
             api_keys,
@@ -131,6 +158,7 @@ impl TestApp {
             state,
             client: reqwest::Client::new(),
             db,
+            trusted_proxies,
             server,
         }
     }
@@ -195,11 +223,28 @@ impl TestApp {
         if let Some(token) = token {
             req = req.header("authorization", format!("Bearer {token}"));
         }
+        for _ in 0..self.trusted_proxies {
+            req = req.header("x-forwarded-for", "192.0.2.1");
+        }
         self.send(req).await
     }
 
-    /// Signs up and returns (token, user id, tenant id).
+    /// Signs up, confirms the email address (as following the verification
+    /// link would; inviting needs it) and returns (token, user id, tenant id).
     pub async fn sign_up(&self, email: &str, tenant: &str) -> (String, String, String) {
+        let made = self.sign_up_unverified(email, tenant).await;
+        self.db
+            .count(&format!(
+                "WITH v AS (UPDATE users SET email_verified_at = now() WHERE id = '{}' RETURNING 1) \
+                 SELECT count(*) AS n FROM v",
+                made.1
+            ))
+            .await;
+        made
+    }
+
+    /// Signs up (the email stays unconfirmed) and returns (token, user id, tenant id).
+    pub async fn sign_up_unverified(&self, email: &str, tenant: &str) -> (String, String, String) {
         let a = self
             .gql(
                 "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } tenant { id } } }",
