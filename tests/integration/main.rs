@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod connections;
 mod http_spec;
 mod identity;
 mod isolation;
