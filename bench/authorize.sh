@@ -77,7 +77,10 @@ trap 'exit 130' INT TERM
 say "starting tenantgate serve --demo (data: $data, log: $results/server.log)"
 # Port 0: the kernel picks a free loopback port; the server prints it.
 # Request logging at info would be a large part of the work measured: warn.
-env -u DATABASE_URL -u TENANTGATE_APP_DATABASE_URL \
+# /metrics is served only behind a token (or on its own listener): give it one.
+metrics_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+env -u DATABASE_URL -u TENANTGATE_APP_DATABASE_URL -u TENANTGATE_METRICS_LISTEN \
+  TENANTGATE_METRICS_TOKEN="$metrics_token" \
   TENANTGATE_LOG="${TENANTGATE_LOG:-warn}" \
   "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" --demo --env development \
   --shutdown-grace-secs 5 >"$results/server.stdout" 2>"$results/server.log" &
@@ -146,7 +149,7 @@ check_allowed "POST /graphql authorize" /graphql "$graphql_body" || exit 1
 
 # --- 5. the runs ------------------------------------------------------------------
 sql_statements() { # the server's SQL statement counter (all label sets added up)
-  curl -fsS "$url/metrics" | awk '
+  curl -fsS -H "Authorization: Bearer $metrics_token" "$url/metrics" | awk '
     /^tenantgate_sql_statements_total([{ ]|$)/ { sub(/\{[^}]*\}/, ""); total += $2; found = 1 }
     END { if (!found) exit 1; printf "%.0f\n", total }'
 }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::key_cache::KeyCache;
-use crate::config::{Environment, Limits};
+use crate::config::{ConnectionLimits, Environment, Limits, MetricsAccess};
 use crate::db::Db;
 use crate::graphql::AppSchema;
+use crate::http::websocket::SocketCounts;
 use crate::mail::{Mailer, Sealer};
 use crate::usage::{Stop, Usage};
 
@@ -20,6 +21,10 @@ pub struct Settings {
     pub public_url: String,
     /// Reverse proxies in front of the server (see `--trusted-proxies`).
     pub trusted_proxies: usize,
+    /// Request timeout and WebSocket caps.
+    pub connections: ConnectionLimits,
+    /// Who may read `/metrics`, and where.
+    pub metrics: MetricsAccess,
 }
 
 impl Settings {
@@ -41,6 +46,8 @@ pub struct AppState {
     pub api_keys: KeyCache,
     /// Rate limits and the usage recorder.
     pub usage: Usage,
+    /// Open WebSockets of this instance, per address and per session.
+    pub sockets: SocketCounts,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -90,6 +97,7 @@ impl AppState {
             feed,
             api_keys,
             usage,
+            sockets: SocketCounts::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -182,6 +183,23 @@ pub struct ServeArgs {
     )]
     pub db_pool_size: usize,
 
+    /// Bearer token that `/metrics` requires (`Authorization: Bearer <token>`, at
+    /// least 16 characters). Without it and without --metrics-listen, `/metrics`
+    /// is not served.
+    #[arg(
+        long,
+        env = "TENANTGATE_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true,
+        value_parser = parse_metrics_token
+    )]
+    pub metrics_token: Option<String>,
+
+    /// Serve `/metrics` on this address of its own (e.g. an internal interface)
+    /// instead of the main listener. Port 0 picks a free port (printed).
+    #[arg(long, env = "TENANTGATE_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Seconds to wait for in-flight requests on shutdown before closing anyway.
     #[arg(
         long,
@@ -235,6 +253,68 @@ impl Default for Limits {
             max_selections: 2000,
             max_directives: 50,
             max_tokens: 2000,
+        }
+    }
+}
+
+/// Who may read `/metrics`, and where (see `--metrics-token`, `--metrics-listen`).
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    /// The bearer token every scrape must present, if any.
+    pub token: Option<String>,
+    /// Served on its own listener (and not on the main one).
+    pub own_listener: bool,
+}
+
+impl MetricsAccess {
+    /// Whether the main listener serves `/metrics` (only behind a token).
+    pub fn on_main_listener(&self) -> bool {
+        self.token.is_some() && !self.own_listener
+    }
+}
+
+fn parse_metrics_token(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.len() < 16 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the metrics token must be at least 16 visible ASCII characters".into());
+    }
+    Ok(value.to_owned())
+}
+
+/// Limits of connections: the request timeout and the WebSocket caps. Counts
+/// are per instance (each process counts its own sockets).
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    /// Longest a request (reading its body included) may take; an accepted
+    /// WebSocket upgrade is timed only until it is accepted.
+    pub request_timeout: Duration,
+    /// Largest WebSocket message (and frame), in bytes.
+    pub ws_max_message_bytes: usize,
+    /// Most open sockets per client address (IPv6: per /64).
+    pub ws_per_address: usize,
+    /// Most open sockets per session (or API key).
+    pub ws_per_session: usize,
+    /// Most running subscriptions per socket.
+    pub ws_subscriptions_per_socket: usize,
+    /// How long a new socket may take to send `connection_init`.
+    pub ws_init_timeout: Duration,
+    /// How often the server pings a socket (WebSocket ping frames).
+    pub ws_ping_interval: Duration,
+    /// A socket from which nothing (not even a pong) arrived for this long is closed.
+    pub ws_idle_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            ws_max_message_bytes: 64 * 1024,
+            ws_per_address: 20,
+            ws_per_session: 5,
+            ws_subscriptions_per_socket: 10,
+            ws_init_timeout: Duration::from_secs(10),
+            ws_ping_interval: Duration::from_secs(15),
+            ws_idle_timeout: Duration::from_secs(45),
         }
     }
 }

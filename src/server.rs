@@ -14,7 +14,7 @@ use crate::app::{AppState, Settings};
 use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::key_cache::KeyCache;
-use crate::config::{CommonArgs, Environment, Limits, ServeArgs};
+use crate::config::{CommonArgs, ConnectionLimits, Environment, Limits, MetricsAccess, ServeArgs};
 use crate::db::embedded::{self, EmbeddedOptions, EmbeddedPostgres};
 use crate::db::{self, Db, PoolOptions};
 use crate::usage::Usage;
@@ -251,6 +251,20 @@ async fn serve_on(
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
+    // LISTEN/NOTIFY must work on the owner URL (a transaction-mode pooler
+    // breaks it, and with it revocations): refuse to start otherwise.
+    crate::audit::feed::check_listen_notify(&database.url, Duration::from_secs(5)).await?;
+    let metrics_listener = match args.metrics_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("listening for metrics on {at}"))?,
+        ),
+        None => None,
+    };
+    if metrics_listener.is_none() && args.metrics_token.is_none() {
+        tracing::info!("/metrics is off: set --metrics-token or --metrics-listen to serve it");
+    }
     let api_keys = KeyCache::new();
     let limiter = match &args.redis_url {
         Some(url) => Limiter::redis(url).context("REDIS_URL")?,
@@ -265,6 +279,11 @@ async fn serve_on(
             limits: Limits::default(),
             public_url,
             trusted_proxies: args.trusted_proxies,
+            connections: ConnectionLimits::default(),
+            metrics: MetricsAccess {
+                token: args.metrics_token.clone(),
+                own_listener: metrics_listener.is_some(),
+            },
         },
         Feed::start(database.url.clone(), api_keys.clone()),
         api_keys,
@@ -274,6 +293,19 @@ async fn serve_on(
     if let Some(accounts) = &demo {
         crate::demo::print(&state.db, accounts, &state.keys, addr).await;
     }
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let at = listener.local_addr()?;
+            println!("tenantgate metrics on http://{at}/metrics");
+            let router = crate::http::metrics_router(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            }))
+        }
+        None => None,
+    };
     tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "ready");
     // A plain line on stdout that scripts and tests wait for.
     println!("tenantgate listening on http://{addr} (playground: http://{addr}/playground)");
@@ -314,6 +346,9 @@ async fn serve_on(
     }
     // Buffered usage and last-use times are written before the pool closes.
     background.stop().await;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     feed.stop();
     if let Some(dispatcher) = dispatcher {
         dispatcher.stop();

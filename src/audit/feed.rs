@@ -5,19 +5,42 @@
 //! their transaction commits, so every instance sees every entry, whichever
 //! instance wrote it. Subscribers get only ids and tenant ids from here and read
 //! the entry itself through their own tenant-scoped transaction.
+//!
+//! The connection is trusted only while it proves it works: every
+//! [`HEARTBEAT_EVERY`] a second connection sends a NOTIFY on this instance's
+//! own heartbeat channel. With none received for [`STALE_AFTER`] the key cache
+//! stops trusting itself (every key is checked in the database) and live audit
+//! subscriptions end with UNAVAILABLE (they may have missed entries); after
+//! [`RECONNECT_AFTER`] both connections are replaced. The first heartbeat
+//! after that flushes the key cache and trust resumes.
 
 use std::time::Duration;
 
+use anyhow::{Context, bail};
+use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::broadcast;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::key_cache::{self, KeyCache};
 
 /// The NOTIFY channel of new audit entries.
 pub const CHANNEL: &str = "tenantgate_audit";
+/// The `application_name` of LISTEN connections (visible in `pg_stat_activity`).
+pub const APPLICATION_NAME: &str = "tenantgate_listen";
+/// The `application_name` of the connections that send heartbeats.
+pub const HEARTBEAT_APPLICATION_NAME: &str = "tenantgate_heartbeat";
+/// How often the LISTEN connection's heartbeat is sent.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// Without a heartbeat for this long, LISTEN is treated as down.
+pub const STALE_AFTER: Duration = Duration::from_secs(3);
+/// Without a heartbeat for this long, the connections are replaced.
+pub const RECONNECT_AFTER: Duration = Duration::from_secs(10);
+/// Longest a heartbeat NOTIFY may take to send.
+const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A new entry was committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -26,25 +49,35 @@ pub struct Notice {
     pub tenant_id: Option<Uuid>,
 }
 
+/// What subscribers receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedEvent {
+    /// A new entry.
+    Entry(Notice),
+    /// The LISTEN connection stopped proving it works: entries may be missed.
+    Interrupted,
+}
+
 /// The feed every subscription of this instance reads from.
 #[derive(Debug, Clone)]
 pub struct Feed {
-    tx: broadcast::Sender<Notice>,
+    tx: broadcast::Sender<FeedEvent>,
     task: Option<std::sync::Arc<tokio::task::AbortHandle>>,
 }
 
 impl Feed {
     /// Starts listening on `url` in the background; reconnects on failure.
     /// Key changes (`tenantgate_keys`) go to `keys`, which is told whether the
-    /// connection is up.
+    /// connection is trusted (heartbeats arrive).
     pub fn start(url: String, keys: KeyCache) -> Self {
         let (tx, _) = broadcast::channel(1024);
         let sender = tx.clone();
         let task = tokio::spawn(async move {
+            let channel = format!("tenantgate_hb_{}", Uuid::new_v4().simple());
             let mut backoff = Duration::from_millis(100);
             loop {
-                let result = listen(&url, &sender, &keys).await;
-                keys.set_live(false);
+                let result = listen(&url, &channel, &sender, &keys).await;
+                distrust(&sender, &keys);
                 match result {
                     Ok(()) => backoff = Duration::from_millis(100),
                     Err(err) => {
@@ -68,40 +101,135 @@ impl Feed {
         }
     }
 
-    /// A receiver of notices from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+    /// A receiver of events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<FeedEvent> {
         self.tx.subscribe()
     }
 }
 
+/// Stops trusting the cache; tells subscribers if they were being served.
+fn distrust(sender: &broadcast::Sender<FeedEvent>, keys: &KeyCache) {
+    if keys.is_live() {
+        keys.set_live(false);
+        // No receivers is fine: nobody is subscribed right now.
+        let _ = sender.send(FeedEvent::Interrupted);
+    }
+}
+
+async fn connect(url: &str, name: &str) -> anyhow::Result<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    diesel::sql_query(format!("SET application_name = '{name}'"))
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+async fn notify(conn: &mut AsyncPgConnection, channel: &str, payload: &str) -> anyhow::Result<()> {
+    let send = diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(channel)
+        .bind::<Text, _>(payload)
+        .execute(conn);
+    tokio::time::timeout(SEND_TIMEOUT, send)
+        .await
+        .context("a NOTIFY took too long")??;
+    Ok(())
+}
+
 async fn listen(
     url: &str,
-    sender: &broadcast::Sender<Notice>,
+    heartbeat: &str,
+    sender: &broadcast::Sender<FeedEvent>,
     keys: &KeyCache,
 ) -> anyhow::Result<()> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    diesel::sql_query(format!("LISTEN {CHANNEL}"))
-        .execute(&mut conn)
-        .await?;
-    diesel::sql_query(format!("LISTEN {}", key_cache::CHANNEL))
-        .execute(&mut conn)
-        .await?;
-    // Announcements may have been missed while disconnected: start afresh.
-    keys.set_live(true);
+    let mut conn = connect(url, APPLICATION_NAME).await?;
+    for channel in [CHANNEL, key_cache::CHANNEL, heartbeat] {
+        diesel::sql_query(format!("LISTEN {channel}"))
+            .execute(&mut conn)
+            .await?;
+    }
+    // Heartbeats go out on a connection of their own: they prove that a NOTIFY
+    // committed elsewhere reaches this LISTEN, end to end.
+    let mut notifier = connect(url, HEARTBEAT_APPLICATION_NAME).await?;
+    let mut last_beat = Instant::now();
+    let mut ticks = tokio::time::interval(HEARTBEAT_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stream = std::pin::pin!(conn.notifications_stream());
-    while let Some(item) = stream.next().await {
-        let notification = item?;
-        if notification.channel == key_cache::CHANNEL {
-            keys.invalidate(&notification.payload);
-            continue;
-        }
-        match serde_json::from_str::<Notice>(&notification.payload) {
-            Ok(notice) => {
-                // No receivers is fine: nobody is subscribed right now.
-                let _ = sender.send(notice);
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(item) = item else { bail!("the LISTEN connection closed") };
+                let notification = item?;
+                if notification.channel == heartbeat {
+                    last_beat = Instant::now();
+                    if !keys.is_live() {
+                        // Announcements may have been missed: start afresh.
+                        keys.set_live(true);
+                        tracing::info!("LISTEN heartbeat received: the key cache is trusted");
+                    }
+                } else if notification.channel == key_cache::CHANNEL {
+                    keys.invalidate(&notification.payload);
+                } else {
+                    match serde_json::from_str::<Notice>(&notification.payload) {
+                        Ok(notice) => {
+                            let _ = sender.send(FeedEvent::Entry(notice));
+                        }
+                        Err(err) => tracing::warn!(error = %err, "unreadable audit notice"),
+                    }
+                }
             }
-            Err(err) => tracing::warn!(error = %err, "unreadable audit notice"),
+            _ = ticks.tick() => {
+                let quiet = last_beat.elapsed();
+                if quiet >= RECONNECT_AFTER {
+                    bail!("no LISTEN heartbeat for {quiet:?}");
+                }
+                if quiet >= STALE_AFTER && keys.is_live() {
+                    tracing::warn!(?quiet, "LISTEN heartbeat missed: checking every key in the database");
+                    distrust(sender, keys);
+                }
+                notify(&mut notifier, heartbeat, "beat").await?;
+            }
         }
     }
-    anyhow::bail!("the LISTEN connection closed")
+}
+
+/// Checks at start-up that LISTEN/NOTIFY works on `url`: a NOTIFY sent on one
+/// connection must reach a LISTEN on another within `deadline`, and a
+/// connection must keep its server process between statements. Both fail
+/// behind a pooler in transaction mode (e.g. PgBouncer `pool_mode =
+/// transaction`), which would silently break revocations and the audit feed.
+pub async fn check_listen_notify(url: &str, deadline: Duration) -> anyhow::Result<()> {
+    const ADVICE: &str = "LISTEN/NOTIFY does not work on DATABASE_URL: is it a pooler in \
+        transaction mode (e.g. PgBouncer pool_mode = transaction)? Point DATABASE_URL at \
+        PostgreSQL itself or at a session-mode pool; key revocations and the audit feed need it";
+    let check = async {
+        let mut listener = connect(url, "tenantgate_probe").await?;
+        #[derive(diesel::QueryableByName)]
+        struct Pid {
+            #[diesel(sql_type = Integer)]
+            pid: i32,
+        }
+        let pid = || diesel::sql_query("SELECT pg_backend_pid() AS pid");
+        let first: Pid = pid().get_result(&mut listener).await?;
+        let channel = format!("tenantgate_probe_{}", Uuid::new_v4().simple());
+        diesel::sql_query(format!("LISTEN {channel}"))
+            .execute(&mut listener)
+            .await?;
+        let second: Pid = pid().get_result(&mut listener).await?;
+        if first.pid != second.pid {
+            bail!("{ADVICE} (the server process changed between two statements)");
+        }
+        let mut sender = connect(url, "tenantgate_probe").await?;
+        notify(&mut sender, &channel, "probe").await?;
+        let mut stream = std::pin::pin!(listener.notifications_stream());
+        while let Some(item) = stream.next().await {
+            if item?.channel == channel {
+                return Ok(());
+            }
+        }
+        bail!("{ADVICE} (the LISTEN connection closed)")
+    };
+    match tokio::time::timeout(deadline, check).await {
+        Ok(result) => result,
+        Err(_) => bail!("{ADVICE} (a NOTIFY did not arrive within {deadline:?})"),
+    }
 }

@@ -48,6 +48,7 @@ pub const SESSION_FIELDS: &[&str] = &[
 /// enforced here, after that check has bounded the expanded size.
 pub fn build_schema(services: Services) -> AppSchema {
     let limits = services.settings.limits.clone();
+    let max_subscriptions = services.settings.connections.ws_subscriptions_per_socket;
     let production = services.settings.is_production();
     let mut builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(services)
@@ -56,6 +57,7 @@ pub fn build_schema(services: Services) -> AppSchema {
         .limit_recursive_depth(32)
         .extension(sockets::SocketRules {
             limits: limits.clone(),
+            max_subscriptions,
         })
         .extension(async_graphql::extensions::Tracing);
     if production {

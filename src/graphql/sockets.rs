@@ -1,14 +1,18 @@
 //! Rules for operations arriving over a WebSocket: only subscriptions run
-//! there, within the same document limits as HTTP. Queries and mutations go
-//! over HTTP, where every request is authenticated and checked afresh.
+//! there, within the same document limits as HTTP, and at most so many at once
+//! per socket. Queries and mutations go over HTTP, where every request is
+//! authenticated and checked afresh.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextSubscribe,
 };
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Request, ServerError, ServerResult};
+use async_graphql::{Request, Response, ServerError, ServerResult};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
 use crate::config::Limits;
 use crate::error::AppError;
@@ -18,21 +22,39 @@ use crate::graphql::document;
 #[derive(Debug, Clone, Copy)]
 pub struct OverWebSocket;
 
+/// The subscriptions running on one socket (in the socket's connection data).
+#[derive(Debug, Clone, Default)]
+pub struct SocketSubscriptions(Arc<AtomicUsize>);
+
+/// Gives a subscription's place back when its stream is dropped (completed by
+/// the client, ended by the server, or the socket closed).
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The extension that enforces the socket rules.
 pub struct SocketRules {
     pub limits: Limits,
+    /// Most subscriptions running at once on one socket.
+    pub max_subscriptions: usize,
 }
 
 impl ExtensionFactory for SocketRules {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(SocketRulesExtension {
             limits: self.limits.clone(),
+            max_subscriptions: self.max_subscriptions,
         })
     }
 }
 
 struct SocketRulesExtension {
     limits: Limits,
+    max_subscriptions: usize,
 }
 
 fn refuse(err: AppError) -> ServerError {
@@ -43,6 +65,34 @@ fn refuse(err: AppError) -> ServerError {
 
 #[async_trait::async_trait]
 impl Extension for SocketRulesExtension {
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let Some(SocketSubscriptions(running)) = ctx.data_opt::<SocketSubscriptions>() else {
+            return next.run(ctx, stream);
+        };
+        let running = running.clone();
+        if running.fetch_add(1, Ordering::SeqCst) >= self.max_subscriptions {
+            running.fetch_sub(1, Ordering::SeqCst);
+            let error = refuse(AppError::bad_input(format!(
+                "at most {} subscriptions run at once on one socket: complete one first",
+                self.max_subscriptions
+            )));
+            return futures_util::stream::once(async move { Response::from_errors(vec![error]) })
+                .boxed();
+        }
+        let slot = Running(running);
+        next.run(ctx, stream)
+            .map(move |response| {
+                let _held = &slot;
+                response
+            })
+            .boxed()
+    }
+
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,

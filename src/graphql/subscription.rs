@@ -8,7 +8,9 @@ use tokio::sync::broadcast::error::RecvError;
 use super::context::{db, services, session};
 use super::types::audit::AuditEntry;
 use crate::audit;
+use crate::audit::feed::FeedEvent;
 use crate::auth::{Role, Session};
+use crate::error::AppError;
 
 /// Live feeds.
 #[derive(Default)]
@@ -20,11 +22,14 @@ impl SubscriptionRoot {
     /// instance (owners and admins). Before every entry the subscriber is
     /// verified again (token not expired, session live, still an admin of an
     /// active tenant); when that fails the feed ends. Each entry is read under
-    /// the subscriber's own tenant scope.
+    /// the subscriber's own tenant scope. When this instance stops receiving
+    /// announcements (its LISTEN connection misses a heartbeat), the feed ends
+    /// with UNAVAILABLE: entries may have been missed, so read `auditLog` and
+    /// subscribe again.
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = AuditEntry> + use<>> {
+    ) -> Result<impl Stream<Item = Result<AuditEntry>> + use<>> {
         let db = db(ctx).clone();
         let session: &Session = session(ctx);
         let access = session.require_role(&db, Role::Admin).await?;
@@ -32,14 +37,21 @@ impl SubscriptionRoot {
         let principal = session.principal.clone();
         let (active_tenant, expires_at) = (session.active_tenant, session.expires_at);
         let receiver = services(ctx).feed.subscribe();
-        let stream = futures_util::stream::unfold(
-            (receiver, db, access.tenant_id),
-            move |(mut receiver, db, tenant_id)| {
+        let stream =
+            futures_util::stream::unfold(Some((receiver, db, access.tenant_id)), move |state| {
                 let principal = principal.clone();
                 async move {
+                    let (mut receiver, db, tenant_id) = state?;
                     loop {
                         let notice = match receiver.recv().await {
-                            Ok(notice) => notice,
+                            Ok(FeedEvent::Entry(notice)) => notice,
+                            Ok(FeedEvent::Interrupted) => {
+                                let err = AppError::unavailable(
+                                    "the live feed was interrupted and may have missed entries: \
+                                     read the audit log and subscribe again",
+                                );
+                                return Some((Err(err.to_graphql()), None));
+                            }
                             Err(RecvError::Lagged(missed)) => {
                                 tracing::warn!(missed, "audit subscriber lagged");
                                 continue;
@@ -70,7 +82,10 @@ impl SubscriptionRoot {
                             .await;
                         match loaded {
                             Ok(Some(entry)) => {
-                                return Some((AuditEntry(entry), (receiver, db, tenant_id)));
+                                return Some((
+                                    Ok(AuditEntry(entry)),
+                                    Some((receiver, db, tenant_id)),
+                                ));
                             }
                             Ok(None) => continue,
                             Err(err) => {
@@ -80,8 +95,7 @@ impl SubscriptionRoot {
                         }
                     }
                 }
-            },
-        );
+            });
         Ok(stream)
     }
 }

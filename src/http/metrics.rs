@@ -1,17 +1,21 @@
 //! `GET /metrics`: Prometheus text exposition of the instance's counters.
+//! Served only behind `--metrics-token` (a bearer token, compared in constant
+//! time) or on a listener of its own (`--metrics-listen`).
 //!
 //! Values are read from where they are kept (the pool's statement counter, the
 //! key cache, the usage recorder) at each scrape by one collector, so the hot
 //! path pays nothing extra for them.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
 
@@ -72,7 +76,7 @@ impl Collector for Snapshot {
         gauge(
             e,
             "tenantgate_api_key_cache_live",
-            "1 while key changes are being received (LISTEN is up)",
+            "1 while key changes are being received (LISTEN heartbeats arrive); 0: keys are checked in the database",
             i64::from(self.keys_live),
         )?;
         gauge(
@@ -97,8 +101,41 @@ impl Collector for Snapshot {
     }
 }
 
+/// Whether `headers` carry `Authorization: Bearer <token>`. Both sides are
+/// hashed first, so the comparison takes the same time whatever the length.
+fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, value)| value.trim())
+        .unwrap_or("");
+    let (a, b) = (Sha256::digest(presented), Sha256::digest(token));
+    bool::from(a[..].ct_eq(&b[..]))
+}
+
+/// GET /metrics on the main listener when it is not served there.
+pub async fn not_here() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "/metrics is not served here (see --metrics-token and --metrics-listen)\n",
+    )
+        .into_response()
+}
+
 /// GET /metrics.
-pub async fn metrics(State(app): State<AppState>) -> Response {
+pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &app.settings.metrics.token
+        && !authorized(&headers, token)
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+            "a valid metrics bearer token is required\n",
+        )
+            .into_response();
+    }
     let (key_hits, key_misses) = app.api_keys.stats();
     let (authorize_allowed, authorize_refused) = app.usage.decisions();
     let pool = app.db.pool_status();

@@ -5,7 +5,7 @@
 //! | `/graphql` | GraphQL over HTTP (GET queries, POST everything) |
 //! | `/playground` | GraphiQL, from assets inside the binary |
 //! | `/v1/authorize` | the one-step key check as plain JSON |
-//! | `/metrics` | Prometheus metrics |
+//! | `/metrics` | Prometheus metrics (only with `--metrics-token`; or on `--metrics-listen`) |
 //! | `/healthz`, `/readyz` | liveness, readiness |
 //! | everything else (GET) | the web app |
 
@@ -18,8 +18,6 @@ pub mod request_id;
 pub mod web;
 pub mod websocket;
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,23 +28,27 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 
-/// Longest a request may take before it is answered with UNAVAILABLE (503).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The whole application router.
+/// The whole application router. `/metrics` is on it only behind a token and
+/// when it has no listener of its own ([`metrics_router`]).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/v1/authorize", post(authorize::v1_authorize))
-        .route("/metrics", get(metrics::metrics))
+        .route("/v1/authorize", post(authorize::v1_authorize));
+    routes = if state.settings.metrics.on_main_listener() {
+        routes.route("/metrics", get(metrics::metrics))
+    } else {
+        // Not the web app's fallback either: plainly not here.
+        routes.route("/metrics", get(metrics::not_here))
+    };
+    routes
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/playground", get(web::playground))
         .route("/playground/", get(web::playground))
         .fallback(get(web::app))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn(timeout))
+        .layer(axum::middleware::from_fn_with_state(state, timeout))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -65,6 +67,15 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(axum::middleware::from_fn(request_id::layer))
+}
+
+/// `/metrics` alone, for its own listener (`--metrics-listen`); with a token
+/// set, it is required there too.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .with_state(state)
+        .layer(TraceLayer::new_for_http())
 }
 
 /// A JSON error response outside GraphQL execution (the request id is added by
@@ -96,21 +107,25 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
 }
 
-/// Answers UNAVAILABLE (503) when a request takes longer than
-/// [`REQUEST_TIMEOUT`]; subscriptions (WebSocket upgrades) are not timed.
-async fn timeout(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let upgrade = req.headers().contains_key(header::UPGRADE);
+/// Answers UNAVAILABLE (503) when a request takes longer than the request
+/// timeout, reading its body included. Every request is timed: an accepted
+/// WebSocket upgrade only until its 101 answer (the socket then runs in a task
+/// of its own, bounded by its ping and idle timeouts), so an `Upgrade` header
+/// buys no time.
+async fn timeout(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = app.settings.connections.request_timeout;
     let request_id = req
         .extensions()
         .get::<request_id::RequestId>()
         .map(|r| r.0.clone());
-    if upgrade {
-        return next.run(req).await;
-    }
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+    match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
-            tracing::warn!(?REQUEST_TIMEOUT, "request timed out");
+            tracing::warn!(?limit, "request timed out");
             error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "UNAVAILABLE",

@@ -23,6 +23,8 @@ fn command() -> Command {
         "TENANTGATE_ENV",
         "TENANTGATE_DATA_DIR",
         "TENANTGATE_LISTEN",
+        "TENANTGATE_METRICS_TOKEN",
+        "TENANTGATE_METRICS_LISTEN",
     ] {
         cmd.env_remove(var);
     }
@@ -237,6 +239,69 @@ fn production_refuses_generated_secrets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_on_their_own_listener_from_the_command_line() {
+    let short = command()
+        .args(["serve", "--metrics-token", "short"])
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 16"));
+
+    // Serving with DATABASE_URL also passes the start-up LISTEN/NOTIFY check.
+    let db = TestDb::create().await;
+    let mut child = command()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("TENANTGATE_METRICS_TOKEN", "metrics-token-from-env-1234")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            for prefix in ["tenantgate metrics on ", "tenantgate listening on "] {
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    let url = rest.split_whitespace().next().unwrap().to_owned();
+                    let _ = tx.send(url);
+                }
+            }
+        }
+    });
+    let metrics = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("metrics address");
+    let main = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("main address");
+    let client = reqwest::Client::new();
+    let get = |url: String, token: Option<&'static str>| {
+        let mut req = client.get(url);
+        if let Some(token) = token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let token = Some("metrics-token-from-env-1234");
+    assert_eq!(get(format!("{main}/metrics"), token).await, 404);
+    assert_eq!(get(metrics.clone(), None).await, 401);
+    assert_eq!(get(metrics, token).await, 200);
+    let status = stop(Server {
+        child,
+        url: main,
+        ready_after: Duration::ZERO,
+    });
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_applies_then_reports_up_to_date() {
     let db = TestDb::create_empty().await;
     let run = || {
@@ -295,6 +360,8 @@ fn help_documents_every_setting() {
         "SMTP_URL",
         "TENANTGATE_TRUSTED_PROXIES",
         "TENANTGATE_MAIL_FROM",
+        "TENANTGATE_METRICS_TOKEN",
+        "TENANTGATE_METRICS_LISTEN",
         "migrate",
         "schema",
         "serve",

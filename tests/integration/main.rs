@@ -4,6 +4,7 @@ mod support;
 
 mod budgets;
 mod cli;
+mod connections;
 mod hostile;
 mod http_spec;
 mod identity;

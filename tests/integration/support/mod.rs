@@ -12,7 +12,7 @@ use tenantgate::app::{AppState, Settings};
 use tenantgate::audit::feed::Feed;
 use tenantgate::auth::jwt::JwtKeys;
 use tenantgate::auth::key_cache::KeyCache;
-use tenantgate::config::{Environment, Limits};
+use tenantgate::config::{ConnectionLimits, Environment, Limits, MetricsAccess};
 use tenantgate::db::{Db, PoolOptions};
 use tenantgate::usage::Usage;
 use tenantgate::usage::limits::Limiter;
@@ -104,43 +104,46 @@ impl TestApp {
         environment: Environment,
         limiter: Limiter,
     ) -> Self {
-        Self::serve_behind(db, pool, environment, limiter, 0).await
+        Self::serve_tuned(db, pool, environment, limiter, |_| {}).await
     }
 
     /// A server behind `trusted_proxies` reverse proxies: the client address
     /// is read from `X-Forwarded-For`, which tests then set themselves.
     pub async fn spawn_behind_proxies(trusted_proxies: usize) -> Self {
-        let db = TestDb::create().await;
-        let pool = Db::connect(&db.app_url, &PoolOptions::default()).expect("pool");
-        Self::serve_behind(
-            db,
-            pool,
-            Environment::Development,
-            Limiter::local(),
-            trusted_proxies,
-        )
-        .await
+        Self::spawn_tuned(|s| s.trusted_proxies = trusted_proxies).await
     }
 
-    async fn serve_behind(
+    /// A development server whose settings `tune` changes (limits, metrics).
+    pub async fn spawn_tuned(tune: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDb::create().await;
+        let pool = Db::connect(&db.app_url, &PoolOptions::default()).expect("pool");
+        Self::serve_tuned(db, pool, Environment::Development, Limiter::local(), tune).await
+    }
+
+    async fn serve_tuned(
         db: TestDb,
         pool: Db,
         environment: Environment,
         limiter: Limiter,
-        trusted_proxies: usize,
+        tune: impl FnOnce(&mut Settings),
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let api_keys = KeyCache::new();
+        let mut settings = Settings {
+            environment,
+            limits: Limits::default(),
+            public_url: url.clone(),
+            trusted_proxies: 0,
+            connections: ConnectionLimits::default(),
+            metrics: MetricsAccess::default(),
+        };
+        tune(&mut settings);
+        let trusted_proxies = settings.trusted_proxies;
         let state = AppState::new(
             pool,
             JwtKeys::new(SECRET, None).unwrap(),
-            Settings {
-                environment,
-                limits: Limits::default(),
-                public_url: url.clone(),
-                trusted_proxies,
-            },
+            settings,
             Feed::start(db.url.clone(), api_keys.clone()),
             api_keys,
             Usage::new(limiter),
