@@ -93,7 +93,14 @@ pub fn request_meta(
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(512).collect()),
+            // Stored in the audit trail: no control characters (HTTP allows a
+            // tab), at most 512 characters.
+            .map(|v| {
+                v.chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .take(512)
+                    .collect()
+            }),
     })
 }
 
@@ -187,5 +194,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(meta.ip.as_deref(), Some("198.51.100.9"));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::USER_AGENT, HeaderValue::from_static("agent\t1"));
+        let meta = request_meta(
+            &RequestId("r".into()),
+            "127.0.0.1:1".parse().unwrap(),
+            &headers,
+            0,
+        )
+        .unwrap();
+        assert_eq!(meta.user_agent.as_deref(), Some("agent 1"));
     }
 }

@@ -1,7 +1,8 @@
 //! `/healthz` (the process is alive) and `/readyz` (it can serve: database
 //! reachable, migrations applied; it also says whether key changes are being
 //! received, which does not affect readiness: without them every key is
-//! checked in the database).
+//! checked in the database, and whether Redis answers, which does not either:
+//! key calls answer UNAVAILABLE without it, on every instance alike).
 
 use std::time::Duration;
 
@@ -24,13 +25,25 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
     } else {
         "not received"
     };
+    // Redis holds the shared rate-limit counters: without it key calls answer
+    // UNAVAILABLE, but everything else serves, and every instance shares the
+    // same Redis, so it is reported without making the instance unready.
+    let redis = match tokio::time::timeout(Duration::from_secs(1), app.usage.redis_status()).await {
+        Ok(None) => "not configured",
+        Ok(Some(Ok(()))) => "ok",
+        Ok(Some(Err(reason))) => {
+            tracing::warn!(%reason, "redis does not answer");
+            "unreachable"
+        }
+        Err(_) => "unreachable",
+    };
     let check = tokio::time::timeout(Duration::from_secs(2), app.db.readiness()).await;
     match check {
         Ok(Ok(())) => (
             StatusCode::OK,
             Json(json!({
                 "status": "ready", "database": "ok", "migrations": "current",
-                "keyChanges": key_changes,
+                "keyChanges": key_changes, "redis": redis,
             })),
         ),
         Ok(Err(reason)) => {

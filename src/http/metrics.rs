@@ -26,6 +26,7 @@ struct Snapshot {
     key_misses: u64,
     keys_live: bool,
     usage_pending: usize,
+    usage_rejected: u64,
     authorize_allowed: u64,
     authorize_refused: u64,
     pool_size: usize,
@@ -78,6 +79,12 @@ impl Collector for Snapshot {
             "tenantgate_api_key_cache_live",
             "1 while key changes are being received (LISTEN heartbeats arrive); 0: keys are checked in the database",
             i64::from(self.keys_live),
+        )?;
+        counter(
+            e,
+            "tenantgate_usage_events_rejected",
+            "usage events set aside because the database refused them (logged with their error)",
+            self.usage_rejected,
         )?;
         gauge(
             e,
@@ -146,6 +153,7 @@ pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Respons
         key_misses,
         keys_live: app.api_keys.is_live(),
         usage_pending: app.usage.pending(),
+        usage_rejected: app.usage.rejected(),
         authorize_allowed,
         authorize_refused,
         pool_size: pool.size,

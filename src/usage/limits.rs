@@ -171,19 +171,30 @@ impl RedisLimiter {
         })
     }
 
-    /// Marks `key` as seen for `ttl`; `true` when it was new.
-    pub async fn mark_new(&self, key: &str, ttl: Duration) -> AppResult<bool> {
+    /// Whether the idempotency key `key` is marked as stored.
+    pub async fn is_marked(&self, key: &str) -> AppResult<bool> {
         let mut conn = self.conn.clone();
-        let set: Option<String> = redis::cmd("SET")
+        let n: i64 = redis::cmd("EXISTS")
             .arg(format!("tenantgate:idem:{key}"))
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(ttl.as_millis() as u64)
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(set.is_some())
+        Ok(n > 0)
+    }
+
+    /// Marks the idempotency keys `keys` as stored, for `ttl` (one round trip).
+    pub async fn mark(&self, keys: &[String], ttl: Duration) -> AppResult<()> {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("SET")
+                .arg(format!("tenantgate:idem:{key}"))
+                .arg(1)
+                .arg("PX")
+                .arg(ttl.as_millis() as u64)
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
     }
 
     /// Whether Redis answers (for `/readyz`).

@@ -132,6 +132,7 @@ struct Inner {
     wake: Notify,
     allowed: AtomicU64,
     refused: AtomicU64,
+    rejected: AtomicU64,
 }
 
 impl Usage {
@@ -148,12 +149,9 @@ impl Usage {
                 wake: Notify::new(),
                 allowed: AtomicU64::new(0),
                 refused: AtomicU64::new(0),
+                rejected: AtomicU64::new(0),
             }),
         }
-    }
-
-    pub fn limiter(&self) -> &Limiter {
-        &self.inner.limiter
     }
 
     /// The failed API-key lookup budgets (in the same counters as the limits).
@@ -256,22 +254,60 @@ impl Usage {
     }
 
     /// Whether this idempotency key is new for the key's tenant and
-    /// environment (in this process, and in Redis when it is shared).
+    /// environment. It is a duplicate when this process has it (recorded in
+    /// its buffer or written) or, with Redis, when any instance has written it
+    /// (marks are set in Redis only once the event is in the database, so an
+    /// event lost with a crashed instance is never answered as a duplicate).
     async fn first_use(&self, grant: &KeyGrant, idem: &str) -> AppResult<bool> {
         let key = (grant.tenant_id, grant.environment, idem.to_owned());
         if !self.inner.seen.entry(key.clone()).or_insert(()).is_fresh() {
             return Ok(false);
         }
         if let Limiter::Redis(redis) = &self.inner.limiter {
-            let shared = format!("{}:{}:{idem}", grant.tenant_id, grant.environment.as_str());
-            let marked = redis.mark_new(&shared, IDEMPOTENCY_TTL).await;
-            if marked.is_err() {
-                // Nothing was recorded: the retry must not count as a duplicate.
+            let stored = redis.is_marked(&shared_key(&key)).await;
+            if !matches!(stored, Ok(false)) {
+                // Not recorded by this call: a retry must not count as a duplicate.
                 self.inner.seen.invalidate(&key);
             }
-            return marked;
+            return stored.map(|stored| !stored);
         }
         Ok(true)
+    }
+
+    /// Forgets that this process saw `event`'s idempotency key (it will
+    /// never be written), so a corrected retry is recorded.
+    fn forget(&self, event: &NewUsageEvent) {
+        if let (Some(idem), Some(env)) = (
+            &event.idempotency_key,
+            Environment::parse(event.environment),
+        ) {
+            self.inner
+                .seen
+                .invalidate(&(event.tenant_id, env, idem.clone()));
+        }
+    }
+
+    /// Marks the idempotency keys of events now in the database as seen by
+    /// every instance. A failure costs only cross-instance duplicate answers
+    /// (the database's unique index still stores each event once).
+    async fn mark_stored(&self, events: &[NewUsageEvent]) {
+        let Limiter::Redis(redis) = &self.inner.limiter else {
+            return;
+        };
+        let keys: Vec<String> = events
+            .iter()
+            .filter_map(|e| {
+                let env = Environment::parse(e.environment)?;
+                let idem = e.idempotency_key.clone()?;
+                Some(shared_key(&(e.tenant_id, env, idem)))
+            })
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        if let Err(err) = redis.mark(&keys, IDEMPOTENCY_TTL).await {
+            tracing::warn!(error = %err, events = keys.len(), "idempotency marks not shared; the database still stores each event once");
+        }
     }
 
     /// (allowed, refused) `authorize` answers so far.
@@ -282,13 +318,31 @@ impl Usage {
         )
     }
 
+    /// Events set aside because the database refused them (see [`Usage::flush`]).
+    pub fn rejected(&self) -> u64 {
+        self.inner.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Whether Redis answers, when counters live there (for `/readyz`).
+    pub async fn redis_status(&self) -> Option<Result<(), String>> {
+        match &self.inner.limiter {
+            Limiter::Redis(redis) => Some(redis.ping().await),
+            Limiter::Local(_) => None,
+        }
+    }
+
     /// How many events wait to be written.
     pub fn pending(&self) -> usize {
         self.inner.buffer.lock().map(|b| b.len()).unwrap_or(0)
     }
 
     /// Writes the buffered events: one transaction per tenant. Events that
-    /// cannot be written go back to the buffer (nothing is dropped).
+    /// cannot be written for now (the database is unavailable) go back to the
+    /// buffer: nothing is dropped. A batch the database refuses for its data
+    /// is written again row by row, so one bad row cannot hold back the
+    /// others: each row it still refuses is set aside (logged with its error,
+    /// counted in `/metrics` as `tenantgate_usage_events_rejected`, its
+    /// idempotency key forgotten) and every other row is written.
     pub async fn flush(&self, db: &Db) -> AppResult<usize> {
         let taken = match self.inner.buffer.lock() {
             Ok(mut buffer) => std::mem::take(&mut *buffer),
@@ -303,24 +357,30 @@ impl Usage {
         }
         let (mut written, mut failure, mut unwritten) = (0, None, Vec::new());
         for (tenant, events) in by_tenant {
-            let result = db
-                .scoped(Scope::tenant(tenant), |conn| {
-                    let events = &events;
-                    async move {
-                        let mut n = 0;
-                        for chunk in events.chunks(2000) {
-                            n += rows::insert_usage(conn, chunk).await?;
-                        }
-                        Ok(n)
-                    }
-                    .scope_boxed()
-                })
-                .await;
-            match result {
-                Ok(n) => written += n,
-                Err(err) => {
+            match insert(db, tenant, &events).await {
+                Ok(n) => {
+                    written += n;
+                    self.mark_stored(&events).await;
+                }
+                Err(err @ AppError::Unavailable(_)) => {
                     unwritten.extend(events);
                     failure = Some(err);
+                }
+                Err(err) => {
+                    tracing::warn!(tenant.id = %tenant, error = %err, events = events.len(), "usage batch refused; writing its rows one by one");
+                    for event in events {
+                        match insert(db, tenant, std::slice::from_ref(&event)).await {
+                            Ok(n) => {
+                                written += n;
+                                self.mark_stored(std::slice::from_ref(&event)).await;
+                            }
+                            Err(err @ AppError::Unavailable(_)) => {
+                                unwritten.push(event);
+                                failure = Some(err);
+                            }
+                            Err(err) => self.set_aside(&event, &err),
+                        }
+                    }
                 }
             }
         }
@@ -334,6 +394,26 @@ impl Usage {
             Some(err) => Err(err),
             None => Ok(written),
         }
+    }
+
+    /// A row the database will not take: logged with its error (its fields
+    /// escaped), counted, its idempotency key forgotten.
+    fn set_aside(&self, event: &NewUsageEvent, err: &AppError) {
+        self.inner.rejected.fetch_add(1, Ordering::Relaxed);
+        self.forget(event);
+        let cause = match err {
+            AppError::Internal(cause) => format!("{cause:#}"),
+            other => other.to_string(),
+        };
+        tracing::error!(
+            event.id = %event.id,
+            tenant.id = %event.tenant_id,
+            metric = %event.metric.escape_debug(),
+            quantity = event.quantity,
+            idempotency_key = ?event.idempotency_key,
+            error = %cause,
+            "usage event set aside: the database refused it"
+        );
     }
 
     /// Writes buffered usage and key last-use times in the background until
@@ -366,6 +446,26 @@ impl Usage {
             let _ = keys.flush_last_used(&db).await;
         })
     }
+}
+
+/// Stores `events` of `tenant` in one transaction; how many were new.
+async fn insert(db: &Db, tenant: Uuid, events: &[NewUsageEvent]) -> AppResult<usize> {
+    db.scoped(Scope::tenant(tenant), |conn| {
+        async move {
+            let mut n = 0;
+            for chunk in events.chunks(2000) {
+                n += rows::insert_usage(conn, chunk).await?;
+            }
+            Ok(n)
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// The Redis name of an idempotency key.
+fn shared_key((tenant, environment, idem): &(Uuid, Environment, String)) -> String {
+    format!("{tenant}:{}:{idem}", environment.as_str())
 }
 
 /// Stops background tasks that hold a clone of it.

@@ -19,3 +19,4 @@ mod rls;
 mod schema;
 mod secrets;
 mod signup;
+mod usage_durability;

@@ -11,13 +11,13 @@ use tenantgate::usage::limits::Limiter;
 use crate::support::TestApp;
 
 /// A private Redis on a free loopback port, stopped on drop.
-struct Redis {
+pub(crate) struct Redis {
     child: Child,
     port: u16,
 }
 
 impl Redis {
-    fn start(port: u16) -> Self {
+    pub(crate) fn start(port: u16) -> Self {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -36,7 +36,7 @@ impl Redis {
         Self { child, port }
     }
 
-    fn free_port() -> u16 {
+    pub(crate) fn free_port() -> u16 {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -44,11 +44,11 @@ impl Redis {
             .port()
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    async fn ready(&self) {
+    pub(crate) async fn ready(&self) {
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
@@ -66,7 +66,7 @@ impl Drop for Redis {
     }
 }
 
-async fn redis_app(redis: &Redis) -> TestApp {
+pub(crate) async fn redis_app(redis: &Redis) -> TestApp {
     let db = crate::support::TestDb::create().await;
     let pool = tenantgate::db::Db::connect(&db.app_url, &Default::default()).expect("pool");
     TestApp::serve_limited(
