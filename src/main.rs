@@ -7,6 +7,7 @@ use tenantgate::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    return_large_blocks_to_the_system();
     let cli = Cli::parse();
     if let Command::Schema = cli.subcommand() {
         print!("{}", tenantgate::graphql::sdl());
@@ -54,5 +55,20 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Makes glibc's malloc serve every block of 1 MiB or more with its own
+/// mapping, returned to the system when freed. By default the threshold
+/// adapts upwards after the first large free, so each password hash (argon2id
+/// allocates 19 MiB) is served from, and kept in, the heap of whichever
+/// thread ran it: 300 sign-ins left the process at 600 MiB. With the fixed
+/// threshold it stays within a few MiB of idle (measured in bench/README.md).
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; it is called before
+    // any thread is started, with a documented option and a valid value.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }

@@ -58,8 +58,13 @@ pub fn build_schema(services: Services) -> AppSchema {
         .extension(sockets::SocketRules {
             limits: limits.clone(),
             max_subscriptions,
-        })
-        .extension(async_graphql::extensions::Tracing);
+        });
+    // A span per request, parse, validation and field costs real time on every
+    // request; they exist only when the log filter asks for them
+    // (`--log info,async_graphql=debug`).
+    if tracing::enabled!(target: "async_graphql", tracing::Level::DEBUG) {
+        builder = builder.extension(async_graphql::extensions::Tracing);
+    }
     if production {
         // With suggestions on, a schema can be rebuilt even with introspection off.
         builder = builder.disable_suggestions();
