@@ -20,7 +20,9 @@ use anyhow::Context;
 use deadpool::Runtime;
 use diesel::connection::InstrumentationEvent;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{
     AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
 };
@@ -89,6 +91,12 @@ impl Db {
             String::new()
         };
         let mut config = ManagerConfig::default();
+        // No `SELECT 1` on every checkout: a connection is handed out again
+        // unless it is broken (an open or failed transaction, or closed by the
+        // server, which the driver notices as it happens); a connection that
+        // dies between the check and its use fails that request with
+        // UNAVAILABLE and is then dropped.
+        config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
             let counter = counter.clone();

@@ -7,6 +7,7 @@
 //! public way to get a connection.
 
 use diesel::sql_types::Text;
+use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use scoped_futures::ScopedBoxFuture;
 use uuid::Uuid;
@@ -85,8 +86,9 @@ impl Scope {
 
 impl Db {
     /// Runs `work` in one transaction under `scope`; commits when it returns `Ok`,
-    /// rolls back otherwise (and when the future is dropped, the pool discards the
-    /// connection with its open transaction).
+    /// rolls back otherwise. When the future is dropped midway (the client hung
+    /// up), the transaction is rolled back in the background and the
+    /// connection goes back to the pool clean, instead of being closed.
     pub async fn scoped<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
     where
         F: for<'c> FnOnce(&'c mut AsyncPgConnection) -> ScopedBoxFuture<'a, 'c, AppResult<R>>
@@ -94,9 +96,8 @@ impl Db {
             + 'a,
         R: Send + 'a,
     {
-        let mut conn = self.checkout().await?;
-        let conn: &mut AsyncPgConnection = &mut conn;
-        AnsiTransactionManager::begin_transaction(conn).await?;
+        let mut tx = OpenTransaction::begin(self.checkout().await?).await?;
+        let conn = tx.conn();
         let [tenant, user, email] = scope.settings();
         let mut set = diesel::sql_query(
             "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true), \
@@ -117,18 +118,67 @@ impl Db {
             Ok(_) => work(conn).await,
             Err(err) => Err(err.into()),
         };
+        tx.finish(result).await
+    }
+}
+
+/// A pooled connection inside a transaction. Dropped before [`finish`]
+/// (a cancelled request), it rolls back in the background and then returns
+/// to the pool; a connection that cannot be rolled back is discarded by the
+/// pool's broken-connection check.
+///
+/// [`finish`]: OpenTransaction::finish
+pub(crate) struct OpenTransaction {
+    conn: Option<Object<AsyncPgConnection>>,
+}
+
+impl OpenTransaction {
+    pub(crate) async fn begin(mut conn: Object<AsyncPgConnection>) -> AppResult<Self> {
+        AnsiTransactionManager::begin_transaction(&mut *conn).await?;
+        Ok(Self { conn: Some(conn) })
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut AsyncPgConnection {
+        self.conn
+            .as_deref_mut()
+            .expect("the connection is held until finish")
+    }
+
+    /// Commits after `Ok`, rolls back after `Err`; returns the result (or the
+    /// commit's error).
+    pub(crate) async fn finish<R>(mut self, result: AppResult<R>) -> AppResult<R> {
+        let mut conn = self.conn.take().expect("finish runs once");
         match result {
             Ok(value) => {
-                AnsiTransactionManager::commit_transaction(conn).await?;
+                AnsiTransactionManager::commit_transaction(&mut *conn).await?;
                 Ok(value)
             }
             Err(err) => {
-                if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                if let Err(rollback) =
+                    AnsiTransactionManager::rollback_transaction(&mut *conn).await
+                {
                     tracing::warn!(error = %rollback, "rollback failed");
                 }
                 Err(err)
             }
         }
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            // A statement still running finishes first; then ROLLBACK.
+            if let Err(err) = AnsiTransactionManager::rollback_transaction(&mut *conn).await {
+                tracing::debug!(error = %err, "a cancelled transaction could not be rolled back; the connection is dropped");
+            }
+        });
     }
 }
 

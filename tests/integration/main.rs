@@ -14,6 +14,7 @@ mod key_reach;
 mod keys;
 mod limits;
 mod matrix;
+mod reads;
 mod redis;
 mod rls;
 mod schema;
