@@ -6,7 +6,8 @@
 //! every other row of the batch). The other control characters (C0, DEL, C1)
 //! have no place in a name, an email, a slug, a key or a token, and end up in
 //! logs and emails; tab, line feed and carriage return are allowed only in the
-//! free-text fields named in [`MULTILINE_FIELDS`]. GraphQL requests are checked
+//! free-text fields named in [`MULTILINE_FIELDS`]. Invisible characters that
+//! reorder or hide text (bidi overrides, zero-width space) are refused too. GraphQL requests are checked
 //! by `graphql::document::strings`, JSON bodies by [`check_json`].
 
 use crate::error::{AppError, AppResult};
@@ -15,10 +16,19 @@ use crate::error::{AppError, AppResult};
 /// carriage return are allowed there (and only there).
 pub const MULTILINE_FIELDS: &[&str] = &["description"];
 
+/// Invisible characters that reorder or hide text (bidirectional overrides
+/// and isolates, zero-width space, word joiner, byte-order mark): a name or
+/// email shown in a list or an invitation could be made to read as another.
+/// Zero-width (non-)joiners stay allowed: scripts and emoji need them.
+fn deceptive(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// The first character of `text` that a field may not hold.
 pub fn offending(text: &str, multiline: bool) -> Option<char> {
-    text.chars()
-        .find(|c| c.is_control() && !(multiline && matches!(c, '\t' | '\n' | '\r')))
+    text.chars().find(|&c| {
+        (c.is_control() && !(multiline && matches!(c, '\t' | '\n' | '\r'))) || deceptive(c)
+    })
 }
 
 /// Refuses `text` as the value of `field` (a path such as `input.name`) when
@@ -35,13 +45,13 @@ pub fn check_str(field: &str, text: &str) -> AppResult<()> {
         Some(c) => Err(AppError::bad_field(
             &field.escape_debug().to_string(),
             format!(
-                "`{}` contains the control character U+{:04X}; {}",
+                "`{}` contains the character U+{:04X}; {}",
                 field.escape_debug(),
                 u32::from(c),
                 if c == '\0' {
                     "NUL cannot be stored"
                 } else {
-                    "remove control characters"
+                    "remove control and invisible characters"
                 }
             ),
         )),
@@ -100,6 +110,15 @@ mod tests {
         }
         assert!(check_str("input.description", "line\n\tline\r\n").is_ok());
         assert!(check_str("input.description", "nul\0").is_err());
+        for sneaky in [
+            "a\u{202E}gnp.exe",
+            "ad\u{200B}min",
+            "\u{FEFF}x",
+            "x\u{2066}y",
+        ] {
+            assert!(check_str("input.name", sneaky).is_err(), "{sneaky:?}");
+        }
+        assert!(check_str("input.name", "👩\u{200D}💻 ی\u{200C}ک").is_ok());
     }
 
     #[test]

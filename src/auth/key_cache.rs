@@ -122,17 +122,15 @@ impl KeyCache {
         let now = Utc::now();
         let inner = &self.inner;
         let live = inner.live.load(Ordering::SeqCst);
-        if live {
-            if let Some(grant) = inner.cache.get(&hash) {
-                inner.hits.fetch_add(1, Ordering::Relaxed);
-                grant.check(now)?;
-                return Ok(grant);
-            }
-            if inner.missing.contains_key(&hash) {
-                inner.hits.fetch_add(1, Ordering::Relaxed);
-                failures.spend(client).await?;
-                return Err(unknown_key());
-            }
+        if live && let Some(known) = self.known(&hash, now, failures, client).await {
+            return known;
+        }
+        // A client's lookups run a few at a time: a burst of made-up keys costs
+        // at most that many lookups before its failures are counted (and a
+        // burst of one real key finds it cached once its turn comes).
+        let _turn = failures.lookup_turn(client).await;
+        if live && let Some(known) = self.known(&hash, now, failures, client).await {
+            return known;
         }
         failures.check(client)?;
         inner.misses.fetch_add(1, Ordering::Relaxed);
@@ -157,6 +155,30 @@ impl KeyCache {
         };
         grant.check(now)?;
         Ok(grant)
+    }
+
+    /// The cached answer for `hash`, if there is one (a cached "no such key"
+    /// spends one of `client`'s failed lookups).
+    async fn known(
+        &self,
+        hash: &[u8; 32],
+        now: DateTime<Utc>,
+        failures: &FailedLookups,
+        client: Option<&str>,
+    ) -> Option<AppResult<Arc<KeyGrant>>> {
+        let inner = &self.inner;
+        if let Some(grant) = inner.cache.get(hash) {
+            inner.hits.fetch_add(1, Ordering::Relaxed);
+            return Some(grant.check(now).map(|()| grant));
+        }
+        if inner.missing.contains_key(hash) {
+            inner.hits.fetch_add(1, Ordering::Relaxed);
+            return Some(match failures.spend(client).await {
+                Ok(()) => Err(unknown_key()),
+                Err(err) => Err(err),
+            });
+        }
+        None
     }
 
     /// Handles an announcement: `k:<key id>`, `t:<tenant id>` or `*`. Every

@@ -10,12 +10,15 @@
 //! `REDIS_URL`, so every instance shares one budget per address; in process
 //! otherwise (each instance then allows [`RATE`] on its own). A refusal is also
 //! remembered in process until it expires, so an address past its budget costs
-//! neither a lookup nor a Redis call.
+//! neither a lookup nor a Redis call. At most [`LOOKUPS_IN_FLIGHT`] lookups of
+//! one address run at once, so a concurrent burst cannot outrun its budget:
+//! it costs at most the budget plus that many lookups.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::api_keys::Rate;
 use super::throttle;
@@ -28,12 +31,18 @@ pub const RATE: Rate = Rate {
     period_seconds: 60,
 };
 
+/// Database lookups of unknown keys one client address may have in flight at
+/// once (in this instance); more wait their turn.
+pub const LOOKUPS_IN_FLIGHT: usize = 4;
+
 /// The failed-lookup budgets of this instance; cheap to clone.
 #[derive(Clone)]
 pub struct FailedLookups {
     limiter: Limiter,
     /// Addresses refused, until when.
     blocked: Arc<Cache<String, Instant>>,
+    /// Lookups in flight per address.
+    turns: Arc<Cache<String, Arc<Semaphore>>>,
 }
 
 impl FailedLookups {
@@ -46,7 +55,24 @@ impl FailedLookups {
                     .time_to_live(Duration::from_secs(u64::from(RATE.period_seconds)))
                     .build(),
             ),
+            turns: Arc::new(
+                Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_idle(Duration::from_secs(60))
+                    .build(),
+            ),
         }
+    }
+
+    /// Waits until `client` has fewer than [`LOOKUPS_IN_FLIGHT`] lookups
+    /// running; the turn ends when the permit is dropped. Without it, a
+    /// concurrent burst of unknown keys would all reach the database before the
+    /// first failure was counted.
+    pub async fn lookup_turn(&self, client: Option<&str>) -> Option<OwnedSemaphorePermit> {
+        let turns = self.turns.get_with(Self::bucket(client), || {
+            Arc::new(Semaphore::new(LOOKUPS_IN_FLIGHT))
+        });
+        turns.acquire_owned().await.ok()
     }
 
     fn bucket(client: Option<&str>) -> String {

@@ -436,3 +436,27 @@ async fn invitations_need_a_confirmed_inviter_and_have_budgets() {
     assert!(retry_after(&limited) > 3600, "{:?}", limited.body);
     assert_eq!(app.db.count(invitations).await, 20);
 }
+
+#[tokio::test]
+async fn a_concurrent_burst_of_unknown_keys_cannot_outrun_its_budget() {
+    use tenantgate::auth::key_failures::{LOOKUPS_IN_FLIGHT, RATE};
+    let app = TestApp::spawn_behind_proxies(1).await;
+    wait_live(&app).await;
+    let (_, before) = app.state.api_keys.stats();
+    let burst = (0..200).map(|_| {
+        let fake = api_keys::mint(Environment::Live).secret;
+        let app = &app;
+        async move { v1_from(app, "198.51.100.200", &fake).await.status }
+    });
+    let statuses = join_all(burst).await;
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let (_, after) = app.state.api_keys.stats();
+    let lookups = after - before;
+    assert!(
+        lookups <= u64::from(RATE.limit) + LOOKUPS_IN_FLIGHT as u64,
+        "{lookups} database lookups for a burst from one address"
+    );
+}
