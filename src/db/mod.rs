@@ -113,6 +113,7 @@ impl Db {
                 conn.batch_execute(&format!(
                     "{set_role}SET statement_timeout = {statement_timeout_ms}; \
                      SET idle_in_transaction_session_timeout = 60000; \
+                     SET standard_conforming_strings = on; \
                      SET application_name = 'tenantgate'"
                 ))
                 .await

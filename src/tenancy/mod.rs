@@ -6,9 +6,8 @@
 //! then runs the caller's queries under row-level security. There is no other
 //! public way to get a connection.
 
-use diesel::sql_types::Text;
 use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 use scoped_futures::ScopedBoxFuture;
 use uuid::Uuid;
 
@@ -74,13 +73,30 @@ impl Scope {
         self
     }
 
-    fn settings(&self) -> [String; 3] {
+    /// `BEGIN` and the transaction-local settings of this scope, as one
+    /// simple-protocol batch (one round trip). The values are ids (printed by
+    /// `Uuid`) and a normalised email, quoted as SQL literals
+    /// (`standard_conforming_strings` is on, so only `'` needs doubling; NUL
+    /// never gets past input validation and is refused here too).
+    fn begin_sql(&self) -> String {
         let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
-        [
+        let email = self
+            .lookup_email
+            .as_deref()
+            .unwrap_or_default()
+            .replace('\0', "")
+            .replace('\'', "''");
+        let mut sql = format!(
+            "BEGIN; SELECT set_config('app.tenant_id', '{}', true), \
+             set_config('app.user_id', '{}', true), set_config('app.lookup_email', '{email}', true)",
             id(self.tenant_id),
             id(self.user_id),
-            self.lookup_email.clone().unwrap_or_default(),
-        ]
+        );
+        if self.platform_admin {
+            // The admin path's own role; its policies check the user again.
+            sql.push_str("; SET LOCAL ROLE tenantgate_platform_admin");
+        }
+        sql
     }
 }
 
@@ -96,28 +112,8 @@ impl Db {
             + 'a,
         R: Send + 'a,
     {
-        let mut tx = OpenTransaction::begin(self.checkout().await?).await?;
-        let conn = tx.conn();
-        let [tenant, user, email] = scope.settings();
-        let mut set = diesel::sql_query(
-            "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true), \
-                    set_config('app.lookup_email', $3, true)",
-        )
-        .bind::<Text, _>(tenant)
-        .bind::<Text, _>(user)
-        .bind::<Text, _>(email)
-        .execute(conn)
-        .await;
-        if scope.platform_admin && set.is_ok() {
-            // The admin path's own role; its policies check the user again.
-            set = diesel::sql_query("SET LOCAL ROLE tenantgate_platform_admin")
-                .execute(conn)
-                .await;
-        }
-        let result = match set {
-            Ok(_) => work(conn).await,
-            Err(err) => Err(err.into()),
-        };
+        let mut tx = OpenTransaction::begin(self.checkout().await?, &scope).await?;
+        let result = work(tx.conn()).await;
         tx.finish(result).await
     }
 }
@@ -133,8 +129,13 @@ pub(crate) struct OpenTransaction {
 }
 
 impl OpenTransaction {
-    pub(crate) async fn begin(mut conn: Object<AsyncPgConnection>) -> AppResult<Self> {
-        AnsiTransactionManager::begin_transaction(&mut *conn).await?;
+    /// Opens a transaction under `scope`: `BEGIN`, the settings (and the
+    /// platform-admin role) go to the server in one round trip.
+    pub(crate) async fn begin(
+        mut conn: Object<AsyncPgConnection>,
+        scope: &Scope,
+    ) -> AppResult<Self> {
+        AnsiTransactionManager::begin_transaction_sql(&mut *conn, &scope.begin_sql()).await?;
         Ok(Self { conn: Some(conn) })
     }
 
@@ -186,4 +187,27 @@ impl Drop for OpenTransaction {
 /// asked for, never whose row it might be.
 pub fn not_found(what: &str) -> AppError {
     AppError::not_found(format!("{what} not found"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_sent_as_quoted_literals_with_begin() {
+        let user = Uuid::nil();
+        let sql = Scope::user(user)
+            .with_email_lookup("o'brien\\'; drop table users; --@x.test")
+            .begin_sql();
+        assert!(sql.starts_with("BEGIN; SELECT set_config('app.tenant_id', '', true)"));
+        assert!(sql.contains(&format!("set_config('app.user_id', '{user}', true)")));
+        // The quote is doubled; the backslash is an ordinary character.
+        assert!(sql.contains("'o''brien\\''; drop table users; --@x.test'"));
+        assert!(!sql.contains("ROLE"));
+        assert!(
+            Scope::platform_admin(user)
+                .begin_sql()
+                .ends_with("SET LOCAL ROLE tenantgate_platform_admin")
+        );
+    }
 }
