@@ -11,6 +11,10 @@ use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager
 use scoped_futures::ScopedBoxFuture;
 use uuid::Uuid;
 
+pub mod request;
+
+pub use request::RequestReads;
+
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 
@@ -163,6 +167,13 @@ impl OpenTransaction {
                 Err(err)
             }
         }
+    }
+
+    /// Rolls back.
+    pub(crate) async fn rollback(self) {
+        let _ = self
+            .finish::<()>(Err(AppError::unavailable("rolled back")))
+            .await;
     }
 }
 
