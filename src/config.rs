@@ -326,6 +326,14 @@ impl Cli {
     }
 }
 
+/// The folders of `PATH`, where the embedded PostgreSQL's `initdb` and
+/// `postgres` are looked for first.
+pub fn executable_search_path() -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

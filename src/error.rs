@@ -188,12 +188,6 @@ impl AppError {
     }
 }
 
-impl From<AppError> for async_graphql::Error {
-    fn from(err: AppError) -> Self {
-        err.to_graphql()
-    }
-}
-
 /// An error shared by everyone waiting on one batch (DataLoader errors must be
 /// `Clone`).
 #[derive(Debug, Clone)]
@@ -202,36 +196,6 @@ pub struct SharedError(pub std::sync::Arc<AppError>);
 impl From<AppError> for SharedError {
     fn from(err: AppError) -> Self {
         Self(std::sync::Arc::new(err))
-    }
-}
-
-impl From<SharedError> for async_graphql::Error {
-    fn from(err: SharedError) -> Self {
-        err.0.to_graphql()
-    }
-}
-
-impl AppError {
-    /// The GraphQL error of this error: message, code and detail extensions.
-    pub fn to_graphql(&self) -> async_graphql::Error {
-        if let AppError::Internal(cause) = self {
-            // The cause goes to the log; the response layer adds the request id.
-            tracing::error!(error = ?cause, "internal error");
-        }
-        let mut out = async_graphql::Error::new(self.public_message());
-        let mut ext = async_graphql::ErrorExtensionValues::default();
-        ext.set("code", self.code().as_str());
-        match self {
-            AppError::BadUserInput {
-                field: Some(field), ..
-            } => ext.set("field", field.as_str()),
-            AppError::RateLimited { retry_after, .. } => {
-                ext.set("retryAfter", retry_after.as_secs_f64().ceil() as u64)
-            }
-            _ => {}
-        }
-        out.extensions = Some(ext);
-        out
     }
 }
 

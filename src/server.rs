@@ -46,6 +46,7 @@ impl Database {
         let pg = EmbeddedPostgres::start(EmbeddedOptions {
             root: common.data_dir.join("postgres"),
             bin_dir: None,
+            search_path: crate::config::executable_search_path(),
             ephemeral: false,
         })
         .await?;

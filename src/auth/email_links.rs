@@ -7,7 +7,7 @@
 
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
@@ -15,8 +15,7 @@ use super::signup::normalize_email;
 use super::throttle;
 use super::tokens::{self, Kind};
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::schema::email_tokens;
-use crate::db::{Db, users};
+use crate::db::{Db, email_tokens, users};
 use crate::error::{AppError, AppResult};
 use crate::mail::{Mail, Mailer};
 use crate::tenancy::Scope;
@@ -92,15 +91,14 @@ pub async fn send(
     purpose: Purpose,
 ) -> QueryResult<()> {
     let minted = tokens::mint(purpose.kind(), user_id);
-    diesel::insert_into(email_tokens::table)
-        .values((
-            email_tokens::token_hash.eq(&minted.hash),
-            email_tokens::user_id.eq(user_id),
-            email_tokens::purpose.eq(purpose.stored()),
-            email_tokens::expires_at.eq(Utc::now() + purpose.ttl()),
-        ))
-        .execute(conn)
-        .await?;
+    email_tokens::insert(
+        conn,
+        &minted.hash,
+        user_id,
+        purpose.stored(),
+        Utc::now() + purpose.ttl(),
+    )
+    .await?;
     let link = format!(
         "{}{}?token={}",
         mailer.public_url,
@@ -205,17 +203,7 @@ pub async fn consume(
 ) -> AppResult<Uuid> {
     let invalid = || AppError::unauthenticated("this link is invalid, used or expired");
     let user_id = tokens::scope_id(purpose.kind(), token).ok_or_else(invalid)?;
-    let spent = diesel::update(
-        email_tokens::table
-            .filter(email_tokens::token_hash.eq(tokens::hash(token)))
-            .filter(email_tokens::user_id.eq(user_id))
-            .filter(email_tokens::purpose.eq(purpose.stored()))
-            .filter(email_tokens::used_at.is_null())
-            .filter(email_tokens::expires_at.gt(diesel::dsl::now)),
-    )
-    .set(email_tokens::used_at.eq(diesel::dsl::now))
-    .execute(conn)
-    .await?;
+    let spent = email_tokens::spend(conn, &tokens::hash(token), user_id, purpose.stored()).await?;
     if spent != 1 {
         return Err(invalid());
     }
@@ -232,30 +220,14 @@ pub async fn check(
 ) -> AppResult<String> {
     let invalid = || AppError::unauthenticated("this link is invalid, used or expired");
     let user_id = tokens::scope_id(purpose.kind(), token).ok_or_else(invalid)?;
-    let email: Option<String> = email_tokens::table
-        .inner_join(crate::db::schema::users::table)
-        .filter(email_tokens::token_hash.eq(tokens::hash(token)))
-        .filter(email_tokens::user_id.eq(user_id))
-        .filter(email_tokens::purpose.eq(purpose.stored()))
-        .filter(email_tokens::used_at.is_null())
-        .filter(email_tokens::expires_at.gt(diesel::dsl::now))
-        .select(crate::db::schema::users::email)
-        .first(conn)
-        .await
-        .optional()?;
+    let email =
+        email_tokens::live_email(conn, &tokens::hash(token), user_id, purpose.stored()).await?;
     email.ok_or_else(invalid)
 }
 
 /// Spends every unused link of the user (after a password reset).
 pub async fn spend_all(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<usize> {
-    diesel::update(
-        email_tokens::table
-            .filter(email_tokens::user_id.eq(user_id))
-            .filter(email_tokens::used_at.is_null()),
-    )
-    .set(email_tokens::used_at.eq(diesel::dsl::now))
-    .execute(conn)
-    .await
+    email_tokens::spend_all(conn, user_id).await
 }
 
 /// The user a well-formed token of `purpose` names (before any database work).

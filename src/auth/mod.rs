@@ -24,7 +24,6 @@ pub mod signup;
 pub mod throttle;
 pub mod tokens;
 
-use axum::http::{HeaderMap, header};
 use diesel::OptionalExtension;
 use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -37,8 +36,6 @@ use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
 pub use roles::Role;
 
-/// The header that picks the active tenant of a request.
-pub const TENANT_HEADER: &str = "x-tenant-id";
 /// The cookie that carries a browser's refresh token.
 pub const REFRESH_COOKIE: &str = "tg_refresh";
 
@@ -64,38 +61,18 @@ pub struct KeyCall {
     pub limits: crate::usage::LimitOutcome,
 }
 
-/// The tenant named by `X-Tenant-ID`, if sent: BAD_USER_INPUT unless a UUID.
-pub fn requested_tenant(headers: &HeaderMap) -> AppResult<Option<Uuid>> {
-    headers
-        .get(TENANT_HEADER)
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .and_then(|s| Uuid::parse_str(s.trim()).ok())
-                .ok_or_else(|| {
-                    AppError::bad_input("the X-Tenant-ID header must be a tenant id (a UUID)")
-                })
-        })
-        .transpose()
-}
-
-/// The token of `Authorization: Bearer <token>`: `None` without the header,
-/// UNAUTHENTICATED when it is not a non-empty bearer token.
-pub fn bearer(headers: &HeaderMap) -> AppResult<Option<&str>> {
-    let Some(auth) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    auth.to_str()
-        .ok()
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        })
-        .filter(|t| !t.is_empty())
-        .map(Some)
-        .ok_or_else(|| {
-            AppError::unauthenticated("the Authorization header must be `Bearer <token>`")
-        })
+/// What a request presents, as plain values (read from its headers, or from a
+/// WebSocket's `connection_init` payload, by `http::credentials`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// The token of `Authorization: Bearer <token>`.
+    pub bearer: Option<String>,
+    /// The tenant the request asks to act in (`X-Tenant-ID`).
+    pub requested_tenant: Option<Uuid>,
+    /// Whether a browser sent it (`Origin` or `Sec-Fetch-Site` present).
+    pub browser: bool,
+    /// The refresh token of the [`REFRESH_COOKIE`] cookie.
+    pub refresh_cookie: Option<String>,
 }
 
 /// A user's verified access to one tenant, for one request.
@@ -168,12 +145,12 @@ impl Session {
         }
     }
 
-    /// Reads the principal from `Authorization: Bearer …` and the active tenant
-    /// from `X-Tenant-ID`. A present but invalid credential is an error, never a
-    /// silent downgrade to anonymous.
-    pub fn from_headers(headers: &HeaderMap, keys: &jwt::JwtKeys) -> AppResult<Self> {
-        let requested = requested_tenant(headers)?;
-        let mut session = match bearer(headers)? {
+    /// Reads the principal from the bearer token and the active tenant from
+    /// the requested one (else the token's). A present but invalid credential
+    /// is an error, never a silent downgrade to anonymous.
+    pub fn from_credentials(credentials: Credentials, keys: &jwt::JwtKeys) -> AppResult<Self> {
+        let requested = credentials.requested_tenant;
+        let mut session = match credentials.bearer.as_deref() {
             None => Self::new(Principal::Anonymous, None),
             Some(token) => {
                 let claims = keys.verify_access(token)?;
@@ -188,9 +165,8 @@ impl Session {
                 session
             }
         };
-        session.browser =
-            headers.contains_key(header::ORIGIN) || headers.contains_key("sec-fetch-site");
-        session.refresh_cookie = cookie(headers, REFRESH_COOKIE);
+        session.browser = credentials.browser;
+        session.refresh_cookie = credentials.refresh_cookie;
         Ok(session)
     }
 
@@ -306,19 +282,6 @@ fn key_refused() -> AppError {
     )
 }
 
-/// The value of cookie `name`, if the request carries it.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 #[derive(diesel::QueryableByName)]
 struct VerifyRow {
     #[diesel(sql_type = Text)]
@@ -411,18 +374,6 @@ async fn load_verified(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
-
-    #[test]
-    fn cookies_are_read_by_name() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; tg_refresh=tok.en; b=2"),
-        );
-        assert_eq!(cookie(&h, REFRESH_COOKIE).as_deref(), Some("tok.en"));
-        assert_eq!(cookie(&h, "missing"), None);
-    }
 
     #[test]
     fn roles_are_required() {

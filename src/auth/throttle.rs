@@ -16,12 +16,11 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, Double, Integer, Text, Timestamptz};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
 use scoped_futures::ScopedFutureExt;
 
-use crate::db::Db;
+use crate::db::{Db, login_failures};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
 
@@ -122,14 +121,6 @@ pub fn email_key(email: &str) -> String {
     format!("mail:{email}")
 }
 
-#[derive(diesel::QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Integer)]
-    failures: i32,
-    #[diesel(sql_type = Timestamptz)]
-    window_start: DateTime<Utc>,
-}
-
 /// Spends one attempt of each budget, atomically (so concurrent requests
 /// cannot all slip past a check), and refuses with RATE_LIMITED when any of
 /// them is over its limit. Callers give the attempt back with [`refund`] or
@@ -147,21 +138,7 @@ pub async fn spend(db: &Db, keys: &[(String, Budget)]) -> AppResult<()> {
 pub async fn spend_on(conn: &mut AsyncPgConnection, keys: &[(String, Budget)]) -> AppResult<()> {
     let mut counted = Vec::new();
     for (key, budget) in keys {
-        let row: Row = diesel::sql_query(
-            "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, now(), 1)
-             ON CONFLICT (key) DO UPDATE SET
-               failures = CASE WHEN login_failures.window_start
-                                    < now() - make_interval(secs => $2)
-                               THEN 1 ELSE login_failures.failures + 1 END,
-               window_start = CASE WHEN login_failures.window_start
-                                        < now() - make_interval(secs => $2)
-                                   THEN now() ELSE login_failures.window_start END
-             RETURNING failures, window_start",
-        )
-        .bind::<Text, _>(key)
-        .bind::<Double, _>(budget.window.as_secs_f64())
-        .get_result(conn)
-        .await?;
+        let row = login_failures::count(conn, key, budget.window).await?;
         counted.push((row, *budget));
     }
     let now = Utc::now();
@@ -188,12 +165,7 @@ pub async fn spend_on(conn: &mut AsyncPgConnection, keys: &[(String, Budget)]) -
 pub async fn refund(db: &Db, keys: Vec<String>) -> AppResult<()> {
     db.scoped(Scope::anonymous(), |conn| {
         async move {
-            diesel::sql_query(
-                "UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = ANY($1)",
-            )
-            .bind::<Array<Text>, _>(keys)
-            .execute(conn)
-            .await?;
+            login_failures::give_back(conn, keys).await?;
             Ok(())
         }
         .scope_boxed()
@@ -205,10 +177,7 @@ pub async fn refund(db: &Db, keys: Vec<String>) -> AppResult<()> {
 pub async fn clear(db: &Db, key: String) -> AppResult<()> {
     db.scoped(Scope::anonymous(), |conn| {
         async move {
-            diesel::sql_query("DELETE FROM login_failures WHERE key = $1")
-                .bind::<Text, _>(key)
-                .execute(conn)
-                .await?;
+            login_failures::forget(conn, &key).await?;
             Ok(())
         }
         .scope_boxed()

@@ -34,9 +34,12 @@ pub const DATABASE: &str = "tenantgate";
 pub struct EmbeddedOptions {
     /// Folder holding the cluster (`data/`), its password and its log.
     pub root: PathBuf,
-    /// Where to find `initdb` and `postgres`; `None` searches PATH and then
-    /// `/usr/lib/postgresql/*/bin`.
+    /// Where to find `initdb` and `postgres`; `None` searches `search_path`
+    /// and then `/usr/lib/postgresql/*/bin`.
     pub bin_dir: Option<PathBuf>,
+    /// The folders to search for the binaries (the `PATH` that
+    /// [`crate::config::executable_search_path`] reads).
+    pub search_path: Vec<PathBuf>,
     /// Trade durability for speed (no fsync): for test clusters only.
     pub ephemeral: bool,
 }
@@ -68,8 +71,10 @@ impl std::fmt::Debug for EmbeddedPostgres {
     }
 }
 
-/// Finds the folder holding `initdb` and `postgres`.
-pub fn find_bin_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+/// Finds the folder holding `initdb` and `postgres`: `explicit`, else the
+/// first of `search_path` that has both, else the newest
+/// `/usr/lib/postgresql/*/bin`.
+pub fn find_bin_dir(explicit: Option<&Path>, search_path: &[PathBuf]) -> anyhow::Result<PathBuf> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     if let Some(dir) = explicit {
         if has_both(dir) {
@@ -77,12 +82,8 @@ pub fn find_bin_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         }
         bail!(missing_binaries_message(&dir.display().to_string()));
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if has_both(&dir) {
-                return Ok(dir);
-            }
-        }
+    if let Some(dir) = search_path.iter().find(|dir| has_both(dir)) {
+        return Ok(dir.clone());
     }
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()
@@ -132,7 +133,7 @@ impl EmbeddedPostgres {
     /// sure the server's database exists.
     pub async fn start(options: EmbeddedOptions) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let bin = find_bin_dir(options.bin_dir.as_deref())?;
+        let bin = find_bin_dir(options.bin_dir.as_deref(), &options.search_path)?;
         let user = run_as()?;
         let root = absolute(&options.root)?;
         let data = root.join("data");
@@ -525,11 +526,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
-    Ok(if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir()?.join(path)
-    })
+    Ok(std::path::absolute(path)?)
 }
 
 fn read_from(path: &Path, offset: u64) -> String {
@@ -550,7 +547,7 @@ mod tests {
     fn missing_binaries_name_what_to_install() {
         let empty = std::env::temp_dir().join(format!("tg-no-pg-{}", std::process::id()));
         fs::create_dir_all(&empty).unwrap();
-        let err = find_bin_dir(Some(&empty)).unwrap_err().to_string();
+        let err = find_bin_dir(Some(&empty), &[]).unwrap_err().to_string();
         assert!(err.contains("apt-get install postgresql"), "{err}");
         assert!(err.contains("DATABASE_URL"), "{err}");
     }

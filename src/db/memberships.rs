@@ -4,7 +4,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::memberships;
+use super::schema::{memberships, tenants};
+use super::tenants::Tenant;
 
 /// A new membership.
 #[derive(Debug, Insertable)]
@@ -23,20 +24,6 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewMembership<'_>) -> Qu
         .map(drop)
 }
 
-/// The role of `user_id` in `tenant_id`, if any (the scope must be that tenant's).
-pub async fn role_of(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    user_id: Uuid,
-) -> QueryResult<Option<String>> {
-    memberships::table
-        .find((tenant_id, user_id))
-        .select(memberships::role)
-        .first(conn)
-        .await
-        .optional()
-}
-
 /// The role of `user_id` in `tenant_id`, read and share-locked until the
 /// transaction ends (a demotion or removal waits for it, or it sees theirs).
 pub async fn role_for_share(
@@ -51,4 +38,18 @@ pub async fn role_for_share(
         .first(conn)
         .await
         .optional()
+}
+
+/// The tenants `user_id` belongs to, with their role, oldest membership first.
+pub async fn tenants_of(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+) -> QueryResult<Vec<(Tenant, String)>> {
+    memberships::table
+        .inner_join(tenants::table)
+        .filter(memberships::user_id.eq(user_id))
+        .order((memberships::created_at, memberships::tenant_id))
+        .select((Tenant::as_select(), memberships::role))
+        .load(conn)
+        .await
 }

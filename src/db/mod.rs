@@ -6,8 +6,12 @@
 //! tenant data go through [`crate::tenancy`], never through the pool directly.
 
 pub mod api_keys;
+pub mod audit_log;
+pub mod email_tokens;
 pub mod embedded;
+pub mod login_failures;
 pub mod memberships;
+pub mod outbox;
 pub mod schema;
 pub mod tenants;
 pub mod users;

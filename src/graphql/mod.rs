@@ -8,6 +8,7 @@
 pub mod context;
 pub mod cursor;
 pub mod document;
+pub mod errors;
 pub mod guards;
 pub mod loaders;
 pub mod sockets;

@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::credentials::bearer;
 use crate::app::AppState;
 use crate::auth::api_keys::KeyGrant;
-use crate::auth::{KeyCall, api_keys, bearer};
+use crate::auth::{KeyCall, api_keys};
 use crate::error::{AppError, AppResult};
 use crate::usage::{Answer, AuthorizeInput, LimitOutcome, require_recording_scope};
 

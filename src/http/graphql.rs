@@ -11,8 +11,8 @@
 //!   execution; errors without a code are request errors (BAD_USER_INPUT) or,
 //!   inside execution, masked as INTERNAL with the request id.
 
+use async_graphql::Variables;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ErrorExtensionValues, ServerError, Variables};
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
@@ -21,14 +21,14 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::net::SocketAddr;
 
 use super::request_id::RequestId;
 use crate::app::AppState;
 use crate::auth::{Principal, Session};
-use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE};
-use crate::graphql::document;
+use crate::error::{AppError, ErrorCode};
+use crate::graphql::{document, errors};
 
 /// The GraphQL response media type.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -313,7 +313,9 @@ async fn execute(
             Ok(session) => session,
             Err(err) => return key_refusal(media, &request_id, err),
         },
-        Ok(None) => match Session::from_headers(headers, &app.keys) {
+        Ok(None) => match super::credentials::credentials(headers)
+            .and_then(|credentials| Session::from_credentials(credentials, &app.keys))
+        {
             Ok(session) => session,
             Err(err) => return fail(err),
         },
@@ -371,7 +373,7 @@ async fn key_session(
     headers: &HeaderMap,
     meta: &crate::audit::RequestMeta,
 ) -> Result<Session, AppError> {
-    let requested = crate::auth::requested_tenant(headers)?;
+    let requested = super::credentials::requested_tenant(headers)?;
     let call = super::authorize::admit_key(app, secret, meta.ip.as_deref()).await?;
     if requested.is_some_and(|id| id != call.grant.tenant_id) {
         return Err(AppError::forbidden(
@@ -407,7 +409,7 @@ fn graphql_response(
     let errors: Vec<Value> = response
         .errors
         .into_iter()
-        .map(|e| error_json(e, request_id, executed))
+        .map(|e| errors::wire_json(e, &request_id.0, executed))
         .collect();
     let mut body = Map::new();
     if executed {
@@ -451,41 +453,6 @@ fn graphql_response(
     res
 }
 
-/// One error as JSON, with a code and the request id; internals masked.
-fn error_json(mut err: ServerError, request_id: &RequestId, executed: bool) -> Value {
-    let ext = err
-        .extensions
-        .get_or_insert_with(ErrorExtensionValues::default);
-    let code = match ext.get("code") {
-        Some(async_graphql::Value::String(code)) => ErrorCode::parse(code),
-        _ => None,
-    };
-    let code = match code {
-        Some(code) => code,
-        // Parse and validation errors (limits included) describe the request.
-        None if !executed && err.path.is_empty() => ErrorCode::BadUserInput,
-        // An argument or variable its type refuses (an `Int` past 32 bits):
-        // async-graphql reports it from inside execution, without a code.
-        None if is_input_parse_error(&err.message) => ErrorCode::BadUserInput,
-        None => {
-            tracing::error!(request_id = %request_id.0, error = %err.message, "unclassified error");
-            ErrorCode::Internal
-        }
-    };
-    if code == ErrorCode::Internal {
-        err.message = format!("{INTERNAL_MESSAGE} (request id {})", request_id.0);
-    }
-    ext.set("code", code.as_str());
-    ext.set("requestId", request_id.0.as_str());
-    serde_json::to_value(&err).unwrap_or_else(|_| json!({"message": INTERNAL_MESSAGE}))
-}
-
-/// Whether `message` is async-graphql's report of an input value its type
-/// refused (`InputValueError`, raised while arguments are read).
-fn is_input_parse_error(message: &str) -> bool {
-    message.starts_with("Failed to parse \"")
-}
-
 /// A request error (no `data`): the status follows the code for
 /// `application/graphql-response+json`, and is 200 for `application/json`.
 fn request_error(
@@ -499,13 +466,7 @@ fn request_error(
         (Media::Json, None) => StatusCode::OK,
         (Media::GraphqlResponseJson, None) => err.http_status(),
     };
-    let gql: async_graphql::Error = err.into();
-    let server = gql.into_server_error(async_graphql::Pos::default());
-    let mut body = json!({ "errors": [error_json(server, request_id, false)] });
-    // Pos::default() is (0, 0): not a real location.
-    if let Some(e) = body["errors"][0].as_object_mut() {
-        e.remove("locations");
-    }
+    let body = errors::request_error_json(&err, &request_id.0);
     let mut res = json_response(media, status, body);
     if status == StatusCode::UNAUTHORIZED {
         res.headers_mut().insert(

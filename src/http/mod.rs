@@ -11,6 +11,7 @@
 
 pub mod authorize;
 pub mod client;
+pub mod credentials;
 pub mod graphql;
 pub mod health;
 pub mod metrics;

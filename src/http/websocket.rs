@@ -19,7 +19,7 @@ use std::time::Instant;
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols, WsMessage};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
@@ -209,10 +209,11 @@ async fn serve(
         let cap = limits.ws_per_session;
         move |payload: serde_json::Value| async move {
             done.store(true, Ordering::SeqCst);
-            let session = Session::from_headers(&payload_headers(&payload), &keys)?;
+            let credentials = super::credentials::from_payload(&payload)?;
+            let session = Session::from_credentials(credentials, &keys)?;
             if let Some(key) = session_key(&session) {
                 let Some(acquired) = sockets.acquire(key, cap) else {
-                    return Err(async_graphql::Error::new(format!(
+                    return Err(crate::graphql::errors::connection_refused(format!(
                         "RATE_LIMITED: at most {cap} sockets may be open per session: close one first"
                     )));
                 };
@@ -279,21 +280,4 @@ fn close(code: u16, reason: &str) -> Message {
         code,
         reason: reason.into(),
     }))
-}
-
-/// The `connection_init` payload as request headers.
-fn payload_headers(payload: &serde_json::Value) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Some(map) = payload.as_object() {
-        for (key, value) in map {
-            let (Ok(name), Some(Ok(value))) = (
-                HeaderName::from_bytes(key.to_ascii_lowercase().as_bytes()),
-                value.as_str().map(HeaderValue::from_str),
-            ) else {
-                continue;
-            };
-            headers.insert(name, value);
-        }
-    }
-    headers
 }

@@ -14,11 +14,11 @@ pub mod seal;
 pub use dispatch::{Dispatcher, MAX_ATTEMPTS, SmtpSettings};
 pub use seal::Sealer;
 
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::db::schema::email_outbox;
+use crate::db::outbox;
 
 /// One message.
 #[derive(Debug, Clone)]
@@ -43,15 +43,8 @@ impl Mailer {
     /// Records `mail` in the outbox on `conn` and logs it.
     pub async fn queue(&self, conn: &mut AsyncPgConnection, mail: Mail) -> QueryResult<Uuid> {
         let id = Uuid::now_v7();
-        diesel::insert_into(email_outbox::table)
-            .values((
-                email_outbox::id.eq(id),
-                email_outbox::recipient.eq(&mail.to),
-                email_outbox::subject.eq(&mail.subject),
-                email_outbox::sealed_body.eq(self.sealer.seal(id, &mail.body)),
-            ))
-            .execute(conn)
-            .await?;
+        let sealed = self.sealer.seal(id, &mail.body);
+        outbox::insert(conn, id, &mail.to, &mail.subject, &sealed).await?;
         if self.log_bodies {
             tracing::info!(mail.id = %id, to = %mail.to, subject = %mail.subject, body = %mail.body, "email queued");
         } else {
@@ -59,16 +52,6 @@ impl Mailer {
         }
         Ok(id)
     }
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = email_outbox)]
-struct Stored {
-    id: Uuid,
-    recipient: String,
-    subject: String,
-    sealed_body: Option<Vec<u8>>,
-    created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A message of the outbox.
@@ -90,12 +73,7 @@ pub async fn recent(
     sealer: &Sealer,
     limit: i64,
 ) -> QueryResult<Vec<Queued>> {
-    let rows: Vec<Stored> = email_outbox::table
-        .order((email_outbox::created_at.desc(), email_outbox::id.desc()))
-        .limit(limit)
-        .select(Stored::as_select())
-        .load(conn)
-        .await?;
+    let rows = outbox::recent(conn, limit).await?;
     Ok(rows
         .into_iter()
         .map(|row| Queued {

@@ -12,6 +12,7 @@ mod isolation;
 mod key_owners;
 mod key_reach;
 mod keys;
+mod layering;
 mod limits;
 mod matrix;
 mod reads;

@@ -30,11 +30,12 @@ fn string(v: &Value) -> String {
 /// `pg_dump` of the test database (schema and data, as its owner).
 async fn dump(app: &TestApp) -> String {
     // Beside the server binaries the cluster runs, else on PATH.
-    let pg_dump = tenantgate::db::embedded::find_bin_dir(None)
-        .map(|dir| dir.join("pg_dump"))
-        .ok()
-        .filter(|path| path.is_file())
-        .unwrap_or_else(|| "pg_dump".into());
+    let pg_dump =
+        tenantgate::db::embedded::find_bin_dir(None, &tenantgate::config::executable_search_path())
+            .map(|dir| dir.join("pg_dump"))
+            .ok()
+            .filter(|path| path.is_file())
+            .unwrap_or_else(|| "pg_dump".into());
     let out = tokio::process::Command::new(pg_dump)
         .arg("--no-owner")
         .arg("--dbname")

@@ -1,15 +1,12 @@
 //! The `Viewer` type: who the caller is, where they act, and their tenants.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 
 use super::tenant::{Reader, Tenant};
 use super::user::User;
 use crate::auth::{self, Verified};
-use crate::db::schema::{memberships, tenants};
-use crate::db::{tenants::Tenant as TenantRow, users};
+use crate::db::{memberships, tenants::Tenant as TenantRow, users};
 use crate::error::AppError;
 use crate::graphql::context::db;
 use crate::tenancy::Scope;
@@ -103,16 +100,7 @@ impl Viewer {
         let user_id = self.verified.user_id;
         let rows: Vec<(TenantRow, String)> = db(ctx)
             .scoped(Scope::user(user_id), |conn| {
-                async move {
-                    Ok(memberships::table
-                        .inner_join(tenants::table)
-                        .filter(memberships::user_id.eq(user_id))
-                        .order((memberships::created_at, memberships::tenant_id))
-                        .select((TenantRow::as_select(), memberships::role))
-                        .load(conn)
-                        .await?)
-                }
-                .scope_boxed()
+                async move { Ok(memberships::tenants_of(conn, user_id).await?) }.scope_boxed()
             })
             .await?;
         rows.into_iter()

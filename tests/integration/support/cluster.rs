@@ -57,6 +57,7 @@ async fn start_cluster() -> Cluster {
             let pg = EmbeddedPostgres::start(EmbeddedOptions {
                 root,
                 bin_dir: None,
+                search_path: tenantgate::config::executable_search_path(),
                 ephemeral: true,
             })
             .await
