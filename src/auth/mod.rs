@@ -24,9 +24,6 @@ pub mod signup;
 pub mod throttle;
 pub mod tokens;
 
-use diesel::OptionalExtension;
-use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -111,6 +108,8 @@ pub struct Verified {
     pub is_platform_admin: bool,
     /// Access to the active tenant, when there is one and the user is a member.
     pub access: Option<TenantAccess>,
+    /// The active tenant's row as the check read it (with `access`).
+    pub tenant: Option<Box<crate::db::tenants::Tenant>>,
     /// Why the active tenant cannot be used, when the user is a member of a
     /// tenant that is not active (e.g. "this tenant is suspended: unpaid").
     pub tenant_refusal: Option<String>,
@@ -282,22 +281,6 @@ fn key_refused() -> AppError {
     )
 }
 
-#[derive(diesel::QueryableByName)]
-struct VerifyRow {
-    #[diesel(sql_type = Text)]
-    email: String,
-    #[diesel(sql_type = Bool)]
-    is_platform_admin: bool,
-    #[diesel(sql_type = Bool)]
-    session_live: bool,
-    #[diesel(sql_type = Nullable<Text>)]
-    role: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    status: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    status_reason: Option<String>,
-}
-
 async fn load_verified(
     db: &Db,
     user_id: Uuid,
@@ -308,28 +291,10 @@ async fn load_verified(
         Some(tenant_id) => Scope::tenant_user(tenant_id, user_id),
         None => Scope::user(user_id),
     };
-    let row: Option<VerifyRow> = db
+    let row = db
         .scoped(scope, |conn| {
-            async move {
-                diesel::sql_query(
-                    "SELECT u.email, tg_current_user_is_platform_admin() AS is_platform_admin,
-                            (s.revoked_at IS NULL AND s.expires_at > now()) AS session_live,
-                            m.role, t.status, t.status_reason
-                     FROM users u
-                     JOIN sessions s ON s.id = $2 AND s.user_id = u.id
-                     LEFT JOIN memberships m ON m.user_id = u.id AND m.tenant_id = $3
-                     LEFT JOIN tenants t ON t.id = m.tenant_id
-                     WHERE u.id = $1",
-                )
-                .bind::<SqlUuid, _>(user_id)
-                .bind::<SqlUuid, _>(session_id)
-                .bind::<Nullable<SqlUuid>, _>(tenant_id)
-                .get_result(conn)
-                .await
-                .optional()
-                .map_err(AppError::from)
-            }
-            .scope_boxed()
+            async move { Ok(crate::db::sessions::check(conn, user_id, session_id, tenant_id).await?) }
+                .scope_boxed()
         })
         .await?;
     let Some(row) = row.filter(|r| r.session_live) else {
@@ -338,13 +303,15 @@ async fn load_verified(
         ));
     };
     let mut tenant_refusal = None;
+    let tenant = row.tenant();
     let access = match (tenant_id, row.role) {
         (Some(tenant_id), Some(role)) => 'access: {
-            if let Some(status) = row.status.filter(|s| s != "active") {
+            if let Some(status) = row.status.clone().filter(|s| s != "active") {
                 // The user stays signed in (viewer, logOut, switchTenant work);
                 // everything that needs this tenant is refused with the reason.
                 let why = row
                     .status_reason
+                    .as_ref()
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default();
                 tenant_refusal = Some(format!("this tenant is {}{why}", status.replace('_', " ")));
@@ -361,9 +328,11 @@ async fn load_verified(
         }
         _ => None,
     };
+    let tenant = tenant.filter(|_| access.is_some()).map(Box::new);
     Ok(Verified {
         user_id,
         session_id,
+        tenant,
         email: row.email,
         is_platform_admin: row.is_platform_admin,
         access,

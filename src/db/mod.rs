@@ -13,6 +13,7 @@ pub mod login_failures;
 pub mod memberships;
 pub mod outbox;
 pub mod schema;
+pub mod sessions;
 pub mod tenants;
 pub mod users;
 
@@ -72,6 +73,9 @@ impl Default for PoolOptions {
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
     statements: Arc<AtomicU64>,
+    /// The read transaction of one query request, when this handle is that
+    /// request's (see [`crate::tenancy::RequestReads`]).
+    pub(crate) reads: Option<Arc<crate::tenancy::RequestReads>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -135,7 +139,11 @@ impl Db {
             .runtime(Runtime::Tokio1)
             .build()
             .context("building the database pool")?;
-        Ok(Self { pool, statements })
+        Ok(Self {
+            pool,
+            statements,
+            reads: None,
+        })
     }
 
     /// How many SQL statements this pool's connections have sent so far.

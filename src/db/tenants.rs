@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::schema::tenants;
 
 /// A tenant row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = tenants)]
 pub struct Tenant {
     pub id: Uuid,

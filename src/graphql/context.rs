@@ -13,9 +13,16 @@ pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
     ctx.data_unchecked::<Services>()
 }
 
-/// The database handle.
+/// The database handle of one request, whose reads share one transaction
+/// (query requests; the endpoint commits it when the response is ready).
+pub struct RequestDb(pub Db);
+
+/// The database handle: the request's own when it has one, else the shared.
 pub fn db<'a>(ctx: &Context<'a>) -> &'a Db {
-    &services(ctx).db
+    match ctx.data_opt::<RequestDb>() {
+        Some(RequestDb(db)) => db,
+        None => &services(ctx).db,
+    }
 }
 
 /// The request's authentication state (always present: the endpoint puts it in).

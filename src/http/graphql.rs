@@ -354,9 +354,22 @@ async fn execute(
     if anonymous && app.settings.is_production() {
         request = request.disable_introspection();
     }
+    // A query's reads share one transaction, committed once the response is
+    // ready (admin reads write their audit entries in it: no commit, no data).
+    let reads = checked
+        .all_of_type(OperationType::Query)
+        .then(|| app.db.for_request_reads());
+    if let Some(db) = &reads {
+        request = request.data(crate::graphql::context::RequestDb(db.clone()));
+    }
     let doc = checked.doc;
     request.set_parsed_query(doc.clone());
     let mut response = app.schema.execute(request).await;
+    if let Some(db) = reads
+        && let Err(err) = db.commit_reads().await
+    {
+        return request_error(media, &request_id, err, None);
+    }
     document::order::reorder(&mut response.data, &doc, operation_name.as_deref());
     let mut res = graphql_response(media, &request_id, response);
     if let Some(limits) = limits {

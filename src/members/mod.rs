@@ -111,6 +111,31 @@ pub async fn members_page(
     query.load(conn).await
 }
 
+/// [`members_page`] with each member's user, in one statement.
+pub async fn members_page_with_users(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<(Member, user_rows::User)>> {
+    let mut query = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::tenant_id.eq(tenant_id))
+        .order((memberships::created_at, memberships::user_id))
+        .limit(limit + 1)
+        .select((Member::as_select(), user_rows::User::as_select()))
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(crate::db::keyset(
+            "memberships.created_at, memberships.user_id",
+            crate::db::Keyset::After,
+            at,
+            id,
+        ));
+    }
+    query.load(conn).await
+}
+
 /// A page of the scope's tenant's invitations, oldest first.
 pub async fn invitations_page(
     conn: &mut AsyncPgConnection,

@@ -105,11 +105,44 @@ impl Scope {
 }
 
 impl Db {
-    /// Runs `work` in one transaction under `scope`; commits when it returns `Ok`,
+    /// A handle for one query request: its reads share one transaction (see
+    /// [`RequestReads`]), which [`Db::commit_reads`] ends.
+    pub fn for_request_reads(&self) -> Db {
+        let mut plain = self.clone();
+        plain.reads = None;
+        let mut request = plain.clone();
+        request.reads = Some(std::sync::Arc::new(RequestReads::new(plain)));
+        request
+    }
+
+    /// Commits the request's reads (a no-op on a plain handle).
+    pub async fn commit_reads(&self) -> AppResult<()> {
+        match &self.reads {
+            Some(reads) => reads.commit().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `work` in one transaction under `scope` (on a request's handle, in
+    /// the request's read transaction when the scope is the same); commits when it returns `Ok`,
     /// rolls back otherwise. When the future is dropped midway (the client hung
     /// up), the transaction is rolled back in the background and the
     /// connection goes back to the pool clean, instead of being closed.
     pub async fn scoped<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
+    where
+        F: for<'c> FnOnce(&'c mut AsyncPgConnection) -> ScopedBoxFuture<'a, 'c, AppResult<R>>
+            + Send
+            + 'a,
+        R: Send + 'a,
+    {
+        match &self.reads {
+            Some(reads) => reads.run(scope, work).await,
+            None => self.own_transaction(scope, work).await,
+        }
+    }
+
+    /// [`Db::scoped`] in a transaction of its own.
+    pub(crate) async fn own_transaction<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
     where
         F: for<'c> FnOnce(&'c mut AsyncPgConnection) -> ScopedBoxFuture<'a, 'c, AppResult<R>>
             + Send

@@ -33,7 +33,7 @@ enum State {
     Idle,
     Open {
         scope: Scope,
-        tx: OpenTransaction,
+        tx: Box<OpenTransaction>,
     },
     /// Committed, or given up after a failed read: later reads get their own.
     Done,
@@ -62,22 +62,22 @@ impl RequestReads {
             let tx = OpenTransaction::begin(self.db.checkout().await?, &scope).await?;
             *state = State::Open {
                 scope: scope.clone(),
-                tx,
+                tx: Box::new(tx),
             };
         }
         let State::Open { scope: open, tx } = &mut *state else {
             drop(state);
-            return self.db.scoped(scope, work).await;
+            return self.db.own_transaction(scope, work).await;
         };
         if *open != scope {
             drop(state);
-            return self.db.scoped(scope, work).await;
+            return self.db.own_transaction(scope, work).await;
         }
         let result = work(tx.conn()).await;
         if result.is_err()
             && let State::Open { tx, .. } = std::mem::replace(&mut *state, State::Done)
         {
-            tx.rollback().await;
+            (*tx).rollback().await;
         }
         result
     }
@@ -87,7 +87,7 @@ impl RequestReads {
     pub async fn commit(&self) -> AppResult<()> {
         let mut state = self.state.lock().await;
         match std::mem::replace(&mut *state, State::Done) {
-            State::Open { tx, .. } => tx.finish(Ok(())).await,
+            State::Open { tx, .. } => (*tx).finish(Ok(())).await,
             State::Idle | State::Done => Ok(()),
         }
     }

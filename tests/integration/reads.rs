@@ -71,3 +71,62 @@ async fn a_cancelled_transaction_gives_its_connection_back_clean() {
     assert_eq!(db.statement_count() - before, 7);
     db.close();
 }
+
+/// The portal's dashboard read, with `first` page sizes.
+fn dashboard(first: usize) -> String {
+    format!(
+        "{{ tenant {{ name members(first: {first}) {{ edges {{ node {{ role joinedAt user {{ id email }} }} }} pageInfo {{ hasNextPage }} }} \
+         apiKeys(first: {first}) {{ edges {{ node {{ id name displayPrefix state scopes environment lastUsedAt }} }} }} }} }}"
+    )
+}
+
+/// SQL statements sent per dashboard read, whatever the page size: one
+/// transaction (BEGIN with its settings in one round trip), the session
+/// check, members with their users, keys, COMMIT.
+pub const DASHBOARD_STATEMENTS: u64 = 5;
+
+#[tokio::test]
+async fn the_dashboard_costs_the_same_statements_at_every_page_size() {
+    let app = crate::support::TestApp::spawn().await;
+    let (token, _, tenant) = app.sign_up("dash@example.com", "Dash").await;
+    let mut owner = app.db.owner().await;
+    for sql in [
+        "INSERT INTO users (id, email) SELECT gen_random_uuid(), 'm' || g || '@bulk.test' \
+         FROM generate_series(1, 120) g"
+            .to_owned(),
+        format!(
+            "INSERT INTO memberships (tenant_id, user_id, role) SELECT '{tenant}', id, 'member' \
+             FROM users WHERE email LIKE '%@bulk.test'"
+        ),
+        format!(
+            "INSERT INTO api_keys (id, tenant_id, name, environment, display_prefix, secret_hash, scopes) \
+             SELECT gen_random_uuid(), '{tenant}', 'k' || g, 'live', 'tg_live_b' || g, \
+             sha256(('bulk' || g)::bytea), '{{tenant:read}}' FROM generate_series(1, 120) g"
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut owner).await.unwrap();
+    }
+    let mut counts = Vec::new();
+    for first in [1, 10, 50, 100] {
+        let before = app.state.db.statement_count();
+        let a = app
+            .gql(&dashboard(first), serde_json::json!({}), Some(&token))
+            .await;
+        let after = app.state.db.statement_count();
+        assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+        let t = &a.body["data"]["tenant"];
+        assert_eq!(t["members"]["edges"].as_array().unwrap().len(), first);
+        assert_eq!(t["apiKeys"]["edges"].as_array().unwrap().len(), first);
+        assert!(
+            t["members"]["edges"][0]["node"]["user"]["email"]
+                .as_str()
+                .is_some()
+        );
+        counts.push(after - before);
+    }
+    assert_eq!(
+        counts,
+        vec![DASHBOARD_STATEMENTS; 4],
+        "statements per page size 1, 10, 50, 100"
+    );
+}

@@ -75,12 +75,14 @@ fn parse_id(id: &ID, field: &str) -> Result<Uuid, AppError> {
 fn member(ctx: &Context<'_>, access: &crate::auth::TenantAccess, row: members::Member) -> Member {
     Member {
         row,
-        users: std::sync::Arc::new(async_graphql::dataloader::DataLoader::new(
-            UserLoader {
-                db: db(ctx).clone(),
-                scope: access.scope(),
-            },
-            tokio::spawn,
+        user: crate::graphql::types::member::UserSource::Loader(std::sync::Arc::new(
+            async_graphql::dataloader::DataLoader::new(
+                UserLoader {
+                    db: db(ctx).clone(),
+                    scope: access.scope(),
+                },
+                tokio::spawn,
+            ),
         )),
     }
 }

@@ -16,16 +16,26 @@ use crate::members;
 /// A member of a tenant.
 pub struct Member {
     pub row: members::Member,
-    pub users: Arc<DataLoader<UserLoader>>,
+    pub user: UserSource,
+}
+
+/// Where a member's user comes from: read with the page (when the query asks
+/// for it, so a page costs one statement whatever its size), or a loader.
+pub enum UserSource {
+    Read(crate::db::users::User),
+    Loader(Arc<DataLoader<UserLoader>>),
 }
 
 /// A user's membership in a tenant, with their role.
 #[Object]
 impl Member {
-    /// The member (loaded in one batch for the whole page).
+    /// The member (read with the page, in the same statement).
     async fn user(&self) -> Result<User> {
-        let user = self
-            .users
+        let loader = match &self.user {
+            UserSource::Read(user) => return Ok(User(user.clone())),
+            UserSource::Loader(loader) => loader,
+        };
+        let user = loader
             .load_one(self.row.user_id)
             .await?
             // Removed between reading the page and loading the users.

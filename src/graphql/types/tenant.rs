@@ -22,6 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::{db, meta};
 use crate::graphql::cursor;
 use crate::graphql::loaders::UserLoader;
+use crate::graphql::types::member::UserSource;
 use crate::members;
 use crate::tenancy::Scope;
 
@@ -265,12 +266,28 @@ impl Tenant {
         let db = db(ctx).clone();
         let tenant_id = self.row.id;
         let (admin, meta) = (self.admin_reader(), meta(ctx).clone());
+        // Users asked for: read with the page (one statement for any size).
+        let look = ctx.look_ahead();
+        let with_users = look.field("nodes").field("user").exists()
+            || look.field("edges").field("node").field("user").exists();
         let rows = db
             .scoped(scope.clone(), |conn| {
                 async move {
                     audit_admin_read(conn, &meta, admin, tenant_id, "admin.tenant.members.read")
                         .await?;
-                    Ok(members::members_page(conn, tenant_id, after, limit).await?)
+                    Ok(if with_users {
+                        members::members_page_with_users(conn, tenant_id, after, limit)
+                            .await?
+                            .into_iter()
+                            .map(|(row, user)| (row, Some(user)))
+                            .collect()
+                    } else {
+                        members::members_page(conn, tenant_id, after, limit)
+                            .await?
+                            .into_iter()
+                            .map(|row| (row, None))
+                            .collect::<Vec<_>>()
+                    })
                 }
                 .scope_boxed()
             })
@@ -280,10 +297,13 @@ impl Tenant {
             rows,
             limit,
             after.is_some(),
-            |r| (r.created_at, r.user_id),
-            |row| Member {
+            |(r, _)| (r.created_at, r.user_id),
+            |(row, user)| Member {
                 row,
-                users: loader.clone(),
+                user: match user {
+                    Some(user) => UserSource::Read(user),
+                    None => UserSource::Loader(loader.clone()),
+                },
             },
         ))
     }
