@@ -2,85 +2,90 @@
 //! the active tenant (its whole row, so reading the tenant costs nothing more),
 //! in one statement.
 
-use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
-use diesel::sql_types::{Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::tenants::Tenant;
 
 /// What the session check reads.
-#[derive(Debug, diesel::QueryableByName)]
+#[derive(Debug)]
 pub struct SessionCheck {
-    #[diesel(sql_type = Text)]
     pub email: String,
-    #[diesel(sql_type = Bool)]
     pub is_platform_admin: bool,
-    #[diesel(sql_type = Bool)]
     pub session_live: bool,
-    #[diesel(sql_type = Nullable<Text>)]
     pub role: Option<String>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    tenant_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<Text>)]
-    name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    slug: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    custom_domain: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    tenant: Option<Tenant>,
     pub status: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub status_reason: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    plan_key: Option<String>,
-    #[diesel(sql_type = Nullable<Jsonb>)]
-    branding: Option<serde_json::Value>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    created_at: Option<DateTime<Utc>>,
 }
 
 impl SessionCheck {
     /// The active tenant's row, when the user is its member.
     pub fn tenant(&self) -> Option<Tenant> {
-        Some(Tenant {
-            id: self.tenant_id?,
-            name: self.name.clone()?,
-            slug: self.slug.clone()?,
-            custom_domain: self.custom_domain.clone(),
-            status: self.status.clone()?,
-            status_reason: self.status_reason.clone(),
-            plan_key: self.plan_key.clone()?,
-            branding: self.branding.clone()?,
-            created_at: self.created_at?,
-        })
+        self.tenant.clone()
     }
+}
+
+diesel::define_sql_function! {
+    /// Whether the transaction's user is a platform admin (a database function).
+    fn tg_current_user_is_platform_admin() -> Bool;
 }
 
 /// Checks `session_id` of `user_id` and their membership of `tenant_id`;
 /// `None` when the user or session does not exist (in the transaction's scope).
+/// Built with the query builder so the statement is prepared once per
+/// connection (`sql_query` text is parsed and planned on every call).
 pub async fn check(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     session_id: Uuid,
     tenant_id: Option<Uuid>,
 ) -> diesel::QueryResult<Option<SessionCheck>> {
-    diesel::sql_query(
-        "SELECT u.email, tg_current_user_is_platform_admin() AS is_platform_admin,
-                (s.revoked_at IS NULL AND s.expires_at > now()) AS session_live,
-                m.role, t.id AS tenant_id, t.name, t.slug, t.custom_domain, t.status,
-                t.status_reason, t.plan_key, t.branding, t.created_at
-         FROM users u
-         JOIN sessions s ON s.id = $2 AND s.user_id = u.id
-         LEFT JOIN memberships m ON m.user_id = u.id AND m.tenant_id = $3
-         LEFT JOIN tenants t ON t.id = m.tenant_id
-         WHERE u.id = $1",
+    use super::schema::{memberships, sessions, tenants, users};
+    use diesel::{
+        BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl,
+        SelectableHelper,
+    };
+    let row: Option<(String, bool, bool, Option<String>, Option<Tenant>)> = users::table
+        .inner_join(
+            sessions::table.on(sessions::user_id
+                .eq(users::id)
+                .and(sessions::id.eq(session_id))),
+        )
+        .left_join(
+            memberships::table.on(memberships::user_id
+                .eq(users::id)
+                .and(memberships::tenant_id.nullable().eq(tenant_id))),
+        )
+        .left_join(tenants::table.on(tenants::id.eq(memberships::tenant_id)))
+        .filter(users::id.eq(user_id))
+        .select((
+            users::email,
+            tg_current_user_is_platform_admin(),
+            sessions::revoked_at
+                .is_null()
+                .and(sessions::expires_at.gt(diesel::dsl::now)),
+            memberships::role.nullable(),
+            Option::<Tenant>::as_select(),
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(
+        row.map(|(email, is_platform_admin, session_live, role, tenant)| {
+            let (status, status_reason) = tenant.as_ref().map_or((None, None), |t| {
+                (Some(t.status.clone()), t.status_reason.clone())
+            });
+            SessionCheck {
+                email,
+                is_platform_admin,
+                session_live,
+                role,
+                tenant,
+                status,
+                status_reason,
+            }
+        }),
     )
-    .bind::<SqlUuid, _>(user_id)
-    .bind::<SqlUuid, _>(session_id)
-    .bind::<Nullable<SqlUuid>, _>(tenant_id)
-    .get_result(conn)
-    .await
-    .optional()
 }
