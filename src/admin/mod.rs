@@ -6,18 +6,14 @@
 //! tenant's reach under row-level security).
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::Verified;
-use crate::db::schema::{tenants, users};
-
-use crate::db::{Db, tenants::Tenant, users::User};
+use crate::db::{self, Db, tenants::Tenant, users::User};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, not_found};
 
@@ -37,16 +33,6 @@ pub struct TenantFilter {
     pub status: Option<String>,
 }
 
-/// `%…%` for ILIKE, with the pattern characters of `text` escaped.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .trim()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// A page of tenants, newest first, after `(created_at, id)`, each with its
 /// member count when `with_counts` (read for the whole page in one statement).
 pub async fn tenants_page(
@@ -61,31 +47,14 @@ pub async fn tenants_page(
     let (meta, actor) = (meta.clone(), actor(admin));
     db.scoped(scope(admin), |conn| {
         async move {
-            let mut query = tenants::table
-                .select(Tenant::as_select())
-                .order((tenants::created_at.desc(), tenants::id.desc()))
-                .limit(limit + 1)
-                .into_boxed();
-            if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-                let pattern = like_pattern(search);
-                query = query.filter(
-                    tenants::name
-                        .ilike(pattern.clone())
-                        .or(tenants::slug.ilike(pattern)),
-                );
-            }
-            if let Some(status) = &filter.status {
-                query = query.filter(tenants::status.eq(status.clone()));
-            }
-            if let Some((at, id)) = after {
-                query = query.filter(crate::db::keyset(
-                    "tenants.created_at, tenants.id",
-                    crate::db::Keyset::Before,
-                    at,
-                    id,
-                ));
-            }
-            let rows: Vec<Tenant> = query.load(conn).await?;
+            let rows = db::tenants::page(
+                conn,
+                filter.search.as_deref(),
+                filter.status.as_deref(),
+                after,
+                limit,
+            )
+            .await?;
             let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
             // One entry in each listed tenant's own trail, in one statement.
             let entries = ids
@@ -101,7 +70,7 @@ pub async fn tenants_page(
                 .collect();
             audit::record_many(conn, &meta, entries).await?;
             let counts: std::collections::HashMap<Uuid, i64> = if with_counts {
-                crate::db::memberships::counts(conn, &ids)
+                db::memberships::counts(conn, &ids)
                     .await?
                     .into_iter()
                     .collect()
@@ -126,7 +95,7 @@ pub async fn tenant(db: &Db, meta: &RequestMeta, admin: &Verified, id: Uuid) -> 
     let (meta, actor) = (meta.clone(), actor(admin));
     db.scoped(scope(admin), |conn| {
         async move {
-            let tenant = crate::db::tenants::find(conn, id)
+            let tenant = db::tenants::find(conn, id)
                 .await?
                 .ok_or_else(|| not_found("tenant"))?;
             audit::record(
@@ -155,15 +124,7 @@ pub async fn users(
     let (meta, actor) = (meta.clone(), actor(admin));
     db.scoped(scope(admin), |conn| {
         async move {
-            let mut query = users::table
-                .select(User::as_select())
-                .order(users::email)
-                .limit(limit)
-                .into_boxed();
-            if let Some(search) = search.as_deref().filter(|s| !s.trim().is_empty()) {
-                query = query.filter(users::email.ilike(like_pattern(search)));
-            }
-            let rows = query.load(conn).await?;
+            let rows = db::users::search_by_email(conn, search.as_deref(), limit).await?;
             audit::record(
                 conn,
                 &meta,
@@ -188,40 +149,25 @@ pub struct Stats {
     pub tenants_by_plan: Vec<(String, i64)>,
 }
 
-#[derive(diesel::QueryableByName)]
-struct Counted {
-    #[diesel(sql_type = Text)]
-    key: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// Counts across the platform (no tenant's rows leave the database); the
 /// read is recorded in the platform's own trail (no tenant).
 pub async fn stats(db: &Db, meta: &RequestMeta, admin: &Verified) -> AppResult<Stats> {
     let (meta, actor) = (meta.clone(), actor(admin));
     db.scoped(scope(admin), |conn| {
         async move {
-            let rows: Vec<Counted> = diesel::sql_query(
-                "SELECT 'status:' || status AS key, count(*) AS n FROM tenants GROUP BY status
-                 UNION ALL SELECT 'plan:' || plan_key, count(*) FROM tenants GROUP BY plan_key
-                 UNION ALL SELECT 'users', count(*) FROM users",
-            )
-            .load(conn)
-            .await?;
             let mut stats = Stats::default();
-            for row in rows {
-                match row.key.split_once(':') {
+            for (key, n) in db::tenants::platform_counts(conn).await? {
+                match key.split_once(':') {
                     Some(("status", status)) => {
-                        stats.tenants += row.n;
+                        stats.tenants += n;
                         match status {
-                            "active" => stats.active_tenants = row.n,
-                            "suspended" => stats.suspended_tenants = row.n,
+                            "active" => stats.active_tenants = n,
+                            "suspended" => stats.suspended_tenants = n,
                             _ => {}
                         }
                     }
-                    Some(("plan", plan)) => stats.tenants_by_plan.push((plan.to_owned(), row.n)),
-                    _ => stats.users = row.n,
+                    Some(("plan", plan)) => stats.tenants_by_plan.push((plan.to_owned(), n)),
+                    _ => stats.users = n,
                 }
             }
             stats.tenants_by_plan.sort();
@@ -252,7 +198,7 @@ pub async fn set_suspended(
     let (meta, actor) = (meta.clone(), actor(admin));
     db.scoped(scope(admin), |conn| {
         async move {
-            let before = crate::db::tenants::find(conn, id)
+            let before = db::tenants::find(conn, id)
                 .await?
                 .ok_or_else(|| not_found("tenant"))?;
             let (status, action) = match reason {
@@ -264,14 +210,8 @@ pub async fn set_suspended(
                     "the tenant is already {status}"
                 )));
             }
-            let updated = diesel::update(tenants::table.find(id))
-                .set((
-                    tenants::status.eq(status),
-                    tenants::status_reason.eq(reason.as_deref().map(str::trim)),
-                ))
-                .returning(Tenant::as_returning())
-                .get_result(conn)
-                .await?;
+            let updated =
+                db::tenants::set_status(conn, id, status, reason.as_deref().map(str::trim)).await?;
             audit::record(
                 conn,
                 &meta,
@@ -295,27 +235,16 @@ pub async fn set_suspended(
 /// an audit entry.
 pub async fn set_platform_admin(owner_url: &str, email: &str, admin: bool) -> anyhow::Result<Uuid> {
     let email = crate::auth::signup::normalize_email(email).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = crate::db::owner_connection(owner_url).await?;
+    let mut conn = db::owner_connection(owner_url).await?;
     conn.transaction::<_, anyhow::Error, _>(async |conn: &mut AsyncPgConnection| {
-        diesel::sql_query("SELECT set_config('app.lookup_email', $1, true)")
-            .bind::<Text, _>(&email)
-            .execute(conn)
-            .await?;
-        let user = crate::db::users::find_by_email(conn, &email)
+        db::users::allow_email_lookup(conn, &email).await?;
+        let user = db::users::find_by_email(conn, &email)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no user has the email {email}"))?;
         let changed = if admin {
-            diesel::sql_query(
-                "INSERT INTO platform_admins (user_id) VALUES ($1) ON CONFLICT DO NOTHING",
-            )
-            .bind::<diesel::sql_types::Uuid, _>(user.id)
-            .execute(conn)
-            .await?
+            db::platform_admins::add(conn, user.id).await?
         } else {
-            diesel::sql_query("DELETE FROM platform_admins WHERE user_id = $1")
-                .bind::<diesel::sql_types::Uuid, _>(user.id)
-                .execute(conn)
-                .await?
+            db::platform_admins::remove(conn, user.id).await?
         };
         if changed > 0 {
             audit::record(
@@ -338,14 +267,4 @@ pub async fn set_platform_admin(owner_url: &str, email: &str, admin: bool) -> an
         Ok(user.id)
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern(" ac%me_ "), "%ac\\%me\\_%");
-    }
 }

@@ -8,8 +8,8 @@
 use std::sync::OnceLock;
 
 use chrono::{Duration, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
 use scoped_futures::{ScopedBoxFuture, ScopedFutureExt};
 use serde_json::json;
 use uuid::Uuid;
@@ -18,8 +18,7 @@ use super::jwt::{IssuedToken, JwtKeys};
 use super::tokens::{self, Kind};
 use super::{passwords, throttle};
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::schema::{memberships, refresh_tokens, sessions};
-use crate::db::{Db, users as user_rows};
+use crate::db::{self, Db, users as user_rows};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
 
@@ -46,37 +45,21 @@ pub async fn open(
     meta: &RequestMeta,
 ) -> QueryResult<(Uuid, String)> {
     let session_id = Uuid::now_v7();
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::id.eq(session_id),
-            sessions::user_id.eq(user_id),
-            sessions::default_tenant_id.eq(default_tenant),
-            sessions::user_agent.eq(meta.user_agent.as_deref()),
-            sessions::ip.eq(meta.ip.as_deref()),
-            sessions::expires_at.eq(Utc::now() + SESSION_TTL),
-        ))
-        .execute(conn)
-        .await?;
+    db::sessions::insert(
+        conn,
+        &db::sessions::NewSession {
+            id: session_id,
+            user_id,
+            default_tenant_id: default_tenant,
+            user_agent: meta.user_agent.as_deref(),
+            ip: meta.ip.as_deref(),
+            expires_at: Utc::now() + SESSION_TTL,
+        },
+    )
+    .await?;
     let minted = tokens::mint(Kind::Refresh, user_id);
-    insert_refresh(conn, &minted.hash, session_id, user_id).await?;
+    db::refresh_tokens::insert(conn, &minted.hash, session_id, user_id).await?;
     Ok((session_id, minted.token))
-}
-
-async fn insert_refresh(
-    conn: &mut AsyncPgConnection,
-    hash: &[u8],
-    session_id: Uuid,
-    user_id: Uuid,
-) -> QueryResult<()> {
-    diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::token_hash.eq(hash),
-            refresh_tokens::session_id.eq(session_id),
-            refresh_tokens::user_id.eq(user_id),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
 }
 
 /// The tenant a new session acts in: `wanted` if the user is a member of it,
@@ -86,14 +69,7 @@ pub async fn default_tenant(
     user_id: Uuid,
     wanted: Option<Uuid>,
 ) -> QueryResult<Option<Uuid>> {
-    let mine: Vec<Uuid> = memberships::table
-        .inner_join(crate::db::schema::tenants::table)
-        .filter(memberships::user_id.eq(user_id))
-        .filter(crate::db::schema::tenants::status.eq("active"))
-        .order((memberships::created_at, memberships::tenant_id))
-        .select(memberships::tenant_id)
-        .load(conn)
-        .await?;
+    let mine = db::memberships::active_tenant_ids_of(conn, user_id).await?;
     Ok(match wanted {
         Some(t) if mine.contains(&t) => Some(t),
         _ => <[Uuid]>::first(&mine).copied(),
@@ -249,28 +225,11 @@ pub async fn refresh(db: &Db, keys: &JwtKeys, meta: &RequestMeta, token: &str) -
     let outcome = db
         .scoped(Scope::user(user_id), |conn| {
             async move {
-                let row: Option<(Uuid, Option<chrono::DateTime<Utc>>)> = refresh_tokens::table
-                    .filter(refresh_tokens::token_hash.eq(&hash))
-                    .select((refresh_tokens::session_id, refresh_tokens::rotated_at))
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some((session_id, rotated_at)) = row else {
+                let Some((session_id, rotated_at)) = db::refresh_tokens::lock(conn, &hash).await?
+                else {
                     return Ok(Refreshed::Dead);
                 };
-                let session: (bool, Option<Uuid>) = sessions::table
-                    .find(session_id)
-                    .select((
-                        sessions::revoked_at
-                            .is_null()
-                            .and(sessions::expires_at.gt(diesel::dsl::now)),
-                        sessions::default_tenant_id,
-                    ))
-                    .for_update()
-                    .first(conn)
-                    .await?;
-                let (live, default_tenant) = session;
+                let (live, default_tenant) = db::sessions::lock_state(conn, session_id).await?;
                 if !live {
                     return Ok(Refreshed::Dead);
                 }
@@ -283,16 +242,10 @@ pub async fn refresh(db: &Db, keys: &JwtKeys, meta: &RequestMeta, token: &str) -
                     revoke(conn, &meta_tx, user_id, session_id, "refresh token reuse").await?;
                     return Ok(Refreshed::Reused);
                 }
-                diesel::update(refresh_tokens::table.find(&hash))
-                    .set(refresh_tokens::rotated_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
+                db::refresh_tokens::mark_rotated(conn, &hash).await?;
                 let minted = tokens::mint(Kind::Refresh, user_id);
-                insert_refresh(conn, &minted.hash, session_id, user_id).await?;
-                diesel::update(sessions::table.find(session_id))
-                    .set(sessions::last_used_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
+                db::refresh_tokens::insert(conn, &minted.hash, session_id, user_id).await?;
+                db::sessions::touch(conn, session_id).await?;
                 audit::record(
                     conn,
                     &meta_tx,
@@ -339,17 +292,7 @@ async fn revoke(
     session_id: Uuid,
     reason: &str,
 ) -> QueryResult<()> {
-    let changed = diesel::update(
-        sessions::table
-            .find(session_id)
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(diesel::dsl::now),
-        sessions::revoked_reason.eq(reason),
-    ))
-    .execute(conn)
-    .await?;
+    let changed = db::sessions::revoke(conn, session_id, reason).await?;
     if changed == 0 {
         return Ok(());
     }
@@ -388,17 +331,7 @@ pub async fn revoke_all(
     user_id: Uuid,
     reason: &str,
 ) -> QueryResult<usize> {
-    diesel::update(
-        sessions::table
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(diesel::dsl::now),
-        sessions::revoked_reason.eq(reason),
-    ))
-    .execute(conn)
-    .await
+    db::sessions::revoke_all_of(conn, user_id, reason).await
 }
 
 /// Ends every session of the user; returns how many were live.
@@ -438,10 +371,7 @@ pub async fn switch_tenant(
             if default_tenant(conn, user_id, Some(tenant_id)).await? != Some(tenant_id) {
                 return Err(AppError::not_found("tenant not found"));
             }
-            diesel::update(sessions::table.find(session_id))
-                .set(sessions::default_tenant_id.eq(Some(tenant_id)))
-                .execute(conn)
-                .await?;
+            db::sessions::set_default_tenant(conn, session_id, tenant_id).await?;
             audit::record(
                 conn,
                 &meta,

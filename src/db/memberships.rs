@@ -67,3 +67,18 @@ pub async fn counts(
         .load(conn)
         .await
 }
+
+/// The active tenants `user_id` belongs to, oldest membership first.
+pub async fn active_tenant_ids_of(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+) -> QueryResult<Vec<Uuid>> {
+    memberships::table
+        .inner_join(tenants::table)
+        .filter(memberships::user_id.eq(user_id))
+        .filter(tenants::status.eq("active"))
+        .order((memberships::created_at, memberships::tenant_id))
+        .select(memberships::tenant_id)
+        .load(conn)
+        .await
+}

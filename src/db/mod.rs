@@ -12,6 +12,8 @@ pub mod embedded;
 pub mod login_failures;
 pub mod memberships;
 pub mod outbox;
+pub mod platform_admins;
+pub mod refresh_tokens;
 pub mod schema;
 pub mod sessions;
 pub mod tenants;
@@ -295,6 +297,16 @@ pub fn keyset<QS>(
     )
 }
 
+/// `%…%` for ILIKE, with the pattern characters of `text` escaped.
+pub fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Which way a keyset page goes.
 #[derive(Debug, Clone, Copy)]
 pub enum Keyset {
@@ -338,6 +350,11 @@ pub async fn owner_connection(url: &str) -> anyhow::Result<AsyncPgConnection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern(" ac%me_ "), "%ac\\%me\\_%");
+    }
 
     #[test]
     fn database_urls_are_rewritten_keeping_their_parts() {

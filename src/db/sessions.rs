@@ -1,12 +1,119 @@
-//! The per-request session check: user, live session, membership, role and
-//! the active tenant (its whole row, so reading the tenant costs nothing more),
-//! in one statement.
+//! Sessions (refresh-token families): opening, locking, touching, switching
+//! and revoking them, and the per-request session check: user, live session,
+//! membership, role and the active tenant (its whole row, so reading the
+//! tenant costs nothing more), in one statement.
 
+use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
+use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::schema::sessions;
 use super::tenants::Tenant;
+
+/// What a new session is made of.
+#[derive(Debug)]
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub default_tenant_id: Option<Uuid>,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Inserts a session.
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewSession<'_>) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(new.id),
+            sessions::user_id.eq(new.user_id),
+            sessions::default_tenant_id.eq(new.default_tenant_id),
+            sessions::user_agent.eq(new.user_agent),
+            sessions::ip.eq(new.ip),
+            sessions::expires_at.eq(new.expires_at),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Whether the session is live (not revoked, not expired) and its default
+/// tenant, the row locked until the transaction ends.
+pub async fn lock_state(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<(bool, Option<Uuid>)> {
+    sessions::table
+        .find(id)
+        .select((
+            sessions::revoked_at
+                .is_null()
+                .and(sessions::expires_at.gt(diesel::dsl::now)),
+            sessions::default_tenant_id,
+        ))
+        .for_update()
+        .first(conn)
+        .await
+}
+
+/// Records that the session was used now.
+pub async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::last_used_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Makes `tenant_id` the session's default tenant.
+pub async fn set_default_tenant(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    tenant_id: Uuid,
+) -> QueryResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::default_tenant_id.eq(Some(tenant_id)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Revokes the session unless it already was; returns how many rows changed
+/// (0 or 1).
+pub async fn revoke(conn: &mut AsyncPgConnection, id: Uuid, reason: &str) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// Revokes every live session of `user_id`; returns how many.
+pub async fn revoke_all_of(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await
+}
 
 /// What the session check reads.
 #[derive(Debug)]
@@ -47,7 +154,8 @@ pub async fn check(
         BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl,
         SelectableHelper,
     };
-    let row: Option<(String, bool, bool, Option<String>, Option<Tenant>)> = users::table
+    type Row = (String, bool, bool, Option<String>, Option<Tenant>);
+    let row: Option<Row> = users::table
         .inner_join(
             sessions::table.on(sessions::user_id
                 .eq(users::id)

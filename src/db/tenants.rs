@@ -56,3 +56,77 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .await
         .optional()
 }
+
+/// A page of tenants, newest first, after `(created_at, id)`: `limit + 1`
+/// rows (one more tells whether a next page exists), matching `search` in
+/// name or slug (case-insensitive) and `status` when given.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    search: Option<&str>,
+    status: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Tenant>> {
+    let mut query = tenants::table
+        .select(Tenant::as_select())
+        .order((tenants::created_at.desc(), tenants::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(search) = search.filter(|s| !s.trim().is_empty()) {
+        let pattern = super::like_pattern(search);
+        query = query.filter(
+            tenants::name
+                .ilike(pattern.clone())
+                .or(tenants::slug.ilike(pattern)),
+        );
+    }
+    if let Some(status) = status {
+        query = query.filter(tenants::status.eq(status.to_owned()));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(super::keyset(
+            "tenants.created_at, tenants.id",
+            super::Keyset::Before,
+            at,
+            id,
+        ));
+    }
+    query.load(conn).await
+}
+
+/// Sets the tenant's status and its reason; returns the updated row.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: &str,
+    reason: Option<&str>,
+) -> QueryResult<Tenant> {
+    diesel::update(tenants::table.find(id))
+        .set((
+            tenants::status.eq(status),
+            tenants::status_reason.eq(reason),
+        ))
+        .returning(Tenant::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Platform-wide counts in one statement, keyed `status:<status>` (tenants
+/// per status), `plan:<plan key>` (tenants per plan) and `users`.
+pub async fn platform_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Counted {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        key: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Counted> = diesel::sql_query(
+        "SELECT 'status:' || status AS key, count(*) AS n FROM tenants GROUP BY status
+                 UNION ALL SELECT 'plan:' || plan_key, count(*) FROM tenants GROUP BY plan_key
+                 UNION ALL SELECT 'users', count(*) FROM users",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.key, r.n)).collect())
+}

@@ -79,6 +79,34 @@ pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryRe
         .optional()
 }
 
+/// Gives the transaction the email-lookup capability for `email` (which
+/// [`find_by_email`] needs under row-level security).
+pub async fn allow_email_lookup(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT set_config('app.lookup_email', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(email)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The first `limit` users by email whose email contains `search`
+/// (case-insensitive), or all when it is empty.
+pub async fn search_by_email(
+    conn: &mut AsyncPgConnection,
+    search: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<User>> {
+    let mut query = users::table
+        .select(User::as_select())
+        .order(users::email)
+        .limit(limit)
+        .into_boxed();
+    if let Some(search) = search.filter(|s| !s.trim().is_empty()) {
+        query = query.filter(users::email.ilike(super::like_pattern(search)));
+    }
+    query.load(conn).await
+}
+
 /// Marks the user's email verified (now, unless it already was).
 pub async fn mark_verified(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
     diesel::update(
