@@ -24,6 +24,19 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewMembership<'_>) -> Qu
         .map(drop)
 }
 
+/// Inserts a membership unless the user already belongs to the tenant.
+pub async fn insert_if_absent(
+    conn: &mut AsyncPgConnection,
+    new: &NewMembership<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(memberships::table)
+        .values(new)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// The role of `user_id` in `tenant_id`, read and share-locked until the
 /// transaction ends (a demotion or removal waits for it, or it sees theirs).
 pub async fn role_for_share(

@@ -11,6 +11,7 @@ pub mod email_tokens;
 pub mod embedded;
 pub mod login_failures;
 pub mod memberships;
+pub mod notify;
 pub mod outbox;
 pub mod schema;
 pub mod sessions;

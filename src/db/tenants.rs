@@ -56,3 +56,25 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .await
         .optional()
 }
+
+/// Inserts a tenant unless one with its id or slug exists (demo data).
+pub async fn insert_if_absent(
+    conn: &mut AsyncPgConnection,
+    new: &NewTenant<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(tenants::table)
+        .values(new)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Sets the tenant's plan (the platform-admin path: the runtime role may not).
+pub async fn set_plan(conn: &mut AsyncPgConnection, id: Uuid, plan_key: &str) -> QueryResult<()> {
+    diesel::update(tenants::table.find(id))
+        .set(tenants::plan_key.eq(plan_key))
+        .execute(conn)
+        .await
+        .map(drop)
+}

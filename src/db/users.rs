@@ -109,3 +109,17 @@ pub async fn clear_password(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResu
         .await
         .map(drop)
 }
+
+/// Inserts a user whose email is already confirmed, unless one with this id
+/// or email exists (demo data).
+pub async fn insert_verified_if_absent(
+    conn: &mut AsyncPgConnection,
+    new: &NewUser<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values((new, users::email_verified_at.eq(Some(chrono::Utc::now()))))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}

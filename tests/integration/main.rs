@@ -5,6 +5,7 @@ mod support;
 mod budgets;
 mod cli;
 mod connections;
+mod demo;
 mod hostile;
 mod http_spec;
 mod identity;
