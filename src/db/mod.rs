@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod email_tokens;
 pub mod embedded;
+pub mod invitations;
 pub mod login_failures;
 pub mod memberships;
 pub mod notify;

@@ -22,4 +22,5 @@ mod rls;
 mod schema;
 mod secrets;
 mod signup;
+mod tenant_settings;
 mod usage_durability;
