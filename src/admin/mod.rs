@@ -47,7 +47,8 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// A page of tenants, newest first, after `(created_at, id)`.
+/// A page of tenants, newest first, after `(created_at, id)`, each with its
+/// member count when `with_counts` (read for the whole page in one statement).
 pub async fn tenants_page(
     db: &Db,
     meta: &RequestMeta,
@@ -55,7 +56,8 @@ pub async fn tenants_page(
     filter: TenantFilter,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
-) -> AppResult<Vec<Tenant>> {
+    with_counts: bool,
+) -> AppResult<Vec<(Tenant, Option<i64>)>> {
     let (meta, actor) = (meta.clone(), actor(admin));
     db.scoped(scope(admin), |conn| {
         async move {
@@ -84,21 +86,35 @@ pub async fn tenants_page(
                 ));
             }
             let rows: Vec<Tenant> = query.load(conn).await?;
-            // One entry in each listed tenant's own trail.
-            for row in &rows {
-                audit::record(
-                    conn,
-                    &meta,
-                    Entry::new(Some(row.id), actor.clone(), "admin.tenants.list")
-                        .target("tenant", row.id)
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            // One entry in each listed tenant's own trail, in one statement.
+            let entries = ids
+                .iter()
+                .map(|id| {
+                    Entry::new(Some(*id), actor.clone(), "admin.tenants.list")
+                        .target("tenant", *id)
                         .change(
                             None,
                             Some(json!({ "search": filter.search, "status": filter.status })),
-                        ),
-                )
-                .await?;
-            }
-            Ok(rows)
+                        )
+                })
+                .collect();
+            audit::record_many(conn, &meta, entries).await?;
+            let counts: std::collections::HashMap<Uuid, i64> = if with_counts {
+                crate::db::memberships::counts(conn, &ids)
+                    .await?
+                    .into_iter()
+                    .collect()
+            } else {
+                Default::default()
+            };
+            Ok(rows
+                .into_iter()
+                .map(|row| {
+                    let count = with_counts.then(|| counts.get(&row.id).copied().unwrap_or(0));
+                    (row, count)
+                })
+                .collect())
         }
         .scope_boxed()
     })

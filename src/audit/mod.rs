@@ -106,23 +106,34 @@ pub async fn record(
     meta: &RequestMeta,
     entry: Entry,
 ) -> QueryResult<Uuid> {
+    audit_log::insert(conn, stored(meta, entry)).await
+}
+
+/// Records several entries in one statement (e.g. one in each tenant of a
+/// page an admin listed).
+pub async fn record_many(
+    conn: &mut AsyncPgConnection,
+    meta: &RequestMeta,
+    entries: Vec<Entry>,
+) -> QueryResult<usize> {
+    let rows = entries.into_iter().map(|e| stored(meta, e)).collect();
+    audit_log::insert_many(conn, rows).await
+}
+
+fn stored(meta: &RequestMeta, entry: Entry) -> audit_log::NewEntry<'_> {
     let (actor_type, actor_id, actor_label) = entry.actor.parts();
-    audit_log::insert(
-        conn,
-        audit_log::NewEntry {
-            tenant_id: entry.tenant_id,
-            actor_type,
-            actor_id,
-            actor_label,
-            action: entry.action,
-            target_type: entry.target_type,
-            target_id: entry.target_id,
-            ip: meta.ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-            request_id: Some(meta.request_id.as_str()),
-            before: entry.before,
-            after: entry.after,
-        },
-    )
-    .await
+    audit_log::NewEntry {
+        tenant_id: entry.tenant_id,
+        actor_type,
+        actor_id,
+        actor_label,
+        action: entry.action,
+        target_type: entry.target_type,
+        target_id: entry.target_id,
+        ip: meta.ip.as_deref(),
+        user_agent: meta.user_agent.as_deref(),
+        request_id: Some(meta.request_id.as_str()),
+        before: entry.before,
+        after: entry.after,
+    }
 }

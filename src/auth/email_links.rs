@@ -129,12 +129,22 @@ pub async fn request(
     purpose: Purpose,
 ) -> AppResult<()> {
     let email = normalize_email(raw_email)?;
-    let mut budgets = vec![(throttle::email_key(&email), throttle::EMAILS)];
-    if let Some(ip) = &meta.ip {
-        budgets.push((
-            throttle::address_key("mail", ip),
+    let ip = meta.ip.as_deref();
+    let kind = purpose.stored();
+    let mut budgets = vec![
+        (
+            throttle::email_pair_key(kind, &email, ip),
+            throttle::EMAILS_PAIR,
+        ),
+        (
+            throttle::address_key("mail", ip.unwrap_or("unknown")),
             throttle::EMAILS_PER_ADDRESS,
-        ));
+        ),
+    ];
+    // Networks the account signed in from are not held to the per-email
+    // ceiling, so flooding it does not lock the owner out.
+    if !throttle::is_known(db, &email, ip).await? {
+        budgets.push((throttle::email_key(kind, &email), throttle::EMAILS));
     }
     throttle::spend(db, &budgets).await?;
     // The rest runs after the answer, so known and unknown emails answer alike

@@ -125,15 +125,17 @@ pub async fn log_in(
     let pair = throttle::account_pair_key(&email, ip);
     let account = throttle::account_key(&email);
     let address = throttle::address_key("login", ip.unwrap_or("unknown"));
-    throttle::spend(
-        db,
-        &[
-            (pair.clone(), throttle::ACCOUNT_PAIR),
-            (account.clone(), throttle::ACCOUNT),
-            (address.clone(), throttle::ADDRESS),
-        ],
-    )
-    .await?;
+    // A network the account signed in from lately is not held to the
+    // account's ceiling: many addresses failing cannot lock the owner out.
+    let known = throttle::is_known(db, &email, ip).await?;
+    let mut budgets = vec![
+        (pair.clone(), throttle::ACCOUNT_PAIR),
+        (address.clone(), throttle::ADDRESS),
+    ];
+    if !known {
+        budgets.push((account.clone(), throttle::ACCOUNT));
+    }
+    throttle::spend(db, &budgets).await?;
 
     let lookup = email.clone();
     let found = db
@@ -151,7 +153,12 @@ pub async fn log_in(
         return Err(AppError::unauthenticated("wrong email or password"));
     };
     throttle::clear(db, pair).await?;
-    throttle::refund(db, vec![account, address]).await?;
+    let mut spent = vec![address];
+    if !known {
+        spent.push(account);
+    }
+    throttle::refund(db, spent).await?;
+    throttle::remember_known(db, &email, ip).await?;
     start(db, keys, meta, user_id, tenant, "session.login").await
 }
 

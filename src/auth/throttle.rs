@@ -9,10 +9,15 @@
 //!
 //! Sign-in failures are counted per (account, client address) pair, with a
 //! looser ceiling per account and a budget per address: whoever guesses from
-//! one address is stopped after [`ACCOUNT_PAIR`] tries without locking the
-//! owner (signing in from elsewhere) out; only many addresses together reach
-//! [`ACCOUNT`]. A successful sign-in clears its pair and gives the account's
-//! and the address's attempt back.
+//! one address is stopped after [`ACCOUNT_PAIR`] tries; many addresses
+//! together reach [`ACCOUNT`], which then stops sign-ins from networks the
+//! account has never signed in from, but never from the networks it signed in
+//! from in the last [`KNOWN_FOR`] (so a distributed attacker cannot lock the
+//! owner out of their usual places). A successful sign-in clears its pair,
+//! gives the account's and the address's attempt back, and remembers the
+//! network. Emailed links are budgeted the same way, per purpose: per (email,
+//! network) pair, a per-email ceiling known networks are exempt from, and per
+//! network.
 
 use std::time::Duration;
 
@@ -49,9 +54,20 @@ pub const ADDRESS: Budget = Budget {
     max: 30,
     window: Duration::from_secs(15 * 60),
 };
-/// Emails (sign-in links, resets) asked for one email address.
+/// How long a network an account signed in from stays exempt from the
+/// account's ceilings.
+pub const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// Emails of one purpose (sign-in link, reset, verification) asked for one
+/// email address from one client address.
+pub const EMAILS_PAIR: Budget = Budget {
+    max: 3,
+    window: Duration::from_secs(15 * 60),
+};
+/// Emails of one purpose asked for one email address from networks it has
+/// not signed in from: bounds what reaches an inbox (known networks are not
+/// held to it, so flooding it does not lock the owner out).
 pub const EMAILS: Budget = Budget {
-    max: 5,
+    max: 10,
     window: Duration::from_secs(15 * 60),
 };
 /// Emails asked for from one client address (any email addresses).
@@ -116,9 +132,42 @@ fn network(ip: &str) -> String {
     }
 }
 
-/// The key of an email address's sending budget.
-pub fn email_key(email: &str) -> String {
-    format!("mail:{email}")
+/// The key of an email address's sending budget for one purpose.
+pub fn email_key(purpose: &str, email: &str) -> String {
+    format!("mail:{purpose}:{email}")
+}
+
+/// The key of an email address's sending budget for one purpose from one
+/// client address.
+pub fn email_pair_key(purpose: &str, email: &str, ip: Option<&str>) -> String {
+    format!(
+        "mailpair:{purpose}:{}|{email}",
+        network(ip.unwrap_or("unknown"))
+    )
+}
+
+/// The key that remembers that an account signed in from a client's network.
+pub fn known_key(email: &str, ip: Option<&str>) -> String {
+    format!("known:{}|{email}", network(ip.unwrap_or("unknown")))
+}
+
+/// Whether the account signed in from the client's network in the last
+/// [`KNOWN_FOR`].
+pub async fn is_known(db: &Db, email: &str, ip: Option<&str>) -> AppResult<bool> {
+    let key = known_key(email, ip);
+    db.scoped(Scope::anonymous(), |conn| {
+        async move { Ok(login_failures::remembered(conn, &key, KNOWN_FOR).await?) }.scope_boxed()
+    })
+    .await
+}
+
+/// Remembers that the account signed in from the client's network.
+pub async fn remember_known(db: &Db, email: &str, ip: Option<&str>) -> AppResult<()> {
+    let key = known_key(email, ip);
+    db.scoped(Scope::anonymous(), |conn| {
+        async move { Ok(login_failures::remember(conn, &key).await?) }.scope_boxed()
+    })
+    .await
 }
 
 /// Spends one attempt of each budget, atomically (so concurrent requests

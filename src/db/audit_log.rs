@@ -69,6 +69,40 @@ pub async fn insert(conn: &mut AsyncPgConnection, entry: NewEntry<'_>) -> QueryR
     Ok(id)
 }
 
+/// Appends `entries` in one statement (inside the caller's transaction).
+pub async fn insert_many(
+    conn: &mut AsyncPgConnection,
+    entries: Vec<NewEntry<'_>>,
+) -> QueryResult<usize> {
+    if entries.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|entry| {
+            (
+                audit_log::id.eq(Uuid::now_v7()),
+                audit_log::tenant_id.eq(entry.tenant_id),
+                audit_log::actor_type.eq(entry.actor_type),
+                audit_log::actor_id.eq(entry.actor_id),
+                audit_log::actor_label.eq(entry.actor_label),
+                audit_log::action.eq(entry.action),
+                audit_log::target_type.eq(entry.target_type),
+                audit_log::target_id.eq(entry.target_id),
+                audit_log::ip.eq(entry.ip),
+                audit_log::user_agent.eq(entry.user_agent),
+                audit_log::request_id.eq(entry.request_id),
+                audit_log::before.eq(entry.before),
+                audit_log::after.eq(entry.after),
+            )
+        })
+        .collect();
+    diesel::insert_into(audit_log::table)
+        .values(rows)
+        .execute(conn)
+        .await
+}
+
 /// Filters of an audit-log page.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

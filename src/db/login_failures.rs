@@ -60,3 +60,37 @@ pub async fn forget(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<()> 
         .await
         .map(drop)
 }
+
+/// Notes that `key` was seen now (a network an account signed in from).
+pub async fn remember(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, now(), 0)
+         ON CONFLICT (key) DO UPDATE SET window_start = now(), failures = 0",
+    )
+    .bind::<Text, _>(key)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Whether `key` was noted by [`remember`] within `within`.
+pub async fn remembered(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    within: Duration,
+) -> QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    let row: Found = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM login_failures WHERE key = $1
+                        AND window_start > now() - make_interval(secs => $2)) AS found",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Double, _>(within.as_secs_f64())
+    .get_result(conn)
+    .await?;
+    Ok(row.found)
+}

@@ -204,3 +204,17 @@ pub async fn delete(
         .await
         .map(drop)
 }
+
+/// Members of each of `tenant_ids` (in the transaction's scope), in one
+/// statement; tenants without members are absent.
+pub async fn counts(
+    conn: &mut AsyncPgConnection,
+    tenant_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, i64)>> {
+    memberships::table
+        .filter(memberships::tenant_id.eq_any(tenant_ids))
+        .group_by(memberships::tenant_id)
+        .select((memberships::tenant_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await
+}

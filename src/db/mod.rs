@@ -124,6 +124,7 @@ impl Db {
                     "{set_role}SET statement_timeout = {statement_timeout_ms}; \
                      SET idle_in_transaction_session_timeout = 60000; \
                      SET standard_conforming_strings = on; \
+                     SET plan_cache_mode = force_generic_plan; \
                      SET application_name = 'tenantgate'"
                 ))
                 .await

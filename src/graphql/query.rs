@@ -75,6 +75,7 @@ impl QueryRoot {
             return Ok(Tenant {
                 row,
                 reader: Reader::Key(grant),
+                member_count: None,
             });
         }
         let access = session(ctx).require_tenant(db(ctx)).await?;
@@ -93,6 +94,7 @@ impl QueryRoot {
         Ok(Tenant {
             row,
             reader: Reader::Member(access),
+            member_count: None,
         })
     }
 

@@ -81,8 +81,14 @@ impl Scope {
     /// simple-protocol batch (one round trip). The values are ids (printed by
     /// `Uuid`) and a normalised email, quoted as SQL literals
     /// (`standard_conforming_strings` is on, so only `'` needs doubling; NUL
-    /// never gets past input validation and is refused here too).
+    /// never gets past input validation and is dropped here too).
     fn begin_sql(&self) -> String {
+        format!("BEGIN; {}", self.switch_sql(false))
+    }
+
+    /// Puts an open transaction in this scope: its settings, and the role when
+    /// the platform-admin path is entered, or left (`from_admin`).
+    pub(crate) fn switch_sql(&self, from_admin: bool) -> String {
         let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
         let email = self
             .lookup_email
@@ -91,7 +97,7 @@ impl Scope {
             .replace('\0', "")
             .replace('\'', "''");
         let mut sql = format!(
-            "BEGIN; SELECT set_config('app.tenant_id', '{}', true), \
+            "SELECT set_config('app.tenant_id', '{}', true), \
              set_config('app.user_id', '{}', true), set_config('app.lookup_email', '{email}', true)",
             id(self.tenant_id),
             id(self.user_id),
@@ -99,8 +105,15 @@ impl Scope {
         if self.platform_admin {
             // The admin path's own role; its policies check the user again.
             sql.push_str("; SET LOCAL ROLE tenantgate_platform_admin");
+        } else if from_admin {
+            sql.push_str(&format!("; SET LOCAL ROLE {}", crate::db::APP_ROLE));
         }
         sql
+    }
+
+    /// Whether this is the platform-admin path's scope.
+    pub(crate) fn is_platform_admin(&self) -> bool {
+        self.platform_admin
     }
 }
 

@@ -3,17 +3,19 @@
 //! A dashboard read verifies the session and reads several lists; each in its
 //! own transaction costs a checkout, `BEGIN`, settings and `COMMIT` apiece. A
 //! query request instead opens one transaction, lazily, in the scope of its
-//! first read (the verified caller's: tenant and user), and every later read in
-//! the same scope runs inside it, one at a time, on the same connection; a read
-//! in another scope (the platform-admin path, a user's own rows) gets a
-//! transaction of its own, as before. The endpoint commits it when the
-//! response is ready (admin reads write their audit entries in it). Mutations
-//! do not use it: they keep their own transactions for their locks and audit
-//! entries.
+//! first read (the verified caller's: tenant and user), and every later read
+//! runs inside it, one at a time, on the same connection: a read in another
+//! scope (the platform-admin path, a user's own rows) first switches the
+//! transaction's settings (and role) in one round trip, exactly what a
+//! transaction of its own would set, so a request never holds two connections
+//! (32 admin requests on a pool of 16 would otherwise wait for each other). The
+//! endpoint commits it when the response is ready (admin reads write their
+//! audit entries in it). Mutations do not use it: they keep their own
+//! transactions for their locks and audit entries.
 
 use std::sync::Arc;
 
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use scoped_futures::ScopedBoxFuture;
 use tokio::sync::Mutex;
 
@@ -69,11 +71,21 @@ impl RequestReads {
             drop(state);
             return self.db.own_transaction(scope, work).await;
         };
-        if *open != scope {
-            drop(state);
-            return self.db.own_transaction(scope, work).await;
-        }
-        let result = work(tx.conn()).await;
+        let result = if *open == scope {
+            work(tx.conn()).await
+        } else {
+            // Another scope (the platform-admin path, a user's own rows): the
+            // same transaction, switched to it in one round trip, so a request
+            // never holds two connections.
+            let switch = scope.switch_sql(open.is_platform_admin());
+            match tx.conn().batch_execute(&switch).await {
+                Ok(()) => {
+                    *open = scope;
+                    work(tx.conn()).await
+                }
+                Err(err) => Err(err.into()),
+            }
+        };
         if result.is_err()
             && let State::Open { tx, .. } = std::mem::replace(&mut *state, State::Done)
         {

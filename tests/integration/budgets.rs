@@ -460,3 +460,82 @@ async fn a_concurrent_burst_of_unknown_keys_cannot_outrun_its_budget() {
         "{lookups} database lookups for a burst from one address"
     );
 }
+
+#[tokio::test]
+async fn many_addresses_cannot_lock_the_owner_out_of_places_they_signed_in_from() {
+    use tenantgate::auth::throttle::{ACCOUNT, ACCOUNT_PAIR};
+    let app = TestApp::spawn_behind_proxies(1).await;
+    app.sign_up("target@example.com", "Target").await;
+    let attempt = |password: &'static str| json!({ "i": { "email": "target@example.com", "password": password } });
+    let home = "2001:db8:aaaa:1::7";
+    let owner = gql_from(&app, home, LOG_IN, attempt(PASSWORD)).await;
+    assert!(
+        owner.body["data"]["logIn"]["accessToken"].is_string(),
+        "{:?}",
+        owner.body
+    );
+    // Attackers in as many /64s as it takes spend the account's ceiling.
+    let networks = (ACCOUNT.max / ACCOUNT_PAIR.max) as usize + 1;
+    for n in 0..networks {
+        let from = format!("2001:db8:bad:{n:x}::1");
+        for _ in 0..ACCOUNT_PAIR.max {
+            gql_from(&app, &from, LOG_IN, attempt("wrong-password-1")).await;
+        }
+    }
+    // A network that never signed in to the account is now refused...
+    let fresh = gql_from(&app, "203.0.113.200", LOG_IN, attempt(PASSWORD)).await;
+    assert_eq!(fresh.code(), "RATE_LIMITED", "{:?}", fresh.body);
+    // ...but the owner at home (another address of the same /64) signs in.
+    let again = gql_from(&app, "2001:db8:aaaa:1::8", LOG_IN, attempt(PASSWORD)).await;
+    assert!(
+        again.body["data"]["logIn"]["accessToken"].is_string(),
+        "{:?}",
+        again.body
+    );
+}
+
+#[tokio::test]
+async fn flooding_a_victims_links_does_not_lock_them_out() {
+    use tenantgate::auth::throttle::EMAILS;
+    let app = TestApp::spawn_behind_proxies(1).await;
+    app.sign_up("victim@example.com", "Victim").await;
+    let login = json!({ "i": { "email": "victim@example.com", "password": PASSWORD } });
+    let home = "198.51.100.50";
+    let a = gql_from(&app, home, LOG_IN, login).await;
+    assert!(
+        a.body["data"]["logIn"]["accessToken"].is_string(),
+        "{:?}",
+        a.body
+    );
+    let link = "mutation($e: String!) { requestMagicLink(email: $e) }";
+    let reset = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    // Case and space variants count as the victim's address.
+    for n in 0..=EMAILS.max {
+        let from = format!("203.0.113.{}", n / 3 + 1);
+        gql_from(&app, &from, link, json!({ "e": " VICTIM@example.com" })).await;
+    }
+    let refused = gql_from(
+        &app,
+        "203.0.113.99",
+        link,
+        json!({ "e": "victim@example.com" }),
+    )
+    .await;
+    assert_eq!(refused.code(), "RATE_LIMITED", "{:?}", refused.body);
+    // The victim, from where they sign in, still gets a link; and a reset has
+    // its own budget.
+    let own = gql_from(&app, home, link, json!({ "e": "victim@example.com" })).await;
+    assert_eq!(own.body["data"]["requestMagicLink"], true, "{:?}", own.body);
+    let other = gql_from(
+        &app,
+        "203.0.113.99",
+        reset,
+        json!({ "e": "victim@example.com" }),
+    )
+    .await;
+    assert_eq!(
+        other.body["data"]["requestPasswordReset"], true,
+        "{:?}",
+        other.body
+    );
+}

@@ -130,3 +130,73 @@ async fn the_dashboard_costs_the_same_statements_at_every_page_size() {
         "statements per page size 1, 10, 50, 100"
     );
 }
+
+/// SQL statements the admin dashboard's tenants page costs, whatever its
+/// size, all in the request's one transaction: BEGIN with its settings, the
+/// session check, the switch to the admin path (settings and role), the page,
+/// one audit insert for every listed tenant, the member counts, COMMIT.
+pub const ADMIN_PAGE_STATEMENTS: u64 = 7;
+
+#[tokio::test]
+async fn the_admin_tenants_page_costs_the_same_statements_at_every_page_size() {
+    let app = crate::support::TestApp::spawn().await;
+    let (staff, _, _) = app.sign_up("staff@example.com", "Staff Co").await;
+    tenantgate::admin::set_platform_admin(&app.db.url, "staff@example.com", true)
+        .await
+        .unwrap();
+    let mut owner = app.db.owner().await;
+    diesel::sql_query(
+        "WITH t AS (INSERT INTO tenants (id, name, slug) SELECT gen_random_uuid(), 'T' || g, 't-' || g \
+         FROM generate_series(1, 60) g RETURNING id), \
+         u AS (INSERT INTO users (id, email) SELECT gen_random_uuid(), 'u' || g || '@bulk.test' \
+         FROM generate_series(1, 3) g RETURNING id) \
+         INSERT INTO memberships (tenant_id, user_id, role) SELECT t.id, u.id, 'member' FROM t, u",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let mut counts = Vec::new();
+    let mut listed = Vec::new();
+    // Warm the pool (a new connection's set-up is not the page's cost).
+    app.gql(
+        "{ admin { tenants(first: 1) { nodes { id } } } }",
+        serde_json::json!({}),
+        Some(&staff),
+    )
+    .await;
+    for first in [1, 10, 50] {
+        let query = format!(
+            "{{ admin {{ tenants(first: {first}) {{ nodes {{ id name status planKey memberCount }} }} }} }}"
+        );
+        let before = app.state.db.statement_count();
+        let a = app.gql(&query, serde_json::json!({}), Some(&staff)).await;
+        counts.push(app.state.db.statement_count() - before);
+        assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+        let nodes = a.body["data"]["admin"]["tenants"]["nodes"]
+            .as_array()
+            .unwrap();
+        assert_eq!(nodes.len(), first);
+        assert_eq!(nodes[0]["memberCount"], 3, "{:?}", nodes[0]);
+        listed = nodes.clone();
+    }
+    assert_eq!(
+        counts,
+        vec![ADMIN_PAGE_STATEMENTS; 3],
+        "statements per page size 1, 10, 50"
+    );
+    // Every tenant of the last page has the read in its own trail.
+    let ids: Vec<String> = listed
+        .iter()
+        .map(|n| format!("'{}'", n["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        app.db
+            .count(&format!(
+                "SELECT count(DISTINCT tenant_id) AS n FROM audit_log \
+                 WHERE action = 'admin.tenants.list' AND tenant_id IN ({})",
+                ids.join(", ")
+            ))
+            .await,
+        50
+    );
+}

@@ -30,6 +30,7 @@ impl AdminMutation {
         Ok(Tenant {
             row,
             reader: Reader::Admin(me),
+            member_count: None,
         })
     }
 
@@ -42,6 +43,7 @@ impl AdminMutation {
         Ok(Tenant {
             row,
             reader: Reader::Admin(me),
+            member_count: None,
         })
     }
 }

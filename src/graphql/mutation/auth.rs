@@ -104,6 +104,7 @@ impl AuthMutation {
             tenant: Tenant {
                 row: made.tenant,
                 reader: Reader::Member(access),
+                member_count: None,
             },
         })
     }

@@ -227,6 +227,7 @@ impl TeamMutation {
         Ok(Tenant {
             row,
             reader: Reader::Member(access),
+            member_count: None,
         })
     }
 }

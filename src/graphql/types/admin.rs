@@ -83,15 +83,32 @@ impl AdminQuery {
             search,
             status: status.map(|s| s.as_db().to_owned()),
         };
-        let rows = admin::tenants_page(db(ctx), meta(ctx), &admin, filter, after, limit).await?;
+        let look = ctx.look_ahead();
+        let with_counts = look.field("nodes").field("memberCount").exists()
+            || look
+                .field("edges")
+                .field("node")
+                .field("memberCount")
+                .exists();
+        let rows = admin::tenants_page(
+            db(ctx),
+            meta(ctx),
+            &admin,
+            filter,
+            after,
+            limit,
+            with_counts,
+        )
+        .await?;
         Ok(cursor::connection(
             rows,
             limit,
             after.is_some(),
-            |r| (r.created_at, r.id),
-            |row| Tenant {
+            |(r, _)| (r.created_at, r.id),
+            |(row, member_count)| Tenant {
                 row,
                 reader: Reader::Admin(admin.clone()),
+                member_count,
             },
         ))
     }
@@ -103,6 +120,7 @@ impl AdminQuery {
         Ok(Tenant {
             row,
             reader: Reader::Admin(admin),
+            member_count: None,
         })
     }
 

@@ -72,6 +72,9 @@ pub enum Reader {
 pub struct Tenant {
     pub row: tenants::Tenant,
     pub reader: Reader,
+    /// The member count, when the list that produced this tenant read it for
+    /// the whole page in one statement.
+    pub member_count: Option<i64>,
 }
 
 impl Tenant {
@@ -244,6 +247,33 @@ impl Tenant {
             |r| (r.created_at, r.id),
             ApiKey,
         ))
+    }
+
+    /// How many members the tenant has (whoever may list them; read for a
+    /// whole page of tenants at once in `admin { tenants }`).
+    async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let scope = self.scope_for(None, KeyScope::MembersRead)?;
+        if let Reader::Member(access) = &self.reader
+            && access.role == Role::Billing
+        {
+            return Err(AppError::forbidden("the billing role cannot list members").into());
+        }
+        if let Some(count) = self.member_count {
+            return Ok(count);
+        }
+        let tenant_id = self.row.id;
+        let (admin, meta) = (self.admin_reader(), meta(ctx).clone());
+        let counts = db(ctx)
+            .scoped(scope, |conn| {
+                async move {
+                    audit_admin_read(conn, &meta, admin, tenant_id, "admin.tenant.members.read")
+                        .await?;
+                    Ok(crate::db::memberships::counts(conn, &[tenant_id]).await?)
+                }
+                .scope_boxed()
+            })
+            .await?;
+        Ok(counts.first().map_or(0, |(_, n)| *n))
     }
 
     /// The tenant's members, oldest first (viewer role or higher; billing

@@ -81,6 +81,7 @@ impl Viewer {
         self.tenant.clone().map(|row| Tenant {
             row,
             reader: Reader::Member(access),
+            member_count: None,
         })
     }
 
@@ -111,6 +112,7 @@ impl Viewer {
                     tenant: Tenant {
                         row,
                         reader: Reader::Basic,
+                        member_count: None,
                     },
                     role: role.into(),
                 })
