@@ -6,15 +6,12 @@
 
 use std::net::SocketAddr;
 
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{Role, passwords};
-use crate::db::Db;
-use crate::db::schema::{memberships, tenants, users};
+use crate::db::{Db, memberships, tenants, users};
 use crate::error::AppError;
 use crate::tenancy::Scope;
 
@@ -90,24 +87,18 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
             let (name, slug, role) = (spec.name, spec.slug, role.as_str());
             db.scoped(scope, |conn| {
                 async move {
-                    diesel::insert_into(tenants::table)
-                        .values((
-                            tenants::id.eq(tenant_id),
-                            tenants::name.eq(name),
-                            tenants::slug.eq(slug),
-                        ))
-                        .on_conflict_do_nothing()
-                        .execute(conn)
-                        .await?;
-                    diesel::insert_into(memberships::table)
-                        .values((
-                            memberships::tenant_id.eq(tenant_id),
-                            memberships::user_id.eq(user_id),
-                            memberships::role.eq(role),
-                        ))
-                        .on_conflict_do_nothing()
-                        .execute(conn)
-                        .await?;
+                    let tenant = tenants::NewTenant {
+                        id: tenant_id,
+                        name,
+                        slug,
+                    };
+                    tenants::insert_if_absent(conn, &tenant).await?;
+                    let membership = memberships::NewMembership {
+                        tenant_id,
+                        user_id,
+                        role,
+                    };
+                    memberships::insert_if_absent(conn, &membership).await?;
                     Ok::<_, AppError>(())
                 }
                 .scope_boxed()
@@ -124,10 +115,7 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
         let plan = spec.plan;
         db.scoped(Scope::platform_admin(admin_id), |conn| {
             async move {
-                diesel::update(tenants::table.find(tenant_id))
-                    .set(tenants::plan_key.eq(plan))
-                    .execute(conn)
-                    .await?;
+                tenants::set_plan(conn, tenant_id, plan).await?;
                 Ok::<_, AppError>(())
             }
             .scope_boxed()
@@ -147,16 +135,12 @@ async fn insert_user(
     let hash = hash.to_owned();
     db.scoped(scope, |conn| {
         async move {
-            diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(id),
-                    users::email.eq(email),
-                    users::password_hash.eq(Some(hash)),
-                    users::email_verified_at.eq(Some(chrono::Utc::now())),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
+            let user = users::NewUser {
+                id,
+                email,
+                password_hash: Some(&hash),
+            };
+            users::insert_verified_if_absent(conn, &user).await?;
             Ok::<_, AppError>(())
         }
         .scope_boxed()

@@ -17,8 +17,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use diesel::sql_types::{Integer, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::broadcast;
@@ -26,6 +25,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::key_cache::{self, KeyCache};
+use crate::db::notify::{backend_pid, connect, listen as listen_on};
 
 /// The NOTIFY channel of new audit entries.
 pub const CHANNEL: &str = "tenantgate_audit";
@@ -116,19 +116,8 @@ fn distrust(sender: &broadcast::Sender<FeedEvent>, keys: &KeyCache) {
     }
 }
 
-async fn connect(url: &str, name: &str) -> anyhow::Result<AsyncPgConnection> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    diesel::sql_query(format!("SET application_name = '{name}'"))
-        .execute(&mut conn)
-        .await?;
-    Ok(conn)
-}
-
 async fn notify(conn: &mut AsyncPgConnection, channel: &str, payload: &str) -> anyhow::Result<()> {
-    let send = diesel::sql_query("SELECT pg_notify($1, $2)")
-        .bind::<Text, _>(channel)
-        .bind::<Text, _>(payload)
-        .execute(conn);
+    let send = crate::db::notify::notify(conn, channel, payload);
     tokio::time::timeout(SEND_TIMEOUT, send)
         .await
         .context("a NOTIFY took too long")??;
@@ -143,9 +132,7 @@ async fn listen(
 ) -> anyhow::Result<()> {
     let mut conn = connect(url, APPLICATION_NAME).await?;
     for channel in [CHANNEL, key_cache::CHANNEL, heartbeat] {
-        diesel::sql_query(format!("LISTEN {channel}"))
-            .execute(&mut conn)
-            .await?;
+        listen_on(&mut conn, channel).await?;
     }
     // Heartbeats go out on a connection of their own: they prove that a NOTIFY
     // committed elsewhere reaches this LISTEN, end to end.
@@ -203,19 +190,11 @@ pub async fn check_listen_notify(url: &str, deadline: Duration) -> anyhow::Resul
         PostgreSQL itself or at a session-mode pool; key revocations and the audit feed need it";
     let check = async {
         let mut listener = connect(url, "tenantgate_probe").await?;
-        #[derive(diesel::QueryableByName)]
-        struct Pid {
-            #[diesel(sql_type = Integer)]
-            pid: i32,
-        }
-        let pid = || diesel::sql_query("SELECT pg_backend_pid() AS pid");
-        let first: Pid = pid().get_result(&mut listener).await?;
+        let first = backend_pid(&mut listener).await?;
         let channel = format!("tenantgate_probe_{}", Uuid::new_v4().simple());
-        diesel::sql_query(format!("LISTEN {channel}"))
-            .execute(&mut listener)
-            .await?;
-        let second: Pid = pid().get_result(&mut listener).await?;
-        if first.pid != second.pid {
+        listen_on(&mut listener, &channel).await?;
+        let second = backend_pid(&mut listener).await?;
+        if first != second {
             bail!("{ADVICE} (the server process changed between two statements)");
         }
         let mut sender = connect(url, "tenantgate_probe").await?;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::tenants;
+use super::schema::{plans, tenants};
 
 /// A tenant row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -111,6 +111,76 @@ pub async fn set_status(
         .await
 }
 
+/// Inserts a tenant unless one with its id or slug exists (demo data).
+pub async fn insert_if_absent(
+    conn: &mut AsyncPgConnection,
+    new: &NewTenant<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(tenants::table)
+        .values(new)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Sets the tenant's plan (the platform-admin path: the runtime role may not).
+pub async fn set_plan(conn: &mut AsyncPgConnection, id: Uuid, plan_key: &str) -> QueryResult<()> {
+    diesel::update(tenants::table.find(id))
+        .set(tenants::plan_key.eq(plan_key))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The tenant's name (NotFound when the scope cannot see it).
+pub async fn name(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<String> {
+    tenants::table
+        .find(id)
+        .select(tenants::name)
+        .first(conn)
+        .await
+}
+
+/// The tenant's settings as they stand, locked until the transaction ends:
+/// `(name, slug, branding, plan)`.
+pub async fn lock_settings(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<(String, String, serde_json::Value, String)> {
+    tenants::table
+        .find(id)
+        .select((
+            tenants::name,
+            tenants::slug,
+            tenants::branding,
+            tenants::plan_key,
+        ))
+        .for_update()
+        .first(conn)
+        .await
+}
+
+/// Replaces the tenant's name, slug and branding; a taken slug is a unique
+/// violation.
+pub async fn update_settings(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    name: &str,
+    slug: &str,
+    branding: &serde_json::Value,
+) -> QueryResult<Tenant> {
+    diesel::update(tenants::table.find(id))
+        .set((
+            tenants::name.eq(name),
+            tenants::slug.eq(slug),
+            tenants::branding.eq(branding),
+        ))
+        .returning(Tenant::as_returning())
+        .get_result(conn)
+        .await
+}
+
 /// Platform-wide counts in one statement, keyed `status:<status>` (tenants
 /// per status), `plan:<plan key>` (tenants per plan) and `users`.
 pub async fn platform_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
@@ -129,4 +199,16 @@ pub async fn platform_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(S
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.key, r.n)).collect())
+}
+
+/// Whether the plan includes custom branding.
+pub async fn plan_allows_custom_branding(
+    conn: &mut AsyncPgConnection,
+    plan_key: &str,
+) -> QueryResult<bool> {
+    plans::table
+        .find(plan_key)
+        .select(plans::custom_branding)
+        .first(conn)
+        .await
 }

@@ -137,3 +137,39 @@ pub async fn clear_password(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResu
         .await
         .map(drop)
 }
+
+/// Inserts a user whose email is already confirmed, unless one with this id
+/// or email exists (demo data).
+pub async fn insert_verified_if_absent(
+    conn: &mut AsyncPgConnection,
+    new: &NewUser<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values((new, users::email_verified_at.eq(Some(chrono::Utc::now()))))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The users with these ids, as the scope may see them (one statement).
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)
+        .await
+}
+
+/// When the user confirmed their email address (`None`: not yet); NotFound
+/// when the scope cannot see the user.
+pub async fn email_verified_at(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    users::table
+        .find(id)
+        .select(users::email_verified_at)
+        .first(conn)
+        .await
+}

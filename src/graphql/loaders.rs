@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::db::{Db, users::User};
 use crate::error::SharedError;
-use crate::members;
 use crate::tenancy::Scope;
 
 /// Users by id.
@@ -30,7 +29,7 @@ impl Loader<Uuid> for UserLoader {
         let rows = self
             .db
             .scoped(self.scope.clone(), |conn| {
-                async move { Ok(members::users_by_id(conn, &ids).await?) }.scope_boxed()
+                async move { Ok(crate::db::users::by_ids(conn, &ids).await?) }.scope_boxed()
             })
             .await
             .map_err(SharedError::from)?;

@@ -10,6 +10,9 @@
 //! - Bodies over the limit get 413; token and alias limits are checked before
 //!   execution; errors without a code are request errors (BAD_USER_INPUT) or,
 //!   inside execution, masked as INTERNAL with the request id.
+//!
+//! The negotiation and content-type check are in `media.rs`; serialising
+//! responses and request errors (with their statuses) in `graphql_response.rs`.
 
 use async_graphql::Variables;
 use async_graphql::parser::types::OperationType;
@@ -21,88 +24,19 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::net::SocketAddr;
 
+use super::graphql_response::{
+    graphql_response, key_refusal, not_acceptable, request_error, request_error_with_status,
+};
+use super::media::is_json;
+use super::media::{Media, negotiate};
 use super::request_id::RequestId;
 use crate::app::AppState;
 use crate::auth::{Principal, Session};
-use crate::error::{AppError, ErrorCode};
-use crate::graphql::{document, errors};
-
-/// The GraphQL response media type.
-pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-
-/// The response media type a request asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Media {
-    GraphqlResponseJson,
-    Json,
-}
-
-impl Media {
-    fn content_type(self) -> &'static str {
-        match self {
-            Self::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
-            Self::Json => "application/json; charset=utf-8",
-        }
-    }
-}
-
-/// Picks the response media type from `Accept` (None: nothing we can send).
-pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
-    let Some(accept) = headers.get(header::ACCEPT) else {
-        return Some(Media::Json);
-    };
-    let accept = accept.to_str().ok()?;
-    if accept.trim().is_empty() {
-        return Some(Media::Json);
-    }
-    // (q, exact) per candidate; the most specific matching range wins.
-    let mut gr: Option<(f32, u8)> = None;
-    let mut js: Option<(f32, u8)> = None;
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let mut q = 1.0f32;
-        for param in parts {
-            if let Some((k, v)) = param.split_once('=')
-                && k.trim().eq_ignore_ascii_case("q")
-            {
-                q = v.trim().parse().unwrap_or(0.0);
-            }
-        }
-        let specificity = |target: &str| -> Option<u8> {
-            match essence.as_str() {
-                e if e == target => Some(2),
-                "application/*" => Some(1),
-                "*/*" => Some(0),
-                _ => None,
-            }
-        };
-        for (slot, target) in [
-            (&mut gr, GRAPHQL_RESPONSE_JSON),
-            (&mut js, "application/json"),
-        ] {
-            if let Some(spec) = specificity(target)
-                && slot.is_none_or(|(_, s)| spec > s)
-            {
-                *slot = Some((q, spec));
-            }
-        }
-    }
-    let q_gr = gr.map_or(0.0, |(q, _)| q);
-    let q_js = js.map_or(0.0, |(q, _)| q);
-    if q_gr <= 0.0 && q_js <= 0.0 {
-        return None;
-    }
-    // On a tie, the new type wins only when it was asked for by name.
-    if q_gr > q_js || (q_gr == q_js && gr.is_some_and(|(_, s)| s == 2)) {
-        Some(Media::GraphqlResponseJson)
-    } else {
-        Some(Media::Json)
-    }
-}
+use crate::error::AppError;
+use crate::graphql::document;
 
 /// The parameters of a GraphQL-over-HTTP request.
 #[derive(Debug, Deserialize)]
@@ -228,26 +162,6 @@ pub async fn post(
         }
     };
     execute(app, request_id, peer, media, Method::POST, &headers, params).await
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let mut parts = ct.split(';');
-    let essence = parts.next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return false;
-    }
-    parts.all(|p| match p.split_once('=') {
-        Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
-            v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
-        }
-        _ => true,
-    })
 }
 
 async fn execute(
@@ -395,193 +309,4 @@ async fn key_session(
     }
     let tenant = call.grant.tenant_id;
     Ok(Session::new(Principal::ApiKey(call), Some(tenant)))
-}
-
-/// A key that could not be admitted: a spent failed-lookup budget is 429 with
-/// `Retry-After` whatever the media type (as a key's own rate limit is).
-fn key_refusal(media: Media, request_id: &RequestId, err: AppError) -> Response {
-    let AppError::RateLimited { retry_after, .. } = &err else {
-        return request_error(media, request_id, err, None);
-    };
-    let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-    let mut res = request_error(media, request_id, err, Some(StatusCode::TOO_MANY_REQUESTS));
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    res
-}
-
-/// Serialises an executed response: codes on every error, internals masked.
-fn graphql_response(
-    media: Media,
-    request_id: &RequestId,
-    mut response: async_graphql::Response,
-) -> Response {
-    let extra_headers = std::mem::take(&mut response.http_headers);
-    let executed = !matches!(response.data, async_graphql::Value::Null)
-        || response.errors.iter().any(|e| !e.path.is_empty());
-    let errors: Vec<Value> = response
-        .errors
-        .into_iter()
-        .map(|e| errors::wire_json(e, &request_id.0, executed))
-        .collect();
-    let mut body = Map::new();
-    if executed {
-        body.insert(
-            "data".into(),
-            serde_json::to_value(&response.data).unwrap_or(Value::Null),
-        );
-    }
-    if !errors.is_empty() {
-        body.insert("errors".into(), Value::Array(errors));
-    }
-    if !response.extensions.is_empty() {
-        body.insert(
-            "extensions".into(),
-            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
-        );
-    }
-    let status = match media {
-        Media::Json => StatusCode::OK,
-        Media::GraphqlResponseJson if executed => StatusCode::OK,
-        Media::GraphqlResponseJson => body["errors"][0]["extensions"]["code"]
-            .as_str()
-            .and_then(ErrorCode::parse)
-            .map_or(StatusCode::BAD_REQUEST, ErrorCode::http_status),
-    };
-    let retry_after = body
-        .get("errors")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["extensions"]["retryAfter"].as_u64())
-        .max();
-    let mut res = json_response(media, status, Value::Object(body));
-    for (name, value) in extra_headers.iter() {
-        res.headers_mut().append(name.clone(), value.clone());
-    }
-    if let Some(seconds) = retry_after {
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    res
-}
-
-/// A request error (no `data`): the status follows the code for
-/// `application/graphql-response+json`, and is 200 for `application/json`.
-fn request_error(
-    media: Media,
-    request_id: &RequestId,
-    err: AppError,
-    status: Option<StatusCode>,
-) -> Response {
-    let status = match (media, status) {
-        (_, Some(status)) => status,
-        (Media::Json, None) => StatusCode::OK,
-        (Media::GraphqlResponseJson, None) => err.http_status(),
-    };
-    let body = errors::request_error_json(&err, &request_id.0);
-    let mut res = json_response(media, status, body);
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-    }
-    res
-}
-
-/// A request error whose status is fixed by HTTP itself (405, 413, 415, 400).
-fn request_error_with_status(
-    media: Media,
-    request_id: &RequestId,
-    err: AppError,
-    status: StatusCode,
-) -> Response {
-    request_error(media, request_id, err, Some(status))
-}
-
-fn not_acceptable(request_id: &RequestId) -> Response {
-    let err = AppError::bad_input(format!(
-        "Accept must allow {GRAPHQL_RESPONSE_JSON} or application/json"
-    ));
-    request_error(
-        Media::Json,
-        request_id,
-        err,
-        Some(StatusCode::NOT_ACCEPTABLE),
-    )
-}
-
-fn json_response(media: Media, status: StatusCode, body: Value) -> Response {
-    let mut res = (status, body.to_string()).into_response();
-    let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.content_type()),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Authorization"),
-    );
-    res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn accept(value: &str) -> Option<Media> {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
-        negotiate(&headers)
-    }
-
-    #[test]
-    fn accept_negotiation_follows_the_spec() {
-        assert_eq!(negotiate(&HeaderMap::new()), Some(Media::Json));
-        assert_eq!(accept("application/json"), Some(Media::Json));
-        assert_eq!(
-            accept(GRAPHQL_RESPONSE_JSON),
-            Some(Media::GraphqlResponseJson)
-        );
-        assert_eq!(
-            accept("application/graphql-response+json, application/json;q=0.9"),
-            Some(Media::GraphqlResponseJson)
-        );
-        assert_eq!(
-            accept("application/graphql-response+json;q=0.5, application/json"),
-            Some(Media::Json)
-        );
-        assert_eq!(accept("*/*"), Some(Media::Json));
-        assert_eq!(accept("application/*"), Some(Media::Json));
-        assert_eq!(
-            accept("application/json, application/graphql-response+json"),
-            Some(Media::GraphqlResponseJson)
-        );
-        assert_eq!(accept("text/html"), None);
-        assert_eq!(accept("application/json;q=0"), None);
-        assert_eq!(
-            accept("text/html, application/json; charset=utf-8"),
-            Some(Media::Json)
-        );
-    }
-
-    #[test]
-    fn only_json_content_types_pass() {
-        let ct = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_str(v).unwrap());
-            is_json(&h)
-        };
-        assert!(ct("application/json"));
-        assert!(ct("application/json; charset=utf-8"));
-        assert!(ct("Application/JSON;charset=\"UTF-8\""));
-        assert!(!ct("application/json; charset=latin1"));
-        assert!(!ct("text/plain"));
-        assert!(!ct("application/x-www-form-urlencoded"));
-        assert!(!ct("multipart/form-data; boundary=x"));
-        assert!(!ct("application/jsonx"));
-        assert!(!is_json(&HeaderMap::new()));
-    }
 }

@@ -9,12 +9,10 @@
 //! its error and is retried with growing pauses, so an SMTP outage loses
 //! nothing and needs no restart.
 
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use uuid::Uuid;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
 use super::Sealer;
-use crate::db::schema::email_outbox;
+use crate::db::outbox::{self, Due};
 
 /// Delivers the outbox in the background (see the module documentation).
 #[derive(Debug, Clone)]
@@ -38,18 +36,6 @@ pub const MAX_ATTEMPTS: i32 = 10;
 
 /// Most messages sent in one round before the next poll.
 const ROUND: usize = 20;
-
-#[derive(diesel::QueryableByName)]
-struct Due {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: Uuid,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    recipient: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    subject: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bytea>)]
-    sealed_body: Option<Vec<u8>>,
-}
 
 type Transport = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
 
@@ -148,15 +134,7 @@ async fn deliver_one(
     outlet: &Outlet,
 ) -> anyhow::Result<Option<bool>> {
     use lettre::AsyncTransport;
-    let Some(mail) = diesel::sql_query(
-        "SELECT id, recipient, subject, sealed_body FROM email_outbox
-         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-         ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
-    )
-    .get_result::<Due>(conn)
-    .await
-    .optional()?
-    else {
+    let Some(mail) = outbox::lock_next_due(conn).await? else {
         return Ok(None);
     };
     let message = build(outlet, &mail);
@@ -172,31 +150,13 @@ async fn deliver_one(
     match outcome {
         Ok(()) => {
             // Delivered: the body (and its links) is not kept.
-            diesel::update(email_outbox::table.find(mail.id))
-                .set((
-                    email_outbox::sent_at.eq(diesel::dsl::now),
-                    email_outbox::attempts.eq(email_outbox::attempts + 1),
-                    email_outbox::last_error.eq(None::<String>),
-                    email_outbox::sealed_body.eq(None::<Vec<u8>>),
-                ))
-                .execute(conn)
-                .await?;
+            outbox::mark_sent(conn, mail.id).await?;
             Ok(Some(true))
         }
         Err(err) => {
             // Retry after attempts² seconds (1 s, 4 s, 9 s … up to 100 s);
             // give up after MAX_ATTEMPTS.
-            diesel::sql_query(
-                "UPDATE email_outbox SET attempts = attempts + 1, last_error = $2,
-                        next_attempt_at = now() + make_interval(secs => (attempts + 1) * (attempts + 1)),
-                        failed_at = CASE WHEN attempts + 1 >= $3 THEN now() END
-                 WHERE id = $1",
-            )
-            .bind::<diesel::sql_types::Uuid, _>(mail.id)
-            .bind::<diesel::sql_types::Text, _>(&err)
-            .bind::<diesel::sql_types::Integer, _>(MAX_ATTEMPTS)
-            .execute(conn)
-            .await?;
+            outbox::mark_failed(conn, mail.id, &err, MAX_ATTEMPTS).await?;
             tracing::warn!(mail.id = %mail.id, error = %err, "email not delivered; will retry");
             Ok(Some(false))
         }

@@ -9,115 +9,39 @@
 //! retried; past [`MAX_BUFFERED`] events `authorize` answers UNAVAILABLE rather
 //! than drop any. On shutdown the buffer is flushed.
 
+mod authorize;
 pub mod limits;
+
+use authorize::validate;
+pub use authorize::{
+    Answer, AuthorizeInput, LimitOutcome, MAX_QUANTITY, Refusal, require_recording_scope,
+};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use moka::sync::Cache;
 use scoped_futures::ScopedFutureExt;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::auth::api_keys::{Environment, KeyGrant, KeyScope};
+use crate::auth::api_keys::{Environment, KeyGrant};
 use crate::auth::key_cache::KeyCache;
 use crate::auth::key_failures::FailedLookups;
 use crate::db::Db;
 use crate::db::api_keys::{self as rows, NewUsageEvent};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
-use limits::{Decision, Limiter};
+use limits::Limiter;
 
 /// Most events kept in memory while the database cannot take them.
 pub const MAX_BUFFERED: usize = 500_000;
 /// How long an idempotency key is remembered on the hot path (the database
 /// remembers it for good).
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(86_400);
-/// Largest quantity one call may record.
-pub const MAX_QUANTITY: i64 = 1_000_000_000;
-
-/// The outcome of a key's and its tenant's limits for one call.
-#[derive(Debug, Clone, Copy)]
-pub struct LimitOutcome {
-    pub key: Decision,
-    /// `None` when the key's own limit refused the call first.
-    pub tenant: Option<Decision>,
-}
-
-impl LimitOutcome {
-    pub fn allowed(&self) -> bool {
-        self.key.allowed && self.tenant.is_some_and(|t| t.allowed)
-    }
-
-    /// The decision that binds: the refusing one, else the one with fewer
-    /// calls left (its numbers go into the `RateLimit-*` headers).
-    pub fn binding(&self) -> Decision {
-        match self.tenant {
-            None => self.key,
-            Some(t) if !t.allowed => t,
-            Some(t) if t.remaining < self.key.remaining => t,
-            Some(_) => self.key,
-        }
-    }
-
-    /// Which limit refused the call, if one did.
-    pub fn refusal(&self) -> Option<Refusal> {
-        if !self.key.allowed {
-            Some(Refusal::KeyRateLimited)
-        } else if self.tenant.is_some_and(|t| !t.allowed) {
-            Some(Refusal::TenantRateLimited)
-        } else {
-            None
-        }
-    }
-}
-
-/// Why `authorize` said no.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The key's own rate limit.
-    KeyRateLimited,
-    /// The tenant's plan limit (API calls per hour).
-    TenantRateLimited,
-}
-
-impl Refusal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::KeyRateLimited => "KEY_RATE_LIMITED",
-            Self::TenantRateLimited => "TENANT_RATE_LIMITED",
-        }
-    }
-}
-
-/// What `authorize` was asked.
-#[derive(Debug, Clone, Default)]
-pub struct AuthorizeInput {
-    /// The usage metric to record (none: verify and apply limits only).
-    pub metric: Option<String>,
-    pub quantity: i64,
-    pub idempotency_key: Option<String>,
-}
-
-/// What `authorize` answers.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub allowed: bool,
-    pub refusal: Option<Refusal>,
-    /// Calls left in the binding limit.
-    pub remaining: u32,
-    pub reset_at: DateTime<Utc>,
-    pub retry_after: Option<Duration>,
-    /// Whether the usage was recorded by this call (false when refused, when
-    /// no metric was given, or for a repeated idempotency key).
-    pub recorded: bool,
-    /// The idempotency key was seen before: nothing was recorded again.
-    pub duplicate: bool,
-}
-
 /// Limits and the usage recorder of one instance; cheap to clone.
 #[derive(Clone)]
 pub struct Usage {
@@ -487,51 +411,4 @@ impl Stop {
         let mut rx = self.0.subscribe();
         let _ = rx.wait_for(|s| *s).await;
     }
-}
-
-/// FORBIDDEN when `input` records usage (names a metric) and the key lacks
-/// `usage:write`; checking a key without recording needs no scope.
-pub fn require_recording_scope(grant: &KeyGrant, input: &AuthorizeInput) -> AppResult<()> {
-    if input.metric.is_some() {
-        grant.require(KeyScope::UsageWrite)?;
-    }
-    Ok(())
-}
-
-/// Input errors: BAD_USER_INPUT naming the field.
-fn validate(input: &AuthorizeInput) -> AppResult<()> {
-    if let Some(metric) = &input.metric {
-        let ok = metric.len() <= 64
-            && metric.starts_with(|c: char| c.is_ascii_lowercase())
-            && metric.chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-')
-            });
-        if !ok {
-            return Err(AppError::bad_field(
-                "metric",
-                "use 1-64 characters: a lower-case letter, then a-z, 0-9, _ . : -",
-            ));
-        }
-    }
-    if !(1..=MAX_QUANTITY).contains(&input.quantity) {
-        return Err(AppError::bad_field(
-            "quantity",
-            format!("must be between 1 and {MAX_QUANTITY}"),
-        ));
-    }
-    if let Some(idem) = &input.idempotency_key
-        && (idem.is_empty() || idem.len() > 200)
-    {
-        return Err(AppError::bad_field(
-            "idempotencyKey",
-            "must be 1 to 200 characters",
-        ));
-    }
-    if input.idempotency_key.is_some() && input.metric.is_none() {
-        return Err(AppError::bad_field(
-            "idempotencyKey",
-            "only means something with a metric to record",
-        ));
-    }
-    Ok(())
 }

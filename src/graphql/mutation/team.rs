@@ -72,7 +72,11 @@ fn parse_id(id: &ID, field: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id).map_err(|_| AppError::bad_field(field, "not a valid id"))
 }
 
-fn member(ctx: &Context<'_>, access: &crate::auth::TenantAccess, row: members::Member) -> Member {
+fn member(
+    ctx: &Context<'_>,
+    access: &crate::auth::TenantAccess,
+    row: crate::db::memberships::Member,
+) -> Member {
     Member {
         row,
         user: crate::graphql::types::member::UserSource::Loader(std::sync::Arc::new(

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::viewer::Role;
 use crate::auth;
+use crate::db::invitations::{self, InvitationStatus as Status};
 use crate::error::AppError;
-use crate::members::{self, InvitationStatus as Status};
 
 /// Where an invitation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -22,7 +22,7 @@ pub enum InvitationStatus {
 }
 
 /// An invitation to join a tenant.
-pub struct Invitation(pub members::Invitation);
+pub struct Invitation(pub invitations::Invitation);
 
 /// An invitation to join a tenant with a role; its token goes only to the
 /// invited email address.

@@ -11,11 +11,10 @@ use super::viewer::Role;
 use crate::auth;
 use crate::error::AppError;
 use crate::graphql::loaders::UserLoader;
-use crate::members;
 
 /// A member of a tenant.
 pub struct Member {
-    pub row: members::Member,
+    pub row: crate::db::memberships::Member,
     pub user: UserSource,
 }
 

@@ -17,7 +17,7 @@ use crate::audit;
 use crate::auth::api_keys::{KeyGrant, KeyScope};
 use crate::auth::keys::Manager;
 use crate::auth::{Role, TenantAccess, Verified};
-use crate::db::tenants;
+use crate::db::{invitations, memberships, tenants};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{db, meta};
 use crate::graphql::cursor;
@@ -306,13 +306,13 @@ impl Tenant {
                     audit_admin_read(conn, &meta, admin, tenant_id, "admin.tenant.members.read")
                         .await?;
                     Ok(if with_users {
-                        members::members_page_with_users(conn, tenant_id, after, limit)
+                        memberships::page_with_users(conn, tenant_id, after, limit)
                             .await?
                             .into_iter()
                             .map(|(row, user)| (row, Some(user)))
                             .collect()
                     } else {
-                        members::members_page(conn, tenant_id, after, limit)
+                        memberships::page(conn, tenant_id, after, limit)
                             .await?
                             .into_iter()
                             .map(|row| (row, None))
@@ -364,7 +364,7 @@ impl Tenant {
                         "admin.tenant.invitations.read",
                     )
                     .await?;
-                    Ok(members::invitations_page(conn, tenant_id, pending, after, limit).await?)
+                    Ok(invitations::page(conn, tenant_id, pending, after, limit).await?)
                 }
                 .scope_boxed()
             })

@@ -7,6 +7,9 @@
 //! behind a generated password kept beside the data (mode 0600). The postmaster is
 //! a child of a dedicated thread that asks the kernel to stop it (fast shutdown)
 //! should this process die without stopping it first.
+//!
+//! `cluster.rs` makes the cluster (binaries, `initdb`, passwords); `process.rs`
+//! keeps and stops the postmaster; this file starts it and hands out URLs.
 
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
@@ -14,15 +17,21 @@ use std::os::unix::fs::{PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::{Pid, User};
-use rand::Rng;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+mod cluster;
+mod process;
+
+pub use cluster::find_bin_dir;
+use cluster::{init_cluster, random_password, run_as, write_private};
+use process::{has_exited, spawn_kept, stop_pid};
 
 /// The superuser the embedded cluster is created with (it owns the schema).
 pub const SUPERUSER: &str = "tenantgate";
@@ -69,63 +78,6 @@ impl std::fmt::Debug for EmbeddedPostgres {
             .field("pid", &self.pid)
             .finish_non_exhaustive()
     }
-}
-
-/// Finds the folder holding `initdb` and `postgres`: `explicit`, else the
-/// first of `search_path` that has both, else the newest
-/// `/usr/lib/postgresql/*/bin`.
-pub fn find_bin_dir(explicit: Option<&Path>, search_path: &[PathBuf]) -> anyhow::Result<PathBuf> {
-    let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
-    if let Some(dir) = explicit {
-        if has_both(dir) {
-            return Ok(dir.to_owned());
-        }
-        bail!(missing_binaries_message(&dir.display().to_string()));
-    }
-    if let Some(dir) = search_path.iter().find(|dir| has_both(dir)) {
-        return Ok(dir.clone());
-    }
-    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = entry.path().join("bin");
-            has_both(&bin).then_some((version, bin))
-        })
-        .collect();
-    versions.sort();
-    versions.pop().map(|(_, dir)| dir).ok_or_else(|| {
-        anyhow!(missing_binaries_message(
-            "PATH or /usr/lib/postgresql/*/bin"
-        ))
-    })
-}
-
-fn missing_binaries_message(where_: &str) -> String {
-    format!(
-        "PostgreSQL server binaries (initdb, postgres) were not found in {where_}. \
-         Install them (Debian/Ubuntu: `apt-get install postgresql`), or set DATABASE_URL \
-         to use an existing PostgreSQL server."
-    )
-}
-
-/// The unprivileged account PostgreSQL runs under when we are root.
-fn run_as() -> anyhow::Result<Option<User>> {
-    if !nix::unistd::geteuid().is_root() {
-        return Ok(None);
-    }
-    let user = User::from_name("postgres")
-        .context("looking up the postgres user")?
-        .ok_or_else(|| {
-            anyhow!(
-                "running as root, PostgreSQL must run as an unprivileged user, and there is \
-                 no `postgres` user: install PostgreSQL (`apt-get install postgresql`) or run \
-                 tenantgate as a normal user"
-            )
-        })?;
-    Ok(Some(user))
 }
 
 impl EmbeddedPostgres {
@@ -380,134 +332,6 @@ impl Drop for EmbeddedPostgres {
     }
 }
 
-/// Whether the postmaster has exited. (Fully qualified: diesel-async's
-/// RunQueryDsl, imported here, shadows `load` on every type.)
-fn has_exited(gone: &AtomicBool) -> bool {
-    AtomicBool::load(gone, Ordering::SeqCst)
-}
-
-fn stop_pid(pid: Pid, exited: &mpsc::Receiver<()>, gone: &AtomicBool) {
-    // Already gone (and reaped by its keeper thread): never signal a pid that
-    // may since belong to another process.
-    if has_exited(gone) {
-        return;
-    }
-    // SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one.
-    let _ = kill(pid, Signal::SIGINT);
-    if exited.recv_timeout(Duration::from_secs(30)).is_err() {
-        tracing::warn!(
-            pid = pid.as_raw(),
-            "PostgreSQL did not stop in 30 s; quitting it"
-        );
-        let _ = kill(pid, Signal::SIGQUIT);
-        let _ = exited.recv_timeout(Duration::from_secs(5));
-    }
-}
-
-/// Spawns `cmd` from a thread that lives as long as the child, so that the
-/// child's parent-death signal fires only when this process ends.
-fn spawn_kept(mut cmd: Command) -> anyhow::Result<(Pid, mpsc::Receiver<()>, Arc<AtomicBool>)> {
-    let (pid_tx, pid_rx) = mpsc::channel();
-    let (exit_tx, exit_rx) = mpsc::channel();
-    let gone = Arc::new(AtomicBool::new(false));
-    let gone_in_thread = gone.clone();
-    std::thread::Builder::new()
-        .name("embedded-postgres".into())
-        .spawn(move || match cmd.spawn() {
-            Ok(mut child) => {
-                let _ = pid_tx.send(Ok(child.id()));
-                let _ = child.wait();
-                gone_in_thread.store(true, Ordering::SeqCst);
-                let _ = exit_tx.send(());
-            }
-            Err(err) => {
-                let _ = pid_tx.send(Err(err));
-            }
-        })?;
-    let pid = pid_rx
-        .recv()
-        .context("the PostgreSQL keeper thread ended")?
-        .context("starting postgres")?;
-    Ok((Pid::from_raw(pid as i32), exit_rx, gone))
-}
-
-fn init_cluster(
-    bin: &Path,
-    root: &Path,
-    data: &Path,
-    user: Option<&User>,
-    password: &str,
-    options: &EmbeddedOptions,
-) -> anyhow::Result<()> {
-    if data.exists() {
-        // A half-made cluster from an interrupted first start: make it again.
-        fs::remove_dir_all(data)?;
-    }
-    fs::create_dir_all(data)?;
-    fs::set_permissions(data, fs::Permissions::from_mode(0o700))?;
-    let pwfile = root.join("initdb-password");
-    write_private(&pwfile, password)?;
-    if let Some(user) = user {
-        chown(data, Some(user.uid.as_raw()), Some(user.gid.as_raw()))?;
-        chown(&pwfile, Some(user.uid.as_raw()), Some(user.gid.as_raw()))?;
-    }
-    let mut cmd = Command::new(bin.join("initdb"));
-    cmd.arg("-D")
-        .arg(data)
-        .args(["-U", SUPERUSER, "-A", "scram-sha-256", "-E", "UTF8"])
-        .args(["--locale=C", "--no-instructions"])
-        .arg(format!("--pwfile={}", pwfile.display()))
-        .stdin(Stdio::null());
-    if options.ephemeral {
-        cmd.arg("--no-sync");
-    }
-    if let Some(user) = user {
-        cmd.uid(user.uid.as_raw()).gid(user.gid.as_raw());
-    }
-    let out = cmd.output().context("running initdb")?;
-    let _ = fs::remove_file(&pwfile);
-    if !out.status.success() {
-        let _ = fs::remove_dir_all(data);
-        let hint = match user {
-            Some(user) => format!(
-                " (it ran as the `{}` user, which must be able to reach {}: every parent \
-                 folder needs the execute permission)",
-                user.name,
-                data.display()
-            ),
-            None => String::new(),
-        };
-        bail!(
-            "initdb failed{hint}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
-}
-
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
-}
-
-fn random_password() -> String {
-    rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(32)
-        .map(char::from)
-        .collect()
-}
-
 /// Percent-encodes everything but unreserved characters (for a URL query).
 pub fn percent_encode(text: &str) -> String {
     text.bytes()
@@ -537,18 +361,4 @@ fn read_from(path: &Path, offset: u64) -> String {
     }
     let lines: Vec<&str> = out.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_binaries_name_what_to_install() {
-        let empty = std::env::temp_dir().join(format!("tg-no-pg-{}", std::process::id()));
-        fs::create_dir_all(&empty).unwrap();
-        let err = find_bin_dir(Some(&empty), &[]).unwrap_err().to_string();
-        assert!(err.contains("apt-get install postgresql"), "{err}");
-        assert!(err.contains("DATABASE_URL"), "{err}");
-    }
 }
