@@ -47,35 +47,20 @@ pub struct NewEntry<'a> {
 
 /// Appends `entry` (inside the caller's transaction); its new id.
 pub async fn insert(conn: &mut AsyncPgConnection, entry: NewEntry<'_>) -> QueryResult<Uuid> {
-    let id = Uuid::now_v7();
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(id),
-            audit_log::tenant_id.eq(entry.tenant_id),
-            audit_log::actor_type.eq(entry.actor_type),
-            audit_log::actor_id.eq(entry.actor_id),
-            audit_log::actor_label.eq(entry.actor_label),
-            audit_log::action.eq(entry.action),
-            audit_log::target_type.eq(entry.target_type),
-            audit_log::target_id.eq(entry.target_id),
-            audit_log::ip.eq(entry.ip),
-            audit_log::user_agent.eq(entry.user_agent),
-            audit_log::request_id.eq(entry.request_id),
-            audit_log::before.eq(entry.before),
-            audit_log::after.eq(entry.after),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(id)
+    insert_many(conn, vec![entry])
+        .await?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
 }
 
-/// Appends `entries` in one statement (inside the caller's transaction).
+/// Appends `entries` in one statement (inside the caller's transaction);
+/// their new ids.
 pub async fn insert_many(
     conn: &mut AsyncPgConnection,
     entries: Vec<NewEntry<'_>>,
-) -> QueryResult<usize> {
+) -> QueryResult<Vec<Uuid>> {
     if entries.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let rows: Vec<_> = entries
         .into_iter()
@@ -99,7 +84,8 @@ pub async fn insert_many(
         .collect();
     diesel::insert_into(audit_log::table)
         .values(rows)
-        .execute(conn)
+        .returning(audit_log::id)
+        .get_results(conn)
         .await
 }
 
