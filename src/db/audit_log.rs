@@ -47,20 +47,35 @@ pub struct NewEntry<'a> {
 
 /// Appends `entry` (inside the caller's transaction); its new id.
 pub async fn insert(conn: &mut AsyncPgConnection, entry: NewEntry<'_>) -> QueryResult<Uuid> {
-    insert_many(conn, vec![entry])
-        .await?
-        .pop()
-        .ok_or(diesel::result::Error::NotFound)
+    let id = Uuid::now_v7();
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(id),
+            audit_log::tenant_id.eq(entry.tenant_id),
+            audit_log::actor_type.eq(entry.actor_type),
+            audit_log::actor_id.eq(entry.actor_id),
+            audit_log::actor_label.eq(entry.actor_label),
+            audit_log::action.eq(entry.action),
+            audit_log::target_type.eq(entry.target_type),
+            audit_log::target_id.eq(entry.target_id),
+            audit_log::ip.eq(entry.ip),
+            audit_log::user_agent.eq(entry.user_agent),
+            audit_log::request_id.eq(entry.request_id),
+            audit_log::before.eq(entry.before),
+            audit_log::after.eq(entry.after),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(id)
 }
 
-/// Appends `entries` in one statement (inside the caller's transaction);
-/// their new ids.
+/// Appends `entries` in one statement (inside the caller's transaction).
 pub async fn insert_many(
     conn: &mut AsyncPgConnection,
     entries: Vec<NewEntry<'_>>,
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<usize> {
     if entries.is_empty() {
-        return Ok(Vec::new());
+        return Ok(0);
     }
     let rows: Vec<_> = entries
         .into_iter()
@@ -84,8 +99,7 @@ pub async fn insert_many(
         .collect();
     diesel::insert_into(audit_log::table)
         .values(rows)
-        .returning(audit_log::id)
-        .get_results(conn)
+        .execute(conn)
         .await
 }
 
