@@ -10,8 +10,12 @@ use proptest::prelude::*;
 
 use super::{Operations, order, scan, strings, walk};
 
-/// Work allowed per byte of document text.
+/// Work allowed per byte of document text (the reordering, which also
+/// walks the response).
 const K: usize = 2;
+/// Bytes of text every selection takes at the least (`f0 `): the passes that
+/// visit each written selection once do at most one step per this many bytes.
+const BYTES_PER_SELECTION: usize = 3;
 
 #[derive(Debug, Clone)]
 enum Item {
@@ -33,8 +37,10 @@ enum Item {
 }
 
 fn item() -> impl Strategy<Value = Item> {
+    // Spreads are as likely as fields, so fragments spread each other often
+    // (and, without memoising, would be expanded again at every spread).
     let leaf = prop_oneof![
-        (
+        1 => (
             0u8..6,
             proptest::option::of(0u8..4),
             any::<bool>(),
@@ -47,7 +53,7 @@ fn item() -> impl Strategy<Value = Item> {
                 argument,
                 children: vec![],
             }),
-        (0u8..8, any::<bool>()).prop_map(|(target, directive)| Item::Spread { target, directive }),
+        1 => (0u8..8, any::<bool>()).prop_map(|(target, directive)| Item::Spread { target, directive }),
     ];
     leaf.prop_recursive(6, 64, 5, |inner| {
         prop_oneof![
@@ -75,7 +81,25 @@ fn item() -> impl Strategy<Value = Item> {
     })
 }
 
-fn render(items: &[Item], out: &mut String) {
+/// Which fragments a spread may name: any (cycles possible), or, in a
+/// fragment `i` of an acyclic document, only those after it (so fragments
+/// are shared along chains, the shape that multiplies without memoising).
+#[derive(Debug, Clone, Copy)]
+struct Targets {
+    /// The first fragment a spread may name.
+    from: u8,
+    /// How many fragments there are.
+    count: u8,
+}
+
+impl Targets {
+    fn pick(self, target: u8) -> Option<u8> {
+        let span = self.count.checked_sub(self.from).filter(|n| *n > 0)?;
+        Some(self.from + target % span)
+    }
+}
+
+fn render(items: &[Item], targets: Targets, out: &mut String) {
     out.push_str("{ ");
     for item in items {
         match item {
@@ -98,7 +122,7 @@ fn render(items: &[Item], out: &mut String) {
                 }
                 out.push(' ');
                 if !children.is_empty() {
-                    render(children, out);
+                    render(children, targets, out);
                 }
             }
             Item::Inline {
@@ -109,9 +133,13 @@ fn render(items: &[Item], out: &mut String) {
                 if *directive {
                     out.push_str("@skip(if: false) ");
                 }
-                render(children, out);
+                render(children, targets, out);
             }
             Item::Spread { target, directive } => {
+                let Some(target) = targets.pick(*target) else {
+                    out.push_str("f0 ");
+                    continue;
+                };
                 out.push_str(&format!("...F{target} "));
                 if *directive {
                     out.push_str("@include(if: true) ");
@@ -126,16 +154,19 @@ fn document() -> impl Strategy<Value = String> {
     (
         proptest::collection::vec(proptest::collection::vec(item(), 1..4), 1..3),
         proptest::collection::vec(proptest::collection::vec(item(), 1..4), 0..8),
+        proptest::bool::weighted(0.8),
     )
-        .prop_map(|(ops, fragments)| {
+        .prop_map(|(ops, fragments, acyclic)| {
+            let count = fragments.len() as u8;
             let mut text = String::new();
             for (i, op) in ops.iter().enumerate() {
                 text.push_str(&format!("query Q{i} "));
-                render(op, &mut text);
+                render(op, Targets { from: 0, count }, &mut text);
             }
             for (i, fragment) in fragments.iter().enumerate() {
                 text.push_str(&format!("fragment F{i} on T "));
-                render(fragment, &mut text);
+                let from = if acyclic { i as u8 + 1 } else { 0 };
+                render(fragment, Targets { from, count }, &mut text);
             }
             text
         })
@@ -204,11 +235,17 @@ proptest! {
             return Ok(());
         };
         let counts = walk::count_document(&doc);
-        prop_assert!(counts.steps <= K * len, "count_document: {} steps for {len} bytes", counts.steps);
+        prop_assert!(
+            counts.steps * BYTES_PER_SELECTION <= len,
+            "count_document: {} steps for {len} bytes", counts.steps
+        );
         prop_assert!(strings::check_document(&doc).is_ok());
         for budget in [2_000, usize::MAX / 4] {
             match walk::expand(&doc, &Operations::named(None), &["f0"], budget) {
-                Ok(e) => prop_assert!(e.steps <= K * len, "expand: {} steps for {len} bytes", e.steps),
+                Ok(e) => prop_assert!(
+                    e.steps * BYTES_PER_SELECTION <= len,
+                    "expand: {} steps for {len} bytes", e.steps
+                ),
                 Err(walk::Refusal::Cycle(_)) => return Ok(()),
                 Err(walk::Refusal::TooLarge) => prop_assert!(budget == 2_000),
             }
@@ -243,5 +280,5 @@ fn a_kilobyte_of_doubling_fragments_is_refused_after_linear_work() {
     // Without a budget the size saturates instead of overflowing, after the
     // same linear work.
     let whole = walk::expand(&doc, &Operations::named(None), &[], usize::MAX / 4);
-    assert!(whole.unwrap().steps <= K * text.len());
+    assert!(whole.unwrap().steps * BYTES_PER_SELECTION <= text.len());
 }
