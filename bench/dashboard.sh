@@ -255,7 +255,7 @@ check_all() {
   response=$(graphql "$(shuf -n1 "$tmp/tokens")" "$dashboard_query")
   check dashboard '(.errors == null) and (.data.tenant.members.edges | length) == 50 and (.data.tenant.apiKeys.edges | length) == 50' "$response"
   line=$(shuf -n1 "$tmp/tenant-lines")
-  response=$(graphql "$admin_token" "{ admin { tenants(first: 50, after: \"${line#* }\") { edges { node { id name slug status planKey createdAt } } } } }")
+  response=$(graphql "$admin_token" "{ admin { tenants(first: 50, after: \"${line#* }\") { edges { node { id name slug status planKey createdAt memberCount } } } } }")
   check admin-tenants '(.errors == null) and (.data.admin.tenants.edges | length) == 50' "$response"
   response=$(graphql "$admin_token" "{ admin { tenant(id: \"${line%% *}\") { id name slug status planKey members(first: 50) { edges { node { role user { email } } } } } } }")
   check admin-tenant '(.errors == null) and (.data.admin.tenant.members.edges | length) == 50' "$response"

@@ -56,7 +56,7 @@ function request()
     local id, cursor = line:match("^(%S+) (%S+)$")
     if mode == "admin-tenants" then
       body = '{"query":"{ admin { tenants(first: ' .. first .. ', after: \\"' .. cursor ..
-        '\\") { edges { node { id name slug status planKey createdAt } } } } }"}'
+        '\\") { edges { node { id name slug status planKey createdAt memberCount } } } } }"}'
     else
       body = '{"query":"{ admin { tenant(id: \\"' .. id .. '\\") { id name slug status planKey ' ..
         members .. ' } } }"}'
