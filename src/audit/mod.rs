@@ -115,7 +115,7 @@ pub async fn record_many(
     conn: &mut AsyncPgConnection,
     meta: &RequestMeta,
     entries: Vec<Entry>,
-) -> QueryResult<usize> {
+) -> QueryResult<Vec<Uuid>> {
     let rows = entries.into_iter().map(|e| stored(meta, e)).collect();
     audit_log::insert_many(conn, rows).await
 }

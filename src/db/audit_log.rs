@@ -47,41 +47,27 @@ pub struct NewEntry<'a> {
 
 /// Appends `entry` (inside the caller's transaction); its new id.
 pub async fn insert(conn: &mut AsyncPgConnection, entry: NewEntry<'_>) -> QueryResult<Uuid> {
-    let id = Uuid::now_v7();
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(id),
-            audit_log::tenant_id.eq(entry.tenant_id),
-            audit_log::actor_type.eq(entry.actor_type),
-            audit_log::actor_id.eq(entry.actor_id),
-            audit_log::actor_label.eq(entry.actor_label),
-            audit_log::action.eq(entry.action),
-            audit_log::target_type.eq(entry.target_type),
-            audit_log::target_id.eq(entry.target_id),
-            audit_log::ip.eq(entry.ip),
-            audit_log::user_agent.eq(entry.user_agent),
-            audit_log::request_id.eq(entry.request_id),
-            audit_log::before.eq(entry.before),
-            audit_log::after.eq(entry.after),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(id)
+    let ids = insert_many(conn, vec![entry]).await?;
+    Ok(ids[0])
 }
 
-/// Appends `entries` in one statement (inside the caller's transaction).
+/// Appends `entries` in one statement (inside the caller's transaction);
+/// their new ids, in order. The ids are made here: the runtime role may not
+/// read the trail back (`RETURNING` would need it to).
 pub async fn insert_many(
     conn: &mut AsyncPgConnection,
     entries: Vec<NewEntry<'_>>,
-) -> QueryResult<usize> {
+) -> QueryResult<Vec<Uuid>> {
     if entries.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
+    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
     let rows: Vec<_> = entries
         .into_iter()
-        .map(|entry| {
+        .zip(&ids)
+        .map(|(entry, id)| {
             (
-                audit_log::id.eq(Uuid::now_v7()),
+                audit_log::id.eq(*id),
                 audit_log::tenant_id.eq(entry.tenant_id),
                 audit_log::actor_type.eq(entry.actor_type),
                 audit_log::actor_id.eq(entry.actor_id),
@@ -100,7 +86,8 @@ pub async fn insert_many(
     diesel::insert_into(audit_log::table)
         .values(rows)
         .execute(conn)
-        .await
+        .await?;
+    Ok(ids)
 }
 
 /// Filters of an audit-log page.

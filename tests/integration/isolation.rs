@@ -105,7 +105,7 @@ struct Seed {
     all_users: BTreeSet<Uuid>,
 }
 
-const MEMBERS: &str = "query($f: Int, $a: String) { tenant { id name slug members(first: $f, after: $a) { edges { cursor node { role joinedAt user { id email } } } pageInfo { endCursor hasNextPage } } } }";
+const MEMBERS: &str = "query($f: Int, $a: String) { tenant { id name slug memberCount members(first: $f, after: $a) { edges { cursor node { role joinedAt user { id email } } } pageInfo { endCursor hasNextPage } } } }";
 const INVITATIONS: &str = "query($f: Int, $a: String, $k: InvitationFilter!) { tenant { id invitations(first: $f, after: $a, filter: $k) { edges { cursor node { id email role status invitedById } } } } }";
 const AUDIT: &str = "query($f: Int, $a: String) { tenant { id auditLog(first: $f, after: $a) { edges { cursor node { id action actorId actorLabel targetType targetId before after } } } } }";
 const VIEWER: &str = "{ viewer { user { id email } tenant { id name slug } role memberships { role tenant { id name slug } } } }";
@@ -758,6 +758,17 @@ fn no_caller_sees_or_changes_another_tenant() {
                 }
                 Check::Read => {
                     let data = &a.body["data"]["tenant"];
+                    // A count is of the answering tenant's own members.
+                    if let Some(count) = data["memberCount"].as_u64() {
+                        let own = seed
+                            .tenants
+                            .iter()
+                            .find(|t| data["id"].as_str() == Some(t.id.to_string().as_str()));
+                        prop_assert!(
+                            own.is_some_and(|t| t.members.len() as u64 == count),
+                            "memberCount {count} is not the tenant's own: {context}"
+                        );
+                    }
                     let nonempty = ["members", "invitations", "auditLog", "apiKeys"]
                         .iter()
                         .any(|l| data[l]["edges"].as_array().is_some_and(|e| !e.is_empty()));

@@ -86,6 +86,8 @@ enum Op {
     ReadTenant,
     /// `tenant { members(first: 5) { nodes { role } } }`
     ReadMembers,
+    /// `tenant { memberCount }`
+    ReadMemberCount,
     /// `tenant { invitations { nodes { id } } }`
     ReadInvitations,
     /// `tenant { auditLog(first: 5) { nodes { action } } }`
@@ -141,6 +143,7 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     // operation              anonymous outsider owner     admin     member    billing   viewer
     (Op::ReadTenant,         [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
     (Op::ReadMembers,        [UNAUTH,   FORBID,  YES,      YES,      YES,      FORBID,   YES   ]),
+    (Op::ReadMemberCount,    [UNAUTH,   FORBID,  YES,      YES,      YES,      FORBID,   YES   ]),
     (Op::ReadInvitations,    [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::ReadAuditLog,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::ReadViewerRole,     [NULL,     NULL,    YES,      YES,      YES,      YES,      YES   ]),
@@ -533,6 +536,12 @@ impl Matrix {
                 // The owner and the four who joined.
                 Shows::Count(5),
             ),
+            Op::ReadMemberCount => Plan::read(
+                "{ tenant { memberCount } }",
+                "/data/tenant/memberCount",
+                // The owner and the four who joined.
+                Shows::Equals(json!(5)),
+            ),
             Op::ReadInvitations => Plan::read(
                 "{ tenant { invitations { nodes { id } } } }",
                 "/data/tenant/invitations/nodes",
@@ -793,7 +802,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 22 * 7, "every operation has a row");
+    assert_eq!(cells, 23 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

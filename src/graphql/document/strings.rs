@@ -47,35 +47,15 @@ fn check_const(value: &ConstValue, path: &mut String) -> AppResult<()> {
     }
 }
 
-fn check_literal(value: &Value, path: &mut String) -> AppResult<()> {
-    match value {
-        Value::String(s) => check_str(path, s),
-        Value::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                check_literal(item, path)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
-        Value::Object(map) => {
-            for (key, item) in map {
-                let len = path.len();
-                path.push('.');
-                path.push_str(key);
-                check_literal(item, path)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
 fn check_arguments(arguments: &[(Positioned<Name>, Positioned<Value>)]) -> AppResult<()> {
     for (name, value) in arguments {
-        check_literal(&value.node, &mut name.node.to_string())?;
+        // Variables stand as nulls here: their values are checked apart.
+        let literal = value
+            .node
+            .clone()
+            .into_const_with(|_| Ok::<_, std::convert::Infallible>(ConstValue::Null))
+            .unwrap_or(ConstValue::Null);
+        check_const(&literal, &mut name.node.to_string())?;
     }
     Ok(())
 }
