@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::key_cache::KeyCache;
-use crate::config::{ConnectionLimits, Environment, Limits, MetricsAccess};
+use crate::billing::Billing;
+use crate::config::{BillingConfig, ConnectionLimits, Environment, Limits, MetricsAccess};
 use crate::db::Db;
 use crate::graphql::AppSchema;
 use crate::http::websocket::SocketCounts;
@@ -25,6 +26,8 @@ pub struct Settings {
     pub connections: ConnectionLimits,
     /// Who may read `/metrics`, and where.
     pub metrics: MetricsAccess,
+    /// Stripe (`None`: billing is off).
+    pub billing: Option<BillingConfig>,
 }
 
 impl Settings {
@@ -48,6 +51,8 @@ pub struct AppState {
     pub usage: Usage,
     /// Open WebSockets of this instance, per address and per session.
     pub sockets: SocketCounts,
+    /// Stripe billing (off without a key).
+    pub billing: Billing,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -60,11 +65,16 @@ pub struct Services {
     pub feed: Feed,
     pub api_keys: KeyCache,
     pub usage: Usage,
+    pub billing: Billing,
 }
 
 impl AppState {
     /// Assembles the state and the GraphQL schema over it. `feed` announces new
     /// audit entries and key changes into `api_keys` (see [`Feed::start`]).
+    ///
+    /// # Panics
+    /// When the Stripe client cannot be built from `settings.billing`
+    /// (checked at start-up by [`Billing::new`] first).
     pub fn new(
         db: Db,
         keys: JwtKeys,
@@ -78,6 +88,8 @@ impl AppState {
             public_url: settings.public_url.clone(),
             sealer: Sealer::new(&keys),
         };
+        let billing = Billing::new(settings.billing.as_ref(), db.clone(), mailer.clone())
+            .expect("the Stripe client is built from checked settings");
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let schema = crate::graphql::build_schema(Services {
@@ -88,6 +100,7 @@ impl AppState {
             feed: feed.clone(),
             api_keys: api_keys.clone(),
             usage: usage.clone(),
+            billing: billing.clone(),
         });
         Self {
             db,
@@ -98,6 +111,7 @@ impl AppState {
             api_keys,
             usage,
             sockets: SocketCounts::default(),
+            billing,
         }
     }
 
@@ -107,7 +121,12 @@ impl AppState {
         let task = self
             .usage
             .start_flusher(self.db.clone(), self.api_keys.clone(), stop.clone());
-        Background { stop, task }
+        let billing = self.billing.start_worker(stop.clone());
+        Background {
+            stop,
+            task,
+            billing,
+        }
     }
 }
 
@@ -115,6 +134,8 @@ impl AppState {
 pub struct Background {
     stop: Stop,
     task: tokio::task::JoinHandle<()>,
+    /// The Stripe event worker and reconcile pass (with billing on).
+    billing: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Background {
@@ -122,5 +143,8 @@ impl Background {
     pub async fn stop(self) {
         self.stop.stop();
         let _ = self.task.await;
+        if let Some(billing) = self.billing {
+            let _ = billing.await;
+        }
     }
 }

@@ -123,6 +123,26 @@ pub struct ServeArgs {
     #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
     pub redis_url: Option<String>,
 
+    /// Stripe's secret key (`sk_live_…`/`sk_test_…`). Unset: billing is off,
+    /// everything else works and platform admins assign plans (`setTenantPlan`).
+    #[arg(long, env = "STRIPE_SECRET_KEY", global = true, hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+
+    /// The signing secret(s) of the `/webhooks/stripe` endpoint (`whsec_…`);
+    /// during a rotation give both, comma-separated.
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
+
+    /// Another base URL for Stripe's API (e.g. the simulator of
+    /// `tenantgate stripe-sim`); default `https://api.stripe.com`.
+    #[arg(long, env = "STRIPE_API_BASE", global = true)]
+    pub stripe_api_base: Option<String>,
+
     /// The From of outgoing email.
     #[arg(
         long,
@@ -367,5 +387,51 @@ mod tests {
         assert_eq!(cli.serve.listen.port(), 9000);
         assert_eq!(cli.common.environment, Environment::Production);
         assert!(cli.serve.demo);
+    }
+}
+
+/// Stripe settings of a server with billing on.
+#[derive(Debug, Clone)]
+pub struct BillingConfig {
+    /// The secret API key.
+    pub secret_key: String,
+    /// Webhook signing secrets (any may match, for rotation).
+    pub webhook_secrets: Vec<String>,
+    /// Stripe's API base URL (`None`: Stripe's own).
+    pub api_base: Option<String>,
+    /// Per-attempt timeout of a call to Stripe.
+    pub timeout: Duration,
+    /// How often the reconcile pass runs.
+    pub reconcile_every: Duration,
+}
+
+impl BillingConfig {
+    /// Billing settings from the command line; `None` without a secret key.
+    pub fn from_args(args: &ServeArgs) -> anyhow::Result<Option<Self>> {
+        let Some(secret_key) = args.stripe_secret_key.clone().filter(|k| !k.is_empty()) else {
+            return Ok(None);
+        };
+        let webhook_secrets: Vec<String> = args
+            .stripe_webhook_secret
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = webhook_secrets.iter().find(|s| !s.starts_with("whsec_")) {
+            anyhow::bail!(
+                "STRIPE_WEBHOOK_SECRET: every secret starts with whsec_ (got one of {} characters)",
+                bad.len()
+            );
+        }
+        Ok(Some(Self {
+            secret_key,
+            webhook_secrets,
+            api_base: args.stripe_api_base.clone(),
+            timeout: Duration::from_secs(10),
+            reconcile_every: Duration::from_secs(3600),
+        }))
     }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod db;
 pub mod demo;

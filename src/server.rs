@@ -272,6 +272,10 @@ async fn serve_on(
         None => Limiter::local(),
     };
     let usage = Usage::new(limiter);
+    let billing = crate::config::BillingConfig::from_args(args)?;
+    if billing.is_none() {
+        tracing::info!("billing is off: set STRIPE_SECRET_KEY to sell plans through Stripe");
+    }
     let state = AppState::new(
         pool.clone(),
         keys,
@@ -285,6 +289,7 @@ async fn serve_on(
                 token: args.metrics_token.clone(),
                 own_listener: metrics_listener.is_some(),
             },
+            billing,
         },
         Feed::start(database.url.clone(), api_keys.clone()),
         api_keys,

@@ -40,6 +40,11 @@ pub enum Actor {
     },
     Anonymous,
     System,
+    /// Stripe, through the event (its id as the label) or the read that
+    /// changed something.
+    Stripe {
+        event: Option<String>,
+    },
 }
 
 impl Actor {
@@ -55,6 +60,7 @@ impl Actor {
             Self::ApiKey { id, label } => ("api_key", Some(*id), Some(label.clone())),
             Self::Anonymous => ("anonymous", None, None),
             Self::System => ("system", None, None),
+            Self::Stripe { event } => ("stripe", None, event.clone()),
         }
     }
 }

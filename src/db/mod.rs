@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod billing;
 pub mod email_tokens;
 pub mod embedded;
 pub mod invitations;

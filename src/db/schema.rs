@@ -49,6 +49,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    billing_customers (tenant_id) {
+        tenant_id -> Uuid,
+        stripe_customer_id -> Text,
+        trial_used -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    billing_jobs (name) {
+        name -> Text,
+        leased_until -> Timestamptz,
+        last_ok_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     email_outbox (id) {
         id -> Uuid,
         recipient -> Text,
@@ -90,6 +107,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    invoices (stripe_invoice_id) {
+        stripe_invoice_id -> Text,
+        tenant_id -> Uuid,
+        stripe_subscription_id -> Nullable<Text>,
+        number -> Nullable<Text>,
+        status -> Text,
+        total -> Int8,
+        currency -> Text,
+        hosted_invoice_url -> Nullable<Text>,
+        pdf_url -> Nullable<Text>,
+        period_start -> Nullable<Timestamptz>,
+        period_end -> Nullable<Timestamptz>,
+        stripe_created -> Timestamptz,
+        synced_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (key) {
         key -> Text,
         window_start -> Timestamptz,
@@ -113,7 +148,7 @@ diesel::table! {
         name -> Text,
         monthly_price_cents -> Int4,
         currency -> Text,
-        stripe_price_id -> Nullable<Text>,
+        stripe_monthly_price_id -> Nullable<Text>,
         max_members -> Int4,
         api_calls_per_hour -> Int4,
         monthly_quotas -> Jsonb,
@@ -124,6 +159,10 @@ diesel::table! {
         sort_order -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        yearly_price_cents -> Int4,
+        stripe_yearly_price_id -> Nullable<Text>,
+        trial_days -> Int4,
+        public -> Bool,
     }
 }
 
@@ -156,6 +195,43 @@ diesel::table! {
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        event_type -> Text,
+        stripe_created -> Timestamptz,
+        customer_id -> Nullable<Text>,
+        subscription_id -> Nullable<Text>,
+        invoice_id -> Nullable<Text>,
+        received_at -> Timestamptz,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
+        processed_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    subscriptions (tenant_id) {
+        tenant_id -> Uuid,
+        stripe_subscription_id -> Text,
+        stripe_customer_id -> Text,
+        status -> Text,
+        plan_key -> Nullable<Text>,
+        price_id -> Text,
+        price_interval -> Nullable<Text>,
+        current_period_start -> Nullable<Timestamptz>,
+        current_period_end -> Nullable<Timestamptz>,
+        cancel_at_period_end -> Bool,
+        trial_end -> Nullable<Timestamptz>,
+        canceled_at -> Nullable<Timestamptz>,
+        ended_at -> Nullable<Timestamptz>,
+        stripe_created -> Timestamptz,
+        synced_at -> Timestamptz,
     }
 }
 
@@ -204,15 +280,19 @@ diesel::joinable!(api_key_hashes -> tenants (tenant_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_log -> tenants (tenant_id));
+diesel::joinable!(billing_customers -> tenants (tenant_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(invitations -> tenants (tenant_id));
 diesel::joinable!(invitations -> users (invited_by));
+diesel::joinable!(invoices -> tenants (tenant_id));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(platform_admins -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(subscriptions -> plans (plan_key));
+diesel::joinable!(subscriptions -> tenants (tenant_id));
 diesel::joinable!(tenants -> plans (plan_key));
 diesel::joinable!(usage_events -> api_keys (api_key_id));
 diesel::joinable!(usage_events -> tenants (tenant_id));
@@ -221,15 +301,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_key_hashes,
     api_keys,
     audit_log,
+    billing_customers,
+    billing_jobs,
     email_outbox,
     email_tokens,
     invitations,
+    invoices,
     login_failures,
     memberships,
     plans,
     platform_admins,
     refresh_tokens,
     sessions,
+    stripe_events,
+    subscriptions,
     tenants,
     usage_events,
     users,

@@ -56,6 +56,39 @@ pub fn decode(cursor: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
+/// The cursor of a row at `at` whose id is an outside system's text id
+/// (e.g. Stripe's `in_…`).
+pub fn encode_text(at: DateTime<Utc>, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("t1:{}:{id}", at.timestamp_micros()))
+}
+
+/// Reads a cursor of [`encode_text`]; BAD_USER_INPUT when it is not one.
+pub fn decode_text(cursor: &str) -> AppResult<(DateTime<Utc>, String)> {
+    let bad = || AppError::bad_field("after", "not a valid cursor");
+    if cursor.len() > 400 {
+        return Err(bad());
+    }
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let mut parts = text.splitn(3, ':');
+    let (Some("t1"), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (0..253_402_300_800_000_000).contains(m))
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    let id_ok = !id.is_empty()
+        && id.len() <= 255
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !id_ok {
+        return Err(bad());
+    }
+    Ok((at, id.to_owned()))
+}
+
 /// Reads an optional cursor.
 pub fn decode_opt(cursor: Option<&str>) -> AppResult<Option<(DateTime<Utc>, Uuid)>> {
     cursor.map(decode).transpose()
@@ -112,6 +145,10 @@ mod tests {
         ] {
             assert_eq!(decode(bad).unwrap_err().code().as_str(), "BAD_USER_INPUT");
         }
+        let text = encode_text(at, "in_1Abc");
+        assert_eq!(decode_text(&text).unwrap(), (at, "in_1Abc".to_owned()));
+        assert!(decode_text(&encode(at, id)).is_err());
+        assert!(decode_text(&URL_SAFE_NO_PAD.encode("t1:1:in_1'; --")).is_err());
         assert_eq!(page_size(None).unwrap(), 20);
         assert!(page_size(Some(0)).is_err());
         assert!(page_size(Some(101)).is_err());

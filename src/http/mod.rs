@@ -5,6 +5,7 @@
 //! | `/graphql` | GraphQL over HTTP (GET queries, POST everything) |
 //! | `/playground` | GraphiQL, from assets inside the binary |
 //! | `/v1/authorize` | the one-step key check as plain JSON |
+//! | `/webhooks/stripe` | Stripe's events (signed; 404 with billing off) |
 //! | `/metrics` | Prometheus metrics (only with `--metrics-token`; or on `--metrics-listen`) |
 //! | `/healthz`, `/readyz` | liveness, readiness |
 //! | everything else (GET) | the web app |
@@ -18,6 +19,7 @@ pub mod health;
 pub mod media;
 pub mod metrics;
 pub mod request_id;
+pub mod stripe_webhook;
 pub mod web;
 pub mod websocket;
 
@@ -36,7 +38,13 @@ use crate::app::AppState;
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/v1/authorize", post(authorize::v1_authorize));
+        .route("/v1/authorize", post(authorize::v1_authorize))
+        .route(
+            "/webhooks/stripe",
+            post(stripe_webhook::receive).layer(axum::extract::DefaultBodyLimit::max(
+                crate::billing::MAX_WEBHOOK_BYTES,
+            )),
+        );
     routes = if state.settings.metrics.on_main_listener() {
         routes.route("/metrics", get(metrics::metrics))
     } else {

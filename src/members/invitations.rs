@@ -158,7 +158,7 @@ async fn spend_invitation_budgets(
 fn actor_id(actor: &Actor) -> Uuid {
     match actor {
         Actor::User { id, .. } | Actor::PlatformAdmin { id } | Actor::ApiKey { id, .. } => *id,
-        Actor::Anonymous | Actor::System => Uuid::nil(),
+        Actor::Anonymous | Actor::System | Actor::Stripe { .. } => Uuid::nil(),
     }
 }
 

@@ -25,7 +25,30 @@ pub struct Scope {
     tenant_id: Option<Uuid>,
     user_id: Option<Uuid>,
     lookup_email: Option<String>,
-    platform_admin: bool,
+    role: ScopeRole,
+}
+
+/// The database role a scope's transaction runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum ScopeRole {
+    /// The runtime role (`tenantgate_app`).
+    #[default]
+    App,
+    /// `tenantgate_platform_admin`: the platform admins' path across tenants.
+    PlatformAdmin,
+    /// `tenantgate_billing`: billing's writes (subscriptions, invoices, the
+    /// tenant's plan) and the Stripe event queue.
+    Billing,
+}
+
+impl ScopeRole {
+    fn name(self) -> &'static str {
+        match self {
+            Self::App => crate::db::APP_ROLE,
+            Self::PlatformAdmin => "tenantgate_platform_admin",
+            Self::Billing => "tenantgate_billing",
+        }
+    }
 }
 
 impl Scope {
@@ -66,7 +89,19 @@ impl Scope {
     pub fn platform_admin(user_id: Uuid) -> Self {
         Self {
             user_id: Some(user_id),
-            platform_admin: true,
+            role: ScopeRole::PlatformAdmin,
+            ..Self::default()
+        }
+    }
+
+    /// Billing's path (runs as the `tenantgate_billing` role): one tenant's
+    /// billing rows and plan, or with `None` only the platform's Stripe event
+    /// queue and jobs. Only `src/billing` opens it, for Stripe's word or a
+    /// verified billing member's request.
+    pub fn billing(tenant_id: Option<Uuid>) -> Self {
+        Self {
+            tenant_id,
+            role: ScopeRole::Billing,
             ..Self::default()
         }
     }
@@ -83,12 +118,13 @@ impl Scope {
     /// (`standard_conforming_strings` is on, so only `'` needs doubling; NUL
     /// never gets past input validation and is dropped here too).
     fn begin_sql(&self) -> String {
-        format!("BEGIN; {}", self.switch_sql(false))
+        format!("BEGIN; {}", self.switch_sql(None))
     }
 
-    /// Puts an open transaction in this scope: its settings, and the role when
-    /// the platform-admin path is entered, or left (`from_admin`).
-    pub(crate) fn switch_sql(&self, from_admin: bool) -> String {
+    /// Puts an open transaction in this scope: its settings, and its role when
+    /// it differs from the role of the scope it follows (`from`; `None` at
+    /// `BEGIN`, where the role is the runtime role).
+    pub(crate) fn switch_sql(&self, from: Option<&Scope>) -> String {
         let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
         let email = self
             .lookup_email
@@ -102,18 +138,13 @@ impl Scope {
             id(self.tenant_id),
             id(self.user_id),
         );
-        if self.platform_admin {
-            // The admin path's own role; its policies check the user again.
-            sql.push_str("; SET LOCAL ROLE tenantgate_platform_admin");
-        } else if from_admin {
-            sql.push_str(&format!("; SET LOCAL ROLE {}", crate::db::APP_ROLE));
+        let current = from.map_or(ScopeRole::App, |f| f.role);
+        if self.role != current {
+            // The admin path's role re-checks the user in its policies; the
+            // billing role's writes are its own.
+            sql.push_str(&format!("; SET LOCAL ROLE {}", self.role.name()));
         }
         sql
-    }
-
-    /// Whether this is the platform-admin path's scope.
-    pub(crate) fn is_platform_admin(&self) -> bool {
-        self.platform_admin
     }
 }
 

@@ -77,7 +77,7 @@ impl RequestReads {
             // Another scope (the platform-admin path, a user's own rows): the
             // same transaction, switched to it in one round trip, so a request
             // never holds two connections.
-            let switch = scope.switch_sql(open.is_platform_admin());
+            let switch = scope.switch_sql(Some(open));
             match tx.conn().batch_execute(&switch).await {
                 Ok(()) => {
                     *open = scope;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod billing;
 mod keys;
 mod team;
 
@@ -15,4 +16,5 @@ pub struct MutationRoot(
     team::TeamMutation,
     keys::KeysMutation,
     admin::AdminMutation,
+    billing::BillingMutation,
 );

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_key;
 pub mod audit;
+pub mod billing;
 pub mod invitation;
 pub mod member;
 pub mod session;

@@ -188,6 +188,28 @@ impl Tenant {
         &self.row.plan_key
     }
 
+    /// The tenant's subscription and invoices (owners, admins and billing
+    /// members of this tenant).
+    async fn billing(&self, ctx: &Context<'_>) -> Result<super::billing::TenantBilling> {
+        let Reader::Member(access) = &self.reader else {
+            return Err(AppError::forbidden(
+                "billing is shown to the tenant's owners, admins and billing members",
+            )
+            .into());
+        };
+        if access.tenant_id != self.row.id {
+            return Err(AppError::forbidden("act in this tenant to read its billing").into());
+        }
+        let overview = crate::graphql::context::services(ctx)
+            .billing
+            .overview(db(ctx), access)
+            .await?;
+        Ok(super::billing::TenantBilling {
+            access: access.clone(),
+            overview,
+        })
+    }
+
     /// The tenant's branding.
     async fn branding(&self) -> Branding {
         serde_json::from_value::<members::Branding>(self.row.branding.clone())

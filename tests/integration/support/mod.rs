@@ -137,6 +137,7 @@ impl TestApp {
             trusted_proxies: 0,
             connections: ConnectionLimits::default(),
             metrics: MetricsAccess::default(),
+            billing: None,
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;

@@ -1,0 +1,385 @@
+//! Stripe's word applied to our rows. Every change starts from a fresh read of
+//! Stripe taken while the tenant's billing row is locked, so whatever order
+//! events arrive in (late, twice, `updated` before `created`), the last writer
+//! applies Stripe's current state and a stale event can never move a tenant
+//! back. The tenant's plan follows its subscription:
+//!
+//! | subscription status | plan |
+//! |---|---|
+//! | `active`, `trialing`, `past_due` (a warning is shown) | the price's plan |
+//! | `unpaid`, `canceled`, `incomplete_expired`, `incomplete`, `paused`, none | free |
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use scoped_futures::ScopedFutureExt;
+use serde_json::json;
+use stripe_billing::invoice::RetrieveInvoice;
+use stripe_billing::subscription::{
+    ListSubscription, ListSubscriptionStatus, RetrieveSubscription,
+};
+use stripe_shared::{Invoice, Subscription};
+use uuid::Uuid;
+
+use super::Billing;
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::billing as rows;
+use crate::error::{AppError, AppResult};
+use crate::mail::Mail;
+use crate::tenancy::Scope;
+
+/// The plan of a tenant without a paying subscription.
+pub const FREE_PLAN: &str = "free";
+
+/// Statuses that keep the subscription's plan.
+pub fn pays(status: &str) -> bool {
+    matches!(status, "active" | "trialing" | "past_due")
+}
+
+/// Statuses of a subscription that still exists for the customer to fix or
+/// keep: a second checkout is refused while the tenant has one.
+pub fn live(status: &str) -> bool {
+    matches!(
+        status,
+        "active" | "trialing" | "past_due" | "unpaid" | "paused"
+    )
+}
+
+pub(crate) fn time(ts: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(ts, 0)
+}
+
+/// What an email to the tenant's billing contacts says.
+pub(crate) struct Notice {
+    pub subject: String,
+    pub body: String,
+}
+
+impl Billing {
+    /// The tenant whose Stripe customer is `customer` (billing's lookup outside
+    /// any tenant).
+    pub(crate) async fn tenant_of_customer(&self, customer: &str) -> AppResult<Option<Uuid>> {
+        let customer = customer.to_owned();
+        self.db
+            .scoped(Scope::billing(None), |conn| {
+                async move { Ok(rows::tenant_of_customer(conn, &customer).await?) }.scope_boxed()
+            })
+            .await
+    }
+
+    /// Reads subscription `id` from Stripe under the tenant's billing lock and
+    /// applies it; `notice` is emailed to the billing contacts in the same
+    /// transaction.
+    pub(crate) async fn sync_subscription(
+        &self,
+        tenant: Uuid,
+        customer: &str,
+        id: &str,
+        actor: Actor,
+        notice: Option<Notice>,
+    ) -> AppResult<Option<rows::Subscription>> {
+        let api = self.on()?.api.clone();
+        let (customer, id) = (customer.to_owned(), id.to_owned());
+        let mailer = self.mailer.clone();
+        let meta = stripe_meta();
+        self.db
+            .scoped(Scope::billing(Some(tenant)), |conn| {
+                async move {
+                    let Some(trial_used) = lock_customer(conn, tenant, &customer).await? else {
+                        return Ok(None);
+                    };
+                    let request = RetrieveSubscription::new(id.as_str());
+                    let sub = api.call(&request, None).await?;
+                    let applied = apply(conn, &meta, tenant, &sub, trial_used, &actor).await?;
+                    if let Some(notice) = notice {
+                        send_notice(conn, &mailer, tenant, notice).await?;
+                    }
+                    Ok(applied)
+                }
+                .scope_boxed()
+            })
+            .await
+    }
+
+    /// Reads the customer's subscriptions from Stripe and applies the one that
+    /// matters (a live one before ended ones, then the newest).
+    pub(crate) async fn sync_customer(
+        &self,
+        tenant: Uuid,
+        customer: &str,
+        actor: Actor,
+    ) -> AppResult<()> {
+        let api = self.on()?.api.clone();
+        let customer = customer.to_owned();
+        let meta = stripe_meta();
+        self.db
+            .scoped(Scope::billing(Some(tenant)), |conn| {
+                async move {
+                    let Some(trial_used) = lock_customer(conn, tenant, &customer).await? else {
+                        return Ok(());
+                    };
+                    let request = ListSubscription::new()
+                        .customer(customer.as_str())
+                        .status(ListSubscriptionStatus::All)
+                        .limit(20);
+                    let list = api.call(&request, None).await?;
+                    let best = list
+                        .data
+                        .iter()
+                        .max_by_key(|s| (live(s.status.as_str()), s.created));
+                    if let Some(sub) = best {
+                        apply(conn, &meta, tenant, sub, trial_used, &actor).await?;
+                    }
+                    Ok(())
+                }
+                .scope_boxed()
+            })
+            .await
+    }
+
+    /// Reads invoice `id` from Stripe and stores it; `notice` as above.
+    pub(crate) async fn sync_invoice(
+        &self,
+        tenant: Uuid,
+        customer: &str,
+        id: &str,
+        notice: Option<Notice>,
+    ) -> AppResult<()> {
+        let api = self.on()?.api.clone();
+        let (customer, id) = (customer.to_owned(), id.to_owned());
+        let mailer = self.mailer.clone();
+        self.db
+            .scoped(Scope::billing(Some(tenant)), |conn| {
+                async move {
+                    if lock_customer(conn, tenant, &customer).await?.is_none() {
+                        return Ok(());
+                    }
+                    let invoice = api.call(&RetrieveInvoice::new(id.as_str()), None).await?;
+                    store_invoice(conn, tenant, &invoice).await?;
+                    if let Some(notice) = notice {
+                        send_notice(conn, &mailer, tenant, notice).await?;
+                    }
+                    Ok(())
+                }
+                .scope_boxed()
+            })
+            .await
+    }
+}
+
+/// The request metadata of Stripe's changes in the audit trail.
+pub(crate) fn stripe_meta() -> RequestMeta {
+    RequestMeta {
+        request_id: format!("stripe-{}", Uuid::now_v7()),
+        ip: None,
+        user_agent: Some("Stripe".into()),
+    }
+}
+
+/// Locks the tenant's billing row (made when missing: a customer Stripe says
+/// is the tenant's, e.g. made before a crash). `None` when the tenant already
+/// has another customer: this one is not applied (logged). Returns whether
+/// the tenant has had its trial.
+async fn lock_customer(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    customer: &str,
+) -> AppResult<Option<bool>> {
+    let row = rows::lock_customer(conn, tenant, customer).await?;
+    if row.stripe_customer_id != customer {
+        tracing::warn!(tenant.id = %tenant, stripe.customer = customer, known = %row.stripe_customer_id,
+            "Stripe names a customer for a tenant that has another; ignored");
+        return Ok(None);
+    }
+    Ok(Some(row.trial_used))
+}
+
+/// Our row for a Stripe subscription.
+async fn row_of(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    sub: &Subscription,
+) -> AppResult<rows::Subscription> {
+    let item = sub.items.data.first();
+    let price_id = item
+        .map(|i| i.price.id.as_str().to_owned())
+        .unwrap_or_default();
+    let plan = rows::plan_for_price(conn, &price_id).await?;
+    let interval = match &plan {
+        Some((_, interval)) => Some((*interval).to_owned()),
+        None => item
+            .and_then(|i| i.price.recurring.as_ref())
+            .map(|r| r.interval.as_str().to_owned())
+            .filter(|i| i == "month" || i == "year"),
+    };
+    Ok(rows::Subscription {
+        tenant_id: tenant,
+        stripe_subscription_id: sub.id.as_str().to_owned(),
+        stripe_customer_id: sub.customer.id().as_str().to_owned(),
+        status: sub.status.as_str().to_owned(),
+        plan_key: plan.map(|(key, _)| key),
+        price_id,
+        price_interval: interval,
+        current_period_start: item.and_then(|i| time(i.current_period_start)),
+        current_period_end: item.and_then(|i| time(i.current_period_end)),
+        cancel_at_period_end: sub.cancel_at_period_end || sub.cancel_at.is_some(),
+        trial_end: sub.trial_end.and_then(time),
+        canceled_at: sub.canceled_at.and_then(time),
+        ended_at: sub.ended_at.and_then(time),
+        stripe_created: time(sub.created).unwrap_or_else(Utc::now),
+    })
+}
+
+fn summary(sub: &rows::Subscription) -> serde_json::Value {
+    json!({
+        "subscription": sub.stripe_subscription_id,
+        "status": sub.status,
+        "plan": sub.plan_key,
+        "interval": sub.price_interval,
+        "cancelAtPeriodEnd": sub.cancel_at_period_end,
+        "currentPeriodEnd": sub.current_period_end,
+    })
+}
+
+/// Applies a subscription read from Stripe: the row (when it is the one the
+/// tenant's billing follows) and the tenant's plan, each change audited.
+async fn apply(
+    conn: &mut AsyncPgConnection,
+    meta: &RequestMeta,
+    tenant: Uuid,
+    sub: &Subscription,
+    trial_used: bool,
+    actor: &Actor,
+) -> AppResult<Option<rows::Subscription>> {
+    let incoming = row_of(conn, tenant, sub).await?;
+    let existing = rows::subscription(conn, tenant).await?;
+    let follows = match &existing {
+        None => true,
+        Some(e) if e.stripe_subscription_id == incoming.stripe_subscription_id => true,
+        // Another subscription of the same customer: a live one wins over an
+        // ended one; between ended ones, the newer.
+        Some(e) => {
+            live(&incoming.status)
+                || (!live(&e.status) && incoming.stripe_created >= e.stripe_created)
+        }
+    };
+    if !follows {
+        return Ok(existing);
+    }
+    if existing.as_ref() != Some(&incoming) {
+        rows::upsert_subscription(conn, &incoming).await?;
+        audit::record(
+            conn,
+            meta,
+            Entry::new(Some(tenant), actor.clone(), "billing.subscription.sync")
+                .target("subscription", &incoming.stripe_subscription_id)
+                .change(existing.as_ref().map(summary), Some(summary(&incoming))),
+        )
+        .await?;
+    }
+    if incoming.status == "trialing" && !trial_used {
+        rows::mark_trial_used(conn, tenant).await?;
+    }
+    let current = rows::tenant_plan(conn, tenant)
+        .await?
+        .ok_or_else(|| AppError::not_found("tenant not found"))?;
+    let target = if pays(&incoming.status) {
+        match &incoming.plan_key {
+            Some(plan) => plan.clone(),
+            None => {
+                tracing::error!(tenant.id = %tenant, stripe.price = %incoming.price_id,
+                    "a paying subscription's price belongs to no plan; the tenant keeps its plan");
+                current.clone()
+            }
+        }
+    } else {
+        FREE_PLAN.to_owned()
+    };
+    if target != current {
+        rows::set_tenant_plan(conn, tenant, &target).await?;
+        tracing::info!(tenant.id = %tenant, from = %current, to = %target, status = %incoming.status, "plan follows subscription");
+        audit::record(
+            conn,
+            meta,
+            Entry::new(Some(tenant), actor.clone(), "tenant.plan.change")
+                .target("tenant", tenant)
+                .change(
+                    Some(json!({ "plan": current })),
+                    Some(json!({ "plan": target, "subscriptionStatus": incoming.status })),
+                ),
+        )
+        .await?;
+    }
+    Ok(Some(incoming))
+}
+
+/// Stores an invoice read from Stripe.
+async fn store_invoice(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    invoice: &Invoice,
+) -> AppResult<()> {
+    let Some(id) = &invoice.id else {
+        return Ok(());
+    };
+    let subscription = invoice
+        .parent
+        .as_ref()
+        .and_then(|p| p.subscription_details.as_ref())
+        .map(|d| d.subscription.id().as_str().to_owned())
+        .or_else(|| {
+            invoice
+                .subscription
+                .as_ref()
+                .map(|s| s.id().as_str().to_owned())
+        });
+    rows::upsert_invoice(
+        conn,
+        &rows::Invoice {
+            stripe_invoice_id: id.as_str().to_owned(),
+            tenant_id: tenant,
+            stripe_subscription_id: subscription,
+            number: invoice.number.clone(),
+            status: invoice
+                .status
+                .as_ref()
+                .map_or("draft", |s| s.as_str())
+                .to_owned(),
+            total: invoice.total,
+            currency: invoice.currency.to_string(),
+            hosted_invoice_url: invoice.hosted_invoice_url.clone(),
+            pdf_url: invoice.invoice_pdf.clone(),
+            period_start: time(invoice.period_start),
+            period_end: time(invoice.period_end),
+            stripe_created: time(invoice.created).unwrap_or_else(Utc::now),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Emails `notice` to the tenant's owners and billing members (in the
+/// caller's transaction: a rolled-back sync sends nothing).
+async fn send_notice(
+    conn: &mut AsyncPgConnection,
+    mailer: &crate::mail::Mailer,
+    tenant: Uuid,
+    notice: Notice,
+) -> AppResult<()> {
+    for to in rows::billing_contacts(conn, tenant).await? {
+        mailer
+            .queue(
+                conn,
+                Mail {
+                    to,
+                    subject: notice.subject.clone(),
+                    body: format!(
+                        "{}\n\nManage billing: {}\n",
+                        notice.body,
+                        super::billing_url(mailer)
+                    ),
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}

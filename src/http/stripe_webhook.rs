@@ -1,0 +1,42 @@
+//! `POST /webhooks/stripe`: Stripe's events, verified over the raw bytes
+//! before anything reads them, stored once, answered at once (the work runs
+//! after the answer; see `billing::events`).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::billing::WebhookError;
+
+/// Receives one delivery: 200 for a new or already-stored event (whatever its
+/// type: Stripe disables endpoints that keep failing), 400 for a bad
+/// signature or body (nothing stored), 404 with billing off, 503 when the
+/// event could not be stored (Stripe delivers it again).
+pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    match state.billing.receive_webhook(&body, signature).await {
+        Ok(new) => (
+            StatusCode::OK,
+            axum::Json(json!({ "received": true, "new": new })),
+        )
+            .into_response(),
+        Err(err) => {
+            let status = match err {
+                WebhookError::NotConfigured => StatusCode::NOT_FOUND,
+                WebhookError::MissingSignature
+                | WebhookError::BadSignature
+                | WebhookError::BadPayload => StatusCode::BAD_REQUEST,
+                WebhookError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            if status == StatusCode::BAD_REQUEST {
+                tracing::warn!(error = %err, "a Stripe webhook delivery was refused");
+            }
+            (status, axum::Json(json!({ "error": err.to_string() }))).into_response()
+        }
+    }
+}
