@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 pub use account::{BillingOverview, CheckoutSession, Interval};
 pub use events::{MAX_WEBHOOK_BYTES, ReconcileReport, WebhookError};
 pub use stripe_api::StripeApi;
+pub use sync::{FREE_PLAN, live, pays};
 
 use crate::config::BillingConfig;
 use crate::db::Db;

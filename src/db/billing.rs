@@ -536,3 +536,20 @@ pub async fn plan_amounts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(Stri
         .load(conn)
         .await
 }
+
+/// Whether the tenant's plan belongs to a Stripe subscription that still
+/// exists (a platform admin's `setTenantPlan` is then refused: the plan
+/// follows the subscription). Readable on the tenant path and the
+/// platform-admin path alike.
+pub async fn subscription_owns_plan(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+) -> QueryResult<bool> {
+    let status: Option<String> = subscriptions::table
+        .find(tenant)
+        .select(subscriptions::status)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(status.is_some_and(|s| crate::billing::live(&s)))
+}
