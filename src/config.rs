@@ -35,6 +35,22 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Stripe billing from the command line (needs STRIPE_SECRET_KEY).
+    Billing {
+        #[command(subcommand)]
+        action: BillingAction,
+    },
+}
+
+/// `tenantgate billing …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BillingAction {
+    /// Re-read every subscription and recent invoice from Stripe and converge
+    /// our rows and the tenants' plans to them (repairs missed webhooks).
+    Reconcile,
+    /// Give every paid plan without Stripe price ids a Stripe price per
+    /// interval (found by lookup key `tenantgate_<plan>_<interval>`, or made).
+    SyncPrices,
 }
 
 /// `tenantgate admin …`.

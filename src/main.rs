@@ -44,6 +44,9 @@ fn main() -> ExitCode {
         match cli.subcommand() {
             Command::Migrate => tenantgate::server::migrate(&cli.common).await,
             Command::Admin { action } => tenantgate::server::admin(&cli.common, action).await,
+            Command::Billing { action } => {
+                tenantgate::server::billing(&cli.common, &cli.serve, action).await
+            }
             Command::Serve | Command::Schema => {
                 tenantgate::server::serve(&cli.common, &cli.serve).await
             }

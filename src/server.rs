@@ -181,31 +181,8 @@ pub async fn admin(common: &CommonArgs, action: &crate::config::AdminAction) -> 
     Ok(())
 }
 
-/// `tenantgate serve`: runs until SIGTERM or SIGINT, then drains and stops.
-pub async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    if args.demo && common.environment == Environment::Production {
-        bail!("--demo seeds accounts with a published password: it is refused in production");
-    }
-    let keys = jwt_keys(common, args)?;
-    let database = Database::open(common).await?;
-    let result = serve_on(common, args, keys, &database, started).await;
-    database.close().await;
-    result
-}
-
-async fn serve_on(
-    common: &CommonArgs,
-    args: &ServeArgs,
-    keys: JwtKeys,
-    database: &Database,
-    started: Instant,
-) -> anyhow::Result<()> {
-    let applied = db::migrate(&database.url).await?;
-    if !applied.is_empty() {
-        tracing::info!(count = applied.len(), "applied migrations");
-    }
-    // The request path logs in as the runtime role, never as the owner.
+/// The request path's pool: it logs in as the runtime role, never as the owner.
+async fn app_pool(common: &CommonArgs, args: &ServeArgs, database: &Database) -> anyhow::Result<Db> {
     let (pool_url, set_role) = match (&common.app_database_url, &database.embedded) {
         (Some(url), _) => (url.clone(), false),
         (None, Some(pg)) => {
@@ -237,6 +214,88 @@ async fn serve_on(
             ..PoolOptions::default()
         },
     )?;
+    Ok(pool)
+}
+
+/// `tenantgate billing reconcile|sync-prices`.
+pub async fn billing(
+    common: &CommonArgs,
+    args: &ServeArgs,
+    action: &crate::config::BillingAction,
+) -> anyhow::Result<()> {
+    let Some(config) = crate::config::BillingConfig::from_args(args)? else {
+        bail!("billing is not configured: set STRIPE_SECRET_KEY (and STRIPE_API_BASE for the simulator)");
+    };
+    let keys = jwt_keys(common, args)?;
+    let database = Database::open(common).await?;
+    let result = billing_on(common, args, action, &config, keys, &database).await;
+    database.close().await;
+    result
+}
+
+async fn billing_on(
+    common: &CommonArgs,
+    args: &ServeArgs,
+    action: &crate::config::BillingAction,
+    config: &crate::config::BillingConfig,
+    keys: JwtKeys,
+    database: &Database,
+) -> anyhow::Result<()> {
+    use crate::config::BillingAction;
+    db::migrate(&database.url).await?;
+    match action {
+        BillingAction::SyncPrices => {
+            let api = crate::billing::StripeApi::new(config)?;
+            let mut conn = db::owner_connection(&database.url).await?;
+            let report = crate::billing::sync_prices(&api, &mut conn)
+                .await
+                .map_err(anyhow::Error::new)?;
+            for line in report {
+                println!("{line}");
+            }
+        }
+        BillingAction::Reconcile => {
+            let pool = app_pool(common, args, database).await?;
+            let mailer = crate::mail::Mailer {
+                log_bodies: false,
+                public_url: public_url(args, None),
+                sealer: crate::mail::Sealer::new(&keys),
+            };
+            let billing = crate::billing::Billing::new(Some(config), pool.clone(), mailer)?;
+            let report = billing.reconcile().await;
+            pool.close();
+            let report = report.map_err(anyhow::Error::new)?;
+            println!("{report}");
+        }
+    }
+    Ok(())
+}
+
+/// `tenantgate serve`: runs until SIGTERM or SIGINT, then drains and stops.
+pub async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    if args.demo && common.environment == Environment::Production {
+        bail!("--demo seeds accounts with a published password: it is refused in production");
+    }
+    let keys = jwt_keys(common, args)?;
+    let database = Database::open(common).await?;
+    let result = serve_on(common, args, keys, &database, started).await;
+    database.close().await;
+    result
+}
+
+async fn serve_on(
+    common: &CommonArgs,
+    args: &ServeArgs,
+    keys: JwtKeys,
+    database: &Database,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let applied = db::migrate(&database.url).await?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    let pool = app_pool(common, args, database).await?;
     let demo = if args.demo {
         Some(crate::demo::seed(&pool, &database.url).await?)
     } else {
@@ -246,12 +305,7 @@ async fn serve_on(
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"))
-        .trim_end_matches('/')
-        .to_owned();
+    let public_url = public_url(args, Some(addr));
     // LISTEN/NOTIFY must work on the owner URL (a transaction-mode pooler
     // breaks it, and with it revocations): refuse to start otherwise.
     crate::audit::feed::check_listen_notify(&database.url, Duration::from_secs(5)).await?;
@@ -361,6 +415,15 @@ async fn serve_on(
     }
     pool.close();
     Ok(())
+}
+
+/// The server's public base URL (`--public-url`, else the listening address).
+fn public_url(args: &ServeArgs, addr: Option<SocketAddr>) -> String {
+    args.public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", addr.unwrap_or(args.listen)))
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

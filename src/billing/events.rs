@@ -99,6 +99,16 @@ pub struct ReconcileReport {
     pub skipped: usize,
 }
 
+impl std::fmt::Display for ReconcileReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "reconciled {} subscription(s) and {} invoice(s); skipped {} of customers that are no tenant's",
+            self.subscriptions, self.invoices, self.skipped
+        )
+    }
+}
+
 impl Billing {
     /// Verifies and stores one webhook delivery; `Ok(true)` when the event is
     /// new (its work is queued), `Ok(false)` for a redelivery.

@@ -9,6 +9,7 @@
 
 mod account;
 mod events;
+mod prices;
 mod stripe_api;
 mod sync;
 
@@ -18,6 +19,7 @@ use tokio::sync::Notify;
 
 pub use account::{BillingOverview, CheckoutSession, Interval};
 pub use events::{MAX_WEBHOOK_BYTES, ReconcileReport, WebhookError};
+pub use prices::{lookup_key, sync_prices};
 pub use stripe_api::StripeApi;
 pub use sync::{FREE_PLAN, live, pays};
 
