@@ -147,6 +147,56 @@ pub struct Stats {
     pub suspended_tenants: i64,
     pub users: i64,
     pub tenants_by_plan: Vec<(String, i64)>,
+    /// Subscriptions that pay or will (active, trialing, past_due).
+    pub active_subscriptions: i64,
+    /// Monthly recurring revenue in cents per currency (active and past_due
+    /// subscriptions at their plan's price; yearly ones count a twelfth).
+    pub mrr: Vec<(String, i64)>,
+    /// Per plan with subscriptions: (plan, currency, active subscriptions, MRR cents).
+    pub by_plan: Vec<(String, String, i64, i64)>,
+}
+
+/// MRR and subscription counts from the subscriptions we hold.
+async fn subscription_stats(
+    conn: &mut diesel_async::AsyncPgConnection,
+    stats: &mut Stats,
+) -> AppResult<()> {
+    use std::collections::BTreeMap;
+    let prices: BTreeMap<String, (i32, i32, String)> = db::billing::plan_amounts(conn)
+        .await?
+        .into_iter()
+        .map(|(key, monthly, yearly, currency)| (key, (monthly, yearly, currency)))
+        .collect();
+    let mut by_plan: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
+    for (status, plan, interval, n) in db::billing::subscription_counts(conn).await? {
+        if !crate::billing::pays(&status) {
+            continue;
+        }
+        let Some(plan) = plan else { continue };
+        let Some((monthly, yearly, currency)) = prices.get(&plan) else {
+            continue;
+        };
+        stats.active_subscriptions += n;
+        let entry = by_plan
+            .entry(plan)
+            .or_insert_with(|| (currency.clone(), 0, 0));
+        entry.1 += n;
+        // A trial pays nothing yet.
+        if status != "trialing" {
+            let monthly_cents = match interval.as_deref() {
+                Some("year") => i64::from(*yearly) / 12,
+                _ => i64::from(*monthly),
+            };
+            entry.2 += monthly_cents * n;
+        }
+    }
+    let mut mrr: BTreeMap<String, i64> = BTreeMap::new();
+    for (plan, (currency, n, cents)) in by_plan {
+        *mrr.entry(currency.clone()).or_default() += cents;
+        stats.by_plan.push((plan, currency, n, cents));
+    }
+    stats.mrr = mrr.into_iter().collect();
+    Ok(())
 }
 
 /// Counts across the platform (no tenant's rows leave the database); the
@@ -171,6 +221,7 @@ pub async fn stats(db: &Db, meta: &RequestMeta, admin: &Verified) -> AppResult<S
                 }
             }
             stats.tenants_by_plan.sort();
+            subscription_stats(conn, &mut stats).await?;
             audit::record(conn, &meta, Entry::new(None, actor, "admin.stats.read")).await?;
             Ok(stats)
         }

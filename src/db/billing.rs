@@ -525,13 +525,16 @@ pub async fn subscription_counts(
         .await
 }
 
-/// Every plan's monthly and yearly price in cents.
-pub async fn plan_amounts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i32, i32)>> {
+/// Every plan's monthly and yearly price in cents, and its currency.
+pub async fn plan_amounts(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<(String, i32, i32, String)>> {
     plans::table
         .select((
             plans::key,
             plans::monthly_price_cents,
             plans::yearly_price_cents,
+            plans::currency,
         ))
         .load(conn)
         .await

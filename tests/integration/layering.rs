@@ -227,3 +227,23 @@ fn only_config_reads_the_environment() {
         ),
     );
 }
+
+/// Only billing enters the billing role (the one that writes billing rows and
+/// a tenant's plan from Stripe's word), and only billing talks to Stripe.
+#[test]
+fn only_billing_acts_as_billing_or_talks_to_stripe() {
+    assert_none(
+        "the billing role entered outside src/billing/",
+        crossings(
+            |p| !p.starts_with("src/billing/") && !p.starts_with("src/tenancy/"),
+            &["Scope::billing", "ScopeRole::Billing"],
+        ),
+    );
+    assert_none(
+        "Stripe's client used outside src/billing/ (and the simulator)",
+        crossings(
+            |p| !p.starts_with("src/billing/") && !p.starts_with("src/stripe_sim/"),
+            &["stripe::", "stripe_billing", "stripe_checkout", "stripe_core::"],
+        ),
+    );
+}

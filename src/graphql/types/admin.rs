@@ -32,6 +32,35 @@ pub struct PlatformStats {
     pub users: i64,
     /// Tenants per plan.
     pub tenants_by_plan: Vec<PlanCount>,
+    /// Subscriptions that pay or will (active, trialing, past_due), from the
+    /// subscriptions mirrored from Stripe.
+    pub active_subscriptions: i64,
+    /// Monthly recurring revenue per currency: active and past_due
+    /// subscriptions at their plan's current price (a yearly price counts a
+    /// twelfth; trials count nothing until they pay).
+    pub mrr: Vec<Revenue>,
+    /// Subscriptions and MRR per plan (plans with at least one subscription).
+    pub by_plan: Vec<PlanRevenue>,
+}
+
+/// An amount of monthly revenue in one currency.
+#[derive(SimpleObject)]
+pub struct Revenue {
+    /// ISO currency code, lower case (`usd`).
+    pub currency: String,
+    /// Amount in the currency's smallest unit (cents).
+    pub amount: i64,
+}
+
+/// One plan's subscriptions and revenue.
+#[derive(SimpleObject)]
+pub struct PlanRevenue {
+    /// The plan's key.
+    pub plan_key: String,
+    /// Subscriptions on it that pay or will (active, trialing, past_due).
+    pub active_subscriptions: i64,
+    /// Its monthly recurring revenue.
+    pub mrr: Revenue,
 }
 
 /// How many tenants are on one plan.
@@ -151,6 +180,21 @@ impl AdminQuery {
                 .tenants_by_plan
                 .into_iter()
                 .map(|(plan_key, tenants)| PlanCount { plan_key, tenants })
+                .collect(),
+            active_subscriptions: stats.active_subscriptions,
+            mrr: stats
+                .mrr
+                .into_iter()
+                .map(|(currency, amount)| Revenue { currency, amount })
+                .collect(),
+            by_plan: stats
+                .by_plan
+                .into_iter()
+                .map(|(plan_key, currency, active_subscriptions, amount)| PlanRevenue {
+                    plan_key,
+                    active_subscriptions,
+                    mrr: Revenue { currency, amount },
+                })
                 .collect(),
         })
     }
