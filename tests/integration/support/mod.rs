@@ -250,6 +250,20 @@ impl TestApp {
         made
     }
 
+    /// Puts `tenant` on the plan `plan` as the database owner (no audit entry,
+    /// no platform admin needed): for tests whose teams outgrow the free
+    /// plan's members.
+    pub async fn set_plan(&self, tenant: &str, plan: &str) {
+        let changed = self
+            .db
+            .count(&format!(
+                "WITH v AS (UPDATE tenants SET plan_key = '{plan}' WHERE id = '{tenant}' RETURNING 1) \
+                 SELECT count(*) AS n FROM v"
+            ))
+            .await;
+        assert_eq!(changed, 1, "no tenant {tenant}");
+    }
+
     /// Signs up (the email stays unconfirmed) and returns (token, user id, tenant id).
     pub async fn sign_up_unverified(&self, email: &str, tenant: &str) -> (String, String, String) {
         let a = self
