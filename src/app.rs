@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::graphql::AppSchema;
 use crate::http::websocket::SocketCounts;
 use crate::mail::{Mailer, Sealer};
+use crate::plans::PlanCatalogue;
 use crate::usage::{Stop, Usage};
 
 /// Settings the request path reads.
@@ -47,6 +48,8 @@ pub struct AppState {
     pub feed: Feed,
     /// Verified API keys (the hot path's cache).
     pub api_keys: KeyCache,
+    /// The plan catalogue (cached, dropped on every announced change).
+    pub plans: PlanCatalogue,
     /// Rate limits and the usage recorder.
     pub usage: Usage,
     /// Open WebSockets of this instance, per address and per session.
@@ -64,13 +67,15 @@ pub struct Services {
     pub mailer: Mailer,
     pub feed: Feed,
     pub api_keys: KeyCache,
+    pub plans: PlanCatalogue,
     pub usage: Usage,
     pub billing: Billing,
 }
 
 impl AppState {
     /// Assembles the state and the GraphQL schema over it. `feed` announces new
-    /// audit entries and key changes into `api_keys` (see [`Feed::start`]).
+    /// audit entries, key changes into `api_keys` and plan changes into
+    /// `plans` (see [`Feed::start`]).
     ///
     /// # Panics
     /// When the Stripe client cannot be built from `settings.billing`
@@ -81,6 +86,7 @@ impl AppState {
         settings: Settings,
         feed: Feed,
         api_keys: KeyCache,
+        plans: PlanCatalogue,
         usage: Usage,
     ) -> Self {
         let mailer = Mailer {
@@ -99,6 +105,7 @@ impl AppState {
             mailer,
             feed: feed.clone(),
             api_keys: api_keys.clone(),
+            plans: plans.clone(),
             usage: usage.clone(),
             billing: billing.clone(),
         });
@@ -109,6 +116,7 @@ impl AppState {
             schema,
             feed,
             api_keys,
+            plans,
             usage,
             sockets: SocketCounts::default(),
             billing,

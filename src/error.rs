@@ -102,12 +102,39 @@ pub enum AppError {
     },
     #[error("{0}")]
     QuotaExceeded(String),
-    #[error("{0}")]
-    PaymentRequired(String),
+    /// A plan's limit or missing feature; the details go into `extensions`.
+    #[error("{}", .0.message)]
+    PaymentRequired(Box<PlanLimit>),
     #[error("{0}")]
     Unavailable(String),
     #[error("{INTERNAL_MESSAGE}")]
     Internal(#[source] anyhow::Error),
+}
+
+/// What a PAYMENT_REQUIRED refusal says, beside its message: which plan
+/// refused what, and the cheapest public plan that would allow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanLimit {
+    pub message: String,
+    /// The key of the tenant's plan.
+    pub plan: String,
+    /// The key of the cheapest public plan that allows it (none: no public
+    /// plan does).
+    pub upgrade_to: Option<String>,
+    pub limited: Limited,
+}
+
+/// What a plan limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Limited {
+    /// A countable resource (`members`): the plan's limit and what is in use.
+    Resource {
+        name: &'static str,
+        limit: i64,
+        current: i64,
+    },
+    /// A feature the plan lacks (`customBranding`).
+    Feature { name: &'static str },
 }
 
 /// The result type of everything that can fail with an [`AppError`].
@@ -151,6 +178,11 @@ impl AppError {
             message: message.into(),
             retry_after,
         }
+    }
+
+    /// A plan's limit refused the request (PAYMENT_REQUIRED with details).
+    pub fn payment_required(limit: PlanLimit) -> Self {
+        Self::PaymentRequired(Box::new(limit))
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -269,7 +301,14 @@ mod tests {
             ),
             (AppError::QuotaExceeded("q".into()), "QUOTA_EXCEEDED", 429),
             (
-                AppError::PaymentRequired("p".into()),
+                AppError::payment_required(PlanLimit {
+                    message: "p".into(),
+                    plan: "free".into(),
+                    upgrade_to: None,
+                    limited: Limited::Feature {
+                        name: "customBranding",
+                    },
+                }),
                 "PAYMENT_REQUIRED",
                 402,
             ),
@@ -303,6 +342,39 @@ mod tests {
     fn rate_limited_carries_retry_after_in_whole_seconds() {
         let (_, ext) = wire(AppError::rate_limited("slow", Duration::from_millis(1200)));
         assert_eq!(ext["retryAfter"], 2);
+    }
+
+    #[test]
+    fn payment_required_carries_the_limit() {
+        let (message, ext) = wire(AppError::payment_required(PlanLimit {
+            message: "the free plan allows 5 members".into(),
+            plan: "free".into(),
+            upgrade_to: Some("basic".into()),
+            limited: Limited::Resource {
+                name: "members",
+                limit: 5,
+                current: 5,
+            },
+        }));
+        assert_eq!(message, "the free plan allows 5 members");
+        assert_eq!(ext["code"], "PAYMENT_REQUIRED");
+        assert_eq!(ext["resource"], "members");
+        assert_eq!(ext["limit"], 5);
+        assert_eq!(ext["current"], 5);
+        assert_eq!(ext["plan"], "free");
+        assert_eq!(ext["upgradeTo"], "basic");
+        let (_, ext) = wire(AppError::payment_required(PlanLimit {
+            message: "no".into(),
+            plan: "enterprise".into(),
+            upgrade_to: None,
+            limited: Limited::Feature {
+                name: "customDomain",
+            },
+        }));
+        assert_eq!(ext["feature"], "customDomain");
+        assert_eq!(ext["limit"], false);
+        assert_eq!(ext["current"], serde_json::Value::Null);
+        assert_eq!(ext["upgradeTo"], serde_json::Value::Null);
     }
 
     #[test]

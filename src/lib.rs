@@ -16,6 +16,7 @@ pub mod http;
 pub mod input;
 pub mod mail;
 pub mod members;
+pub mod plans;
 pub mod server;
 pub mod tenancy;
 pub mod usage;

@@ -321,6 +321,7 @@ async fn serve_on(
         tracing::info!("/metrics is off: set --metrics-token or --metrics-listen to serve it");
     }
     let api_keys = KeyCache::new();
+    let plans = crate::plans::PlanCatalogue::new();
     let limiter = match &args.redis_url {
         Some(url) => Limiter::redis(url).context("REDIS_URL")?,
         None => Limiter::local(),
@@ -345,8 +346,9 @@ async fn serve_on(
             },
             billing,
         },
-        Feed::start(database.url.clone(), api_keys.clone()),
+        Feed::start(database.url.clone(), api_keys.clone(), plans.clone()),
         api_keys,
+        plans,
         usage,
     );
     let background = state.start_background();

@@ -3,7 +3,12 @@
 //! change, is written to the audit trail in the same transaction: reads of a
 //! tenant's data into that tenant's trail, platform-wide reads (users, stats,
 //! outbox) into the platform's own (entries without a tenant, out of every
-//! tenant's reach under row-level security).
+//! tenant's reach under row-level security). `plans.rs`: the plan catalogue
+//! and tenants' plans.
+
+mod plans;
+
+pub use plans::{PlanDraft, create_plan, set_tenant_plan, update_plan};
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};

@@ -1,5 +1,6 @@
 //! The live audit feed: one LISTEN connection per instance, fanned out in process
-//! (the same connection also receives API-key changes for the key cache).
+//! (the same connection also receives API-key changes for the key cache and
+//! plan changes for the plan catalogue).
 //!
 //! Entries are announced by a trigger (`pg_notify('tenantgate_audit', …)`) when
 //! their transaction commits, so every instance sees every entry, whichever
@@ -9,10 +10,11 @@
 //! The connection is trusted only while it proves it works: every
 //! [`HEARTBEAT_EVERY`] a second connection sends a NOTIFY on this instance's
 //! own heartbeat channel. With none received for [`STALE_AFTER`] the key cache
-//! stops trusting itself (every key is checked in the database) and live audit
+//! and the plan catalogue stop trusting themselves (every key is checked and
+//! the catalogue read in the database) and live audit
 //! subscriptions end with UNAVAILABLE (they may have missed entries); after
 //! [`RECONNECT_AFTER`] both connections are replaced. The first heartbeat
-//! after that flushes the key cache and trust resumes.
+//! after that flushes both and trust resumes.
 
 use std::time::Duration;
 
@@ -26,6 +28,7 @@ use uuid::Uuid;
 
 use crate::auth::key_cache::{self, KeyCache};
 use crate::db::notify::{backend_pid, connect, listen as listen_on};
+use crate::plans::{PlanCatalogue, catalogue as plan_catalogue};
 
 /// The NOTIFY channel of new audit entries.
 pub const CHANNEL: &str = "tenantgate_audit";
@@ -67,17 +70,18 @@ pub struct Feed {
 
 impl Feed {
     /// Starts listening on `url` in the background; reconnects on failure.
-    /// Key changes (`tenantgate_keys`) go to `keys`, which is told whether the
-    /// connection is trusted (heartbeats arrive).
-    pub fn start(url: String, keys: KeyCache) -> Self {
+    /// Key changes (`tenantgate_keys`) go to `keys` and plan changes
+    /// (`tenantgate_plans`) to `plans`, which are told whether the connection
+    /// is trusted (heartbeats arrive).
+    pub fn start(url: String, keys: KeyCache, plans: PlanCatalogue) -> Self {
         let (tx, _) = broadcast::channel(1024);
         let sender = tx.clone();
         let task = tokio::spawn(async move {
             let channel = format!("tenantgate_hb_{}", Uuid::new_v4().simple());
             let mut backoff = Duration::from_millis(100);
             loop {
-                let result = listen(&url, &channel, &sender, &keys).await;
-                distrust(&sender, &keys);
+                let result = listen(&url, &channel, &sender, &keys, &plans).await;
+                distrust(&sender, &keys, &plans);
                 match result {
                     Ok(()) => backoff = Duration::from_millis(100),
                     Err(err) => {
@@ -107,8 +111,9 @@ impl Feed {
     }
 }
 
-/// Stops trusting the cache; tells subscribers if they were being served.
-fn distrust(sender: &broadcast::Sender<FeedEvent>, keys: &KeyCache) {
+/// Stops trusting the caches; tells subscribers if they were being served.
+fn distrust(sender: &broadcast::Sender<FeedEvent>, keys: &KeyCache, plans: &PlanCatalogue) {
+    plans.set_live(false);
     if keys.is_live() {
         keys.set_live(false);
         // No receivers is fine: nobody is subscribed right now.
@@ -129,9 +134,15 @@ async fn listen(
     heartbeat: &str,
     sender: &broadcast::Sender<FeedEvent>,
     keys: &KeyCache,
+    plans: &PlanCatalogue,
 ) -> anyhow::Result<()> {
     let mut conn = connect(url, APPLICATION_NAME).await?;
-    for channel in [CHANNEL, key_cache::CHANNEL, heartbeat] {
+    for channel in [
+        CHANNEL,
+        key_cache::CHANNEL,
+        plan_catalogue::CHANNEL,
+        heartbeat,
+    ] {
         listen_on(&mut conn, channel).await?;
     }
     // Heartbeats go out on a connection of their own: they prove that a NOTIFY
@@ -153,8 +164,13 @@ async fn listen(
                         keys.set_live(true);
                         tracing::info!("LISTEN heartbeat received: the key cache is trusted");
                     }
+                    if !plans.is_live() {
+                        plans.set_live(true);
+                    }
                 } else if notification.channel == key_cache::CHANNEL {
                     keys.invalidate(&notification.payload);
+                } else if notification.channel == plan_catalogue::CHANNEL {
+                    plans.invalidate();
                 } else {
                     match serde_json::from_str::<Notice>(&notification.payload) {
                         Ok(notice) => {
@@ -171,7 +187,7 @@ async fn listen(
                 }
                 if quiet >= STALE_AFTER && keys.is_live() {
                     tracing::warn!(?quiet, "LISTEN heartbeat missed: checking every key in the database");
-                    distrust(sender, keys);
+                    distrust(sender, keys, plans);
                 }
                 notify(&mut notifier, heartbeat, "beat").await?;
             }

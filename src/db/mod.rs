@@ -15,6 +15,7 @@ pub mod login_failures;
 pub mod memberships;
 pub mod notify;
 pub mod outbox;
+pub mod plans;
 pub mod platform_admins;
 pub mod refresh_tokens;
 pub mod schema;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{plans, tenants};
+use super::schema::tenants;
 
 /// A tenant row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -199,16 +199,4 @@ pub async fn platform_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(S
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.key, r.n)).collect())
-}
-
-/// Whether the plan includes custom branding.
-pub async fn plan_allows_custom_branding(
-    conn: &mut AsyncPgConnection,
-    plan_key: &str,
-) -> QueryResult<bool> {
-    plans::table
-        .find(plan_key)
-        .select(plans::custom_branding)
-        .first(conn)
-        .await
 }

@@ -6,7 +6,7 @@
 use async_graphql::{ErrorExtensionValues, ServerError};
 use serde_json::{Value, json};
 
-use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE, SharedError};
+use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE, Limited, PlanLimit, SharedError};
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
@@ -37,10 +37,41 @@ impl AppError {
             AppError::RateLimited { retry_after, .. } => {
                 ext.set("retryAfter", retry_after.as_secs_f64().ceil() as u64)
             }
+            AppError::PaymentRequired(limit) => set_plan_limit(&mut ext, limit),
             _ => {}
         }
         out.extensions = Some(ext);
         out
+    }
+}
+
+/// PAYMENT_REQUIRED's details: `plan`, `upgradeTo` (null: no public plan
+/// allows it), and `resource`, `limit` and `current` (a count), or `feature`
+/// with `limit: false` and `current: null` (a feature the plan lacks).
+fn set_plan_limit(ext: &mut ErrorExtensionValues, limit: &PlanLimit) {
+    ext.set("plan", limit.plan.as_str());
+    ext.set(
+        "upgradeTo",
+        match &limit.upgrade_to {
+            Some(key) => async_graphql::Value::from(key.as_str()),
+            None => async_graphql::Value::Null,
+        },
+    );
+    match &limit.limited {
+        Limited::Resource {
+            name,
+            limit,
+            current,
+        } => {
+            ext.set("resource", *name);
+            ext.set("limit", *limit);
+            ext.set("current", *current);
+        }
+        Limited::Feature { name } => {
+            ext.set("feature", *name);
+            ext.set("limit", false);
+            ext.set("current", async_graphql::Value::Null);
+        }
     }
 }
 

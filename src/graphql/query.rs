@@ -3,9 +3,10 @@
 use async_graphql::{Context, Object, Result};
 use scoped_futures::ScopedFutureExt;
 
-use super::context::{db, session};
+use super::context::{db, services, session};
 use super::guards::PlatformAdmin;
 use super::types::admin::AdminQuery;
+use super::types::plan::Plan;
 use super::types::tenant::{Reader, Tenant};
 use super::types::viewer::Viewer;
 use crate::auth::api_keys::KeyScope;
@@ -96,6 +97,14 @@ impl QueryRoot {
             reader: Reader::Member(access),
             member_count: None,
         })
+    }
+
+    /// The plans on offer, in catalogue order, with their prices, limits and
+    /// features (no sign-in needed; plans that are not offered are not
+    /// listed).
+    async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
+        let catalogue = services(ctx).plans.get(db(ctx)).await?;
+        Ok(catalogue.public().map(|p| Plan::from(&**p)).collect())
     }
 
     /// The platform admins' view across tenants (platform admins only; every

@@ -19,6 +19,7 @@ use crate::db::invitations::{self as rows, Invitation, InvitationStatus, NewInvi
 use crate::db::{Db, memberships, tenants, users as user_rows};
 use crate::error::{AppError, AppResult, unique_violation};
 use crate::mail::{Mail, Mailer};
+use crate::plans::{self, Seat};
 use crate::tenancy::{Scope, not_found};
 
 /// How long an invitation stays valid.
@@ -62,6 +63,9 @@ pub async fn invite(
             mine.require(Role::Admin)?;
             may_grant(&mine, role)?;
             require_verified_inviter(conn, me.user_id).await?;
+            // Locks the tenant's row: concurrent invitations and acceptances
+            // count their seats one after the other.
+            plans::take_seat(conn, tenant_id, Seat::Invitation).await?;
             spend_invitation_budgets(conn, tenant_id, me.user_id).await?;
             if memberships::has_member_with_email(conn, tenant_id, &email).await? {
                 return Err(AppError::conflict(format!("{email} is already a member")));
@@ -243,6 +247,15 @@ pub async fn accept(
                         err.into()
                     }
                 })?;
+            }
+            // A new member takes a seat of the plan (the tenant's row is
+            // locked until commit: two acceptances of the last seat cannot
+            // both get it). Someone already a member takes none.
+            if memberships::role_for_share(conn, tenant_id, user_id)
+                .await?
+                .is_none()
+            {
+                plans::take_seat(conn, tenant_id, Seat::Membership).await?;
             }
             // The invitation proves the address: it received the link.
             user_rows::mark_verified(conn, user_id).await?;

@@ -1,5 +1,6 @@
 //! The tenant's own settings: name, slug and branding (custom branding only
-//! on plans that include it), with their validation.
+//! on plans that include it: the same check as the `FeatureGuard` on
+//! `updateTenant`, made again on the locked row), with their validation.
 
 use scoped_futures::ScopedFutureExt;
 use serde_json::{Value, json};
@@ -10,6 +11,7 @@ use crate::auth::signup::{normalize_email, normalize_tenant_name};
 use crate::auth::{Role, TenantAccess, Verified};
 use crate::db::{Db, tenants};
 use crate::error::{AppError, AppResult, unique_violation};
+use crate::plans::{Catalogue, Feature};
 
 /// A tenant's public look.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -69,7 +71,9 @@ impl Branding {
         Ok(self)
     }
 
-    fn is_custom(&self) -> bool {
+    /// Whether anything differs from the defaults (custom branding needs a
+    /// plan that includes it; clearing it never does).
+    pub fn is_custom(&self) -> bool {
         self != &Self::default()
     }
 }
@@ -121,12 +125,12 @@ pub async fn update_tenant(
         async move {
             let (before_name, before_slug, before_branding, plan) =
                 tenants::lock_settings(conn, tenant_id).await?;
-            if branding.as_ref().is_some_and(Branding::is_custom)
-                && !tenants::plan_allows_custom_branding(conn, &plan).await?
-            {
-                return Err(AppError::PaymentRequired(format!(
-                    "custom branding is not part of the {plan} plan: upgrade to use it"
-                )));
+            // The guard checked the plan as the request began; this checks it
+            // as it stands, with the row locked (a downgrade may have landed).
+            if branding.as_ref().is_some_and(Branding::is_custom) {
+                Catalogue::read(conn)
+                    .await?
+                    .require_feature(&plan, Feature::CustomBranding)?;
             }
             let branding_json = branding
                 .as_ref()

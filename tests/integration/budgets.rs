@@ -390,6 +390,8 @@ async fn invitations_need_a_confirmed_inviter_and_have_budgets() {
     );
 
     let (owner, _, tenant) = app.sign_up("inviter@example.com", "Inviter").await;
+    // Room for every invitation: the budget is the limit under test.
+    app.set_plan(&tenant, "enterprise").await;
     for i in 0..20 {
         let a = app
             .gql(

@@ -423,6 +423,8 @@ async fn magic_links_and_password_resets_are_single_use() {
 async fn members_invitations_and_constant_round_trips() {
     let app = TestApp::spawn().await;
     let (owner, _, tenant) = app.sign_up("team-owner@example.com", "Team").await;
+    // A team larger than the free plan's.
+    app.set_plan(&tenant, "pro").await;
     let members_query = "query($n: Int) { tenant { members(first: $n) { nodes { role user { email } } pageInfo { hasNextPage endCursor } } } }";
     let mut counts = Vec::new();
     for i in 0..12 {

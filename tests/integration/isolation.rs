@@ -5,10 +5,13 @@
 //! - over HTTP, random callers (any user of A or B, or nobody) with a random
 //!   X-Tenant-ID (their own tenant, the other, a random id, none, garbage) try
 //!   random reads (with cursors from either tenant's pages) and writes aimed at
-//!   the other tenant's users, invitations and slug. No answer may show a string
+//!   the other tenant's users, invitations and slug, and the platform admins'
+//!   plan mutations (`createPlan`, `updatePlan`, `setTenantPlan` of the other
+//!   tenant), which no seeded user may run. No answer may show a string
 //!   (id, email, name, slug, cursor) that belongs only to a tenant the caller is
 //!   not in, no write may succeed or change a tenant, and nothing may be a 5xx or
-//!   an INTERNAL error;
+//!   an INTERNAL error; `memberCount` and `plan` are the answering tenant's own
+//!   (A and B are on different plans);
 //! - in SQL, random `Scope::tenant_user(tenant, user)` transactions select from
 //!   every tenant table: row-level security must return exactly the scope's
 //!   tenant's rows (and, of users, its members and the scope's own user);
@@ -105,7 +108,7 @@ struct Seed {
     all_users: BTreeSet<Uuid>,
 }
 
-const MEMBERS: &str = "query($f: Int, $a: String) { tenant { id name slug memberCount members(first: $f, after: $a) { edges { cursor node { role joinedAt user { id email } } } pageInfo { endCursor hasNextPage } } } }";
+const MEMBERS: &str = "query($f: Int, $a: String) { tenant { id name slug memberCount plan { key limits { members } } members(first: $f, after: $a) { edges { cursor node { role joinedAt user { id email } } } pageInfo { endCursor hasNextPage } } } }";
 const INVITATIONS: &str = "query($f: Int, $a: String, $k: InvitationFilter!) { tenant { id invitations(first: $f, after: $a, filter: $k) { edges { cursor node { id email role status invitedById } } } } }";
 const AUDIT: &str = "query($f: Int, $a: String) { tenant { id auditLog(first: $f, after: $a) { edges { cursor node { id action actorId actorLabel targetType targetId before after } } } } }";
 const VIEWER: &str = "{ viewer { user { id email } tenant { id name slug } role memberships { role tenant { id name slug } } } }";
@@ -122,6 +125,13 @@ const ROTATE_KEY: &str =
 const UPDATE_KEY: &str =
     "mutation($id: ID!) { updateApiKey(input: { id: $id, name: \"taken\", scopes: [] }) { id } }";
 const CREATE_KEY: &str = "mutation { createApiKey(input: { name: \"iso key\", scopes: [TENANT_READ, MEMBERS_READ, KEYS_READ, KEYS_WRITE, AUDIT_READ, BILLING_READ, USAGE_READ, USAGE_WRITE] }) { secret apiKey { id displayPrefix } } }";
+const SET_PLAN: &str =
+    "mutation($t: ID!) { setTenantPlan(tenantId: $t, planKey: \"enterprise\") { id planKey } }";
+const CREATE_PLAN: &str = "mutation { createPlan(input: { key: \"iso_plan\", name: \"Iso\", monthlyPrice: 1, public: true, limits: { members: 1000, apiCallsPerHour: 10 } }) { key } }";
+const UPDATE_PLAN: &str =
+    "mutation { updatePlan(key: \"free\", input: { limits: { members: 1000 } }) { key } }";
+/// The seeded tenants' plans (different, so a plan shown names its tenant).
+const PLANS: [&str; 2] = ["pro", "basic"];
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
 async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
@@ -174,7 +184,8 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT x::text FROM tenants x WHERE x.id = '{t}'),
                 (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}'),
                 (SELECT string_agg(concat_ws(':', k.id, k.name, k.scopes, k.revoked_at, k.display_prefix), ',' ORDER BY k.id)
-                 FROM api_keys k WHERE k.tenant_id = '{t}')))"
+                 FROM api_keys k WHERE k.tenant_id = '{t}'),
+                (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p)))"
         )
     };
     let both = text(
@@ -196,6 +207,9 @@ impl Seed {
         let mut db = app.db.owner().await;
         let (a_owner, a_owner_id, a) = app.sign_up("alpha.owner@iso.test", "Alpha Isolation").await;
         let (b_owner, b_owner_id, b) = app.sign_up("bravo.owner@iso.test", "Bravo Isolation").await;
+        // Teams past the free plan's members; different plans for A and B.
+        app.set_plan(&a, PLANS[0]).await;
+        app.set_plan(&b, PLANS[1]).await;
         let user = |label, token: &str, id: &str, home| User {
             label,
             token: token.to_owned(),
@@ -469,6 +483,12 @@ enum Op {
     Switch {
         random: Option<u128>,
     },
+    /// `setTenantPlan` of the other tenant (platform admins only).
+    SetPlan,
+    /// `createPlan` (platform admins only).
+    CreatePlan,
+    /// `updatePlan` (platform admins only).
+    UpdatePlan,
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -479,6 +499,8 @@ enum Check {
     Write(&'static str),
     /// Platform admins only: refused.
     PlatformOnly,
+    /// A platform admin's change: refused, nothing changes.
+    PlatformWrite(&'static str),
     /// Succeeds exactly when the caller belongs to `tenant`.
     Switch {
         tenant: String,
@@ -543,6 +565,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::TakeSlug),
         Just(Op::AdminRead),
         prop::option::of(any::<u128>()).prop_map(|random| Op::Switch { random }),
+        Just(Op::SetPlan),
+        Just(Op::CreatePlan),
+        Just(Op::UpdatePlan),
     ]
 }
 
@@ -644,6 +669,13 @@ impl Seed {
                 Check::Write("updateTenant"),
             ),
             Op::AdminRead => (ADMIN_READ, json!({ "id": theirs.id }), Check::PlatformOnly),
+            Op::SetPlan => (
+                SET_PLAN,
+                json!({ "t": theirs.id }),
+                Check::PlatformWrite("setTenantPlan"),
+            ),
+            Op::CreatePlan => (CREATE_PLAN, json!({}), Check::PlatformWrite("createPlan")),
+            Op::UpdatePlan => (UPDATE_PLAN, json!({}), Check::PlatformWrite("updatePlan")),
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
@@ -745,6 +777,23 @@ fn no_caller_sees_or_changes_another_tenant() {
                         "the admin path answered: {context}"
                     );
                 }
+                Check::PlatformWrite(field) => {
+                    prop_assert!(
+                        a.body["data"][field].is_null()
+                            && matches!(
+                                a.code(),
+                                "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT"
+                            ),
+                        "a platform admin's change answered: {context}"
+                    );
+                    let now = fingerprints(&mut *db.lock().await, &seed.tenants).await;
+                    prop_assert_eq!(
+                        &now,
+                        &baseline,
+                        "a refused plan change changed something: {}",
+                        context
+                    );
+                }
                 Check::Switch { tenant } => {
                     let member = user.is_some_and(|u| {
                         u.tenants
@@ -767,6 +816,17 @@ fn no_caller_sees_or_changes_another_tenant() {
                         prop_assert!(
                             own.is_some_and(|t| t.members.len() as u64 == count),
                             "memberCount {count} is not the tenant's own: {context}"
+                        );
+                    }
+                    // The plan is the answering tenant's own.
+                    if let Some(plan) = data["plan"]["key"].as_str() {
+                        let own = seed
+                            .tenants
+                            .iter()
+                            .position(|t| data["id"].as_str() == Some(t.id.to_string().as_str()));
+                        prop_assert!(
+                            own.is_some_and(|t| PLANS[t] == plan),
+                            "plan {plan} is not the tenant's own: {context}"
                         );
                     }
                     let nonempty = ["members", "invitations", "auditLog", "apiKeys"]

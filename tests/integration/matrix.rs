@@ -11,6 +11,8 @@ use uuid::Uuid;
 use crate::support::{Answer, PASSWORD, TestApp};
 
 const TENANT_NAME: &str = "Matrix Works";
+/// The matrix tenant's plan.
+const MATRIX_PLAN: &str = "pro";
 pub(crate) const INVITE: &str =
     "mutation($i: InviteMemberInput!) { inviteMember(input: $i) { id email role status } }";
 pub(crate) const ACCEPT: &str = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken user { id } } }";
@@ -129,11 +131,34 @@ enum Op {
     SuspendTenant,
     /// `reactivateTenant` of this tenant.
     ReactivateTenant,
+    /// `plans { key }` (public: anyone, signed in or not).
+    ReadPlans,
+    /// `tenant { plan { key } }` (the tenant's own plan).
+    ReadTenantPlan,
+    /// `updateTenant(input: { branding })` with custom branding (the
+    /// tenant's plan includes it: only the role decides).
+    BrandTenant,
+    /// `admin { plans { key stripeMonthlyPriceId } }`
+    ReadAdminPlans,
+    /// `createPlan` of a new private plan.
+    CreatePlan,
+    /// `updatePlan` of the basic plan's name.
+    UpdatePlan,
+    /// `setTenantPlan` of this tenant to enterprise.
+    SetTenantPlan,
 }
 
 impl Op {
     fn is_platform_only(self) -> bool {
-        matches!(self, Self::SuspendTenant | Self::ReactivateTenant)
+        matches!(
+            self,
+            Self::SuspendTenant
+                | Self::ReactivateTenant
+                | Self::ReadAdminPlans
+                | Self::CreatePlan
+                | Self::UpdatePlan
+                | Self::SetTenantPlan
+        )
     }
 }
 
@@ -166,6 +191,13 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::RemoveKeyMaker,     [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::SuspendTenant,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::ReactivateTenant,   [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::ReadPlans,          [YES,      YES,     YES,      YES,      YES,      YES,      YES   ]),
+    (Op::ReadTenantPlan,     [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
+    (Op::BrandTenant,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadAdminPlans,     [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::CreatePlan,         [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::UpdatePlan,         [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::SetTenantPlan,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
 ];
 
 /// What an allowed answer's value must be.
@@ -357,6 +389,9 @@ impl Matrix {
         let app = TestApp::spawn().await;
         let mut db = app.db.owner().await;
         let (owner_token, owner_id, tenant) = app.sign_up("owner@matrix.test", TENANT_NAME).await;
+        // Room for the team the matrix grows, and custom branding: only
+        // roles decide here (plan limits have their own tests, plans.rs).
+        app.set_plan(&tenant, MATRIX_PLAN).await;
         let mut creds = vec![
             (Actor::Anonymous, None),
             (Actor::Owner, Some((owner_token.clone(), owner_id.clone()))),
@@ -428,7 +463,8 @@ impl Matrix {
                 (SELECT count(*)::text FROM audit_log a WHERE a.tenant_id = '{t}'),
                 (SELECT string_agg(concat_ws(':', k.id, k.name, k.revoked_at, encode(k.secret_hash, 'hex')), ','
                     ORDER BY k.id) FROM api_keys k WHERE k.tenant_id = '{t}'),
-                (SELECT count(*)::text FROM email_outbox))) AS s"
+                (SELECT count(*)::text FROM email_outbox),
+                (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p))) AS s"
         );
         text(&mut self.db, &sql).await
     }
@@ -653,6 +689,72 @@ impl Matrix {
                     _ => Vec::new(),
                 },
             },
+            Op::ReadPlans => Plan::read("{ plans { key } }", "/data/plans", Shows::Count(4)),
+            Op::ReadTenantPlan => Plan::read(
+                "{ tenant { plan { key limits { members } } } }",
+                "/data/tenant/plan/key",
+                Shows::Equals(json!(MATRIX_PLAN)),
+            ),
+            Op::BrandTenant => {
+                let color = format!("#{:06x}", self.fresh);
+                self.fresh += 1;
+                Plan {
+                    query: "mutation($c: String!) { updateTenant(input: { branding: { primaryColor: $c } }) { branding { primaryColor } } }",
+                    vars: json!({ "c": color }),
+                    value: "/data/updateTenant/branding/primaryColor",
+                    shows: Shows::Equals(json!(color)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM tenants WHERE id = '{t}' AND branding->>'primaryColor' = '{color}'"
+                    )),
+                    cleanup: vec![format!(
+                        "UPDATE tenants SET branding = '{{}}' WHERE id = '{t}' AND branding <> '{{}}'"
+                    )],
+                }
+            }
+            Op::ReadAdminPlans => Plan::read(
+                "{ admin { plans { key stripeMonthlyPriceId } } }",
+                "/data/admin/plans",
+                Shows::NonEmpty,
+            ),
+            Op::CreatePlan => {
+                let key = format!("matrix_{}", self.fresh);
+                self.fresh += 1;
+                Plan {
+                    query: "mutation($k: String!) { createPlan(input: { key: $k, name: \"Matrix\", monthlyPrice: 100, limits: { members: 3, apiCallsPerHour: 10 } }) { key } }",
+                    vars: json!({ "k": key }),
+                    value: "/data/createPlan/key",
+                    shows: Shows::Equals(json!(key)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM plans WHERE key = '{key}'"
+                    )),
+                    cleanup: vec![format!("DELETE FROM plans WHERE key = '{key}'")],
+                }
+            }
+            Op::UpdatePlan => Plan {
+                query: "mutation { updatePlan(key: \"basic\", input: { name: \"Matrix Basic\" }) { name } }",
+                vars: json!({}),
+                value: "/data/updatePlan/name",
+                shows: Shows::Equals(json!("Matrix Basic")),
+                effect: Some(
+                    "SELECT count(*) AS n FROM plans WHERE name = 'Matrix Basic'".to_owned(),
+                ),
+                cleanup: vec![
+                    "UPDATE plans SET name = 'Basic' WHERE key = 'basic' AND name <> 'Basic'"
+                        .to_owned(),
+                ],
+            },
+            Op::SetTenantPlan => Plan {
+                query: "mutation($t: ID!) { setTenantPlan(tenantId: $t, planKey: \"enterprise\") { planKey } }",
+                vars: json!({ "t": t }),
+                value: "/data/setTenantPlan/planKey",
+                shows: Shows::Equals(json!("enterprise")),
+                effect: Some(format!(
+                    "SELECT count(*) AS n FROM tenants WHERE id = '{t}' AND plan_key = 'enterprise'"
+                )),
+                cleanup: vec![format!(
+                    "UPDATE tenants SET plan_key = '{MATRIX_PLAN}' WHERE id = '{t}' AND plan_key <> '{MATRIX_PLAN}'"
+                )],
+            },
             Op::SuspendTenant | Op::ReactivateTenant => {
                 let suspend = op == Op::SuspendTenant;
                 Plan {
@@ -802,7 +904,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 23 * 7, "every operation has a row");
+    assert_eq!(cells, 30 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

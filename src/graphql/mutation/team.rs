@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::auth::Role as AuthRole;
 use crate::error::AppError;
 use crate::graphql::context::{db, meta, services, session};
-use crate::graphql::guards::{RoleGuard, TenantMember};
+use crate::graphql::guards::{FeatureGuard, RoleGuard, TenantMember};
 use crate::graphql::loaders::UserLoader;
 use crate::graphql::types::invitation::Invitation;
 use crate::graphql::types::member::Member;
@@ -14,6 +14,7 @@ use crate::graphql::types::session::SessionPayload;
 use crate::graphql::types::tenant::{Reader, Tenant};
 use crate::graphql::types::viewer::Role;
 use crate::members::{self, Branding, TenantChanges};
+use crate::plans::Feature;
 
 /// Drops this instance's cached keys of the tenant at once after a removal or
 /// role change (which may have revoked keys): the announcement reaches every
@@ -55,6 +56,29 @@ pub struct BrandingInput {
     pub accent_color: Option<String>,
     /// Where the tenant's users get help.
     pub support_email: Option<String>,
+}
+
+impl BrandingInput {
+    /// Whether it sets anything (custom branding needs a plan that includes
+    /// it; clearing it never does).
+    fn is_custom(&self) -> bool {
+        let Self {
+            display_name,
+            logo_url,
+            primary_color,
+            accent_color,
+            support_email,
+        } = self;
+        [
+            display_name,
+            logo_url,
+            primary_color,
+            accent_color,
+            support_email,
+        ]
+        .iter()
+        .any(|f| f.is_some())
+    }
 }
 
 /// What `updateTenant` changes (absent: unchanged).
@@ -208,7 +232,11 @@ impl TeamMutation {
     }
 
     /// Changes the tenant's name, slug or branding (admins and owners).
-    #[graphql(guard = "RoleGuard(AuthRole::Admin)")]
+    /// Custom branding needs a plan that includes it (PAYMENT_REQUIRED
+    /// otherwise); clearing it never does.
+    #[graphql(
+        guard = "RoleGuard(AuthRole::Admin).and(FeatureGuard::when(Feature::CustomBranding, input.branding.as_ref().is_some_and(BrandingInput::is_custom)))"
+    )]
     async fn update_tenant(&self, ctx: &Context<'_>, input: UpdateTenantInput) -> Result<Tenant> {
         let me = session(ctx).require_user(db(ctx)).await?;
         let access = session(ctx).require_role(db(ctx), AuthRole::Admin).await?;

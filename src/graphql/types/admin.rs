@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
+use super::plan::AdminPlan;
 use super::tenant::{Reader, Tenant, TenantStatus};
 use super::user::User;
 use crate::admin::{self, TenantFilter};
@@ -165,6 +166,19 @@ impl AdminQuery {
         let limit = cursor::page_size(Some(first))?;
         let rows = admin::users(db(ctx), meta(ctx), &admin, search, limit).await?;
         Ok(rows.into_iter().map(User).collect())
+    }
+
+    /// Every plan, offered or not, in catalogue order, with its Stripe
+    /// prices. (The catalogue is platform data, not a tenant's: reading it is
+    /// not audited.)
+    async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<AdminPlan>> {
+        session(ctx).require_platform_admin(db(ctx)).await?;
+        let catalogue = services(ctx).plans.get(db(ctx)).await?;
+        Ok(catalogue
+            .all()
+            .iter()
+            .map(|p| AdminPlan::from(&**p))
+            .collect())
     }
 
     /// Platform-wide counts.

@@ -188,6 +188,22 @@ impl Tenant {
         &self.row.plan_key
     }
 
+    /// The tenant's current plan (whoever may read the tenant; it may be a
+    /// plan that is not offered publicly).
+    async fn plan(&self, ctx: &Context<'_>) -> Result<super::plan::Plan> {
+        let plan = crate::graphql::context::services(ctx)
+            .plans
+            .plan(db(ctx), &self.row.plan_key)
+            .await?
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!(
+                    "the tenant's plan {:?} is not in the catalogue",
+                    self.row.plan_key
+                ))
+            })?;
+        Ok(super::plan::Plan::from(&*plan))
+    }
+
     /// The tenant's subscription and invoices (owners, admins and billing
     /// members of this tenant).
     async fn billing(&self, ctx: &Context<'_>) -> Result<super::billing::TenantBilling> {

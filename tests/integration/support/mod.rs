@@ -14,6 +14,7 @@ use tenantgate::auth::jwt::JwtKeys;
 use tenantgate::auth::key_cache::KeyCache;
 use tenantgate::config::{ConnectionLimits, Environment, Limits, MetricsAccess};
 use tenantgate::db::{Db, PoolOptions};
+use tenantgate::plans::PlanCatalogue;
 use tenantgate::usage::Usage;
 use tenantgate::usage::limits::Limiter;
 use tokio::task::JoinHandle;
@@ -130,6 +131,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let api_keys = KeyCache::new();
+        let plans = PlanCatalogue::new();
         let mut settings = Settings {
             environment,
             limits: Limits::default(),
@@ -145,8 +147,9 @@ impl TestApp {
             pool,
             JwtKeys::new(SECRET, None).unwrap(),
             settings,
-            Feed::start(db.url.clone(), api_keys.clone()),
+            Feed::start(db.url.clone(), api_keys.clone(), plans.clone()),
             api_keys,
+            plans,
             Usage::new(limiter),
         );
         let router = tenantgate::http::router(state.clone());
@@ -245,6 +248,20 @@ impl TestApp {
             ))
             .await;
         made
+    }
+
+    /// Puts `tenant` on the plan `plan` as the database owner (no audit entry,
+    /// no platform admin needed): for tests whose teams outgrow the free
+    /// plan's members.
+    pub async fn set_plan(&self, tenant: &str, plan: &str) {
+        let changed = self
+            .db
+            .count(&format!(
+                "WITH v AS (UPDATE tenants SET plan_key = '{plan}' WHERE id = '{tenant}' RETURNING 1) \
+                 SELECT count(*) AS n FROM v"
+            ))
+            .await;
+        assert_eq!(changed, 1, "no tenant {tenant}");
     }
 
     /// Signs up (the email stays unconfirmed) and returns (token, user id, tenant id).
