@@ -17,5 +17,6 @@ pub mod input;
 pub mod mail;
 pub mod members;
 pub mod server;
+pub mod stripe_sim;
 pub mod tenancy;
 pub mod usage;
