@@ -20,6 +20,10 @@ pub struct Cli {
     pub common: CommonArgs,
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// Whether `--listen` was given on the command line (not from the
+    /// environment or the default); `stripe-sim` has a default of its own.
+    #[arg(skip)]
+    pub listen_on_command_line: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +44,11 @@ pub enum Command {
         #[command(subcommand)]
         action: BillingAction,
     },
+    /// Run the Stripe simulator (development only; refused with --env production):
+    /// a test double of Stripe's API to point STRIPE_API_BASE at. Listens on
+    /// --listen (default 127.0.0.1:12111); its secret key is STRIPE_SECRET_KEY when
+    /// set (a test key), else generated; it prints its base URL and keys.
+    StripeSim(StripeSimArgs),
 }
 
 /// `tenantgate billing …`.
@@ -52,6 +61,28 @@ pub enum BillingAction {
     /// interval (found by lookup key `tenantgate_<plan>_<interval>`, or made).
     SyncPrices,
 }
+
+/// `tenantgate stripe-sim …`.
+#[derive(Debug, Clone, Args)]
+pub struct StripeSimArgs {
+    /// A webhook endpoint to deliver events to (e.g.
+    /// `http://127.0.0.1:8080/webhooks/stripe`).
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+
+    /// The endpoint's signing secret (`whsec_…`). Default: the first of
+    /// STRIPE_WEBHOOK_SECRET, else a generated one (printed).
+    #[arg(long, requires = "webhook_url")]
+    pub webhook_secret: Option<String>,
+
+    /// Hold events until they are delivered through the control API
+    /// (`POST /_sim/events/<id>/deliver`) instead of delivering them.
+    #[arg(long)]
+    pub hold_events: bool,
+}
+
+/// Where `tenantgate stripe-sim` listens unless `--listen` is given.
+pub const STRIPE_SIM_LISTEN: &str = "127.0.0.1:12111";
 
 /// `tenantgate admin …`.
 #[derive(Debug, Clone, Subcommand)]
@@ -356,6 +387,20 @@ impl Default for ConnectionLimits {
 }
 
 impl Cli {
+    /// Reads the command line and the environment (exits with clap's message
+    /// on a bad one).
+    pub fn read() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Self::command().get_matches();
+        let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let given = |m: &clap::ArgMatches| {
+            m.value_source("listen") == Some(clap::parser::ValueSource::CommandLine)
+        };
+        cli.listen_on_command_line =
+            given(&matches) || matches.subcommand().is_some_and(|(_, sub)| given(sub));
+        cli
+    }
+
     /// The effective subcommand (`serve` when none was given).
     pub fn subcommand(&self) -> &Command {
         self.command.as_ref().unwrap_or(&Command::Serve)

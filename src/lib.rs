@@ -18,5 +18,6 @@ pub mod mail;
 pub mod members;
 pub mod plans;
 pub mod server;
+pub mod stripe_sim;
 pub mod tenancy;
 pub mod usage;

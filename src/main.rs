@@ -2,13 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tenantgate::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     return_large_blocks_to_the_system();
-    let cli = Cli::parse();
+    let cli = Cli::read();
     if let Command::Schema = cli.subcommand() {
         print!("{}", tenantgate::graphql::sdl());
         return ExitCode::SUCCESS;
@@ -47,6 +46,7 @@ fn main() -> ExitCode {
             Command::Billing { action } => {
                 tenantgate::server::billing(&cli.common, &cli.serve, action).await
             }
+            Command::StripeSim(args) => tenantgate::server::stripe_sim(&cli, args).await,
             Command::Serve | Command::Schema => {
                 tenantgate::server::serve(&cli.common, &cli.serve).await
             }

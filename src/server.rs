@@ -428,6 +428,99 @@ fn public_url(args: &ServeArgs, addr: Option<SocketAddr>) -> String {
         .to_owned()
 }
 
+/// `tenantgate stripe-sim`: the Stripe simulator until SIGTERM or SIGINT.
+/// A development tool: refused in production, and given live keys.
+pub async fn stripe_sim(
+    cli: &crate::config::Cli,
+    args: &crate::config::StripeSimArgs,
+) -> anyhow::Result<()> {
+    use crate::stripe_sim::{SimConfig, StripeSim};
+    if cli.common.environment == Environment::Production {
+        bail!(
+            "stripe-sim is a development tool (a fake Stripe that accepts any card): \
+             it is refused with --env production"
+        );
+    }
+    let listen: SocketAddr = if cli.listen_on_command_line {
+        cli.serve.listen
+    } else {
+        crate::config::STRIPE_SIM_LISTEN.parse()?
+    };
+    let secret_key = cli
+        .serve
+        .stripe_secret_key
+        .clone()
+        .filter(|k| !k.is_empty());
+    if secret_key
+        .as_deref()
+        .is_some_and(|k| !k.starts_with("sk_test_"))
+    {
+        bail!("stripe-sim takes a test key (sk_test_…) as STRIPE_SECRET_KEY, never a live one");
+    }
+    let webhook_secret = args
+        .webhook_secret
+        .clone()
+        .or_else(|| {
+            let first = cli
+                .serve
+                .stripe_webhook_secret
+                .as_deref()?
+                .split(',')
+                .next()?;
+            Some(first.trim().to_owned()).filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| {
+            let tail: String = rand::rng()
+                .sample_iter(&rand::distr::Alphanumeric)
+                .take(32)
+                .map(char::from)
+                .collect();
+            format!("whsec_{tail}")
+        });
+    if !webhook_secret.starts_with("whsec_") {
+        bail!("--webhook-secret: a webhook signing secret starts with whsec_");
+    }
+    if let Some(url) = &args.webhook_url
+        && !url.starts_with("http://")
+    {
+        bail!("--webhook-url: the simulator delivers to plain http:// URLs (got {url})");
+    }
+    let config = SimConfig {
+        listen,
+        secret_key,
+        endpoints: args
+            .webhook_url
+            .iter()
+            .map(|url| (url.clone(), webhook_secret.clone()))
+            .collect(),
+        hold_events: args.hold_events,
+        ..SimConfig::default()
+    };
+    let sim = StripeSim::start(config).await?;
+    println!("Stripe simulator listening on {}", sim.base_url());
+    println!("  STRIPE_API_BASE={}", sim.base_url());
+    println!("  STRIPE_SECRET_KEY={}", sim.secret_key());
+    match &args.webhook_url {
+        Some(url) => {
+            println!("  STRIPE_WEBHOOK_SECRET={webhook_secret}");
+            println!(
+                "  webhooks go to {url}{}",
+                if args.hold_events {
+                    " (held until delivered through /_sim)"
+                } else {
+                    ""
+                }
+            );
+        }
+        None => {
+            println!("  no webhook endpoint (add one with --webhook-url, or POST /_sim/endpoints)")
+        }
+    }
+    shutdown_signal().await;
+    sim.shutdown().await;
+    Ok(())
+}
+
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
