@@ -17,6 +17,7 @@ mod keys;
 mod layering;
 mod limits;
 mod matrix;
+mod plans;
 mod reads;
 mod redis;
 mod rls;
