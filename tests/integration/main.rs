@@ -2,6 +2,7 @@
 
 mod support;
 
+mod billing;
 mod billing_webhooks;
 mod budgets;
 mod cli;
