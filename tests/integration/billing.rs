@@ -177,6 +177,15 @@ async fn the_full_upgrade_changes_the_plan_with_stripe_in_the_audit_trail() {
     assert_eq!(before["billing"]["configured"], true);
     assert_eq!(before["billing"]["subscription"], Value::Null);
     assert_eq!(before["billing"]["customerPortalAvailable"], false);
+    // The free plan's five seats: the owner and four invitations; the fifth
+    // invitation needs a larger plan.
+    let invite = "mutation($e: String!) { inviteMember(input: { email: $e, role: MEMBER }) { id } }";
+    for n in 0..4 {
+        b.ok(invite, json!({ "e": format!("seat{n}@billed.test") })).await;
+    }
+    let refused = b.gql(invite, json!({ "e": "seat4@billed.test" })).await;
+    assert_eq!(code(&refused), "PAYMENT_REQUIRED", "{:?}", refused.body);
+    assert_eq!(refused.body["errors"][0]["extensions"]["plan"], "free");
 
     // Enterprise has no trial: checkout → active at once.
     b.checkout("enterprise", "MONTH", "pay").await;
@@ -190,6 +199,13 @@ async fn the_full_upgrade_changes_the_plan_with_stripe_in_the_audit_trail() {
     assert_eq!(sub["cancelAtPeriodEnd"], false);
     assert!(sub["currentPeriodEnd"].is_string());
     assert_eq!(after["billing"]["customerPortalAvailable"], true);
+    // The new plan's limits apply at once.
+    b.ok(invite, json!({ "e": "seat4@billed.test" })).await;
+    let plan = b
+        .ok("{ tenant { plan { key limits { members } } billing { subscription { plan { key } } } } }", json!({}))
+        .await;
+    assert_eq!(plan["tenant"]["plan"]["limits"]["members"], 1000, "{plan}");
+    assert_eq!(plan["tenant"]["billing"]["subscription"]["plan"]["key"], "enterprise");
     let invoices = after["billing"]["invoices"]["nodes"].as_array().unwrap();
     assert!(
         invoices.iter().any(|i| i["status"] == "paid" && i["total"] == 29900),

@@ -81,6 +81,18 @@ impl Subscription {
         self.0.plan_key.as_deref()
     }
 
+    /// The plan its price belongs to (null: a price no plan lists).
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<super::plan::Plan>> {
+        let Some(key) = self.0.plan_key.as_deref() else {
+            return Ok(None);
+        };
+        let plan = crate::graphql::context::services(ctx)
+            .plans
+            .plan(crate::graphql::context::db(ctx), key)
+            .await?;
+        Ok(plan.map(|p| super::plan::Plan::from(&*p)))
+    }
+
     /// How often it is billed.
     async fn interval(&self) -> Option<BillingInterval> {
         match self.0.price_interval.as_deref() {
