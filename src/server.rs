@@ -327,7 +327,17 @@ async fn serve_on(
         None => Limiter::local(),
     };
     let usage = Usage::new(limiter);
-    let billing = crate::config::BillingConfig::from_args(args)?;
+    let mut billing = crate::config::BillingConfig::from_args(args)?;
+    // `--demo` without Stripe: the simulator, in process, behind the same
+    // client code (only its base URL differs).
+    let demo_sim = match (&billing, args.demo) {
+        (None, true) => {
+            let (sim, config) = demo_stripe(&public_url, &database.url).await?;
+            billing = Some(config);
+            Some(sim)
+        }
+        _ => None,
+    };
     if billing.is_none() {
         tracing::info!("billing is off: set STRIPE_SECRET_KEY to sell plans through Stripe");
     }
@@ -408,6 +418,9 @@ async fn serve_on(
     }
     // Buffered usage and last-use times are written before the pool closes.
     background.stop().await;
+    if let Some(sim) = demo_sim {
+        sim.shutdown().await;
+    }
     if let Some(metrics_server) = metrics_server {
         metrics_server.abort();
     }
@@ -417,6 +430,43 @@ async fn serve_on(
     }
     pool.close();
     Ok(())
+}
+
+/// The Stripe simulator for `--demo`: started in process, our webhook
+/// endpoint registered with a fresh secret, the plans given its prices.
+async fn demo_stripe(
+    public_url: &str,
+    owner_url: &str,
+) -> anyhow::Result<(crate::stripe_sim::SimHandle, crate::config::BillingConfig)> {
+    use crate::stripe_sim::{SimConfig, StripeSim};
+    let sim = StripeSim::start(SimConfig::default()).await?;
+    let secret: String = rand::rng()
+        .sample_iter(&rand::distr::Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect();
+    let secret = format!("whsec_{secret}");
+    sim.add_endpoint(format!("{public_url}/webhooks/stripe"), secret.clone());
+    let config = crate::config::BillingConfig {
+        secret_key: sim.secret_key().to_owned(),
+        webhook_secrets: vec![secret],
+        api_base: Some(sim.base_url().to_owned()),
+        timeout: Duration::from_secs(10),
+        reconcile_every: Duration::from_secs(3600),
+    };
+    // The demo's plans point at the simulator's prices (a restart makes a new
+    // simulator, so the ids are set again).
+    let api = crate::billing::StripeApi::new(&config)?;
+    let mut conn = db::owner_connection(owner_url).await?;
+    db::billing::clear_plan_prices(&mut conn).await?;
+    crate::billing::sync_prices(&api, &mut conn)
+        .await
+        .map_err(anyhow::Error::new)?;
+    println!(
+        "Stripe simulator (demo billing) on {}: checkout and the billing portal work offline",
+        sim.base_url()
+    );
+    Ok((sim, config))
 }
 
 /// The server's public base URL (`--public-url`, else the listening address).

@@ -556,3 +556,16 @@ pub async fn subscription_owns_plan(
         .optional()?;
     Ok(status.is_some_and(|s| crate::billing::live(&s)))
 }
+
+/// Forgets every plan's Stripe prices (`--demo`: the simulator's are new on
+/// each start).
+pub async fn clear_plan_prices(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::update(plans::table)
+        .set((
+            plans::stripe_monthly_price_id.eq(None::<String>),
+            plans::stripe_yearly_price_id.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
