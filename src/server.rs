@@ -182,7 +182,11 @@ pub async fn admin(common: &CommonArgs, action: &crate::config::AdminAction) -> 
 }
 
 /// The request path's pool: it logs in as the runtime role, never as the owner.
-async fn app_pool(common: &CommonArgs, args: &ServeArgs, database: &Database) -> anyhow::Result<Db> {
+async fn app_pool(
+    common: &CommonArgs,
+    args: &ServeArgs,
+    database: &Database,
+) -> anyhow::Result<Db> {
     let (pool_url, set_role) = match (&common.app_database_url, &database.embedded) {
         (Some(url), _) => (url.clone(), false),
         (None, Some(pg)) => {
@@ -224,7 +228,9 @@ pub async fn billing(
     action: &crate::config::BillingAction,
 ) -> anyhow::Result<()> {
     let Some(config) = crate::config::BillingConfig::from_args(args)? else {
-        bail!("billing is not configured: set STRIPE_SECRET_KEY (and STRIPE_API_BASE for the simulator)");
+        bail!(
+            "billing is not configured: set STRIPE_SECRET_KEY (and STRIPE_API_BASE for the simulator)"
+        );
     };
     let keys = jwt_keys(common, args)?;
     let database = Database::open(common).await?;

@@ -89,10 +89,12 @@ CREATE POLICY subscriptions_platform_admin ON subscriptions FOR SELECT TO tenant
     USING ((SELECT tg_current_user_is_platform_admin()));
 CREATE POLICY billing_customers_platform_admin ON billing_customers FOR SELECT TO tenantgate_platform_admin
     USING ((SELECT tg_current_user_is_platform_admin()));
+CREATE POLICY invoices_platform_admin ON invoices FOR SELECT TO tenantgate_platform_admin
+    USING ((SELECT tg_current_user_is_platform_admin()));
 
 -- The runtime role reads its tenant's billing; billing writes it.
 GRANT SELECT ON billing_customers, subscriptions, invoices TO tenantgate_app;
-GRANT SELECT ON billing_customers, subscriptions TO tenantgate_platform_admin;
+GRANT SELECT ON billing_customers, subscriptions, invoices TO tenantgate_platform_admin;
 GRANT SELECT, INSERT, UPDATE ON billing_customers, subscriptions, invoices TO tenantgate_billing;
 GRANT SELECT, UPDATE (plan_key) ON tenants TO tenantgate_billing;
 GRANT SELECT ON plans, memberships TO tenantgate_billing;

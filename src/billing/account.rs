@@ -30,6 +30,7 @@ use crate::auth::{Role, TenantAccess};
 use crate::db::billing as rows;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
+use uuid::Uuid;
 
 /// A billing interval of a plan's price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,17 +88,16 @@ pub fn require_reader(access: &TenantAccess) -> AppResult<()> {
 }
 
 impl Billing {
-    /// The tenant's billing as last read from Stripe (in the request's read
-    /// transaction).
+    /// The tenant's billing as last read from Stripe, read in `scope` (the
+    /// caller decided who may: see `require_reader`).
     pub async fn overview(
         &self,
         db: &crate::db::Db,
-        access: &TenantAccess,
+        scope: Scope,
+        tenant: Uuid,
     ) -> AppResult<BillingOverview> {
-        require_reader(access)?;
-        let tenant = access.tenant_id;
         let (subscription, customer) = db
-            .scoped(access.scope(), |conn| {
+            .scoped(scope, |conn| {
                 async move {
                     Ok((
                         rows::subscription(conn, tenant).await?,
@@ -114,17 +114,16 @@ impl Billing {
         })
     }
 
-    /// A page of the tenant's invoices (newest first).
+    /// A page of the tenant's invoices (newest first), read in `scope`.
     pub async fn invoices(
         &self,
         db: &crate::db::Db,
-        access: &TenantAccess,
+        scope: Scope,
+        tenant: Uuid,
         after: Option<(DateTime<Utc>, String)>,
         limit: i64,
     ) -> AppResult<Vec<rows::Invoice>> {
-        require_reader(access)?;
-        let tenant = access.tenant_id;
-        db.scoped(access.scope(), |conn| {
+        db.scoped(scope, |conn| {
             async move { Ok(rows::invoices_page(conn, tenant, after, limit).await?) }.scope_boxed()
         })
         .await

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-pub use account::{BillingOverview, CheckoutSession, Interval};
+pub use account::{BillingOverview, CheckoutSession, Interval, require_reader};
 pub use events::{MAX_WEBHOOK_BYTES, ReconcileReport, WebhookError};
 pub use prices::{lookup_key, sync_prices};
 pub use stripe_api::StripeApi;

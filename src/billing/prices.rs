@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use diesel_async::AsyncPgConnection;
-use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, ListPrice};
+use stripe_product::price::{
+    CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, ListPrice,
+};
 use stripe_product::product::CreateProduct;
 use stripe_shared::Price;
 use stripe_types::Currency;
@@ -36,7 +38,10 @@ pub async fn sync_prices(api: &StripeApi, conn: &mut AsyncPgConnection) -> AppRe
             .enumerate()
         {
             if ids[slot].is_some() {
-                done.push(format!("{interval}: kept {}", ids[slot].as_deref().unwrap_or("")));
+                done.push(format!(
+                    "{interval}: kept {}",
+                    ids[slot].as_deref().unwrap_or("")
+                ));
                 continue;
             }
             if cents <= 0 {
@@ -44,9 +49,15 @@ pub async fn sync_prices(api: &StripeApi, conn: &mut AsyncPgConnection) -> AppRe
             }
             let key = lookup_key(&plan.key, interval);
             let found = api
-                .call(&ListPrice::new().lookup_keys(vec![key.clone()]).active(true), None)
+                .call(
+                    &ListPrice::new().lookup_keys(vec![key.clone()]).active(true),
+                    None,
+                )
                 .await?;
-            let matching = found.data.iter().find(|p| fits(p, i64::from(cents), &currency, interval));
+            let matching = found
+                .data
+                .iter()
+                .find(|p| fits(p, i64::from(cents), &currency, interval));
             let price = match matching {
                 Some(price) => {
                     done.push(format!("{interval}: found {}", price.id.as_str()));
@@ -70,7 +81,10 @@ pub async fn sync_prices(api: &StripeApi, conn: &mut AsyncPgConnection) -> AppRe
                     };
                     product = Some(product_id.clone());
                     let currency = Currency::from_str(&currency).map_err(|_| {
-                        AppError::internal(anyhow::anyhow!("plan {}: currency {currency}", plan.key))
+                        AppError::internal(anyhow::anyhow!(
+                            "plan {}: currency {currency}",
+                            plan.key
+                        ))
                     })?;
                     let recurring = CreatePriceRecurring::new(if interval == "month" {
                         CreatePriceRecurringInterval::Month

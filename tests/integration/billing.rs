@@ -19,7 +19,8 @@ const DAY: Duration = Duration::from_secs(86_400);
 
 pub(crate) const CHECKOUT: &str = "mutation($p: String!, $i: BillingInterval!) { createCheckoutSession(planKey: $p, interval: $i) { id url } }";
 pub(crate) const CHANGE: &str = "mutation($p: String!, $i: BillingInterval!) { changePlan(planKey: $p, interval: $i) { status planKey interval } }";
-pub(crate) const CANCEL: &str = "mutation($e: Boolean!) { cancelSubscription(atPeriodEnd: $e) { status cancelAtPeriodEnd } }";
+pub(crate) const CANCEL: &str =
+    "mutation($e: Boolean!) { cancelSubscription(atPeriodEnd: $e) { status cancelAtPeriodEnd } }";
 pub(crate) const RESUME: &str = "mutation { resumeSubscription { status cancelAtPeriodEnd } }";
 pub(crate) const PORTAL: &str = "mutation { createBillingPortalSession { url } }";
 pub(crate) const BILLING: &str = "{ tenant { planKey billing { configured customerPortalAvailable warning subscription { status planKey interval currentPeriodEnd cancelAtPeriodEnd trialEnd } invoices(first: 20) { nodes { number status total currency hostedInvoiceUrl periodStart periodEnd } } } } }";
@@ -57,9 +58,10 @@ impl Billed {
         sim.add_endpoint(format!("{}/webhooks/stripe", app.url), WHSEC);
         // The plans get their Stripe prices as `billing sync-prices` gives them.
         let mut owner_db = app.db.owner().await;
-        let report = tenantgate::billing::sync_prices(&StripeApi::new(&cfg).unwrap(), &mut owner_db)
-            .await
-            .unwrap();
+        let report =
+            tenantgate::billing::sync_prices(&StripeApi::new(&cfg).unwrap(), &mut owner_db)
+                .await
+                .unwrap();
         assert!(report.iter().any(|l| l.contains("created")), "{report:?}");
         let (owner, _, tenant) = app.sign_up("owner@billed.test", "Billed Co").await;
         Self {
@@ -82,7 +84,10 @@ impl Billed {
 
     /// Lets delivery finish and the event worker work everything stored.
     pub(crate) async fn settle(&self) -> usize {
-        assert!(self.sim.settled(Duration::from_secs(10)).await, "deliveries did not settle");
+        assert!(
+            self.sim.settled(Duration::from_secs(10)).await,
+            "deliveries did not settle"
+        );
         self.app.state.billing.work_events().await.unwrap()
     }
 
@@ -97,10 +102,11 @@ impl Billed {
     /// Opens Checkout for `plan` and submits the hosted page with `outcome`
     /// (`pay` or `decline`), as a browser would.
     pub(crate) async fn checkout(&self, plan: &str, interval: &str, outcome: &str) {
-        let data = self
-            .ok(CHECKOUT, json!({ "p": plan, "i": interval }))
-            .await;
-        let url = data["createCheckoutSession"]["url"].as_str().unwrap().to_owned();
+        let data = self.ok(CHECKOUT, json!({ "p": plan, "i": interval })).await;
+        let url = data["createCheckoutSession"]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         pay(&url, outcome).await;
     }
 
@@ -136,7 +142,10 @@ impl Billed {
             ),
         )
         .await;
-        all.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        all.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 }
 
@@ -159,7 +168,11 @@ pub(crate) async fn pay(url: &str, outcome: &str) {
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_redirection(), "paying answered {}", res.status());
+    assert!(
+        res.status().is_redirection(),
+        "paying answered {}",
+        res.status()
+    );
 }
 
 fn code(a: &Answer) -> String {
@@ -179,9 +192,11 @@ async fn the_full_upgrade_changes_the_plan_with_stripe_in_the_audit_trail() {
     assert_eq!(before["billing"]["customerPortalAvailable"], false);
     // The free plan's five seats: the owner and four invitations; the fifth
     // invitation needs a larger plan.
-    let invite = "mutation($e: String!) { inviteMember(input: { email: $e, role: MEMBER }) { id } }";
+    let invite =
+        "mutation($e: String!) { inviteMember(input: { email: $e, role: MEMBER }) { id } }";
     for n in 0..4 {
-        b.ok(invite, json!({ "e": format!("seat{n}@billed.test") })).await;
+        b.ok(invite, json!({ "e": format!("seat{n}@billed.test") }))
+            .await;
     }
     let refused = b.gql(invite, json!({ "e": "seat4@billed.test" })).await;
     assert_eq!(code(&refused), "PAYMENT_REQUIRED", "{:?}", refused.body);
@@ -205,28 +220,39 @@ async fn the_full_upgrade_changes_the_plan_with_stripe_in_the_audit_trail() {
         .ok("{ tenant { plan { key limits { members } } billing { subscription { plan { key } } } } }", json!({}))
         .await;
     assert_eq!(plan["tenant"]["plan"]["limits"]["members"], 1000, "{plan}");
-    assert_eq!(plan["tenant"]["billing"]["subscription"]["plan"]["key"], "enterprise");
+    assert_eq!(
+        plan["tenant"]["billing"]["subscription"]["plan"]["key"],
+        "enterprise"
+    );
     let invoices = after["billing"]["invoices"]["nodes"].as_array().unwrap();
     assert!(
-        invoices.iter().any(|i| i["status"] == "paid" && i["total"] == 29900),
+        invoices
+            .iter()
+            .any(|i| i["status"] == "paid" && i["total"] == 29900),
         "{invoices:?}"
     );
     let audit = b.stripe_audit().await;
-    assert!(audit.contains(&"tenant.plan.change".to_owned()), "{audit:?}");
-    assert!(audit.contains(&"billing.subscription.sync".to_owned()), "{audit:?}");
+    assert!(
+        audit.contains(&"tenant.plan.change".to_owned()),
+        "{audit:?}"
+    );
+    assert!(
+        audit.contains(&"billing.subscription.sync".to_owned()),
+        "{audit:?}"
+    );
 
     // One subscription per tenant: a second checkout is a conflict.
-    let again = b
-        .gql(CHECKOUT, json!({ "p": "pro", "i": "MONTH" }))
-        .await;
+    let again = b.gql(CHECKOUT, json!({ "p": "pro", "i": "MONTH" })).await;
     assert_eq!(code(&again), "CONFLICT", "{:?}", again.body);
 
     // The portal opens for the customer.
     let portal = b.ok(PORTAL, json!({})).await;
-    assert!(portal["createBillingPortalSession"]["url"]
-        .as_str()
-        .unwrap()
-        .starts_with(b.sim.base_url()));
+    assert!(
+        portal["createBillingPortalSession"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(b.sim.base_url())
+    );
 }
 
 #[tokio::test]
@@ -245,7 +271,11 @@ async fn plan_changes_up_and_down_are_prorated_and_followed() {
     b.settle().await;
     assert_eq!(b.plan().await, "pro");
     // Bad input changes nothing.
-    for (plan, why) in [("free", "the free plan"), ("nope", "no such plan"), ("pro", "the same price")] {
+    for (plan, why) in [
+        ("free", "the free plan"),
+        ("nope", "no such plan"),
+        ("pro", "the same price"),
+    ] {
         let a = b.gql(CHANGE, json!({ "p": plan, "i": "MONTH" })).await;
         assert!(!no_errors(&a), "{why}: {:?}", a.body);
         assert!(
@@ -282,7 +312,10 @@ async fn a_trial_becomes_active_and_the_owner_is_told_before_it_ends() {
     b.checkout("pro", "MONTH", "pay").await;
     b.settle().await;
     let again = b.billing().await;
-    assert_eq!(again["billing"]["subscription"]["status"], "ACTIVE", "{again}");
+    assert_eq!(
+        again["billing"]["subscription"]["status"], "ACTIVE",
+        "{again}"
+    );
 }
 
 #[tokio::test]
@@ -295,11 +328,18 @@ async fn a_failed_renewal_goes_past_due_then_unpaid_then_free_and_recovers_on_pa
     b.sim.advance(32 * DAY);
     b.settle().await;
     let now = b.billing().await;
-    assert_eq!(now["billing"]["subscription"]["status"], "PAST_DUE", "{now}");
+    assert_eq!(
+        now["billing"]["subscription"]["status"], "PAST_DUE",
+        "{now}"
+    );
     assert_eq!(now["planKey"], "enterprise", "past_due keeps the plan");
     assert!(now["billing"]["warning"].is_string(), "{now}");
     let mail = b.app.mail_bodies("owner@billed.test").await;
-    assert!(mail.iter().any(|m| m.contains("payment failed") || m.contains("could not charge")), "{mail:?}");
+    assert!(
+        mail.iter()
+            .any(|m| m.contains("payment failed") || m.contains("could not charge")),
+        "{mail:?}"
+    );
     b.sim.advance(15 * DAY);
     b.settle().await;
     let now = b.billing().await;
@@ -331,7 +371,10 @@ async fn cancel_at_period_end_can_be_resumed_and_otherwise_ends_on_free() {
     b.sim.advance(32 * DAY);
     b.settle().await;
     let now = b.billing().await;
-    assert_eq!(now["billing"]["subscription"]["status"], "CANCELED", "{now}");
+    assert_eq!(
+        now["billing"]["subscription"]["status"], "CANCELED",
+        "{now}"
+    );
     assert_eq!(now["planKey"], "free");
     // Nothing left to resume.
     let a = b.gql(RESUME, json!({})).await;
@@ -347,7 +390,12 @@ async fn deleting_the_subscription_downgrades_at_once() {
     b.ok(CANCEL, json!({ "e": false })).await;
     b.settle().await;
     assert_eq!(b.plan().await, "free");
-    assert!(b.sim.events().iter().any(|e| e.event_type == "customer.subscription.deleted"));
+    assert!(
+        b.sim
+            .events()
+            .iter()
+            .any(|e| e.event_type == "customer.subscription.deleted")
+    );
 }
 
 #[tokio::test]
@@ -356,7 +404,10 @@ async fn events_out_of_order_or_twice_converge_to_stripes_state() {
     b.checkout("enterprise", "MONTH", "pay").await;
     let held = b.sim.held();
     let kinds: Vec<&str> = held.iter().map(|e| e.event_type.as_str()).collect();
-    assert!(kinds.contains(&"customer.subscription.created"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"customer.subscription.created"),
+        "{kinds:?}"
+    );
     // Newest first (`updated` and `invoice.paid` before `created`), each twice.
     for event in held.iter().rev() {
         b.sim.deliver(&event.id).await.unwrap();
@@ -369,7 +420,12 @@ async fn events_out_of_order_or_twice_converge_to_stripes_state() {
         held.len() as i64,
         "each event stored once"
     );
-    let changes = b.stripe_audit().await.iter().filter(|a| *a == "tenant.plan.change").count();
+    let changes = b
+        .stripe_audit()
+        .await
+        .iter()
+        .filter(|a| *a == "tenant.plan.change")
+        .count();
     assert_eq!(changes, 1, "one plan change, however many deliveries");
 
     // Two changes; the older `updated` arrives last and must not move the tenant back.
@@ -396,16 +452,24 @@ async fn stripe_down_is_unavailable_and_a_retry_makes_no_second_customer() {
     let b = Billed::start(false).await;
     // Stripe makes the customer but the answer is lost, every attempt.
     b.sim.fail_next(3, Outage::LostResponse);
-    let a = b.gql(CHECKOUT, json!({ "p": "enterprise", "i": "MONTH" })).await;
+    let a = b
+        .gql(CHECKOUT, json!({ "p": "enterprise", "i": "MONTH" }))
+        .await;
     assert_eq!(code(&a), "UNAVAILABLE", "{:?}", a.body);
     assert_eq!(
-        b.count(&format!("SELECT count(*) FROM billing_customers WHERE tenant_id = '{}'", b.tenant)).await,
+        b.count(&format!(
+            "SELECT count(*) FROM billing_customers WHERE tenant_id = '{}'",
+            b.tenant
+        ))
+        .await,
         0,
         "nothing half-written"
     );
     // Stripe refuses outright.
     b.sim.fail_next(3, Outage::Unavailable);
-    let a = b.gql(CHECKOUT, json!({ "p": "enterprise", "i": "MONTH" })).await;
+    let a = b
+        .gql(CHECKOUT, json!({ "p": "enterprise", "i": "MONTH" }))
+        .await;
     assert_eq!(code(&a), "UNAVAILABLE", "{:?}", a.body);
     // Back: the retry gets the customer Stripe already made.
     b.checkout("enterprise", "MONTH", "pay").await;
@@ -418,13 +482,23 @@ async fn stripe_down_is_unavailable_and_a_retry_makes_no_second_customer() {
     assert!(b.sim.settled(Duration::from_secs(10)).await);
     b.sim.fail_next(100, Outage::Unavailable);
     b.app.state.billing.work_events().await.unwrap();
-    let pending = b.count("SELECT count(*) FROM stripe_events WHERE processed_at IS NULL").await;
+    let pending = b
+        .count("SELECT count(*) FROM stripe_events WHERE processed_at IS NULL")
+        .await;
     assert!(pending > 0, "a failed event is kept");
     b.sim.fail_next(0, Outage::Unavailable);
     let mut db = b.app.db.owner().await;
-    text(&mut db, "UPDATE stripe_events SET next_attempt_at = now() RETURNING 'x' AS s").await;
+    text(
+        &mut db,
+        "UPDATE stripe_events SET next_attempt_at = now() RETURNING 'x' AS s",
+    )
+    .await;
     b.app.state.billing.work_events().await.unwrap();
-    assert_eq!(b.count("SELECT count(*) FROM stripe_events WHERE processed_at IS NULL").await, 0);
+    assert_eq!(
+        b.count("SELECT count(*) FROM stripe_events WHERE processed_at IS NULL")
+            .await,
+        0
+    );
     assert_eq!(b.plan().await, "basic");
 }
 
@@ -441,7 +515,12 @@ async fn reconcile_repairs_missed_webhooks() {
     assert_eq!(report.subscriptions, 1, "{report:?}");
     let now = b.billing().await;
     assert_eq!(now["planKey"], "enterprise", "{now}");
-    assert!(!now["billing"]["invoices"]["nodes"].as_array().unwrap().is_empty());
+    assert!(
+        !now["billing"]["invoices"]["nodes"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // A second pass changes nothing.
     let audit = b.stripe_audit().await.len();
     b.app.state.billing.reconcile().await.unwrap();
@@ -473,18 +552,43 @@ async fn roles_and_other_tenants_cannot_touch_billing() {
     }
     // Another tenant's owner naming this tenant is refused; in its own tenant
     // it sees only its own (empty) billing.
-    for (q, vars) in [(read, json!({})), (CANCEL, json!({ "e": false })), (PORTAL, json!({}))] {
+    for (q, vars) in [
+        (read, json!({})),
+        (CANCEL, json!({ "e": false })),
+        (PORTAL, json!({})),
+    ] {
         let a = call(&b.app, Some(&other), Some(&b.tenant), q, vars).await;
         assert_eq!(code(&a), "FORBIDDEN", "outsider {q}: {:?}", a.body);
     }
     let own = call(&b.app, Some(&other), None, read, json!({})).await;
-    assert_eq!(own.body["data"]["tenant"]["billing"]["subscription"], Value::Null, "{:?}", own.body);
+    assert_eq!(
+        own.body["data"]["tenant"]["billing"]["subscription"],
+        Value::Null,
+        "{:?}",
+        own.body
+    );
     let a = call(&b.app, Some(&other), None, PORTAL, json!({})).await;
-    assert_eq!(code(&a), "CONFLICT", "no billing account of its own: {:?}", a.body);
+    assert_eq!(
+        code(&a),
+        "CONFLICT",
+        "no billing account of its own: {:?}",
+        a.body
+    );
     // The billing role may.
     let a = call(&b.app, Some(&biller), Some(&b.tenant), read, json!({})).await;
-    assert_eq!(a.body["data"]["tenant"]["billing"]["subscription"]["status"], "ACTIVE", "{:?}", a.body);
-    let a = call(&b.app, Some(&biller), Some(&b.tenant), CHANGE, json!({ "p": "basic", "i": "MONTH" })).await;
+    assert_eq!(
+        a.body["data"]["tenant"]["billing"]["subscription"]["status"], "ACTIVE",
+        "{:?}",
+        a.body
+    );
+    let a = call(
+        &b.app,
+        Some(&biller),
+        Some(&b.tenant),
+        CHANGE,
+        json!({ "p": "basic", "i": "MONTH" }),
+    )
+    .await;
     assert!(no_errors(&a), "{:?}", a.body);
     b.settle().await;
     assert_eq!(b.plan().await, "basic");
@@ -500,11 +604,77 @@ async fn roles_and_other_tenants_cannot_touch_billing() {
 async fn without_stripe_billing_mutations_say_so() {
     let app = TestApp::spawn().await;
     let (owner, _, _) = app.sign_up("owner@nobilling.test", "No Billing").await;
-    let a = app.gql(CHECKOUT, json!({ "p": "pro", "i": "MONTH" }), Some(&owner)).await;
+    let a = app
+        .gql(CHECKOUT, json!({ "p": "pro", "i": "MONTH" }), Some(&owner))
+        .await;
     assert_eq!(code(&a), "UNAVAILABLE", "{:?}", a.body);
     let message = a.body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("not configured"), "{message}");
     let a = app.gql(BILLING, json!({}), Some(&owner)).await;
     assert!(no_errors(&a), "{:?}", a.body);
     assert_eq!(a.body["data"]["tenant"]["billing"]["configured"], false);
+}
+
+#[tokio::test]
+async fn keys_with_billing_read_and_platform_admins_read_billing_and_stats_count_revenue() {
+    let b = Billed::start(false).await;
+    b.checkout("enterprise", "YEAR", "pay").await;
+    b.settle().await;
+    let read = "{ tenant { billing { subscription { status planKey } invoices(first: 5) { nodes { total } } } } }";
+    let key = |scopes: &str| {
+        format!(
+            "mutation {{ createApiKey(input: {{ name: \"k\", scopes: [{scopes}] }}) {{ secret }} }}"
+        )
+    };
+    let with = b.ok(&key("TENANT_READ, BILLING_READ"), json!({})).await["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let without = b.ok(&key("TENANT_READ"), json!({})).await["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = call(&b.app, Some(&with), None, read, json!({})).await;
+    assert_eq!(
+        a.body["data"]["tenant"]["billing"]["subscription"]["planKey"], "enterprise",
+        "{:?}",
+        a.body
+    );
+    let a = call(&b.app, Some(&without), None, read, json!({})).await;
+    assert_eq!(code(&a), "FORBIDDEN", "{:?}", a.body);
+
+    // Platform admins read a tenant's billing on their audited path, and the
+    // platform's revenue.
+    let (staff, _, _) = b.app.sign_up("staff@billed.test", "Staff").await;
+    tenantgate::admin::set_platform_admin(&b.app.db.url, "staff@billed.test", true)
+        .await
+        .unwrap();
+    let a = b
+        .app
+        .gql(
+            "query($id: ID!) { admin { tenant(id: $id) { billing { subscription { status } invoices(first: 5) { nodes { total } } } } stats { activeSubscriptions mrr { currency amount } byPlan { planKey activeSubscriptions mrr { amount } } } } }",
+            json!({ "id": b.tenant }),
+            Some(&staff),
+        )
+        .await;
+    assert!(no_errors(&a), "{:?}", a.body);
+    let admin = &a.body["data"]["admin"];
+    assert_eq!(
+        admin["tenant"]["billing"]["subscription"]["status"],
+        "ACTIVE"
+    );
+    assert_eq!(
+        admin["tenant"]["billing"]["invoices"]["nodes"][0]["total"],
+        299000
+    );
+    assert_eq!(admin["stats"]["activeSubscriptions"], 1);
+    // Enterprise yearly: 2,990.00 a year is 249.16 a month.
+    assert_eq!(
+        admin["stats"]["mrr"],
+        json!([{ "currency": "usd", "amount": 24916 }])
+    );
+    assert_eq!(
+        admin["stats"]["byPlan"],
+        json!([{ "planKey": "enterprise", "activeSubscriptions": 1, "mrr": { "amount": 24916 } }])
+    );
 }

@@ -54,7 +54,10 @@ async fn post(app: &TestApp, body: &str, signature: Option<&str>) -> (u16, Value
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn stored(app: &TestApp) -> i64 {
@@ -78,24 +81,32 @@ async fn bad_signatures_are_refused_and_store_nothing() {
         (
             "wrong secret",
             body.clone(),
-            Some(Webhook::generate_test_header(&body, "whsec_wrong", Some(now))),
+            Some(Webhook::generate_test_header(
+                &body,
+                "whsec_wrong",
+                Some(now),
+            )),
         ),
         (
             "stale timestamp (301 s)",
             body.clone(),
-            Some(Webhook::generate_test_header(&body, SECRET, Some(now - 301))),
+            Some(Webhook::generate_test_header(
+                &body,
+                SECRET,
+                Some(now - 301),
+            )),
         ),
         (
             "timestamp from the future (301 s)",
             body.clone(),
-            Some(Webhook::generate_test_header(&body, SECRET, Some(now + 301))),
+            Some(Webhook::generate_test_header(
+                &body,
+                SECRET,
+                Some(now + 301),
+            )),
         ),
         ("garbage header", body.clone(), Some("t=abc,v1=zz".into())),
-        (
-            "v0 only",
-            body.clone(),
-            Some(good.replace("v1=", "v0=")),
-        ),
+        ("v0 only", body.clone(), Some(good.replace("v1=", "v0="))),
         ("empty header", body.clone(), Some(String::new())),
     ];
     for (what, body, signature) in cases {
@@ -105,7 +116,11 @@ async fn bad_signatures_are_refused_and_store_nothing() {
     assert_eq!(stored(&app).await, 0, "a refused delivery stored an event");
 
     // Signed correctly but not an event: refused too.
-    for body in ["not json", "{}", r#"{"id":"nope","type":"x","created":1,"data":{"object":{}}}"#] {
+    for body in [
+        "not json",
+        "{}",
+        r#"{"id":"nope","type":"x","created":1,"data":{"object":{}}}"#,
+    ] {
         let sig = Webhook::generate_test_header(body, SECRET, None);
         let (status, answer) = post(&app, body, Some(&sig)).await;
         assert_eq!(status, 400, "{body}: {answer}");
@@ -125,11 +140,19 @@ async fn an_event_is_stored_once_and_any_type_is_accepted() {
     let body = event("evt_once", "customer.subscription.updated");
     let sig = Webhook::generate_test_header(&body, SECRET, None);
     let (status, answer) = post(&app, &body, Some(&sig)).await;
-    assert_eq!((status, answer["new"].clone()), (200, json!(true)), "{answer}");
+    assert_eq!(
+        (status, answer["new"].clone()),
+        (200, json!(true)),
+        "{answer}"
+    );
     // Redelivered (Stripe retries; an attacker replays within 300 s): no second row.
     for _ in 0..3 {
         let (status, answer) = post(&app, &body, Some(&sig)).await;
-        assert_eq!((status, answer["new"].clone()), (200, json!(false)), "{answer}");
+        assert_eq!(
+            (status, answer["new"].clone()),
+            (200, json!(false)),
+            "{answer}"
+        );
     }
     assert_eq!(stored(&app).await, 1);
 

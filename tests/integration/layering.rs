@@ -243,7 +243,12 @@ fn only_billing_acts_as_billing_or_talks_to_stripe() {
         "Stripe's client used outside src/billing/ (and the simulator)",
         crossings(
             |p| !p.starts_with("src/billing/") && !p.starts_with("src/stripe_sim/"),
-            &["stripe::", "stripe_billing", "stripe_checkout", "stripe_core::"],
+            &[
+                "stripe::",
+                "stripe_billing",
+                "stripe_checkout",
+                "stripe_core::",
+            ],
         ),
     );
 }

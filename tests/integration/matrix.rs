@@ -78,6 +78,7 @@ const NULL: Expect = Expect::Null;
 const UNAUTH: Expect = Expect::Refused("UNAUTHENTICATED");
 const FORBID: Expect = Expect::Refused("FORBIDDEN");
 const CONFLICT: Expect = Expect::Refused("CONFLICT");
+const UNAVAIL: Expect = Expect::Refused("UNAVAILABLE");
 
 /// The operations of the matrix. Mutations act on fresh targets made for each
 /// attempt (a throwaway invitation, a new member or second owner), and what an
@@ -140,6 +141,20 @@ enum Op {
     BrandTenant,
     /// `admin { plans { key stripeMonthlyPriceId } }`
     ReadAdminPlans,
+    /// `tenant { billing { configured subscription { status } } }`
+    ReadBilling,
+    /// `createCheckoutSession` (billing is off here: an allowed caller gets
+    /// UNAVAILABLE saying so, a refused one FORBIDDEN before that; allowed
+    /// calls with Stripe on are in `billing.rs`).
+    StartCheckout,
+    /// `createBillingPortalSession`
+    OpenBillingPortal,
+    /// `changePlan`
+    ChangeSubscriptionPlan,
+    /// `cancelSubscription`
+    CancelSubscription,
+    /// `resumeSubscription`
+    ResumeSubscription,
     /// `createPlan` of a new private plan.
     CreatePlan,
     /// `updatePlan` of the basic plan's name.
@@ -198,6 +213,12 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::CreatePlan,         [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::UpdatePlan,         [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::SetTenantPlan,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::ReadBilling,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   YES,      FORBID]),
+    (Op::StartCheckout,      [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
+    (Op::OpenBillingPortal,  [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
+    (Op::ChangeSubscriptionPlan, [UNAUTH, FORBID, UNAVAIL, FORBID,   FORBID,   UNAVAIL,  FORBID]),
+    (Op::CancelSubscription, [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
+    (Op::ResumeSubscription, [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
 ];
 
 /// What an allowed answer's value must be.
@@ -690,6 +711,36 @@ impl Matrix {
                 },
             },
             Op::ReadPlans => Plan::read("{ plans { key } }", "/data/plans", Shows::Count(4)),
+            Op::ReadBilling => Plan::read(
+                "{ tenant { billing { configured subscription { status } } } }",
+                "/data/tenant/billing/configured",
+                Shows::Equals(json!(false)),
+            ),
+            Op::StartCheckout => Plan::read(
+                "mutation { createCheckoutSession(planKey: \"pro\", interval: MONTH) { url } }",
+                "/data/createCheckoutSession/url",
+                Shows::NonEmpty,
+            ),
+            Op::OpenBillingPortal => Plan::read(
+                "mutation { createBillingPortalSession { url } }",
+                "/data/createBillingPortalSession/url",
+                Shows::NonEmpty,
+            ),
+            Op::ChangeSubscriptionPlan => Plan::read(
+                "mutation { changePlan(planKey: \"basic\", interval: YEAR) { status } }",
+                "/data/changePlan/status",
+                Shows::NonEmpty,
+            ),
+            Op::CancelSubscription => Plan::read(
+                "mutation { cancelSubscription(atPeriodEnd: false) { status } }",
+                "/data/cancelSubscription/status",
+                Shows::NonEmpty,
+            ),
+            Op::ResumeSubscription => Plan::read(
+                "mutation { resumeSubscription { status } }",
+                "/data/resumeSubscription/status",
+                Shows::NonEmpty,
+            ),
             Op::ReadTenantPlan => Plan::read(
                 "{ tenant { plan { key limits { members } } } }",
                 "/data/tenant/plan/key",
@@ -904,7 +955,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 30 * 7, "every operation has a row");
+    assert_eq!(cells, 36 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

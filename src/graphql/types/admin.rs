@@ -204,11 +204,13 @@ impl AdminQuery {
             by_plan: stats
                 .by_plan
                 .into_iter()
-                .map(|(plan_key, currency, active_subscriptions, amount)| PlanRevenue {
-                    plan_key,
-                    active_subscriptions,
-                    mrr: Revenue { currency, amount },
-                })
+                .map(
+                    |(plan_key, currency, active_subscriptions, amount)| PlanRevenue {
+                        plan_key,
+                        active_subscriptions,
+                        mrr: Revenue { currency, amount },
+                    },
+                )
                 .collect(),
         })
     }

@@ -5,7 +5,6 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::auth::TenantAccess;
 use crate::billing::BillingOverview;
 use crate::db::billing as rows;
 use crate::graphql::context::{db, services};
@@ -156,7 +155,9 @@ pub struct Invoice {
 
 /// A tenant's billing.
 pub struct TenantBilling {
-    pub access: TenantAccess,
+    /// The scope the reader reads in (member, key or platform admin).
+    pub scope: crate::tenancy::Scope,
+    pub tenant: uuid::Uuid,
     pub overview: BillingOverview,
 }
 
@@ -220,7 +221,13 @@ impl TenantBilling {
         let position = after.as_deref().map(cursor::decode_text).transpose()?;
         let rows = services(ctx)
             .billing
-            .invoices(db(ctx), &self.access, position.clone(), limit)
+            .invoices(
+                db(ctx),
+                self.scope.clone(),
+                self.tenant,
+                position.clone(),
+                limit,
+            )
             .await?;
         let has_next = rows.len() as i64 > limit;
         let mut connection = Connection::new(position.is_some(), has_next);

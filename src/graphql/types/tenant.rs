@@ -204,24 +204,22 @@ impl Tenant {
         Ok(super::plan::Plan::from(&*plan))
     }
 
-    /// The tenant's subscription and invoices (owners, admins and billing
-    /// members of this tenant).
+    /// The tenant's subscription and invoices: owners, admins and billing
+    /// members of this tenant, API keys with `billing:read`, platform admins.
     async fn billing(&self, ctx: &Context<'_>) -> Result<super::billing::TenantBilling> {
-        let Reader::Member(access) = &self.reader else {
-            return Err(AppError::forbidden(
-                "billing is shown to the tenant's owners, admins and billing members",
-            )
-            .into());
-        };
-        if access.tenant_id != self.row.id {
-            return Err(AppError::forbidden("act in this tenant to read its billing").into());
+        if let Reader::Member(access) = &self.reader
+            && access.tenant_id == self.row.id
+        {
+            crate::billing::require_reader(access)?;
         }
+        let scope = self.scope_for(None, KeyScope::BillingRead)?;
         let overview = crate::graphql::context::services(ctx)
             .billing
-            .overview(db(ctx), access)
+            .overview(db(ctx), scope.clone(), self.row.id)
             .await?;
         Ok(super::billing::TenantBilling {
-            access: access.clone(),
+            scope,
+            tenant: self.row.id,
             overview,
         })
     }
