@@ -4,11 +4,14 @@
 //! tenant's data into that tenant's trail, platform-wide reads (users, stats,
 //! outbox) into the platform's own (entries without a tenant, out of every
 //! tenant's reach under row-level security). `plans.rs`: the plan catalogue
-//! and tenants' plans.
+//! and tenants' plans, with `plan_draft.rs` (a plan as an admin gives it,
+//! validated).
 
+mod plan_draft;
 mod plans;
 
-pub use plans::{PlanDraft, create_plan, set_tenant_plan, update_plan};
+pub use plan_draft::PlanDraft;
+pub use plans::{create_plan, set_tenant_plan, update_plan};
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};

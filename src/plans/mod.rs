@@ -149,8 +149,8 @@ impl Catalogue {
 
     /// PAYMENT_REQUIRED unless the plan `key` has room for one more member
     /// beside the `current` ones (members, and pending invitations when
-    /// inviting).
-    pub fn require_member_seat(&self, key: &str, current: i64) -> AppResult<()> {
+    /// `seat` is an invitation).
+    pub fn require_member_seat(&self, key: &str, current: i64, seat: Seat) -> AppResult<()> {
         let plan = self.plan(key)?;
         let limit = i64::from(plan.max_members);
         if current < limit {
@@ -159,9 +159,12 @@ impl Catalogue {
         let upgrade_to = self.cheapest_public(|p| i64::from(p.max_members) > current);
         Err(AppError::payment_required(PlanLimit {
             message: format!(
-                "the {} plan allows {limit} members (pending invitations included); \
-                 {current} are taken{}",
+                "the {} plan allows {limit} members{}; {current} are taken{}",
                 plan.name,
+                match seat {
+                    Seat::Invitation => " (pending invitations included)",
+                    Seat::Membership => "",
+                },
                 upgrade_hint(upgrade_to, "for more")
             ),
             plan: plan.key.clone(),
@@ -213,7 +216,7 @@ pub async fn take_seat(conn: &mut AsyncPgConnection, tenant_id: Uuid, seat: Seat
     };
     Catalogue::read(conn)
         .await?
-        .require_member_seat(&plan, current)
+        .require_member_seat(&plan, current, seat)
 }
 
 #[cfg(test)]
@@ -286,8 +289,11 @@ mod tests {
     #[test]
     fn member_seats_count_up_to_the_limit() {
         let c = catalogue();
-        assert!(c.require_member_seat("free", 4).is_ok());
-        let AppError::PaymentRequired(limit) = c.require_member_seat("free", 5).unwrap_err() else {
+        assert!(c.require_member_seat("free", 4, Seat::Invitation).is_ok());
+        let AppError::PaymentRequired(limit) = c
+            .require_member_seat("free", 5, Seat::Invitation)
+            .unwrap_err()
+        else {
             panic!("not PAYMENT_REQUIRED")
         };
         assert_eq!(limit.upgrade_to.as_deref(), Some("basic"));
@@ -300,12 +306,17 @@ mod tests {
             }
         );
         // Over the limit after a downgrade: the plan that fits them all.
-        let AppError::PaymentRequired(limit) = c.require_member_seat("free", 30).unwrap_err()
+        let AppError::PaymentRequired(limit) = c
+            .require_member_seat("free", 30, Seat::Membership)
+            .unwrap_err()
         else {
             panic!("not PAYMENT_REQUIRED")
         };
         assert_eq!(limit.upgrade_to.as_deref(), Some("pro"));
-        assert!(c.require_member_seat("unknown", 0).is_err());
+        assert!(
+            c.require_member_seat("unknown", 0, Seat::Membership)
+                .is_err()
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod keys;
 mod layering;
 mod limits;
 mod matrix;
+mod plan_limits;
 mod plans;
 mod reads;
 mod redis;
