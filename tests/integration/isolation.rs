@@ -93,6 +93,8 @@ struct Tenant {
     audit: BTreeSet<Uuid>,
     /// Its API keys.
     keys: BTreeSet<Uuid>,
+    /// Its invoices (as `md5(stripe id)::uuid`, for the SQL property).
+    invoices: BTreeSet<Uuid>,
     /// The cursors of every row of its three lists.
     cursors: Vec<String>,
 }
@@ -132,6 +134,9 @@ const UPDATE_PLAN: &str =
     "mutation { updatePlan(key: \"free\", input: { limits: { members: 1000 } }) { key } }";
 /// The seeded tenants' plans (different, so a plan shown names its tenant).
 const PLANS: [&str; 2] = ["pro", "basic"];
+const BILLING: &str = "query($f: Int, $a: String) { tenant { id billing { subscription { status planKey } invoices(first: $f, after: $a) { edges { cursor node { id number hostedInvoiceUrl } } } } } }";
+const CANCEL: &str = "mutation { cancelSubscription(atPeriodEnd: false) { status } }";
+const CHANGE_PLAN: &str = "mutation { changePlan(planKey: \"basic\", interval: MONTH) { status } }";
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
 async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
@@ -185,7 +190,9 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}'),
                 (SELECT string_agg(concat_ws(':', k.id, k.name, k.scopes, k.revoked_at, k.display_prefix), ',' ORDER BY k.id)
                  FROM api_keys k WHERE k.tenant_id = '{t}'),
-                (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p)))"
+                (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
+                (SELECT s::text FROM subscriptions s WHERE s.tenant_id = '{t}'),
+                (SELECT string_agg(i::text, ',' ORDER BY i.stripe_invoice_id) FROM invoices i WHERE i.tenant_id = '{t}')))"
         )
     };
     let both = text(
@@ -305,6 +312,36 @@ impl Seed {
         )
         .await;
 
+        // Billing rows as Stripe's sync writes them: a customer, a live
+        // subscription and two invoices per tenant (billing is off on this
+        // server, so they are only read, and refused writes must leave them).
+        for (i, t) in tenants.iter().enumerate() {
+            let id = t.id;
+            text(
+                &mut db,
+                &format!(
+                    "WITH c AS (INSERT INTO billing_customers (tenant_id, stripe_customer_id)
+                                VALUES ('{id}', 'cus_iso{i}customer')),
+                          s AS (INSERT INTO subscriptions (tenant_id, stripe_subscription_id,
+                                    stripe_customer_id, status, plan_key, price_id, price_interval,
+                                    current_period_start, current_period_end, stripe_created)
+                                VALUES ('{id}', 'sub_iso{i}secret', 'cus_iso{i}customer', 'active',
+                                    'pro', 'price_iso{i}price', 'month', now(),
+                                    now() + interval '30 days', now())),
+                          v AS (INSERT INTO invoices (stripe_invoice_id, tenant_id,
+                                    stripe_subscription_id, number, status, total, currency,
+                                    hosted_invoice_url, stripe_created)
+                                VALUES ('in_iso{i}first', '{id}', 'sub_iso{i}secret', 'ISO{i}-0001',
+                                    'paid', 9900, 'usd', 'https://pay.test/iso{i}first',
+                                    now() - interval '2 days'),
+                                   ('in_iso{i}second', '{id}', 'sub_iso{i}secret', 'ISO{i}-0002',
+                                    'open', 9900, 'usd', 'https://pay.test/iso{i}second',
+                                    now() - interval '1 day'))
+                     SELECT 'x' AS s"
+                ),
+            )
+            .await;
+        }
         for (i, t) in tenants.iter_mut().enumerate() {
             let id = t.id;
             t.slug = text(
@@ -350,8 +387,38 @@ impl Seed {
                     .map(Uuid::to_string),
             );
             t.strings.extend(key_prefixes[i].iter().cloned());
+            t.strings.extend(
+                [
+                    "cus_iso{}customer",
+                    "sub_iso{}secret",
+                    "price_iso{}price",
+                    "in_iso{}first",
+                    "in_iso{}second",
+                    "ISO{}-000",
+                    "https://pay.test/iso{}",
+                ]
+                .map(|f| f.replace("{}", &i.to_string())),
+            );
+            t.invoices = ids(
+                &mut db,
+                &format!(
+                    "SELECT md5(stripe_invoice_id)::uuid::text AS s FROM invoices WHERE tenant_id = '{id}'"
+                ),
+            )
+            .await;
             let owner = if i == 0 { &a_owner } else { &b_owner };
             let lists = ok(&app, owner, ALL_LISTS, json!({})).await;
+            let billing = ok(&app, owner, BILLING, json!({ "f": 10 })).await;
+            let invoices = billing["data"]["tenant"]["billing"]["invoices"]["edges"]
+                .as_array()
+                .unwrap()
+                .clone();
+            assert_eq!(invoices.len(), 2, "{billing}");
+            t.cursors.extend(
+                invoices
+                    .iter()
+                    .map(|e| e["cursor"].as_str().unwrap().to_owned()),
+            );
             for list in ["members", "invitations", "auditLog", "apiKeys"] {
                 let edges = lists["data"]["tenant"][list]["edges"].as_array().unwrap();
                 assert!(!edges.is_empty(), "{list} of tenant {i} is empty");
@@ -487,6 +554,16 @@ enum Op {
     SetPlan,
     /// `createPlan` (platform admins only).
     CreatePlan,
+    /// `tenant { billing { subscription invoices } }`
+    Billing {
+        first: Option<i32>,
+        after: Cursor,
+    },
+    /// `cancelSubscription` (billing is off: refused for everyone, and
+    /// across tenants before that).
+    CancelSubscription,
+    /// `changePlan`, likewise.
+    ChangePlan,
     /// `updatePlan` (platform admins only).
     UpdatePlan,
 }
@@ -568,6 +645,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::SetPlan),
         Just(Op::CreatePlan),
         Just(Op::UpdatePlan),
+        (first(), cursor()).prop_map(|(first, after)| Op::Billing { first, after }),
+        Just(Op::CancelSubscription),
+        Just(Op::ChangePlan),
     ]
 }
 
@@ -676,6 +756,13 @@ impl Seed {
             ),
             Op::CreatePlan => (CREATE_PLAN, json!({}), Check::PlatformWrite("createPlan")),
             Op::UpdatePlan => (UPDATE_PLAN, json!({}), Check::PlatformWrite("updatePlan")),
+            Op::Billing { first, after } => (
+                BILLING,
+                json!({ "f": first, "a": self.cursor(after) }),
+                Check::Read,
+            ),
+            Op::CancelSubscription => (CANCEL, json!({}), Check::Write("cancelSubscription")),
+            Op::ChangePlan => (CHANGE_PLAN, json!({}), Check::Write("changePlan")),
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
@@ -861,7 +948,22 @@ struct Row {
 }
 
 /// The tables read in SQL: (name, select, the column filters apply to).
-const TABLES: [(&str, &str, &str); 5] = [
+const TABLES: [(&str, &str, &str); 8] = [
+    (
+        "billing_customers",
+        "SELECT tenant_id, tenant_id AS id FROM billing_customers",
+        "tenant_id",
+    ),
+    (
+        "subscriptions",
+        "SELECT tenant_id, tenant_id AS id FROM subscriptions",
+        "tenant_id",
+    ),
+    (
+        "invoices",
+        "SELECT tenant_id, md5(stripe_invoice_id)::uuid AS id FROM invoices",
+        "tenant_id",
+    ),
     (
         "memberships",
         "SELECT tenant_id, user_id AS id FROM memberships",
@@ -980,7 +1082,10 @@ fn row_level_security_returns_the_scopes_tenant_only() {
             "memberships" => mine(|t| &t.members),
             "invitations" => mine(|t| &t.invitations),
             "audit_log" => mine(|t| &t.audit),
-            "tenants" => seeded.map_or(Vec::new(), |t| vec![(t.id, t.id)]),
+            "tenants" | "billing_customers" | "subscriptions" => {
+                seeded.map_or(Vec::new(), |t| vec![(t.id, t.id)])
+            }
+            "invoices" => mine(|t| &t.invoices),
             _ => {
                 let mut users: BTreeSet<Uuid> =
                     seeded.map_or(BTreeSet::new(), |t| t.members.clone());
