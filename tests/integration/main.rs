@@ -26,5 +26,6 @@ mod rls;
 mod schema;
 mod secrets;
 mod signup;
+mod stripe_sim;
 mod tenant_settings;
 mod usage_durability;
