@@ -33,7 +33,9 @@ impl StripeApi {
             .timeout(config.timeout)
             .request_strategy(RequestStrategy::Once);
         if let Some(base) = &config.api_base {
-            builder = builder.url(base.trim_end_matches('/'));
+            // async-stripe appends `v1/…` to the base: it must end in `/`
+            // (`http://host/stripe` would become `http://host/stripev1/…`).
+            builder = builder.url(format!("{}/", base.trim_end_matches('/')));
         }
         Ok(Self {
             client: builder

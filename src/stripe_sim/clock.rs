@@ -7,8 +7,9 @@
 //! at that moment, in time order, with the clock pinned there, so events
 //! carry the time they would have had.
 
+use super::changes::end_subscription;
 use super::events::{emit, updated};
-use super::lifecycle::{attempt_payment, create_invoice, end_subscription, period_end};
+use super::lifecycle::{attempt_payment, create_invoice, period_end};
 use super::objects;
 use super::state::{InvoiceStatus, Line, SessionStatus, State, SubStatus, new_id};
 

@@ -46,17 +46,22 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/outage", post(outage))
 }
 
-type Answer = Result<Json<Value>, Response>;
+type Answer = Result<Json<Value>, Refused>;
 
-fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "message": message.into() } })),
-    )
-        .into_response()
+/// A refused control request: its status and why.
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": { "message": self.1 } }))).into_response()
+    }
 }
 
-fn guard(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+fn refuse(status: StatusCode, message: impl Into<String>) -> Refused {
+    Refused(status, message.into())
+}
+
+fn guard(shared: &Shared, headers: &HeaderMap) -> Result<(), Refused> {
     authorized(headers, &shared.secret_key).map_err(|e| refuse(StatusCode::UNAUTHORIZED, e.message))
 }
 

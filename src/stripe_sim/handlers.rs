@@ -9,11 +9,11 @@ use serde_json::Value;
 use super::api::ApiError;
 use super::events;
 use super::forms::Form;
-use super::lifecycle;
 use super::objects;
 use super::state::{
     CheckoutSession, PortalSession, Price, Product, SessionStatus, State, new_id, new_token,
 };
+use super::{changes, lifecycle};
 
 type Answer = Result<Value, ApiError>;
 
@@ -55,7 +55,7 @@ pub fn dispatch(state: &mut State, method: &Method, path: &str, form: &Form) -> 
         ("DELETE", ["v1", "subscriptions", id]) => {
             let now = state.now();
             subscription(state, id)?;
-            lifecycle::end_subscription(state, id, now)?;
+            changes::end_subscription(state, id, now)?;
             subscription(state, id)
         }
         ("GET", ["v1", "invoices"]) => list_invoices(state, form),
@@ -443,10 +443,10 @@ fn update_subscription(state: &mut State, id: &str, form: &Form) -> Answer {
         let Some(price) = item.str("price") else {
             continue;
         };
-        lifecycle::change_price(state, id, item_id, price, proration)?;
+        changes::change_price(state, id, item_id, price, proration)?;
     }
     if let Some(cancel) = form.bool("cancel_at_period_end")? {
-        lifecycle::set_cancel_at_period_end(state, id, cancel)?;
+        changes::set_cancel_at_period_end(state, id, cancel)?;
     }
     if let Some(metadata) = form.map("metadata") {
         let before = subscription(state, id)?;

@@ -15,13 +15,15 @@
 //! | `forms.rs` | Stripe's bracket form encoding |
 //! | `objects.rs`, `templates.json` | records rendered as Stripe's objects |
 //! | `state.rs` | the records, behind one mutex |
-//! | `lifecycle.rs` | checkout, invoicing and payment, plan changes, cancelling |
+//! | `lifecycle.rs` | checkout, invoicing and payment, a card that fails and recovers |
+//! | `changes.rs` | plan changes with proration, cancelling |
 //! | `clock.rs` | the clock and what happens when it moves |
 //! | `events.rs`, `delivery.rs` | events, signing, delivery (automatic or held) |
 //! | `control.rs` | `/_sim/…` for tests and the demo |
 //! | `pages.rs` | the hosted checkout, portal and invoice pages |
 
 mod api;
+mod changes;
 mod clock;
 mod control;
 mod delivery;

@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use super::changes;
 use super::lifecycle::{self, money};
 use super::state::{InvoiceStatus, SessionStatus, State, SubStatus};
 use super::{Shared, clock};
@@ -338,15 +339,15 @@ pub async fn portal_action(
             ("change", Some(sub), Some(price)) => match sub.items.first() {
                 Some(item) => {
                     let item = item.id.clone();
-                    lifecycle::change_price(&mut state, &sub.id, &item, price, "create_prorations")
+                    changes::change_price(&mut state, &sub.id, &item, price, "create_prorations")
                 }
                 None => Err(lifecycle::Refusal::new(None, "subscription without items")),
             },
             ("cancel", Some(sub), _) => {
-                lifecycle::set_cancel_at_period_end(&mut state, &sub.id, true)
+                changes::set_cancel_at_period_end(&mut state, &sub.id, true)
             }
             ("resume", Some(sub), _) => {
-                lifecycle::set_cancel_at_period_end(&mut state, &sub.id, false)
+                changes::set_cancel_at_period_end(&mut state, &sub.id, false)
             }
             ("card", _, _) => lifecycle::set_card_fails(&mut state, &session.customer, false),
             _ => return forbidden(),

@@ -1,7 +1,8 @@
 //! The layering ARCHITECTURE.md promises, checked on the source text: queries
 //! only in `db`, GraphQL types only in `graphql` (and the endpoint's allowed
 //! surface in `http`), `graphql` never importing `http`, `auth` knowing no
-//! HTTP headers, and only `config` reading the environment.
+//! HTTP headers, only `config` reading the environment, and the Stripe
+//! simulator apart from everything but its subcommand.
 
 use std::path::{Path, PathBuf};
 
@@ -250,5 +251,27 @@ fn only_billing_acts_as_billing_or_talks_to_stripe() {
                 "stripe_core::",
             ],
         ),
+    );
+}
+
+/// The Stripe simulator ships in the binary as a development tool only:
+/// nothing but the `stripe-sim` subcommand (`server::stripe_sim`) reaches
+/// it, and it knows nothing of the rest of the crate (billing talks to it
+/// over HTTP, as to Stripe).
+#[test]
+fn the_stripe_simulator_stays_apart() {
+    assert_none(
+        "the Stripe simulator reached from outside the stripe-sim subcommand",
+        crossings(
+            |p| {
+                !p.starts_with("src/stripe_sim/")
+                    && !matches!(p, "src/lib.rs" | "src/main.rs" | "src/server.rs")
+            },
+            &["stripe_sim"],
+        ),
+    );
+    assert_none(
+        "src/stripe_sim/ using the rest of the crate",
+        crossings(|p| p.starts_with("src/stripe_sim/"), &["crate::"]),
     );
 }
