@@ -123,7 +123,7 @@ CREATE INDEX stripe_events_due ON stripe_events (next_attempt_at) WHERE processe
 ALTER TABLE stripe_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE stripe_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY stripe_events_billing ON stripe_events TO tenantgate_billing USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE ON stripe_events TO tenantgate_billing;
+GRANT SELECT, INSERT, UPDATE, DELETE ON stripe_events TO tenantgate_billing;
 
 -- Periodic jobs that one instance at a time runs (a lease per job).
 CREATE TABLE billing_jobs (

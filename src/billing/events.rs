@@ -25,6 +25,10 @@ use crate::tenancy::Scope;
 /// Largest webhook body accepted (Stripe's events are a few KiB).
 pub const MAX_WEBHOOK_BYTES: usize = 256 * 1024;
 
+/// Worked events are kept this long (Stripe redelivers for 3 days; the ids
+/// guard against a second effect), then pruned by the reconcile job.
+pub const EVENT_RETENTION_DAYS: i64 = 30;
+
 /// How long a worker holds an event before another may take it.
 const LEASE: Duration = Duration::from_secs(120);
 
@@ -136,7 +140,11 @@ impl Billing {
             return Err(WebhookError::BadSignature);
         }
         let parsed = Parsed::from_json(body).ok_or(WebhookError::BadPayload)?;
-        if !parsed.id.starts_with("evt_") || parsed.id.len() > 132 {
+        let tail = parsed.id.strip_prefix("evt_").unwrap_or_default();
+        if tail.is_empty()
+            || tail.len() > 128
+            || !tail.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return Err(WebhookError::BadPayload);
         }
         let stored = self
@@ -369,8 +377,9 @@ impl Billing {
         }))
     }
 
-    /// The reconcile pass, when no other instance ran it within `every`.
-    async fn reconcile_if_due(&self, every: Duration) {
+    /// The reconcile pass (then the pruning of old events), when no other
+    /// instance ran it within `every`.
+    pub async fn reconcile_if_due(&self, every: Duration) {
         let leased = self
             .db
             .scoped(Scope::billing(None), |conn| {
@@ -387,6 +396,18 @@ impl Billing {
                 false
             }
         };
+        if ok {
+            let before = Utc::now() - chrono::Duration::days(EVENT_RETENTION_DAYS);
+            let pruned = self
+                .db
+                .scoped(Scope::billing(None), |conn| {
+                    async move { Ok(rows::prune_events(conn, before).await?) }.scope_boxed()
+                })
+                .await;
+            if let Err(err) = pruned {
+                tracing::warn!(error = %err, "old Stripe events were not pruned; next pass");
+            }
+        }
         // A failed pass frees the lease at once; a good one keeps it until due.
         if !ok {
             let _ = self

@@ -569,3 +569,18 @@ pub async fn clear_plan_prices(conn: &mut AsyncPgConnection) -> QueryResult<()> 
         .await
         .map(drop)
 }
+
+/// Forgets events worked before `before` (their ids only guard against
+/// redeliveries, which Stripe makes for 3 days); returns how many.
+pub async fn prune_events(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::delete(
+        stripe_events::table
+            .filter(stripe_events::processed_at.is_not_null())
+            .filter(stripe_events::processed_at.lt(before)),
+    )
+    .execute(conn)
+    .await
+}

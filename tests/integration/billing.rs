@@ -678,3 +678,65 @@ async fn keys_with_billing_read_and_platform_admins_read_billing_and_stats_count
         json!([{ "planKey": "enterprise", "activeSubscriptions": 1, "mrr": { "amount": 24916 } }])
     );
 }
+
+#[tokio::test]
+async fn the_periodic_job_reconciles_once_per_period_and_prunes_old_events() {
+    let b = Billed::start(true).await;
+    b.checkout("enterprise", "MONTH", "pay").await;
+    for event in b.sim.held() {
+        b.sim.drop_event(&event.id);
+    }
+    let mut db = b.app.db.owner().await;
+    text(
+        &mut db,
+        "INSERT INTO stripe_events (id, event_type, stripe_created, processed_at)
+         VALUES ('evt_old', 'invoice.paid', now() - interval '40 days', now() - interval '31 days'),
+                ('evt_recent', 'invoice.paid', now() - interval '2 days', now() - interval '2 days'),
+                ('evt_pending', 'invoice.paid', now() - interval '40 days', NULL)
+         RETURNING 'x' AS s",
+    )
+    .await;
+    let hour = Duration::from_secs(3600);
+    b.app.state.billing.reconcile_if_due(hour).await;
+    assert_eq!(b.plan().await, "enterprise", "the job reconciled");
+    let left = text(
+        &mut db,
+        "SELECT string_agg(id, ',' ORDER BY id) AS s FROM stripe_events",
+    )
+    .await;
+    assert_eq!(
+        left, "evt_pending,evt_recent",
+        "worked events older than 30 days are pruned"
+    );
+    // Within the period another instance's attempt does nothing.
+    text(
+        &mut db,
+        "INSERT INTO stripe_events (id, event_type, stripe_created, processed_at)
+         VALUES ('evt_old_too', 'invoice.paid', now() - interval '40 days', now() - interval '31 days')
+         RETURNING 'x' AS s",
+    )
+    .await;
+    b.app.state.billing.reconcile_if_due(hour).await;
+    let left = text(
+        &mut db,
+        "SELECT string_agg(id, ',' ORDER BY id) AS s FROM stripe_events",
+    )
+    .await;
+    assert_eq!(
+        left, "evt_old_too,evt_pending,evt_recent",
+        "the lease holds until the period ends"
+    );
+    // Once it is due again, it runs.
+    text(
+        &mut db,
+        "UPDATE billing_jobs SET leased_until = now() - interval '1 second' RETURNING 'x' AS s",
+    )
+    .await;
+    b.app.state.billing.reconcile_if_due(hour).await;
+    let left = text(
+        &mut db,
+        "SELECT string_agg(id, ',' ORDER BY id) AS s FROM stripe_events",
+    )
+    .await;
+    assert_eq!(left, "evt_pending,evt_recent");
+}
