@@ -15,8 +15,8 @@ use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{
-    CancelSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
-    UpdateSubscriptionProrationBehavior,
+    CancelSubscription, ListSubscription, ListSubscriptionStatus, RetrieveSubscription,
+    UpdateSubscription, UpdateSubscriptionItems, UpdateSubscriptionProrationBehavior,
 };
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
@@ -149,10 +149,44 @@ impl Billing {
             )));
         }
         let price = price_for(&prices, interval)?;
+        let _busy = self.busy(tenant)?;
         let customer = match customer {
             Some(c) => c,
             None => self.create_customer(access).await?,
         };
+        // Our row lags Stripe until the webhook is worked: ask Stripe whether
+        // the customer already has a subscription (paid a minute ago, or its
+        // first payment still pending), so a tenant never pays twice.
+        let existing = inner
+            .api
+            .call(
+                &ListSubscription::new()
+                    .customer(customer.stripe_customer_id.as_str())
+                    .status(ListSubscriptionStatus::All)
+                    .limit(20),
+                None,
+            )
+            .await?;
+        if let Some(running) = existing
+            .data
+            .iter()
+            .find(|s| live(s.status.as_str()) || s.status.as_str() == "incomplete")
+        {
+            let status = running.status.as_str().to_owned();
+            if let Err(err) = self
+                .sync_customer(
+                    tenant,
+                    &customer.stripe_customer_id,
+                    Actor::Stripe { event: None },
+                )
+                .await
+            {
+                tracing::warn!(error = %err, "catching up with Stripe's subscription failed");
+            }
+            return Err(AppError::conflict(format!(
+                "this tenant already has a subscription ({status}); change it with changePlan or the billing portal"
+            )));
+        }
         let base = self.mailer.public_url.trim_end_matches('/').to_owned();
         let mut metadata = HashMap::new();
         metadata.insert("tenant_id".to_owned(), tenant.to_string());
@@ -162,6 +196,7 @@ impl Billing {
         if prices.trial_days > 0 && !customer.trial_used {
             subscription_data.trial_period_days = Some(prices.trial_days as u32);
         }
+        let trial = subscription_data.trial_period_days.unwrap_or(0);
         let mut item = CreateCheckoutSessionLineItems::new();
         item.price = Some(price.clone());
         item.quantity = Some(1);
@@ -176,7 +211,14 @@ impl Billing {
                 "{base}/billing?checkout=success&session_id={{CHECKOUT_SESSION_ID}}"
             ))
             .cancel_url(format!("{base}/billing?checkout=canceled"));
-        let session = inner.api.call(&request, None).await?;
+        // A double click (or a retry) within ten minutes gets the same session.
+        let bucket = Utc::now().timestamp() / 600;
+        let key = format!(
+            "tg-checkout-{tenant}-{}-{}-{trial}-{bucket}",
+            prices.key,
+            interval.as_str()
+        );
+        let session = inner.api.call(&request, Some(key)).await?;
         let url = session
             .url
             .clone()
@@ -261,6 +303,12 @@ impl Billing {
             ));
         };
         let price = price_for(&prices, interval)?;
+        if sub.status == "past_due" {
+            return Err(AppError::conflict(
+                "a payment is overdue: pay the open invoice (billing portal) before changing the plan",
+            ));
+        }
+        let _busy = self.busy(tenant)?;
         if sub.price_id == price {
             return Err(AppError::conflict(format!(
                 "the subscription is already on {} billed every {}",
@@ -285,7 +333,7 @@ impl Billing {
         change.price = Some(price.clone());
         let request = UpdateSubscription::new(sub.stripe_subscription_id.as_str())
             .items(vec![change])
-            .proration_behavior(UpdateSubscriptionProrationBehavior::CreateProrations);
+            .proration_behavior(UpdateSubscriptionProrationBehavior::AlwaysInvoice);
         inner.api.call(&request, None).await?;
         self.audit(
             meta,
@@ -312,6 +360,7 @@ impl Billing {
     ) -> AppResult<rows::Subscription> {
         require_manager(access)?;
         let inner = self.on()?;
+        let _busy = self.busy(access.tenant_id)?;
         let (sub, customer) = self.live_subscription(access).await?;
         if at_period_end {
             if sub.cancel_at_period_end {
@@ -323,7 +372,11 @@ impl Billing {
                 .cancel_at_period_end(true);
             inner.api.call(&request, None).await?;
         } else {
-            let request = CancelSubscription::new(sub.stripe_subscription_id.as_str());
+            // What is owed for the time used (prorations of a change in this
+            // period included) is invoiced now, not dropped.
+            let request = CancelSubscription::new(sub.stripe_subscription_id.as_str())
+                .invoice_now(true)
+                .prorate(true);
             inner.api.call(&request, None).await?;
         }
         self.audit(
@@ -345,6 +398,7 @@ impl Billing {
     ) -> AppResult<rows::Subscription> {
         require_manager(access)?;
         let inner = self.on()?;
+        let _busy = self.busy(access.tenant_id)?;
         let (sub, customer) = self.live_subscription(access).await?;
         if !sub.cancel_at_period_end {
             return Err(AppError::conflict("the subscription is not set to end"));

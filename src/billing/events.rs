@@ -29,6 +29,9 @@ pub const MAX_WEBHOOK_BYTES: usize = 256 * 1024;
 /// guard against a second effect), then pruned by the reconcile job.
 pub const EVENT_RETENTION_DAYS: i64 = 30;
 
+/// Attempts before an event is given up (about two days with the backoff).
+pub const MAX_ATTEMPTS: i32 = 50;
+
 /// How long a worker holds an event before another may take it.
 const LEASE: Duration = Duration::from_secs(120);
 
@@ -101,14 +104,16 @@ pub struct ReconcileReport {
     pub invoices: usize,
     /// Objects of customers that are no tenant's.
     pub skipped: usize,
+    /// Objects that could not be applied (logged; the next pass tries again).
+    pub failed: usize,
 }
 
 impl std::fmt::Display for ReconcileReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "reconciled {} subscription(s) and {} invoice(s); skipped {} of customers that are no tenant's",
-            self.subscriptions, self.invoices, self.skipped
+            "reconciled {} subscription(s) and {} invoice(s); skipped {} of customers that are no tenant's; {} failed",
+            self.subscriptions, self.invoices, self.skipped, self.failed
         )
     }
 }
@@ -200,7 +205,15 @@ impl Billing {
                 })
                 .await?;
             let Some(event) = leased else { return Ok(done) };
-            let outcome = self.work(&event).await;
+            let outcome = match self.work(&event).await {
+                // Stripe no longer has the object (a deleted draft invoice):
+                // there is nothing to converge to.
+                Err(AppError::NotFound(why)) => {
+                    tracing::info!(stripe.event = %event.id, %why, "the event's object is gone at Stripe; done");
+                    Ok(())
+                }
+                other => other,
+            };
             let id = event.id.clone();
             let failure = outcome.as_ref().err().map(|e| match e {
                 AppError::Internal(cause) => format!("{cause:#}"),
@@ -212,6 +225,10 @@ impl Billing {
                     async move {
                         match failure {
                             None => rows::event_done(conn, &id).await?,
+                            Some(error) if event.attempts + 1 >= MAX_ATTEMPTS => {
+                                tracing::error!(stripe.event = %id, %error, "a Stripe event failed {MAX_ATTEMPTS} times; given up (the reconcile pass still converges)");
+                                rows::event_given_up(conn, &id, &error).await?
+                            }
                             Some(error) => rows::event_failed(conn, &id, next, &error).await?,
                         }
                         Ok(())
@@ -247,12 +264,14 @@ impl Billing {
                 body: "Your trial ends in a few days. Add a payment method to keep your plan; \
                        without one the tenant returns to the free plan."
                     .into(),
+                while_status: "trialing",
             }),
             "invoice.payment_failed" => Some(Notice {
                 subject: "A payment failed".into(),
                 body: "We could not charge your payment method. Your plan stays while Stripe \
                        retries; update your payment method to keep it."
                     .into(),
+                while_status: "open",
             }),
             _ => None,
         };
@@ -286,6 +305,7 @@ impl Billing {
         let api = self.on()?.api.clone();
         let mut report = ReconcileReport::default();
         let actor = Actor::Stripe { event: None };
+        let since = (Utc::now() - chrono::Duration::days(35)).timestamp();
         let mut after: Option<String> = None;
         loop {
             let mut request = ListSubscription::new()
@@ -308,16 +328,27 @@ impl Billing {
                     report.skipped += 1;
                     continue;
                 };
-                self.sync_subscription(tenant, &customer, sub.id.as_str(), actor.clone(), None)
-                    .await?;
-                report.subscriptions += 1;
+                // Ended long ago: nothing left to converge.
+                if sub.ended_at.is_some_and(|at| at < since) {
+                    continue;
+                }
+                // One bad subscription never stops the pass for the others.
+                match self
+                    .sync_subscription(tenant, &customer, sub.id.as_str(), actor.clone(), None)
+                    .await
+                {
+                    Ok(_) => report.subscriptions += 1,
+                    Err(err) => {
+                        tracing::warn!(stripe.subscription = %sub.id.as_str(), error = %err, "reconcile: subscription not applied");
+                        report.failed += 1;
+                    }
+                }
             }
             after = page.data.last().map(|s| s.id.as_str().to_owned());
             if !page.has_more || after.is_none() {
                 break;
             }
         }
-        let since = (Utc::now() - chrono::Duration::days(35)).timestamp();
         let mut after: Option<String> = None;
         loop {
             let mut request = ListInvoice::new()
@@ -336,9 +367,16 @@ impl Billing {
                     report.skipped += 1;
                     continue;
                 };
-                self.sync_invoice(tenant, &customer, id.as_str(), None)
-                    .await?;
-                report.invoices += 1;
+                match self
+                    .sync_invoice(tenant, &customer, id.as_str(), None)
+                    .await
+                {
+                    Ok(()) => report.invoices += 1,
+                    Err(err) => {
+                        tracing::warn!(stripe.invoice = %id.as_str(), error = %err, "reconcile: invoice not stored");
+                        report.failed += 1;
+                    }
+                }
             }
             after = page
                 .data
@@ -397,6 +435,16 @@ impl Billing {
             }
         };
         if ok {
+            let recorded = self
+                .db
+                .scoped(Scope::billing(None), |conn| {
+                    async move { Ok(rows::release_job(conn, "reconcile", true).await?) }
+                        .scope_boxed()
+                })
+                .await;
+            if let Err(err) = recorded {
+                tracing::warn!(error = %err, "the reconcile pass's success was not recorded");
+            }
             let before = Utc::now() - chrono::Duration::days(EVENT_RETENTION_DAYS);
             let pruned = self
                 .db

@@ -34,6 +34,25 @@ pub struct Billing {
     inner: Option<Arc<Inner>>,
     db: Db,
     mailer: Mailer,
+    /// Tenants with a billing change under way on this instance: one at a
+    /// time each (a second gets CONFLICT), so a burst of mutations from one
+    /// tenant cannot queue Stripe calls and pooled connections.
+    busy: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
+}
+
+/// A tenant's billing change under way; dropping it ends it.
+pub(crate) struct Busy {
+    set: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
+    tenant: uuid::Uuid,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.tenant);
+    }
 }
 
 struct Inner {
@@ -56,12 +75,31 @@ impl Billing {
             })),
             None => None,
         };
-        Ok(Self { inner, db, mailer })
+        Ok(Self {
+            inner,
+            db,
+            mailer,
+            busy: Arc::default(),
+        })
     }
 
     /// Whether Stripe is configured.
     pub fn configured(&self) -> bool {
         self.inner.is_some()
+    }
+
+    /// Marks a billing change of `tenant` as under way (CONFLICT when one is).
+    pub(crate) fn busy(&self, tenant: uuid::Uuid) -> AppResult<Busy> {
+        let mut set = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        if !set.insert(tenant) {
+            return Err(AppError::conflict(
+                "another billing change of this tenant is under way; try again when it is done",
+            ));
+        }
+        Ok(Busy {
+            set: self.busy.clone(),
+            tenant,
+        })
     }
 
     fn on(&self) -> AppResult<&Inner> {

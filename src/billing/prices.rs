@@ -91,8 +91,14 @@ pub async fn sync_prices(api: &StripeApi, conn: &mut AsyncPgConnection) -> AppRe
                     } else {
                         CreatePriceRecurringInterval::Year
                     });
+                    let mut metadata = HashMap::new();
+                    metadata.insert(
+                        super::sync::PRICE_PLAN_METADATA.to_owned(),
+                        plan.key.clone(),
+                    );
                     let request = CreatePrice::new(currency)
                         .product(product_id)
+                        .metadata(metadata)
                         .unit_amount(i64::from(cents))
                         .recurring(recurring)
                         .lookup_key(key.clone())

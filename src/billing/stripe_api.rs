@@ -102,6 +102,9 @@ fn short(err: &StripeError) -> String {
 /// Stripe unreachable, slow or failing is UNAVAILABLE (try again later); a
 /// refusal of what we asked is our fault and INTERNAL (logged, not shown).
 fn map_error(err: StripeError) -> AppError {
+    if let StripeError::Stripe(_, 404) = err {
+        return AppError::not_found(format!("Stripe: {}", short(&err)));
+    }
     if transient(&err) {
         tracing::warn!(error = %short(&err), "Stripe is unavailable");
         return AppError::unavailable("Stripe is unavailable; try again shortly");

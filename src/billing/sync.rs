@@ -27,6 +27,9 @@ use crate::error::{AppError, AppResult};
 use crate::mail::Mail;
 use crate::tenancy::Scope;
 
+/// The price metadata naming the plan a Stripe price belongs to.
+pub const PRICE_PLAN_METADATA: &str = "tenantgate_plan";
+
 /// The plan of a tenant without a paying subscription.
 pub const FREE_PLAN: &str = "free";
 
@@ -52,6 +55,9 @@ pub(crate) fn time(ts: i64) -> Option<DateTime<Utc>> {
 pub(crate) struct Notice {
     pub subject: String,
     pub body: String,
+    /// Sent only while Stripe still says this (the subscription's status,
+    /// or the invoice's): an event worked late tells nothing stale.
+    pub while_status: &'static str,
 }
 
 impl Billing {
@@ -89,8 +95,11 @@ impl Billing {
                     };
                     let request = RetrieveSubscription::new(id.as_str());
                     let sub = api.call(&request, None).await?;
-                    let applied = apply(conn, &meta, tenant, &sub, trial_used, &actor).await?;
-                    if let Some(notice) = notice {
+                    let applied =
+                        apply(conn, &meta, tenant, &sub, &customer, trial_used, &actor).await?;
+                    if let Some(notice) = notice
+                        && sub.status.as_str() == notice.while_status
+                    {
                         send_notice(conn, &mailer, tenant, notice).await?;
                     }
                     Ok(applied)
@@ -127,7 +136,7 @@ impl Billing {
                         .iter()
                         .max_by_key(|s| (live(s.status.as_str()), s.created));
                     if let Some(sub) = best {
-                        apply(conn, &meta, tenant, sub, trial_used, &actor).await?;
+                        apply(conn, &meta, tenant, sub, &customer, trial_used, &actor).await?;
                     }
                     Ok(())
                 }
@@ -155,7 +164,9 @@ impl Billing {
                     }
                     let invoice = api.call(&RetrieveInvoice::new(id.as_str()), None).await?;
                     store_invoice(conn, tenant, &invoice).await?;
-                    if let Some(notice) = notice {
+                    if let Some(notice) = notice
+                        && invoice.status.as_ref().map(|s| s.as_str()) == Some(notice.while_status)
+                    {
                         send_notice(conn, &mailer, tenant, notice).await?;
                     }
                     Ok(())
@@ -203,7 +214,22 @@ async fn row_of(
     let price_id = item
         .map(|i| i.price.id.as_str().to_owned())
         .unwrap_or_default();
-    let plan = rows::plan_for_price(conn, &price_id).await?;
+    let mut plan = rows::plan_for_price(conn, &price_id).await?;
+    if plan.is_none() {
+        // A price no plan lists (an old price after a plan's prices changed,
+        // one made in Stripe's dashboard): the plan `billing sync-prices`
+        // wrote into its metadata, if that plan exists.
+        let named = item.and_then(|i| i.price.metadata.get(PRICE_PLAN_METADATA).cloned());
+        if let Some(key) = named
+            && rows::plan_exists(conn, &key).await?
+        {
+            let interval = item
+                .and_then(|i| i.price.recurring.as_ref())
+                .map(|r| r.interval.as_str())
+                .unwrap_or("month");
+            plan = Some((key, if interval == "year" { "year" } else { "month" }));
+        }
+    }
     let interval = match &plan {
         Some((_, interval)) => Some((*interval).to_owned()),
         None => item
@@ -247,21 +273,38 @@ async fn apply(
     meta: &RequestMeta,
     tenant: Uuid,
     sub: &Subscription,
+    customer: &str,
     trial_used: bool,
     actor: &Actor,
 ) -> AppResult<Option<rows::Subscription>> {
     let incoming = row_of(conn, tenant, sub).await?;
+    if incoming.stripe_customer_id != customer {
+        tracing::warn!(tenant.id = %tenant, stripe.subscription = %incoming.stripe_subscription_id,
+            "a subscription of another customer; not applied");
+        return Ok(None);
+    }
     let existing = rows::subscription(conn, tenant).await?;
     let follows = match &existing {
         None => true,
         Some(e) if e.stripe_subscription_id == incoming.stripe_subscription_id => true,
         // Another subscription of the same customer: a live one wins over an
-        // ended one; between ended ones, the newer.
-        Some(e) => {
-            live(&incoming.status)
-                || (!live(&e.status) && incoming.stripe_created >= e.stripe_created)
-        }
+        // ended one; between two of a kind, the newer (so two live ones never
+        // take turns).
+        Some(e) => match (live(&incoming.status), live(&e.status)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => incoming.stripe_created >= e.stripe_created,
+        },
     };
+    if let Some(e) = &existing
+        && e.stripe_subscription_id != incoming.stripe_subscription_id
+        && live(&e.status)
+        && live(&incoming.status)
+    {
+        tracing::error!(tenant.id = %tenant, kept = %if follows { &incoming.stripe_subscription_id } else { &e.stripe_subscription_id },
+            other = %if follows { &e.stripe_subscription_id } else { &incoming.stripe_subscription_id },
+            "the tenant's customer has two running subscriptions; the newer is followed, cancel the other in Stripe");
+    }
     if !follows {
         return Ok(existing);
     }
@@ -276,23 +319,33 @@ async fn apply(
         )
         .await?;
     }
-    if incoming.status == "trialing" && !trial_used {
+    if (incoming.status == "trialing" || incoming.trial_end.is_some()) && !trial_used {
         rows::mark_trial_used(conn, tenant).await?;
     }
     let current = rows::tenant_plan(conn, tenant)
         .await?
         .ok_or_else(|| AppError::not_found("tenant not found"))?;
+    // The plan follows the subscription's changes: a paying one gives its
+    // plan; one that stops paying (or replaces the one we followed) takes
+    // the tenant to free. A subscription that ended long ago does not undo
+    // a plan a platform admin assigned since.
+    let was_paying = existing.as_ref().is_some_and(|e| {
+        pays(&e.status) || e.stripe_subscription_id != incoming.stripe_subscription_id
+    });
     let target = if pays(&incoming.status) {
         match &incoming.plan_key {
             Some(plan) => plan.clone(),
             None => {
+                // Fail closed: a price we cannot place gives no paid plan.
                 tracing::error!(tenant.id = %tenant, stripe.price = %incoming.price_id,
-                    "a paying subscription's price belongs to no plan; the tenant keeps its plan");
-                current.clone()
+                    "a paying subscription's price belongs to no plan; the tenant is on the free plan");
+                FREE_PLAN.to_owned()
             }
         }
-    } else {
+    } else if was_paying || existing.is_none() && live(&incoming.status) {
         FREE_PLAN.to_owned()
+    } else {
+        current.clone()
     };
     if target != current {
         rows::set_tenant_plan(conn, tenant, &target).await?;
@@ -300,7 +353,7 @@ async fn apply(
         audit::record(
             conn,
             meta,
-            Entry::new(Some(tenant), actor.clone(), "tenant.plan.change")
+            Entry::new(Some(tenant), actor.clone(), "tenant.plan_change")
                 .target("tenant", tenant)
                 .change(
                     Some(json!({ "plan": current })),

@@ -488,11 +488,9 @@ pub async fn lease_job(
 pub async fn release_job(conn: &mut AsyncPgConnection, name: &str, ok: bool) -> QueryResult<()> {
     let query = diesel::update(billing_jobs::table.find(name));
     if ok {
+        // Done: the lease runs to its end (the next pass is due then).
         query
-            .set((
-                billing_jobs::leased_until.eq(Utc::now()),
-                billing_jobs::last_ok_at.eq(diesel::dsl::now),
-            ))
+            .set(billing_jobs::last_ok_at.eq(diesel::dsl::now))
             .execute(conn)
             .await
     } else {
@@ -583,4 +581,29 @@ pub async fn prune_events(
     )
     .execute(conn)
     .await
+}
+
+/// Whether plan `key` exists.
+pub async fn plan_exists(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(plans::table.find(key)))
+        .get_result(conn)
+        .await
+}
+
+/// Gives event `id` up: marked worked, its last error kept.
+pub async fn event_given_up(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(stripe_events::table.find(id))
+        .set((
+            stripe_events::processed_at.eq(diesel::dsl::now),
+            stripe_events::leased_until.eq(None::<DateTime<Utc>>),
+            stripe_events::attempts.eq(stripe_events::attempts + 1),
+            stripe_events::last_error.eq(error),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }

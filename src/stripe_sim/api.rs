@@ -256,7 +256,15 @@ pub async fn serve(
                 .map(str::to_owned)
         })
         .flatten();
-    let fingerprint = hex::encode(Sha256::digest(format!("{method} {}\n{body}", uri.path())));
+    // Stripe compares the parameters, not their order (a client's map may
+    // encode its keys in any order).
+    let mut params: Vec<&str> = body.split('&').collect();
+    params.sort_unstable();
+    let fingerprint = hex::encode(Sha256::digest(format!(
+        "{method} {}\n{}",
+        uri.path(),
+        params.join("&")
+    )));
     let (status, bytes, replayed) = {
         let mut state = shared.lock();
         if let Some(key) = &key

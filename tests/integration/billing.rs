@@ -130,6 +130,60 @@ impl Billed {
             .unwrap()
     }
 
+    /// The Stripe price of `plan` for `interval` (`month` or `year`).
+    pub(crate) async fn price_of(&self, plan: &str, interval: &str) -> String {
+        let mut db = self.app.db.owner().await;
+        text(
+            &mut db,
+            &format!("SELECT stripe_{interval}ly_price_id AS s FROM plans WHERE key = '{plan}'"),
+        )
+        .await
+    }
+
+    /// Does `action` (`change` with a price, `cancel`, `resume`) in the
+    /// simulator's billing portal, as the customer would.
+    pub(crate) async fn portal(&self, action: &str, price: Option<&str>) {
+        let url = self.ok(PORTAL, json!({})).await["createBillingPortalSession"]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = http.get(&url).send().await.unwrap().text().await.unwrap();
+        let token = page
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no token on the portal page: {page}"))
+            .to_owned();
+        let mut db = self.app.db.owner().await;
+        let sub = text(
+            &mut db,
+            &format!(
+                "SELECT stripe_subscription_id AS s FROM subscriptions WHERE tenant_id = '{}'",
+                self.tenant
+            ),
+        )
+        .await;
+        let mut form = vec![("token", token.as_str()), ("subscription", sub.as_str())];
+        if let Some(price) = price {
+            form.push(("price", price));
+        }
+        let res = http
+            .post(format!("{url}/{action}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_redirection() || res.status().is_success(),
+            "portal {action}: {}",
+            res.status()
+        );
+    }
+
     /// The audit actions of the tenant written by Stripe, oldest first.
     pub(crate) async fn stripe_audit(&self) -> Vec<String> {
         let mut db = self.app.db.owner().await;
@@ -233,7 +287,7 @@ async fn the_full_upgrade_changes_the_plan_with_stripe_in_the_audit_trail() {
     );
     let audit = b.stripe_audit().await;
     assert!(
-        audit.contains(&"tenant.plan.change".to_owned()),
+        audit.contains(&"tenant.plan_change".to_owned()),
         "{audit:?}"
     );
     assert!(
@@ -334,6 +388,13 @@ async fn a_failed_renewal_goes_past_due_then_unpaid_then_free_and_recovers_on_pa
     );
     assert_eq!(now["planKey"], "enterprise", "past_due keeps the plan");
     assert!(now["billing"]["warning"].is_string(), "{now}");
+    let change = b.gql(CHANGE, json!({ "p": "basic", "i": "MONTH" })).await;
+    assert_eq!(
+        code(&change),
+        "CONFLICT",
+        "no plan change while a payment is overdue: {:?}",
+        change.body
+    );
     let mail = b.app.mail_bodies("owner@billed.test").await;
     assert!(
         mail.iter()
@@ -424,7 +485,7 @@ async fn events_out_of_order_or_twice_converge_to_stripes_state() {
         .stripe_audit()
         .await
         .iter()
-        .filter(|a| *a == "tenant.plan.change")
+        .filter(|a| *a == "tenant.plan_change")
         .count();
     assert_eq!(changes, 1, "one plan change, however many deliveries");
 
@@ -477,8 +538,11 @@ async fn stripe_down_is_unavailable_and_a_retry_makes_no_second_customer() {
     assert_eq!(b.plan().await, "enterprise");
     assert_eq!(b.sim.count("customers.created"), 1, "{:?}", b.sim.counts());
 
-    // Stripe down while an event is worked: the event stays and is worked later.
-    b.ok(CHANGE, json!({ "p": "basic", "i": "MONTH" })).await;
+    // Stripe down while an event is worked: the event stays and is worked
+    // later. The change is made in the billing portal (at Stripe), so only
+    // the worker can bring it here.
+    b.portal("change", Some(&b.price_of("basic", "month").await))
+        .await;
     assert!(b.sim.settled(Duration::from_secs(10)).await);
     b.sim.fail_next(100, Outage::Unavailable);
     b.app.state.billing.work_events().await.unwrap();
@@ -486,6 +550,11 @@ async fn stripe_down_is_unavailable_and_a_retry_makes_no_second_customer() {
         .count("SELECT count(*) FROM stripe_events WHERE processed_at IS NULL")
         .await;
     assert!(pending > 0, "a failed event is kept");
+    assert_eq!(
+        b.plan().await,
+        "enterprise",
+        "not applied while Stripe is down"
+    );
     b.sim.fail_next(0, Outage::Unavailable);
     let mut db = b.app.db.owner().await;
     text(
@@ -739,4 +808,161 @@ async fn the_periodic_job_reconciles_once_per_period_and_prunes_old_events() {
     )
     .await;
     assert_eq!(left, "evt_pending,evt_recent");
+}
+
+#[tokio::test]
+async fn a_second_checkout_is_refused_while_stripe_has_a_subscription_we_have_not_heard_of() {
+    let b = Billed::start(true).await;
+    b.checkout("enterprise", "MONTH", "pay").await;
+    // The webhooks are held: our row knows nothing yet, Stripe does.
+    assert_eq!(b.plan().await, "free");
+    let again = b.gql(CHECKOUT, json!({ "p": "basic", "i": "MONTH" })).await;
+    assert_eq!(code(&again), "CONFLICT", "{:?}", again.body);
+    // Asking Stripe caught us up.
+    assert_eq!(b.plan().await, "enterprise");
+    assert_eq!(b.sim.count("subscriptions.created"), 1);
+    // A double click within minutes gets the same Checkout session.
+    let c = Billed::start(false).await;
+    let first = c.ok(CHECKOUT, json!({ "p": "pro", "i": "MONTH" })).await;
+    let second = c.ok(CHECKOUT, json!({ "p": "pro", "i": "MONTH" })).await;
+    assert_eq!(
+        first["createCheckoutSession"]["id"], second["createCheckoutSession"]["id"],
+        "one session for a double click"
+    );
+}
+
+#[tokio::test]
+async fn a_price_no_plan_lists_fails_closed_unless_its_metadata_names_a_plan() {
+    use stripe_product::price::{
+        CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, RetrievePrice,
+    };
+    let b = Billed::start(false).await;
+    b.checkout("enterprise", "MONTH", "pay").await;
+    b.settle().await;
+    let api = StripeApi::new(&config(&b.sim)).unwrap();
+    let known = b.price_of("enterprise", "month").await;
+    let product = api
+        .call(&RetrievePrice::new(known.as_str()), None)
+        .await
+        .unwrap()
+        .product
+        .id()
+        .as_str()
+        .to_owned();
+    let make = |metadata: Option<&str>| {
+        let mut request = CreatePrice::new(stripe_types::Currency::USD)
+            .product(product.clone())
+            .unit_amount(100i64)
+            .recurring(CreatePriceRecurring::new(
+                CreatePriceRecurringInterval::Month,
+            ));
+        if let Some(plan) = metadata {
+            request = request.metadata(std::collections::HashMap::from([(
+                "tenantgate_plan".to_owned(),
+                plan.to_owned(),
+            )]));
+        }
+        request
+    };
+    // A $1 price in the dashboard, named for no plan: the free plan, not enterprise.
+    let cheap = api.call(&make(None), None).await.unwrap();
+    b.portal("change", Some(cheap.id.as_str())).await;
+    b.settle().await;
+    let now = b.billing().await;
+    assert_eq!(now["billing"]["subscription"]["status"], "ACTIVE", "{now}");
+    assert_eq!(
+        now["planKey"], "free",
+        "an unknown price gives no paid plan: {now}"
+    );
+    // An old price of a plan (its metadata says which): that plan.
+    let legacy = api.call(&make(Some("pro")), None).await.unwrap();
+    b.portal("change", Some(legacy.id.as_str())).await;
+    b.settle().await;
+    assert_eq!(b.plan().await, "pro");
+}
+
+#[tokio::test]
+async fn one_billing_change_at_a_time_per_tenant() {
+    let b = Billed::start(false).await;
+    b.checkout("enterprise", "MONTH", "pay").await;
+    b.settle().await;
+    // Stripe answers slowly: the first change holds the tenant's turn.
+    b.sim.fail_next(1, Outage::Hang);
+    let calls: Vec<_> = (0..8)
+        .map(|_| b.gql(CANCEL, json!({ "e": true })))
+        .collect();
+    let answers = futures_util::future::join_all(calls).await;
+    let busy = answers
+        .iter()
+        .filter(|a| {
+            code(a) == "CONFLICT"
+                && a.body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("under way")
+        })
+        .count();
+    assert!(
+        busy >= 6,
+        "concurrent changes were not refused: {:?}",
+        answers.iter().map(|a| &a.body).collect::<Vec<_>>()
+    );
+    let before = b.sim.count("api.requests");
+    b.settle().await;
+    // Afterwards the tenant may change again.
+    let r = b.gql(RESUME, json!({})).await;
+    assert!(no_errors(&r) || code(&r) == "CONFLICT", "{:?}", r.body);
+    assert!(b.sim.count("api.requests") >= before);
+}
+
+#[tokio::test]
+async fn a_plan_a_platform_admin_assigns_after_a_subscription_ended_survives_reconcile() {
+    let b = Billed::start(false).await;
+    b.checkout("enterprise", "MONTH", "pay").await;
+    b.settle().await;
+    b.ok(CANCEL, json!({ "e": false })).await;
+    b.settle().await;
+    assert_eq!(b.plan().await, "free");
+    let (staff, _, _) = b.app.sign_up("staff@billed.test", "Staff").await;
+    tenantgate::admin::set_platform_admin(&b.app.db.url, "staff@billed.test", true)
+        .await
+        .unwrap();
+    let set = b
+        .app
+        .gql(
+            "mutation($t: ID!) { setTenantPlan(tenantId: $t, planKey: \"pro\") { planKey } }",
+            json!({ "t": b.tenant }),
+            Some(&staff),
+        )
+        .await;
+    assert!(no_errors(&set), "{:?}", set.body);
+    b.app.state.billing.reconcile().await.unwrap();
+    b.settle().await;
+    assert_eq!(
+        b.plan().await,
+        "pro",
+        "an ended subscription does not undo the admin's plan"
+    );
+    // The admin's read of the tenant's billing is in the tenant's trail.
+    let read = b
+        .app
+        .gql(
+            "query($id: ID!) { admin { tenant(id: $id) { billing { subscription { status } } } } }",
+            json!({ "id": b.tenant }),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        read.body["data"]["admin"]["tenant"]["billing"]["subscription"]["status"], "CANCELED",
+        "{:?}",
+        read.body
+    );
+    assert_eq!(
+        b.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = '{}' AND action = 'admin.tenant.billing.read'",
+            b.tenant
+        ))
+        .await,
+        1
+    );
 }

@@ -213,6 +213,24 @@ impl Tenant {
             crate::billing::require_reader(access)?;
         }
         let scope = self.scope_for(None, KeyScope::BillingRead)?;
+        if let Some(admin) = self.admin_reader() {
+            let (tenant_id, meta) = (self.row.id, meta(ctx).clone());
+            db(ctx)
+                .scoped(scope.clone(), |conn| {
+                    async move {
+                        audit_admin_read(
+                            conn,
+                            &meta,
+                            Some(admin),
+                            tenant_id,
+                            "admin.tenant.billing.read",
+                        )
+                        .await
+                    }
+                    .scope_boxed()
+                })
+                .await?;
+        }
         let overview = crate::graphql::context::services(ctx)
             .billing
             .overview(db(ctx), scope.clone(), self.row.id)
