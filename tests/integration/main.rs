@@ -3,6 +3,7 @@
 mod support;
 
 mod billing;
+mod billing_rls;
 mod billing_webhooks;
 mod budgets;
 mod cli;
