@@ -17,6 +17,7 @@ use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{
     CancelSubscription, ListSubscription, ListSubscriptionStatus, RetrieveSubscription,
     UpdateSubscription, UpdateSubscriptionItems, UpdateSubscriptionProrationBehavior,
+    UpdateSubscriptionTrialEnd,
 };
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
@@ -334,6 +335,13 @@ impl Billing {
         let request = UpdateSubscription::new(sub.stripe_subscription_id.as_str())
             .items(vec![change])
             .proration_behavior(UpdateSubscriptionProrationBehavior::AlwaysInvoice);
+        // A trial belongs to the plan it was given for: moving to a plan
+        // without one ends it (the new price is charged now).
+        let request = if sub.status == "trialing" && prices.trial_days == 0 {
+            request.trial_end(UpdateSubscriptionTrialEnd::Now)
+        } else {
+            request
+        };
         inner.api.call(&request, None).await?;
         self.audit(
             meta,

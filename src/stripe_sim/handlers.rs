@@ -445,6 +445,29 @@ fn update_subscription(state: &mut State, id: &str, form: &Form) -> Answer {
         };
         changes::change_price(state, id, item_id, price, proration)?;
     }
+    match form.str("trial_end") {
+        None => {}
+        // Ends the trial now: the period ends with it, so the clock renews
+        // (invoices and charges) at once.
+        Some("now") => {
+            let now = state.now();
+            if let Some(s) = state.subscription_mut(id)
+                && s.status == super::state::SubStatus::Trialing
+            {
+                s.trial_end = Some(now);
+                for item in &mut s.items {
+                    item.current_period_end = now;
+                }
+            }
+            super::clock::run_due(state);
+        }
+        Some(other) => {
+            return Err(ApiError::invalid(
+                Some("trial_end"),
+                format!("The Stripe simulator ends trials with trial_end=now only (got {other})."),
+            ));
+        }
+    }
     if let Some(cancel) = form.bool("cancel_at_period_end")? {
         changes::set_cancel_at_period_end(state, id, cancel)?;
     }

@@ -359,6 +359,23 @@ async fn a_trial_becomes_active_and_the_owner_is_told_before_it_ends() {
     let now = b.billing().await;
     assert_eq!(now["billing"]["subscription"]["status"], "ACTIVE", "{now}");
     assert_eq!(now["planKey"], "pro");
+    // A trial belongs to its plan: moving to enterprise (no trial) ends it.
+    let c = Billed::start(false).await;
+    c.checkout("pro", "MONTH", "pay").await;
+    c.settle().await;
+    let moved = c
+        .ok(CHANGE, json!({ "p": "enterprise", "i": "MONTH" }))
+        .await;
+    assert_eq!(moved["changePlan"]["status"], "ACTIVE", "{moved}");
+    c.settle().await;
+    let now = c.billing().await;
+    let invoices = now["billing"]["invoices"]["nodes"].as_array().unwrap();
+    assert!(
+        invoices
+            .iter()
+            .any(|i| i["status"] == "paid" && i["total"] == 29900),
+        "{now}"
+    );
     // A tenant gets a trial once: after cancelling, a new checkout has none.
     b.ok(CANCEL, json!({ "e": false })).await;
     b.settle().await;
