@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod invitation;
 pub mod member;
+pub mod metric;
 pub mod plan;
 pub mod session;
 pub mod tenant;
