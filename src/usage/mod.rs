@@ -11,6 +11,7 @@
 
 mod authorize;
 pub mod catalogue;
+pub mod ingest;
 pub mod limits;
 pub mod partitions;
 pub mod store;

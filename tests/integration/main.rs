@@ -28,4 +28,5 @@ mod secrets;
 mod signup;
 mod stripe_sim;
 mod tenant_settings;
+mod usage;
 mod usage_durability;

@@ -10,5 +10,6 @@ pub mod metric;
 pub mod plan;
 pub mod session;
 pub mod tenant;
+pub mod usage;
 pub mod user;
 pub mod viewer;
