@@ -18,6 +18,7 @@ mod keys;
 mod layering;
 mod limits;
 mod matrix;
+mod metrics;
 mod plan_limits;
 mod plans;
 mod reads;
