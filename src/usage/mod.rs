@@ -44,7 +44,7 @@ use limits::Limiter;
 /// Most events kept in memory while the database cannot take them.
 pub const MAX_BUFFERED: usize = 500_000;
 /// How long an idempotency key is remembered on the hot path (the database
-/// remembers it for good).
+/// remembers it until its event is 36 days old: see [`partitions`]).
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(86_400);
 /// Limits and the usage recorder of one instance; cheap to clone.
 #[derive(Clone)]
