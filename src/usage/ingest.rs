@@ -275,3 +275,65 @@ fn check_properties(value: &serde_json::Value) -> Result<(), EventRefusal> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(metric: &str, quantity: i64, ago: TimeDelta) -> EventInput {
+        EventInput {
+            metric: metric.into(),
+            quantity,
+            occurred_at: Utc::now() - ago,
+            idempotency_key: "k".into(),
+            properties: None,
+        }
+    }
+
+    fn field(e: &EventInput) -> Option<&'static str> {
+        check(e, Utc::now()).err().map(|r| r.field)
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        assert_eq!(field(&event("api_calls", 1, TimeDelta::zero())), None);
+        assert_eq!(field(&event("API", 1, TimeDelta::zero())), Some("metric"));
+        assert_eq!(
+            field(&event("api_calls", 0, TimeDelta::zero())),
+            Some("quantity")
+        );
+        assert_eq!(
+            field(&event("api_calls", MAX_QUANTITY + 1, TimeDelta::zero())),
+            Some("quantity")
+        );
+        assert_eq!(
+            field(&event("api_calls", 1, TimeDelta::days(36))),
+            Some("occurredAt")
+        );
+        assert_eq!(
+            field(&event("api_calls", 1, -TimeDelta::minutes(6))),
+            Some("occurredAt")
+        );
+        assert_eq!(field(&event("api_calls", 1, -TimeDelta::minutes(4))), None);
+        let mut e = event("api_calls", 1, TimeDelta::zero());
+        e.idempotency_key = "a\u{0}".into();
+        assert_eq!(field(&e), Some("idempotencyKey"));
+    }
+
+    #[test]
+    fn properties_are_small_shallow_objects() {
+        let ok = |v: serde_json::Value| check_properties(&v).is_ok();
+        assert!(ok(json!({ "region": "eu", "n": 3, "tags": ["a", "b"] })));
+        assert!(ok(json!({ "a": { "b": { "c": 1 } } })));
+        assert!(!ok(json!({ "a": { "b": { "c": { "d": 1 } } } })));
+        assert!(!ok(json!([1])));
+        assert!(!ok(json!("text")));
+        assert!(!ok(json!({ "v": "x".repeat(MAX_PROPERTIES_BYTES) })));
+        let wide: serde_json::Map<_, _> = (0..=MAX_PROPERTIES_KEYS)
+            .map(|i| (format!("k{i}"), json!(i)))
+            .collect();
+        assert!(!ok(serde_json::Value::Object(wide)));
+        assert!(!ok(json!({ "v": "a\u{0}b" })));
+    }
+}
