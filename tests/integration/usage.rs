@@ -307,14 +307,21 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
     for ahead in [now, now + Duration::days(31), now + Duration::days(59)] {
         assert!(names.contains(&partition(ahead)), "{ahead}: {names:?}");
     }
+    app.db
+        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
+        .await;
+    let mut seat = event("seats", 1, now, "p-2");
+    seat["properties"] = json!({ "user": "ann" });
     let a = app
         .gql(
             RECORD,
-            json!({ "e": [event("api_calls", 2, now, "p-1")] }),
+            json!({ "e": [event("api_calls", 2, now, "p-1"), seat] }),
             Some(&key),
         )
         .await;
-    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 1, "{:?}", a.body);
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 2, "{:?}", a.body);
+    let distinct = format!("SELECT count(*) AS n FROM usage_distinct WHERE tenant_id = '{tenant}'");
+    assert_eq!(count(&app, &distinct).await, 4);
 
     // Fifteen months on: this month is past the retention and goes, with its
     // events (the rollups stay); the months ahead of then exist.
@@ -342,9 +349,10 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
             &format!("SELECT count(*) AS n FROM usage_rollups WHERE tenant_id = '{tenant}'")
         )
         .await,
-        4
+        8
     );
-    // The idempotency key went too: its event is far past 36 days old then.
+    // The idempotency keys and distinct values went too: far past 36 days old then.
+    assert_eq!(count(&app, &distinct).await, 0);
     assert_eq!(
         count(
             &app,
