@@ -362,7 +362,12 @@ async fn serve_on(
             },
             billing,
         },
-        Feed::start(database.url.clone(), api_keys.clone(), plans.clone()),
+        Feed::start(
+            database.url.clone(),
+            api_keys.clone(),
+            plans.clone(),
+            usage.metrics().clone(),
+        ),
         api_keys,
         plans,
         usage,

@@ -5,11 +5,13 @@
 //! outbox) into the platform's own (entries without a tenant, out of every
 //! tenant's reach under row-level security). `plans.rs`: the plan catalogue
 //! and tenants' plans, with `plan_draft.rs` (a plan as an admin gives it,
-//! validated).
+//! validated); `metrics.rs`: the metric catalogue.
 
+mod metrics;
 mod plan_draft;
 mod plans;
 
+pub use metrics::{MetricDraft, create_metric, metric_key, update_metric};
 pub use plan_draft::PlanDraft;
 pub use plans::{create_plan, set_tenant_plan, update_plan};
 

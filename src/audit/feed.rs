@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::auth::key_cache::{self, KeyCache};
 use crate::db::notify::{backend_pid, connect, listen as listen_on};
 use crate::plans::{PlanCatalogue, catalogue as plan_catalogue};
+use crate::usage::catalogue::{self as metric_catalogue, MetricCatalogue};
 
 /// The NOTIFY channel of new audit entries.
 pub const CHANNEL: &str = "tenantgate_audit";
@@ -73,15 +74,20 @@ impl Feed {
     /// Key changes (`tenantgate_keys`) go to `keys` and plan changes
     /// (`tenantgate_plans`) to `plans`, which are told whether the connection
     /// is trusted (heartbeats arrive).
-    pub fn start(url: String, keys: KeyCache, plans: PlanCatalogue) -> Self {
+    pub fn start(
+        url: String,
+        keys: KeyCache,
+        plans: PlanCatalogue,
+        metrics: MetricCatalogue,
+    ) -> Self {
         let (tx, _) = broadcast::channel(1024);
         let sender = tx.clone();
         let task = tokio::spawn(async move {
             let channel = format!("tenantgate_hb_{}", Uuid::new_v4().simple());
             let mut backoff = Duration::from_millis(100);
             loop {
-                let result = listen(&url, &channel, &sender, &keys, &plans).await;
-                distrust(&sender, &keys, &plans);
+                let result = listen(&url, &channel, &sender, &keys, &plans, &metrics).await;
+                distrust(&sender, &keys, &plans, &metrics);
                 match result {
                     Ok(()) => backoff = Duration::from_millis(100),
                     Err(err) => {
@@ -112,8 +118,14 @@ impl Feed {
 }
 
 /// Stops trusting the caches; tells subscribers if they were being served.
-fn distrust(sender: &broadcast::Sender<FeedEvent>, keys: &KeyCache, plans: &PlanCatalogue) {
+fn distrust(
+    sender: &broadcast::Sender<FeedEvent>,
+    keys: &KeyCache,
+    plans: &PlanCatalogue,
+    metrics: &MetricCatalogue,
+) {
     plans.set_live(false);
+    metrics.set_live(false);
     if keys.is_live() {
         keys.set_live(false);
         // No receivers is fine: nobody is subscribed right now.
@@ -135,12 +147,14 @@ async fn listen(
     sender: &broadcast::Sender<FeedEvent>,
     keys: &KeyCache,
     plans: &PlanCatalogue,
+    metrics: &MetricCatalogue,
 ) -> anyhow::Result<()> {
     let mut conn = connect(url, APPLICATION_NAME).await?;
     for channel in [
         CHANNEL,
         key_cache::CHANNEL,
         plan_catalogue::CHANNEL,
+        metric_catalogue::CHANNEL,
         heartbeat,
     ] {
         listen_on(&mut conn, channel).await?;
@@ -167,10 +181,15 @@ async fn listen(
                     if !plans.is_live() {
                         plans.set_live(true);
                     }
+                    if !metrics.is_live() {
+                        metrics.set_live(true);
+                    }
                 } else if notification.channel == key_cache::CHANNEL {
                     keys.invalidate(&notification.payload);
                 } else if notification.channel == plan_catalogue::CHANNEL {
                     plans.invalidate();
+                } else if notification.channel == metric_catalogue::CHANNEL {
+                    metrics.invalidate();
                 } else {
                     match serde_json::from_str::<Notice>(&notification.payload) {
                         Ok(notice) => {
@@ -187,7 +206,7 @@ async fn listen(
                 }
                 if quiet >= STALE_AFTER && keys.is_live() {
                     tracing::warn!(?quiet, "LISTEN heartbeat missed: checking every key in the database");
-                    distrust(sender, keys, plans);
+                    distrust(sender, keys, plans, metrics);
                 }
                 notify(&mut notifier, heartbeat, "beat").await?;
             }

@@ -1,4 +1,4 @@
-//! API keys and usage events: rows and queries (no secrets: hashes only).
+//! API keys: rows and queries (no secrets: hashes only).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -6,7 +6,7 @@ use diesel::sql_types::{Array, Bool, Bytea, Int4, Nullable, Text, Timestamptz, U
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{api_keys, usage_events};
+use super::schema::api_keys;
 use super::{Keyset, keyset};
 
 /// An API key row (what the tenant's members may see of it).
@@ -320,31 +320,4 @@ pub async fn touch(
     .bind::<Array<Timestamptz>, _>(at)
     .execute(conn)
     .await
-}
-
-/// A usage event to store.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = usage_events)]
-pub struct NewUsageEvent {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub metric: String,
-    pub quantity: i64,
-    pub environment: &'static str,
-    pub api_key_id: Option<Uuid>,
-    pub idempotency_key: Option<String>,
-    pub occurred_at: DateTime<Utc>,
-}
-
-/// Stores events of the transaction's tenant; an idempotency key seen before
-/// is skipped. Returns how many were new.
-pub async fn insert_usage(
-    conn: &mut AsyncPgConnection,
-    events: &[NewUsageEvent],
-) -> QueryResult<usize> {
-    diesel::insert_into(usage_events::table)
-        .values(events)
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await
 }

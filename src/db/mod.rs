@@ -13,6 +13,7 @@ pub mod embedded;
 pub mod invitations;
 pub mod login_failures;
 pub mod memberships;
+pub mod metrics;
 pub mod notify;
 pub mod outbox;
 pub mod plans;
@@ -21,6 +22,7 @@ pub mod refresh_tokens;
 pub mod schema;
 pub mod sessions;
 pub mod tenants;
+pub mod usage;
 pub mod users;
 
 use std::sync::Arc;

@@ -143,6 +143,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    metrics (key) {
+        key -> Text,
+        name -> Text,
+        unit -> Text,
+        aggregation -> Text,
+        unique_property -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     plans (key) {
         key -> Text,
         name -> Text,
@@ -252,16 +264,52 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_events (id) {
+    usage_dedup (tenant_id, environment, idempotency_key) {
+        tenant_id -> Uuid,
+        environment -> Text,
+        idempotency_key -> Text,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    usage_distinct (tenant_id, environment, metric, granularity, api_key_id, bucket, value) {
+        tenant_id -> Uuid,
+        environment -> Text,
+        metric -> Text,
+        granularity -> Text,
+        api_key_id -> Uuid,
+        bucket -> Timestamptz,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    usage_events (occurred_at, id) {
         id -> Uuid,
         tenant_id -> Uuid,
+        environment -> Text,
         metric -> Text,
         quantity -> Int8,
-        environment -> Text,
         api_key_id -> Nullable<Uuid>,
         idempotency_key -> Nullable<Text>,
+        properties -> Jsonb,
         occurred_at -> Timestamptz,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    usage_rollups (tenant_id, environment, metric, granularity, api_key_id, bucket) {
+        tenant_id -> Uuid,
+        environment -> Text,
+        metric -> Text,
+        granularity -> Text,
+        api_key_id -> Uuid,
+        bucket -> Timestamptz,
+        value -> Int8,
+        events -> Int8,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -294,8 +342,10 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(subscriptions -> plans (plan_key));
 diesel::joinable!(subscriptions -> tenants (tenant_id));
 diesel::joinable!(tenants -> plans (plan_key));
-diesel::joinable!(usage_events -> api_keys (api_key_id));
+diesel::joinable!(usage_dedup -> tenants (tenant_id));
+diesel::joinable!(usage_distinct -> tenants (tenant_id));
 diesel::joinable!(usage_events -> tenants (tenant_id));
+diesel::joinable!(usage_rollups -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_key_hashes,
@@ -309,6 +359,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoices,
     login_failures,
     memberships,
+    metrics,
     plans,
     platform_admins,
     refresh_tokens,
@@ -316,6 +367,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     stripe_events,
     subscriptions,
     tenants,
+    usage_dedup,
+    usage_distinct,
     usage_events,
+    usage_rollups,
     users,
 );

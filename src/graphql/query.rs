@@ -6,6 +6,7 @@ use scoped_futures::ScopedFutureExt;
 use super::context::{db, services, session};
 use super::guards::PlatformAdmin;
 use super::types::admin::AdminQuery;
+use super::types::metric::Metric;
 use super::types::plan::Plan;
 use super::types::tenant::{Reader, Tenant};
 use super::types::viewer::Viewer;
@@ -105,6 +106,12 @@ impl QueryRoot {
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
         let catalogue = services(ctx).plans.get(db(ctx)).await?;
         Ok(catalogue.public().map(|p| Plan::from(&**p)).collect())
+    }
+
+    /// The usage metrics that can be recorded, by key (no sign-in needed).
+    async fn metrics(&self, ctx: &Context<'_>) -> Result<Vec<Metric>> {
+        let rows = services(ctx).usage.metrics().get(db(ctx)).await?;
+        Ok(rows.iter().map(Metric::from).collect())
     }
 
     /// The platform admins' view across tenants (platform admins only; every

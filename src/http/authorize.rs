@@ -49,7 +49,7 @@ pub async fn admit_key(app: &AppState, secret: &str, client: Option<&str>) -> Ap
 
 /// [`admit_key`], refusing the key with `check`'s error before any call is
 /// taken from its limits.
-async fn admit_key_checked(
+pub(super) async fn admit_key_checked(
     app: &AppState,
     secret: &str,
     client: Option<&str>,
@@ -199,7 +199,7 @@ pub fn answer_json(call: &KeyCall, answer: &Answer) -> Value {
     })
 }
 
-fn refusal(err: AppError) -> Response {
+pub(super) fn refusal(err: AppError) -> Response {
     let status = err.http_status();
     let mut error = json!({ "code": err.code().as_str(), "message": err.public_message() });
     if let AppError::RateLimited { retry_after, .. } = &err {

@@ -5,6 +5,7 @@
 //! | `/graphql` | GraphQL over HTTP (GET queries, POST everything) |
 //! | `/playground` | GraphiQL, from assets inside the binary |
 //! | `/v1/authorize` | the one-step key check as plain JSON |
+//! | `/v1/usage` | batch usage ingest as plain JSON |
 //! | `/webhooks/stripe` | Stripe's events (signed; 404 with billing off) |
 //! | `/metrics` | Prometheus metrics (only with `--metrics-token`; or on `--metrics-listen`) |
 //! | `/healthz`, `/readyz` | liveness, readiness |
@@ -20,6 +21,7 @@ pub mod media;
 pub mod metrics;
 pub mod request_id;
 pub mod stripe_webhook;
+pub mod usage;
 pub mod web;
 pub mod websocket;
 
@@ -39,6 +41,10 @@ pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/v1/authorize", post(authorize::v1_authorize))
+        .route(
+            "/v1/usage",
+            post(usage::v1_usage).layer(axum::extract::DefaultBodyLimit::max(usage::MAX_BODY)),
+        )
         .route(
             "/webhooks/stripe",
             post(stripe_webhook::receive).layer(axum::extract::DefaultBodyLimit::max(

@@ -4,13 +4,17 @@
 //! `authorize` makes no database round trip: the key comes from the
 //! [`KeyCache`](crate::auth::key_cache::KeyCache), the limits from [`limits`],
 //! and the usage event goes to an in-memory buffer that [`Usage::flush`] writes
-//! every 250 ms (one INSERT per tenant, deduplicated by idempotency key in the
-//! database too). If the database is down, events stay buffered and are
+//! every 250 ms (one transaction per tenant through [`store`]: raw events,
+//! idempotency keys and rollups together, deduplicated in the database too). If the database is down, events stay buffered and are
 //! retried; past [`MAX_BUFFERED`] events `authorize` answers UNAVAILABLE rather
 //! than drop any. On shutdown the buffer is flushed.
 
 mod authorize;
+pub mod catalogue;
+pub mod ingest;
 pub mod limits;
+pub mod partitions;
+pub mod store;
 
 use authorize::validate;
 pub use authorize::{
@@ -32,7 +36,7 @@ use crate::auth::api_keys::{Environment, KeyGrant};
 use crate::auth::key_cache::KeyCache;
 use crate::auth::key_failures::FailedLookups;
 use crate::db::Db;
-use crate::db::api_keys::{self as rows, NewUsageEvent};
+use crate::db::usage::NewUsageEvent;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
 use limits::Limiter;
@@ -40,7 +44,7 @@ use limits::Limiter;
 /// Most events kept in memory while the database cannot take them.
 pub const MAX_BUFFERED: usize = 500_000;
 /// How long an idempotency key is remembered on the hot path (the database
-/// remembers it for good).
+/// remembers it until its event is 36 days old: see [`partitions`]).
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(86_400);
 /// Limits and the usage recorder of one instance; cheap to clone.
 #[derive(Clone)]
@@ -50,6 +54,7 @@ pub struct Usage {
 
 struct Inner {
     limiter: Limiter,
+    metrics: catalogue::MetricCatalogue,
     failed_lookups: FailedLookups,
     seen: Cache<(Uuid, Environment, String), ()>,
     buffer: Mutex<Vec<NewUsageEvent>>,
@@ -65,6 +70,7 @@ impl Usage {
             inner: Arc::new(Inner {
                 failed_lookups: FailedLookups::new(limiter.clone()),
                 limiter,
+                metrics: catalogue::MetricCatalogue::default(),
                 seen: Cache::builder()
                     .max_capacity(1_000_000)
                     .time_to_live(IDEMPOTENCY_TTL)
@@ -76,6 +82,11 @@ impl Usage {
                 rejected: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// The metric catalogue (cached, dropped on every announced change).
+    pub fn metrics(&self) -> &catalogue::MetricCatalogue {
+        &self.inner.metrics
     }
 
     /// The failed API-key lookup budgets (in the same counters as the limits).
@@ -159,6 +170,7 @@ impl Usage {
             environment: grant.environment.as_str(),
             api_key_id: Some(grant.key_id),
             idempotency_key: input.idempotency_key,
+            properties: serde_json::Value::Object(Default::default()),
             occurred_at: now,
         };
         let pending = {
@@ -348,9 +360,19 @@ impl Usage {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut ticks: u64 = 0;
+            let mut upkeep = tokio::time::interval(Duration::from_secs(86_400));
+            upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
+                    // At start and daily: partitions ahead, old ones dropped.
+                    _ = upkeep.tick() => {
+                        if let Err(err) = partitions::maintain(&db, Utc::now()).await {
+                            tracing::warn!(error = %err, "usage partitions not maintained; retrying in a minute");
+                            upkeep.reset_after(Duration::from_secs(60));
+                        }
+                        continue;
+                    }
                     () = usage.inner.wake.notified() => {}
                     () = stop.stopped() => break,
                 }
@@ -372,13 +394,20 @@ impl Usage {
     }
 }
 
-/// Stores `events` of `tenant` in one transaction; how many were new.
+/// Stores `events` of `tenant` in one transaction (raw events, idempotency
+/// keys and rollups together); how many were new. A metric missing from the
+/// catalogue is summed.
 async fn insert(db: &Db, tenant: Uuid, events: &[NewUsageEvent]) -> AppResult<usize> {
     db.scoped(Scope::tenant(tenant), |conn| {
         async move {
+            let rules = store::rules(conn, events.iter().map(|e| e.metric.as_str())).await?;
             let mut n = 0;
             for chunk in events.chunks(2000) {
-                n += rows::insert_usage(conn, chunk).await?;
+                let stored = store::write(conn, tenant, chunk, &rules).await?;
+                n += stored
+                    .iter()
+                    .filter(|s| **s == store::Stored::Recorded)
+                    .count();
             }
             Ok(n)
         }

@@ -135,6 +135,8 @@ const UPDATE_PLAN: &str =
 /// The seeded tenants' plans (different, so a plan shown names its tenant).
 const PLANS: [&str; 2] = ["pro", "basic"];
 const BILLING: &str = "query($f: Int, $a: String) { tenant { id billing { subscription { status planKey } invoices(first: $f, after: $a) { edges { cursor node { id number hostedInvoiceUrl } } } } } }";
+const RECORD_USAGE: &str =
+    "mutation($e: [UsageEventInput!]!) { recordUsage(events: $e) { recorded } }";
 const CANCEL: &str = "mutation { cancelSubscription(atPeriodEnd: false) { status } }";
 const CHANGE_PLAN: &str = "mutation { changePlan(planKey: \"basic\", interval: MONTH) { status } }";
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
@@ -552,6 +554,9 @@ enum Op {
     },
     /// `setTenantPlan` of the other tenant (platform admins only).
     SetPlan,
+    /// `recordUsage` of one event with a fresh idempotency key: it may land
+    /// only in a tenant where the caller is an owner or admin.
+    RecordUsage,
     /// `createPlan` (platform admins only).
     CreatePlan,
     /// `tenant { billing { subscription invoices } }`
@@ -578,6 +583,11 @@ enum Check {
     PlatformOnly,
     /// A platform admin's change: refused, nothing changes.
     PlatformWrite(&'static str),
+    /// Usage recorded under `key` lands only where the caller is an owner
+    /// or admin.
+    Usage {
+        key: String,
+    },
     /// Succeeds exactly when the caller belongs to `tenant`.
     Switch {
         tenant: String,
@@ -643,6 +653,7 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::AdminRead),
         prop::option::of(any::<u128>()).prop_map(|random| Op::Switch { random }),
         Just(Op::SetPlan),
+        Just(Op::RecordUsage),
         Just(Op::CreatePlan),
         Just(Op::UpdatePlan),
         (first(), cursor()).prop_map(|(first, after)| Op::Billing { first, after }),
@@ -763,6 +774,13 @@ impl Seed {
             ),
             Op::CancelSubscription => (CANCEL, json!({}), Check::Write("cancelSubscription")),
             Op::ChangePlan => (CHANGE_PLAN, json!({}), Check::Write("changePlan")),
+            Op::RecordUsage => {
+                let key = Uuid::new_v4().to_string();
+                let event = json!({ "metric": "api_calls", "quantity": 1,
+                                    "occurredAt": chrono::Utc::now().to_rfc3339(),
+                                    "idempotencyKey": key });
+                (RECORD_USAGE, json!({ "e": [event] }), Check::Usage { key })
+            }
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
@@ -880,6 +898,34 @@ fn no_caller_sees_or_changes_another_tenant() {
                         "a refused plan change changed something: {}",
                         context
                     );
+                }
+                Check::Usage { key } => {
+                    // Where the event landed, and the caller's role there.
+                    let landed = text(
+                        &mut *db.lock().await,
+                        &format!(
+                            "SELECT coalesce(string_agg(e.tenant_id::text || ':' || coalesce(m.role, 'none'), ','), '') AS s
+                             FROM usage_events e
+                             LEFT JOIN memberships m ON m.tenant_id = e.tenant_id
+                                  AND m.user_id = '{}'
+                             WHERE e.idempotency_key = '{key}'",
+                            user.map_or(Uuid::nil(), |u| u.id)
+                        ),
+                    )
+                    .await;
+                    let recorded = a.body["data"]["recordUsage"]["recorded"] == 1;
+                    prop_assert_eq!(recorded, !landed.is_empty(), "answer and rows differ: {}", context);
+                    // A key records into its own tenant; a user where an owner or admin.
+                    let allowed = landed.is_empty()
+                        || user.is_some_and(|u| {
+                            let (tenant, role) = landed.split_once(':').unwrap_or_default();
+                            if u.token.starts_with("tg_") {
+                                tenant == seed.tenants[u.home].id.to_string()
+                            } else {
+                                role == "owner" || role == "admin"
+                            }
+                        });
+                    prop_assert!(allowed, "usage landed at {landed:?}: {context}");
                 }
                 Check::Switch { tenant } => {
                     let member = user.is_some_and(|u| {

@@ -161,6 +161,10 @@ enum Op {
     UpdatePlan,
     /// `setTenantPlan` of this tenant to enterprise.
     SetTenantPlan,
+    /// `recordUsage` of one api_calls event (for the active tenant).
+    RecordUsage,
+    /// `createMetric` of a new metric.
+    CreateMetric,
 }
 
 impl Op {
@@ -173,6 +177,7 @@ impl Op {
                 | Self::CreatePlan
                 | Self::UpdatePlan
                 | Self::SetTenantPlan
+                | Self::CreateMetric
         )
     }
 }
@@ -213,6 +218,8 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::CreatePlan,         [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::UpdatePlan,         [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::SetTenantPlan,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::RecordUsage,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::CreateMetric,       [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::ReadBilling,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   YES,      FORBID]),
     (Op::StartCheckout,      [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
     (Op::OpenBillingPortal,  [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
@@ -485,7 +492,9 @@ impl Matrix {
                 (SELECT string_agg(concat_ws(':', k.id, k.name, k.revoked_at, encode(k.secret_hash, 'hex')), ','
                     ORDER BY k.id) FROM api_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT count(*)::text FROM email_outbox),
-                (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p))) AS s"
+                (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
+                (SELECT count(*)::text FROM usage_events u WHERE u.tenant_id = '{t}'),
+                (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x))) AS s"
         );
         text(&mut self.db, &sql).await
     }
@@ -781,6 +790,35 @@ impl Matrix {
                     cleanup: vec![format!("DELETE FROM plans WHERE key = '{key}'")],
                 }
             }
+            Op::RecordUsage => {
+                let idem = self.fresh_name("usage");
+                Plan {
+                    query: "mutation($e: [UsageEventInput!]!) { recordUsage(events: $e) { recorded } }",
+                    vars: json!({ "e": [{ "metric": "api_calls", "quantity": 1,
+                                          "occurredAt": chrono::Utc::now().to_rfc3339(),
+                                          "idempotencyKey": idem }] }),
+                    value: "/data/recordUsage/recorded",
+                    shows: Shows::Equals(json!(1)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{t}' AND idempotency_key = '{idem}'"
+                    )),
+                    cleanup: Vec::new(),
+                }
+            }
+            Op::CreateMetric => {
+                let key = format!("matrix_{}", self.fresh);
+                self.fresh += 1;
+                Plan {
+                    query: "mutation($k: String!) { createMetric(input: { key: $k, name: \"Matrix\", unit: \"things\", aggregation: SUM }) { key } }",
+                    vars: json!({ "k": key }),
+                    value: "/data/createMetric/key",
+                    shows: Shows::Equals(json!(key)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM metrics WHERE key = '{key}'"
+                    )),
+                    cleanup: vec![format!("DELETE FROM metrics WHERE key = '{key}'")],
+                }
+            }
             Op::UpdatePlan => Plan {
                 query: "mutation { updatePlan(key: \"basic\", input: { name: \"Matrix Basic\" }) { name } }",
                 vars: json!({}),
@@ -955,7 +993,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 36 * 7, "every operation has a row");
+    assert_eq!(cells, 38 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

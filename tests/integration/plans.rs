@@ -526,7 +526,7 @@ async fn set_tenant_plan_is_audited_and_refused_while_a_subscription_owns_the_pl
 }
 
 /// Polls `check` until it holds or `within` passes.
-async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+pub(crate) async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < within {
         if check().await {

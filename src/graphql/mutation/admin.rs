@@ -7,6 +7,7 @@ use crate::admin;
 use crate::error::AppError;
 use crate::graphql::context::{db, meta, services, session};
 use crate::graphql::guards::PlatformAdmin;
+use crate::graphql::types::metric::{CreateMetricInput, Metric, UpdateMetricInput};
 use crate::graphql::types::plan::{AdminPlan, CreatePlanInput, UpdatePlanInput};
 use crate::graphql::types::tenant::{Reader, Tenant};
 
@@ -77,6 +78,33 @@ impl AdminMutation {
         // them on the announcement; this one at once).
         services(ctx).api_keys.invalidate("*");
         Ok(AdminPlan::from(&row))
+    }
+
+    /// Adds a usage metric to the catalogue. Every field is checked
+    /// (BAD_USER_INPUT naming it); CONFLICT when the key is taken. Audited;
+    /// every instance sees it at once.
+    #[graphql(guard = "PlatformAdmin")]
+    async fn create_metric(&self, ctx: &Context<'_>, input: CreateMetricInput) -> Result<Metric> {
+        let me = session(ctx).require_platform_admin(db(ctx)).await?;
+        let row = admin::create_metric(db(ctx), meta(ctx), &me, input.into()).await?;
+        services(ctx).usage.metrics().invalidate();
+        Ok(Metric::from(&row))
+    }
+
+    /// Changes a metric's name or unit (its aggregation is fixed once
+    /// created). Audited.
+    #[graphql(guard = "PlatformAdmin")]
+    async fn update_metric(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        input: UpdateMetricInput,
+    ) -> Result<Metric> {
+        let me = session(ctx).require_platform_admin(db(ctx)).await?;
+        let row =
+            admin::update_metric(db(ctx), meta(ctx), &me, &key, input.name, input.unit).await?;
+        services(ctx).usage.metrics().invalidate();
+        Ok(Metric::from(&row))
     }
 
     /// Puts a tenant on a plan, offered or not. CONFLICT when its plan

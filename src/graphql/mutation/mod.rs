@@ -5,6 +5,7 @@ mod auth;
 mod billing;
 mod keys;
 mod team;
+mod usage;
 
 use async_graphql::MergedObject;
 
@@ -17,4 +18,5 @@ pub struct MutationRoot(
     keys::KeysMutation,
     admin::AdminMutation,
     billing::BillingMutation,
+    usage::UsageMutation,
 );

@@ -143,14 +143,20 @@ impl TestApp {
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;
+        let usage = Usage::new(limiter);
         let state = AppState::new(
             pool,
             JwtKeys::new(SECRET, None).unwrap(),
             settings,
-            Feed::start(db.url.clone(), api_keys.clone(), plans.clone()),
+            Feed::start(
+                db.url.clone(),
+                api_keys.clone(),
+                plans.clone(),
+                usage.metrics().clone(),
+            ),
             api_keys,
             plans,
-            Usage::new(limiter),
+            usage,
         );
         let router = tenantgate::http::router(state.clone());
         let server = tokio::spawn(async move {

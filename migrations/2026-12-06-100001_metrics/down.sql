@@ -1,0 +1,2 @@
+DROP TABLE metrics;
+DROP FUNCTION tg_metrics_notify();

@@ -1,0 +1,264 @@
+//! Usage storage: raw events (partitioned by month), idempotency keys,
+//! rollups and distinct values, and the partition upkeep. Every write here
+//! runs in the caller's tenant transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::usage_events;
+
+/// A usage event to store.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = usage_events)]
+pub struct NewUsageEvent {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub metric: String,
+    pub quantity: i64,
+    pub environment: &'static str,
+    pub api_key_id: Option<Uuid>,
+    pub idempotency_key: Option<String>,
+    pub properties: serde_json::Value,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Stores raw events (the caller has deduplicated them).
+pub async fn insert_events(
+    conn: &mut AsyncPgConnection,
+    events: &[NewUsageEvent],
+) -> QueryResult<usize> {
+    let mut n = 0;
+    // 10 parameters a row: well under PostgreSQL's 65,535.
+    for chunk in events.chunks(2000) {
+        n += diesel::insert_into(usage_events::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    Ok(n)
+}
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = Text)]
+    environment: String,
+    #[diesel(sql_type = Text)]
+    idempotency_key: String,
+}
+
+/// Claims idempotency keys of the transaction's tenant, in key order (so
+/// concurrent batches lock them in one order); returns the (environment,
+/// key) pairs that were new. A key claimed by a transaction not yet
+/// committed waits for it: the database decides, once.
+pub async fn claim_keys(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    keys: &[(&'static str, String, DateTime<Utc>)],
+) -> QueryResult<Vec<(String, String)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
+    let idem: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let at: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
+    let rows: Vec<Claimed> = diesel::sql_query(
+        "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at)
+         SELECT $1, v.env, v.idem, v.at
+         FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS v(env, idem, at)
+         ORDER BY v.env, v.idem
+         ON CONFLICT DO NOTHING
+         RETURNING environment, idempotency_key",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<Text>, _>(env)
+    .bind::<Array<Text>, _>(idem)
+    .bind::<Array<Timestamptz>, _>(at)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.environment, r.idempotency_key))
+        .collect())
+}
+
+/// One rollup bucket's change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RollupKey {
+    pub environment: &'static str,
+    pub metric: String,
+    pub granularity: &'static str,
+    /// The key's own share, or [`Uuid::nil`] for the whole tenant.
+    pub api_key_id: Uuid,
+    pub bucket: DateTime<Utc>,
+}
+
+/// Adds to (or, with `max`, raises) the rollups of the transaction's
+/// tenant: one statement for the whole batch, rows locked in key order.
+pub async fn upsert_rollups(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    rows: &[(RollupKey, i64, i64)],
+    max: bool,
+) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let env: Vec<&str> = rows.iter().map(|r| r.0.environment).collect();
+    let metric: Vec<&str> = rows.iter().map(|r| r.0.metric.as_str()).collect();
+    let granularity: Vec<&str> = rows.iter().map(|r| r.0.granularity).collect();
+    let key: Vec<Uuid> = rows.iter().map(|r| r.0.api_key_id).collect();
+    let bucket: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0.bucket).collect();
+    let value: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let events: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    diesel::sql_query(
+        "INSERT INTO usage_rollups (tenant_id, environment, metric, granularity, api_key_id,
+                                    bucket, value, events)
+         SELECT $1, v.env, v.metric, v.granularity, v.key, v.bucket, v.value, v.events
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[],
+                     $7::int8[], $8::int8[])
+              AS v(env, metric, granularity, key, bucket, value, events)
+         ORDER BY v.env, v.metric, v.granularity, v.key, v.bucket
+         ON CONFLICT (tenant_id, environment, metric, granularity, api_key_id, bucket) DO UPDATE
+         SET value = CASE WHEN $9 THEN GREATEST(usage_rollups.value, EXCLUDED.value)
+                          ELSE usage_rollups.value + EXCLUDED.value END,
+             events = usage_rollups.events + EXCLUDED.events,
+             updated_at = now()",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<Text>, _>(env)
+    .bind::<Array<Text>, _>(metric)
+    .bind::<Array<Text>, _>(granularity)
+    .bind::<Array<SqlUuid>, _>(key)
+    .bind::<Array<Timestamptz>, _>(bucket)
+    .bind::<Array<Int8>, _>(value)
+    .bind::<Array<Int8>, _>(events)
+    .bind::<Bool, _>(max)
+    .execute(conn)
+    .await
+}
+
+#[derive(QueryableByName)]
+struct NewDistinct {
+    #[diesel(sql_type = Text)]
+    environment: String,
+    #[diesel(sql_type = Text)]
+    metric: String,
+    #[diesel(sql_type = Text)]
+    granularity: String,
+    #[diesel(sql_type = SqlUuid)]
+    api_key_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    bucket: DateTime<Utc>,
+}
+
+/// Records distinct values per bucket; returns, per bucket, one entry for
+/// every value not seen there before.
+pub async fn insert_distinct(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    rows: &[(RollupKey, String)],
+) -> QueryResult<Vec<RollupKey>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let env: Vec<&str> = rows.iter().map(|r| r.0.environment).collect();
+    let metric: Vec<&str> = rows.iter().map(|r| r.0.metric.as_str()).collect();
+    let granularity: Vec<&str> = rows.iter().map(|r| r.0.granularity).collect();
+    let key: Vec<Uuid> = rows.iter().map(|r| r.0.api_key_id).collect();
+    let bucket: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0.bucket).collect();
+    let value: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let new: Vec<NewDistinct> = diesel::sql_query(
+        "INSERT INTO usage_distinct (tenant_id, environment, metric, granularity, api_key_id,
+                                     bucket, value)
+         SELECT $1, v.env, v.metric, v.granularity, v.key, v.bucket, v.value
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::text[])
+              AS v(env, metric, granularity, key, bucket, value)
+         ORDER BY 2, 3, 4, 5, 6, 7
+         ON CONFLICT DO NOTHING
+         RETURNING environment, metric, granularity, api_key_id, bucket",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<Text>, _>(env)
+    .bind::<Array<Text>, _>(metric)
+    .bind::<Array<Text>, _>(granularity)
+    .bind::<Array<SqlUuid>, _>(key)
+    .bind::<Array<Timestamptz>, _>(bucket)
+    .bind::<Array<Text>, _>(value)
+    .load(conn)
+    .await?;
+    Ok(new
+        .into_iter()
+        .filter_map(|r| {
+            Some(RollupKey {
+                environment: static_environment(&r.environment)?,
+                metric: r.metric,
+                granularity: static_granularity(&r.granularity)?,
+                api_key_id: r.api_key_id,
+                bucket: r.bucket,
+            })
+        })
+        .collect())
+}
+
+fn static_environment(s: &str) -> Option<&'static str> {
+    match s {
+        "live" => Some("live"),
+        "test" => Some("test"),
+        _ => None,
+    }
+}
+
+fn static_granularity(s: &str) -> Option<&'static str> {
+    match s {
+        "hour" => Some("hour"),
+        "day" => Some("day"),
+        _ => None,
+    }
+}
+
+/// What the partition upkeep did.
+#[derive(Debug, Clone, Default, QueryableByName)]
+pub struct PartitionChanges {
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    pub created: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    pub dropped: Option<Vec<String>>,
+}
+
+/// Creates the monthly partitions of `from..=to`, drops those ending at or
+/// before `drop_before`, and forgets idempotency keys of events older than
+/// `dedup_before` (as the owner, through `tg_usage_partitions`).
+pub async fn maintain_partitions(
+    conn: &mut AsyncPgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    drop_before: DateTime<Utc>,
+    dedup_before: DateTime<Utc>,
+) -> QueryResult<PartitionChanges> {
+    diesel::sql_query("SELECT * FROM tg_usage_partitions($1, $2, $3, $4)")
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Timestamptz, _>(drop_before)
+        .bind::<Timestamptz, _>(dedup_before)
+        .get_result(conn)
+        .await
+}
+
+/// The monthly partitions of `usage_events`, by name (oldest first).
+pub async fn partitions(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let rows: Vec<Name> = diesel::sql_query(
+        "SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'usage_events'::regclass ORDER BY 1",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}

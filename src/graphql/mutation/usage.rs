@@ -1,0 +1,52 @@
+//! `recordUsage`: batch usage ingest with an API key holding `usage:write`
+//! (or a signed-in owner or admin, for the active tenant).
+
+use async_graphql::{Context, Object, Result};
+
+use crate::auth::api_keys::{Environment, KeyScope};
+use crate::auth::roles::Role;
+use crate::graphql::context::{db, session};
+use crate::graphql::types::usage::{RecordUsageResult, UsageEventInput};
+use crate::usage::ingest::{self, Recorder};
+
+/// Usage mutations.
+#[derive(Default)]
+pub struct UsageMutation;
+
+#[Object]
+impl UsageMutation {
+    /// Records up to 1,000 usage events; each gets its own result (RECORDED,
+    /// DUPLICATE or REFUSED with a code and reason) and a refused one does not
+    /// hold back the others. RECORDED means committed when this answers. A
+    /// test key's usage is kept apart (test mode). More than 1,000 events:
+    /// BAD_USER_INPUT for the call.
+    async fn record_usage(
+        &self,
+        ctx: &Context<'_>,
+        events: Vec<UsageEventInput>,
+    ) -> Result<RecordUsageResult> {
+        let who = recorder(ctx).await?;
+        let events = events.into_iter().map(Into::into).collect();
+        let results = ingest::record(db(ctx), who, events, chrono::Utc::now()).await?;
+        Ok(RecordUsageResult::new(results))
+    }
+}
+
+/// The tenant, mode and key the caller records for.
+async fn recorder(ctx: &Context<'_>) -> Result<Recorder> {
+    let session = session(ctx);
+    if let Some(call) = session.key() {
+        call.grant.require(KeyScope::UsageWrite)?;
+        return Ok(Recorder {
+            tenant_id: call.grant.tenant_id,
+            environment: call.grant.environment,
+            api_key_id: Some(call.grant.key_id),
+        });
+    }
+    let access = session.require_role(db(ctx), Role::Admin).await?;
+    Ok(Recorder {
+        tenant_id: access.tenant_id,
+        environment: Environment::Live,
+        api_key_id: None,
+    })
+}

@@ -1,0 +1,140 @@
+//! `POST /v1/usage`: batch usage ingest as plain JSON, with the semantics of
+//! `recordUsage` and the credentials of `/v1/authorize` (an API key holding
+//! `usage:write`). 200 with one result per event; 400 for the whole call
+//! (bad JSON, no events, more than 1,000, a string PostgreSQL cannot store);
+//! 401/403/429/503 as `/v1/authorize`, `{error:{code,message}}`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::authorize::{admit_key_checked, presented_key, rate_limit_headers, refusal};
+use crate::app::AppState;
+use crate::auth::api_keys::KeyScope;
+use crate::error::AppError;
+use crate::usage::ingest::{self, EventInput, Recorder, Status};
+
+/// Largest body of one call (1,000 events of typical size fit easily).
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// The body of `POST /v1/usage`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UsageBody {
+    events: Vec<EventBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EventBody {
+    metric: String,
+    quantity: i64,
+    occurred_at: DateTime<Utc>,
+    idempotency_key: String,
+    #[serde(default)]
+    properties: Option<Value>,
+}
+
+/// `POST /v1/usage`.
+pub async fn v1_usage(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let client = match super::client::client_ip(peer, &headers, app.settings.trusted_proxies) {
+        Ok(ip) => ip.to_string(),
+        Err(err) => return refusal(err),
+    };
+    let secret = match presented_key(&headers) {
+        Ok(Some(secret)) => secret,
+        Ok(None) => {
+            return refusal(AppError::unauthenticated(
+                "send the API key as Authorization: Bearer tg_… or X-API-Key",
+            ));
+        }
+        Err(err) => return refusal(err),
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
+    };
+    if let Err(err) = crate::input::check_json(&value, "") {
+        return refusal(err);
+    }
+    let body: UsageBody = match serde_json::from_value(value) {
+        Ok(b) => b,
+        Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
+    };
+    let scope = |grant: &crate::auth::api_keys::KeyGrant| grant.require(KeyScope::UsageWrite);
+    let call = match admit_key_checked(&app, secret, Some(&client), scope).await {
+        Ok(call) => call,
+        Err(err) => return refusal(err),
+    };
+    if !call.limits.allowed() {
+        let retry_after = call.limits.binding().retry_after;
+        let mut res = refusal(AppError::RateLimited {
+            retry_after,
+            message: "rate limited: try again later".into(),
+        });
+        rate_limit_headers(res.headers_mut(), &call.limits);
+        return res;
+    }
+    let who = Recorder {
+        tenant_id: call.grant.tenant_id,
+        environment: call.grant.environment,
+        api_key_id: Some(call.grant.key_id),
+    };
+    let events: Vec<EventInput> = body
+        .events
+        .into_iter()
+        .map(|e| EventInput {
+            metric: e.metric,
+            quantity: e.quantity,
+            occurred_at: e.occurred_at,
+            idempotency_key: e.idempotency_key,
+            properties: e.properties,
+        })
+        .collect();
+    let results = match ingest::record(&app.db, who, events, Utc::now()).await {
+        Ok(results) => results,
+        Err(err) => {
+            let mut res = refusal(err);
+            rate_limit_headers(res.headers_mut(), &call.limits);
+            return res;
+        }
+    };
+    let count = |s| results.iter().filter(|r| r.status == s).count();
+    let answer = json!({
+        "recorded": count(Status::Recorded),
+        "duplicates": count(Status::Duplicate),
+        "refused": count(Status::Refused),
+        "results": results.iter().enumerate().map(|(i, r)| {
+            let mut item = json!({
+                "index": i,
+                "status": match r.status {
+                    Status::Recorded => "RECORDED",
+                    Status::Duplicate => "DUPLICATE",
+                    Status::Refused => "REFUSED",
+                },
+            });
+            if let Some(refusal) = &r.refusal {
+                item["code"] = json!(refusal.code);
+                item["field"] = json!(refusal.field);
+                item["reason"] = json!(refusal.reason);
+            }
+            item
+        }).collect::<Vec<_>>(),
+    });
+    let mut res = Json(answer).into_response();
+    rate_limit_headers(res.headers_mut(), &call.limits);
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}

@@ -1,0 +1,192 @@
+//! Writing one tenant's usage in its transaction: idempotency keys claimed,
+//! raw events appended, hourly and daily rollups (and the distinct values
+//! of `unique_count` metrics) updated, aggregated per batch so that a batch
+//! of 1,000 events costs a handful of statements.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::db::metrics::MetricRow;
+use crate::db::usage::{self as rows, NewUsageEvent, RollupKey};
+
+/// How a metric's events add up in its rollups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Aggregation {
+    /// The sum of the quantities.
+    Sum,
+    /// The number of events.
+    Count,
+    /// The largest quantity.
+    Max,
+    /// The number of distinct values of this property.
+    UniqueCount(String),
+}
+
+impl Aggregation {
+    /// The aggregation of a catalogue row (`None` for one this build does
+    /// not know).
+    pub fn of(row: &MetricRow) -> Option<Self> {
+        Some(match row.aggregation.as_str() {
+            "sum" => Self::Sum,
+            "count" => Self::Count,
+            "max" => Self::Max,
+            "unique_count" => Self::UniqueCount(row.unique_property.clone()?),
+            _ => return None,
+        })
+    }
+}
+
+/// The aggregations of the catalogue's metrics among `keys`.
+pub async fn rules<'a>(
+    conn: &mut AsyncPgConnection,
+    keys: impl Iterator<Item = &'a str>,
+) -> QueryResult<HashMap<String, Aggregation>> {
+    let keys: Vec<&str> = keys.collect::<BTreeSet<_>>().into_iter().collect();
+    let found = crate::db::metrics::among(conn, &keys).await?;
+    Ok(found
+        .iter()
+        .filter_map(|row| Some((row.key.clone(), Aggregation::of(row)?)))
+        .collect())
+}
+
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Recorded,
+    /// Its idempotency key was recorded before (or earlier in the batch).
+    Duplicate,
+}
+
+/// Stores `events` (all of `tenant`, inside its transaction); a metric
+/// missing from `rules` is summed. Returns what became of each, in order.
+pub async fn write(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    events: &[NewUsageEvent],
+    rules: &HashMap<String, Aggregation>,
+) -> QueryResult<Vec<Stored>> {
+    // Claim each idempotency key once: a repeat inside the batch is a duplicate.
+    let mut outcome = vec![Stored::Recorded; events.len()];
+    let mut first = HashSet::new();
+    let mut claims = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        if let Some(idem) = &event.idempotency_key {
+            if first.insert((event.environment, idem.as_str())) {
+                claims.push((event.environment, idem.clone(), event.occurred_at));
+            } else {
+                outcome[i] = Stored::Duplicate;
+            }
+        }
+    }
+    let claimed: HashSet<(String, String)> = rows::claim_keys(conn, tenant, &claims)
+        .await?
+        .into_iter()
+        .collect();
+    let mut recorded = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        if outcome[i] == Stored::Duplicate {
+            continue;
+        }
+        if let Some(idem) = &event.idempotency_key
+            && !claimed.contains(&(event.environment.to_owned(), idem.clone()))
+        {
+            outcome[i] = Stored::Duplicate;
+            continue;
+        }
+        recorded.push(event.clone());
+    }
+    if recorded.is_empty() {
+        return Ok(outcome);
+    }
+    rows::insert_events(conn, &recorded).await?;
+    update_rollups(conn, tenant, &recorded, rules).await?;
+    Ok(outcome)
+}
+
+/// The rollup buckets an event falls in: hour and day, the tenant's and
+/// (when a key sent it) the key's own.
+fn buckets(event: &NewUsageEvent) -> impl Iterator<Item = RollupKey> + '_ {
+    let keys = [Some(Uuid::nil()), event.api_key_id];
+    [("hour", TimeDelta::hours(1)), ("day", TimeDelta::days(1))]
+        .into_iter()
+        .flat_map(move |(granularity, width)| {
+            let bucket = truncate(event.occurred_at, width);
+            keys.into_iter().flatten().map(move |api_key_id| RollupKey {
+                environment: event.environment,
+                metric: event.metric.clone(),
+                granularity,
+                api_key_id,
+                bucket,
+            })
+        })
+}
+
+fn truncate(at: DateTime<Utc>, width: TimeDelta) -> DateTime<Utc> {
+    at.duration_trunc(width).unwrap_or(at)
+}
+
+/// The value a `unique_count` event counts: its property as text (a JSON
+/// string's contents, any other JSON value's text), or none when absent.
+fn distinct_value(event: &NewUsageEvent, property: &str) -> Option<String> {
+    match event.properties.get(property)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+async fn update_rollups(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    events: &[NewUsageEvent],
+    rules: &HashMap<String, Aggregation>,
+) -> QueryResult<()> {
+    // (value, events) per bucket; BTreeMaps keep the lock order stable.
+    let mut additive: BTreeMap<RollupKey, (i64, i64)> = BTreeMap::new();
+    let mut max: BTreeMap<RollupKey, (i64, i64)> = BTreeMap::new();
+    let mut distinct: BTreeSet<(RollupKey, String)> = BTreeSet::new();
+    for event in events {
+        let rule = rules.get(&event.metric).unwrap_or(&Aggregation::Sum);
+        for key in buckets(event) {
+            match rule {
+                Aggregation::Sum | Aggregation::Count => {
+                    let add = if *rule == Aggregation::Sum {
+                        event.quantity
+                    } else {
+                        1
+                    };
+                    let slot = additive.entry(key).or_default();
+                    slot.0 = slot.0.saturating_add(add);
+                    slot.1 += 1;
+                }
+                Aggregation::Max => {
+                    let slot = max.entry(key).or_default();
+                    slot.0 = slot.0.max(event.quantity);
+                    slot.1 += 1;
+                }
+                Aggregation::UniqueCount(property) => {
+                    if let Some(value) = distinct_value(event, property) {
+                        distinct.insert((key.clone(), value));
+                    }
+                    additive.entry(key).or_default().1 += 1;
+                }
+            }
+        }
+    }
+    if !distinct.is_empty() {
+        let distinct: Vec<_> = distinct.into_iter().collect();
+        for key in rows::insert_distinct(conn, tenant, &distinct).await? {
+            additive.entry(key).or_default().0 += 1;
+        }
+    }
+    let flat = |map: BTreeMap<RollupKey, (i64, i64)>| -> Vec<(RollupKey, i64, i64)> {
+        map.into_iter().map(|(k, (v, n))| (k, v, n)).collect()
+    };
+    rows::upsert_rollups(conn, tenant, &flat(additive), false).await?;
+    rows::upsert_rollups(conn, tenant, &flat(max), true).await?;
+    Ok(())
+}

@@ -1,0 +1,576 @@
+//! Usage ingest (`recordUsage`, `POST /v1/usage`) and its storage: per-event
+//! results of a mixed batch, retries that count nothing twice (also across
+//! two instances), rollups equal to the raw events (property test),
+//! partitions created ahead and dropped after the retention (a clock passed
+//! in), test keys apart, tenants apart, and hostile input.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use diesel_async::RunQueryDsl;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Value, json};
+use tenantgate::auth::api_keys::Environment;
+use tenantgate::usage::ingest::{self, EventInput, Recorder, Status};
+use tenantgate::usage::limits::Limiter;
+use tenantgate::usage::partitions;
+
+use crate::keys::create_key;
+use crate::support::{Answer, TestApp};
+
+pub(crate) const RECORD: &str = "mutation($e: [UsageEventInput!]!) { recordUsage(events: $e) { recorded duplicates refused results { index status code field reason } } }";
+
+/// A new tenant's owner token, tenant id and a live `usage:write` key.
+async fn tenant_with_key(app: &TestApp, email: &str, env: &str) -> (String, String, String) {
+    let (owner, _, tenant) = app.sign_up(email, "Metered").await;
+    let (_, secret) = create_key(
+        app,
+        &owner,
+        json!({ "scopes": ["USAGE_WRITE"], "environment": env }),
+    )
+    .await;
+    (owner, tenant, secret)
+}
+
+fn event(metric: &str, quantity: i64, at: DateTime<Utc>, idem: &str) -> Value {
+    json!({ "metric": metric, "quantity": quantity, "occurredAt": at.to_rfc3339(), "idempotencyKey": idem })
+}
+
+async fn post_usage(app: &TestApp, secret: &str, body: &str) -> Answer {
+    let req = app
+        .client
+        .post(format!("{}/v1/usage", app.url))
+        .header("content-type", "application/json")
+        .header("x-api-key", secret)
+        .body(body.to_owned());
+    app.send(req).await
+}
+
+fn statuses(results: &Value) -> Vec<String> {
+    results
+        .as_array()
+        .unwrap_or_else(|| panic!("no results: {results:?}"))
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.db.count(sql).await
+}
+
+#[tokio::test]
+async fn a_mixed_batch_answers_per_event_and_records_the_good_ones() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, key) = tenant_with_key(&app, "mixed@usage.test", "LIVE").await;
+    let now = Utc::now();
+    let events = json!([
+        event("api_calls", 3, now, "a"),
+        event("nope", 1, now, "b"),
+        event("api_calls", 0, now, "c"),
+        event("api_calls", 1, now - Duration::days(36), "d"),
+        event("api_calls", 1, now + Duration::minutes(10), "e"),
+        event("Bad Metric", 1, now, "f"),
+        event("api_calls", 4, now - Duration::hours(2), "g"),
+        event("api_calls", 5, now, "a"),
+        event("api_calls", 1, now, &"x".repeat(201)),
+    ]);
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    let r = &a.body["data"]["recordUsage"];
+    assert_eq!(
+        statuses(&r["results"]),
+        [
+            "RECORDED",
+            "REFUSED",
+            "REFUSED",
+            "REFUSED",
+            "REFUSED",
+            "REFUSED",
+            "RECORDED",
+            "DUPLICATE",
+            "REFUSED"
+        ]
+    );
+    let fields: Vec<&str> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "",
+            "metric",
+            "quantity",
+            "occurredAt",
+            "occurredAt",
+            "metric",
+            "",
+            "",
+            "idempotencyKey"
+        ]
+    );
+    assert_eq!(r["results"][1]["code"], "BAD_USER_INPUT");
+    assert!(r["results"][1]["reason"].as_str().unwrap().contains("nope"));
+    assert_eq!(
+        (r["recorded"].as_i64(), r["refused"].as_i64()),
+        (Some(2), Some(6))
+    );
+    // Committed when the call answered: no flush needed.
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'")
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(&app, &format!("SELECT coalesce(sum(value), 0)::bigint AS n FROM usage_rollups WHERE tenant_id = '{tenant}' AND granularity = 'day' AND api_key_id = '00000000-0000-0000-0000-000000000000'")).await,
+        7
+    );
+
+    // A signed-in member below admin may not record; the owner may (live, no key).
+    let (owner, _, _) = (app.sign_up("other@usage.test", "Other").await.0, (), ());
+    let a = app
+        .gql(
+            RECORD,
+            json!({ "e": [event("api_calls", 1, now, "owner-1")] }),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 1, "{:?}", a.body);
+}
+
+#[tokio::test]
+async fn a_retried_batch_counts_nothing_twice_across_instances() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, key) = tenant_with_key(&app, "retry@usage.test", "LIVE").await;
+    let peer = app.peer(Limiter::local()).await;
+    let now = Utc::now();
+    let batch: Vec<Value> = (0..200)
+        .map(|i| {
+            event(
+                "api_calls",
+                1 + i % 7,
+                now - Duration::minutes(i),
+                &format!("r-{i}"),
+            )
+        })
+        .collect();
+    let body = json!({ "events": batch }).to_string();
+    // The same batch on two instances at once, then again on each.
+    let (a, b) = tokio::join!(
+        post_usage(&app, &key, &body),
+        post_usage(&peer, &key, &body)
+    );
+    assert_eq!(
+        (a.status, b.status),
+        (200, 200),
+        "{:?} {:?}",
+        a.body,
+        b.body
+    );
+    let recorded = a.body["recorded"].as_i64().unwrap() + b.body["recorded"].as_i64().unwrap();
+    assert_eq!(recorded, 200);
+    for again in [
+        post_usage(&app, &key, &body).await,
+        post_usage(&peer, &key, &body).await,
+    ] {
+        assert_eq!(again.body["duplicates"], 200, "{:?}", again.body);
+    }
+    let total: i64 = (0..200).map(|i| 1 + i % 7).sum();
+    assert_eq!(
+        count(&app, &format!("SELECT coalesce(sum(quantity), 0)::bigint AS n FROM usage_events WHERE tenant_id = '{tenant}'")).await,
+        total
+    );
+    assert_eq!(
+        count(&app, &format!("SELECT coalesce(sum(value), 0)::bigint AS n FROM usage_rollups WHERE tenant_id = '{tenant}' AND granularity = 'hour' AND api_key_id = '00000000-0000-0000-0000-000000000000'")).await,
+        total
+    );
+    drop(peer);
+}
+
+/// One generated event: metric index, quantity, minutes ago, idempotency
+/// key index (repeats are likely), property value index.
+type Gen = (usize, i64, i64, u8, u8);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollups_equal_the_raw_events_for_random_batches() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, _) = tenant_with_key(&app, "prop@usage.test", "LIVE").await;
+    let tenant_id: uuid::Uuid = tenant.parse().unwrap();
+    let mut owner = app.db.owner().await;
+    diesel::sql_query(
+        "INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES
+           ('storage.peak', 'Peak storage', 'GB', 'max', NULL),
+           ('jobs', 'Jobs', 'jobs', 'count', NULL),
+           ('seats', 'Active users', 'users', 'unique_count', 'user')",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let metrics = ["api_calls", "storage.peak", "jobs", "seats"];
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(6);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        ..Config::default()
+    });
+    let db = app.state.db.clone();
+    let rt = tokio::runtime::Handle::current();
+    let strategy = proptest::collection::vec(
+        (0..4usize, 1..1000i64, 0..(3 * 24 * 60i64), 0..60u8, 0..5u8),
+        1..120,
+    );
+    let round = std::sync::atomic::AtomicU32::new(0);
+    let result = tokio::task::block_in_place(|| {
+        runner.run(&strategy, |batch: Vec<Gen>| {
+            let round = round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let now = Utc::now();
+            let events: Vec<EventInput> = batch
+                .iter()
+                .map(|&(m, q, ago, k, p)| EventInput {
+                    metric: metrics[m].to_owned(),
+                    quantity: q,
+                    occurred_at: now - Duration::minutes(ago),
+                    idempotency_key: format!("{round}-{k}"),
+                    properties: Some(json!({ "user": format!("u{p}") })),
+                })
+                .collect();
+            let who = Recorder {
+                tenant_id,
+                environment: Environment::Live,
+                api_key_id: None,
+            };
+            let results = rt
+                .block_on(ingest::record(&db, who, events, now))
+                .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert!(results.iter().all(|r| r.status != Status::Refused));
+            Ok(())
+        })
+    });
+    result.unwrap();
+    // Every rollup of the tenant equals the aggregate of its raw events.
+    for granularity in ["hour", "day"] {
+        let mismatches = count(
+            &app,
+            &format!(
+                "WITH raw AS (
+                   SELECT e.metric, date_trunc('{granularity}', e.occurred_at AT TIME ZONE 'UTC') AS bucket,
+                          CASE m.aggregation WHEN 'sum' THEN sum(e.quantity)
+                                             WHEN 'count' THEN count(*)
+                                             WHEN 'max' THEN max(e.quantity)
+                                             ELSE count(DISTINCT e.properties->>'user') END AS value,
+                          count(*) AS events
+                   FROM usage_events e JOIN metrics m ON m.key = e.metric
+                   WHERE e.tenant_id = '{tenant}' GROUP BY e.metric, m.aggregation, 2),
+                 rolled AS (
+                   SELECT metric, bucket AT TIME ZONE 'UTC' AS bucket, value, events FROM usage_rollups
+                   WHERE tenant_id = '{tenant}' AND granularity = '{granularity}'
+                     AND api_key_id = '00000000-0000-0000-0000-000000000000')
+                 SELECT count(*) AS n FROM raw FULL JOIN rolled USING (metric, bucket)
+                 WHERE raw.value IS DISTINCT FROM rolled.value OR raw.events IS DISTINCT FROM rolled.events"
+            ),
+        )
+        .await;
+        assert_eq!(
+            mismatches, 0,
+            "{granularity} rollups differ from raw events"
+        );
+    }
+    assert!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'")
+        )
+        .await
+            > 0
+    );
+}
+
+fn partition(at: DateTime<Utc>) -> String {
+    format!("usage_events_{:04}_{:02}", at.year(), at.month())
+}
+
+#[tokio::test]
+async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, key) = tenant_with_key(&app, "parts@usage.test", "LIVE").await;
+    let now = Utc::now();
+    let db = &app.state.db;
+    partitions::maintain(db, now).await.unwrap();
+    let names = partitions::list(db).await.unwrap();
+    for ahead in [now, now + Duration::days(31), now + Duration::days(59)] {
+        assert!(names.contains(&partition(ahead)), "{ahead}: {names:?}");
+    }
+    app.db
+        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
+        .await;
+    let mut seat = event("seats", 1, now, "p-2");
+    seat["properties"] = json!({ "user": "ann" });
+    let a = app
+        .gql(
+            RECORD,
+            json!({ "e": [event("api_calls", 2, now, "p-1"), seat] }),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 2, "{:?}", a.body);
+    let distinct = format!("SELECT count(*) AS n FROM usage_distinct WHERE tenant_id = '{tenant}'");
+    assert_eq!(count(&app, &distinct).await, 4);
+
+    // Fifteen months on: this month is past the retention and goes, with its
+    // events (the rollups stay); the months ahead of then exist.
+    let later = now + Duration::days(15 * 31);
+    let changes = partitions::maintain(db, later).await.unwrap();
+    let dropped = changes.dropped.unwrap_or_default();
+    assert!(dropped.contains(&partition(now)), "{dropped:?}");
+    let names = partitions::list(db).await.unwrap();
+    assert!(!names.contains(&partition(now)));
+    assert!(
+        names.contains(&partition(later + Duration::days(45))),
+        "{names:?}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'")
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_rollups WHERE tenant_id = '{tenant}'")
+        )
+        .await,
+        8
+    );
+    // The idempotency keys and distinct values went too: far past 36 days old then.
+    assert_eq!(count(&app, &distinct).await, 0);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_dedup WHERE tenant_id = '{tenant}'")
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn test_key_usage_is_kept_apart() {
+    let app = TestApp::spawn().await;
+    let (owner, tenant, live) = tenant_with_key(&app, "modes@usage.test", "LIVE").await;
+    let (_, test) = create_key(
+        &app,
+        &owner,
+        json!({ "scopes": ["USAGE_WRITE"], "environment": "TEST" }),
+    )
+    .await;
+    let now = Utc::now();
+    // The same idempotency key in each mode: two different events.
+    for (key, q) in [(&live, 2), (&test, 5)] {
+        let body = json!({ "events": [event("api_calls", q, now, "same")] }).to_string();
+        let a = post_usage(&app, key, &body).await;
+        assert_eq!(a.body["recorded"], 1, "{:?}", a.body);
+    }
+    for (env, q) in [("live", 2), ("test", 5)] {
+        assert_eq!(
+            count(&app, &format!("SELECT coalesce(sum(value), 0)::bigint AS n FROM usage_rollups WHERE tenant_id = '{tenant}' AND environment = '{env}' AND granularity = 'day' AND api_key_id = '00000000-0000-0000-0000-000000000000'")).await,
+            q
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_key_records_only_into_its_own_tenant() {
+    let app = TestApp::spawn().await;
+    let (_, a_tenant, a_key) = tenant_with_key(&app, "a@usage.test", "LIVE").await;
+    let (b_owner, b_tenant, _) = tenant_with_key(&app, "b@usage.test", "LIVE").await;
+    let now = Utc::now();
+    // Naming B's tenant changes nothing: a key records for its own.
+    let req = app
+        .client
+        .post(format!("{}/v1/usage", app.url))
+        .header("content-type", "application/json")
+        .header("x-api-key", &a_key)
+        .header("x-tenant-id", &b_tenant)
+        .body(json!({ "events": [event("api_calls", 1, now, "x")] }).to_string());
+    let a = app.send(req).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let b_rows = format!(
+        "SELECT (SELECT count(*) FROM usage_events WHERE tenant_id = '{b_tenant}')
+              + (SELECT count(*) FROM usage_rollups WHERE tenant_id = '{b_tenant}')
+              + (SELECT count(*) FROM usage_dedup WHERE tenant_id = '{b_tenant}') AS n"
+    );
+    assert_eq!(count(&app, &b_rows).await, 0);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{a_tenant}'")
+        )
+        .await,
+        1
+    );
+    // B's owner records into B only, and the same key "x" is B's own.
+    let r = app
+        .gql(
+            RECORD,
+            json!({ "e": [event("api_calls", 1, now, "x")] }),
+            Some(&b_owner),
+        )
+        .await;
+    assert_eq!(r.body["data"]["recordUsage"]["recorded"], 1, "{:?}", r.body);
+    // Under B's tenant context (the runtime role) A's rows never show.
+    let visible = app
+        .state
+        .db
+        .scoped(
+            tenantgate::tenancy::Scope::tenant(b_tenant.parse().unwrap()),
+            |conn| {
+                Box::pin(async move {
+                    #[derive(diesel::QueryableByName)]
+                    struct N {
+                        #[diesel(sql_type = diesel::sql_types::BigInt)]
+                        n: i64,
+                    }
+                    let n: N = diesel::sql_query(
+                        "SELECT (SELECT count(*) FROM usage_events) + (SELECT count(*) FROM usage_rollups)
+                              + (SELECT count(*) FROM usage_dedup) AS n",
+                    )
+                    .get_result(conn)
+                    .await?;
+                    Ok(n.n)
+                })
+            },
+        )
+        .await
+        .unwrap();
+    // B's own event: 1 raw row, 2 rollups (hour, day), 1 key.
+    assert_eq!(visible, 4);
+}
+
+#[tokio::test]
+async fn hostile_input_is_refused_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, key) = tenant_with_key(&app, "hostile@usage.test", "LIVE").await;
+    let now = Utc::now();
+    let stored = format!(
+        "SELECT (SELECT count(*) FROM usage_events WHERE tenant_id = '{tenant}')
+              + (SELECT count(*) FROM usage_dedup WHERE tenant_id = '{tenant}') AS n"
+    );
+    // 1,001 events: the whole call, over both doors.
+    let many: Vec<Value> = (0..1001)
+        .map(|i| event("api_calls", 1, now, &format!("m{i}")))
+        .collect();
+    let a = post_usage(&app, &key, &json!({ "events": many }).to_string()).await;
+    assert_eq!(
+        (a.status, a.body["error"]["code"].as_str()),
+        (400, Some("BAD_USER_INPUT")),
+        "{:?}",
+        a.body
+    );
+    let g = app.gql(RECORD, json!({ "e": many }), Some(&key)).await;
+    assert_eq!(
+        g.body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{:?}",
+        g.body
+    );
+    // NUL anywhere: the whole call.
+    let nul = json!({ "events": [event("api_calls", 1, now, "a\u{0}b")] }).to_string();
+    let a = post_usage(&app, &key, &nul).await;
+    assert_eq!(a.status, 400, "{:?}", a.body);
+    // Very deep JSON: the whole call (the parser's limit).
+    let deep = format!(
+        "{{\"events\":[{{\"metric\":\"api_calls\",\"quantity\":1,\"occurredAt\":\"{}\",\"idempotencyKey\":\"d\",\"properties\":{}1{}}}]}}",
+        now.to_rfc3339(),
+        "{\"a\":".repeat(5000),
+        "}".repeat(5000)
+    );
+    let a = post_usage(&app, &key, &deep).await;
+    assert_eq!(a.status, 400, "{:?}", a.body);
+    // Per event: a 10 KB value, 5 levels, a non-object.
+    let mut big = event("api_calls", 1, now, "big");
+    big["properties"] = json!({ "v": "x".repeat(10 * 1024) });
+    let mut nested = event("api_calls", 1, now, "nested");
+    nested["properties"] = json!({ "a": { "b": { "c": { "d": { "e": 1 } } } } });
+    let mut list = event("api_calls", 1, now, "list");
+    list["properties"] = json!([1, 2]);
+    let a = post_usage(
+        &app,
+        &key,
+        &json!({ "events": [big, nested, list] }).to_string(),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(
+        statuses(&a.body["results"]),
+        ["REFUSED", "REFUSED", "REFUSED"]
+    );
+    for r in a.body["results"].as_array().unwrap() {
+        assert_eq!(
+            (r["code"].as_str(), r["field"].as_str()),
+            (Some("BAD_USER_INPUT"), Some("properties"))
+        );
+    }
+    assert_eq!(count(&app, &stored).await, 0);
+    // A key without usage:write may not record at all.
+    let (owner, _, _) = (app.sign_up("reader@usage.test", "Reader").await.0, (), ());
+    let (_, reader) = create_key(&app, &owner, json!({ "scopes": ["TENANT_READ"] })).await;
+    let a = post_usage(
+        &app,
+        &reader,
+        &json!({ "events": [event("api_calls", 1, now, "r")] }).to_string(),
+    )
+    .await;
+    assert_eq!(a.status, 403, "{:?}", a.body);
+}
+
+#[tokio::test]
+async fn a_full_batch_of_1000_is_recorded_over_graphql_in_a_few_statements() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, key) = tenant_with_key(&app, "full@usage.test", "LIVE").await;
+    let now = Utc::now();
+    let batch: Vec<Value> = (0..1000)
+        .map(|i| {
+            event(
+                "api_calls",
+                1,
+                now - Duration::seconds(i),
+                &format!("f-{i}"),
+            )
+        })
+        .collect();
+    let before = app.state.db.statement_count();
+    let a = app.gql(RECORD, json!({ "e": batch }), Some(&key)).await;
+    let statements = app.state.db.statement_count() - before;
+    assert_eq!(
+        a.body["data"]["recordUsage"]["recorded"], 1000,
+        "{:?}",
+        a.body
+    );
+    assert_eq!(
+        a.body["data"]["recordUsage"]["results"]
+            .as_array()
+            .map(Vec::len),
+        Some(1000)
+    );
+    // The catalogue, keys, events, two rollup upserts, and the transaction's
+    // own: not one per event.
+    // 9 measured; the background writer of key last-use times may add its own.
+    assert!(statements <= 16, "{statements} statements for one batch");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'")
+        )
+        .await,
+        1000
+    );
+}
