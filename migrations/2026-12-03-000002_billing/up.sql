@@ -47,7 +47,11 @@ CREATE TABLE subscriptions (
     canceled_at            timestamptz,
     ended_at               timestamptz,
     stripe_created         timestamptz NOT NULL,
-    synced_at              timestamptz NOT NULL DEFAULT now()
+    synced_at              timestamptz NOT NULL DEFAULT now(),
+    -- What it charges each interval (unit amount × quantity), in `currency`:
+    -- MRR counts this, not the plan's current price.
+    amount                 bigint CHECK (amount >= 0),
+    currency               text CHECK (currency ~ '^[a-z]{3}$')
 );
 CREATE INDEX subscriptions_live ON subscriptions (status, plan_key);
 

@@ -177,34 +177,53 @@ async fn subscription_stats(
         .into_iter()
         .map(|(key, monthly, yearly, currency)| (key, (monthly, yearly, currency)))
         .collect();
-    let mut by_plan: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
-    for (status, plan, interval, n) in db::billing::subscription_counts(conn).await? {
-        if !crate::billing::pays(&status) {
+    let mut by_plan: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut mrr: BTreeMap<String, i64> = BTreeMap::new();
+    for group in db::billing::subscription_counts(conn).await? {
+        if !crate::billing::pays(&group.status) {
             continue;
         }
-        let Some(plan) = plan else { continue };
-        let Some((monthly, yearly, currency)) = prices.get(&plan) else {
+        stats.active_subscriptions += group.subscriptions;
+        let plan = group.plan_key.as_ref().and_then(|k| prices.get(k));
+        let Some(currency) = group
+            .currency
+            .clone()
+            .or_else(|| plan.map(|(_, _, c)| c.clone()))
+        else {
             continue;
         };
-        stats.active_subscriptions += n;
-        let entry = by_plan
-            .entry(plan)
-            .or_insert_with(|| (currency.clone(), 0, 0));
-        entry.1 += n;
-        // A trial pays nothing yet.
-        if status != "trialing" {
-            let monthly_cents = match interval.as_deref() {
-                Some("year") => i64::from(*yearly) / 12,
-                _ => i64::from(*monthly),
+        let yearly = group.interval.as_deref() == Some("year");
+        // A trial pays nothing yet. What Stripe charges counts; a row from
+        // before amounts were kept counts at its plan's current price.
+        let monthly_cents = if group.status == "trialing" {
+            0
+        } else {
+            let known = if yearly {
+                group.amount / 12
+            } else {
+                group.amount
             };
-            entry.2 += monthly_cents * n;
+            let unknown = (group.subscriptions - group.with_amount)
+                * plan.map_or(0, |(m, y, _)| {
+                    if yearly {
+                        i64::from(*y) / 12
+                    } else {
+                        i64::from(*m)
+                    }
+                });
+            known + unknown
+        };
+        *mrr.entry(currency.clone()).or_default() += monthly_cents;
+        if let Some(key) = &group.plan_key {
+            let entry = by_plan.entry((key.clone(), currency)).or_default();
+            entry.0 += group.subscriptions;
+            entry.1 += monthly_cents;
         }
     }
-    let mut mrr: BTreeMap<String, i64> = BTreeMap::new();
-    for (plan, (currency, n, cents)) in by_plan {
-        *mrr.entry(currency.clone()).or_default() += cents;
-        stats.by_plan.push((plan, currency, n, cents));
-    }
+    stats.by_plan = by_plan
+        .into_iter()
+        .map(|((plan, currency), (n, cents))| (plan, currency, n, cents))
+        .collect();
     stats.mrr = mrr.into_iter().collect();
     Ok(())
 }

@@ -252,6 +252,11 @@ async fn row_of(
         canceled_at: sub.canceled_at.and_then(time),
         ended_at: sub.ended_at.and_then(time),
         stripe_created: time(sub.created).unwrap_or_else(Utc::now),
+        amount: item.and_then(|i| {
+            let unit = i.price.unit_amount?;
+            unit.checked_mul(i64::try_from(i.quantity.unwrap_or(1)).ok()?)
+        }),
+        currency: item.map(|i| i.price.currency.to_string()),
     })
 }
 

@@ -116,6 +116,9 @@ pub struct Subscription {
     pub canceled_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub stripe_created: DateTime<Utc>,
+    /// What it charges each interval (unit amount × quantity), in `currency`.
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
 }
 
 /// The tenant's subscription row, if any.
@@ -502,25 +505,43 @@ pub async fn release_job(conn: &mut AsyncPgConnection, name: &str, ok: bool) -> 
     .map(drop)
 }
 
-/// Subscriptions counted by status, plan and interval (the platform-admin
-/// path: MRR and counts).
+/// Subscriptions counted by status, plan, interval and currency, with what
+/// they charge per interval in all (the platform-admin path: MRR and counts).
 pub async fn subscription_counts(
     conn: &mut AsyncPgConnection,
-) -> QueryResult<Vec<(String, Option<String>, Option<String>, i64)>> {
+) -> QueryResult<Vec<SubscriptionCount>> {
     subscriptions::table
         .group_by((
             subscriptions::status,
             subscriptions::plan_key,
             subscriptions::price_interval,
+            subscriptions::currency,
         ))
         .select((
             subscriptions::status,
             subscriptions::plan_key,
             subscriptions::price_interval,
+            subscriptions::currency,
             diesel::dsl::count_star(),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("coalesce(sum(amount), 0)::bigint"),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("count(amount)"),
         ))
         .load(conn)
         .await
+}
+
+/// One group of [`subscription_counts`].
+#[derive(Debug, Clone, Queryable)]
+pub struct SubscriptionCount {
+    pub status: String,
+    pub plan_key: Option<String>,
+    pub interval: Option<String>,
+    pub currency: Option<String>,
+    pub subscriptions: i64,
+    /// What those with a known amount charge per interval.
+    pub amount: i64,
+    /// How many have a known amount.
+    pub with_amount: i64,
 }
 
 /// Every plan's monthly and yearly price in cents, and its currency.

@@ -244,6 +244,8 @@ diesel::table! {
         ended_at -> Nullable<Timestamptz>,
         stripe_created -> Timestamptz,
         synced_at -> Timestamptz,
+        amount -> Nullable<Int8>,
+        currency -> Nullable<Text>,
     }
 }
 

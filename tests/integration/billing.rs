@@ -891,6 +891,25 @@ async fn a_price_no_plan_lists_fails_closed_unless_its_metadata_names_a_plan() {
         now["planKey"], "free",
         "an unknown price gives no paid plan: {now}"
     );
+    // Revenue counts what Stripe charges: $1 a month, not enterprise's price.
+    let (staff, _, _) = b.app.sign_up("staff@billed.test", "Staff").await;
+    tenantgate::admin::set_platform_admin(&b.app.db.url, "staff@billed.test", true)
+        .await
+        .unwrap();
+    let stats = b
+        .app
+        .gql(
+            "{ admin { stats { activeSubscriptions mrr { currency amount } } } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        stats.body["data"]["admin"]["stats"],
+        json!({ "activeSubscriptions": 1, "mrr": [{ "currency": "usd", "amount": 100 }] }),
+        "{:?}",
+        stats.body
+    );
     // An old price of a plan (its metadata says which): that plan.
     let legacy = api.call(&make(Some("pro")), None).await.unwrap();
     b.portal("change", Some(legacy.id.as_str())).await;

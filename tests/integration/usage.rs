@@ -4,12 +4,15 @@
 //! partitions created ahead and dropped after the retention (a clock passed
 //! in), test keys apart, tenants apart, and hostile input.
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use diesel_async::RunQueryDsl;
+use diesel_async::SimpleAsyncConnection;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use scoped_futures::ScopedFutureExt;
 use serde_json::{Value, json};
 use tenantgate::auth::api_keys::Environment;
+use tenantgate::tenancy::Scope;
 use tenantgate::usage::ingest::{self, EventInput, Recorder, Status};
 use tenantgate::usage::limits::Limiter;
 use tenantgate::usage::partitions;
@@ -323,43 +326,77 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
     let distinct = format!("SELECT count(*) AS n FROM usage_distinct WHERE tenant_id = '{tenant}'");
     assert_eq!(count(&app, &distinct).await, 4);
 
-    // Fifteen months on: this month is past the retention and goes, with its
-    // events (the rollups stay); the months ahead of then exist.
-    let later = now + Duration::days(15 * 31);
-    let changes = partitions::maintain(db, later).await.unwrap();
+    // A month past the retention (made by the owner, as the server would have
+    // 14 months ago) goes; this month and its events stay.
+    let old = now - Duration::days(15 * 31);
+    let old_start = Utc
+        .with_ymd_and_hms(old.year(), old.month(), 1, 0, 0, 0)
+        .unwrap();
+    let old_end = old_start + Duration::days(40);
+    let old_end = Utc
+        .with_ymd_and_hms(old_end.year(), old_end.month(), 1, 0, 0, 0)
+        .unwrap();
+    let mut owner = app.db.owner().await;
+    owner
+        .batch_execute(&format!(
+            "CREATE TABLE public.{} PARTITION OF public.usage_events FOR VALUES FROM ('{}') TO ('{}');
+             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at)
+             VALUES ('{tenant}', 'live', 'ancient', now() - interval '40 days');",
+            partition(old),
+            old_start.to_rfc3339(),
+            old_end.to_rfc3339()
+        ))
+        .await
+        .unwrap();
+    let changes = partitions::maintain(db, now).await.unwrap();
     let dropped = changes.dropped.unwrap_or_default();
-    assert!(dropped.contains(&partition(now)), "{dropped:?}");
-    let names = partitions::list(db).await.unwrap();
-    assert!(!names.contains(&partition(now)));
-    assert!(
-        names.contains(&partition(later + Duration::days(45))),
-        "{names:?}"
+    assert_eq!(dropped, vec![partition(old)], "{dropped:?}");
+    let dedup = format!("SELECT count(*) AS n FROM usage_dedup WHERE tenant_id = '{tenant}'");
+    assert_eq!(
+        count(&app, &dedup).await,
+        2,
+        "the 40-day-old key is forgotten, today's kept"
     );
+
+    // The runtime role runs the upkeep, but cannot ask it for more than the
+    // retention: infinite cutoffs drop nothing and forget nothing of today.
+    let asked = db
+        .scoped(Scope::anonymous(), |conn| {
+            async move {
+                Ok(diesel::sql_query(
+                    "SELECT 1 FROM tg_usage_partitions(now(), now(), 'infinity', 'infinity')",
+                )
+                .execute(conn)
+                .await?)
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(asked.is_ok(), "{asked:?}");
+    let far = db
+        .scoped(Scope::anonymous(), |conn| {
+            async move {
+                Ok(diesel::sql_query(
+                    "SELECT 1 FROM tg_usage_partitions(now(), now() + interval '30 years', now(), now())",
+                )
+                .execute(conn)
+                .await?)
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(far.is_err(), "thirty years of partitions were made");
+    let names = partitions::list(db).await.unwrap();
+    assert!(names.contains(&partition(now)), "{names:?}");
+    assert_eq!(count(&app, &dedup).await, 2);
+    assert_eq!(count(&app, &distinct).await, 4);
     assert_eq!(
         count(
             &app,
             &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'")
         )
         .await,
-        0
-    );
-    assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) AS n FROM usage_rollups WHERE tenant_id = '{tenant}'")
-        )
-        .await,
-        8
-    );
-    // The idempotency keys and distinct values went too: far past 36 days old then.
-    assert_eq!(count(&app, &distinct).await, 0);
-    assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) AS n FROM usage_dedup WHERE tenant_id = '{tenant}'")
-        )
-        .await,
-        0
+        2
     );
 }
 

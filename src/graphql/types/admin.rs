@@ -37,8 +37,8 @@ pub struct PlatformStats {
     /// subscriptions mirrored from Stripe.
     pub active_subscriptions: i64,
     /// Monthly recurring revenue per currency: active and past_due
-    /// subscriptions at their plan's current price (a yearly price counts a
-    /// twelfth; trials count nothing until they pay).
+    /// subscriptions at what Stripe charges them (unit amount × quantity; a
+    /// yearly price counts a twelfth; trials count nothing until they pay).
     pub mrr: Vec<Revenue>,
     /// Subscriptions and MRR per plan (plans with at least one subscription).
     pub by_plan: Vec<PlanRevenue>,
