@@ -242,6 +242,24 @@ pub fn unique_violation(err: &diesel::result::Error) -> Option<&str> {
     }
 }
 
+/// PostgreSQL errors that say the server cannot do it now rather than that
+/// the request is wrong (deadlocks, lock timeouts, shutdowns, a full disk, a
+/// month without its partition yet): diesel gives no SQLSTATE, so by message.
+fn transient_message(message: &str) -> bool {
+    const PASSING: [&str; 8] = [
+        "deadlock detected",
+        "lock timeout",
+        "could not obtain lock",
+        "terminating connection",
+        "the database system is",
+        "no space left on device",
+        "could not extend file",
+        "no partition of relation",
+    ];
+    let message = message.to_ascii_lowercase();
+    PASSING.iter().any(|p| message.contains(p))
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -264,6 +282,16 @@ impl From<diesel::result::Error> for AppError {
                 tracing::warn!(error = %err, "statement timed out");
                 Self::unavailable("the database took too long; try again")
             }
+            // Passing conditions of the server, not of the request: a retry
+            // may succeed (and buffered usage must be kept, not set aside).
+            Error::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
+                tracing::warn!(error = %err, "the database is read-only (a failover?)");
+                Self::unavailable("the database is unavailable; try again shortly")
+            }
+            Error::DatabaseError(_, info) if transient_message(info.message()) => {
+                tracing::warn!(error = %err, "a passing database failure");
+                Self::unavailable("the database is unavailable; try again shortly")
+            }
             _ => Self::Internal(err.into()),
         }
     }
@@ -279,6 +307,19 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passing_database_failures_are_transient() {
+        assert!(transient_message("deadlock detected"));
+        assert!(transient_message(
+            "no partition of relation \"usage_events\" found for row"
+        ));
+        assert!(transient_message("canceling statement due to lock timeout"));
+        assert!(!transient_message(
+            "duplicate key value violates unique constraint"
+        ));
+        assert!(!transient_message("new row violates check constraint"));
+    }
 
     fn wire(err: AppError) -> (String, serde_json::Value) {
         let gql: async_graphql::Error = err.into();

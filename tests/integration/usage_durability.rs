@@ -155,3 +155,52 @@ async fn a_row_the_database_refuses_is_set_aside_and_the_others_are_written() {
     flags(&record(&app, &secret, "ok-3").await);
     assert_eq!(app.state.usage.flush(&app.state.db).await.unwrap(), 1);
 }
+
+/// A month whose partition is missing (detached by the owner here; a failed
+/// upkeep in life) is a passing failure: the flush keeps the events it
+/// answered `recorded` for and writes them once the partition is back.
+#[tokio::test]
+async fn a_missing_partition_keeps_buffered_usage_until_it_is_back() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::spawn().await;
+    let (secret, tenant) = usage_key(&app, "partition@example.com").await;
+    let now = chrono::Utc::now();
+    let month = format!("usage_events_{}", now.format("%Y_%m"));
+    let mut owner = app.db.owner().await;
+    owner
+        .batch_execute(&format!(
+            "ALTER TABLE usage_events DETACH PARTITION {month}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        flags(&record(&app, &secret, "evt-p").await),
+        (json!(true), json!(false))
+    );
+    let usage = &app.state.usage;
+    let flushed = usage.flush(&app.state.db).await;
+    assert!(
+        flushed.is_err(),
+        "the flush must report the failure: {flushed:?}"
+    );
+    assert_eq!(usage.pending(), 1, "the event stays buffered");
+    assert_eq!(usage.rejected(), 0, "nothing set aside");
+    let from = now.format("%Y-%m-01").to_string();
+    owner
+        .batch_execute(&format!(
+            "ALTER TABLE usage_events ATTACH PARTITION {month}
+             FOR VALUES FROM ('{from} 00:00:00+00') TO (('{from}'::date + interval '1 month')::timestamptz AT TIME ZONE 'UTC')"
+        ))
+        .await
+        .unwrap();
+    usage.flush(&app.state.db).await.unwrap();
+    assert_eq!(usage.pending(), 0);
+    assert_eq!(
+        app.db
+            .count(&format!(
+                "SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'"
+            ))
+            .await,
+        1
+    );
+}
