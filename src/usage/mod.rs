@@ -292,7 +292,20 @@ impl Usage {
             by_tenant.entry(event.tenant_id).or_default().push(event);
         }
         let (mut written, mut failure, mut unwritten) = (0, None, Vec::new());
-        for (tenant, events) in by_tenant {
+        // At most FLUSH_CHUNK events per transaction: a large backlog never
+        // holds a tenant's rollup rows (and its recordUsage calls) for long.
+        let chunks = by_tenant.into_iter().flat_map(|(tenant, events)| {
+            let mut chunks = Vec::new();
+            let mut events = events;
+            while events.len() > FLUSH_CHUNK {
+                let rest = events.split_off(FLUSH_CHUNK);
+                chunks.push((tenant, events));
+                events = rest;
+            }
+            chunks.push((tenant, events));
+            chunks
+        });
+        for (tenant, events) in chunks {
             match insert(db, tenant, &events).await {
                 Ok(n) => {
                     written += n;
@@ -394,6 +407,9 @@ impl Usage {
     }
 }
 
+/// Most buffered events written in one transaction.
+const FLUSH_CHUNK: usize = 5_000;
+
 /// Stores `events` of `tenant` in one transaction (raw events, idempotency
 /// keys and rollups together); how many were new. A metric missing from the
 /// catalogue is summed.
@@ -401,15 +417,13 @@ async fn insert(db: &Db, tenant: Uuid, events: &[NewUsageEvent]) -> AppResult<us
     db.scoped(Scope::tenant(tenant), |conn| {
         async move {
             let rules = store::rules(conn, events.iter().map(|e| e.metric.as_str())).await?;
-            let mut n = 0;
-            for chunk in events.chunks(2000) {
-                let stored = store::write(conn, tenant, chunk, &rules).await?;
-                n += stored
-                    .iter()
-                    .filter(|s| **s == store::Stored::Recorded)
-                    .count();
-            }
-            Ok(n)
+            // One write for the whole transaction: its rows are locked in one
+            // sorted order, so it cannot deadlock with a concurrent batch.
+            let stored = store::write(conn, tenant, events, &rules).await?;
+            Ok(stored
+                .iter()
+                .filter(|s| **s == store::Stored::Recorded)
+                .count())
         }
         .scope_boxed()
     })
