@@ -61,17 +61,6 @@ pub async fn v1_usage(
         }
         Err(err) => return refusal(err),
     };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
-    };
-    if let Err(err) = crate::input::check_json(&value, "") {
-        return refusal(err);
-    }
-    let body: UsageBody = match serde_json::from_value(value) {
-        Ok(b) => b,
-        Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
-    };
     let scope = |grant: &crate::auth::api_keys::KeyGrant| grant.require(KeyScope::UsageWrite);
     let call = match admit_key_checked(&app, secret, Some(&client), scope).await {
         Ok(call) => call,
@@ -86,6 +75,19 @@ pub async fn v1_usage(
         rate_limit_headers(res.headers_mut(), &call.limits);
         return res;
     }
+    // The body is read only for a known key within its rate limit: an
+    // anonymous caller costs a key check, never a 2 MB parse.
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
+    };
+    if let Err(err) = crate::input::check_json(&value, "") {
+        return refusal(err);
+    }
+    let body: UsageBody = match serde_json::from_value(value) {
+        Ok(b) => b,
+        Err(err) => return refusal(AppError::bad_input(format!("bad JSON body: {err}"))),
+    };
     let who = Recorder {
         tenant_id: call.grant.tenant_id,
         environment: call.grant.environment,
