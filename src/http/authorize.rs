@@ -161,7 +161,11 @@ pub async fn v1_authorize(
         Ok(call) => call,
         Err(err) => return refusal(err),
     };
-    let answer = match app.usage.authorize(&call.grant, &call.limits, input).await {
+    let answer = match app
+        .usage
+        .authorize(&app.db, &app.plans, &call.grant, &call.limits, input)
+        .await
+    {
         Ok(answer) => answer,
         Err(err) => {
             let mut res = refusal(err);
@@ -204,6 +208,11 @@ pub(super) fn refusal(err: AppError) -> Response {
     let mut error = json!({ "code": err.code().as_str(), "message": err.public_message() });
     if let AppError::RateLimited { retry_after, .. } = &err {
         error["retryAfter"] = json!(retry_after.as_secs_f64().ceil() as u64);
+    }
+    if let AppError::QuotaExceeded(quota) = &err
+        && let (Some(error), Value::Object(details)) = (error.as_object_mut(), quota.json())
+    {
+        error.extend(details);
     }
     let mut res = (status, Json(json!({ "allowed": false, "error": error }))).into_response();
     if status == StatusCode::UNAUTHORIZED {

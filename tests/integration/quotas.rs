@@ -1,0 +1,203 @@
+//! Monthly quotas: exactly the quota passes under concurrency (one
+//! instance; two sharing Redis), a batch partly over the quota, counters
+//! seeded from what is stored, test keys apart, a plan change applied at
+//! once, tenants apart.
+
+use chrono::Utc;
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use tenantgate::usage::limits::Limiter;
+
+use crate::keys::{create_key, v1};
+use crate::redis::{Redis, redis_app};
+use crate::support::TestApp;
+use crate::usage::RECORD;
+
+/// Gives the free plan (every new tenant's) a monthly quota of `limit`
+/// `api_calls`, as the database owner, and drops this instance's copy of
+/// the catalogue.
+async fn free_quota(app: &TestApp, limit: i64) {
+    app.db
+        .count(&format!(
+            "WITH v AS (UPDATE plans SET monthly_quotas = '{{\"api_calls\": {limit}}}' \
+             WHERE key = 'free' RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    app.state.plans.invalidate();
+}
+
+/// A new tenant's owner token, tenant id and a `usage:write` key of `env`.
+async fn signed_up(app: &TestApp, email: &str, env: &str) -> (String, String, String) {
+    let (owner, _, tenant) = app.sign_up(email, "Quota").await;
+    let (_, secret) = create_key(
+        app,
+        &owner,
+        json!({ "scopes": ["USAGE_WRITE"], "environment": env }),
+    )
+    .await;
+    (owner, tenant, secret)
+}
+
+/// `n` concurrent single-unit `api_calls` through `/v1/authorize`, spread
+/// over `apps`; the statuses.
+async fn burst(apps: &[&TestApp], secret: &str, n: usize) -> Vec<(u16, Value)> {
+    join_all((0..n).map(|i| async move {
+        let a = v1(
+            apps[i % apps.len()],
+            secret,
+            json!({ "metric": "api_calls", "quantity": 1 }),
+        )
+        .await;
+        (a.status, a.body)
+    }))
+    .await
+}
+
+fn tally(answers: &[(u16, Value)]) -> (usize, usize) {
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    let over = answers.iter().filter(|(s, _)| *s == 402).count();
+    assert_eq!(ok + over, answers.len(), "{answers:?}");
+    (ok, over)
+}
+
+async fn stored(app: &TestApp, tenant: &str) -> i64 {
+    app.state.usage.flush(&app.state.db).await.unwrap();
+    app.db
+        .count(&format!(
+            "SELECT COALESCE(sum(quantity), 0)::bigint AS n FROM usage_events \
+             WHERE tenant_id = '{tenant}' AND environment = 'live'"
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn exactly_the_quota_passes_under_concurrency() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 20).await;
+    let (_, tenant, key) = signed_up(&app, "burst@quota.test", "LIVE").await;
+    let answers = burst(&[&app], &key, 60).await;
+    assert_eq!(tally(&answers), (20, 40));
+    let refused = answers.iter().find(|(s, _)| *s == 402).unwrap();
+    let error = &refused.1["error"];
+    assert_eq!(error["code"], "QUOTA_EXCEEDED");
+    assert_eq!(error["metric"], "api_calls");
+    assert_eq!(error["limit"], 20);
+    assert_eq!(error["used"], 20);
+    let resets_at = tenantgate::usage::quotas::period(Utc::now()).1;
+    assert_eq!(
+        error["resetsAt"],
+        resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    // Nothing of a refused call is recorded.
+    assert_eq!(stored(&app, &tenant).await, 20);
+
+    // Over GraphQL: the same refusal, with its extensions.
+    let a = app
+        .gql(
+            "mutation { authorize(input: {metric: \"api_calls\"}) { allowed recorded } }",
+            json!({}),
+            Some(&key),
+        )
+        .await;
+    let ext = &a.body["errors"][0]["extensions"];
+    assert_eq!(ext["code"], "QUOTA_EXCEEDED", "{:?}", a.body);
+    assert_eq!(
+        (ext["limit"].as_i64(), ext["used"].as_i64()),
+        (Some(20), Some(20))
+    );
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_pass_exactly_the_quota() {
+    let redis = Redis::start(Redis::free_port());
+    redis.ready().await;
+    let app = redis_app(&redis).await;
+    let peer = app.peer(Limiter::redis(&redis.url()).unwrap()).await;
+    free_quota(&app, 15).await;
+    peer.state.plans.invalidate();
+    let (_, tenant, key) = signed_up(&app, "shared@quota.test", "LIVE").await;
+    let answers = burst(&[&app, &peer], &key, 45).await;
+    assert_eq!(tally(&answers), (15, 30));
+    peer.state.usage.flush(&peer.state.db).await.unwrap();
+    assert_eq!(stored(&app, &tenant).await, 15);
+    drop(peer);
+}
+
+#[tokio::test]
+async fn a_batch_over_the_quota_records_up_to_it_and_refuses_the_rest() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 5).await;
+    let (_, tenant, key) = signed_up(&app, "batch@quota.test", "LIVE").await;
+    let now = Utc::now().to_rfc3339();
+    let events: Vec<Value> = (0..8)
+        .map(|i| json!({ "metric": "api_calls", "quantity": 1, "occurredAt": now, "idempotencyKey": format!("b{i}") }))
+        .collect();
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    let r = &a.body["data"]["recordUsage"];
+    assert_eq!(
+        (r["recorded"].as_i64(), r["refused"].as_i64()),
+        (Some(5), Some(3)),
+        "{:?}",
+        a.body
+    );
+    for result in r["results"].as_array().unwrap()[5..].iter() {
+        assert_eq!(result["code"], "QUOTA_EXCEEDED");
+        assert_eq!(result["field"], "quantity");
+    }
+    // A retry of the batch: the five are duplicates (they take nothing), the
+    // rest still refused.
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    let r = &a.body["data"]["recordUsage"];
+    assert_eq!(
+        (r["duplicates"].as_i64(), r["refused"].as_i64()),
+        (Some(5), Some(3)),
+        "{:?}",
+        a.body
+    );
+    assert_eq!(stored(&app, &tenant).await, 5);
+
+    // Another instance (no shared counters) seeds its counter from what is
+    // stored: nothing is left.
+    let peer = app.peer(Limiter::local()).await;
+    let a = v1(&peer, &key, json!({ "metric": "api_calls" })).await;
+    assert_eq!(a.status, 402, "{:?}", a.body);
+    assert_eq!(a.body["error"]["used"], 5);
+    drop(peer);
+}
+
+#[tokio::test]
+async fn test_keys_never_count_and_tenants_are_apart() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 3).await;
+    let (owner, tenant, test_key) = signed_up(&app, "test@quota.test", "TEST").await;
+    assert_eq!(tally(&burst(&[&app], &test_key, 10).await), (10, 0));
+    let (_, live_key) = create_key(
+        &app,
+        &owner,
+        json!({ "scopes": ["USAGE_WRITE"], "environment": "LIVE" }),
+    )
+    .await;
+    assert_eq!(tally(&burst(&[&app], &live_key, 5).await), (3, 2));
+    assert_eq!(stored(&app, &tenant).await, 3);
+    // Another tenant has its own quota.
+    let (_, _, other) = signed_up(&app, "other@quota.test", "LIVE").await;
+    assert_eq!(tally(&burst(&[&app], &other, 4).await), (3, 1));
+}
+
+#[tokio::test]
+async fn a_plan_change_applies_the_new_limit_at_once() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 2).await;
+    let (_, _, key) = signed_up(&app, "change@quota.test", "LIVE").await;
+    assert_eq!(tally(&burst(&[&app], &key, 3).await), (2, 1));
+    let admin = crate::plans::platform_admin(&app, "staff@quota.test").await;
+    let a = app
+        .gql(
+            "mutation($i: UpdatePlanInput!) { updatePlan(key: \"free\", input: $i) { key } }",
+            json!({ "i": { "limits": { "monthlyQuotas": [{ "metric": "api_calls", "limit": 4 }] } } }),
+            Some(&admin),
+        )
+        .await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    assert_eq!(tally(&burst(&[&app], &key, 3).await), (2, 1));
+}
