@@ -201,3 +201,58 @@ async fn a_plan_change_applies_the_new_limit_at_once() {
     assert!(a.body.get("errors").is_none(), "{:?}", a.body);
     assert_eq!(tally(&burst(&[&app], &key, 3).await), (2, 1));
 }
+
+const QUOTAS: &str = "{ tenant { quotas { metric used limit percent resetsAt } } }";
+
+#[tokio::test]
+async fn tenant_quotas_show_this_months_use_to_its_readers_only() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let (owner, tenant, key) = signed_up(&app, "read@quota.test", "LIVE").await;
+    assert_eq!(tally(&burst(&[&app], &key, 8).await), (8, 0));
+    let a = app.gql(QUOTAS, json!({}), Some(&owner)).await;
+    let q = &a.body["data"]["tenant"]["quotas"][0];
+    assert_eq!(q["metric"], "api_calls", "{:?}", a.body);
+    assert_eq!(
+        (q["used"].as_i64(), q["limit"].as_i64()),
+        (Some(8), Some(10))
+    );
+    assert_eq!(q["percent"].as_f64(), Some(80.0));
+    // A key needs usage:read; the recording key has only usage:write.
+    let a = app.gql(QUOTAS, json!({}), Some(&key)).await;
+    assert_eq!(
+        a.body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{:?}",
+        a.body
+    );
+    let (_, reader) = create_key(
+        &app,
+        &owner,
+        json!({ "scopes": ["TENANT_READ", "USAGE_READ"] }),
+    )
+    .await;
+    let a = app.gql(QUOTAS, json!({}), Some(&reader)).await;
+    assert_eq!(
+        a.body["data"]["tenant"]["quotas"][0]["used"], 8,
+        "{:?}",
+        a.body
+    );
+    // Another instance reads the same from the rollups once written.
+    stored(&app, &tenant).await;
+    let peer = app.peer(Limiter::local()).await;
+    let a = peer.gql(QUOTAS, json!({}), Some(&owner)).await;
+    assert_eq!(
+        a.body["data"]["tenant"]["quotas"][0]["used"], 8,
+        "{:?}",
+        a.body
+    );
+    // Another tenant sees only its own.
+    let (other, _, _) = signed_up(&app, "other-read@quota.test", "LIVE").await;
+    let a = app.gql(QUOTAS, json!({}), Some(&other)).await;
+    assert_eq!(
+        a.body["data"]["tenant"]["quotas"][0]["used"], 0,
+        "{:?}",
+        a.body
+    );
+    drop(peer);
+}
