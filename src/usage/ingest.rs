@@ -262,8 +262,9 @@ pub async fn record(
     for (i, answer) in outcome {
         if matches!(answer, Ok(Stored::Recorded))
             && let Some(reservation) = held.remove(&i)
+            && let Some(check) = quotas
         {
-            reservation.keep();
+            check.usage.announce(reservation.keep());
         }
         results[i] = match answer {
             Ok(Stored::Recorded) => EventResult {

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod partitions;
 pub mod quotas;
 pub mod store;
+pub mod thresholds;
 
 use authorize::validate;
 pub use authorize::{
@@ -58,6 +59,8 @@ pub struct Usage {
 struct Inner {
     limiter: Limiter,
     quotas: Quotas,
+    /// Where crossed quota thresholds are announced (set by the app).
+    alerts: std::sync::OnceLock<(Db, crate::mail::Mailer)>,
     metrics: catalogue::MetricCatalogue,
     failed_lookups: FailedLookups,
     seen: Cache<(Uuid, Environment, String), ()>,
@@ -74,6 +77,7 @@ impl Usage {
             inner: Arc::new(Inner {
                 failed_lookups: FailedLookups::new(limiter.clone()),
                 quotas: Quotas::new(&limiter),
+                alerts: std::sync::OnceLock::new(),
                 limiter,
                 metrics: catalogue::MetricCatalogue::default(),
                 seen: Cache::builder()
@@ -120,6 +124,26 @@ impl Usage {
             key,
             tenant: Some(tenant),
         })
+    }
+
+    /// Announces crossed quota thresholds through `db` and `mailer` from
+    /// now on (the first call wins).
+    pub fn announce_with(&self, db: Db, mailer: crate::mail::Mailer) {
+        let _ = self.inner.alerts.set((db, mailer));
+    }
+
+    /// Announces `crossing` in the background (see [`thresholds`]); a failure
+    /// is logged and that announcement is not retried.
+    pub fn announce(&self, crossing: Option<thresholds::Crossing>) {
+        let (Some(crossing), Some((db, mailer))) = (crossing, self.inner.alerts.get()) else {
+            return;
+        };
+        let (db, mailer) = (db.clone(), mailer.clone());
+        tokio::spawn(async move {
+            if let Err(err) = thresholds::announce(&db, &mailer, &crossing).await {
+                tracing::warn!(error = %err, tenant.id = %crossing.tenant, metric = %crossing.metric, "quota threshold not announced");
+            }
+        });
     }
 
     /// The quota counters.
@@ -246,7 +270,7 @@ impl Usage {
             self.inner.wake.notify_one();
         }
         if let Some(reservation) = reservation {
-            reservation.keep();
+            self.announce(reservation.keep());
         }
         answer.recorded = true;
         Ok(answer)

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::limits::Limiter;
 use super::store::Aggregation;
+use super::thresholds::Crossing;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, QuotaLimit};
 use crate::tenancy::Scope;
@@ -152,8 +153,8 @@ impl Quotas {
                     self.clone(),
                     key,
                     amount,
-                    used - amount,
-                    used,
+                    (used - amount, used),
+                    limit,
                 )),
                 _ => Err(exceeded(used)),
             };
@@ -176,8 +177,8 @@ impl Quotas {
             self.clone(),
             key,
             amount,
-            used,
-            used + amount,
+            (used, used + amount),
+            limit,
         ))
     }
 
@@ -332,23 +333,36 @@ pub async fn all_used_in_db(
 /// [`Reservation::keep`] was called.
 pub struct Reservation {
     held: Option<(Quotas, CounterKey, i64)>,
-    /// Used before and after this reservation (for the thresholds).
-    pub before: i64,
-    pub after: i64,
+    /// Used before and after this reservation, and the limit (for the
+    /// thresholds).
+    before: i64,
+    after: i64,
+    limit: i64,
 }
 
 impl Reservation {
-    fn held(quotas: Quotas, key: CounterKey, amount: i64, before: i64, after: i64) -> Self {
+    fn held(quotas: Quotas, key: CounterKey, amount: i64, span: (i64, i64), limit: i64) -> Self {
         Self {
             held: Some((quotas, key, amount)),
-            before,
-            after,
+            before: span.0,
+            after: span.1,
+            limit,
         }
     }
 
-    /// The usage was recorded: the amount stays taken.
-    pub fn keep(mut self) {
-        self.held = None;
+    /// The usage was recorded: the amount stays taken. The thresholds it
+    /// crossed, if any, to announce.
+    pub fn keep(mut self) -> Option<Crossing> {
+        let (_, (tenant, metric, period), _) = self.held.take()?;
+        let thresholds = super::thresholds::crossed(self.before, self.after, self.limit);
+        (!thresholds.is_empty()).then_some(Crossing {
+            tenant,
+            metric,
+            period,
+            used: self.after,
+            limit: self.limit,
+            thresholds,
+        })
     }
 }
 

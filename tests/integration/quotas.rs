@@ -256,3 +256,83 @@ async fn tenant_quotas_show_this_months_use_to_its_readers_only() {
     );
     drop(peer);
 }
+
+/// Waits until `sql` counts `n` (thresholds are announced in the background).
+async fn eventually(app: &TestApp, sql: &str, n: i64) {
+    for _ in 0..100 {
+        if app.db.count(sql).await == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.db.count(sql).await, n, "{sql}");
+}
+
+#[tokio::test]
+async fn thresholds_fire_once_each_with_an_audit_entry_and_mail_to_the_owners() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let (_, tenant, key) = signed_up(&app, "alerts@quota.test", "LIVE").await;
+    let audit = format!(
+        "SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{tenant}' AND action = 'quota.threshold'"
+    );
+    let mail = "SELECT count(*) AS n FROM email_outbox WHERE recipient = 'alerts@quota.test' \
+                AND subject LIKE '%api_calls quota%'";
+    // 7 calls: below 80 %.
+    for _ in 0..7 {
+        assert_eq!(
+            v1(&app, &key, json!({ "metric": "api_calls" }))
+                .await
+                .status,
+            200
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.db.count(&audit).await, 0);
+    // 8th: 80 %; a batch of two more: 90 and 100 %.
+    assert_eq!(
+        v1(&app, &key, json!({ "metric": "api_calls" }))
+            .await
+            .status,
+        200
+    );
+    eventually(&app, &audit, 1).await;
+    let now = Utc::now().to_rfc3339();
+    let events: Vec<Value> = (0..2)
+        .map(|i| json!({ "metric": "api_calls", "quantity": 1, "occurredAt": now, "idempotencyKey": format!("t{i}") }))
+        .collect();
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 2, "{:?}", a.body);
+    eventually(&app, &audit, 3).await;
+    eventually(&app, mail, 3).await;
+    let thresholds = app
+        .db
+        .count(&format!(
+            "SELECT sum(threshold)::bigint AS n FROM quota_alerts WHERE tenant_id = '{tenant}'"
+        ))
+        .await;
+    assert_eq!(thresholds, 80 + 90 + 100);
+    let bodies = app.mail_bodies("alerts@quota.test").await;
+    assert!(bodies.iter().any(|b| b.contains("10 of 10")), "{bodies:?}");
+
+    // Another instance seeding the same month (once the buffered calls are
+    // written) and refused calls announce nothing again.
+    assert_eq!(stored(&app, &tenant).await, 10);
+    let peer = app.peer(Limiter::local()).await;
+    assert_eq!(
+        v1(&peer, &key, json!({ "metric": "api_calls" }))
+            .await
+            .status,
+        402
+    );
+    assert_eq!(
+        v1(&app, &key, json!({ "metric": "api_calls" }))
+            .await
+            .status,
+        402
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.db.count(&audit).await, 3);
+    assert_eq!(app.db.count(mail).await, 3);
+    drop(peer);
+}
