@@ -336,3 +336,41 @@ async fn thresholds_fire_once_each_with_an_audit_entry_and_mail_to_the_owners() 
     assert_eq!(app.db.count(mail).await, 3);
     drop(peer);
 }
+
+#[tokio::test]
+async fn each_calendar_month_has_its_own_quota() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 3).await;
+    let (owner, _, key) = signed_up(&app, "months@quota.test", "LIVE").await;
+    // Late events of last month (accepted up to 35 days back) count against
+    // last month's quota, not this one's.
+    let (this_month, _) = tenantgate::usage::quotas::period(Utc::now());
+    let last_month = (this_month - chrono::Duration::hours(1)).to_rfc3339();
+    let events: Vec<Value> = (0..4)
+        .map(|i| json!({ "metric": "api_calls", "quantity": 1, "occurredAt": last_month, "idempotencyKey": format!("m{i}") }))
+        .collect();
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    let r = &a.body["data"]["recordUsage"];
+    assert_eq!(
+        (r["recorded"].as_i64(), r["refused"].as_i64()),
+        (Some(3), Some(1)),
+        "{:?}",
+        a.body
+    );
+    assert_eq!(
+        r["results"][3]["reason"]
+            .as_str()
+            .map(|m| m.contains(&this_month.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
+        Some(true),
+        "last month's quota resets when this month starts: {:?}",
+        a.body
+    );
+    // This month starts from zero.
+    assert_eq!(tally(&burst(&[&app], &key, 4).await), (3, 1));
+    let a = app.gql(QUOTAS, json!({}), Some(&owner)).await;
+    assert_eq!(
+        a.body["data"]["tenant"]["quotas"][0]["used"], 3,
+        "{:?}",
+        a.body
+    );
+}
