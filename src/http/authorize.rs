@@ -115,7 +115,9 @@ pub struct AuthorizeBody {
 
 /// `POST /v1/authorize`: 200 allowed, 429 rate limited (both with the
 /// answer), 401/403/400/503 with `{allowed:false, error:{code,message}}`
-/// (403 also for recording usage without `usage:write`).
+/// (403 also for recording usage without `usage:write`; 402 QUOTA_EXCEEDED,
+/// with `metric`, `limit`, `used` and `resetsAt` beside the code, when the
+/// plan's monthly quota is used up).
 pub async fn v1_authorize(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
