@@ -67,7 +67,7 @@ impl ErrorCode {
             Self::BadUserInput => StatusCode::BAD_REQUEST,
             Self::Conflict => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            Self::QuotaExceeded => StatusCode::PAYMENT_REQUIRED,
             Self::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -100,8 +100,9 @@ pub enum AppError {
         message: String,
         retry_after: Duration,
     },
-    #[error("{0}")]
-    QuotaExceeded(String),
+    /// A plan's monthly quota of a metric; the details go into `extensions`.
+    #[error("{}", .0.message())]
+    QuotaExceeded(Box<QuotaLimit>),
     /// A plan's limit or missing feature; the details go into `extensions`.
     #[error("{}", .0.message)]
     PaymentRequired(Box<PlanLimit>),
@@ -122,6 +123,40 @@ pub struct PlanLimit {
     /// plan does).
     pub upgrade_to: Option<String>,
     pub limited: Limited,
+}
+
+/// What a QUOTA_EXCEEDED refusal says: the metric, the plan's monthly
+/// limit, what is used this month and when the month ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaLimit {
+    pub metric: String,
+    pub limit: i64,
+    pub used: i64,
+    pub resets_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl QuotaLimit {
+    /// The refusal's message.
+    pub fn message(&self) -> String {
+        format!(
+            "the monthly quota of {} is used up ({} of {}); it resets at {}",
+            self.metric,
+            self.used,
+            self.limit,
+            self.resets_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    }
+
+    /// The details as JSON (`metric`, `limit`, `used`, `resetsAt`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "metric": self.metric,
+            "limit": self.limit,
+            "used": self.used,
+            "resetsAt": self.resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })
+    }
 }
 
 /// What a plan limits.
@@ -183,6 +218,11 @@ impl AppError {
     /// A plan's limit refused the request (PAYMENT_REQUIRED with details).
     pub fn payment_required(limit: PlanLimit) -> Self {
         Self::PaymentRequired(Box::new(limit))
+    }
+
+    /// A monthly quota refused the usage (QUOTA_EXCEEDED with details).
+    pub fn quota_exceeded(limit: QuotaLimit) -> Self {
+        Self::QuotaExceeded(Box::new(limit))
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -340,7 +380,16 @@ mod tests {
                 "RATE_LIMITED",
                 429,
             ),
-            (AppError::QuotaExceeded("q".into()), "QUOTA_EXCEEDED", 429),
+            (
+                AppError::quota_exceeded(QuotaLimit {
+                    metric: "api_calls".into(),
+                    limit: 10,
+                    used: 10,
+                    resets_at: chrono::Utc::now(),
+                }),
+                "QUOTA_EXCEEDED",
+                402,
+            ),
             (
                 AppError::payment_required(PlanLimit {
                     message: "p".into(),

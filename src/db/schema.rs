@@ -186,6 +186,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    quota_alerts (tenant_id, metric, period, threshold) {
+        tenant_id -> Uuid,
+        metric -> Text,
+        period -> Date,
+        threshold -> Int2,
+        used -> Int8,
+        quota -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (token_hash) {
         token_hash -> Bytea,
         session_id -> Uuid,
@@ -338,6 +350,7 @@ diesel::joinable!(invoices -> tenants (tenant_id));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(platform_admins -> users (user_id));
+diesel::joinable!(quota_alerts -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -364,6 +377,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     metrics,
     plans,
     platform_admins,
+    quota_alerts,
     refresh_tokens,
     sessions,
     stripe_events,

@@ -38,6 +38,17 @@ impl AppError {
                 ext.set("retryAfter", retry_after.as_secs_f64().ceil() as u64)
             }
             AppError::PaymentRequired(limit) => set_plan_limit(&mut ext, limit),
+            AppError::QuotaExceeded(quota) => {
+                ext.set("metric", quota.metric.as_str());
+                ext.set("limit", quota.limit);
+                ext.set("used", quota.used);
+                ext.set(
+                    "resetsAt",
+                    quota
+                        .resets_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                );
+            }
             _ => {}
         }
         out.extensions = Some(ext);

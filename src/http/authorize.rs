@@ -115,7 +115,9 @@ pub struct AuthorizeBody {
 
 /// `POST /v1/authorize`: 200 allowed, 429 rate limited (both with the
 /// answer), 401/403/400/503 with `{allowed:false, error:{code,message}}`
-/// (403 also for recording usage without `usage:write`).
+/// (403 also for recording usage without `usage:write`; 402 QUOTA_EXCEEDED,
+/// with `metric`, `limit`, `used` and `resetsAt` beside the code, when the
+/// plan's monthly quota is used up).
 pub async fn v1_authorize(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -161,7 +163,11 @@ pub async fn v1_authorize(
         Ok(call) => call,
         Err(err) => return refusal(err),
     };
-    let answer = match app.usage.authorize(&call.grant, &call.limits, input).await {
+    let answer = match app
+        .usage
+        .authorize(&app.db, &app.plans, &call.grant, &call.limits, input)
+        .await
+    {
         Ok(answer) => answer,
         Err(err) => {
             let mut res = refusal(err);
@@ -204,6 +210,11 @@ pub(super) fn refusal(err: AppError) -> Response {
     let mut error = json!({ "code": err.code().as_str(), "message": err.public_message() });
     if let AppError::RateLimited { retry_after, .. } = &err {
         error["retryAfter"] = json!(retry_after.as_secs_f64().ceil() as u64);
+    }
+    if let AppError::QuotaExceeded(quota) = &err
+        && let (Some(error), Value::Object(details)) = (error.as_object_mut(), quota.json())
+    {
+        error.extend(details);
     }
     let mut res = (status, Json(json!({ "allowed": false, "error": error }))).into_response();
     if status == StatusCode::UNAUTHORIZED {

@@ -18,7 +18,7 @@ use super::authorize::{admit_key_checked, presented_key, rate_limit_headers, ref
 use crate::app::AppState;
 use crate::auth::api_keys::KeyScope;
 use crate::error::AppError;
-use crate::usage::ingest::{self, EventInput, Recorder, Status};
+use crate::usage::ingest::{self, EventInput, QuotaCheck, Recorder, Status};
 
 /// Largest body of one call (1,000 events of typical size fit easily).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -93,6 +93,11 @@ pub async fn v1_usage(
         environment: call.grant.environment,
         api_key_id: Some(call.grant.key_id),
     };
+    let quotas = QuotaCheck {
+        usage: &app.usage,
+        plans: &app.plans,
+        plan_key: Some(&call.grant.plan_key),
+    };
     let events: Vec<EventInput> = body
         .events
         .into_iter()
@@ -104,7 +109,7 @@ pub async fn v1_usage(
             properties: e.properties,
         })
         .collect();
-    let results = match ingest::record(&app.db, who, events, Utc::now()).await {
+    let results = match ingest::record(&app.db, Some(quotas), who, events, Utc::now()).await {
         Ok(results) => results,
         Err(err) => {
             let mut res = refusal(err);

@@ -58,6 +58,16 @@ pub struct Recorder {
     pub api_key_id: Option<Uuid>,
 }
 
+/// What enforces the plan's monthly quotas on a batch: the instance's
+/// counters and the plan catalogue, and the tenant's plan when the caller
+/// knows it (a key does; else it is read).
+#[derive(Clone, Copy)]
+pub struct QuotaCheck<'a> {
+    pub usage: &'a super::Usage,
+    pub plans: &'a crate::plans::PlanCatalogue,
+    pub plan_key: Option<&'a str>,
+}
+
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -83,6 +93,14 @@ pub struct EventRefusal {
     pub reason: String,
 }
 
+fn over_quota(err: &AppError) -> EventRefusal {
+    EventRefusal {
+        code: "QUOTA_EXCEEDED",
+        field: "quantity",
+        reason: err.public_message(),
+    }
+}
+
 fn refused(field: &'static str, reason: impl Into<String>) -> EventRefusal {
     EventRefusal {
         code: "BAD_USER_INPUT",
@@ -93,9 +111,12 @@ fn refused(field: &'static str, reason: impl Into<String>) -> EventRefusal {
 
 /// Records `events` for `who` as of `now`. BAD_USER_INPUT for the whole
 /// call when it holds no event or more than [`MAX_EVENTS`]; otherwise one
-/// result per event.
+/// result per event. With `quotas`, live events are taken from the plan's
+/// monthly quotas in order: an event that would go past its metric's quota
+/// is refused (QUOTA_EXCEEDED) and the others are still recorded.
 pub async fn record(
     db: &Db,
+    quotas: Option<QuotaCheck<'_>>,
     who: Recorder,
     events: Vec<EventInput>,
     now: DateTime<Utc>,
@@ -144,6 +165,74 @@ pub async fn record(
             }),
         }
     }
+    let mut held = HashMap::new();
+    if let Some(check) = quotas
+        && who.environment == Environment::Live
+        && !valid.is_empty()
+    {
+        let plan = plan_of(db, check, who.tenant_id).await?;
+        // Retried events take nothing: those already stored are answered
+        // DUPLICATE before the quota is asked, and a key repeated in the
+        // batch reserves once.
+        let stored = match &plan {
+            Some(plan) if !plan.monthly_quotas.as_object().is_none_or(|q| q.is_empty()) => {
+                let keys: Vec<String> = valid
+                    .iter()
+                    .filter_map(|(_, e)| e.idempotency_key.clone())
+                    .collect();
+                already_stored(db, who.tenant_id, who.environment, keys).await?
+            }
+            _ => Default::default(),
+        };
+        let mut in_batch = std::collections::HashSet::new();
+        let mut kept = Vec::with_capacity(valid.len());
+        for (i, event) in valid {
+            let idem = event.idempotency_key.as_deref().unwrap_or_default();
+            if stored.contains(idem) {
+                results[i] = EventResult {
+                    status: Status::Duplicate,
+                    refusal: None,
+                };
+                continue;
+            }
+            if !in_batch.insert(idem.to_owned()) {
+                kept.push((i, event));
+                continue;
+            }
+            let reserved = match &plan {
+                Some(plan) => {
+                    check
+                        .usage
+                        .reserve_quota(
+                            db,
+                            plan,
+                            who.tenant_id,
+                            &event.metric,
+                            event.quantity,
+                            event.occurred_at,
+                        )
+                        .await
+                }
+                None => Ok(None),
+            };
+            match reserved {
+                Ok(reservation) => {
+                    if let Some(reservation) = reservation {
+                        held.insert(i, reservation);
+                    }
+                    kept.push((i, event));
+                }
+                Err(err @ AppError::QuotaExceeded(_)) => {
+                    results[i] = EventResult {
+                        status: Status::Refused,
+                        refusal: Some(over_quota(&err)),
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        valid = kept;
+    }
     if valid.is_empty() {
         return Ok(results);
     }
@@ -171,6 +260,12 @@ pub async fn record(
         })
         .await?;
     for (i, answer) in outcome {
+        if matches!(answer, Ok(Stored::Recorded))
+            && let Some(reservation) = held.remove(&i)
+            && let Some(check) = quotas
+        {
+            check.usage.announce(reservation.keep());
+        }
         results[i] = match answer {
             Ok(Stored::Recorded) => EventResult {
                 status: Status::Recorded,
@@ -190,6 +285,60 @@ pub async fn record(
         };
     }
     Ok(results)
+}
+
+/// Which of `keys` are stored already for `tenant` in `environment`.
+async fn already_stored(
+    db: &Db,
+    tenant: Uuid,
+    environment: Environment,
+    keys: Vec<String>,
+) -> AppResult<std::collections::HashSet<String>> {
+    db.scoped(Scope::tenant(tenant), |conn| {
+        async move {
+            use crate::db::schema::usage_dedup as d;
+            use diesel::prelude::*;
+            use diesel_async::RunQueryDsl;
+            let found: Vec<String> = d::table
+                .filter(d::tenant_id.eq(tenant))
+                .filter(d::environment.eq(environment.as_str()))
+                .filter(d::idempotency_key.eq_any(&keys))
+                .select(d::idempotency_key)
+                .load(conn)
+                .await?;
+            Ok(found.into_iter().collect())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// The tenant's plan (its key read when the caller does not know it).
+async fn plan_of(
+    db: &Db,
+    check: QuotaCheck<'_>,
+    tenant: Uuid,
+) -> AppResult<Option<std::sync::Arc<crate::plans::Plan>>> {
+    let key = match check.plan_key {
+        Some(key) => key.to_owned(),
+        None => {
+            db.scoped(Scope::tenant(tenant), |conn| {
+                async move {
+                    use crate::db::schema::tenants;
+                    use diesel::prelude::*;
+                    use diesel_async::RunQueryDsl;
+                    Ok(tenants::table
+                        .find(tenant)
+                        .select(tenants::plan_key)
+                        .first::<String>(conn)
+                        .await?)
+                }
+                .scope_boxed()
+            })
+            .await?
+        }
+    };
+    check.plans.plan(db, &key).await
 }
 
 /// Checks one event on its own (the catalogue is checked in the database).

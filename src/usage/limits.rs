@@ -128,7 +128,7 @@ return {1, math.floor((now - allow_at) / interval), math.ceil(new_tat - now), 0}
 /// Rate-limit counters (and idempotency marks) shared in Redis.
 #[derive(Clone)]
 pub struct RedisLimiter {
-    conn: ConnectionManager,
+    pub(super) conn: ConnectionManager,
     script: Arc<redis::Script>,
 }
 

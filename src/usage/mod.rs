@@ -14,7 +14,9 @@ pub mod catalogue;
 pub mod ingest;
 pub mod limits;
 pub mod partitions;
+pub mod quotas;
 pub mod store;
+pub mod thresholds;
 
 use authorize::validate;
 pub use authorize::{
@@ -38,8 +40,10 @@ use crate::auth::key_failures::FailedLookups;
 use crate::db::Db;
 use crate::db::usage::NewUsageEvent;
 use crate::error::{AppError, AppResult};
+use crate::plans::{Plan, PlanCatalogue};
 use crate::tenancy::Scope;
 use limits::Limiter;
+use quotas::{Quotas, Reservation, Seed};
 
 /// Most events kept in memory while the database cannot take them.
 pub const MAX_BUFFERED: usize = 500_000;
@@ -54,6 +58,9 @@ pub struct Usage {
 
 struct Inner {
     limiter: Limiter,
+    quotas: Quotas,
+    /// Where crossed quota thresholds are announced (set by the app).
+    alerts: std::sync::OnceLock<(Db, crate::mail::Mailer)>,
     metrics: catalogue::MetricCatalogue,
     failed_lookups: FailedLookups,
     seen: Cache<(Uuid, Environment, String), ()>,
@@ -69,6 +76,8 @@ impl Usage {
         Self {
             inner: Arc::new(Inner {
                 failed_lookups: FailedLookups::new(limiter.clone()),
+                quotas: Quotas::new(&limiter),
+                alerts: std::sync::OnceLock::new(),
                 limiter,
                 metrics: catalogue::MetricCatalogue::default(),
                 seen: Cache::builder()
@@ -117,12 +126,72 @@ impl Usage {
         })
     }
 
+    /// Announces crossed quota thresholds through `db` and `mailer` from
+    /// now on (the first call wins).
+    pub fn announce_with(&self, db: Db, mailer: crate::mail::Mailer) {
+        let _ = self.inner.alerts.set((db, mailer));
+    }
+
+    /// Announces `crossing` in the background (see [`thresholds`]); a failure
+    /// is logged and that announcement is not retried.
+    pub fn announce(&self, crossing: Option<thresholds::Crossing>) {
+        let (Some(crossing), Some((db, mailer))) = (crossing, self.inner.alerts.get()) else {
+            return;
+        };
+        let (db, mailer) = (db.clone(), mailer.clone());
+        tokio::spawn(async move {
+            if let Err(err) = thresholds::announce(&db, &mailer, &crossing).await {
+                tracing::warn!(error = %err, tenant.id = %crossing.tenant, metric = %crossing.metric, "quota threshold not announced");
+            }
+        });
+    }
+
+    /// The quota counters.
+    pub fn quotas(&self) -> &Quotas {
+        &self.inner.quotas
+    }
+
+    /// Reserves `quantity` of `metric` (used at `at`) for `tenant` under
+    /// `plan`'s monthly quota: `None` when nothing is limited (no quota for
+    /// the metric, or a metric that does not add up); QUOTA_EXCEEDED when it
+    /// would go past the limit. The caller keeps the reservation once the
+    /// usage is recorded (dropped, it is given back).
+    pub async fn reserve_quota(
+        &self,
+        db: &Db,
+        plan: &Plan,
+        tenant: Uuid,
+        metric: &str,
+        quantity: i64,
+        at: chrono::DateTime<Utc>,
+    ) -> AppResult<Option<Reservation>> {
+        let Some(limit) = quotas::limit_of(plan, metric) else {
+            return Ok(None);
+        };
+        let catalogue = self.inner.metrics.get(db).await?;
+        let aggregation = catalogue
+            .iter()
+            .find(|m| m.key == metric)
+            .and_then(store::Aggregation::of);
+        let Some(amount) = quotas::amount(aggregation.as_ref(), quantity) else {
+            return Ok(None);
+        };
+        self.inner
+            .quotas
+            .reserve(&mut Seed::Db(db), tenant, metric, at, amount, limit)
+            .await
+            .map(Some)
+    }
+
     /// The one-step check: the key is verified and `limits` taken by the
     /// caller; this checks that a key recording usage holds `usage:write`,
-    /// validates the input, checks the quota (arrives with metering) and
-    /// records the usage.
+    /// validates the input, checks the plan's monthly quota of the metric
+    /// (live keys; QUOTA_EXCEEDED and nothing recorded past it) and records
+    /// the usage.
     pub async fn authorize(
         &self,
+        db: &Db,
+        plans: &PlanCatalogue,
         grant: &KeyGrant,
         limits: &LimitOutcome,
         input: AuthorizeInput,
@@ -162,6 +231,21 @@ impl Usage {
             answer.duplicate = true;
             return Ok(answer);
         }
+        let reservation = match self
+            .authorize_quota(db, plans, grant, &metric, input.quantity, now)
+            .await
+        {
+            Ok(reservation) => reservation,
+            Err(err) => {
+                // Nothing recorded: a retry must not count as a duplicate.
+                if let Some(idem) = &input.idempotency_key {
+                    self.inner
+                        .seen
+                        .invalidate(&(grant.tenant_id, grant.environment, idem.clone()));
+                }
+                return Err(err);
+            }
+        };
         let event = NewUsageEvent {
             id: Uuid::now_v7(),
             tenant_id: grant.tenant_id,
@@ -185,8 +269,31 @@ impl Usage {
         if pending >= 1000 {
             self.inner.wake.notify_one();
         }
+        if let Some(reservation) = reservation {
+            self.announce(reservation.keep());
+        }
         answer.recorded = true;
         Ok(answer)
+    }
+
+    /// [`Usage::reserve_quota`] for a key's call (test keys: nothing).
+    async fn authorize_quota(
+        &self,
+        db: &Db,
+        plans: &PlanCatalogue,
+        grant: &KeyGrant,
+        metric: &str,
+        quantity: i64,
+        now: chrono::DateTime<Utc>,
+    ) -> AppResult<Option<Reservation>> {
+        if grant.environment != Environment::Live {
+            return Ok(None);
+        }
+        let Some(plan) = plans.plan(db, &grant.plan_key).await? else {
+            return Ok(None);
+        };
+        self.reserve_quota(db, &plan, grant.tenant_id, metric, quantity, now)
+            .await
     }
 
     /// Whether this idempotency key is new for the key's tenant and

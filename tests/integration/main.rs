@@ -22,6 +22,7 @@ mod matrix;
 mod metrics;
 mod plan_limits;
 mod plans;
+mod quotas;
 mod reads;
 mod redis;
 mod rls;

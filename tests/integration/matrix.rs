@@ -143,6 +143,8 @@ enum Op {
     ReadAdminPlans,
     /// `tenant { billing { configured subscription { status } } }`
     ReadBilling,
+    /// `tenant { quotas { metric used limit } }` (the default plans have none).
+    ReadQuotas,
     /// `createCheckoutSession` (billing is off here: an allowed caller gets
     /// UNAVAILABLE saying so, a refused one FORBIDDEN before that; allowed
     /// calls with Stripe on are in `billing.rs`).
@@ -221,6 +223,7 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::RecordUsage,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::CreateMetric,       [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::ReadBilling,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   YES,      FORBID]),
+    (Op::ReadQuotas,         [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
     (Op::StartCheckout,      [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
     (Op::OpenBillingPortal,  [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
     (Op::ChangeSubscriptionPlan, [UNAUTH, FORBID, UNAVAIL, FORBID,   FORBID,   UNAVAIL,  FORBID]),
@@ -720,6 +723,11 @@ impl Matrix {
                 },
             },
             Op::ReadPlans => Plan::read("{ plans { key } }", "/data/plans", Shows::Count(4)),
+            Op::ReadQuotas => Plan::read(
+                "{ tenant { quotas { metric used limit } } }",
+                "/data/tenant/quotas",
+                Shows::Count(0),
+            ),
             Op::ReadBilling => Plan::read(
                 "{ tenant { billing { configured subscription { status } } } }",
                 "/data/tenant/billing/configured",
@@ -993,7 +1001,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 38 * 7, "every operation has a row");
+    assert_eq!(cells, 39 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

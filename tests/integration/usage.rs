@@ -250,7 +250,7 @@ async fn rollups_equal_the_raw_events_for_random_batches() {
                 api_key_id: None,
             };
             let results = rt
-                .block_on(ingest::record(&db, who, events, now))
+                .block_on(ingest::record(&db, None, who, events, now))
                 .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
             prop_assert!(results.iter().all(|r| r.status != Status::Refused));
             Ok(())

@@ -184,6 +184,8 @@ impl KeysMutation {
         let answer = services(ctx)
             .usage
             .authorize(
+                db(ctx),
+                &services(ctx).plans,
                 &call.grant,
                 &call.limits,
                 DomainAuthorize {

@@ -5,9 +5,9 @@ use async_graphql::{Context, Object, Result};
 
 use crate::auth::api_keys::{Environment, KeyScope};
 use crate::auth::roles::Role;
-use crate::graphql::context::{db, session};
+use crate::graphql::context::{db, services, session};
 use crate::graphql::types::usage::{RecordUsageResult, UsageEventInput};
-use crate::usage::ingest::{self, Recorder};
+use crate::usage::ingest::{self, QuotaCheck, Recorder};
 
 /// Usage mutations.
 #[derive(Default)]
@@ -27,7 +27,14 @@ impl UsageMutation {
     ) -> Result<RecordUsageResult> {
         let who = recorder(ctx).await?;
         let events = events.into_iter().map(Into::into).collect();
-        let results = ingest::record(db(ctx), who, events, chrono::Utc::now()).await?;
+        let plan_key = session(ctx).key().map(|call| call.grant.plan_key.as_str());
+        let quotas = QuotaCheck {
+            usage: &services(ctx).usage,
+            plans: &services(ctx).plans,
+            plan_key,
+        };
+        let results =
+            ingest::record(db(ctx), Some(quotas), who, events, chrono::Utc::now()).await?;
         Ok(RecordUsageResult::new(results))
     }
 }

@@ -204,6 +204,39 @@ impl Tenant {
         Ok(super::plan::Plan::from(&*plan))
     }
 
+    /// The plan's monthly quotas and how much of each is used this month
+    /// (live usage; resets at the start of each calendar month, UTC):
+    /// members of this tenant, API keys with `usage:read`, platform admins.
+    async fn quotas(&self, ctx: &Context<'_>) -> Result<Vec<super::usage::Quota>> {
+        let scope = self.scope_for(None, KeyScope::UsageRead)?;
+        let services = crate::graphql::context::services(ctx);
+        let Some(plan) = services.plans.plan(db(ctx), &self.row.plan_key).await? else {
+            return Ok(Vec::new());
+        };
+        if let Some(admin) = self.admin_reader() {
+            let (tenant_id, meta) = (self.row.id, meta(ctx).clone());
+            db(ctx)
+                .scoped(scope.clone(), |conn| {
+                    async move {
+                        audit_admin_read(
+                            conn,
+                            &meta,
+                            Some(admin),
+                            tenant_id,
+                            "admin.tenant.quotas.read",
+                        )
+                        .await
+                    }
+                    .scope_boxed()
+                })
+                .await?;
+        }
+        Ok(
+            super::usage::quotas(db(ctx), scope, services.usage.quotas(), &plan, self.row.id)
+                .await?,
+        )
+    }
+
     /// The tenant's subscription and invoices: owners, admins and billing
     /// members of this tenant, API keys with `billing:read`, platform admins.
     async fn billing(&self, ctx: &Context<'_>) -> Result<super::billing::TenantBilling> {

@@ -106,3 +106,66 @@ impl RecordUsageResult {
         }
     }
 }
+
+/// One of the plan's monthly quotas and how much of it is used this month
+/// (live usage; the calendar month in UTC).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Quota {
+    /// The metric's key.
+    pub metric: String,
+    /// How much is used this month.
+    pub used: i64,
+    /// The plan's monthly limit.
+    pub limit: i64,
+    /// `used` as a percentage of `limit` (may pass 100 when the plan's
+    /// limit was lowered).
+    pub percent: f64,
+    /// When the month ends and the quota starts again.
+    pub resets_at: DateTime<Utc>,
+}
+
+/// The quotas of `tenant` under `plan`, read in `scope`: what this
+/// instance's counters know (they include usage not written yet), else the
+/// daily rollups (one statement for every metric).
+pub async fn quotas(
+    db: &crate::db::Db,
+    scope: crate::tenancy::Scope,
+    counters: &crate::usage::quotas::Quotas,
+    plan: &crate::plans::Plan,
+    tenant: uuid::Uuid,
+) -> crate::error::AppResult<Vec<Quota>> {
+    use scoped_futures::ScopedFutureExt;
+    let limits = crate::plans::monthly_quotas(plan);
+    if limits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let (from, resets_at) = crate::usage::quotas::period(now);
+    let stored = db
+        .scoped(scope, |conn| {
+            async move {
+                Ok(crate::usage::quotas::all_used_in_db(conn, tenant, from, resets_at).await?)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let mut out = Vec::with_capacity(limits.len());
+    for (metric, limit) in limits {
+        let used = match counters.known_used(tenant, &metric, now).await {
+            Some(used) => used,
+            None => stored.get(&metric).copied().unwrap_or(0),
+        };
+        out.push(Quota {
+            percent: if limit > 0 {
+                (used as f64 * 1000.0 / limit as f64).round() / 10.0
+            } else {
+                100.0
+            },
+            metric,
+            used,
+            limit,
+            resets_at,
+        });
+    }
+    Ok(out)
+}
