@@ -72,7 +72,7 @@ pub async fn claim_keys(
          ON CONFLICT DO NOTHING
          RETURNING environment, idempotency_key",
     )
-    .bind::<SqlUuid, _>(tenant)
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
     .bind::<Array<Text>, _>(env)
     .bind::<Array<Text>, _>(idem)
     .bind::<Array<Timestamptz>, _>(at)
@@ -127,7 +127,7 @@ pub async fn upsert_rollups(
              events = usage_rollups.events + EXCLUDED.events,
              updated_at = now()",
     )
-    .bind::<SqlUuid, _>(tenant)
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
     .bind::<Array<Text>, _>(env)
     .bind::<Array<Text>, _>(metric)
     .bind::<Array<Text>, _>(granularity)
@@ -180,7 +180,7 @@ pub async fn insert_distinct(
          ON CONFLICT DO NOTHING
          RETURNING environment, metric, granularity, api_key_id, bucket",
     )
-    .bind::<SqlUuid, _>(tenant)
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
     .bind::<Array<Text>, _>(env)
     .bind::<Array<Text>, _>(metric)
     .bind::<Array<Text>, _>(granularity)
@@ -239,10 +239,10 @@ pub async fn maintain_partitions(
     dedup_before: DateTime<Utc>,
 ) -> QueryResult<PartitionChanges> {
     diesel::sql_query("SELECT * FROM tg_usage_partitions($1, $2, $3, $4)")
-        .bind::<Timestamptz, _>(from)
-        .bind::<Timestamptz, _>(to)
-        .bind::<Timestamptz, _>(drop_before)
-        .bind::<Timestamptz, _>(dedup_before)
+        .bind::<diesel::sql_types::Timestamptz, _>(from)
+        .bind::<diesel::sql_types::Timestamptz, _>(to)
+        .bind::<diesel::sql_types::Timestamptz, _>(drop_before)
+        .bind::<diesel::sql_types::Timestamptz, _>(dedup_before)
         .get_result(conn)
         .await
 }
@@ -261,4 +261,129 @@ pub async fn partitions(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| r.name).collect())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Used {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    used: i64,
+}
+
+/// Live usage of `metric` by `tenant` in [from, to), from the whole-tenant
+/// daily rollups.
+pub async fn used_in_db(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    metric: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> diesel::QueryResult<i64> {
+    let row: Used = diesel::sql_query(
+        "SELECT COALESCE(sum(value), 0)::bigint AS used FROM usage_rollups
+         WHERE tenant_id = $1 AND environment = 'live' AND metric = $2 AND granularity = 'day'
+           AND api_key_id = '00000000-0000-0000-0000-000000000000' AND bucket >= $3 AND bucket < $4",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Text, _>(metric)
+    .bind::<diesel::sql_types::Timestamptz, _>(from)
+    .bind::<diesel::sql_types::Timestamptz, _>(to)
+    .get_result(conn)
+    .await?;
+    Ok(row.used)
+}
+
+/// Live usage per metric by `tenant` in [from, to).
+pub async fn all_used_in_db(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> diesel::QueryResult<std::collections::HashMap<String, i64>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        metric: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        used: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT metric, COALESCE(sum(value), 0)::bigint AS used FROM usage_rollups
+         WHERE tenant_id = $1 AND environment = 'live' AND granularity = 'day'
+           AND api_key_id = '00000000-0000-0000-0000-000000000000' AND bucket >= $2 AND bucket < $3
+         GROUP BY metric",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Timestamptz, _>(from)
+    .bind::<diesel::sql_types::Timestamptz, _>(to)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.metric, r.used)).collect())
+}
+
+/// Which of `keys` are stored already for `tenant` in `environment`.
+pub async fn stored_keys(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    environment: &str,
+    keys: &[String],
+) -> QueryResult<Vec<String>> {
+    use super::schema::usage_dedup as d;
+    d::table
+        .filter(d::tenant_id.eq(tenant))
+        .filter(d::environment.eq(environment))
+        .filter(d::idempotency_key.eq_any(keys))
+        .select(d::idempotency_key)
+        .load(conn)
+        .await
+}
+
+/// The key of `tenant`'s plan.
+pub async fn tenant_plan_key(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<String> {
+    use super::schema::tenants;
+    tenants::table
+        .find(tenant)
+        .select(tenants::plan_key)
+        .first::<String>(conn)
+        .await
+}
+
+/// Records that `threshold` % of a quota was crossed in `period`; `true`
+/// only for the first time (across instances).
+pub async fn first_quota_alert(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    metric: &str,
+    period: chrono::NaiveDate,
+    threshold: i16,
+    used: i64,
+    quota: i64,
+) -> QueryResult<bool> {
+    use super::schema::quota_alerts;
+    let inserted = diesel::insert_into(quota_alerts::table)
+        .values((
+            quota_alerts::tenant_id.eq(tenant),
+            quota_alerts::metric.eq(metric),
+            quota_alerts::period.eq(period),
+            quota_alerts::threshold.eq(threshold),
+            quota_alerts::used.eq(used),
+            quota_alerts::quota.eq(quota),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// The emails of the tenant's owners (at most 50).
+pub async fn owner_emails(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<Vec<String>> {
+    use super::schema::{memberships, users};
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::tenant_id.eq(tenant))
+        .filter(memberships::role.eq("owner"))
+        .select(users::email)
+        .order(users::email)
+        .limit(50)
+        .load(conn)
+        .await
 }

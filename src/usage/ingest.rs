@@ -296,16 +296,8 @@ async fn already_stored(
 ) -> AppResult<std::collections::HashSet<String>> {
     db.scoped(Scope::tenant(tenant), |conn| {
         async move {
-            use crate::db::schema::usage_dedup as d;
-            use diesel::prelude::*;
-            use diesel_async::RunQueryDsl;
-            let found: Vec<String> = d::table
-                .filter(d::tenant_id.eq(tenant))
-                .filter(d::environment.eq(environment.as_str()))
-                .filter(d::idempotency_key.eq_any(&keys))
-                .select(d::idempotency_key)
-                .load(conn)
-                .await?;
+            let found =
+                crate::db::usage::stored_keys(conn, tenant, environment.as_str(), &keys).await?;
             Ok(found.into_iter().collect())
         }
         .scope_boxed()
@@ -323,17 +315,8 @@ async fn plan_of(
         Some(key) => key.to_owned(),
         None => {
             db.scoped(Scope::tenant(tenant), |conn| {
-                async move {
-                    use crate::db::schema::tenants;
-                    use diesel::prelude::*;
-                    use diesel_async::RunQueryDsl;
-                    Ok(tenants::table
-                        .find(tenant)
-                        .select(tenants::plan_key)
-                        .first::<String>(conn)
-                        .await?)
-                }
-                .scope_boxed()
+                async move { Ok(crate::db::usage::tenant_plan_key(conn, tenant).await?) }
+                    .scope_boxed()
             })
             .await?
         }

@@ -12,13 +12,11 @@
 //! went away) is given back. The limit is read from the plan catalogue on
 //! every call, so a plan change applies at once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use moka::sync::Cache;
 use redis::aio::ConnectionManager;
 use scoped_futures::ScopedFutureExt;
@@ -272,62 +270,7 @@ impl Seed<'_> {
     }
 }
 
-#[derive(diesel::QueryableByName)]
-struct Used {
-    #[diesel(sql_type = BigInt)]
-    used: i64,
-}
-
-/// Live usage of `metric` by `tenant` in [from, to), from the whole-tenant
-/// daily rollups.
-pub async fn used_in_db(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    metric: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> diesel::QueryResult<i64> {
-    let row: Used = diesel::sql_query(
-        "SELECT COALESCE(sum(value), 0)::bigint AS used FROM usage_rollups
-         WHERE tenant_id = $1 AND environment = 'live' AND metric = $2 AND granularity = 'day'
-           AND api_key_id = '00000000-0000-0000-0000-000000000000' AND bucket >= $3 AND bucket < $4",
-    )
-    .bind::<SqlUuid, _>(tenant)
-    .bind::<Text, _>(metric)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .get_result(conn)
-    .await?;
-    Ok(row.used)
-}
-
-/// Live usage per metric by `tenant` in [from, to).
-pub async fn all_used_in_db(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> diesel::QueryResult<HashMap<String, i64>> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        metric: String,
-        #[diesel(sql_type = BigInt)]
-        used: i64,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT metric, COALESCE(sum(value), 0)::bigint AS used FROM usage_rollups
-         WHERE tenant_id = $1 AND environment = 'live' AND granularity = 'day'
-           AND api_key_id = '00000000-0000-0000-0000-000000000000' AND bucket >= $2 AND bucket < $3
-         GROUP BY metric",
-    )
-    .bind::<SqlUuid, _>(tenant)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.metric, r.used)).collect())
-}
+pub use crate::db::usage::{all_used_in_db, used_in_db};
 
 /// An amount taken from a counter: given back when dropped unless
 /// [`Reservation::keep`] was called.

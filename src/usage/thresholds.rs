@@ -8,14 +8,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::Db;
-use crate::db::schema::{memberships, quota_alerts, users};
 use crate::error::AppResult;
 use crate::mail::{Mail, Mailer};
 use crate::tenancy::Scope;
@@ -70,19 +69,16 @@ async fn first_time(
     c: &Crossing,
     threshold: i16,
 ) -> QueryResult<bool> {
-    let inserted = diesel::insert_into(quota_alerts::table)
-        .values((
-            quota_alerts::tenant_id.eq(c.tenant),
-            quota_alerts::metric.eq(&c.metric),
-            quota_alerts::period.eq(c.period.date_naive()),
-            quota_alerts::threshold.eq(threshold),
-            quota_alerts::used.eq(c.used),
-            quota_alerts::quota.eq(c.limit),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(inserted == 1)
+    crate::db::usage::first_quota_alert(
+        conn,
+        c.tenant,
+        &c.metric,
+        c.period.date_naive(),
+        threshold,
+        c.used,
+        c.limit,
+    )
+    .await
 }
 
 async fn notify(
@@ -108,15 +104,7 @@ async fn notify(
             ),
     )
     .await?;
-    let owners: Vec<String> = memberships::table
-        .inner_join(users::table)
-        .filter(memberships::tenant_id.eq(c.tenant))
-        .filter(memberships::role.eq("owner"))
-        .select(users::email)
-        .order(users::email)
-        .limit(50)
-        .load(conn)
-        .await?;
+    let owners = crate::db::usage::owner_emails(conn, c.tenant).await?;
     let subject = if threshold >= 100 {
         format!("Your {} quota for {month} is used up", c.metric)
     } else {

@@ -244,7 +244,8 @@ async fn the_hot_path_runs_no_sql() {
     assert_eq!(warm.status, 200, "{:?}", warm.body);
     assert_eq!(warm.body["recorded"], true);
     quiet(&app).await;
-    let before = app.state.db.statement_count();
+    let reloads = || app.state.plans.loads() + app.state.usage.metrics().loads();
+    let (before, reloads_before) = (app.state.db.statement_count(), reloads());
     let (hits_before, _) = app.state.api_keys.stats();
     for _ in 0..50 {
         let a = v1(&app, &secret, json!({ "metric": "api_calls" })).await;
@@ -252,7 +253,15 @@ async fn the_hot_path_runs_no_sql() {
     }
     let statements = app.state.db.statement_count() - before;
     let (hits_after, _) = app.state.api_keys.stats();
-    assert_eq!(statements, 0, "the hot path ran SQL");
+    // Under load a late heartbeat can make a catalogue drop its copy (it may
+    // have missed a change) and read it again: three statements each, the
+    // catalogue's, not the hot path's.
+    let reloaded = reloads() - reloads_before;
+    assert_eq!(
+        statements,
+        3 * reloaded,
+        "the hot path ran SQL ({reloaded} catalogue reloads)"
+    );
     assert_eq!(hits_after - hits_before, 50);
     assert_eq!(app.state.usage.pending(), 51);
     // `authorize` over GraphQL runs no SQL either.
