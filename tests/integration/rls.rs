@@ -10,6 +10,7 @@ use tenantgate::error::AppError;
 use tenantgate::tenancy::Scope;
 use uuid::Uuid;
 
+use crate::matrix::S;
 use crate::support::{TestApp, TestDb};
 
 #[derive(diesel::QueryableByName, Debug)]
@@ -43,7 +44,7 @@ async fn every_tenant_table_has_forced_rls_and_tenant_policies() {
                                 !~ '(tg_current_tenant|tg_current_user|tg_current_user_is_platform_admin|tg_lookup_email)[(][)]'
                            ) AS policies_use_tenant
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'public' AND c.relkind = 'r'
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
            AND (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
                         AND a.attname IN ('tenant_id', 'user_id') AND NOT a.attisdropped)
                 OR c.relname IN ('tenants', 'users'))
@@ -57,6 +58,31 @@ async fn every_tenant_table_has_forced_rls_and_tenant_policies() {
     .await
     .unwrap();
     let names: Vec<&str> = tables.iter().map(|t| t.table_name.as_str()).collect();
+    // Partitions do not inherit their parent's row-level security: they are
+    // safe only while no runtime role may touch them directly.
+    let reachable_partitions: Vec<S> = diesel::sql_query(
+        "SELECT c.relname::text AS s FROM pg_class c
+         WHERE c.relispartition
+           AND (has_any_column_privilege('tenantgate_app', c.oid, 'SELECT, INSERT, UPDATE')
+                OR has_any_column_privilege('tenantgate_platform_admin', c.oid, 'SELECT, INSERT, UPDATE')
+                OR has_any_column_privilege('tenantgate_billing', c.oid, 'SELECT, INSERT, UPDATE')
+                OR has_table_privilege('tenantgate_app', c.oid, 'DELETE, TRUNCATE'))",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        reachable_partitions.is_empty(),
+        "partitions a runtime role can reach past the parent's RLS: {:?}",
+        reachable_partitions
+            .iter()
+            .map(|p| &p.s)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        names.contains(&"usage_events"),
+        "the partitioned usage_events is checked: {names:?}"
+    );
     for expected in [
         "audit_log",
         "email_tokens",
