@@ -87,7 +87,7 @@ CREATE FUNCTION tg_usage_partitions(from_at timestamptz, to_at timestamptz,
                                     drop_before timestamptz, dedup_before timestamptz)
     RETURNS TABLE (created text[], dropped text[])
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public
+    SET search_path = pg_catalog, pg_temp
     SET TimeZone = 'UTC'
     AS $$
 DECLARE
@@ -98,8 +98,16 @@ DECLARE
     gone text[] := '{}';
     part record;
 BEGIN
-    IF to_at - from_at > interval '10 years' THEN
-        RAISE EXCEPTION 'too many partitions asked for';
+    -- The caller (the runtime role) picks the clock for tests, but never
+    -- more destruction than the retention allows as of the real time: the
+    -- cutoffs can only be earlier than the policy's, and no months are made
+    -- far ahead.
+    drop_before := LEAST(drop_before,
+        (date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') - interval '13 months');
+    dedup_before := LEAST(dedup_before, now() - interval '36 days');
+    IF to_at > now() + interval '2 years' OR to_at < from_at
+            OR to_at - from_at > interval '10 years' THEN
+        RAISE EXCEPTION 'partitions are made for at most 10 years, ending at most 2 years ahead';
     END IF;
     WHILE month <= last LOOP
         name := 'usage_events_' || to_char(month AT TIME ZONE 'UTC', 'YYYY_MM');
@@ -113,8 +121,8 @@ BEGIN
     END LOOP;
     FOR part IN
         SELECT c.relname
-        FROM pg_inherits i
-        JOIN pg_class c ON c.oid = i.inhrelid
+        FROM pg_catalog.pg_inherits i
+        JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = 'public.usage_events'::regclass
           AND c.relname ~ '^usage_events_[0-9]{4}_[0-9]{2}$'
         ORDER BY c.relname
@@ -127,6 +135,9 @@ BEGIN
     END LOOP;
     PERFORM set_config('app.usage_prune', 'on', true);
     DELETE FROM public.usage_dedup WHERE occurred_at < dedup_before;
+    -- No event of a bucket older than that can arrive any more: its distinct
+    -- values have been counted into its rollup for good.
+    DELETE FROM public.usage_distinct WHERE bucket < dedup_before - interval '1 day';
     PERFORM set_config('app.usage_prune', '', true);
     RETURN QUERY SELECT made, gone;
 END
@@ -197,6 +208,16 @@ CREATE POLICY usage_distinct_platform_admin ON usage_distinct FOR SELECT TO tena
 DO $$
 BEGIN
     EXECUTE format('CREATE POLICY usage_dedup_prune ON usage_dedup TO %I '
+                   'USING (current_setting(''app.usage_prune'', true) = ''on'')', current_user);
+END
+$$;
+
+-- The distinct values of UNIQUE_COUNT metrics are needed only while events
+-- of their bucket can still arrive (35 days): the partition upkeep now
+-- forgets them with the idempotency keys, so the table stays bounded.
+DO $$
+BEGIN
+    EXECUTE format('CREATE POLICY usage_distinct_prune ON usage_distinct TO %I '
                    'USING (current_setting(''app.usage_prune'', true) = ''on'')', current_user);
 END
 $$;
