@@ -246,7 +246,10 @@ mod tests {
         rx.borrow_and_update();
         assert!(!rx.has_changed().unwrap(), "announcements coalesce");
         watchers.set_live(true);
-        assert!(rx.has_changed().unwrap(), "a change of trust wakes everyone");
+        assert!(
+            rx.has_changed().unwrap(),
+            "a change of trust wakes everyone"
+        );
         drop(rx);
         watchers.announce(a);
         assert!(watchers.inner.tenants.lock().unwrap().is_empty());

@@ -434,7 +434,9 @@ impl Usage {
                 Err(err) => {
                     tracing::warn!(tenant.id = %tenant, error = %err, events = events.len(), "usage batch refused; writing its rows one by one");
                     for event in events {
-                        match insert(db, &self.inner.live, tenant, std::slice::from_ref(&event)).await {
+                        match insert(db, &self.inner.live, tenant, std::slice::from_ref(&event))
+                            .await
+                        {
                             Ok(n) => {
                                 written += n;
                                 self.mark_stored(std::slice::from_ref(&event)).await;
