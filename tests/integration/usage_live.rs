@@ -360,3 +360,39 @@ async fn the_feed_ends_when_the_session_does() {
     assert_eq!(end["id"], "1", "{end}");
     drop(peer);
 }
+
+#[tokio::test]
+async fn without_announcements_the_subscriber_polls() {
+    let app = TestApp::spawn().await;
+    free_quota(&[&app], 100).await;
+    let (owner, _, key) = tenant(&app, "polls@usage.test").await;
+    let mut socket = subscribe(&app, &owner, None).await;
+    assert_eq!(used(&push(&mut socket).await), 0);
+
+    // Stall this instance's LISTEN backend: NOTIFYs are sent but never
+    // delivered, and the heartbeat stops arriving.
+    let pids = crate::connections::listen_backends(&app).await;
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    let local = pids.iter().all(|pid| {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"postgres"))
+    });
+    let _resume = crate::connections::Resume(pids.clone());
+    if local {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pids[0]),
+            nix::sys::signal::Signal::SIGSTOP,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(6);
+        while app.state.feed.usage().is_live() {
+            assert!(Instant::now() < deadline, "LISTEN still trusted");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // The feed goes on, reading every 2 s.
+    record(&app, &key, 1, 7).await;
+    let message = push(&mut socket).await;
+    assert_eq!(used(&message), 7);
+    record(&app, &key, 1, 3).await;
+    assert_eq!(used(&push(&mut socket).await), 10);
+}
