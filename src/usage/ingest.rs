@@ -250,8 +250,8 @@ pub async fn record(
                 let stored = store::write(conn, tenant, &events, &rules).await?;
                 // New live usage is announced to every instance's
                 // `usageUpdated` subscribers (on commit).
-                let live = stored.iter().any(|s| *s == Stored::Recorded)
-                    && who.environment == Environment::Live;
+                let live =
+                    stored.contains(&Stored::Recorded) && who.environment == Environment::Live;
                 let announced = match quotas {
                     Some(check) if live => {
                         Some(check.usage.live().in_transaction(conn, tenant).await?)
