@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod limits;
 pub mod partitions;
 pub mod quotas;
+pub mod reads;
 pub mod store;
 pub mod thresholds;
 

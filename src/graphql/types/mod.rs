@@ -11,5 +11,6 @@ pub mod plan;
 pub mod session;
 pub mod tenant;
 pub mod usage;
+pub mod usage_series;
 pub mod user;
 pub mod viewer;

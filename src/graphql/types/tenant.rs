@@ -13,11 +13,12 @@ use super::api_key::{ApiKey, KeyEnvironment, State as ApiKeyState};
 use super::audit::AuditEntry;
 use super::invitation::Invitation;
 use super::member::Member;
+use super::usage_series::{UsageGranularity, UsageGroupBy, UsageSeries};
 use crate::audit;
 use crate::auth::api_keys::{KeyGrant, KeyScope};
 use crate::auth::keys::Manager;
 use crate::auth::{Role, TenantAccess, Verified};
-use crate::db::{invitations, memberships, tenants};
+use crate::db::{invitations, memberships, tenants, usage_reads};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{db, meta};
 use crate::graphql::cursor;
@@ -237,6 +238,94 @@ impl Tenant {
         )
     }
 
+    /// The tenant's usage of `metric` over `[from, to)` in hourly or daily
+    /// buckets (UTC; `from` rounds down and `to` up to whole buckets; at most
+    /// 35 days of hours or 400 days of days; `to` at most 31 days ahead).
+    /// `environment`: live usage by default (an API key reads its own
+    /// environment's, by default and only). `groupBy: KEY` adds one series
+    /// per key (the `first` keys with the most usage, 1-100, default 10) and
+    /// one for members' own; it needs the right to list keys too. Members of
+    /// this tenant, API keys with `usage:read`, platform admins (audited).
+    #[graphql(complexity = "super::usage_series::usage_cost(group_by, first, child_complexity)")]
+    #[expect(clippy::too_many_arguments)]
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        metric: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        granularity: UsageGranularity,
+        #[graphql(default)] group_by: UsageGroupBy,
+        environment: Option<KeyEnvironment>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<UsageSeries> {
+        let scope = self.scope_for(None, KeyScope::UsageRead)?;
+        if group_by == UsageGroupBy::Key {
+            match &self.reader {
+                Reader::Key(grant) => grant.require(KeyScope::KeysRead)?,
+                Reader::Member(access) if access.role == Role::Billing => {
+                    return Err(AppError::forbidden("the billing role cannot list keys").into());
+                }
+                _ => {}
+            }
+        }
+        let environment = match (&self.reader, environment) {
+            (Reader::Key(grant), asked) => {
+                let own = KeyEnvironment::from(grant.environment);
+                if asked.is_some_and(|e| e != own) {
+                    return Err(AppError::forbidden(
+                        "an API key reads the usage of its own environment only",
+                    )
+                    .into());
+                }
+                own
+            }
+            (_, asked) => asked.unwrap_or_default(),
+        };
+        if !(1..=100).contains(&first) {
+            return Err(AppError::bad_field("first", "must be 1 to 100").into());
+        }
+        let now = Utc::now();
+        let range = crate::usage::reads::range(
+            db(ctx),
+            crate::graphql::context::services(ctx).usage.metrics(),
+            &metric,
+            from,
+            to,
+            granularity.into(),
+            now,
+        )
+        .await?;
+        let (tenant_id, admin, meta) = (self.row.id, self.admin_reader(), meta(ctx).clone());
+        let env = crate::auth::api_keys::Environment::from(environment).as_str();
+        let read = range.clone();
+        let rows = db(ctx)
+            .scoped(scope, |conn| {
+                async move {
+                    audit_admin_read(conn, &meta, admin, tenant_id, "admin.tenant.usage.read")
+                        .await?;
+                    Ok(match group_by {
+                        UsageGroupBy::None => Rows::Series(
+                            usage_reads::series(conn, tenant_id, &[env], &[Uuid::nil()], &read)
+                                .await?,
+                        ),
+                        UsageGroupBy::Key => Rows::Grouped(
+                            usage_reads::grouped(conn, tenant_id, env, &read, i64::from(first))
+                                .await?,
+                        ),
+                    })
+                }
+                .scope_boxed()
+            })
+            .await?;
+        Ok(match rows {
+            Rows::Series(rows) => super::usage_series::tenant_series(range, environment, rows, now),
+            Rows::Grouped(rows) => {
+                super::usage_series::grouped_series(range, environment, rows, now)
+            }
+        })
+    }
+
     /// The tenant's subscription and invoices: owners, admins and billing
     /// members of this tenant, API keys with `billing:read`, platform admins.
     async fn billing(&self, ctx: &Context<'_>) -> Result<super::billing::TenantBilling> {
@@ -318,6 +407,17 @@ impl Tenant {
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
         let filter = filter.unwrap_or_default();
+        let loader = Arc::new(DataLoader::new(
+            crate::graphql::loaders::KeyUsageLoader {
+                db: db(ctx).clone(),
+                scope: match &manager {
+                    Manager::Member { access, .. } => access.scope(),
+                    Manager::Key(grant) => Scope::tenant(grant.tenant_id),
+                },
+                tenant_id: manager.tenant_id(),
+            },
+            tokio::spawn,
+        ));
         let rows = crate::auth::keys::page(
             db(ctx),
             &manager,
@@ -332,7 +432,7 @@ impl Tenant {
             limit,
             after.is_some(),
             |r| (r.created_at, r.id),
-            ApiKey,
+            |row| ApiKey(row, Some(loader.clone())),
         ))
     }
 
@@ -512,6 +612,12 @@ impl Tenant {
             AuditEntry,
         ))
     }
+}
+
+/// What a usage read got back.
+enum Rows {
+    Series(Vec<usage_reads::SeriesRow>),
+    Grouped(Vec<usage_reads::GroupedRow>),
 }
 
 /// On the admin path, records the read in the tenant's own trail (in the
