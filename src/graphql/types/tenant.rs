@@ -407,17 +407,6 @@ impl Tenant {
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
         let filter = filter.unwrap_or_default();
-        let loader = Arc::new(DataLoader::new(
-            crate::graphql::loaders::KeyUsageLoader {
-                db: db(ctx).clone(),
-                scope: match &manager {
-                    Manager::Member { access, .. } => access.scope(),
-                    Manager::Key(grant) => Scope::tenant(grant.tenant_id),
-                },
-                tenant_id: manager.tenant_id(),
-            },
-            tokio::spawn,
-        ));
         let rows = crate::auth::keys::page(
             db(ctx),
             &manager,
@@ -427,6 +416,25 @@ impl Tenant {
             limit,
         )
         .await?;
+        // Keys' usage, one batch for the page: the batch goes out as soon as
+        // every key of the page asked (the delay only bounds a page some of
+        // whose keys never ask), so its size never splits it.
+        let on_page = rows.len().min(usize::try_from(limit).unwrap_or(0)).max(1);
+        let loader = Arc::new(
+            DataLoader::new(
+                crate::graphql::loaders::KeyUsageLoader {
+                    db: db(ctx).clone(),
+                    scope: match &manager {
+                        Manager::Member { access, .. } => access.scope(),
+                        Manager::Key(grant) => Scope::tenant(grant.tenant_id),
+                    },
+                    tenant_id: manager.tenant_id(),
+                },
+                tokio::spawn,
+            )
+            .max_batch_size(on_page)
+            .delay(std::time::Duration::from_millis(50)),
+        );
         Ok(cursor::connection(
             rows,
             limit,
