@@ -5,7 +5,7 @@
 //! query plans on the rollups' indexes.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{Value, json};
 
 use crate::keys::create_key;
@@ -603,15 +603,26 @@ struct PlanLine {
     line: String,
 }
 
-/// The plan of `sql` under `scope` (the runtime role, row-level security on).
-async fn plan(app: &TestApp, scope: tenantgate::tenancy::Scope, sql: String) -> String {
+/// The plan of `statement` (with parameter `types`) run with `args`, under
+/// `scope` (the runtime role, row-level security on): the statement the
+/// server sends, prepared, then `EXPLAIN EXECUTE`d with real values.
+async fn plan(
+    app: &TestApp,
+    scope: tenantgate::tenancy::Scope,
+    statement: &'static str,
+    types: &'static str,
+    args: String,
+) -> String {
     app.state
         .db
         .scoped(scope, |conn| {
             Box::pin(async move {
-                let lines: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {sql}"))
+                conn.batch_execute(&format!("PREPARE q ({types}) AS {statement}"))
+                    .await?;
+                let lines: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN EXECUTE q ({args})"))
                     .load(conn)
                     .await?;
+                conn.batch_execute("DEALLOCATE q").await?;
                 Ok(lines
                     .into_iter()
                     .map(|l| l.line)
@@ -625,48 +636,104 @@ async fn plan(app: &TestApp, scope: tenantgate::tenancy::Scope, sql: String) -> 
 
 #[tokio::test]
 async fn reads_use_the_rollup_indexes_on_a_large_table() {
+    use tenantgate::db::usage_reads as sql;
+    use tenantgate::tenancy::Scope;
     let app = TestApp::spawn().await;
     let (_, staff_id, tenant) = app.sign_up("plans@reads.test", "Planned").await;
     tenantgate::admin::set_platform_admin(&app.db.url, "plans@reads.test", true)
         .await
         .unwrap();
     let mut owner = app.db.owner().await;
-    // 200 tenants × 3 metrics × a year of days and a month of hours: ~600k rows.
+    // 200 tenants × 3 metrics × a year of days and a month of hours (~650k
+    // rows), and 40 keys of the tenant with a month of hours each.
     for sql in [
         "INSERT INTO tenants (id, name, slug) SELECT gen_random_uuid(), 'P' || g, 'p-' || g FROM generate_series(1, 200) g".to_owned(),
+        format!(
+            "INSERT INTO api_keys (id, tenant_id, name, environment, display_prefix, secret_hash, scopes) \
+             SELECT gen_random_uuid(), '{tenant}', 'k' || g, 'live', 'tg_live_p' || g, \
+             sha256(('plan' || g)::bytea), '{{usage:write}}' FROM generate_series(1, 40) g"
+        ),
         "INSERT INTO usage_rollups (tenant_id, environment, metric, granularity, api_key_id, bucket, value, events)
          SELECT t.id, 'live', m, g.granularity, '00000000-0000-0000-0000-000000000000',
                 date_trunc(g.granularity, now()) - s * g.width, 1, 1
          FROM tenants t, unnest(ARRAY['api_calls', 'jobs', 'seats']) m,
               (VALUES ('day', interval '1 day', 365), ('hour', interval '1 hour', 720)) g (granularity, width, n),
               LATERAL generate_series(0, g.n - 1) s".to_owned(),
-        "ANALYZE usage_rollups".to_owned(),
+        "INSERT INTO usage_rollups (tenant_id, environment, metric, granularity, api_key_id, bucket, value, events)
+         SELECT k.tenant_id, 'live', 'api_calls', 'hour', k.id, date_trunc('hour', now()) - s * interval '1 hour', 1, 1
+         FROM api_keys k, generate_series(0, 719) s".to_owned(),
+        "ANALYZE usage_rollups; ANALYZE api_keys; ANALYZE tenants".to_owned(),
     ] {
-        diesel::sql_query(sql).execute(&mut owner).await.unwrap();
+        owner.batch_execute(&sql).await.unwrap();
     }
-    let tenant_plan = plan(
+    let range = "now() - interval '30 days', now()";
+    let tenant_scope = || Scope::tenant(tenant.parse().unwrap());
+    let series = plan(
         &app,
-        tenantgate::tenancy::Scope::tenant(tenant.parse().unwrap()),
+        tenant_scope(),
+        sql::SERIES_SQL,
+        "uuid, text[], text, text, uuid[], timestamptz, timestamptz, bool",
         format!(
-            "SELECT bucket, value FROM usage_rollups WHERE tenant_id = '{tenant}' AND environment = ANY('{{live}}')
-             AND metric = 'api_calls' AND granularity = 'hour' AND api_key_id = ANY('{{00000000-0000-0000-0000-000000000000}}')
-             AND bucket >= now() - interval '30 days' AND bucket < now()"
+            "'{tenant}', '{{live}}', 'api_calls', 'hour', '{{00000000-0000-0000-0000-000000000000}}', {range}, false"
         ),
     )
     .await;
-    assert!(tenant_plan.contains("usage_rollups_pkey"), "{tenant_plan}");
-    assert!(!tenant_plan.contains("Seq Scan"), "{tenant_plan}");
-    let admin_plan = plan(
-        &app,
-        tenantgate::tenancy::Scope::platform_admin(staff_id.parse().unwrap()),
-        "SELECT bucket, sum(value) FROM usage_rollups WHERE granularity = 'day'
-         AND bucket >= now() - interval '7 days' AND bucket < now() AND metric = 'api_calls'
-         AND environment = 'live' AND api_key_id = '00000000-0000-0000-0000-000000000000' GROUP BY bucket"
-            .to_owned(),
+    let some_keys = crate::matrix::text(
+        &mut owner,
+        &format!(
+            "SELECT string_agg(id::text, ',') AS s FROM (SELECT id FROM api_keys WHERE tenant_id = '{tenant}' LIMIT 20) k"
+        ),
     )
     .await;
-    assert!(
-        admin_plan.contains("usage_rollups_platform_idx"),
-        "{admin_plan}"
-    );
+    let keys = plan(
+        &app,
+        tenant_scope(),
+        sql::SERIES_SQL,
+        "uuid, text[], text, text, uuid[], timestamptz, timestamptz, bool",
+        format!(
+            "'{tenant}', '{{live,test}}', 'api_calls', 'hour', '{{{some_keys}}}', {range}, true"
+        ),
+    )
+    .await;
+    let grouped = plan(
+        &app,
+        tenant_scope(),
+        sql::GROUPED_SQL,
+        "uuid, text, text, text, timestamptz, timestamptz, bool, text, int8, bool",
+        format!("'{tenant}', 'live', 'api_calls', 'hour', {range}, false, 'sum', 10, true"),
+    )
+    .await;
+    for (what, p) in [("series", &series), ("keys", &keys), ("grouped", &grouped)] {
+        assert!(p.contains("usage_rollups_pkey"), "{what}: {p}");
+        assert!(!p.contains("Seq Scan on usage_rollups"), "{what}: {p}");
+    }
+    let admin = || Scope::platform_admin(staff_id.parse().unwrap());
+    let platform = plan(
+        &app,
+        admin(),
+        sql::PLATFORM_SERIES_SQL,
+        "text, text, timestamptz, timestamptz, text, bool",
+        format!("'api_calls', 'day', {range}, 'sum', false"),
+    )
+    .await;
+    let top = plan(
+        &app,
+        admin(),
+        sql::TOP_CONSUMERS_SQL,
+        "text, text, timestamptz, timestamptz, text, bool, int8",
+        format!("'api_calls', 'day', {range}, 'sum', false, 10"),
+    )
+    .await;
+    let today = plan(
+        &app,
+        admin(),
+        sql::PLATFORM_DAY_SQL,
+        "timestamptz",
+        "date_trunc('day', now())".to_owned(),
+    )
+    .await;
+    for (what, p) in [("platform", &platform), ("top", &top), ("today", &today)] {
+        assert!(p.contains("usage_rollups_platform_idx"), "{what}: {p}");
+        assert!(!p.contains("Seq Scan on usage_rollups"), "{what}: {p}");
+    }
 }
