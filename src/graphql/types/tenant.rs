@@ -18,7 +18,7 @@ use crate::audit;
 use crate::auth::api_keys::{KeyGrant, KeyScope};
 use crate::auth::keys::Manager;
 use crate::auth::{Role, TenantAccess, Verified};
-use crate::db::{invitations, memberships, tenants, usage_reads};
+use crate::db::{invitations, memberships, tenants};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{db, meta};
 use crate::graphql::cursor;
@@ -80,7 +80,7 @@ pub struct Tenant {
 
 impl Tenant {
     /// The platform admin reading this tenant, when it is read on the admin path.
-    fn admin_reader(&self) -> Option<uuid::Uuid> {
+    pub(super) fn admin_reader(&self) -> Option<uuid::Uuid> {
         match &self.reader {
             Reader::Admin(admin) => Some(admin.user_id),
             _ => None,
@@ -89,7 +89,7 @@ impl Tenant {
 
     /// The scope to read this tenant's lists in, when the reader holds `needed`
     /// (`None`: any role) or, for an API key, `key_scope`.
-    fn scope_for(&self, needed: Option<Role>, key_scope: KeyScope) -> AppResult<Scope> {
+    pub(super) fn scope_for(&self, needed: Option<Role>, key_scope: KeyScope) -> AppResult<Scope> {
         match &self.reader {
             Reader::Key(grant) if grant.tenant_id == self.row.id => {
                 grant.require(key_scope)?;
@@ -259,71 +259,16 @@ impl Tenant {
         environment: Option<KeyEnvironment>,
         #[graphql(default = 10)] first: i32,
     ) -> Result<UsageSeries> {
-        let scope = self.scope_for(None, KeyScope::UsageRead)?;
-        if group_by == UsageGroupBy::Key {
-            match &self.reader {
-                Reader::Key(grant) => grant.require(KeyScope::KeysRead)?,
-                Reader::Member(access) if access.role == Role::Billing => {
-                    return Err(AppError::forbidden("the billing role cannot list keys").into());
-                }
-                _ => {}
-            }
-        }
-        let environment = match (&self.reader, environment) {
-            (Reader::Key(grant), asked) => {
-                let own = KeyEnvironment::from(grant.environment);
-                if asked.is_some_and(|e| e != own) {
-                    return Err(AppError::forbidden(
-                        "an API key reads the usage of its own environment only",
-                    )
-                    .into());
-                }
-                own
-            }
-            (_, asked) => asked.unwrap_or_default(),
-        };
-        if !(1..=100).contains(&first) {
-            return Err(AppError::bad_field("first", "must be 1 to 100").into());
-        }
-        let now = Utc::now();
-        let range = crate::usage::reads::range(
-            db(ctx),
-            crate::graphql::context::services(ctx).usage.metrics(),
-            &metric,
+        let asked = super::tenant_usage::Asked {
+            metric,
             from,
             to,
-            granularity.into(),
-            now,
-        )
-        .await?;
-        let (tenant_id, admin, meta) = (self.row.id, self.admin_reader(), meta(ctx).clone());
-        let env = crate::auth::api_keys::Environment::from(environment).as_str();
-        let read = range.clone();
-        let rows = db(ctx)
-            .scoped(scope, |conn| {
-                async move {
-                    audit_admin_read(conn, &meta, admin, tenant_id, "admin.tenant.usage.read")
-                        .await?;
-                    Ok(match group_by {
-                        UsageGroupBy::None => Rows::Series(
-                            usage_reads::series(conn, tenant_id, &[env], &[Uuid::nil()], &read)
-                                .await?,
-                        ),
-                        UsageGroupBy::Key => Rows::Grouped(
-                            usage_reads::grouped(conn, tenant_id, env, &read, i64::from(first))
-                                .await?,
-                        ),
-                    })
-                }
-                .scope_boxed()
-            })
-            .await?;
-        Ok(match rows {
-            Rows::Series(rows) => super::usage_series::tenant_series(range, environment, rows, now),
-            Rows::Grouped(rows) => {
-                super::usage_series::grouped_series(range, environment, rows, now)
-            }
-        })
+            granularity,
+            group_by,
+            environment,
+            first,
+        };
+        super::tenant_usage::read(self, ctx, asked).await
     }
 
     /// The tenant's subscription and invoices: owners, admins and billing
@@ -622,15 +567,9 @@ impl Tenant {
     }
 }
 
-/// What a usage read got back.
-enum Rows {
-    Series(Vec<usage_reads::SeriesRow>),
-    Grouped(Vec<usage_reads::GroupedRow>),
-}
-
 /// On the admin path, records the read in the tenant's own trail (in the
 /// transaction of the read).
-async fn audit_admin_read(
+pub(super) async fn audit_admin_read(
     conn: &mut diesel_async::AsyncPgConnection,
     meta: &audit::RequestMeta,
     admin: Option<Uuid>,
