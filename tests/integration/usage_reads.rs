@@ -178,6 +178,7 @@ async fn points_and_totals_follow_each_aggregation_hourly_and_daily() {
 #[tokio::test]
 async fn usage_splits_by_key_and_test_usage_stays_apart() {
     let app = TestApp::spawn().await;
+    add_metrics(&app).await;
     let (owner, _, _) = app.sign_up("keys@reads.test", "Keyed").await;
     let live =
         |name: &str| json!({ "name": name, "scopes": ["USAGE_WRITE"], "environment": "LIVE" });
@@ -232,6 +233,39 @@ async fn usage_splits_by_key_and_test_usage_stays_apart() {
         .map(|g| g["total"].clone())
         .collect();
     assert_eq!(shown, [json!(5), json!(3)]);
+
+    // A unique count per key counts each key's distinct values over the range;
+    // the tenant's counts each value once, whoever sent it (no members' group:
+    // it cannot be derived from distinct counts).
+    record(
+        &app,
+        &a,
+        vec![
+            ev("seats", 1, at, "u-a1", Some("u1")),
+            ev("seats", 1, at, "u-a2", Some("u2")),
+        ],
+    )
+    .await;
+    record(
+        &app,
+        &b,
+        vec![
+            ev("seats", 1, at, "u-b2", Some("u2")),
+            ev("seats", 1, at + Duration::minutes(1), "u-b3", Some("u3")),
+        ],
+    )
+    .await;
+    let mut v = vars("seats", at, now, "HOUR");
+    v["b"] = json!("KEY");
+    let s = usage(&app, &owner, v).await;
+    assert_eq!(s["total"], 3, "{s:?}");
+    let shown: Vec<Value> = s["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["total"].clone())
+        .collect();
+    assert_eq!(shown, [json!(2), json!(2)], "{s:?}");
 
     // Test usage: apart, on request.
     let mut v = range();
