@@ -16,6 +16,7 @@ pub mod limits;
 pub mod live;
 pub mod partitions;
 pub mod quotas;
+pub mod reads;
 pub mod store;
 pub mod thresholds;
 

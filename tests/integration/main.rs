@@ -34,3 +34,4 @@ mod tenant_settings;
 mod usage;
 mod usage_durability;
 mod usage_live;
+mod usage_reads;
