@@ -33,3 +33,4 @@ mod stripe_sim;
 mod tenant_settings;
 mod usage;
 mod usage_durability;
+mod usage_harden;
