@@ -283,18 +283,21 @@ diesel::table! {
         environment -> Text,
         idempotency_key -> Text,
         occurred_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+        fingerprint -> Nullable<Int8>,
     }
 }
 
 diesel::table! {
-    usage_distinct (tenant_id, environment, metric, granularity, api_key_id, bucket, value) {
+    usage_distinct (tenant_id, environment, metric, granularity, api_key_id, bucket, digest) {
         tenant_id -> Uuid,
         environment -> Text,
         metric -> Text,
         granularity -> Text,
         api_key_id -> Uuid,
         bucket -> Timestamptz,
-        value -> Text,
+        value -> Nullable<Text>,
+        digest -> Bytea,
     }
 }
 

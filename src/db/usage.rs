@@ -23,6 +23,14 @@ pub struct NewUsageEvent {
     pub idempotency_key: Option<String>,
     pub properties: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
+    /// What was recorded under the idempotency key, hashed (kept with the
+    /// key in `usage_dedup`, not in the event).
+    #[diesel(skip_insertion)]
+    pub fingerprint: i64,
+    /// How much `authorize` took from the monthly quota for this event (0:
+    /// nothing), given back if the database finds it a duplicate.
+    #[diesel(skip_insertion)]
+    pub held: i64,
 }
 
 /// Stores raw events (the caller has deduplicated them).
@@ -49,6 +57,9 @@ struct Claimed {
     idempotency_key: String,
 }
 
+/// One idempotency key to claim: environment, key, event time, fingerprint.
+pub type Claim = (&'static str, String, DateTime<Utc>, i64);
+
 /// Claims idempotency keys of the transaction's tenant, in key order (so
 /// concurrent batches lock them in one order); returns the (environment,
 /// key) pairs that were new. A key claimed by a transaction not yet
@@ -56,7 +67,7 @@ struct Claimed {
 pub async fn claim_keys(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    keys: &[(&'static str, String, DateTime<Utc>)],
+    keys: &[Claim],
 ) -> QueryResult<Vec<(String, String)>> {
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -64,10 +75,12 @@ pub async fn claim_keys(
     let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
     let idem: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
     let at: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
+    let print: Vec<i64> = keys.iter().map(|k| k.3).collect();
     let rows: Vec<Claimed> = diesel::sql_query(
-        "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at)
-         SELECT $1, v.env, v.idem, v.at
-         FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS v(env, idem, at)
+        "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, fingerprint)
+         SELECT $1, v.env, v.idem, v.at, v.print
+         FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+              AS v(env, idem, at, print)
          ORDER BY v.env, v.idem
          ON CONFLICT DO NOTHING
          RETURNING environment, idempotency_key",
@@ -76,11 +89,51 @@ pub async fn claim_keys(
     .bind::<Array<Text>, _>(env)
     .bind::<Array<Text>, _>(idem)
     .bind::<Array<Timestamptz>, _>(at)
+    .bind::<Array<Int8>, _>(print)
     .load(conn)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| (r.environment, r.idempotency_key))
+        .collect())
+}
+
+/// The fingerprints stored with `keys` (environment, key) of the
+/// transaction's tenant: `None` for a key stored before fingerprints were
+/// kept; a key not stored is absent.
+pub async fn key_fingerprints(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    keys: &[(&str, &str)],
+) -> QueryResult<std::collections::HashMap<(String, String), Option<i64>>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        environment: String,
+        #[diesel(sql_type = Text)]
+        idempotency_key: String,
+        #[diesel(sql_type = Nullable<Int8>)]
+        fingerprint: Option<i64>,
+    }
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
+    let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT d.environment, d.idempotency_key, d.fingerprint
+         FROM unnest($2::text[], $3::text[]) AS v(env, idem)
+         JOIN usage_dedup d ON d.tenant_id = $1 AND d.environment = v.env
+                           AND d.idempotency_key = v.idem",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<Array<Text>, _>(env)
+    .bind::<Array<Text>, _>(idem)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.environment, r.idempotency_key), r.fingerprint))
         .collect())
 }
 
@@ -96,7 +149,9 @@ pub struct RollupKey {
 }
 
 /// Adds to (or, with `max`, raises) the rollups of the transaction's
-/// tenant: one statement for the whole batch, rows locked in key order.
+/// tenant: one statement for the whole batch, rows locked in key order. A
+/// sum past the largest bigint stays at it (saturates) rather than failing
+/// every later batch of its bucket.
 pub async fn upsert_rollups(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -123,8 +178,10 @@ pub async fn upsert_rollups(
          ORDER BY v.env, v.metric, v.granularity, v.key, v.bucket
          ON CONFLICT (tenant_id, environment, metric, granularity, api_key_id, bucket) DO UPDATE
          SET value = CASE WHEN $9 THEN GREATEST(usage_rollups.value, EXCLUDED.value)
-                          ELSE usage_rollups.value + EXCLUDED.value END,
-             events = usage_rollups.events + EXCLUDED.events,
+                          ELSE LEAST(usage_rollups.value::numeric + EXCLUDED.value,
+                                     9223372036854775807)::bigint END,
+             events = LEAST(usage_rollups.events::numeric + EXCLUDED.events,
+                            9223372036854775807)::bigint,
              updated_at = now()",
     )
     .bind::<diesel::sql_types::Uuid, _>(tenant)
@@ -154,12 +211,13 @@ struct NewDistinct {
     bucket: DateTime<Utc>,
 }
 
-/// Records distinct values per bucket; returns, per bucket, one entry for
-/// every value not seen there before.
+/// Records distinct values per bucket, each as its digest (16 bytes of
+/// SHA-256); returns, per bucket, one entry for every value not seen there
+/// before.
 pub async fn insert_distinct(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    rows: &[(RollupKey, String)],
+    rows: &[(RollupKey, Vec<u8>)],
 ) -> QueryResult<Vec<RollupKey>> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -169,13 +227,13 @@ pub async fn insert_distinct(
     let granularity: Vec<&str> = rows.iter().map(|r| r.0.granularity).collect();
     let key: Vec<Uuid> = rows.iter().map(|r| r.0.api_key_id).collect();
     let bucket: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0.bucket).collect();
-    let value: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let digest: Vec<&[u8]> = rows.iter().map(|r| r.1.as_slice()).collect();
     let new: Vec<NewDistinct> = diesel::sql_query(
         "INSERT INTO usage_distinct (tenant_id, environment, metric, granularity, api_key_id,
-                                     bucket, value)
-         SELECT $1, v.env, v.metric, v.granularity, v.key, v.bucket, v.value
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::text[])
-              AS v(env, metric, granularity, key, bucket, value)
+                                     bucket, digest)
+         SELECT $1, v.env, v.metric, v.granularity, v.key, v.bucket, v.digest
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::bytea[])
+              AS v(env, metric, granularity, key, bucket, digest)
          ORDER BY 2, 3, 4, 5, 6, 7
          ON CONFLICT DO NOTHING
          RETURNING environment, metric, granularity, api_key_id, bucket",
@@ -186,7 +244,7 @@ pub async fn insert_distinct(
     .bind::<Array<Text>, _>(granularity)
     .bind::<Array<SqlUuid>, _>(key)
     .bind::<Array<Timestamptz>, _>(bucket)
-    .bind::<Array<Text>, _>(value)
+    .bind::<Array<diesel::sql_types::Bytea>, _>(digest)
     .load(conn)
     .await?;
     Ok(new
@@ -219,32 +277,72 @@ fn static_granularity(s: &str) -> Option<&'static str> {
     }
 }
 
-/// What the partition upkeep did.
-#[derive(Debug, Clone, Default, QueryableByName)]
-pub struct PartitionChanges {
-    #[diesel(sql_type = Nullable<Array<Text>>)]
-    pub created: Option<Vec<String>>,
-    #[diesel(sql_type = Nullable<Array<Text>>)]
-    pub dropped: Option<Vec<String>>,
+/// Makes the month holding `month` (standalone, then attached) as the
+/// owner, through `tg_usage_partition_add`: its name, `None` when it
+/// exists, `"busy"` when another instance runs the upkeep or a lock was not
+/// had within the step's lock_timeout.
+pub async fn add_partition(
+    conn: &mut AsyncPgConnection,
+    month: DateTime<Utc>,
+) -> QueryResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Made {
+        #[diesel(sql_type = Nullable<Text>)]
+        name: Option<String>,
+    }
+    let made: Made = diesel::sql_query("SELECT tg_usage_partition_add($1) AS name")
+        .bind::<Timestamptz, _>(month)
+        .get_result(conn)
+        .await?;
+    Ok(made.name)
 }
 
-/// Creates the monthly partitions of `from..=to`, drops those ending at or
-/// before `drop_before`, and forgets idempotency keys of events older than
-/// `dedup_before` (as the owner, through `tg_usage_partitions`).
-pub async fn maintain_partitions(
+/// Detaches (`drop = false`) or drops (`drop = true`, the detached ones)
+/// the months ending at or before `before`: their names, or `None` when
+/// busy (nothing done).
+pub async fn retire_partitions(
     conn: &mut AsyncPgConnection,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    drop_before: DateTime<Utc>,
-    dedup_before: DateTime<Utc>,
-) -> QueryResult<PartitionChanges> {
-    diesel::sql_query("SELECT * FROM tg_usage_partitions($1, $2, $3, $4)")
-        .bind::<diesel::sql_types::Timestamptz, _>(from)
-        .bind::<diesel::sql_types::Timestamptz, _>(to)
-        .bind::<diesel::sql_types::Timestamptz, _>(drop_before)
-        .bind::<diesel::sql_types::Timestamptz, _>(dedup_before)
+    before: DateTime<Utc>,
+    drop: bool,
+) -> QueryResult<Option<Vec<String>>> {
+    #[derive(QueryableByName)]
+    struct Gone {
+        #[diesel(sql_type = Nullable<Array<Text>>)]
+        names: Option<Vec<String>>,
+    }
+    let sql = if drop {
+        "SELECT tg_usage_partition_drop($1) AS names"
+    } else {
+        "SELECT tg_usage_partition_detach($1) AS names"
+    };
+    let gone: Gone = diesel::sql_query(sql)
+        .bind::<Timestamptz, _>(before)
         .get_result(conn)
-        .await
+        .await?;
+    Ok(gone.names)
+}
+
+/// Forgets at most `batch` idempotency keys recorded before `dedup_before`
+/// and at most `batch` distinct values of buckets before `distinct_before`;
+/// the rows deleted, or -1 when another instance runs the upkeep.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    dedup_before: DateTime<Utc>,
+    distinct_before: DateTime<Utc>,
+    batch: i32,
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Pruned {
+        #[diesel(sql_type = Int8)]
+        n: i64,
+    }
+    let pruned: Pruned = diesel::sql_query("SELECT tg_usage_prune($1, $2, $3) AS n")
+        .bind::<Timestamptz, _>(dedup_before)
+        .bind::<Timestamptz, _>(distinct_before)
+        .bind::<diesel::sql_types::Integer, _>(batch)
+        .get_result(conn)
+        .await?;
+    Ok(pruned.n)
 }
 
 /// The monthly partitions of `usage_events`, by name (oldest first).
@@ -279,7 +377,7 @@ pub async fn used_in_db(
     to: DateTime<Utc>,
 ) -> diesel::QueryResult<i64> {
     let row: Used = diesel::sql_query(
-        "SELECT COALESCE(sum(value), 0)::bigint AS used FROM usage_rollups
+        "SELECT LEAST(COALESCE(sum(value), 0), 9223372036854775807)::bigint AS used FROM usage_rollups
          WHERE tenant_id = $1 AND environment = 'live' AND metric = $2 AND granularity = 'day'
            AND api_key_id = '00000000-0000-0000-0000-000000000000' AND bucket >= $3 AND bucket < $4",
     )
@@ -307,7 +405,7 @@ pub async fn all_used_in_db(
         used: i64,
     }
     let rows: Vec<Row> = diesel::sql_query(
-        "SELECT metric, COALESCE(sum(value), 0)::bigint AS used FROM usage_rollups
+        "SELECT metric, LEAST(COALESCE(sum(value), 0), 9223372036854775807)::bigint AS used FROM usage_rollups
          WHERE tenant_id = $1 AND environment = 'live' AND granularity = 'day'
            AND api_key_id = '00000000-0000-0000-0000-000000000000' AND bucket >= $2 AND bucket < $3
          GROUP BY metric",
@@ -320,19 +418,20 @@ pub async fn all_used_in_db(
     Ok(rows.into_iter().map(|r| (r.metric, r.used)).collect())
 }
 
-/// Which of `keys` are stored already for `tenant` in `environment`.
+/// Which of `keys` are stored already for `tenant` in `environment`, with
+/// their fingerprints.
 pub async fn stored_keys(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     environment: &str,
     keys: &[String],
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<(String, Option<i64>)>> {
     use super::schema::usage_dedup as d;
     d::table
         .filter(d::tenant_id.eq(tenant))
         .filter(d::environment.eq(environment))
         .filter(d::idempotency_key.eq_any(keys))
-        .select(d::idempotency_key)
+        .select((d::idempotency_key, d::fingerprint))
         .load(conn)
         .await
 }

@@ -17,7 +17,7 @@ pub const SERIES_SQL: &str = "SELECT environment, api_key_id, bucket, value FROM
          WHERE tenant_id = $1 AND environment = ANY($2) AND metric = $3 AND granularity = $4
            AND api_key_id = ANY($5) AND bucket >= $6 AND bucket < $7
          UNION ALL
-         SELECT environment, api_key_id, NULL, count(DISTINCT value) FROM usage_distinct
+         SELECT environment, api_key_id, NULL, count(DISTINCT digest) FROM usage_distinct
          WHERE $8 AND tenant_id = $1 AND environment = ANY($2) AND metric = $3 AND granularity = $4
            AND api_key_id = ANY($5) AND bucket >= $6 AND bucket < $7
          GROUP BY environment, api_key_id";
@@ -29,7 +29,7 @@ pub const GROUPED_SQL: &str = "WITH keyed AS (
              AND r.api_key_id IN (SELECT k.id FROM api_keys k WHERE k.tenant_id = $1)
              AND r.bucket >= $5 AND r.bucket < $6
          ), distinct_n AS (
-           SELECT d.api_key_id, count(DISTINCT d.value) AS n FROM usage_distinct d
+           SELECT d.api_key_id, count(DISTINCT d.digest) AS n FROM usage_distinct d
            WHERE $7 AND d.tenant_id = $1 AND d.environment = $2 AND d.metric = $3
              AND d.granularity = $4 AND d.bucket >= $5 AND d.bucket < $6
            GROUP BY d.api_key_id
@@ -66,13 +66,13 @@ pub const PLATFORM_SERIES_SQL: &str =
            AND environment = 'live' AND api_key_id = '00000000-0000-0000-0000-000000000000'
          GROUP BY bucket
          UNION ALL
-         SELECT NULL, count(DISTINCT (tenant_id, value)) FROM usage_distinct
+         SELECT NULL, count(DISTINCT (tenant_id, digest)) FROM usage_distinct
          WHERE $6 AND granularity = $2 AND bucket >= $3 AND bucket < $4 AND metric = $1
            AND environment = 'live' AND api_key_id = '00000000-0000-0000-0000-000000000000'";
 
 /// The statement of [`top_consumers`].
 pub const TOP_CONSUMERS_SQL: &str = "WITH distinct_n AS (
-           SELECT tenant_id, count(DISTINCT value) AS n FROM usage_distinct
+           SELECT tenant_id, count(DISTINCT digest) AS n FROM usage_distinct
            WHERE $6 AND granularity = $2 AND bucket >= $3 AND bucket < $4 AND metric = $1
              AND environment = 'live' AND api_key_id = '00000000-0000-0000-0000-000000000000'
            GROUP BY tenant_id

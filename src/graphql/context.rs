@@ -8,6 +8,36 @@ use crate::auth::Session;
 use crate::auth::keys::Manager;
 use crate::db::Db;
 
+/// How many usage events one request may carry across all its
+/// `recordUsage` fields (aliases included).
+pub const MAX_EVENTS_PER_REQUEST: usize = 1000;
+
+/// The usage events one HTTP request has sent so far (the only door for
+/// mutations: WebSocket runs subscriptions only).
+#[derive(Default)]
+pub struct EventBudget(std::sync::atomic::AtomicUsize);
+
+impl EventBudget {
+    /// Takes `n` events from the request's budget; BAD_USER_INPUT (field
+    /// `events`, nothing of this field recorded) past
+    /// [`MAX_EVENTS_PER_REQUEST`].
+    pub fn take(&self, n: usize) -> Result<(), crate::error::AppError> {
+        use std::sync::atomic::Ordering;
+        let before = self.0.fetch_add(n, Ordering::SeqCst);
+        if before.saturating_add(n) > MAX_EVENTS_PER_REQUEST {
+            return Err(crate::error::AppError::bad_field(
+                "events",
+                format!(
+                    "at most {MAX_EVENTS_PER_REQUEST} usage events a request, across all \
+                     recordUsage fields ({} sent so far): send the rest in another request",
+                    before.saturating_add(n)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The shared services (always present: the schema is built with them).
 pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
     ctx.data_unchecked::<Services>()

@@ -260,7 +260,8 @@ async fn execute(
         .variables(variables)
         .data(session)
         .data(meta)
-        .data(request_id.clone());
+        .data(request_id.clone())
+        .data(crate::graphql::context::EventBudget::default());
     let operation_name = params.operation_name.clone();
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);

@@ -1,7 +1,8 @@
 //! `POST /v1/usage`: batch usage ingest as plain JSON, with the semantics of
 //! `recordUsage` and the credentials of `/v1/authorize` (an API key holding
-//! `usage:write`). 200 with one result per event; 400 for the whole call
-//! (bad JSON, no events, more than 1,000, a string PostgreSQL cannot store);
+//! `usage:write`). 200 with one result per event (a malformed field of one
+//! event refuses that event only); 400 for the whole call (bad JSON, no
+//! events, more than 1,000, a string PostgreSQL cannot store);
 //! 401/403/429/503 as `/v1/authorize`, `{error:{code,message}}`.
 
 use std::net::SocketAddr;
@@ -10,7 +11,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -18,7 +19,7 @@ use super::authorize::{admit_key_checked, presented_key, rate_limit_headers, ref
 use crate::app::AppState;
 use crate::auth::api_keys::KeyScope;
 use crate::error::AppError;
-use crate::usage::ingest::{self, EventInput, QuotaCheck, Recorder, Status};
+use crate::usage::ingest::{self, EventInput, Incoming, QuotaCheck, Recorder, Status, refused};
 
 /// Largest body of one call (1,000 events of typical size fit easily).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -27,18 +28,48 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UsageBody {
-    events: Vec<EventBody>,
+    /// Each event is read on its own (see [`parse_event`]).
+    events: Vec<Value>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EventBody {
-    metric: String,
-    quantity: i64,
-    occurred_at: DateTime<Utc>,
-    idempotency_key: String,
-    #[serde(default)]
-    properties: Option<Value>,
+/// Reads one event of the body: a malformed field refuses that event only
+/// (BAD_USER_INPUT naming the field), never the whole call.
+fn parse_event(value: Value) -> Incoming {
+    let Value::Object(mut fields) = value else {
+        return Err(refused("event", "each event must be a JSON object"));
+    };
+    if let Some(unknown) = fields.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "metric" | "quantity" | "occurredAt" | "idempotencyKey" | "properties"
+        )
+    }) {
+        return Err(refused(
+            "event",
+            format!(
+                "unknown field {:?}: use metric, quantity, occurredAt, idempotencyKey, properties",
+                unknown.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    let text = |fields: &mut serde_json::Map<String, Value>, name: &'static str| match fields
+        .remove(name)
+    {
+        Some(Value::String(s)) => Ok(s),
+        _ => Err(refused(name, "must be a string")),
+    };
+    let metric = text(&mut fields, "metric")?;
+    let quantity = ingest::parse_quantity(fields.get("quantity").unwrap_or(&Value::Null))?;
+    let occurred_at = ingest::parse_occurred_at(fields.get("occurredAt").unwrap_or(&Value::Null))?;
+    let idempotency_key = text(&mut fields, "idempotencyKey")?;
+    let properties = fields.remove("properties").filter(|p| !p.is_null());
+    Ok(EventInput {
+        metric,
+        quantity,
+        occurred_at,
+        idempotency_key,
+        properties,
+    })
 }
 
 /// `POST /v1/usage`.
@@ -98,18 +129,8 @@ pub async fn v1_usage(
         plans: &app.plans,
         plan_key: Some(&call.grant.plan_key),
     };
-    let events: Vec<EventInput> = body
-        .events
-        .into_iter()
-        .map(|e| EventInput {
-            metric: e.metric,
-            quantity: e.quantity,
-            occurred_at: e.occurred_at,
-            idempotency_key: e.idempotency_key,
-            properties: e.properties,
-        })
-        .collect();
-    let results = match ingest::record(&app.db, Some(quotas), who, events, Utc::now()).await {
+    let events: Vec<Incoming> = body.events.into_iter().map(parse_event).collect();
+    let results = match ingest::record_each(&app.db, Some(quotas), who, events, Utc::now()).await {
         Ok(results) => results,
         Err(err) => {
             let mut res = refusal(err);

@@ -94,6 +94,32 @@ pub struct EventRefusal {
     pub reason: String,
 }
 
+/// The refusal of an event whose idempotency key was recorded before with
+/// other content.
+fn key_reused() -> EventRefusal {
+    EventRefusal {
+        code: "CONFLICT",
+        field: "idempotencyKey",
+        reason: "IDEMPOTENCY_KEY_REUSED: this key was recorded with another metric, quantity, \
+                 occurredAt or properties; a retry must send the same event, a new event a new key"
+            .into(),
+    }
+}
+
+/// The answer for an event whose key was stored before.
+fn seen_before(outcome: Stored) -> EventResult {
+    match outcome {
+        Stored::KeyReused => EventResult {
+            status: Status::Refused,
+            refusal: Some(key_reused()),
+        },
+        _ => EventResult {
+            status: Status::Duplicate,
+            refusal: None,
+        },
+    }
+}
+
 fn over_quota(err: &AppError) -> EventRefusal {
     EventRefusal {
         code: "QUOTA_EXCEEDED",
@@ -102,7 +128,8 @@ fn over_quota(err: &AppError) -> EventRefusal {
     }
 }
 
-fn refused(field: &'static str, reason: impl Into<String>) -> EventRefusal {
+/// A BAD_USER_INPUT refusal of one event's `field`.
+pub fn refused(field: &'static str, reason: impl Into<String>) -> EventRefusal {
     EventRefusal {
         code: "BAD_USER_INPUT",
         field,
@@ -110,16 +137,58 @@ fn refused(field: &'static str, reason: impl Into<String>) -> EventRefusal {
     }
 }
 
-/// Records `events` for `who` as of `now`. BAD_USER_INPUT for the whole
-/// call when it holds no event or more than [`MAX_EVENTS`]; otherwise one
-/// result per event. With `quotas`, live events are taken from the plan's
-/// monthly quotas in order: an event that would go past its metric's quota
-/// is refused (QUOTA_EXCEEDED) and the others are still recorded.
+/// One event as it arrived: parsed, or refused already at the boundary (a
+/// field that is not even of the right type), so that one malformed event
+/// never refuses the whole call.
+pub type Incoming = Result<EventInput, EventRefusal>;
+
+/// An event's `quantity` as sent (any JSON value): a whole number, else a
+/// refusal of that event naming `quantity`.
+pub fn parse_quantity(value: &serde_json::Value) -> Result<i64, EventRefusal> {
+    value.as_i64().ok_or_else(|| {
+        refused(
+            "quantity",
+            format!("must be a whole number between 1 and {MAX_QUANTITY}"),
+        )
+    })
+}
+
+/// An event's `occurredAt` as sent (any JSON value): an RFC 3339 date-time
+/// with an offset, else a refusal of that event naming `occurredAt`.
+pub fn parse_occurred_at(value: &serde_json::Value) -> Result<DateTime<Utc>, EventRefusal> {
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            refused(
+                "occurredAt",
+                "must be an RFC 3339 date-time with an offset, e.g. 2026-12-06T10:00:00Z",
+            )
+        })
+}
+
+/// [`record_each`] for events that all parsed.
 pub async fn record(
     db: &Db,
     quotas: Option<QuotaCheck<'_>>,
     who: Recorder,
     events: Vec<EventInput>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<EventResult>> {
+    record_each(db, quotas, who, events.into_iter().map(Ok).collect(), now).await
+}
+
+/// Records `events` for `who` as of `now`. BAD_USER_INPUT for the whole
+/// call when it holds no event or more than [`MAX_EVENTS`]; otherwise one
+/// result per event. With `quotas`, live events are taken from the plan's
+/// monthly quotas in order: an event that would go past its metric's quota
+/// is refused (QUOTA_EXCEEDED) and the others are still recorded.
+pub async fn record_each(
+    db: &Db,
+    quotas: Option<QuotaCheck<'_>>,
+    who: Recorder,
+    events: Vec<Incoming>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<EventResult>> {
     if events.is_empty() {
@@ -136,7 +205,26 @@ pub async fn record(
     }
     let mut results: Vec<EventResult> = Vec::with_capacity(events.len());
     let mut valid: Vec<(usize, NewUsageEvent)> = Vec::new();
+    // Events refused only for being too old whose key may have been stored
+    // while they were young enough: a retry of those is a duplicate.
+    let mut too_old: Vec<(usize, String, i64)> = Vec::new();
     for (i, event) in events.into_iter().enumerate() {
+        let event = match event {
+            Ok(event) => event,
+            Err(refusal) => {
+                results.push(EventResult {
+                    status: Status::Refused,
+                    refusal: Some(refusal),
+                });
+                continue;
+            }
+        };
+        let fingerprint = store::fingerprint(
+            &event.metric,
+            event.quantity,
+            Some(event.occurred_at),
+            event.properties.as_ref(),
+        );
         match check(&event, now) {
             Ok(()) => {
                 valid.push((
@@ -153,6 +241,8 @@ pub async fn record(
                             .properties
                             .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
                         occurred_at: event.occurred_at,
+                        fingerprint,
+                        held: 0,
                     },
                 ));
                 results.push(EventResult {
@@ -160,10 +250,26 @@ pub async fn record(
                     refusal: None,
                 });
             }
-            Err(refusal) => results.push(EventResult {
-                status: Status::Refused,
-                refusal: Some(refusal),
-            }),
+            Err(refusal) => {
+                if refusal.field == "occurredAt" && event.occurred_at < now - MAX_AGE {
+                    too_old.push((i, event.idempotency_key, fingerprint));
+                }
+                results.push(EventResult {
+                    status: Status::Refused,
+                    refusal: Some(refusal),
+                })
+            }
+        }
+    }
+    if !too_old.is_empty() {
+        let keys: Vec<String> = too_old.iter().map(|(_, k, _)| k.clone()).collect();
+        let stored = already_stored(db, who.tenant_id, who.environment, keys).await?;
+        for (i, key, fingerprint) in too_old {
+            if let Some(print) = stored.get(&key)
+                && store::same_content(*print, fingerprint) == Stored::Duplicate
+            {
+                results[i] = seen_before(Stored::Duplicate);
+            }
         }
     }
     let mut held = HashMap::new();
@@ -189,11 +295,8 @@ pub async fn record(
         let mut kept = Vec::with_capacity(valid.len());
         for (i, event) in valid {
             let idem = event.idempotency_key.as_deref().unwrap_or_default();
-            if stored.contains(idem) {
-                results[i] = EventResult {
-                    status: Status::Duplicate,
-                    refusal: None,
-                };
+            if let Some(print) = stored.get(idem) {
+                results[i] = seen_before(store::same_content(*print, event.fingerprint));
                 continue;
             }
             if !in_batch.insert(idem.to_owned()) {
@@ -246,6 +349,18 @@ pub async fn record(
                 let (known, unknown): (Vec<_>, Vec<_>) = valid
                     .into_iter()
                     .partition(|(_, e)| rules.contains_key(&e.metric));
+                // A UNIQUE_COUNT value past the cap is refused (it is stored
+                // as a digest, but a value that long is a sender's bug).
+                let (known, too_long): (Vec<_>, Vec<_>) =
+                    known
+                        .into_iter()
+                        .partition(|(_, e)| match rules.get(&e.metric) {
+                            Some(store::Aggregation::UniqueCount(property)) => {
+                                store::distinct_value(e, property)
+                                    .is_none_or(|v| v.len() <= store::MAX_DISTINCT_VALUE_BYTES)
+                            }
+                            _ => true,
+                        });
                 let events: Vec<NewUsageEvent> = known.iter().map(|(_, e)| e.clone()).collect();
                 let stored = store::write(conn, tenant, &events, &rules).await?;
                 // New live usage is announced to every instance's
@@ -258,12 +373,33 @@ pub async fn record(
                     }
                     _ => None,
                 };
-                let mut answers: HashMap<usize, Result<Stored, String>> = HashMap::new();
+                let mut answers: HashMap<usize, Result<Stored, EventRefusal>> = HashMap::new();
                 for ((i, _), s) in known.iter().zip(stored) {
                     answers.insert(*i, Ok(s));
                 }
                 for (i, e) in unknown {
-                    answers.insert(i, Err(e.metric));
+                    answers.insert(
+                        i,
+                        Err(refused(
+                            "metric",
+                            format!(
+                                "no metric has the key {}: see the `metrics` query",
+                                e.metric
+                            ),
+                        )),
+                    );
+                }
+                for (i, _) in too_long {
+                    answers.insert(
+                        i,
+                        Err(refused(
+                            "properties",
+                            format!(
+                                "the value this metric counts is longer than {} bytes",
+                                store::MAX_DISTINCT_VALUE_BYTES
+                            ),
+                        )),
+                    );
                 }
                 Ok((answers, announced))
             }
@@ -286,29 +422,24 @@ pub async fn record(
                 status: Status::Recorded,
                 refusal: None,
             },
-            Ok(Stored::Duplicate) => EventResult {
-                status: Status::Duplicate,
-                refusal: None,
-            },
-            Err(metric) => EventResult {
+            Ok(seen @ (Stored::Duplicate | Stored::KeyReused)) => seen_before(seen),
+            Err(refusal) => EventResult {
                 status: Status::Refused,
-                refusal: Some(refused(
-                    "metric",
-                    format!("no metric has the key {metric}: see the `metrics` query"),
-                )),
+                refusal: Some(refusal),
             },
         };
     }
     Ok(results)
 }
 
-/// Which of `keys` are stored already for `tenant` in `environment`.
+/// Which of `keys` are stored already for `tenant` in `environment`, with
+/// their fingerprints.
 async fn already_stored(
     db: &Db,
     tenant: Uuid,
     environment: Environment,
     keys: Vec<String>,
-) -> AppResult<std::collections::HashSet<String>> {
+) -> AppResult<HashMap<String, Option<i64>>> {
     db.scoped(Scope::tenant(tenant), |conn| {
         async move {
             let found =

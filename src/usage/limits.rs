@@ -171,25 +171,27 @@ impl RedisLimiter {
         })
     }
 
-    /// Whether the idempotency key `key` is marked as stored.
-    pub async fn is_marked(&self, key: &str) -> AppResult<bool> {
+    /// Whether the idempotency key `key` is marked as stored: `None` when not; else the fingerprint marked with it (`None`
+    /// inside for a mark made before fingerprints were kept).
+    pub async fn marked(&self, key: &str) -> AppResult<Option<Option<i64>>> {
         let mut conn = self.conn.clone();
-        let n: i64 = redis::cmd("EXISTS")
+        let value: Option<String> = redis::cmd("GET")
             .arg(format!("tenantgate:idem:{key}"))
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(n > 0)
+        Ok(value.map(|v| v.strip_prefix("f:").and_then(|p| p.parse().ok())))
     }
 
-    /// Marks the idempotency keys `keys` as stored, for `ttl` (one round trip).
-    pub async fn mark(&self, keys: &[String], ttl: Duration) -> AppResult<()> {
+    /// Marks the idempotency keys `keys` as stored with their fingerprints,
+    /// for `ttl` (one round trip).
+    pub async fn mark(&self, keys: &[(String, i64)], ttl: Duration) -> AppResult<()> {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        for key in keys {
+        for (key, fingerprint) in keys {
             pipe.cmd("SET")
                 .arg(format!("tenantgate:idem:{key}"))
-                .arg(1)
+                .arg(format!("f:{fingerprint}"))
                 .arg("PX")
                 .arg(ttl.as_millis() as u64)
                 .ignore();

@@ -50,7 +50,11 @@ use quotas::{Quotas, Reservation, Seed};
 /// Most events kept in memory while the database cannot take them.
 pub const MAX_BUFFERED: usize = 500_000;
 /// How long an idempotency key is remembered on the hot path (the database
-/// remembers it until its event is 36 days old: see [`partitions`]).
+/// remembers it for 36 days after it was recorded: see [`partitions`]). A
+/// retry after that (or after the key was evicted) is answered
+/// `recorded: true` and takes from the quota again, but the database
+/// stores it once and [`Usage::flush`] gives the quota back, so it is
+/// counted once.
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(86_400);
 /// Limits and the usage recorder of one instance; cheap to clone.
 #[derive(Clone)]
@@ -67,7 +71,8 @@ struct Inner {
     /// Announces committed live usage to every instance (`usageUpdated`).
     live: live::Announcer,
     failed_lookups: FailedLookups,
-    seen: Cache<(Uuid, Environment, String), ()>,
+    /// Idempotency keys seen on the hot path, with their event's fingerprint.
+    seen: Cache<(Uuid, Environment, String), i64>,
     buffer: Mutex<Vec<NewUsageEvent>>,
     wake: Notify,
     allowed: AtomicU64,
@@ -208,6 +213,9 @@ impl Usage {
     ) -> AppResult<Answer> {
         require_recording_scope(grant, &input)?;
         validate(&input)?;
+        if let Some(metric) = &input.metric {
+            self.require_known_metric(db, metric).await?;
+        }
         let binding = limits.binding();
         let now = Utc::now();
         let mut answer = Answer {
@@ -235,8 +243,9 @@ impl Usage {
                 "usage cannot be recorded right now (the database is behind); try again",
             ));
         }
+        let fingerprint = store::fingerprint(&metric, input.quantity, None, None);
         if let Some(idem) = &input.idempotency_key
-            && !self.first_use(grant, idem).await?
+            && !self.first_use(grant, idem, fingerprint).await?
         {
             answer.duplicate = true;
             return Ok(answer);
@@ -266,6 +275,8 @@ impl Usage {
             idempotency_key: input.idempotency_key,
             properties: serde_json::Value::Object(Default::default()),
             occurred_at: now,
+            fingerprint,
+            held: reservation.as_ref().map_or(0, Reservation::amount),
         };
         let pending = {
             let mut buffer = self
@@ -284,6 +295,19 @@ impl Usage {
         }
         answer.recorded = true;
         Ok(answer)
+    }
+
+    /// BAD_USER_INPUT (field `metric`) unless the catalogue has `metric`
+    /// (read from the in-process copy: no SQL while it is current).
+    async fn require_known_metric(&self, db: &Db, metric: &str) -> AppResult<()> {
+        let catalogue = self.inner.metrics.get(db).await?;
+        if catalogue.iter().any(|m| m.key == metric) {
+            return Ok(());
+        }
+        Err(AppError::bad_field(
+            "metric",
+            format!("no metric has the key {metric}: see the `metrics` query"),
+        ))
     }
 
     /// [`Usage::reserve_quota`] for a key's call (test keys: nothing).
@@ -311,18 +335,31 @@ impl Usage {
     /// its buffer or written) or, with Redis, when any instance has written it
     /// (marks are set in Redis only once the event is in the database, so an
     /// event lost with a crashed instance is never answered as a duplicate).
-    async fn first_use(&self, grant: &KeyGrant, idem: &str) -> AppResult<bool> {
+    ///
+    /// A key seen with another fingerprint (another metric or quantity) is
+    /// CONFLICT: the key was used for something else.
+    async fn first_use(&self, grant: &KeyGrant, idem: &str, fingerprint: i64) -> AppResult<bool> {
         let key = (grant.tenant_id, grant.environment, idem.to_owned());
-        if !self.inner.seen.entry(key.clone()).or_insert(()).is_fresh() {
-            return Ok(false);
+        let entry = self.inner.seen.entry(key.clone()).or_insert(fingerprint);
+        if !entry.is_fresh() {
+            return match store::same_content(Some(*entry.value()), fingerprint) {
+                store::Stored::KeyReused => Err(key_reused()),
+                _ => Ok(false),
+            };
         }
         if let Limiter::Redis(redis) = &self.inner.limiter {
-            let stored = redis.is_marked(&shared_key(&key)).await;
-            if !matches!(stored, Ok(false)) {
+            let stored = redis.marked(&shared_key(&key)).await;
+            if !matches!(stored, Ok(None)) {
                 // Not recorded by this call: a retry must not count as a duplicate.
                 self.inner.seen.invalidate(&key);
             }
-            return stored.map(|stored| !stored);
+            return match stored? {
+                None => Ok(true),
+                Some(print) => match store::same_content(print, fingerprint) {
+                    store::Stored::KeyReused => Err(key_reused()),
+                    _ => Ok(false),
+                },
+            };
         }
         Ok(true)
     }
@@ -347,12 +384,12 @@ impl Usage {
         let Limiter::Redis(redis) = &self.inner.limiter else {
             return;
         };
-        let keys: Vec<String> = events
+        let keys: Vec<(String, i64)> = events
             .iter()
             .filter_map(|e| {
                 let env = Environment::parse(e.environment)?;
                 let idem = e.idempotency_key.clone()?;
-                Some(shared_key(&(e.tenant_id, env, idem)))
+                Some((shared_key(&(e.tenant_id, env, idem)), e.fingerprint))
             })
             .collect();
         if keys.is_empty() {
@@ -424,9 +461,20 @@ impl Usage {
         });
         for (tenant, events) in chunks {
             match insert(db, &self.inner.live, tenant, &events).await {
-                Ok(n) => {
-                    written += n;
-                    self.mark_stored(&events).await;
+                Ok(outcome) => {
+                    written += self.settle(&events, &outcome);
+                    if outcome.contains(&store::Stored::KeyReused) {
+                        // A reused key keeps the fingerprint it was stored with.
+                        let kept: Vec<NewUsageEvent> = events
+                            .iter()
+                            .zip(&outcome)
+                            .filter(|(_, s)| **s != store::Stored::KeyReused)
+                            .map(|(e, _)| e.clone())
+                            .collect();
+                        self.mark_stored(&kept).await;
+                    } else {
+                        self.mark_stored(&events).await;
+                    }
                 }
                 Err(err @ AppError::Unavailable(_)) => {
                     unwritten.extend(events);
@@ -435,12 +483,13 @@ impl Usage {
                 Err(err) => {
                     tracing::warn!(tenant.id = %tenant, error = %err, events = events.len(), "usage batch refused; writing its rows one by one");
                     for event in events {
-                        match insert(db, &self.inner.live, tenant, std::slice::from_ref(&event))
-                            .await
-                        {
-                            Ok(n) => {
-                                written += n;
-                                self.mark_stored(std::slice::from_ref(&event)).await;
+                        let one = std::slice::from_ref(&event);
+                        match insert(db, &self.inner.live, tenant, one).await {
+                            Ok(outcome) => {
+                                written += self.settle(one, &outcome);
+                                if !outcome.contains(&store::Stored::KeyReused) {
+                                    self.mark_stored(one).await;
+                                }
                             }
                             Err(err @ AppError::Unavailable(_)) => {
                                 unwritten.push(event);
@@ -462,6 +511,34 @@ impl Usage {
             Some(err) => Err(err),
             None => Ok(written),
         }
+    }
+
+    /// After a batch is stored: how many of `events` were new. An event the
+    /// database found stored before (a retry that came after this
+    /// process's memory of its key, or a key reused for other content)
+    /// gives back what `authorize` took from the monthly quota for it, so
+    /// the quota counts it once; a reused key is logged and its event is
+    /// not written.
+    fn settle(&self, events: &[NewUsageEvent], outcome: &[store::Stored]) -> usize {
+        let mut new = 0;
+        for (event, stored) in events.iter().zip(outcome) {
+            if *stored == store::Stored::Recorded {
+                new += 1;
+                continue;
+            }
+            if event.held > 0 {
+                self.inner.quotas.release(
+                    event.tenant_id,
+                    &event.metric,
+                    event.occurred_at,
+                    event.held,
+                );
+            }
+            if *stored == store::Stored::KeyReused {
+                tracing::warn!(tenant.id = %event.tenant_id, idempotency_key = ?event.idempotency_key, "authorize event not written: its idempotency key was recorded with other content");
+            }
+        }
+        new
     }
 
     /// A row the database will not take: logged with its error (its fields
@@ -499,9 +576,14 @@ impl Usage {
                     _ = tick.tick() => {}
                     // At start and daily: partitions ahead, old ones dropped.
                     _ = upkeep.tick() => {
-                        if let Err(err) = partitions::maintain(&db, Utc::now()).await {
-                            tracing::warn!(error = %err, "usage partitions not maintained; retrying in a minute");
-                            upkeep.reset_after(Duration::from_secs(60));
+                        match partitions::maintain(&db, Utc::now()).await {
+                            Ok(done) if done.deferred.is_empty() => {}
+                            // A step gave way to ingest (or to another instance).
+                            Ok(_) => upkeep.reset_after(Duration::from_secs(60)),
+                            Err(err) => {
+                                tracing::warn!(error = %err, "usage partitions not maintained; retrying in a minute");
+                                upkeep.reset_after(Duration::from_secs(60));
+                            }
                         }
                         continue;
                     }
@@ -530,30 +612,26 @@ impl Usage {
 const FLUSH_CHUNK: usize = 5_000;
 
 /// Stores `events` of `tenant` in one transaction (raw events, idempotency
-/// keys and rollups together); how many were new. A metric missing from the
-/// catalogue is summed. New live usage is announced to every instance.
+/// keys and rollups together); what became of each. A metric missing from
+/// the catalogue is summed. New live usage is announced to every instance.
 async fn insert(
     db: &Db,
     announcer: &live::Announcer,
     tenant: Uuid,
     events: &[NewUsageEvent],
-) -> AppResult<usize> {
-    let (written, announced) = db
+) -> AppResult<Vec<store::Stored>> {
+    let (stored, announced) = db
         .scoped(Scope::tenant(tenant), |conn| {
             async move {
                 let rules = store::rules(conn, events.iter().map(|e| e.metric.as_str())).await?;
                 // One write for the whole transaction: its rows are locked in one
                 // sorted order, so it cannot deadlock with a concurrent batch.
                 let stored = store::write(conn, tenant, events, &rules).await?;
-                let new = || {
-                    events
-                        .iter()
-                        .zip(&stored)
-                        .filter(|(_, s)| **s == store::Stored::Recorded)
-                };
-                let live = new().any(|(e, _)| e.environment == Environment::Live.as_str());
+                let live = events.iter().zip(&stored).any(|(e, s)| {
+                    *s == store::Stored::Recorded && e.environment == Environment::Live.as_str()
+                });
                 let announced = live && announcer.in_transaction(conn, tenant).await?;
-                Ok((new().count(), live.then_some(announced)))
+                Ok((stored, live.then_some(announced)))
             }
             .scope_boxed()
         })
@@ -561,7 +639,15 @@ async fn insert(
     if let Some(announced) = announced {
         announcer.committed(db, tenant, announced);
     }
-    Ok(written)
+    Ok(stored)
+}
+
+/// CONFLICT for an idempotency key reused with other content.
+fn key_reused() -> AppError {
+    AppError::conflict(
+        "IDEMPOTENCY_KEY_REUSED: this idempotency key was used for another metric or quantity; \
+         a retry must send the same call, a new call a new key",
+    )
 }
 
 /// The Redis name of an idempotency key.

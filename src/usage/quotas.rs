@@ -198,6 +198,13 @@ impl Quotas {
         *guard
     }
 
+    /// Gives back `amount` of `metric` taken for `tenant` in the month of
+    /// `at` by a reservation that was kept (its usage turned out to be a
+    /// duplicate).
+    pub fn release(&self, tenant: Uuid, metric: &str, at: DateTime<Utc>, amount: i64) {
+        self.give_back(&(tenant, metric.to_owned(), period(at).0), amount);
+    }
+
     fn give_back(&self, key: &CounterKey, amount: i64) {
         if let Some((conn, _)) = &self.redis {
             let mut conn = conn.clone();
@@ -291,6 +298,11 @@ impl Reservation {
             after: span.1,
             limit,
         }
+    }
+
+    /// How much this reservation took.
+    pub fn amount(&self) -> i64 {
+        self.held.as_ref().map_or(0, |h| h.2)
     }
 
     /// The usage was recorded: the amount stays taken. The thresholds it

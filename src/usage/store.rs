@@ -57,8 +57,77 @@ pub async fn rules<'a>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
     Recorded,
-    /// Its idempotency key was recorded before (or earlier in the batch).
+    /// Its idempotency key was recorded before (or earlier in the batch)
+    /// with the same content.
     Duplicate,
+    /// Its idempotency key was recorded before (or earlier in the batch)
+    /// with other content: nothing recorded.
+    KeyReused,
+}
+
+/// A short hash of what an event records (its metric, quantity, time and
+/// properties, the properties' keys sorted): a retry of the same event has
+/// the same fingerprint, another event reusing its key most likely not.
+/// `authorize` events pass no time (each call stamps its own) and no
+/// properties.
+pub fn fingerprint(
+    metric: &str,
+    quantity: i64,
+    occurred_at: Option<DateTime<Utc>>,
+    properties: Option<&serde_json::Value>,
+) -> i64 {
+    use sha2::{Digest, Sha256};
+    fn canonical(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for key in keys {
+                    out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                    out.push(':');
+                    canonical(&map[key], out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for item in items {
+                    canonical(item, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::new();
+    if let Some(properties) = properties {
+        canonical(properties, &mut text);
+    }
+    let mut hash = Sha256::new();
+    hash.update(metric.as_bytes());
+    hash.update([0]);
+    hash.update(quantity.to_be_bytes());
+    match occurred_at {
+        Some(at) => hash.update(at.timestamp_micros().to_be_bytes()),
+        None => hash.update(b"authorize"),
+    }
+    hash.update(text.as_bytes());
+    let digest = hash.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Whether a key stored with `stored` (none: before fingerprints were
+/// kept) is a duplicate of an event with `fingerprint`, or reused.
+pub fn same_content(stored: Option<i64>, fingerprint: i64) -> Stored {
+    match stored {
+        Some(stored) if stored != fingerprint => Stored::KeyReused,
+        _ => Stored::Duplicate,
+    }
 }
 
 /// Stores `events` (all of `tenant`, inside its transaction); a metric
@@ -69,16 +138,26 @@ pub async fn write(
     events: &[NewUsageEvent],
     rules: &HashMap<String, Aggregation>,
 ) -> QueryResult<Vec<Stored>> {
-    // Claim each idempotency key once: a repeat inside the batch is a duplicate.
+    // Claim each idempotency key once: a repeat inside the batch is a
+    // duplicate (same content) or a reuse (other content).
     let mut outcome = vec![Stored::Recorded; events.len()];
-    let mut first = HashSet::new();
+    let mut first = HashMap::new();
     let mut claims = Vec::new();
     for (i, event) in events.iter().enumerate() {
         if let Some(idem) = &event.idempotency_key {
-            if first.insert((event.environment, idem.as_str())) {
-                claims.push((event.environment, idem.clone(), event.occurred_at));
-            } else {
-                outcome[i] = Stored::Duplicate;
+            match first.entry((event.environment, idem.as_str())) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(event.fingerprint);
+                    claims.push((
+                        event.environment,
+                        idem.clone(),
+                        event.occurred_at,
+                        event.fingerprint,
+                    ));
+                }
+                std::collections::hash_map::Entry::Occupied(slot) => {
+                    outcome[i] = same_content(Some(*slot.get()), event.fingerprint);
+                }
             }
         }
     }
@@ -86,15 +165,24 @@ pub async fn write(
         .await?
         .into_iter()
         .collect();
+    // Keys stored before: their fingerprints tell a retry from a reuse (one
+    // more statement, only when a batch holds such keys).
+    let taken: Vec<(&str, &str)> = claims
+        .iter()
+        .filter(|c| !claimed.contains(&(c.0.to_owned(), c.1.clone())))
+        .map(|c| (c.0, c.1.as_str()))
+        .collect();
+    let stored = rows::key_fingerprints(conn, tenant, &taken).await?;
     let mut recorded = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
-        if outcome[i] == Stored::Duplicate {
+        if outcome[i] != Stored::Recorded {
             continue;
         }
         if let Some(idem) = &event.idempotency_key
             && !claimed.contains(&(event.environment.to_owned(), idem.clone()))
         {
-            outcome[i] = Stored::Duplicate;
+            let key = (event.environment.to_owned(), idem.clone());
+            outcome[i] = same_content(stored.get(&key).copied().flatten(), event.fingerprint);
             continue;
         }
         recorded.push(event.clone());
@@ -129,14 +217,24 @@ fn truncate(at: DateTime<Utc>, width: TimeDelta) -> DateTime<Utc> {
     at.duration_trunc(width).unwrap_or(at)
 }
 
+/// Longest value a `unique_count` event may count, in bytes of UTF-8.
+pub const MAX_DISTINCT_VALUE_BYTES: usize = 1024;
+
 /// The value a `unique_count` event counts: its property as text (a JSON
 /// string's contents, any other JSON value's text), or none when absent.
-fn distinct_value(event: &NewUsageEvent, property: &str) -> Option<String> {
+pub fn distinct_value(event: &NewUsageEvent, property: &str) -> Option<String> {
     match event.properties.get(property)? {
         serde_json::Value::Null => None,
         serde_json::Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
+}
+
+/// What is stored of a distinct value: the first 16 bytes of its SHA-256
+/// (as the migration digested the values stored before).
+fn digest(value: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())[..16].to_vec()
 }
 
 async fn update_rollups(
@@ -148,7 +246,7 @@ async fn update_rollups(
     // (value, events) per bucket; BTreeMaps keep the lock order stable.
     let mut additive: BTreeMap<RollupKey, (i64, i64)> = BTreeMap::new();
     let mut max: BTreeMap<RollupKey, (i64, i64)> = BTreeMap::new();
-    let mut distinct: BTreeSet<(RollupKey, String)> = BTreeSet::new();
+    let mut distinct: BTreeSet<(RollupKey, Vec<u8>)> = BTreeSet::new();
     for event in events {
         let rule = rules.get(&event.metric).unwrap_or(&Aggregation::Sum);
         for key in buckets(event) {
@@ -170,7 +268,7 @@ async fn update_rollups(
                 }
                 Aggregation::UniqueCount(property) => {
                     if let Some(value) = distinct_value(event, property) {
-                        distinct.insert((key.clone(), value));
+                        distinct.insert((key.clone(), digest(&value)));
                     }
                     additive.entry(key).or_default().1 += 1;
                 }

@@ -33,5 +33,6 @@ mod stripe_sim;
 mod tenant_settings;
 mod usage;
 mod usage_durability;
+mod usage_harden;
 mod usage_live;
 mod usage_reads;

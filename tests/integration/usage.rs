@@ -23,7 +23,11 @@ use crate::support::{Answer, TestApp};
 pub(crate) const RECORD: &str = "mutation($e: [UsageEventInput!]!) { recordUsage(events: $e) { recorded duplicates refused results { index status code field reason } } }";
 
 /// A new tenant's owner token, tenant id and a live `usage:write` key.
-async fn tenant_with_key(app: &TestApp, email: &str, env: &str) -> (String, String, String) {
+pub(crate) async fn tenant_with_key(
+    app: &TestApp,
+    email: &str,
+    env: &str,
+) -> (String, String, String) {
     let (owner, _, tenant) = app.sign_up(email, "Metered").await;
     let (_, secret) = create_key(
         app,
@@ -34,11 +38,11 @@ async fn tenant_with_key(app: &TestApp, email: &str, env: &str) -> (String, Stri
     (owner, tenant, secret)
 }
 
-fn event(metric: &str, quantity: i64, at: DateTime<Utc>, idem: &str) -> Value {
+pub(crate) fn event(metric: &str, quantity: i64, at: DateTime<Utc>, idem: &str) -> Value {
     json!({ "metric": metric, "quantity": quantity, "occurredAt": at.to_rfc3339(), "idempotencyKey": idem })
 }
 
-async fn post_usage(app: &TestApp, secret: &str, body: &str) -> Answer {
+pub(crate) async fn post_usage(app: &TestApp, secret: &str, body: &str) -> Answer {
     let req = app
         .client
         .post(format!("{}/v1/usage", app.url))
@@ -48,7 +52,7 @@ async fn post_usage(app: &TestApp, secret: &str, body: &str) -> Answer {
     app.send(req).await
 }
 
-fn statuses(results: &Value) -> Vec<String> {
+pub(crate) fn statuses(results: &Value) -> Vec<String> {
     results
         .as_array()
         .unwrap_or_else(|| panic!("no results: {results:?}"))
@@ -74,7 +78,7 @@ async fn a_mixed_batch_answers_per_event_and_records_the_good_ones() {
         event("api_calls", 1, now + Duration::minutes(10), "e"),
         event("Bad Metric", 1, now, "f"),
         event("api_calls", 4, now - Duration::hours(2), "g"),
-        event("api_calls", 5, now, "a"),
+        event("api_calls", 3, now, "a"),
         event("api_calls", 1, now, &"x".repeat(201)),
     ]);
     let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
@@ -196,8 +200,8 @@ async fn a_retried_batch_counts_nothing_twice_across_instances() {
 }
 
 /// One generated event: metric index, quantity, minutes ago, idempotency
-/// key index (repeats are likely), property value index.
-type Gen = (usize, i64, i64, u8, u8);
+/// key index (repeats are likely), property value index, writer (0-2).
+type Gen = (usize, i64, i64, u8, u8, usize);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollups_equal_the_raw_events_for_random_batches() {
@@ -226,39 +230,107 @@ async fn rollups_equal_the_raw_events_for_random_batches() {
     let db = app.state.db.clone();
     let rt = tokio::runtime::Handle::current();
     let strategy = proptest::collection::vec(
-        (0..4usize, 1..1000i64, 0..(3 * 24 * 60i64), 0..60u8, 0..5u8),
+        (
+            0..4usize,
+            1..1000i64,
+            0..(3 * 24 * 60i64),
+            0..60u8,
+            0..5u8,
+            0..3usize,
+        ),
         1..120,
     );
     let round = std::sync::atomic::AtomicU32::new(0);
+    let key_ids = [None, Some(uuid::Uuid::now_v7()), Some(uuid::Uuid::now_v7())];
     let result = tokio::task::block_in_place(|| {
         runner.run(&strategy, |batch: Vec<Gen>| {
             let round = round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let now = Utc::now();
-            let events: Vec<EventInput> = batch
-                .iter()
-                .map(|&(m, q, ago, k, p)| EventInput {
+            // Keys below 30 always carry the same event (their repeats are
+            // duplicates); the others carry random content (their repeats
+            // reuse the key: refused with CONFLICT).
+            let event = |&(m, q, ago, k, p, _): &Gen| {
+                let (m, q, ago, p) = if k < 30 {
+                    (
+                        usize::from(k) % 4,
+                        i64::from(k) + 1,
+                        i64::from(k) * 7,
+                        k % 5,
+                    )
+                } else {
+                    (m, q, ago, p)
+                };
+                EventInput {
                     metric: metrics[m].to_owned(),
                     quantity: q,
                     occurred_at: now - Duration::minutes(ago),
                     idempotency_key: format!("{round}-{k}"),
                     properties: Some(json!({ "user": format!("u{p}") })),
-                })
-                .collect();
-            let who = Recorder {
-                tenant_id,
-                environment: Environment::Live,
-                api_key_id: None,
+                }
             };
-            let results = rt
-                .block_on(ingest::record(&db, None, who, events, now))
-                .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-            prop_assert!(results.iter().all(|r| r.status != Status::Refused));
+            // Three writers at once, each with its own key (one with none),
+            // sharing the keys' namespace.
+            let writers = (0..3).map(|w| {
+                let events: Vec<EventInput> =
+                    batch.iter().filter(|g| g.5 == w).map(event).collect();
+                let who = Recorder {
+                    tenant_id,
+                    environment: Environment::Live,
+                    api_key_id: key_ids[w],
+                };
+                let db = db.clone();
+                async move {
+                    if events.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    ingest::record(&db, None, who, events, now).await
+                }
+            });
+            let answers = rt.block_on(futures_util::future::join_all(writers));
+            for results in answers {
+                let results = results.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                for r in &results {
+                    if r.status == Status::Refused {
+                        let code = r.refusal.as_ref().map(|x| x.code);
+                        prop_assert_eq!(code, Some("CONFLICT"));
+                    }
+                }
+            }
             Ok(())
         })
     });
     result.unwrap();
-    // Every rollup of the tenant equals the aggregate of its raw events.
+    // Every rollup of the tenant, and of each key, equals the aggregate of
+    // its raw events.
     for granularity in ["hour", "day"] {
+        let per_key = count(
+            &app,
+            &format!(
+                "WITH raw AS (
+                   SELECT e.metric, e.api_key_id,
+                          date_trunc('{granularity}', e.occurred_at AT TIME ZONE 'UTC') AS bucket,
+                          CASE m.aggregation WHEN 'sum' THEN sum(e.quantity)
+                                             WHEN 'count' THEN count(*)
+                                             WHEN 'max' THEN max(e.quantity)
+                                             ELSE count(DISTINCT e.properties->>'user') END AS value,
+                          count(*) AS events
+                   FROM usage_events e JOIN metrics m ON m.key = e.metric
+                   WHERE e.tenant_id = '{tenant}' AND e.api_key_id IS NOT NULL
+                   GROUP BY e.metric, e.api_key_id, m.aggregation, 3),
+                 rolled AS (
+                   SELECT metric, api_key_id, bucket AT TIME ZONE 'UTC' AS bucket, value, events
+                   FROM usage_rollups
+                   WHERE tenant_id = '{tenant}' AND granularity = '{granularity}'
+                     AND api_key_id <> '00000000-0000-0000-0000-000000000000')
+                 SELECT count(*) AS n FROM raw FULL JOIN rolled USING (metric, api_key_id, bucket)
+                 WHERE raw.value IS DISTINCT FROM rolled.value OR raw.events IS DISTINCT FROM rolled.events"
+            ),
+        )
+        .await;
+        assert_eq!(
+            per_key, 0,
+            "{granularity} rollups of keys differ from raw events"
+        );
         let mismatches = count(
             &app,
             &format!(
@@ -340,8 +412,8 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
     owner
         .batch_execute(&format!(
             "CREATE TABLE public.{} PARTITION OF public.usage_events FOR VALUES FROM ('{}') TO ('{}');
-             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at)
-             VALUES ('{tenant}', 'live', 'ancient', now() - interval '40 days');",
+             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, recorded_at)
+             VALUES ('{tenant}', 'live', 'ancient', now() - interval '40 days', now() - interval '40 days');",
             partition(old),
             old_start.to_rfc3339(),
             old_end.to_rfc3339()
@@ -349,7 +421,7 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
         .await
         .unwrap();
     let changes = partitions::maintain(db, now).await.unwrap();
-    let dropped = changes.dropped.unwrap_or_default();
+    let dropped = changes.dropped;
     assert_eq!(dropped, vec![partition(old)], "{dropped:?}");
     let dedup = format!("SELECT count(*) AS n FROM usage_dedup WHERE tenant_id = '{tenant}'");
     assert_eq!(
@@ -364,7 +436,8 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
         .scoped(Scope::anonymous(), |conn| {
             async move {
                 Ok(diesel::sql_query(
-                    "SELECT 1 FROM tg_usage_partitions(now(), now(), 'infinity', 'infinity')",
+                    "SELECT tg_usage_partition_detach('infinity'), tg_usage_partition_drop('infinity'),
+                            tg_usage_prune('infinity', 'infinity', 10000)",
                 )
                 .execute(conn)
                 .await?)
@@ -376,11 +449,11 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
     let far = db
         .scoped(Scope::anonymous(), |conn| {
             async move {
-                Ok(diesel::sql_query(
-                    "SELECT 1 FROM tg_usage_partitions(now(), now() + interval '30 years', now(), now())",
+                Ok(
+                    diesel::sql_query("SELECT tg_usage_partition_add(now() + interval '30 years')")
+                        .execute(conn)
+                        .await?,
                 )
-                .execute(conn)
-                .await?)
             }
             .scope_boxed()
         })

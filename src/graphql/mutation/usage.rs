@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, Result};
 
 use crate::auth::api_keys::{Environment, KeyScope};
 use crate::auth::roles::Role;
-use crate::graphql::context::{db, services, session};
+use crate::graphql::context::{EventBudget, db, services, session};
 use crate::graphql::types::usage::{RecordUsageResult, UsageEventInput};
 use crate::usage::ingest::{self, QuotaCheck, Recorder};
 
@@ -17,16 +17,21 @@ pub struct UsageMutation;
 impl UsageMutation {
     /// Records up to 1,000 usage events; each gets its own result (RECORDED,
     /// DUPLICATE or REFUSED with a code and reason) and a refused one does not
-    /// hold back the others. RECORDED means committed when this answers. A
-    /// test key's usage is kept apart (test mode). More than 1,000 events:
-    /// BAD_USER_INPUT for the call.
+    /// hold back the others (also a malformed `quantity` or `occurredAt`:
+    /// see their scalars). RECORDED means committed when this answers. A
+    /// test key's usage is kept apart (test mode). More than 1,000 events,
+    /// or more than 1,000 across all `recordUsage` fields of one request:
+    /// BAD_USER_INPUT for the field (nothing of it recorded).
     async fn record_usage(
         &self,
         ctx: &Context<'_>,
         events: Vec<UsageEventInput>,
     ) -> Result<RecordUsageResult> {
         let who = recorder(ctx).await?;
-        let events = events.into_iter().map(Into::into).collect();
+        if let Some(budget) = ctx.data_opt::<EventBudget>() {
+            budget.take(events.len())?;
+        }
+        let events = events.into_iter().map(UsageEventInput::parse).collect();
         let plan_key = session(ctx).key().map(|call| call.grant.plan_key.as_str());
         let quotas = QuotaCheck {
             usage: &services(ctx).usage,
@@ -34,7 +39,7 @@ impl UsageMutation {
             plan_key,
         };
         let results =
-            ingest::record(db(ctx), Some(quotas), who, events, chrono::Utc::now()).await?;
+            ingest::record_each(db(ctx), Some(quotas), who, events, chrono::Utc::now()).await?;
         Ok(RecordUsageResult::new(results))
     }
 }

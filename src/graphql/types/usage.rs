@@ -1,19 +1,69 @@
 //! The input and answer of `recordUsage`.
 
-use async_graphql::{Enum, InputObject, Json, SimpleObject};
+use async_graphql::{
+    Enum, InputObject, InputValueResult, Json, Scalar, ScalarType, SimpleObject, Value,
+};
+
 use chrono::{DateTime, Utc};
 
-use crate::usage::ingest::{EventInput, EventResult, Status};
+use crate::usage::ingest::{self, EventInput, EventResult, Incoming, Status};
+
+/// Any value as sent, kept as JSON for the per-event check.
+fn as_json(value: Value) -> serde_json::Value {
+    value.into_json().unwrap_or(serde_json::Value::Null)
+}
+
+/// An event's time as sent. Its value must be an RFC 3339 date-time with an
+/// offset (e.g. `2026-12-06T10:00:00Z`), at most 35 days old and at most 5
+/// minutes ahead. This scalar accepts any value so that a malformed one
+/// refuses only its own event (REFUSED, BAD_USER_INPUT, field `occurredAt`),
+/// never the whole call.
+#[derive(Debug, Clone)]
+pub struct EventTime(pub serde_json::Value);
+
+/// An event's time: an RFC 3339 date-time with an offset (e.g.
+/// `2026-12-06T10:00:00Z`). Any other value is accepted by the schema and
+/// refuses only its own event (REFUSED, BAD_USER_INPUT, field `occurredAt`).
+#[Scalar(name = "EventTime")]
+impl ScalarType for EventTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        Ok(Self(as_json(value)))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_json(self.0.clone()).unwrap_or(Value::Null)
+    }
+}
+
+/// An event's quantity as sent (see the scalar's description).
+#[derive(Debug, Clone)]
+pub struct EventQuantity(pub serde_json::Value);
+
+/// An event's quantity: a whole number from 1 to 1,000,000,000 (a 64-bit
+/// integer in JSON). Any other value is accepted by the schema and refuses
+/// only its own event (REFUSED, BAD_USER_INPUT, field `quantity`).
+#[Scalar(name = "EventQuantity")]
+impl ScalarType for EventQuantity {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        Ok(Self(as_json(value)))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_json(self.0.clone()).unwrap_or(Value::Null)
+    }
+}
 
 /// One usage event to record.
 #[derive(InputObject, Debug, Clone)]
 pub struct UsageEventInput {
     /// The metric's key (see `metrics`).
     pub metric: String,
-    /// How much (1 to 1,000,000,000).
-    pub quantity: i64,
-    /// When it happened: at most 35 days ago, at most 5 minutes ahead.
-    pub occurred_at: DateTime<Utc>,
+    /// How much (a whole number, 1 to 1,000,000,000; anything else refuses
+    /// this event only).
+    pub quantity: EventQuantity,
+    /// When it happened (RFC 3339): at most 35 days ago, at most 5 minutes
+    /// ahead; anything else refuses this event only.
+    pub occurred_at: EventTime,
     /// Recording the same key twice (per tenant and mode) records once, for
     /// at least 35 days (1-200 characters).
     pub idempotency_key: String,
@@ -21,15 +71,16 @@ pub struct UsageEventInput {
     pub properties: Option<Json<serde_json::Value>>,
 }
 
-impl From<UsageEventInput> for EventInput {
-    fn from(input: UsageEventInput) -> Self {
-        Self {
-            metric: input.metric,
-            quantity: input.quantity,
-            occurred_at: input.occurred_at,
-            idempotency_key: input.idempotency_key,
-            properties: input.properties.map(|j| j.0),
-        }
+impl UsageEventInput {
+    /// The event to record, or its refusal when a field is malformed.
+    pub fn parse(self) -> Incoming {
+        Ok(EventInput {
+            metric: self.metric,
+            quantity: ingest::parse_quantity(&self.quantity.0)?,
+            occurred_at: ingest::parse_occurred_at(&self.occurred_at.0)?,
+            idempotency_key: self.idempotency_key,
+            properties: self.properties.map(|j| j.0),
+        })
     }
 }
 
