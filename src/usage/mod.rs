@@ -11,6 +11,8 @@
 
 mod authorize;
 pub mod catalogue;
+mod checks;
+mod flush;
 pub mod ingest;
 pub mod limits;
 pub mod live;
@@ -25,14 +27,12 @@ pub use authorize::{
     Answer, AuthorizeInput, LimitOutcome, MAX_QUANTITY, Refusal, require_recording_scope,
 };
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use moka::sync::Cache;
-use scoped_futures::ScopedFutureExt;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -43,7 +43,6 @@ use crate::db::Db;
 use crate::db::usage::NewUsageEvent;
 use crate::error::{AppError, AppResult};
 use crate::plans::{Plan, PlanCatalogue};
-use crate::tenancy::Scope;
 use limits::Limiter;
 use quotas::{Quotas, Reservation, Seed};
 
@@ -426,141 +425,6 @@ impl Usage {
         self.inner.buffer.lock().map(|b| b.len()).unwrap_or(0)
     }
 
-    /// Writes the buffered events: one transaction per tenant. Events that
-    /// cannot be written for now (the database is unavailable) go back to the
-    /// buffer: nothing is dropped. A batch the database refuses for its data
-    /// is written again row by row, so one bad row cannot hold back the
-    /// others: each row it still refuses is set aside (logged with its error,
-    /// counted in `/metrics` as `tenantgate_usage_events_rejected`, its
-    /// idempotency key forgotten) and every other row is written.
-    pub async fn flush(&self, db: &Db) -> AppResult<usize> {
-        let taken = match self.inner.buffer.lock() {
-            Ok(mut buffer) => std::mem::take(&mut *buffer),
-            Err(_) => return Ok(0),
-        };
-        if taken.is_empty() {
-            return Ok(0);
-        }
-        let mut by_tenant: HashMap<Uuid, Vec<NewUsageEvent>> = HashMap::new();
-        for event in taken {
-            by_tenant.entry(event.tenant_id).or_default().push(event);
-        }
-        let (mut written, mut failure, mut unwritten) = (0, None, Vec::new());
-        // At most FLUSH_CHUNK events per transaction: a large backlog never
-        // holds a tenant's rollup rows (and its recordUsage calls) for long.
-        let chunks = by_tenant.into_iter().flat_map(|(tenant, events)| {
-            let mut chunks = Vec::new();
-            let mut events = events;
-            while events.len() > FLUSH_CHUNK {
-                let rest = events.split_off(FLUSH_CHUNK);
-                chunks.push((tenant, events));
-                events = rest;
-            }
-            chunks.push((tenant, events));
-            chunks
-        });
-        for (tenant, events) in chunks {
-            match insert(db, &self.inner.live, tenant, &events).await {
-                Ok(outcome) => {
-                    written += self.settle(&events, &outcome);
-                    if outcome.contains(&store::Stored::KeyReused) {
-                        // A reused key keeps the fingerprint it was stored with.
-                        let kept: Vec<NewUsageEvent> = events
-                            .iter()
-                            .zip(&outcome)
-                            .filter(|(_, s)| **s != store::Stored::KeyReused)
-                            .map(|(e, _)| e.clone())
-                            .collect();
-                        self.mark_stored(&kept).await;
-                    } else {
-                        self.mark_stored(&events).await;
-                    }
-                }
-                Err(err @ AppError::Unavailable(_)) => {
-                    unwritten.extend(events);
-                    failure = Some(err);
-                }
-                Err(err) => {
-                    tracing::warn!(tenant.id = %tenant, error = %err, events = events.len(), "usage batch refused; writing its rows one by one");
-                    for event in events {
-                        let one = std::slice::from_ref(&event);
-                        match insert(db, &self.inner.live, tenant, one).await {
-                            Ok(outcome) => {
-                                written += self.settle(one, &outcome);
-                                if !outcome.contains(&store::Stored::KeyReused) {
-                                    self.mark_stored(one).await;
-                                }
-                            }
-                            Err(err @ AppError::Unavailable(_)) => {
-                                unwritten.push(event);
-                                failure = Some(err);
-                            }
-                            Err(err) => self.set_aside(&event, &err),
-                        }
-                    }
-                }
-            }
-        }
-        if !unwritten.is_empty()
-            && let Ok(mut buffer) = self.inner.buffer.lock()
-        {
-            unwritten.append(&mut buffer);
-            *buffer = unwritten;
-        }
-        match failure {
-            Some(err) => Err(err),
-            None => Ok(written),
-        }
-    }
-
-    /// After a batch is stored: how many of `events` were new. An event the
-    /// database found stored before (a retry that came after this
-    /// process's memory of its key, or a key reused for other content)
-    /// gives back what `authorize` took from the monthly quota for it, so
-    /// the quota counts it once; a reused key is logged and its event is
-    /// not written.
-    fn settle(&self, events: &[NewUsageEvent], outcome: &[store::Stored]) -> usize {
-        let mut new = 0;
-        for (event, stored) in events.iter().zip(outcome) {
-            if *stored == store::Stored::Recorded {
-                new += 1;
-                continue;
-            }
-            if event.held > 0 {
-                self.inner.quotas.release(
-                    event.tenant_id,
-                    &event.metric,
-                    event.occurred_at,
-                    event.held,
-                );
-            }
-            if *stored == store::Stored::KeyReused {
-                tracing::warn!(tenant.id = %event.tenant_id, idempotency_key = ?event.idempotency_key, "authorize event not written: its idempotency key was recorded with other content");
-            }
-        }
-        new
-    }
-
-    /// A row the database will not take: logged with its error (its fields
-    /// escaped), counted, its idempotency key forgotten.
-    fn set_aside(&self, event: &NewUsageEvent, err: &AppError) {
-        self.inner.rejected.fetch_add(1, Ordering::Relaxed);
-        self.forget(event);
-        let cause = match err {
-            AppError::Internal(cause) => format!("{cause:#}"),
-            other => other.to_string(),
-        };
-        tracing::error!(
-            event.id = %event.id,
-            tenant.id = %event.tenant_id,
-            metric = %event.metric.escape_debug(),
-            quantity = event.quantity,
-            idempotency_key = ?event.idempotency_key,
-            error = %cause,
-            "usage event set aside: the database refused it"
-        );
-    }
-
     /// Writes buffered usage and key last-use times in the background until
     /// `stop` is cancelled; then flushes once more.
     pub fn start_flusher(&self, db: Db, keys: KeyCache, stop: Stop) -> tokio::task::JoinHandle<()> {
@@ -606,40 +470,6 @@ impl Usage {
             let _ = keys.flush_last_used(&db).await;
         })
     }
-}
-
-/// Most buffered events written in one transaction.
-const FLUSH_CHUNK: usize = 5_000;
-
-/// Stores `events` of `tenant` in one transaction (raw events, idempotency
-/// keys and rollups together); what became of each. A metric missing from
-/// the catalogue is summed. New live usage is announced to every instance.
-async fn insert(
-    db: &Db,
-    announcer: &live::Announcer,
-    tenant: Uuid,
-    events: &[NewUsageEvent],
-) -> AppResult<Vec<store::Stored>> {
-    let (stored, announced) = db
-        .scoped(Scope::tenant(tenant), |conn| {
-            async move {
-                let rules = store::rules(conn, events.iter().map(|e| e.metric.as_str())).await?;
-                // One write for the whole transaction: its rows are locked in one
-                // sorted order, so it cannot deadlock with a concurrent batch.
-                let stored = store::write(conn, tenant, events, &rules).await?;
-                let live = events.iter().zip(&stored).any(|(e, s)| {
-                    *s == store::Stored::Recorded && e.environment == Environment::Live.as_str()
-                });
-                let announced = live && announcer.in_transaction(conn, tenant).await?;
-                Ok((stored, live.then_some(announced)))
-            }
-            .scope_boxed()
-        })
-        .await?;
-    if let Some(announced) = announced {
-        announcer.committed(db, tenant, announced);
-    }
-    Ok(stored)
 }
 
 /// CONFLICT for an idempotency key reused with other content.

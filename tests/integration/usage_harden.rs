@@ -544,3 +544,62 @@ async fn the_partition_upkeep_never_stalls_ingest() {
         .unwrap();
     assert_eq!(one, 10_000);
 }
+
+#[tokio::test]
+async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, key) = tenant_with_key(&app, "rollback@usage.test", "LIVE").await;
+    app.db
+        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
+        .await;
+    let mut seat = event("seats", 1, Utc::now(), "s1");
+    seat["properties"] = json!({ "user": "ann" });
+    let g = app
+        .gql(
+            RECORD,
+            json!({ "e": [seat, event("api_calls", 2, Utc::now(), "c1")] }),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(g.body["data"]["recordUsage"]["recorded"], 2, "{:?}", g.body);
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows = format!(
+        "SELECT (SELECT count(*) FROM usage_events WHERE tenant_id = '{tenant}')
+              + (SELECT count(*) FROM usage_dedup WHERE tenant_id = '{tenant}')
+              + (SELECT count(*) FROM usage_distinct WHERE tenant_id = '{tenant}')
+              + (SELECT count(*) FROM usage_rollups WHERE tenant_id = '{tenant}') AS n"
+    );
+    let mut owner = app.db.owner().await;
+    let before: N = diesel::sql_query(&rows)
+        .get_result(&mut owner)
+        .await
+        .unwrap();
+    owner.batch_execute("BEGIN").await.unwrap();
+    owner
+        .batch_execute(include_str!(
+            "../../migrations/2026-12-06-400001_usage_hardening/down.sql"
+        ))
+        .await
+        .unwrap();
+    let down: N = diesel::sql_query(&rows)
+        .get_result(&mut owner)
+        .await
+        .unwrap();
+    assert_eq!(down.n, before.n);
+    owner
+        .batch_execute(include_str!(
+            "../../migrations/2026-12-06-400001_usage_hardening/up.sql"
+        ))
+        .await
+        .unwrap();
+    let up: N = diesel::sql_query(&rows)
+        .get_result(&mut owner)
+        .await
+        .unwrap();
+    assert_eq!(up.n, before.n);
+    owner.batch_execute("ROLLBACK").await.unwrap();
+}
