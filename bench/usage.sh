@@ -23,6 +23,9 @@
 #   3. authorize: GET /healthz and POST /v1/authorize (wrk -t2 -c32, as
 #                 bench/authorize.sh) with the quota on
 #   4. memory:    the server's VmRSS sampled every 0.5 s (peak, after)
+# PG_SETTINGS adds PostgreSQL settings ("-c wal_buffers=16MB ..."); EXTRA_SQL
+# runs as the owner after seeding (to try a schema change);
+# PERF=1 records a system-wide profile of the ingest run (perf.data).
 # Raw output and the summary: bench/results/usage-<time>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,6 +96,10 @@ seed_ms=$(($(date +%s%3N) - t0))
 counts=$(sql -F ' ' -c "SELECT (SELECT count(*) FROM usage_events), (SELECT count(*) FROM usage_dedup),
   (SELECT count(*) FROM usage_rollups)")
 db_size=$(sql -c "SELECT pg_size_pretty(pg_database_size('tenantgate'))")
+# EXTRA_SQL: statements run as the owner after seeding, to try a schema
+# change (an index or constraint less) before it becomes a migration.
+[ -z "${EXTRA_SQL:-}" ] || "$psql_bin" -U tenantgate -d tenantgate -qX -v ON_ERROR_STOP=1 \
+  -c "$EXTRA_SQL" >>"$results/seed.log"
 say "seeded in $seed_ms ms: events dedup rollups = $counts ($db_size)"
 
 # --- 3. measuring -----------------------------------------------------------------------
@@ -145,6 +152,10 @@ wrk_run() { # label threads connections lua path [env assignments...]
   env "$@" WRK_LABEL="$label-warmup" WRK_RUN="$label-warmup-$RANDOM" \
     wrk -t"$t" -c"$c" -d"$warmup" -s "$lua" "$url$path" >"$results/$label.warmup.txt"
   measure_begin
+  # PERF=1: a system-wide CPU profile of the ingest run (perf record -a -g).
+  if [ -n "${PERF:-}" ] && [ "$label" = ingest ]; then
+    perf record -F 499 -a -g -o "$results/perf.data" -- sleep "${duration%s}" >/dev/null 2>&1 &
+  fi
   TIMEFORMAT='%U %S'
   { time env "$@" WRK_LABEL="$label" WRK_RUN="$label-$RANDOM" \
     wrk -t"$t" -c"$c" -d"$duration" --timeout 10s --latency -s "$lua" "$url$path" \
@@ -216,6 +227,7 @@ stored=$(sql -c "SELECT count(*) FROM usage_events")
     "$(nproc)" "$([ -n "${TENANTGATE_BIN:-}" ] && echo "binary $bin" || echo "release build")"
   printf 'load average at the start: %s; after the ingest run: %s; at the end: %s\n' \
     "$load_start" "$load_ingest" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'PG_SETTINGS: %s; EXTRA_SQL: %s\n' "${PG_SETTINGS:-none}" "${EXTRA_SQL:-none}"
   printf 'data: %s tenants x %s keys; events dedup rollups = %s (%s), seeded in %s ms; %s events stored at the end\n\n' \
     "$tenants" "$keys_per_tenant" "$counts" "$db_size" "$seed_ms" "$stored"
   printf '| run | req/s | events/s | p50 ms | p99 ms | SQL statements/req | server CPU ms/req | PostgreSQL CPU ms/req | wrk CPU ms/req | WAL bytes/req |\n'
