@@ -10,12 +10,14 @@
 mod metrics;
 mod plan_draft;
 mod plans;
+mod usage;
 
 pub use metrics::{MetricDraft, create_metric, metric_key, update_metric};
 pub use plan_draft::PlanDraft;
 pub use plans::{create_plan, set_tenant_plan, update_plan};
+pub use usage::{platform_usage, top_consumers};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use scoped_futures::ScopedFutureExt;
 use serde_json::json;
@@ -164,6 +166,10 @@ pub struct Stats {
     pub mrr: Vec<(String, i64)>,
     /// Per plan with subscriptions: (plan, currency, active subscriptions, MRR cents).
     pub by_plan: Vec<(String, String, i64, i64)>,
+    /// Live `api_calls` since UTC midnight, every tenant.
+    pub api_calls_today: i64,
+    /// Live events of every metric recorded since UTC midnight, every tenant.
+    pub events_today: i64,
 }
 
 /// MRR and subscription counts from the subscriptions we hold.
@@ -251,6 +257,12 @@ pub async fn stats(db: &Db, meta: &RequestMeta, admin: &Verified) -> AppResult<S
             }
             stats.tenants_by_plan.sort();
             subscription_stats(conn, &mut stats).await?;
+            let now = Utc::now();
+            let midnight = now
+                .duration_trunc(chrono::TimeDelta::days(1))
+                .unwrap_or(now);
+            (stats.api_calls_today, stats.events_today) =
+                db::usage_reads::platform_day(conn, midnight).await?;
             audit::record(conn, &meta, Entry::new(None, actor, "admin.stats.read")).await?;
             Ok(stats)
         }

@@ -1,6 +1,7 @@
 //! The live audit feed: one LISTEN connection per instance, fanned out in process
-//! (the same connection also receives API-key changes for the key cache and
-//! plan changes for the plan catalogue).
+//! (the same connection also receives API-key changes for the key cache,
+//! plan changes for the plan catalogue, and tenants whose usage changed for
+//! `usageUpdated`, see [`crate::usage::live`]).
 //!
 //! Entries are announced by a trigger (`pg_notify('tenantgate_audit', …)`) when
 //! their transaction commits, so every instance sees every entry, whichever
@@ -12,7 +13,9 @@
 //! own heartbeat channel. With none received for [`STALE_AFTER`] the key cache
 //! and the plan catalogue stop trusting themselves (every key is checked and
 //! the catalogue read in the database) and live audit
-//! subscriptions end with UNAVAILABLE (they may have missed entries); after
+//! subscriptions end with UNAVAILABLE (they may have missed entries) while
+//! live usage subscriptions poll (each push is a whole snapshot, so nothing
+//! is lost by a missed announcement); after
 //! [`RECONNECT_AFTER`] both connections are replaced. The first heartbeat
 //! after that flushes both and trust resumes.
 
@@ -30,6 +33,7 @@ use crate::auth::key_cache::{self, KeyCache};
 use crate::db::notify::{backend_pid, connect, listen as listen_on};
 use crate::plans::{PlanCatalogue, catalogue as plan_catalogue};
 use crate::usage::catalogue::{self as metric_catalogue, MetricCatalogue};
+use crate::usage::live::{self as live_usage, Watchers};
 
 /// The NOTIFY channel of new audit entries.
 pub const CHANNEL: &str = "tenantgate_audit";
@@ -66,6 +70,7 @@ pub enum FeedEvent {
 #[derive(Debug, Clone)]
 pub struct Feed {
     tx: broadcast::Sender<FeedEvent>,
+    usage: Watchers,
     task: Option<std::sync::Arc<tokio::task::AbortHandle>>,
 }
 
@@ -82,12 +87,20 @@ impl Feed {
     ) -> Self {
         let (tx, _) = broadcast::channel(1024);
         let sender = tx.clone();
+        let usage = Watchers::default();
+        let watchers = usage.clone();
         let task = tokio::spawn(async move {
             let channel = format!("tenantgate_hb_{}", Uuid::new_v4().simple());
             let mut backoff = Duration::from_millis(100);
             loop {
-                let result = listen(&url, &channel, &sender, &keys, &plans, &metrics).await;
-                distrust(&sender, &keys, &plans, &metrics);
+                let trusted = Trusted {
+                    keys: &keys,
+                    plans: &plans,
+                    metrics: &metrics,
+                    usage: &watchers,
+                };
+                let result = listen(&url, &channel, &sender, &trusted).await;
+                distrust(&sender, &trusted);
                 match result {
                     Ok(()) => backoff = Duration::from_millis(100),
                     Err(err) => {
@@ -100,6 +113,7 @@ impl Feed {
         });
         Self {
             tx,
+            usage,
             task: Some(std::sync::Arc::new(task.abort_handle())),
         }
     }
@@ -115,17 +129,32 @@ impl Feed {
     pub fn subscribe(&self) -> broadcast::Receiver<FeedEvent> {
         self.tx.subscribe()
     }
+
+    /// The per-tenant usage announcements of this instance.
+    pub fn usage(&self) -> &Watchers {
+        &self.usage
+    }
+}
+
+/// What trusts the LISTEN connection while its heartbeats arrive.
+struct Trusted<'a> {
+    keys: &'a KeyCache,
+    plans: &'a PlanCatalogue,
+    metrics: &'a MetricCatalogue,
+    usage: &'a Watchers,
 }
 
 /// Stops trusting the caches; tells subscribers if they were being served.
-fn distrust(
-    sender: &broadcast::Sender<FeedEvent>,
-    keys: &KeyCache,
-    plans: &PlanCatalogue,
-    metrics: &MetricCatalogue,
-) {
+fn distrust(sender: &broadcast::Sender<FeedEvent>, trusted: &Trusted<'_>) {
+    let Trusted {
+        keys,
+        plans,
+        metrics,
+        usage,
+    } = trusted;
     plans.set_live(false);
     metrics.set_live(false);
+    usage.set_live(false);
     if keys.is_live() {
         keys.set_live(false);
         // No receivers is fine: nobody is subscribed right now.
@@ -145,16 +174,21 @@ async fn listen(
     url: &str,
     heartbeat: &str,
     sender: &broadcast::Sender<FeedEvent>,
-    keys: &KeyCache,
-    plans: &PlanCatalogue,
-    metrics: &MetricCatalogue,
+    trusted: &Trusted<'_>,
 ) -> anyhow::Result<()> {
+    let Trusted {
+        keys,
+        plans,
+        metrics,
+        usage,
+    } = trusted;
     let mut conn = connect(url, APPLICATION_NAME).await?;
     for channel in [
         CHANNEL,
         key_cache::CHANNEL,
         plan_catalogue::CHANNEL,
         metric_catalogue::CHANNEL,
+        live_usage::CHANNEL,
         heartbeat,
     ] {
         listen_on(&mut conn, channel).await?;
@@ -184,12 +218,18 @@ async fn listen(
                     if !metrics.is_live() {
                         metrics.set_live(true);
                     }
+                    usage.set_live(true);
                 } else if notification.channel == key_cache::CHANNEL {
                     keys.invalidate(&notification.payload);
                 } else if notification.channel == plan_catalogue::CHANNEL {
                     plans.invalidate();
                 } else if notification.channel == metric_catalogue::CHANNEL {
                     metrics.invalidate();
+                } else if notification.channel == live_usage::CHANNEL {
+                    match notification.payload.parse::<Uuid>() {
+                        Ok(tenant) => usage.announce(tenant),
+                        Err(err) => tracing::warn!(error = %err, "unreadable usage notice"),
+                    }
                 } else {
                     match serde_json::from_str::<Notice>(&notification.payload) {
                         Ok(notice) => {
@@ -206,7 +246,7 @@ async fn listen(
                 }
                 if quiet >= STALE_AFTER && keys.is_live() {
                     tracing::warn!(?quiet, "LISTEN heartbeat missed: checking every key in the database");
-                    distrust(sender, keys, plans, metrics);
+                    distrust(sender, trusted);
                 }
                 notify(&mut notifier, heartbeat, "beat").await?;
             }

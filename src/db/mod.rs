@@ -23,6 +23,7 @@ pub mod schema;
 pub mod sessions;
 pub mod tenants;
 pub mod usage;
+pub mod usage_reads;
 pub mod users;
 
 use std::sync::Arc;

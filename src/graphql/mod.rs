@@ -14,6 +14,7 @@ pub mod loaders;
 pub mod sockets;
 pub mod types;
 
+mod live_usage;
 mod mutation;
 mod query;
 mod subscription;

@@ -6,7 +6,9 @@ use scoped_futures::ScopedFutureExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::context::{db, services, session};
+use super::live_usage::Subscriber;
 use super::types::audit::AuditEntry;
+use super::types::usage::Quota;
 use crate::audit;
 use crate::audit::feed::FeedEvent;
 use crate::auth::{Role, Session};
@@ -97,5 +99,33 @@ impl SubscriptionRoot {
                 }
             });
         Ok(stream)
+    }
+
+    /// The active tenant's monthly quotas and how much of each is used
+    /// (`tenant { quotas }`'s answer: one entry per metric the plan limits),
+    /// live: pushed once at subscribe time, then whenever usage recorded on
+    /// any instance changes them, at most 4 times a second (a burst of
+    /// events gives a few pushes, the last with the final counts) and only
+    /// when they changed. Members of the active tenant (any role); API keys
+    /// cannot subscribe. Before every push the subscriber is verified again
+    /// (token not expired, session live, still a member of an active
+    /// tenant), also every 30 s without usage; when that fails the feed
+    /// ends. While this instance receives no announcements (its LISTEN
+    /// connection misses a heartbeat) the counters are read every 2 s
+    /// instead.
+    async fn usage_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<Vec<Quota>>> + use<>> {
+        let session: &Session = session(ctx);
+        let access = session.require_tenant(db(ctx)).await?;
+        let subscriber = Subscriber::new(services(ctx), session, &access);
+        Ok(futures_util::stream::unfold(
+            subscriber,
+            |mut subscriber| async move {
+                let pushed = subscriber.next().await?;
+                Some((Ok(pushed), subscriber))
+            },
+        ))
     }
 }

@@ -60,7 +60,8 @@ pub struct Recorder {
 
 /// What enforces the plan's monthly quotas on a batch: the instance's
 /// counters and the plan catalogue, and the tenant's plan when the caller
-/// knows it (a key does; else it is read).
+/// knows it (a key does; else it is read). Its `usage` also announces the
+/// recorded live usage to live subscribers (see [`super::live`]).
 #[derive(Clone, Copy)]
 pub struct QuotaCheck<'a> {
     pub usage: &'a super::Usage,
@@ -247,6 +248,16 @@ pub async fn record(
                     .partition(|(_, e)| rules.contains_key(&e.metric));
                 let events: Vec<NewUsageEvent> = known.iter().map(|(_, e)| e.clone()).collect();
                 let stored = store::write(conn, tenant, &events, &rules).await?;
+                // New live usage is announced to every instance's
+                // `usageUpdated` subscribers (on commit).
+                let live =
+                    stored.contains(&Stored::Recorded) && who.environment == Environment::Live;
+                let announced = match quotas {
+                    Some(check) if live => {
+                        Some(check.usage.live().in_transaction(conn, tenant).await?)
+                    }
+                    _ => None,
+                };
                 let mut answers: HashMap<usize, Result<Stored, String>> = HashMap::new();
                 for ((i, _), s) in known.iter().zip(stored) {
                     answers.insert(*i, Ok(s));
@@ -254,11 +265,15 @@ pub async fn record(
                 for (i, e) in unknown {
                     answers.insert(i, Err(e.metric));
                 }
-                Ok(answers)
+                Ok((answers, announced))
             }
             .scope_boxed()
         })
         .await?;
+    let (outcome, announced) = outcome;
+    if let (Some(check), Some(announced)) = (quotas, announced) {
+        check.usage.live().committed(db, tenant, announced);
+    }
     for (i, answer) in outcome {
         if matches!(answer, Ok(Stored::Recorded))
             && let Some(reservation) = held.remove(&i)

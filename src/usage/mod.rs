@@ -13,8 +13,10 @@ mod authorize;
 pub mod catalogue;
 pub mod ingest;
 pub mod limits;
+pub mod live;
 pub mod partitions;
 pub mod quotas;
+pub mod reads;
 pub mod store;
 pub mod thresholds;
 
@@ -62,6 +64,8 @@ struct Inner {
     /// Where crossed quota thresholds are announced (set by the app).
     alerts: std::sync::OnceLock<(Db, crate::mail::Mailer)>,
     metrics: catalogue::MetricCatalogue,
+    /// Announces committed live usage to every instance (`usageUpdated`).
+    live: live::Announcer,
     failed_lookups: FailedLookups,
     seen: Cache<(Uuid, Environment, String), ()>,
     buffer: Mutex<Vec<NewUsageEvent>>,
@@ -80,6 +84,7 @@ impl Usage {
                 alerts: std::sync::OnceLock::new(),
                 limiter,
                 metrics: catalogue::MetricCatalogue::default(),
+                live: live::Announcer::default(),
                 seen: Cache::builder()
                     .max_capacity(1_000_000)
                     .time_to_live(IDEMPOTENCY_TTL)
@@ -96,6 +101,11 @@ impl Usage {
     /// The metric catalogue (cached, dropped on every announced change).
     pub fn metrics(&self) -> &catalogue::MetricCatalogue {
         &self.inner.metrics
+    }
+
+    /// Where committed live usage is announced (see [`live`]).
+    pub fn live(&self) -> &live::Announcer {
+        &self.inner.live
     }
 
     /// The failed API-key lookup budgets (in the same counters as the limits).
@@ -413,7 +423,7 @@ impl Usage {
             chunks
         });
         for (tenant, events) in chunks {
-            match insert(db, tenant, &events).await {
+            match insert(db, &self.inner.live, tenant, &events).await {
                 Ok(n) => {
                     written += n;
                     self.mark_stored(&events).await;
@@ -425,7 +435,9 @@ impl Usage {
                 Err(err) => {
                     tracing::warn!(tenant.id = %tenant, error = %err, events = events.len(), "usage batch refused; writing its rows one by one");
                     for event in events {
-                        match insert(db, tenant, std::slice::from_ref(&event)).await {
+                        match insert(db, &self.inner.live, tenant, std::slice::from_ref(&event))
+                            .await
+                        {
                             Ok(n) => {
                                 written += n;
                                 self.mark_stored(std::slice::from_ref(&event)).await;
@@ -519,22 +531,37 @@ const FLUSH_CHUNK: usize = 5_000;
 
 /// Stores `events` of `tenant` in one transaction (raw events, idempotency
 /// keys and rollups together); how many were new. A metric missing from the
-/// catalogue is summed.
-async fn insert(db: &Db, tenant: Uuid, events: &[NewUsageEvent]) -> AppResult<usize> {
-    db.scoped(Scope::tenant(tenant), |conn| {
-        async move {
-            let rules = store::rules(conn, events.iter().map(|e| e.metric.as_str())).await?;
-            // One write for the whole transaction: its rows are locked in one
-            // sorted order, so it cannot deadlock with a concurrent batch.
-            let stored = store::write(conn, tenant, events, &rules).await?;
-            Ok(stored
-                .iter()
-                .filter(|s| **s == store::Stored::Recorded)
-                .count())
-        }
-        .scope_boxed()
-    })
-    .await
+/// catalogue is summed. New live usage is announced to every instance.
+async fn insert(
+    db: &Db,
+    announcer: &live::Announcer,
+    tenant: Uuid,
+    events: &[NewUsageEvent],
+) -> AppResult<usize> {
+    let (written, announced) = db
+        .scoped(Scope::tenant(tenant), |conn| {
+            async move {
+                let rules = store::rules(conn, events.iter().map(|e| e.metric.as_str())).await?;
+                // One write for the whole transaction: its rows are locked in one
+                // sorted order, so it cannot deadlock with a concurrent batch.
+                let stored = store::write(conn, tenant, events, &rules).await?;
+                let new = || {
+                    events
+                        .iter()
+                        .zip(&stored)
+                        .filter(|(_, s)| **s == store::Stored::Recorded)
+                };
+                let live = new().any(|(e, _)| e.environment == Environment::Live.as_str());
+                let announced = live && announcer.in_transaction(conn, tenant).await?;
+                Ok((new().count(), live.then_some(announced)))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    if let Some(announced) = announced {
+        announcer.committed(db, tenant, announced);
+    }
+    Ok(written)
 }
 
 /// The Redis name of an idempotency key.

@@ -322,7 +322,7 @@ async fn listen_notify_is_checked_at_start_up() {
 }
 
 /// The pids of this database's LISTEN backends.
-async fn listen_backends(app: &TestApp) -> Vec<i32> {
+pub(crate) async fn listen_backends(app: &TestApp) -> Vec<i32> {
     #[derive(diesel::QueryableByName)]
     struct Pid {
         #[diesel(sql_type = Integer)]
@@ -340,7 +340,7 @@ async fn listen_backends(app: &TestApp) -> Vec<i32> {
 }
 
 /// Resumes stopped backends, also when the test fails.
-struct Resume(Vec<i32>);
+pub(crate) struct Resume(pub(crate) Vec<i32>);
 
 impl Drop for Resume {
     fn drop(&mut self) {

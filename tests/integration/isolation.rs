@@ -7,7 +7,9 @@
 //!   random reads (with cursors from either tenant's pages) and writes aimed at
 //!   the other tenant's users, invitations and slug, and the platform admins'
 //!   plan mutations (`createPlan`, `updatePlan`, `setTenantPlan` of the other
-//!   tenant), which no seeded user may run. No answer may show a string
+//!   tenant), which no seeded user may run, and usage reads (`tenant { usage
+//!   quotas }` split by key or not, `ApiKey.usage` of every listed key; each
+//!   tenant's seeded usage totals are strings of its own). No answer may show a string
 //!   (id, email, name, slug, cursor) that belongs only to a tenant the caller is
 //!   not in, no write may succeed or change a tenant, and nothing may be a 5xx or
 //!   an INTERNAL error; `memberCount` and `plan` are the answering tenant's own
@@ -139,6 +141,11 @@ const RECORD_USAGE: &str =
     "mutation($e: [UsageEventInput!]!) { recordUsage(events: $e) { recorded } }";
 const CANCEL: &str = "mutation { cancelSubscription(atPeriodEnd: false) { status } }";
 const CHANGE_PLAN: &str = "mutation { changePlan(planKey: \"basic\", interval: MONTH) { status } }";
+const USAGE_READ: &str = "query($f: DateTime!, $t: DateTime!, $b: UsageGroupBy!) { tenant { id quotas { metric used limit } usage(metric: \"iso_usage\", from: $f, to: $t, granularity: DAY, groupBy: $b) { total points { at value } groups { apiKey { id name prefix } total points { value } } } } }";
+const KEY_USAGE: &str = "query($f: DateTime!, $t: DateTime!) { tenant { id apiKeys(first: 20) { edges { cursor node { id usage(metric: \"iso_usage\", from: $f, to: $t, granularity: DAY) { total points { value } } } } } } }";
+/// Each tenant's seeded usage of `iso_usage` yesterday: the whole tenant's,
+/// and its key's (numbers no other answer contains).
+const SEEDED_USAGE: [[i64; 2]; 2] = [[987_650_011, 876_540_011], [987_650_022, 876_540_022]];
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
 async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
@@ -344,6 +351,32 @@ impl Seed {
             )
             .await;
         }
+        // Usage of a metric of its own in each tenant, the whole tenant's and its
+        // key's (rollups written as the owner: reads never look at raw events).
+        text(
+            &mut db,
+            "WITH m AS (INSERT INTO metrics (key, name, unit, aggregation)
+                        VALUES ('iso_usage', 'Iso usage', 'units', 'sum') RETURNING 1)
+             SELECT 'x' AS s FROM m",
+        )
+        .await;
+        for (i, t) in tenants.iter().enumerate() {
+            let key = t.keys.iter().next().copied().unwrap_or_default();
+            let [whole, own] = SEEDED_USAGE[i];
+            text(
+                &mut db,
+                &format!(
+                    "WITH r AS (INSERT INTO usage_rollups (tenant_id, environment, metric, granularity,
+                                    api_key_id, bucket, value, events)
+                                SELECT '{}', 'live', 'iso_usage', 'day', k, date_trunc('day', now()) - interval '1 day', v, 1
+                                FROM (VALUES ('00000000-0000-0000-0000-000000000000'::uuid, {whole}),
+                                             ('{key}'::uuid, {own})) AS x (k, v) RETURNING 1)
+                     SELECT 'x' AS s FROM r LIMIT 1",
+                    t.id
+                ),
+            )
+            .await;
+        }
         for (i, t) in tenants.iter_mut().enumerate() {
             let id = t.id;
             t.slug = text(
@@ -389,6 +422,8 @@ impl Seed {
                     .map(Uuid::to_string),
             );
             t.strings.extend(key_prefixes[i].iter().cloned());
+            t.strings
+                .extend(SEEDED_USAGE[i].iter().map(|n| n.to_string()));
             t.strings.extend(
                 [
                     "cus_iso{}customer",
@@ -571,6 +606,12 @@ enum Op {
     ChangePlan,
     /// `updatePlan` (platform admins only).
     UpdatePlan,
+    /// `tenant { quotas usage }`, split by key or not.
+    Usage {
+        by_key: bool,
+    },
+    /// `tenant { apiKeys { usage } }`
+    KeyUsage,
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -659,6 +700,8 @@ fn op() -> impl Strategy<Value = Op> {
         (first(), cursor()).prop_map(|(first, after)| Op::Billing { first, after }),
         Just(Op::CancelSubscription),
         Just(Op::ChangePlan),
+        any::<bool>().prop_map(|by_key| Op::Usage { by_key }),
+        Just(Op::KeyUsage),
     ]
 }
 
@@ -781,12 +824,31 @@ impl Seed {
                                     "idempotencyKey": key });
                 (RECORD_USAGE, json!({ "e": [event] }), Check::Usage { key })
             }
+            Op::Usage { by_key } => (
+                USAGE_READ,
+                json!({ "f": usage_from(), "t": usage_to(), "b": if *by_key { "KEY" } else { "NONE" } }),
+                Check::Read,
+            ),
+            Op::KeyUsage => (
+                KEY_USAGE,
+                json!({ "f": usage_from(), "t": usage_to() }),
+                Check::Read,
+            ),
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
             }
         }
     }
+}
+
+/// The range of the usage reads: the seeded day and today.
+fn usage_from() -> String {
+    (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339()
+}
+
+fn usage_to() -> String {
+    chrono::Utc::now().to_rfc3339()
 }
 
 #[test]
@@ -817,6 +879,27 @@ fn no_caller_sees_or_changes_another_tenant() {
         "the leak check must see B's data"
     );
     assert!(seed.leak(bravo_viewer, &b_lists).is_none());
+    // Likewise B's usage, split by key and per key: B's numbers, flagged for A.
+    for (q, vars) in [
+        (
+            USAGE_READ,
+            json!({ "f": usage_from(), "t": usage_to(), "b": "KEY" }),
+        ),
+        (KEY_USAGE, json!({ "f": usage_from(), "t": usage_to() })),
+    ] {
+        let body = rt.block_on(async {
+            let token = &seed.users[1].token;
+            seed.app.gql(q, vars, Some(token)).await.body.to_string()
+        });
+        let [whole, own] = SEEDED_USAGE[1];
+        assert!(body.contains(&own.to_string()), "{body}");
+        assert!(
+            q == KEY_USAGE || body.contains(&whole.to_string()),
+            "{body}"
+        );
+        assert!(seed.leak(alpha_member, &body).is_some(), "{body}");
+        assert!(seed.leak(bravo_viewer, &body).is_none(), "{body}");
+    }
 
     let listed = AtomicUsize::new(0);
     let refused_at_the_boundary = AtomicUsize::new(0);
@@ -965,7 +1048,8 @@ fn no_caller_sees_or_changes_another_tenant() {
                     let nonempty = ["members", "invitations", "auditLog", "apiKeys"]
                         .iter()
                         .any(|l| data[l]["edges"].as_array().is_some_and(|e| !e.is_empty()));
-                    if nonempty {
+                    let usage = data["usage"]["total"].as_i64().is_some_and(|t| t > 0);
+                    if nonempty || usage {
                         listed.fetch_add(1, Ordering::Relaxed);
                     }
                 }

@@ -33,3 +33,5 @@ mod stripe_sim;
 mod tenant_settings;
 mod usage;
 mod usage_durability;
+mod usage_live;
+mod usage_reads;

@@ -165,6 +165,15 @@ enum Op {
     SetTenantPlan,
     /// `recordUsage` of one api_calls event (for the active tenant).
     RecordUsage,
+    /// `tenant { usage(…, granularity: DAY) { points { value } } }` of one day.
+    ReadUsage,
+    /// `tenant { usage(…, groupBy: KEY) { groups { total } } }` (also needs
+    /// the right to list keys).
+    ReadUsageByKey,
+    /// `tenant { apiKeys { nodes { usage(…) { total } } } }` with a fresh key.
+    ReadKeyUsage,
+    /// `admin { usage topConsumers stats { apiCallsToday } }`
+    ReadAdminUsage,
     /// `createMetric` of a new metric.
     CreateMetric,
 }
@@ -180,6 +189,7 @@ impl Op {
                 | Self::UpdatePlan
                 | Self::SetTenantPlan
                 | Self::CreateMetric
+                | Self::ReadAdminUsage
         )
     }
 }
@@ -224,6 +234,10 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::CreateMetric,       [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::ReadBilling,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   YES,      FORBID]),
     (Op::ReadQuotas,         [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
+    (Op::ReadUsage,          [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
+    (Op::ReadUsageByKey,     [UNAUTH,   FORBID,  YES,      YES,      YES,      FORBID,   YES   ]),
+    (Op::ReadKeyUsage,       [UNAUTH,   FORBID,  YES,      YES,      YES,      FORBID,   YES   ]),
+    (Op::ReadAdminUsage,     [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::StartCheckout,      [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
     (Op::OpenBillingPortal,  [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
     (Op::ChangeSubscriptionPlan, [UNAUTH, FORBID, UNAVAIL, FORBID,   FORBID,   UNAVAIL,  FORBID]),
@@ -728,6 +742,31 @@ impl Matrix {
                 "/data/tenant/quotas",
                 Shows::Count(0),
             ),
+            Op::ReadUsage => Plan::read(
+                "{ tenant { usage(metric: \"api_calls\", from: \"2026-11-01T00:00:00Z\", to: \"2026-11-02T00:00:00Z\", granularity: DAY) { points { value } } } }",
+                "/data/tenant/usage/points",
+                Shows::Count(1),
+            ),
+            Op::ReadUsageByKey => Plan::read(
+                "{ tenant { usage(metric: \"api_calls\", from: \"2026-11-01T00:00:00Z\", to: \"2026-11-02T00:00:00Z\", granularity: DAY, groupBy: KEY) { groups { total } } } }",
+                "/data/tenant/usage/groups",
+                Shows::Count(0),
+            ),
+            Op::ReadKeyUsage => {
+                let owner = self.creds(Actor::Owner).map(|(_, id)| id.clone());
+                self.fresh_key(&owner.unwrap_or_default()).await;
+                Plan::read(
+                    "{ tenant { apiKeys(first: 1) { nodes { usage(metric: \"api_calls\", from: \"2026-11-01T00:00:00Z\", to: \"2026-11-02T00:00:00Z\", granularity: DAY) { total } } } } }",
+                    "/data/tenant/apiKeys/nodes/0/usage/total",
+                    Shows::Equals(json!(0)),
+                )
+            }
+            Op::ReadAdminUsage => Plan::read(
+                "{ admin { usage(metric: \"api_calls\", from: \"2026-11-01T00:00:00Z\", to: \"2026-11-02T00:00:00Z\", granularity: DAY) { total } \
+                 topConsumers(metric: \"api_calls\", from: \"2026-11-01T00:00:00Z\", to: \"2026-11-02T00:00:00Z\") { total } stats { apiCallsToday eventsToday } } }",
+                "/data/admin",
+                Shows::NonEmpty,
+            ),
             Op::ReadBilling => Plan::read(
                 "{ tenant { billing { configured subscription { status } } } }",
                 "/data/tenant/billing/configured",
@@ -1001,7 +1040,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 39 * 7, "every operation has a row");
+    assert_eq!(cells, 43 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

@@ -114,7 +114,7 @@ impl KeysMutation {
         )
         .await?;
         Ok(ApiKeySecret {
-            api_key: ApiKey(key),
+            api_key: ApiKey::new(key),
             secret,
         })
     }
@@ -133,7 +133,7 @@ impl KeysMutation {
             keys::rotate(db(ctx), meta(ctx), &by, key_id(&id)?, grace_period_seconds).await?;
         forget(ctx, key.id);
         Ok(ApiKeySecret {
-            api_key: ApiKey(key),
+            api_key: ApiKey::new(key),
             secret,
         })
     }
@@ -143,7 +143,7 @@ impl KeysMutation {
         let by = manager(ctx).await?;
         let key = keys::revoke(db(ctx), meta(ctx), &by, key_id(&id)?).await?;
         forget(ctx, key.id);
-        Ok(ApiKey(key))
+        Ok(ApiKey::new(key))
     }
 
     /// Changes a key's name, scopes or rate limit (takes effect at once on
@@ -164,7 +164,7 @@ impl KeysMutation {
         };
         let key = keys::update(db(ctx), meta(ctx), &by, key_id(&input.id)?, changes).await?;
         forget(ctx, key.id);
-        Ok(ApiKey(key))
+        Ok(ApiKey::new(key))
     }
 
     /// The one-step check, called with a customer's API key: verifies it,

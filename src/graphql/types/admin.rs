@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
+use super::api_key::KeyEnvironment;
 use super::plan::AdminPlan;
 use super::tenant::{Reader, Tenant, TenantStatus};
+use super::usage_series::{ConsumerTenant, UsageConsumer, UsageGranularity, UsageSeries};
 use super::user::User;
 use crate::admin::{self, TenantFilter};
 use crate::error::AppError;
@@ -42,6 +44,12 @@ pub struct PlatformStats {
     pub mrr: Vec<Revenue>,
     /// Subscriptions and MRR per plan (plans with at least one subscription).
     pub by_plan: Vec<PlanRevenue>,
+    /// Live `api_calls` of every tenant today (since UTC midnight, by when
+    /// the calls happened).
+    pub api_calls_today: i64,
+    /// Live usage events of every metric and tenant today (since UTC
+    /// midnight, by when they happened).
+    pub events_today: i64,
 }
 
 /// An amount of monthly revenue in one currency.
@@ -212,7 +220,82 @@ impl AdminQuery {
                     },
                 )
                 .collect(),
+            api_calls_today: stats.api_calls_today,
+            events_today: stats.events_today,
         })
+    }
+
+    /// Live usage of `metric` over `[from, to)` summed over every tenant
+    /// (the largest tenant's for max metrics; a unique count adds up each
+    /// tenant's distinct values), with the bounds and shape of
+    /// `Tenant.usage` (`groups` is empty). Recorded in the platform's trail.
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        metric: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        granularity: UsageGranularity,
+    ) -> Result<UsageSeries> {
+        let admin = session(ctx).require_platform_admin(db(ctx)).await?;
+        let now = Utc::now();
+        let range = crate::usage::reads::range(
+            db(ctx),
+            services(ctx).usage.metrics(),
+            &metric,
+            from,
+            to,
+            granularity.into(),
+            now,
+        )
+        .await?;
+        let rows = admin::platform_usage(db(ctx), meta(ctx), &admin, &range).await?;
+        let distinct = rows.iter().find(|r| r.bucket.is_none()).map(|r| r.value);
+        let values = rows.iter().filter_map(|r| Some((r.bucket?, r.value)));
+        let series = crate::usage::reads::Series::build(&range, values, distinct, now);
+        Ok(UsageSeries::new(range, KeyEnvironment::Live, series))
+    }
+
+    /// The `first` tenants (1-100, default 10) with the most live usage of
+    /// `metric` over `[from, to)` in whole UTC days (`from` rounds down and
+    /// `to` up to midnight; at most 400 days), most first, ties by id. Each
+    /// listed tenant gets the read in its own audit trail.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(Some(first), child_complexity)")]
+    async fn top_consumers(
+        &self,
+        ctx: &Context<'_>,
+        metric: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<UsageConsumer>> {
+        let admin = session(ctx).require_platform_admin(db(ctx)).await?;
+        if !(1..=100).contains(&first) {
+            return Err(AppError::bad_field("first", "must be 1 to 100").into());
+        }
+        let range = crate::usage::reads::range(
+            db(ctx),
+            services(ctx).usage.metrics(),
+            &metric,
+            from,
+            to,
+            crate::usage::reads::Granularity::Day,
+            Utc::now(),
+        )
+        .await?;
+        let rows =
+            admin::top_consumers(db(ctx), meta(ctx), &admin, &range, i64::from(first)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| UsageConsumer {
+                tenant: ConsumerTenant {
+                    id: ID(c.id.to_string()),
+                    name: c.name,
+                    slug: c.slug,
+                },
+                total: c.total,
+            })
+            .collect())
     }
 
     /// Emails queued by this server, newest first (development only: in

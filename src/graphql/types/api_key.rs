@@ -1,11 +1,18 @@
 //! The `ApiKey` type, its enums, and the answer of `authorize`.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::usage_series::{UsageGranularity, UsageSeries};
 use crate::auth::api_keys::{Environment, KeyScope};
 use crate::db::api_keys::{ApiKey as Row, KeyState};
-use crate::graphql::context::services;
+use crate::error::AppError;
+use crate::graphql::context::{db, services, session};
+use crate::graphql::loaders::{KeyUsage, KeyUsageLoader};
+use crate::tenancy::Scope as DbScope;
 
 /// Live or test mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
@@ -134,8 +141,19 @@ pub struct RateLimit {
     pub period_seconds: i32,
 }
 
-/// A tenant's API key (never its secret).
-pub struct ApiKey(pub Row);
+/// A tenant's API key (never its secret), with the usage loader of the
+/// page it was listed on (keys read one at a time get their own).
+pub struct ApiKey(
+    pub Row,
+    pub Option<Arc<DataLoader<crate::graphql::loaders::KeyUsageLoader>>>,
+);
+
+impl ApiKey {
+    /// A key read on its own (no page to batch its usage with).
+    pub fn new(row: Row) -> Self {
+        Self(row, None)
+    }
+}
 
 /// A credential for machine callers of a tenant.
 #[Object]
@@ -219,6 +237,66 @@ impl ApiKey {
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// What this key recorded of `metric` over `[from, to)`, in its own
+    /// environment (as `Tenant.usage`, same bounds; `groups` is empty):
+    /// members who can see the key, API keys with `usage:read`. A page of
+    /// keys reads its usage in one statement.
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        metric: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        granularity: UsageGranularity,
+    ) -> Result<UsageSeries> {
+        let session = session(ctx);
+        let tenant_id = self.0.tenant_id;
+        let scope = match session.key() {
+            Some(call) => {
+                call.grant.require(KeyScope::UsageRead)?;
+                (call.grant.tenant_id == tenant_id).then(|| DbScope::tenant(tenant_id))
+            }
+            None => {
+                let access = session.require_tenant(db(ctx)).await?;
+                (access.tenant_id == tenant_id).then(|| access.scope())
+            }
+        };
+        let Some(scope) = scope else {
+            return Err(AppError::forbidden("this key belongs to another tenant").into());
+        };
+        let range = crate::usage::reads::range(
+            db(ctx),
+            services(ctx).usage.metrics(),
+            &metric,
+            from,
+            to,
+            granularity.into(),
+            Utc::now(),
+        )
+        .await?;
+        let loader = match &self.1 {
+            Some(loader) => loader.clone(),
+            None => Arc::new(DataLoader::new(
+                KeyUsageLoader {
+                    db: db(ctx).clone(),
+                    scope,
+                    tenant_id,
+                },
+                tokio::spawn,
+            )),
+        };
+        let environment = Environment::parse(&self.0.environment).unwrap_or(Environment::Live);
+        let series = loader
+            .load_one(KeyUsage {
+                key_id: self.0.id,
+                environment: environment.as_str(),
+                range: range.clone(),
+            })
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the usage loader lost a key")))?;
+        Ok(UsageSeries::new(range, environment.into(), series))
     }
 }
 

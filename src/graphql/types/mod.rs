@@ -10,6 +10,8 @@ pub mod metric;
 pub mod plan;
 pub mod session;
 pub mod tenant;
+pub mod tenant_usage;
 pub mod usage;
+pub mod usage_series;
 pub mod user;
 pub mod viewer;

@@ -13,6 +13,7 @@ use super::api_key::{ApiKey, KeyEnvironment, State as ApiKeyState};
 use super::audit::AuditEntry;
 use super::invitation::Invitation;
 use super::member::Member;
+use super::usage_series::{UsageGranularity, UsageGroupBy, UsageSeries};
 use crate::audit;
 use crate::auth::api_keys::{KeyGrant, KeyScope};
 use crate::auth::keys::Manager;
@@ -79,7 +80,7 @@ pub struct Tenant {
 
 impl Tenant {
     /// The platform admin reading this tenant, when it is read on the admin path.
-    fn admin_reader(&self) -> Option<uuid::Uuid> {
+    pub(super) fn admin_reader(&self) -> Option<uuid::Uuid> {
         match &self.reader {
             Reader::Admin(admin) => Some(admin.user_id),
             _ => None,
@@ -88,7 +89,7 @@ impl Tenant {
 
     /// The scope to read this tenant's lists in, when the reader holds `needed`
     /// (`None`: any role) or, for an API key, `key_scope`.
-    fn scope_for(&self, needed: Option<Role>, key_scope: KeyScope) -> AppResult<Scope> {
+    pub(super) fn scope_for(&self, needed: Option<Role>, key_scope: KeyScope) -> AppResult<Scope> {
         match &self.reader {
             Reader::Key(grant) if grant.tenant_id == self.row.id => {
                 grant.require(key_scope)?;
@@ -237,6 +238,39 @@ impl Tenant {
         )
     }
 
+    /// The tenant's usage of `metric` over `[from, to)` in hourly or daily
+    /// buckets (UTC; `from` rounds down and `to` up to whole buckets; at most
+    /// 35 days of hours or 400 days of days; `to` at most 31 days ahead).
+    /// `environment`: live usage by default (an API key reads its own
+    /// environment's, by default and only). `groupBy: KEY` adds one series
+    /// per key (the `first` keys with the most usage, 1-100, default 10) and
+    /// one for members' own; it needs the right to list keys too. Members of
+    /// this tenant, API keys with `usage:read`, platform admins (audited).
+    #[graphql(complexity = "super::usage_series::usage_cost(group_by, first, child_complexity)")]
+    #[expect(clippy::too_many_arguments)]
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        metric: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        granularity: UsageGranularity,
+        #[graphql(default)] group_by: UsageGroupBy,
+        environment: Option<KeyEnvironment>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<UsageSeries> {
+        let asked = super::tenant_usage::Asked {
+            metric,
+            from,
+            to,
+            granularity,
+            group_by,
+            environment,
+            first,
+        };
+        super::tenant_usage::read(self, ctx, asked).await
+    }
+
     /// The tenant's subscription and invoices: owners, admins and billing
     /// members of this tenant, API keys with `billing:read`, platform admins.
     async fn billing(&self, ctx: &Context<'_>) -> Result<super::billing::TenantBilling> {
@@ -327,12 +361,31 @@ impl Tenant {
             limit,
         )
         .await?;
+        // Keys' usage, one batch for the page: the batch goes out as soon as
+        // every key of the page asked (the delay only bounds a page some of
+        // whose keys never ask), so its size never splits it.
+        let on_page = rows.len().min(usize::try_from(limit).unwrap_or(0)).max(1);
+        let loader = Arc::new(
+            DataLoader::new(
+                crate::graphql::loaders::KeyUsageLoader {
+                    db: db(ctx).clone(),
+                    scope: match &manager {
+                        Manager::Member { access, .. } => access.scope(),
+                        Manager::Key(grant) => Scope::tenant(grant.tenant_id),
+                    },
+                    tenant_id: manager.tenant_id(),
+                },
+                tokio::spawn,
+            )
+            .max_batch_size(on_page)
+            .delay(std::time::Duration::from_millis(50)),
+        );
         Ok(cursor::connection(
             rows,
             limit,
             after.is_some(),
             |r| (r.created_at, r.id),
-            ApiKey,
+            |row| ApiKey(row, Some(loader.clone())),
         ))
     }
 
@@ -516,7 +569,7 @@ impl Tenant {
 
 /// On the admin path, records the read in the tenant's own trail (in the
 /// transaction of the read).
-async fn audit_admin_read(
+pub(super) async fn audit_admin_read(
     conn: &mut diesel_async::AsyncPgConnection,
     meta: &audit::RequestMeta,
     admin: Option<Uuid>,

@@ -109,7 +109,7 @@ impl RecordUsageResult {
 
 /// One of the plan's monthly quotas and how much of it is used this month
 /// (live usage; the calendar month in UTC).
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
 pub struct Quota {
     /// The metric's key.
     pub metric: String,
@@ -124,9 +124,10 @@ pub struct Quota {
     pub resets_at: DateTime<Utc>,
 }
 
-/// The quotas of `tenant` under `plan`, read in `scope`: what this
-/// instance's counters know (they include usage not written yet), else the
-/// daily rollups (one statement for every metric).
+/// The quotas of `tenant` under `plan`, read in `scope`: the larger of
+/// what this instance's counters know (they include usage not written yet)
+/// and the daily rollups (what every instance wrote; one statement for
+/// every metric).
 pub async fn quotas(
     db: &crate::db::Db,
     scope: crate::tenancy::Scope,
@@ -151,9 +152,13 @@ pub async fn quotas(
         .await?;
     let mut out = Vec::with_capacity(limits.len());
     for (metric, limit) in limits {
+        // This instance's counter knows usage not written yet; the rollups
+        // know what other instances wrote since it was seeded (without
+        // Redis each instance counts its own), so the larger is nearer.
+        let stored = stored.get(&metric).copied().unwrap_or(0);
         let used = match counters.known_used(tenant, &metric, now).await {
-            Some(used) => used,
-            None => stored.get(&metric).copied().unwrap_or(0),
+            Some(used) => used.max(stored),
+            None => stored,
         };
         out.push(Quota {
             percent: if limit > 0 {

@@ -1,0 +1,2 @@
+DROP INDEX usage_distinct_platform_idx;
+DROP INDEX usage_rollups_platform_idx;
