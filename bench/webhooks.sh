@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 
 duration=${DURATION:-10s}
 threads=2
@@ -30,90 +31,19 @@ die() { printf 'bench/webhooks.sh: %s\n' "$*" >&2; exit 1; }
 ensure_postgres
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v jq >/dev/null 2>&1 || apt_install jq
-psql_bin=$(printf '%s\n' /usr/lib/postgresql/*/bin/psql | sort -V | tail -1)
-[ -x "$psql_bin" ] || psql_bin=$(command -v psql || true)
-[ -n "$psql_bin" ] || die "psql not found (apt-get install postgresql-client)"
-
-say "building the release binary"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/tenantgate"
-
+bench_init hooks
+bench_binary
 results="bench/results/webhooks-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$results"
-data=$(mktemp -d /tmp/tenantgate-hooks.XXXXXX)
-chmod 755 "$data" # the embedded PostgreSQL runs as `postgres` when we are root
-server_pid=
-
-cleanup() {
-  local status=$? pm pg_pid
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  [ -z "$server_pid" ] || wait "$server_pid" 2>/dev/null || true
-  # The server stops its PostgreSQL (a killed server: the postmaster gets its
-  # parent-death signal). Wait for it, so the data dir can go.
-  pm="$data/postgres/data/postmaster.pid"
-  if [ -f "$pm" ]; then
-    pg_pid=$(head -1 "$pm" 2>/dev/null || true)
-    if [ -n "$pg_pid" ] && grep -qF "$data" "/proc/$pg_pid/cmdline" 2>/dev/null; then
-      for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done
-      kill -QUIT "$pg_pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-  fi
-  rm -rf "$data"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # --- 1. the server --------------------------------------------------------------
-say "starting tenantgate serve with billing on (data: $data, log: $results/server.log)"
-# Port 0: the kernel picks a free loopback port; the server prints it.
-# Request logging at info would be a large part of the work measured: warn.
-# /metrics is served only behind a token (or on its own listener): give it one.
-metrics_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-env -u DATABASE_URL -u TENANTGATE_APP_DATABASE_URL -u TENANTGATE_METRICS_LISTEN \
-  TENANTGATE_METRICS_TOKEN="$metrics_token" \
-  TENANTGATE_LOG="${TENANTGATE_LOG:-warn}" \
-  STRIPE_SECRET_KEY=sk_test_bench STRIPE_WEBHOOK_SECRET="$whsec" STRIPE_API_BASE=http://127.0.0.1:9 \
-  "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" --env development \
-  --shutdown-grace-secs 5 >"$results/server.stdout" 2>"$results/server.log" &
-server_pid=$!
-
-url=
-deadline=$((SECONDS + 180))
-while [ -z "$url" ]; do
-  kill -0 "$server_pid" 2>/dev/null || { tail -20 "$results/server.log" >&2; die "the server exited"; }
-  [ "$SECONDS" -lt "$deadline" ] || die "the server did not print its address in 180 s"
-  sleep 0.1
-  url=$(sed -n 's/^tenantgate listening on \(http:[^ ]*\).*/\1/p' "$results/server.stdout")
-done
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200 ]; do
-  kill -0 "$server_pid" 2>/dev/null || { tail -20 "$results/server.log" >&2; die "the server exited"; }
-  [ "$SECONDS" -lt "$deadline" ] || die "/readyz did not answer 200 in 180 s"
-  sleep 0.1
-done
+say "tenantgate serve with billing on (data: $tmp/server)"
+STRIPE_SECRET_KEY=sk_test_bench STRIPE_WEBHOOK_SECRET="$whsec" STRIPE_API_BASE=http://127.0.0.1:9 \
+  bench_server_start --env development
 
 # --- 2. the runs ------------------------------------------------------------------
-pm="$data/postgres/data/postmaster.pid"
-pg_port=$(sed -n 4p "$pm")
-pg_host=$(sed -n 5p "$pm")
-[ -n "$pg_host" ] || pg_host=$(sed -n 6p "$pm")
-sql() {
-  PGPASSWORD=$(cat "$data/postgres/password") "$psql_bin" -h "$pg_host" -p "$pg_port" \
-    -U tenantgate -d tenantgate -qtAX -v ON_ERROR_STOP=1 -c "$1"
-}
-sql_statements() { # the server's SQL statement counter (all label sets added up)
-  curl -fsS -H "Authorization: Bearer $metrics_token" "$url/metrics" | awk '
-    /^tenantgate_sql_statements_total([{ ]|$)/ { sub(/\{[^}]*\}/, ""); total += $2; found = 1 }
-    END { if (!found) exit 1; printf "%.0f\n", total }'
-}
+sql() { embedded_sql "$1"; }
 sql_statements >/dev/null || die "GET /metrics has no tenantgate_sql_statements_total counter"
-
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 declare -A rps p50 p99 non2xx requests stmts
 labels=()
 

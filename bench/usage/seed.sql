@@ -1,0 +1,51 @@
+-- The data of bench/usage.sh: :events usage events already stored, spread
+-- evenly over the 30 days before now over every live API key of the
+-- database (each key's tenant) and the metrics api_calls (sum), emails
+-- (count) and storage_gb (max), with their idempotency keys and their
+-- hourly and daily rollups (per key and per tenant), as ingest would have
+-- left them. Written directly in SQL as the owner (a superuser: row-level
+-- security does not apply), in one transaction.
+\set ON_ERROR_STOP on
+SET TimeZone = 'UTC';
+SET maintenance_work_mem = '256MB';
+SET work_mem = '256MB';
+BEGIN;
+CREATE TEMP TABLE bench_keys ON COMMIT DROP AS
+    SELECT (row_number() OVER (ORDER BY id) - 1)::int AS n, id AS key_id, tenant_id
+    FROM api_keys WHERE environment = 'live' AND revoked_at IS NULL;
+CREATE TEMP TABLE bench_metrics (n int, metric text, aggregation text) ON COMMIT DROP;
+INSERT INTO bench_metrics VALUES (0, 'api_calls', 'sum'), (1, 'api_calls', 'sum'),
+    (2, 'emails', 'count'), (3, 'storage_gb', 'max');
+SELECT count(*) AS nkeys FROM bench_keys \gset
+INSERT INTO usage_events (id, tenant_id, environment, metric, quantity, api_key_id,
+                          idempotency_key, properties, occurred_at)
+    SELECT gen_random_uuid(), k.tenant_id, 'live', m.metric, 1 + g % 7, k.key_id,
+           'seed-' || g, '{}',
+           now() - interval '30 days' + (g::float8 / :events) * interval '30 days' - interval '1 minute'
+    FROM generate_series(1, :events) AS g
+    JOIN bench_keys k ON k.n = g % :nkeys
+    JOIN bench_metrics m ON m.n = (g / :nkeys) % 4;
+INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at)
+    SELECT tenant_id, environment, idempotency_key, occurred_at FROM usage_events
+    WHERE idempotency_key LIKE 'seed-%';
+CREATE TEMP TABLE bench_hours ON COMMIT DROP AS
+    SELECT e.tenant_id, e.api_key_id, e.metric, date_trunc('hour', e.occurred_at) AS bucket,
+           CASE m.aggregation WHEN 'sum' THEN sum(e.quantity) WHEN 'count' THEN count(*)
+                              ELSE max(e.quantity) END AS value,
+           count(*) AS events, m.aggregation
+    FROM usage_events e JOIN (SELECT DISTINCT metric, aggregation FROM bench_metrics) m USING (metric)
+    WHERE e.idempotency_key LIKE 'seed-%'
+    GROUP BY 1, 2, 3, 4, m.aggregation;
+INSERT INTO usage_rollups (tenant_id, environment, metric, granularity, api_key_id, bucket,
+                           value, events)
+    SELECT tenant_id, 'live', metric, g.granularity, k.key_id,
+           date_trunc(g.granularity, bucket) AS b,
+           CASE WHEN aggregation = 'max' THEN max(value) ELSE sum(value) END, sum(events)
+    FROM bench_hours
+    CROSS JOIN (VALUES ('hour'), ('day')) AS g (granularity)
+    CROSS JOIN LATERAL (VALUES ('00000000-0000-0000-0000-000000000000'::uuid), (api_key_id))
+        AS k (key_id)
+    GROUP BY tenant_id, metric, g.granularity, k.key_id, b, aggregation;
+COMMIT;
+VACUUM (ANALYZE) usage_events, usage_dedup, usage_rollups;
+CHECKPOINT;
