@@ -310,6 +310,25 @@ async fn usage_splits_by_key_and_test_usage_stays_apart() {
     assert_eq!(totals[&a_id], (5, "LIVE".to_owned()));
     assert_eq!(totals[&b_id], (2, "LIVE".to_owned()));
     assert_eq!(totals[&t_id], (9, "TEST".to_owned()));
+
+    // A test key (usage:read, keys:read) lists live keys but does not read
+    // their usage, as `Tenant.usage` refuses it another environment's.
+    let q = "query($f: DateTime!, $t: DateTime!, $e: ApiKeyEnvironment!) { tenant { apiKeys(first: 10, filter: {environment: $e}) { nodes { id usage(metric: \"api_calls\", from: $f, to: $t, granularity: HOUR) { total environment } } } } }";
+    let on = |e: &str| json!({ "f": at.to_rfc3339(), "t": now.to_rfc3339(), "e": e });
+    let r = app.gql(q, on("LIVE"), Some(&t)).await;
+    assert_eq!(r.code(), "FORBIDDEN", "{:?}", r.body);
+    assert!(
+        !r.body.to_string().contains("\"total\":5"),
+        "no live total reaches a test key: {:?}",
+        r.body
+    );
+    let r = app.gql(q, on("TEST"), Some(&t)).await;
+    assert!(r.body.get("errors").is_none(), "{:?}", r.body);
+    assert_eq!(
+        r.body["data"]["tenant"]["apiKeys"]["nodes"][0]["usage"]["total"], 9,
+        "{:?}",
+        r.body
+    );
 }
 
 #[tokio::test]
