@@ -244,6 +244,9 @@ impl ApiKey {
     /// members who can see the key, API keys with `usage:read` for keys of
     /// their own environment (FORBIDDEN for another's). A page of
     /// keys reads its usage in one statement.
+    #[graphql(
+        complexity = "super::usage_series::series_cost(from, to, granularity, child_complexity)"
+    )]
     async fn usage(
         &self,
         ctx: &Context<'_>,
