@@ -230,6 +230,10 @@ pub async fn record_each(
             }
         }
     }
+    // A key repeated in the batch is decided by its first event, before any
+    // quota is reserved: a repeat takes nothing and is never stored on its
+    // own (else a repeat of an event refused for the quota would pass).
+    let (mut valid, followers) = repeats(valid);
     if !too_old.is_empty() {
         let keys: Vec<String> = too_old.iter().map(|(_, k, _)| k.clone()).collect();
         let stored = already_stored(db, who.tenant_id, who.environment, keys).await?;
@@ -248,8 +252,8 @@ pub async fn record_each(
     {
         let plan = plan_of(db, check, who.tenant_id).await?;
         // Retried events take nothing: those already stored are answered
-        // DUPLICATE before the quota is asked, and a key repeated in the
-        // batch reserves once.
+        // DUPLICATE before the quota is asked (a key repeated in the batch
+        // is no longer here: see `repeats`).
         let stored = match &plan {
             Some(plan) if !plan.monthly_quotas.as_object().is_none_or(|q| q.is_empty()) => {
                 let keys: Vec<String> = valid
@@ -260,16 +264,11 @@ pub async fn record_each(
             }
             _ => Default::default(),
         };
-        let mut in_batch = std::collections::HashSet::new();
         let mut kept = Vec::with_capacity(valid.len());
         for (i, event) in valid {
             let idem = event.idempotency_key.as_deref().unwrap_or_default();
             if let Some(print) = stored.get(idem) {
                 results[i] = seen_before(store::same_content(*print, event.fingerprint));
-                continue;
-            }
-            if !in_batch.insert(idem.to_owned()) {
-                kept.push((i, event));
                 continue;
             }
             let reserved = match &plan {
@@ -307,6 +306,7 @@ pub async fn record_each(
         valid = kept;
     }
     if valid.is_empty() {
+        follow(&mut results, &followers);
         return Ok(results);
     }
     let tenant = who.tenant_id;
@@ -398,7 +398,62 @@ pub async fn record_each(
             },
         };
     }
+    follow(&mut results, &followers);
     Ok(results)
+}
+
+/// A later event of the batch whose idempotency key an earlier valid event
+/// holds: its index, the first event's index and both fingerprints.
+struct Repeat {
+    at: usize,
+    first: usize,
+    first_print: i64,
+    print: i64,
+}
+
+/// Splits the valid events into the first of each idempotency key and the
+/// repeats of a key given earlier in the batch.
+fn repeats(valid: Vec<(usize, NewUsageEvent)>) -> (Vec<(usize, NewUsageEvent)>, Vec<Repeat>) {
+    let mut first: HashMap<String, (usize, i64)> = HashMap::new();
+    let mut kept = Vec::with_capacity(valid.len());
+    let mut repeats = Vec::new();
+    for (i, event) in valid {
+        let Some(idem) = event.idempotency_key.clone() else {
+            kept.push((i, event));
+            continue;
+        };
+        match first.entry(idem) {
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                let (at, first_print) = *slot.get();
+                repeats.push(Repeat {
+                    at: i,
+                    first: at,
+                    first_print,
+                    print: event.fingerprint,
+                });
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert((i, event.fingerprint));
+                kept.push((i, event));
+            }
+        }
+    }
+    (kept, repeats)
+}
+
+/// Answers each repeat from its key's first event, once that one is
+/// decided: refused the same way when it was refused, else a duplicate
+/// (same content) or a key reuse (other content).
+fn follow(results: &mut [EventResult], repeats: &[Repeat]) {
+    for repeat in repeats {
+        let first = &results[repeat.first];
+        results[repeat.at] = match first.status {
+            Status::Refused => first.clone(),
+            Status::Recorded | Status::Duplicate => {
+                seen_before(store::same_content(Some(repeat.first_print), repeat.print))
+            }
+        };
+    }
 }
 
 /// Which of `keys` are stored already for `tenant` in `environment`, with

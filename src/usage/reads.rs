@@ -66,6 +66,15 @@ fn ceil(at: DateTime<Utc>, width: TimeDelta) -> DateTime<Utc> {
     if down == at { at } else { down + width }
 }
 
+/// How many points a series over `[from, to)` may have: the buckets the
+/// range touches, at least one and at most the granularity's bound (a range
+/// past it is refused when the field runs).
+pub fn buckets(from: DateTime<Utc>, to: DateTime<Utc>, granularity: Granularity) -> i64 {
+    let width = granularity.width();
+    let span = ceil(to, width) - floor(from, width);
+    (span.num_seconds() / width.num_seconds()).clamp(1, granularity.max_buckets())
+}
+
 /// Checks a requested range of `metric` (BAD_USER_INPUT with the field at
 /// fault: an unknown metric, `from` not before `to`, a range over the
 /// granularity's bound, `to` more than [`MAX_AHEAD_DAYS`] ahead) and aligns

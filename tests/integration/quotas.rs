@@ -374,3 +374,78 @@ async fn each_calendar_month_has_its_own_quota() {
         a.body
     );
 }
+
+/// A batch repeating one idempotency key: the repeat never takes quota of
+/// its own, and when the first event of the key is refused for the quota,
+/// every repeat is refused the same way (review P1: the repeat was kept
+/// with no reservation and recorded past the quota).
+#[tokio::test]
+async fn a_repeated_key_in_a_batch_never_passes_a_refused_quota() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 5).await;
+    let (_, tenant, key) = signed_up(&app, "repeat@quota.test", "LIVE").await;
+    let now = Utc::now().to_rfc3339();
+    let fill: Vec<Value> = (0..5)
+        .map(|i| json!({ "metric": "api_calls", "quantity": 1, "occurredAt": now, "idempotencyKey": format!("f{i}") }))
+        .collect();
+    let a = app.gql(RECORD, json!({ "e": fill }), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 5, "{:?}", a.body);
+    for round in 0..3 {
+        let e = json!({ "metric": "api_calls", "quantity": 100, "occurredAt": now, "idempotencyKey": "x0" });
+        // The same event twice, then the key with other content.
+        let other = json!({ "metric": "api_calls", "quantity": 1, "occurredAt": now, "idempotencyKey": "x0" });
+        let a = app
+            .gql(RECORD, json!({ "e": [e, e, other] }), Some(&key))
+            .await;
+        let r = &a.body["data"]["recordUsage"];
+        assert_eq!(
+            (r["recorded"].as_i64(), r["refused"].as_i64()),
+            (Some(0), Some(3)),
+            "round {round}: {:?}",
+            a.body
+        );
+        for result in r["results"].as_array().unwrap() {
+            assert_eq!(result["code"], "QUOTA_EXCEEDED", "{:?}", a.body);
+        }
+    }
+    assert_eq!(stored(&app, &tenant).await, 5);
+
+    // Under the quota: the first is recorded, the same content again is a
+    // duplicate and other content under the key is refused as key reuse;
+    // only the first takes quota.
+    free_quota(&app, 10).await;
+    let e =
+        json!({ "metric": "api_calls", "quantity": 2, "occurredAt": now, "idempotencyKey": "y0" });
+    let other =
+        json!({ "metric": "api_calls", "quantity": 3, "occurredAt": now, "idempotencyKey": "y0" });
+    let a = app
+        .gql(RECORD, json!({ "e": [e, other, e] }), Some(&key))
+        .await;
+    let r = &a.body["data"]["recordUsage"]["results"];
+    let statuses: Vec<&str> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["RECORDED", "REFUSED", "DUPLICATE"],
+        "{:?}",
+        a.body
+    );
+    assert_eq!(r[1]["code"], "CONFLICT", "{:?}", a.body);
+    assert_eq!(stored(&app, &tenant).await, 7);
+    // Three more fit: the key reuse and the duplicate took nothing.
+    let more: Vec<Value> = (0..4)
+        .map(|i| json!({ "metric": "api_calls", "quantity": 1, "occurredAt": now, "idempotencyKey": format!("g{i}") }))
+        .collect();
+    let a = app.gql(RECORD, json!({ "e": more }), Some(&key)).await;
+    let r = &a.body["data"]["recordUsage"];
+    assert_eq!(
+        (r["recorded"].as_i64(), r["refused"].as_i64()),
+        (Some(3), Some(1)),
+        "{:?}",
+        a.body
+    );
+}

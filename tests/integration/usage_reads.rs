@@ -310,6 +310,25 @@ async fn usage_splits_by_key_and_test_usage_stays_apart() {
     assert_eq!(totals[&a_id], (5, "LIVE".to_owned()));
     assert_eq!(totals[&b_id], (2, "LIVE".to_owned()));
     assert_eq!(totals[&t_id], (9, "TEST".to_owned()));
+
+    // A test key (usage:read, keys:read) lists live keys but does not read
+    // their usage, as `Tenant.usage` refuses it another environment's.
+    let q = "query($f: DateTime!, $t: DateTime!, $e: ApiKeyEnvironment!) { tenant { apiKeys(first: 10, filter: {environment: $e}) { nodes { id usage(metric: \"api_calls\", from: $f, to: $t, granularity: HOUR) { total environment } } } } }";
+    let on = |e: &str| json!({ "f": at.to_rfc3339(), "t": now.to_rfc3339(), "e": e });
+    let r = app.gql(q, on("LIVE"), Some(&t)).await;
+    assert_eq!(r.code(), "FORBIDDEN", "{:?}", r.body);
+    assert!(
+        !r.body.to_string().contains("\"total\":5"),
+        "no live total reaches a test key: {:?}",
+        r.body
+    );
+    let r = app.gql(q, on("TEST"), Some(&t)).await;
+    assert!(r.body.get("errors").is_none(), "{:?}", r.body);
+    assert_eq!(
+        r.body["data"]["tenant"]["apiKeys"]["nodes"][0]["usage"]["total"], 9,
+        "{:?}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -369,8 +388,9 @@ async fn bad_ranges_are_refused_with_the_field_and_change_nothing() {
         "{:?}",
         a.body
     );
-    // A selection of 100 groups of full series is over the complexity budget.
-    let mut v = vars("api_calls", now - d(1), now, "DAY");
+    // A selection of 100 groups of full series (30 daily points each) is
+    // over the complexity budget.
+    let mut v = vars("api_calls", now - d(30), now, "DAY");
     v["b"] = json!("KEY");
     v["n"] = json!(100);
     let a = app.gql(USAGE, v, Some(&owner)).await;
@@ -381,6 +401,26 @@ async fn bad_ranges_are_refused_with_the_field_and_change_nothing() {
             .unwrap()
             .contains("complex")
     );
+    // Points are charged per bucket of the range: one series of 35 days of
+    // hours fits the budget, twenty keys' (16,800 points) do not, twenty
+    // keys' of one day do.
+    let hours = |n: i64| json!({ "f": (hour(now) - Duration::hours(n - 1)).to_rfc3339(), "t": now.to_rfc3339() });
+    let one = "query($f: DateTime!, $t: DateTime!) { tenant { usage(metric: \"api_calls\", from: $f, to: $t, granularity: HOUR) { total points { at value } } } }";
+    let a = app.gql(one, hours(840), Some(&owner)).await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    let many = "query($f: DateTime!, $t: DateTime!) { tenant { apiKeys(first: 20) { nodes { usage(metric: \"api_calls\", from: $f, to: $t, granularity: HOUR) { points { at value } } } } } }";
+    let a = app.gql(many, hours(840), Some(&owner)).await;
+    assert_eq!(a.code(), "BAD_USER_INPUT", "{:?}", a.body);
+    assert!(
+        a.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{:?}",
+        a.body
+    );
+    let a = app.gql(many, hours(24), Some(&owner)).await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
     // Not a time at all: refused by the schema, with a code.
     let a = app
         .gql(

@@ -229,6 +229,9 @@ impl AdminQuery {
     /// (the largest tenant's for max metrics; a unique count adds up each
     /// tenant's distinct values), with the bounds and shape of
     /// `Tenant.usage` (`groups` is empty). Recorded in the platform's trail.
+    #[graphql(
+        complexity = "super::usage_series::series_cost(from, to, granularity, child_complexity)"
+    )]
     async fn usage(
         &self,
         ctx: &Context<'_>,

@@ -241,8 +241,12 @@ impl ApiKey {
 
     /// What this key recorded of `metric` over `[from, to)`, in its own
     /// environment (as `Tenant.usage`, same bounds; `groups` is empty):
-    /// members who can see the key, API keys with `usage:read`. A page of
+    /// members who can see the key, API keys with `usage:read` for keys of
+    /// their own environment (FORBIDDEN for another's). A page of
     /// keys reads its usage in one statement.
+    #[graphql(
+        complexity = "super::usage_series::series_cost(from, to, granularity, child_complexity)"
+    )]
     async fn usage(
         &self,
         ctx: &Context<'_>,
@@ -256,6 +260,17 @@ impl ApiKey {
         let scope = match session.key() {
             Some(call) => {
                 call.grant.require(KeyScope::UsageRead)?;
+                // As `Tenant.usage`: a key reads its own environment only
+                // (another tenant's key is refused below, whatever its
+                // environment).
+                if call.grant.tenant_id == tenant_id
+                    && Environment::parse(&self.0.environment) != Some(call.grant.environment)
+                {
+                    return Err(AppError::forbidden(
+                        "an API key reads the usage of its own environment only",
+                    )
+                    .into());
+                }
                 (call.grant.tenant_id == tenant_id).then(|| DbScope::tenant(tenant_id))
             }
             None => {

@@ -246,7 +246,9 @@ impl Tenant {
     /// per key (the `first` keys with the most usage, 1-100, default 10) and
     /// one for members' own; it needs the right to list keys too. Members of
     /// this tenant, API keys with `usage:read`, platform admins (audited).
-    #[graphql(complexity = "super::usage_series::usage_cost(group_by, first, child_complexity)")]
+    #[graphql(
+        complexity = "super::usage_series::usage_cost(group_by, first, from, to, granularity, child_complexity)"
+    )]
     #[expect(clippy::too_many_arguments)]
     async fn usage(
         &self,

@@ -99,7 +99,7 @@ impl UsageGroup {
     }
 
     /// The group's points, as in `UsageSeries.points`.
-    #[graphql(complexity = "crate::graphql::cursor::list_cost(Some(100), child_complexity)")]
+    #[graphql(complexity = "points_cost(child_complexity)")]
     async fn points(&self) -> &[UsagePoint] {
         &self.data.points
     }
@@ -172,7 +172,7 @@ impl UsageSeries {
     /// bucket (or `to`, when earlier): buckets where nothing was recorded
     /// are filled with zero; buckets after the current one are left out (no
     /// usage can be there yet).
-    #[graphql(complexity = "crate::graphql::cursor::list_cost(Some(100), child_complexity)")]
+    #[graphql(complexity = "points_cost(child_complexity)")]
     async fn points(&self) -> &[UsagePoint] {
         &self.data.points
     }
@@ -223,12 +223,66 @@ pub struct UsageConsumer {
     pub total: i64,
 }
 
-/// What a complexity budget charges for a `usage` field: with groups, its
-/// selection once per group it may return (`first`), as lists are charged.
-pub fn usage_cost(group_by: UsageGroupBy, first: i32, child_complexity: usize) -> usize {
+/// The unit in which `points` reports its per-point cost to the `usage`
+/// field above it (see [`points_cost`]).
+const POINT_UNIT: usize = 1 << 20;
+
+/// What a complexity budget charges for `points`, in two parts: one for the
+/// field, and its selection once per point, counted in units of
+/// [`POINT_UNIT`]. Only the `usage` field above knows how many points its
+/// range has (`points` has no arguments, and a complexity function sees its
+/// own field's only), so [`series_cost`] there charges each unit once per
+/// bucket. Sums and products by list sizes in between keep the two parts
+/// apart; a selection costing 2^20 or more besides the points would be
+/// charged as points, which is more, and refused all the same.
+pub fn points_cost(child_complexity: usize) -> usize {
+    child_complexity
+        .saturating_mul(POINT_UNIT)
+        .saturating_add(1)
+}
+
+/// What a complexity budget charges for a `usage` field's selection
+/// (`child_complexity`) over `[from, to)`: every `points` selection once per
+/// bucket the range spans (at most 840 hours or 400 days), plus one for the
+/// field.
+pub fn series_cost(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    granularity: UsageGranularity,
+    child_complexity: usize,
+) -> usize {
+    selection_cost(from, to, granularity, child_complexity).saturating_add(1)
+}
+
+/// The selection of a series with its points charged per bucket.
+fn selection_cost(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    granularity: UsageGranularity,
+    child_complexity: usize,
+) -> usize {
+    let buckets = crate::usage::reads::buckets(from, to, granularity.into());
+    let buckets = usize::try_from(buckets).unwrap_or(usize::MAX);
+    (child_complexity / POINT_UNIT)
+        .saturating_mul(buckets)
+        .saturating_add(child_complexity % POINT_UNIT)
+}
+
+/// What a complexity budget charges for `Tenant.usage`: as [`series_cost`],
+/// and with groups its selection once per group it may return (`first`),
+/// as lists are charged.
+pub fn usage_cost(
+    group_by: UsageGroupBy,
+    first: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    granularity: UsageGranularity,
+    child_complexity: usize,
+) -> usize {
+    let selection = selection_cost(from, to, granularity, child_complexity);
     match group_by {
-        UsageGroupBy::None => child_complexity.saturating_add(1),
-        UsageGroupBy::Key => crate::graphql::cursor::list_cost(Some(first), child_complexity),
+        UsageGroupBy::None => selection.saturating_add(1),
+        UsageGroupBy::Key => crate::graphql::cursor::list_cost(Some(first), selection),
     }
 }
 
@@ -312,4 +366,69 @@ pub fn grouped_series(
     let mut out = UsageSeries::new(range, environment, series);
     out.groups = groups;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn points_are_charged_once_per_bucket_of_the_range() {
+        // `{ total points { at value } }`: total 1, points 1 + 2 a point.
+        let selection = 1 + points_cost(2);
+        let day = series_cost(at(1, 0), at(2, 0), UsageGranularity::Hour, selection);
+        assert_eq!(day, 1 + 1 + 1 + 24 * 2);
+        let most = series_cost(
+            at(1, 0),
+            at(1, 0) + chrono::Duration::hours(840),
+            UsageGranularity::Hour,
+            selection,
+        );
+        assert_eq!(most, 3 + 840 * 2);
+        // A range past the bound (refused when the field runs) costs the bound.
+        let over = series_cost(
+            at(1, 0),
+            at(30, 0) + chrono::Duration::days(30),
+            UsageGranularity::Hour,
+            selection,
+        );
+        assert_eq!(over, most);
+        assert_eq!(
+            series_cost(at(1, 0), at(11, 0), UsageGranularity::Day, selection),
+            3 + 10 * 2
+        );
+        // Groups: the series' and each group's points per bucket, the whole
+        // selection once per group.
+        let grouped = 1 + points_cost(2) + (1 + 1 + points_cost(2));
+        assert_eq!(
+            usage_cost(
+                UsageGroupBy::Key,
+                10,
+                at(1, 0),
+                at(2, 0),
+                UsageGranularity::Hour,
+                grouped
+            ),
+            10 * (1 + 1 + 24 * 2 + 1 + 1 + 1 + 24 * 2) + 1
+        );
+        // A selection without points is charged as before.
+        assert_eq!(
+            series_cost(at(1, 0), at(2, 0), UsageGranularity::Hour, 3),
+            4
+        );
+        // Saturating, never wrapping: still far past any budget.
+        let huge = series_cost(
+            at(1, 0),
+            at(2, 0),
+            UsageGranularity::Hour,
+            points_cost(usize::MAX),
+        );
+        assert!(huge >= usize::MAX / POINT_UNIT, "{huge}");
+    }
 }
