@@ -25,6 +25,21 @@ pub async fn notify(conn: &mut AsyncPgConnection, channel: &str, payload: &str) 
         .map(drop)
 }
 
+/// Sends each of `payloads` on `channel`, in one statement
+/// (`pg_notify` over `unnest`).
+pub async fn notify_each(
+    conn: &mut AsyncPgConnection,
+    channel: &str,
+    payloads: &[String],
+) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_notify($1, t) FROM unnest($2::text[]) t")
+        .bind::<Text, _>(channel)
+        .bind::<diesel::sql_types::Array<Text>, _>(payloads)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Starts listening on `channel` (one of our own names: identifiers cannot
 /// be bound as parameters).
 pub async fn listen(conn: &mut AsyncPgConnection, channel: &str) -> QueryResult<()> {

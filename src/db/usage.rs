@@ -348,13 +348,22 @@ pub async fn retire_partitions(
     Ok(gone.names)
 }
 
-/// Forgets at most `batch` idempotency keys recorded before `dedup_before`
-/// and at most `batch` distinct values of buckets before `distinct_before`;
+/// What [`prune`] forgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prune {
+    /// Idempotency keys recorded before the cut-off (clamped to 36 days ago).
+    Keys,
+    /// Distinct values of buckets before the cut-off (clamped to 37 days ago).
+    Distinct,
+}
+
+/// Forgets at most `batch` rows of `what` from before `before`, in a call
+/// of its own (so a slow prune of one table never rolls back the other's);
 /// the rows deleted, or -1 when another instance runs the upkeep.
 pub async fn prune(
     conn: &mut AsyncPgConnection,
-    dedup_before: DateTime<Utc>,
-    distinct_before: DateTime<Utc>,
+    what: Prune,
+    before: DateTime<Utc>,
     batch: i32,
 ) -> QueryResult<i64> {
     #[derive(QueryableByName)]
@@ -362,9 +371,12 @@ pub async fn prune(
         #[diesel(sql_type = Int8)]
         n: i64,
     }
-    let pruned: Pruned = diesel::sql_query("SELECT tg_usage_prune($1, $2, $3) AS n")
-        .bind::<Timestamptz, _>(dedup_before)
-        .bind::<Timestamptz, _>(distinct_before)
+    let sql = match what {
+        Prune::Keys => "SELECT tg_usage_prune_keys($1, $2) AS n",
+        Prune::Distinct => "SELECT tg_usage_prune_distinct($1, $2) AS n",
+    };
+    let pruned: Pruned = diesel::sql_query(sql)
+        .bind::<Timestamptz, _>(before)
         .bind::<diesel::sql_types::Integer, _>(batch)
         .get_result(conn)
         .await?;

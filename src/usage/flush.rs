@@ -165,7 +165,7 @@ async fn insert(
     tenant: Uuid,
     events: &[NewUsageEvent],
 ) -> AppResult<Vec<store::Stored>> {
-    let (stored, announced) = db
+    let (stored, live) = db
         .scoped(Scope::tenant(tenant), |conn| {
             async move {
                 let rules = store::rules(conn, events.iter().map(|e| e.metric.as_str())).await?;
@@ -175,14 +175,13 @@ async fn insert(
                 let live = events.iter().zip(&stored).any(|(e, s)| {
                     *s == store::Stored::Recorded && e.environment == Environment::Live.as_str()
                 });
-                let announced = live && announcer.in_transaction(conn, tenant).await?;
-                Ok((stored, live.then_some(announced)))
+                Ok((stored, live))
             }
             .scope_boxed()
         })
         .await?;
-    if let Some(announced) = announced {
-        announcer.committed(db, tenant, announced);
+    if live {
+        announcer.committed(db, tenant);
     }
     Ok(stored)
 }

@@ -333,15 +333,10 @@ pub async fn record_each(
                 let events: Vec<NewUsageEvent> = known.iter().map(|(_, e)| e.clone()).collect();
                 let stored = store::write(conn, tenant, &events, &rules).await?;
                 // New live usage is announced to every instance's
-                // `usageUpdated` subscribers (on commit).
+                // `usageUpdated` subscribers (after the commit).
                 let live =
                     stored.contains(&Stored::Recorded) && who.environment == Environment::Live;
-                let announced = match quotas {
-                    Some(check) if live => {
-                        Some(check.usage.live().in_transaction(conn, tenant).await?)
-                    }
-                    _ => None,
-                };
+                let announced = quotas.is_some() && live;
                 let mut answers: HashMap<usize, Result<Stored, EventRefusal>> = HashMap::new();
                 for ((i, _), s) in known.iter().zip(stored) {
                     answers.insert(*i, Ok(s));
@@ -376,8 +371,10 @@ pub async fn record_each(
         })
         .await?;
     let (outcome, announced) = outcome;
-    if let (Some(check), Some(announced)) = (quotas, announced) {
-        check.usage.live().committed(db, tenant, announced);
+    if let Some(check) = quotas
+        && announced
+    {
+        check.usage.live().committed(db, tenant);
     }
     for (i, answer) in outcome {
         if matches!(answer, Ok(Stored::Recorded))

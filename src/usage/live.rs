@@ -1,147 +1,118 @@
 //! Live usage across instances: which tenants' counters changed, announced
-//! with NOTIFY when usage commits ([`Announcer`]) and fanned out per tenant
+//! with NOTIFY after usage commits ([`Announcer`]) and fanned out per tenant
 //! to the `usageUpdated` subscribers of every instance ([`Watchers`]).
 //!
 //! An announcement carries only a tenant id; subscribers read the counters
-//! themselves under their own tenant scope. Announcing costs at most one
-//! NOTIFY per tenant per [`ANNOUNCE_EVERY`] per instance whatever the
-//! traffic: the first commit of a window sends its NOTIFY inside its own
-//! transaction (delivered only if it commits); a commit that falls inside a
-//! window already announced leaves a trailing NOTIFY, sent once the window
-//! ends, after that commit. So every commit of live usage is followed by an
-//! announcement that reaches LISTEN after the data is visible, and the last
-//! push a subscriber gets reflects the final counts.
+//! themselves under their own tenant scope. NOTIFY never runs inside the
+//! transactions that record usage: PostgreSQL's `PreCommit_Notify` takes a
+//! database-wide lock held through the commit's WAL flush, so notifying
+//! transactions commit one at a time across the whole cluster. Instead a
+//! commit that recorded live usage marks its tenant dirty on this instance,
+//! and one task sends every dirty tenant in a single statement of its own
+//! (`pg_notify` over `unnest`), at once when idle and then at most once per
+//! [`ANNOUNCE_EVERY`] while commits keep coming. So every commit of live
+//! usage is followed by an announcement that reaches LISTEN after the data
+//! is visible, and the last push a subscriber gets reflects the final
+//! counts; an instance sends at most one NOTIFY statement per window
+//! whatever its traffic and its number of tenants.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use diesel::QueryResult;
-use diesel_async::AsyncPgConnection;
 use scoped_futures::ScopedFutureExt;
 use tokio::sync::watch;
-use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::db::Db;
-use crate::db::notify::notify;
+use crate::db::notify::notify_each;
 use crate::tenancy::Scope;
 
 /// The NOTIFY channel of tenants whose usage changed (payload: the tenant id).
 pub const CHANNEL: &str = "tenantgate_usage";
-/// At most one announcement per tenant this often, per instance.
+/// At most one announcement statement this often, per instance.
 pub const ANNOUNCE_EVERY: Duration = Duration::from_millis(250);
-/// How often a trailing announcement that failed (the database is down) is
-/// tried again, and how many times.
+/// How often an announcement that failed (the database is down) is tried
+/// again, and how many times in a row before its tenants are dropped.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 const RETRIES: u32 = 30;
-/// Past this many remembered tenants, windows that ended are forgotten.
+/// Past this many watched tenants, those nobody watches any more are forgotten.
 const PRUNE_PAST: usize = 10_000;
 
-/// The per-tenant announcement windows of one instance; cheap to clone.
+/// This instance's tenants whose live usage committed and is not announced
+/// yet; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Announcer {
-    slots: Arc<Mutex<HashMap<Uuid, Slot>>>,
+    state: Arc<Mutex<Pending>>,
 }
 
-struct Slot {
-    /// When the last announcement of this tenant was claimed.
-    last: Instant,
-    /// Whether a trailing announcement is waiting for the window to end.
-    trailing: bool,
+#[derive(Default)]
+struct Pending {
+    /// Tenants to announce at the next send.
+    dirty: HashSet<Uuid>,
+    /// Whether the sending task runs (it stops once nothing is dirty).
+    running: bool,
 }
 
 impl Announcer {
-    /// Inside the transaction that records live usage of `tenant`: sends
-    /// the NOTIFY (delivered on commit) when this tenant's window is open.
-    /// Whether it did; pass that to [`Announcer::committed`].
-    pub async fn in_transaction(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: Uuid,
-    ) -> QueryResult<bool> {
-        if !self.claim(tenant) {
-            return Ok(false);
-        }
-        notify(conn, CHANNEL, &tenant.to_string()).await?;
-        Ok(true)
-    }
-
-    /// After that transaction committed: when it did not announce itself,
-    /// makes sure a trailing announcement follows at the end of the window.
-    pub fn committed(&self, db: &Db, tenant: Uuid, announced: bool) {
-        if announced {
+    /// After a transaction that recorded live usage of `tenant` committed:
+    /// makes sure an announcement of `tenant` follows, within
+    /// [`ANNOUNCE_EVERY`].
+    pub fn committed(&self, db: &Db, tenant: Uuid) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.dirty.insert(tenant);
+        if state.running {
             return;
         }
-        let due = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            let slot = slots.entry(tenant).or_insert_with(|| Slot {
-                last: Instant::now()
-                    .checked_sub(ANNOUNCE_EVERY)
-                    .unwrap_or_else(Instant::now),
-                trailing: false,
-            });
-            if slot.trailing {
-                // The waiting announcement is sent after this commit.
-                return;
-            }
-            slot.trailing = true;
-            slot.last + ANNOUNCE_EVERY
-        };
-        let (slots, db) = (self.slots.clone(), db.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep_until(due).await;
-            // Taking the slot before sending: a commit seen after this
-            // point schedules an announcement of its own.
-            if let Ok(mut slots) = slots.lock()
-                && let Some(slot) = slots.get_mut(&tenant)
-            {
-                slot.trailing = false;
-                slot.last = Instant::now();
-            }
-            for attempt in 1..=RETRIES {
-                match announce(&db, tenant).await {
-                    Ok(()) => return,
-                    Err(err) if attempt == RETRIES => {
-                        tracing::warn!(tenant.id = %tenant, error = %err, "usage change not announced; live subscribers see it at their next poll");
-                    }
-                    Err(_) => tokio::time::sleep(RETRY_EVERY).await,
-                }
-            }
-        });
+        state.running = true;
+        drop(state);
+        let (state, db) = (self.state.clone(), db.clone());
+        tokio::spawn(async move { send_loop(state, db).await });
     }
 
-    /// Takes `tenant`'s window when it is open (no announcement claimed in
-    /// the last [`ANNOUNCE_EVERY`], none waiting).
-    fn claim(&self, tenant: Uuid) -> bool {
-        let now = Instant::now();
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = slots.get_mut(&tenant) {
-            if slot.trailing || now.duration_since(slot.last) < ANNOUNCE_EVERY {
-                return false;
-            }
-            slot.last = now;
-            return true;
+    /// Takes the dirty tenants, or stops the task (under the same lock, so a
+    /// commit seen after this point starts a task of its own).
+    fn take(state: &Mutex<Pending>) -> Option<Vec<Uuid>> {
+        let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.dirty.is_empty() {
+            state.running = false;
+            return None;
         }
-        if slots.len() >= PRUNE_PAST {
-            slots.retain(|_, s| s.trailing || now.duration_since(s.last) < ANNOUNCE_EVERY);
-        }
-        slots.insert(
-            tenant,
-            Slot {
-                last: now,
-                trailing: false,
-            },
-        );
-        true
+        Some(state.dirty.drain().collect())
     }
 }
 
-/// One trailing NOTIFY in a transaction of its own.
-async fn announce(db: &Db, tenant: Uuid) -> crate::error::AppResult<()> {
+/// Sends the dirty tenants now, then once per window while more arrive.
+async fn send_loop(state: Arc<Mutex<Pending>>, db: Db) {
+    let mut failures = 0;
+    while let Some(tenants) = Announcer::take(&state) {
+        match announce(&db, &tenants).await {
+            Ok(()) => {
+                failures = 0;
+                tokio::time::sleep(ANNOUNCE_EVERY).await;
+            }
+            Err(err) => {
+                failures += 1;
+                if failures >= RETRIES {
+                    tracing::warn!(tenants = tenants.len(), error = %err, "usage changes not announced; live subscribers see them at their next poll");
+                    failures = 0;
+                } else {
+                    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+                    state.dirty.extend(tenants);
+                }
+                tokio::time::sleep(RETRY_EVERY).await;
+            }
+        }
+    }
+}
+
+/// One NOTIFY per tenant, all in one statement and a short transaction of
+/// its own.
+async fn announce(db: &Db, tenants: &[Uuid]) -> crate::error::AppResult<()> {
+    let ids: Vec<String> = tenants.iter().map(Uuid::to_string).collect();
     db.scoped(Scope::anonymous(), |conn| {
-        async move { Ok(notify(conn, CHANNEL, &tenant.to_string()).await?) }.scope_boxed()
+        async move { Ok(notify_each(conn, CHANNEL, &ids).await?) }.scope_boxed()
     })
     .await
 }
@@ -222,15 +193,23 @@ impl Watchers {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn one_window_per_tenant() {
+    #[test]
+    fn the_task_stops_when_nothing_is_dirty() {
         let announcer = Announcer::default();
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        assert!(announcer.claim(a));
-        assert!(!announcer.claim(a), "the window is taken");
-        assert!(announcer.claim(b), "tenants have windows of their own");
-        tokio::time::sleep(ANNOUNCE_EVERY).await;
-        assert!(announcer.claim(a), "the next window is open");
+        {
+            let mut state = announcer.state.lock().unwrap();
+            state.dirty.extend([a, b, a]);
+            state.running = true;
+        }
+        let mut taken = Announcer::take(&announcer.state).unwrap();
+        taken.sort();
+        let mut want = vec![a, b];
+        want.sort();
+        assert_eq!(taken, want, "each dirty tenant once");
+        assert!(announcer.state.lock().unwrap().running);
+        assert!(Announcer::take(&announcer.state).is_none());
+        assert!(!announcer.state.lock().unwrap().running, "stopped");
     }
 
     #[tokio::test]

@@ -98,25 +98,33 @@ pub async fn maintain(db: &Db, now: DateTime<Utc>) -> AppResult<Upkeep> {
     }
     let dedup_before = now - DEDUP_KEPT;
     let distinct_before = dedup_before - TimeDelta::days(1);
-    loop {
-        let pruned = db
-            .scoped(Scope::anonymous(), |conn| {
-                async move {
-                    Ok(rows::prune(conn, dedup_before, distinct_before, PRUNE_BATCH).await?)
-                }
-                .scope_boxed()
-            })
-            .await;
-        match pruned? {
-            -1 => {
-                upkeep.deferred.push("prune".into());
-                break;
-            }
-            n => {
-                upkeep.pruned += n;
-                // Two tables a call, at most a batch each.
-                if n < i64::from(PRUNE_BATCH) {
+    for (what, before) in [
+        (rows::Prune::Keys, dedup_before),
+        (rows::Prune::Distinct, distinct_before),
+    ] {
+        loop {
+            let pruned = db
+                .scoped(Scope::anonymous(), |conn| {
+                    async move { Ok(rows::prune(conn, what, before, PRUNE_BATCH).await?) }
+                        .scope_boxed()
+                })
+                .await;
+            match pruned? {
+                -1 => {
+                    upkeep.deferred.push(
+                        match what {
+                            rows::Prune::Keys => "prune keys",
+                            rows::Prune::Distinct => "prune distinct values",
+                        }
+                        .into(),
+                    );
                     break;
+                }
+                n => {
+                    upkeep.pruned += n;
+                    if n < i64::from(PRUNE_BATCH) {
+                        break;
+                    }
                 }
             }
         }

@@ -437,7 +437,8 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
             async move {
                 Ok(diesel::sql_query(
                     "SELECT tg_usage_partition_detach('infinity'), tg_usage_partition_drop('infinity'),
-                            tg_usage_prune('infinity', 'infinity', 10000)",
+                            tg_usage_prune_keys('infinity', 10000),
+                            tg_usage_prune_distinct('infinity', 10000)",
                 )
                 .execute(conn)
                 .await?)

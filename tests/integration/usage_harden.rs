@@ -533,7 +533,7 @@ async fn the_partition_upkeep_never_stalls_ingest() {
     let one = db
         .scoped(Scope::anonymous(), |conn| {
             async move {
-                let n: N = diesel::sql_query("SELECT tg_usage_prune(now(), now(), 50000) AS n")
+                let n: N = diesel::sql_query("SELECT tg_usage_prune_keys(now(), 50000) AS n")
                     .get_result(conn)
                     .await?;
                 Ok(n.n)
@@ -579,6 +579,13 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
         .await
         .unwrap();
     owner.batch_execute("BEGIN").await.unwrap();
+    // The later migration that depends on this one's shapes first.
+    owner
+        .batch_execute(include_str!(
+            "../../migrations/2026-12-06-500001_usage_ingest_speed/down.sql"
+        ))
+        .await
+        .unwrap();
     owner
         .batch_execute(include_str!(
             "../../migrations/2026-12-06-400001_usage_hardening/down.sql"
@@ -593,6 +600,12 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
     owner
         .batch_execute(include_str!(
             "../../migrations/2026-12-06-400001_usage_hardening/up.sql"
+        ))
+        .await
+        .unwrap();
+    owner
+        .batch_execute(include_str!(
+            "../../migrations/2026-12-06-500001_usage_ingest_speed/up.sql"
         ))
         .await
         .unwrap();
