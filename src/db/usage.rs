@@ -39,7 +39,7 @@ pub struct NewUsageEvent {
 /// text is the same every time, so PostgreSQL's work per call is the rows.
 pub async fn insert_events(
     conn: &mut AsyncPgConnection,
-    events: &[NewUsageEvent],
+    events: &[&NewUsageEvent],
 ) -> QueryResult<usize> {
     if events.is_empty() {
         return Ok(0);
@@ -84,7 +84,7 @@ struct Claimed {
 }
 
 /// One idempotency key to claim: environment, key, event time, fingerprint.
-pub type Claim = (&'static str, String, DateTime<Utc>, i64);
+pub type Claim<'a> = (&'static str, &'a str, DateTime<Utc>, i64);
 
 /// Claims idempotency keys of the transaction's tenant, in key order (so
 /// concurrent batches lock them in one order); returns the (environment,
@@ -93,13 +93,13 @@ pub type Claim = (&'static str, String, DateTime<Utc>, i64);
 pub async fn claim_keys(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    keys: &[Claim],
+    keys: &[Claim<'_>],
 ) -> QueryResult<Vec<(String, String)>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
     let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
-    let idem: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let at: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
     let print: Vec<i64> = keys.iter().map(|k| k.3).collect();
     let rows: Vec<Claimed> = diesel::sql_query(

@@ -12,8 +12,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::authorize::{admit_key_checked, presented_key, rate_limit_headers, refusal};
 use crate::app::AppState;
@@ -30,6 +30,28 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 struct UsageBody {
     /// Each event is read on its own (see [`parse_event`]).
     events: Vec<Value>,
+}
+
+/// The answer of `POST /v1/usage`.
+#[derive(Serialize)]
+struct Answer<'a> {
+    recorded: usize,
+    duplicates: usize,
+    refused: usize,
+    results: Vec<AnswerItem<'a>>,
+}
+
+/// One event's answer; `code`, `field` and `reason` only when refused.
+#[derive(Serialize)]
+struct AnswerItem<'a> {
+    index: usize,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 /// Reads one event of the body: a malformed field refuses that event only
@@ -139,27 +161,27 @@ pub async fn v1_usage(
         }
     };
     let count = |s| results.iter().filter(|r| r.status == s).count();
-    let answer = json!({
-        "recorded": count(Status::Recorded),
-        "duplicates": count(Status::Duplicate),
-        "refused": count(Status::Refused),
-        "results": results.iter().enumerate().map(|(i, r)| {
-            let mut item = json!({
-                "index": i,
-                "status": match r.status {
+    // Serialised straight from borrowed structs: no JSON map per event.
+    let answer = Answer {
+        recorded: count(Status::Recorded),
+        duplicates: count(Status::Duplicate),
+        refused: count(Status::Refused),
+        results: results
+            .iter()
+            .enumerate()
+            .map(|(index, r)| AnswerItem {
+                index,
+                status: match r.status {
                     Status::Recorded => "RECORDED",
                     Status::Duplicate => "DUPLICATE",
                     Status::Refused => "REFUSED",
                 },
-            });
-            if let Some(refusal) = &r.refusal {
-                item["code"] = json!(refusal.code);
-                item["field"] = json!(refusal.field);
-                item["reason"] = json!(refusal.reason);
-            }
-            item
-        }).collect::<Vec<_>>(),
-    });
+                code: r.refusal.as_ref().map(|f| f.code),
+                field: r.refusal.as_ref().map(|f| f.field),
+                reason: r.refusal.as_ref().map(|f| f.reason.as_str()),
+            })
+            .collect(),
+    };
     let mut res = Json(answer).into_response();
     rate_limit_headers(res.headers_mut(), &call.limits);
     res.headers_mut()

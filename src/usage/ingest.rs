@@ -330,7 +330,7 @@ pub async fn record_each(
                             }
                             _ => true,
                         });
-                let events: Vec<NewUsageEvent> = known.iter().map(|(_, e)| e.clone()).collect();
+                let (known, events): (Vec<usize>, Vec<NewUsageEvent>) = known.into_iter().unzip();
                 let stored = store::write(conn, tenant, &events, &rules).await?;
                 // New live usage is announced to every instance's
                 // `usageUpdated` subscribers (after the commit).
@@ -338,8 +338,8 @@ pub async fn record_each(
                     stored.contains(&Stored::Recorded) && who.environment == Environment::Live;
                 let announced = quotas.is_some() && live;
                 let mut answers: HashMap<usize, Result<Stored, EventRefusal>> = HashMap::new();
-                for ((i, _), s) in known.iter().zip(stored) {
-                    answers.insert(*i, Ok(s));
+                for (i, s) in known.into_iter().zip(stored) {
+                    answers.insert(i, Ok(s));
                 }
                 for (i, e) in unknown {
                     answers.insert(

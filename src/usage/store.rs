@@ -150,7 +150,7 @@ pub async fn write(
                     slot.insert(event.fingerprint);
                     claims.push((
                         event.environment,
-                        idem.clone(),
+                        idem.as_str(),
                         event.occurred_at,
                         event.fingerprint,
                     ));
@@ -161,16 +161,18 @@ pub async fn write(
             }
         }
     }
-    let claimed: HashSet<(String, String)> = rows::claim_keys(conn, tenant, &claims)
-        .await?
-        .into_iter()
+    let claimed_rows = rows::claim_keys(conn, tenant, &claims).await?;
+    // Borrowed pairs: a lookup per event allocates nothing.
+    let claimed: HashSet<(&str, &str)> = claimed_rows
+        .iter()
+        .map(|(env, key)| (env.as_str(), key.as_str()))
         .collect();
     // Keys stored before: their fingerprints tell a retry from a reuse (one
     // more statement, only when a batch holds such keys).
     let taken: Vec<(&str, &str)> = claims
         .iter()
-        .filter(|c| !claimed.contains(&(c.0.to_owned(), c.1.clone())))
-        .map(|c| (c.0, c.1.as_str()))
+        .filter(|c| !claimed.contains(&(c.0, c.1)))
+        .map(|c| (c.0, c.1))
         .collect();
     let stored = rows::key_fingerprints(conn, tenant, &taken).await?;
     let mut recorded = Vec::with_capacity(events.len());
@@ -179,13 +181,13 @@ pub async fn write(
             continue;
         }
         if let Some(idem) = &event.idempotency_key
-            && !claimed.contains(&(event.environment.to_owned(), idem.clone()))
+            && !claimed.contains(&(event.environment, idem.as_str()))
         {
             let key = (event.environment.to_owned(), idem.clone());
             outcome[i] = same_content(stored.get(&key).copied().flatten(), event.fingerprint);
             continue;
         }
-        recorded.push(event.clone());
+        recorded.push(event);
     }
     if recorded.is_empty() {
         return Ok(outcome);
@@ -240,7 +242,7 @@ fn digest(value: &str) -> Vec<u8> {
 async fn update_rollups(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    events: &[NewUsageEvent],
+    events: &[&NewUsageEvent],
     rules: &HashMap<String, Aggregation>,
 ) -> QueryResult<()> {
     // (value, events) per bucket; BTreeMaps keep the lock order stable.
