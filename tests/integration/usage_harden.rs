@@ -182,17 +182,30 @@ async fn aliased_record_usage_fields_share_one_cap_of_events() {
             .map(|i| event("api_calls", 1, now, &format!("{p}{i}")))
             .collect()
     };
-    let query = "mutation($a: [UsageEventInput!]!, $b: [UsageEventInput!]!) {
+    // The refused field takes nothing from the cap: the third one's 300
+    // still fit.
+    let query =
+        "mutation($a: [UsageEventInput!]!, $b: [UsageEventInput!]!, $c: [UsageEventInput!]!) {
         one: recordUsage(events: $a) { recorded }
-        two: recordUsage(events: $b) { recorded } }";
+        two: recordUsage(events: $b) { recorded }
+        three: recordUsage(events: $c) { recorded } }";
+    let mut c = batch("c");
+    c.truncate(300);
     let g = app
         .gql(
             query,
-            json!({ "a": batch("a"), "b": batch("b") }),
+            json!({ "a": batch("a"), "b": batch("b"), "c": c }),
             Some(&key),
         )
         .await;
     assert_eq!(g.body["data"]["one"]["recorded"], 600, "{:?}", g.body);
+    assert_eq!(g.body["data"]["three"]["recorded"], 300, "{:?}", g.body);
+    assert_eq!(
+        g.body["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        g.body
+    );
     assert_eq!(
         g.body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{:?}",
@@ -210,7 +223,7 @@ async fn aliased_record_usage_fields_share_one_cap_of_events() {
             &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'")
         )
         .await,
-        600
+        900
     );
 }
 
