@@ -147,9 +147,43 @@ async fn a_key_reused_with_other_content_is_refused_and_a_retry_is_a_duplicate()
     )
     .await;
     assert_eq!(a.body["results"][0]["code"], "CONFLICT", "{:?}", a.body);
+    // Absent properties and `{}` are the same event: a retry that adds
+    // `properties: {}` (or drops them) is a duplicate, over both doors.
+    let mut with_empty = event("api_calls", 2, now, "k");
+    with_empty["properties"] = json!({});
+    let g = app
+        .gql(RECORD, json!({ "e": [with_empty.clone()] }), Some(&key))
+        .await;
+    assert_eq!(
+        statuses(&g.body["data"]["recordUsage"]["results"]),
+        ["DUPLICATE"],
+        "{:?}",
+        g.body
+    );
+    let a = post_usage(&app, &key, &json!({ "events": [with_empty] }).to_string()).await;
+    assert_eq!(a.body["results"][0]["status"], "DUPLICATE", "{:?}", a.body);
+    let mut empty_first = event("api_calls", 4, now, "e");
+    empty_first["properties"] = json!({});
+    let g = app
+        .gql(RECORD, json!({ "e": [empty_first] }), Some(&key))
+        .await;
+    assert_eq!(g.body["data"]["recordUsage"]["recorded"], 1, "{:?}", g.body);
+    let g = app
+        .gql(
+            RECORD,
+            json!({ "e": [event("api_calls", 4, now, "e")] }),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(
+        statuses(&g.body["data"]["recordUsage"]["results"]),
+        ["DUPLICATE"],
+        "{:?}",
+        g.body
+    );
     assert_eq!(
         count(&app, &format!("SELECT coalesce(sum(quantity), 0)::bigint AS n FROM usage_events WHERE tenant_id = '{tenant}'")).await,
-        3
+        7
     );
     // authorize shares the namespace with the same rule: a retry is a
     // duplicate, another quantity under the key is CONFLICT.
