@@ -19,22 +19,28 @@ pub struct EventBudget(std::sync::atomic::AtomicUsize);
 
 impl EventBudget {
     /// Takes `n` events from the request's budget; BAD_USER_INPUT (field
-    /// `events`, nothing of this field recorded) past
-    /// [`MAX_EVENTS_PER_REQUEST`].
+    /// `events`, nothing of this field recorded, nothing taken) past
+    /// [`MAX_EVENTS_PER_REQUEST`]. Only a field that fits takes its events
+    /// (compare-and-swap), so a refused field leaves the rest to the others.
     pub fn take(&self, n: usize) -> Result<(), crate::error::AppError> {
         use std::sync::atomic::Ordering;
-        let before = self.0.fetch_add(n, Ordering::SeqCst);
-        if before.saturating_add(n) > MAX_EVENTS_PER_REQUEST {
-            return Err(crate::error::AppError::bad_field(
-                "events",
-                format!(
-                    "at most {MAX_EVENTS_PER_REQUEST} usage events a request, across all \
-                     recordUsage fields ({} sent so far): send the rest in another request",
-                    before.saturating_add(n)
-                ),
-            ));
-        }
-        Ok(())
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |before| {
+                before
+                    .checked_add(n)
+                    .filter(|after| *after <= MAX_EVENTS_PER_REQUEST)
+            })
+            .map(|_| ())
+            .map_err(|before| {
+                crate::error::AppError::bad_field(
+                    "events",
+                    format!(
+                        "at most {MAX_EVENTS_PER_REQUEST} usage events a request, across all \
+                         recordUsage fields ({before} taken by earlier fields, {n} asked by this one): send the \
+                         rest in another request"
+                    ),
+                )
+            })
     }
 }
 
@@ -75,4 +81,21 @@ pub async fn key_manager(ctx: &Context<'_>) -> Result<Manager> {
     let verified = session.require_user(db(ctx)).await?;
     let access = session.require_tenant(db(ctx)).await?;
     Ok(Manager::Member { verified, access })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_field_takes_nothing_from_the_event_budget() {
+        let budget = EventBudget::default();
+        assert!(budget.take(600).is_ok());
+        assert!(budget.take(600).is_err());
+        assert!(budget.take(300).is_ok());
+        assert!(budget.take(101).is_err());
+        assert!(budget.take(100).is_ok());
+        assert!(budget.take(1).is_err());
+        assert!(budget.take(usize::MAX).is_err());
+    }
 }

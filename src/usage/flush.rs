@@ -66,11 +66,11 @@ impl Usage {
                         self.mark_stored(&events).await;
                     }
                 }
-                Err(err @ AppError::Unavailable(_)) => {
-                    unwritten.extend(events);
+                Err((err @ AppError::Unavailable(_), committing)) => {
+                    unwritten.extend(unsettled(events, committing));
                     failure = Some(err);
                 }
-                Err(err) => {
+                Err((err, _)) => {
                     tracing::warn!(tenant.id = %tenant, error = %err, events = events.len(), "usage batch refused; writing its rows one by one");
                     for event in events {
                         let one = std::slice::from_ref(&event);
@@ -81,11 +81,11 @@ impl Usage {
                                     self.mark_stored(one).await;
                                 }
                             }
-                            Err(err @ AppError::Unavailable(_)) => {
-                                unwritten.push(event);
+                            Err((err @ AppError::Unavailable(_), committing)) => {
+                                unwritten.extend(unsettled(vec![event], committing));
                                 failure = Some(err);
                             }
-                            Err(err) => self.set_aside(&event, &err),
+                            Err((err, _)) => self.set_aside(&event, &err),
                         }
                     }
                 }
@@ -155,16 +155,35 @@ impl Usage {
 /// Most buffered events written in one transaction.
 const FLUSH_CHUNK: usize = 5_000;
 
+/// Events going back to the buffer after a failed write. When the failure
+/// came at COMMIT (`committing`: the outcome is unknown, the rows may be
+/// stored), they give nothing back to the quota any more: the retry may
+/// find them stored by this very write, and what they took was used. At
+/// worst (the commit did fail) the quota counts them twice until the
+/// counter is read again from the rollups; never less than was stored.
+fn unsettled(events: Vec<NewUsageEvent>, committing: bool) -> Vec<NewUsageEvent> {
+    if !committing {
+        return events;
+    }
+    events
+        .into_iter()
+        .map(|event| NewUsageEvent { held: 0, ..event })
+        .collect()
+}
+
 /// Stores `events` of `tenant` in one transaction (raw events, idempotency
 /// keys and rollups together); what became of each. A metric missing from
 /// the catalogue is summed. New live usage is announced to every instance
-/// (`usageUpdated`).
+/// (`usageUpdated`). An error comes with whether it came at COMMIT (the
+/// outcome unknown).
 async fn insert(
     db: &Db,
     announcer: &live::Announcer,
     tenant: Uuid,
     events: &[NewUsageEvent],
-) -> AppResult<Vec<store::Stored>> {
+) -> Result<Vec<store::Stored>, (AppError, bool)> {
+    let committing = std::sync::atomic::AtomicBool::new(false);
+    let committing_ref = &committing;
     let (stored, live) = db
         .scoped(Scope::tenant(tenant), |conn| {
             async move {
@@ -175,11 +194,13 @@ async fn insert(
                 let live = events.iter().zip(&stored).any(|(e, s)| {
                     *s == store::Stored::Recorded && e.environment == Environment::Live.as_str()
                 });
+                committing_ref.store(true, Ordering::SeqCst);
                 Ok((stored, live))
             }
             .scope_boxed()
         })
-        .await?;
+        .await
+        .map_err(|err| (err, committing.load(Ordering::SeqCst)))?;
     if live {
         announcer.committed(db, tenant);
     }

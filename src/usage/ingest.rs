@@ -310,6 +310,10 @@ pub async fn record_each(
         return Ok(results);
     }
     let tenant = who.tenant_id;
+    // Set when the work is done and only COMMIT is left: an error after it
+    // leaves the outcome unknown (the rows may be stored).
+    let committing = std::sync::atomic::AtomicBool::new(false);
+    let committing_ref = &committing;
     let outcome = db
         .scoped(Scope::tenant(tenant), |conn| {
             async move {
@@ -365,11 +369,28 @@ pub async fn record_each(
                         )),
                     );
                 }
+                committing_ref.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok((answers, announced))
             }
             .scope_boxed()
         })
-        .await?;
+        .await;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            if committing.load(std::sync::atomic::Ordering::SeqCst) {
+                // The commit failed or its acknowledgement was lost: the
+                // events may be stored, so what they took stays taken (a
+                // retry finds them stored and takes nothing more). At worst
+                // the quota counts them without their rows, until the
+                // counter is read again from the rollups; never the reverse.
+                tracing::warn!(tenant.id = %tenant, error = %err, "recordUsage commit outcome unknown; its quota reservations are kept");
+                held.into_values()
+                    .for_each(super::quotas::Reservation::forget);
+            }
+            return Err(err);
+        }
+    };
     let (outcome, announced) = outcome;
     if let Some(check) = quotas
         && announced

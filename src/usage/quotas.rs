@@ -305,6 +305,13 @@ impl Reservation {
         self.held.as_ref().map_or(0, |h| h.2)
     }
 
+    /// Whether the usage was recorded is unknown (its commit failed or its
+    /// acknowledgement was lost): the amount stays taken, announcing
+    /// nothing, so usage that was stored is never given back.
+    pub fn forget(mut self) {
+        self.held = None;
+    }
+
     /// The usage was recorded: the amount stays taken. The thresholds it
     /// crossed, if any, to announce.
     pub fn keep(mut self) -> Option<Crossing> {

@@ -103,7 +103,9 @@ pub fn fingerprint(
         }
     }
     let mut text = String::new();
-    if let Some(properties) = properties {
+    // `{}` is what absent properties are stored as: both fingerprint alike
+    // (as absent, the form most keys were stored with).
+    if let Some(properties) = properties.filter(|p| p.as_object().is_none_or(|o| !o.is_empty())) {
         canonical(properties, &mut text);
     }
     let mut hash = Sha256::new();

@@ -147,9 +147,43 @@ async fn a_key_reused_with_other_content_is_refused_and_a_retry_is_a_duplicate()
     )
     .await;
     assert_eq!(a.body["results"][0]["code"], "CONFLICT", "{:?}", a.body);
+    // Absent properties and `{}` are the same event: a retry that adds
+    // `properties: {}` (or drops them) is a duplicate, over both doors.
+    let mut with_empty = event("api_calls", 2, now, "k");
+    with_empty["properties"] = json!({});
+    let g = app
+        .gql(RECORD, json!({ "e": [with_empty.clone()] }), Some(&key))
+        .await;
+    assert_eq!(
+        statuses(&g.body["data"]["recordUsage"]["results"]),
+        ["DUPLICATE"],
+        "{:?}",
+        g.body
+    );
+    let a = post_usage(&app, &key, &json!({ "events": [with_empty] }).to_string()).await;
+    assert_eq!(a.body["results"][0]["status"], "DUPLICATE", "{:?}", a.body);
+    let mut empty_first = event("api_calls", 4, now, "e");
+    empty_first["properties"] = json!({});
+    let g = app
+        .gql(RECORD, json!({ "e": [empty_first] }), Some(&key))
+        .await;
+    assert_eq!(g.body["data"]["recordUsage"]["recorded"], 1, "{:?}", g.body);
+    let g = app
+        .gql(
+            RECORD,
+            json!({ "e": [event("api_calls", 4, now, "e")] }),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(
+        statuses(&g.body["data"]["recordUsage"]["results"]),
+        ["DUPLICATE"],
+        "{:?}",
+        g.body
+    );
     assert_eq!(
         count(&app, &format!("SELECT coalesce(sum(quantity), 0)::bigint AS n FROM usage_events WHERE tenant_id = '{tenant}'")).await,
-        3
+        7
     );
     // authorize shares the namespace with the same rule: a retry is a
     // duplicate, another quantity under the key is CONFLICT.
@@ -182,17 +216,30 @@ async fn aliased_record_usage_fields_share_one_cap_of_events() {
             .map(|i| event("api_calls", 1, now, &format!("{p}{i}")))
             .collect()
     };
-    let query = "mutation($a: [UsageEventInput!]!, $b: [UsageEventInput!]!) {
+    // The refused field takes nothing from the cap: the third one's 300
+    // still fit.
+    let query =
+        "mutation($a: [UsageEventInput!]!, $b: [UsageEventInput!]!, $c: [UsageEventInput!]!) {
         one: recordUsage(events: $a) { recorded }
-        two: recordUsage(events: $b) { recorded } }";
+        two: recordUsage(events: $b) { recorded }
+        three: recordUsage(events: $c) { recorded } }";
+    let mut c = batch("c");
+    c.truncate(300);
     let g = app
         .gql(
             query,
-            json!({ "a": batch("a"), "b": batch("b") }),
+            json!({ "a": batch("a"), "b": batch("b"), "c": c }),
             Some(&key),
         )
         .await;
     assert_eq!(g.body["data"]["one"]["recorded"], 600, "{:?}", g.body);
+    assert_eq!(g.body["data"]["three"]["recorded"], 300, "{:?}", g.body);
+    assert_eq!(
+        g.body["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        g.body
+    );
     assert_eq!(
         g.body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{:?}",
@@ -210,7 +257,7 @@ async fn aliased_record_usage_fields_share_one_cap_of_events() {
             &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'")
         )
         .await,
-        600
+        900
     );
 }
 

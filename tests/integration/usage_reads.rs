@@ -746,9 +746,9 @@ async fn reads_use_the_rollup_indexes_on_a_large_table() {
         &app,
         tenant_scope(),
         sql::SERIES_SQL,
-        "uuid, text[], text, text, uuid[], timestamptz, timestamptz, bool",
+        "uuid, text[], text, text, uuid[], timestamptz, timestamptz, bool, text",
         format!(
-            "'{tenant}', '{{live}}', 'api_calls', 'hour', '{{00000000-0000-0000-0000-000000000000}}', {range}, false"
+            "'{tenant}', '{{live}}', 'api_calls', 'hour', '{{00000000-0000-0000-0000-000000000000}}', {range}, false, 'hour'"
         ),
     )
     .await;
@@ -763,9 +763,9 @@ async fn reads_use_the_rollup_indexes_on_a_large_table() {
         &app,
         tenant_scope(),
         sql::SERIES_SQL,
-        "uuid, text[], text, text, uuid[], timestamptz, timestamptz, bool",
+        "uuid, text[], text, text, uuid[], timestamptz, timestamptz, bool, text",
         format!(
-            "'{tenant}', '{{live,test}}', 'api_calls', 'hour', '{{{some_keys}}}', {range}, true"
+            "'{tenant}', '{{live,test}}', 'api_calls', 'hour', '{{{some_keys}}}', {range}, true, 'day'"
         ),
     )
     .await;
@@ -773,8 +773,8 @@ async fn reads_use_the_rollup_indexes_on_a_large_table() {
         &app,
         tenant_scope(),
         sql::GROUPED_SQL,
-        "uuid, text, text, text, timestamptz, timestamptz, bool, text, int8, bool",
-        format!("'{tenant}', 'live', 'api_calls', 'hour', {range}, false, 'sum', 10, true"),
+        "uuid, text, text, text, timestamptz, timestamptz, bool, text, int8, bool, text",
+        format!("'{tenant}', 'live', 'api_calls', 'hour', {range}, false, 'sum', 10, true, 'hour'"),
     )
     .await;
     for (what, p) in [("series", &series), ("keys", &keys), ("grouped", &grouped)] {
@@ -786,16 +786,16 @@ async fn reads_use_the_rollup_indexes_on_a_large_table() {
         &app,
         admin(),
         sql::PLATFORM_SERIES_SQL,
-        "text, text, timestamptz, timestamptz, text, bool",
-        format!("'api_calls', 'day', {range}, 'sum', false"),
+        "text, text, timestamptz, timestamptz, text, bool, text",
+        format!("'api_calls', 'day', {range}, 'sum', false, 'day'"),
     )
     .await;
     let top = plan(
         &app,
         admin(),
         sql::TOP_CONSUMERS_SQL,
-        "text, text, timestamptz, timestamptz, text, bool, int8",
-        format!("'api_calls', 'day', {range}, 'sum', false, 10"),
+        "text, text, timestamptz, timestamptz, text, bool, int8, text",
+        format!("'api_calls', 'day', {range}, 'sum', false, 10, 'day'"),
     )
     .await;
     let today = plan(
@@ -810,4 +810,51 @@ async fn reads_use_the_rollup_indexes_on_a_large_table() {
         assert!(p.contains("usage_rollups_platform_idx"), "{what}: {p}");
         assert!(!p.contains("Seq Scan on usage_rollups"), "{what}: {p}");
     }
+}
+
+/// A unique count over whole UTC days is counted on the daily distinct
+/// rows (24 times fewer than the hourly ones), and stays exact: here the
+/// hourly rows are removed and an hourly read of whole days still counts
+/// every value once; a range that is not whole days reads its own rows.
+#[tokio::test]
+async fn unique_counts_over_whole_days_read_the_daily_rows() {
+    let app = TestApp::spawn().await;
+    add_metrics(&app).await;
+    let (owner, _, tenant) = app.sign_up("days@reads.test", "Days").await;
+    let yesterday = day(Utc::now()) - Duration::days(1);
+    let at = |h: i64| yesterday + Duration::hours(h);
+    record(
+        &app,
+        &owner,
+        vec![
+            ev("seats", 1, at(2), "s1", Some("ann")),
+            ev("seats", 1, at(5), "s2", Some("bob")),
+            ev("seats", 1, at(9), "s3", Some("ann")),
+        ],
+    )
+    .await;
+    let whole = vars("seats", yesterday, yesterday + Duration::days(1), "HOUR");
+    let s = usage(&app, &owner, whole.clone()).await;
+    assert_eq!(
+        (s["total"].as_i64(), s["totalExact"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let mut owner_conn = app.db.owner().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut owner_conn,
+        &format!(
+            "DELETE FROM usage_distinct WHERE tenant_id = '{tenant}' AND granularity = 'hour'"
+        ),
+    )
+    .await
+    .unwrap();
+    let s = usage(&app, &owner, whole).await;
+    assert_eq!(s["total"], 2, "read from the daily rows: {s:?}");
+    let mut by_key = vars("seats", yesterday, yesterday + Duration::days(1), "HOUR");
+    by_key["b"] = json!("KEY");
+    assert_eq!(usage(&app, &owner, by_key).await["total"], 2);
+    // Not whole days: the hourly rows (now gone), so at least the largest
+    // point.
+    let part = vars("seats", at(1), at(10), "HOUR");
+    assert_eq!(usage(&app, &owner, part).await["total"], 1);
 }
