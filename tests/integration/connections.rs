@@ -467,15 +467,19 @@ async fn a_stalled_listen_connection_is_not_trusted() {
     drop(_resume);
     wait_for("LISTEN recovering", Duration::from_secs(15), live).await;
     let (_, fresh) = create_key(&app, &owner).await;
-    let (hits, _) = peer.state.api_keys.stats();
-    for _ in 0..2 {
+    // The key's own creation announcement may still be on its way (it
+    // empties the cache entry once more): within a few calls, one is a hit.
+    let mut hit = false;
+    for _ in 0..10 {
+        let (hits, _) = peer.state.api_keys.stats();
         assert_eq!(authorize(&peer, &fresh).await.status, 200);
+        if peer.state.api_keys.stats().0 > hits {
+            hit = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        peer.state.api_keys.stats().0,
-        hits + 1,
-        "the second call is a cache hit"
-    );
+    assert!(hit, "after recovery, keys are served from the cache again");
     assert_eq!(authorize(&peer, &secret).await.status, 401);
     drop(peer);
 }
