@@ -29,6 +29,8 @@ pub struct Settings {
     pub metrics: MetricsAccess,
     /// Stripe (`None`: billing is off).
     pub billing: Option<BillingConfig>,
+    /// Where the web app's files come from (`None`: built into the binary).
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {

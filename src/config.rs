@@ -158,6 +158,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTGATE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Serve the web app from this folder (a `vite build` output, e.g.
+    /// `web/dist`) instead of the copy built into the binary: for working on
+    /// the app without rebuilding the server. Unset: the embedded copy.
+    #[arg(long, env = "TENANTGATE_WEB_DIR", global = true)]
+    pub web_dir: Option<std::path::PathBuf>,
+
     /// SMTP server for outgoing email (lettre's URL form, e.g.
     /// `smtp://user:pass@mail.example.com:587?tls=required`). Unset: emails stay in
     /// the outbox table and the log.

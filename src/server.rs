@@ -361,6 +361,7 @@ async fn serve_on(
                 own_listener: metrics_listener.is_some(),
             },
             billing,
+            web_dir: args.web_dir.clone(),
         },
         Feed::start(
             database.url.clone(),

@@ -1,10 +1,15 @@
 //! The web app (dashboard and portal) and the GraphiQL playground, served from
 //! `web/dist`, embedded in the binary at build time (no CDN, works offline).
 
+use std::path::Path;
+
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
+
+use crate::app::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "web/dist"]
@@ -17,33 +22,58 @@ img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; \
 worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// GET /playground: GraphiQL.
-pub async fn playground() -> Response {
-    serve_file("playground/index.html")
+pub async fn playground(State(state): State<AppState>) -> Response {
+    serve_file(state.settings.web_dir.as_deref(), "playground/index.html").await
 }
 
 /// Any other GET: a file of the app, else the app's shell (client-side routes).
-pub async fn app(uri: Uri) -> Response {
+pub async fn app(State(state): State<AppState>, uri: Uri) -> Response {
+    let dir = state.settings.web_dir.as_deref();
     let path = uri.path().trim_start_matches('/');
-    if !path.is_empty() && Assets::get(path).is_some() {
-        return serve_file(path);
+    if !path.is_empty() && !path.ends_with('/') {
+        if let Some(file) = asset(dir, path).await {
+            return respond(path, file);
+        }
     }
     if path.starts_with("assets/") {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    serve_file("index.html")
+    serve_file(dir, "index.html").await
 }
 
-fn serve_file(path: &str) -> Response {
-    let Some(file) = Assets::get(path) else {
-        return (
+/// A file of the web app: from `dir` when the server was started with
+/// `--web-dir`, else from the copy built into the binary.
+pub async fn asset(dir: Option<&Path>, path: &str) -> Option<Vec<u8>> {
+    let Some(dir) = dir else {
+        return Assets::get(path).map(|f| f.data.into_owned());
+    };
+    // Only plain relative names: no `..`, no absolute paths, no hidden files.
+    let safe = path
+        .split('/')
+        .all(|part| !part.is_empty() && !part.starts_with('.') && !part.contains('\\'));
+    if !safe {
+        return None;
+    }
+    tokio::fs::read(dir.join(path)).await.ok()
+}
+
+async fn serve_file(dir: Option<&Path>, path: &str) -> Response {
+    match asset(dir, path).await {
+        Some(file) => respond(path, file),
+        None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "the web app is not built into this binary: run `npm ci && npm run build` in web/, \
              then rebuild tenantgate",
         )
-            .into_response();
-    };
-    let mime = file.metadata.mimetype().to_owned();
-    let mut res = Response::new(Body::from(file.data.into_owned()));
+            .into_response(),
+    }
+}
+
+fn respond(path: &str, data: Vec<u8>) -> Response {
+    let mime = mime_guess::from_path(path)
+        .first_or_octet_stream()
+        .to_string();
+    let mut res = Response::new(Body::from(data));
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&mime) {
         headers.insert(header::CONTENT_TYPE, value);

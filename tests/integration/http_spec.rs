@@ -412,6 +412,44 @@ async fn playground_and_app_are_served_from_the_binary() {
 }
 
 #[tokio::test]
+async fn web_dir_serves_the_app_from_disk_and_nothing_outside_it() {
+    let dir = std::env::temp_dir().join(format!("tg-web-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>from disk</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("assets/app-1.js"), "console.log(1)").unwrap();
+    std::fs::write(dir.join(".secret"), "no").unwrap();
+    let web_dir = dir.clone();
+    let app = TestApp::spawn_tuned(move |s| s.web_dir = Some(web_dir)).await;
+    let get = |path: &str| app.client.get(format!("{}{path}", app.url)).send();
+    let res = get("/assets/app-1.js").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/javascript");
+    for path in [
+        "/",
+        "/team",
+        "/.secret",
+        "/%2e%2e/Cargo.toml",
+        "/assets/../index.html",
+    ] {
+        let res = get(path).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(res.text().await.unwrap().contains("from disk"), "{path}");
+    }
+    assert_eq!(get("/assets/nope.js").await.unwrap().status(), 404);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn production_hides_introspection_and_suggestions_from_anonymous_callers() {
     let app = TestApp::spawn_with(Environment::Production, PoolOptions::default()).await;
     let a = app

@@ -140,6 +140,7 @@ impl TestApp {
             connections: ConnectionLimits::default(),
             metrics: MetricsAccess::default(),
             billing: None,
+            web_dir: None,
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;
