@@ -1,7 +1,7 @@
 import { CombinedError } from '@urql/core';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { codeForStatus, toAppError } from './errors';
+import { codeForStatus, ERROR_TITLES, toAppError } from './errors';
 
 describe('toAppError', () => {
   it('takes the code, message and request id of the first GraphQL error', () => {
@@ -40,5 +40,16 @@ describe('toAppError', () => {
     expect(codeForStatus(401)).toBe('UNAUTHENTICATED');
     expect(codeForStatus(418)).toBe('BAD_USER_INPUT');
     expect(codeForStatus(500)).toBe('INTERNAL');
+  });
+});
+
+describe('error titles', () => {
+  it('cover every code the server sends (src/error.rs)', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const rust = fs.readFileSync(path.resolve(__dirname, '../../../src/error.rs'), 'utf8');
+    const codes = [...rust.matchAll(/=> "([A-Z_]+)",/g)].map((m) => m[1]!);
+    expect(codes.length).toBeGreaterThanOrEqual(10);
+    for (const code of codes) expect(ERROR_TITLES[code], code).toBeTruthy();
   });
 });
