@@ -10,7 +10,9 @@ import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
 import { hasCode } from '../../graphql/errors';
 import { Nav } from './Nav';
+import { BrandTheme } from './BrandTheme';
 import { TenantSwitcher } from './TenantSwitcher';
+import { VerifyEmailBanner } from './VerifyEmailBanner';
 
 export function Shell() {
   const { status, signOut } = useAuth();
@@ -41,6 +43,7 @@ export function Shell() {
       navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }}
       padding="md"
     >
+      <BrandTheme primaryColor={tenant?.branding.primaryColor} />
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
@@ -92,11 +95,7 @@ export function Shell() {
             {tenant.statusReason ?? ''}
           </Alert>
         )}
-        {!v.user.emailVerified && (
-          <Alert color="yellow" mb="md" title="Confirm your email address">
-            We sent a link to {v.user.email}. Some actions (inviting members) wait for it.
-          </Alert>
-        )}
+        {!v.user.emailVerified && <VerifyEmailBanner email={v.user.email} />}
         <Suspense fallback={<Loading />}>
           <Outlet />
         </Suspense>
