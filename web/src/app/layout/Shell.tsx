@@ -51,7 +51,7 @@ export function Shell() {
             <UnstyledButton component={Link} to="/" aria-label={`${brand} home`}>
               <Group gap={8} wrap="nowrap">
                 {tenant?.branding.logoUrl && <img src={tenant.branding.logoUrl} alt="" height={28} />}
-                <Text fw={700} truncate maw={180}>
+                <Text fw={700} truncate maw={{ base: 110, sm: 180 }}>
                   {brand}
                 </Text>
               </Group>
@@ -62,7 +62,7 @@ export function Shell() {
             <Menu position="bottom-end" withinPortal>
               <Menu.Target>
                 <Button variant="subtle" size="xs" aria-label="Account menu">
-                  <Text size="xs" truncate maw={160}>
+                  <Text size="xs" truncate maw={{ base: 100, sm: 160 }}>
                     {v.user.email}
                   </Text>
                 </Button>

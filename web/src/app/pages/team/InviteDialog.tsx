@@ -37,7 +37,7 @@ export function InviteDialog({
     ),
   });
   return (
-    <Modal opened={opened} onClose={onClose} title="Invite a member" centered>
+    <Modal opened={opened} onClose={onClose} title="Invite a member" centered closeButtonProps={{ 'aria-label': 'Close' }}>
       <form
         noValidate
         onSubmit={form.onSubmit(async (v) => {

@@ -209,7 +209,7 @@ export function Team() {
                               </Text>
                             </Table.Td>
                             <Table.Td>
-                              <Badge variant="light" color={ROLE_COLOR[m.role]} data-testid="member-role">
+                              <Badge variant="light" color={ROLE_COLOR[m.role]} data-testid="member-role" miw="fit-content">
                                 {ROLE_LABEL[m.role]}
                               </Badge>
                             </Table.Td>
