@@ -3,7 +3,7 @@
 import './zod-config';
 import '@mantine/core/styles.css';
 import '@mantine/notifications/styles.css';
-import { Alert, Anchor, MantineProvider, createTheme, type CSSVariablesResolver } from '@mantine/core';
+import { Alert, Anchor, MantineProvider, Notification, createTheme, type CSSVariablesResolver } from '@mantine/core';
 import { ModalsProvider } from '@mantine/modals';
 import { Notifications } from '@mantine/notifications';
 import { StrictMode } from 'react';
@@ -22,6 +22,8 @@ const theme = createTheme({
     Anchor: Anchor.extend({ defaultProps: { underline: 'always' } }),
     // Light alerts colour their title like their background; the text colour reads.
     Alert: Alert.extend({ styles: { title: { color: 'var(--mantine-color-text)' } } }),
+    // The close button of a notification has no text of its own (axe: button-name).
+    Notification: Notification.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Dismiss notification' } } }),
   },
 });
 

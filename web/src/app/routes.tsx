@@ -17,6 +17,8 @@ export function lazyPage<M extends Record<string, unknown>>(load: () => Promise<
 
 export const PORTAL_ROUTES: RouteObject[] = [
   { index: true, element: <Overview /> },
+  { path: 'team', Component: lazyPage(() => import('./pages/team/Team'), 'Team') },
+  { path: 'settings', Component: lazyPage(() => import('./pages/settings/Settings'), 'Settings') },
   { path: '*', element: <NotFound /> },
 ];
 

@@ -23,7 +23,18 @@ type Documents = {
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      id\n      email\n      emailVerified\n    }\n  }\n": typeof types.VerifyEmailDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": typeof types.AcceptInvitationDocument,
     "\n  query Viewer {\n    viewer {\n      user {\n        id\n        email\n        emailVerified\n      }\n      role\n      isPlatformAdmin\n      tenant {\n        id\n        name\n        slug\n        status\n        statusReason\n        planKey\n        branding {\n          displayName\n          logoUrl\n          primaryColor\n          accentColor\n          supportEmail\n        }\n      }\n      memberships {\n        role\n        tenant {\n          id\n          name\n          slug\n          status\n        }\n      }\n    }\n  }\n": typeof types.ViewerDocument,
+    "\n  mutation RequestEmailVerification {\n    requestEmailVerification\n  }\n": typeof types.RequestEmailVerificationDocument,
     "\n  query Overview {\n    viewer {\n      role\n    }\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n      }\n      quotas {\n        metric\n        used\n        limit\n        percent\n        resetsAt\n      }\n    }\n  }\n": typeof types.OverviewDocument,
+    "\n  query TenantSettings {\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n        features {\n          customBranding\n        }\n      }\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": typeof types.TenantSettingsDocument,
+    "\n  mutation UpdateTenant($input: UpdateTenantInput!) {\n    updateTenant(input: $input) {\n      id\n      name\n      slug\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": typeof types.UpdateTenantDocument,
+    "\n  query TeamMembers($first: Int!, $after: String) {\n    tenant {\n      id\n      name\n      memberCount\n      members(first: $first, after: $after) {\n        nodes {\n          role\n          joinedAt\n          user {\n            id\n            email\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.TeamMembersDocument,
+    "\n  query TeamInvitations($first: Int!, $after: String) {\n    tenant {\n      id\n      invitations(first: $first, after: $after) {\n        nodes {\n          id\n          email\n          role\n          status\n          createdAt\n          expiresAt\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.TeamInvitationsDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      status\n      expiresAt\n    }\n  }\n": typeof types.InviteMemberDocument,
+    "\n  mutation ResendInvitation($id: ID!) {\n    resendInvitation(id: $id) {\n      id\n      email\n      status\n      expiresAt\n    }\n  }\n": typeof types.ResendInvitationDocument,
+    "\n  mutation RevokeInvitation($id: ID!) {\n    revokeInvitation(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.RevokeInvitationDocument,
+    "\n  mutation UpdateMemberRole($userId: ID!, $role: Role!) {\n    updateMemberRole(userId: $userId, role: $role) {\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.UpdateMemberRoleDocument,
+    "\n  mutation RemoveMember($userId: ID!) {\n    removeMember(userId: $userId)\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  mutation LeaveTenant {\n    leaveTenant\n  }\n": typeof types.LeaveTenantDocument,
     "\n  mutation RefreshSession {\n    refreshSession {\n      accessToken\n      expiresAt\n      tenantId\n    }\n  }\n": typeof types.RefreshSessionDocument,
     "\n  mutation LogOut {\n    logOut\n  }\n": typeof types.LogOutDocument,
     "\n  mutation SwitchTenant($tenantId: ID!) {\n    switchTenant(tenantId: $tenantId) {\n      accessToken\n      expiresAt\n    }\n  }\n": typeof types.SwitchTenantDocument,
@@ -38,7 +49,18 @@ const documents: Documents = {
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      id\n      email\n      emailVerified\n    }\n  }\n": types.VerifyEmailDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": types.AcceptInvitationDocument,
     "\n  query Viewer {\n    viewer {\n      user {\n        id\n        email\n        emailVerified\n      }\n      role\n      isPlatformAdmin\n      tenant {\n        id\n        name\n        slug\n        status\n        statusReason\n        planKey\n        branding {\n          displayName\n          logoUrl\n          primaryColor\n          accentColor\n          supportEmail\n        }\n      }\n      memberships {\n        role\n        tenant {\n          id\n          name\n          slug\n          status\n        }\n      }\n    }\n  }\n": types.ViewerDocument,
+    "\n  mutation RequestEmailVerification {\n    requestEmailVerification\n  }\n": types.RequestEmailVerificationDocument,
     "\n  query Overview {\n    viewer {\n      role\n    }\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n      }\n      quotas {\n        metric\n        used\n        limit\n        percent\n        resetsAt\n      }\n    }\n  }\n": types.OverviewDocument,
+    "\n  query TenantSettings {\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n        features {\n          customBranding\n        }\n      }\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": types.TenantSettingsDocument,
+    "\n  mutation UpdateTenant($input: UpdateTenantInput!) {\n    updateTenant(input: $input) {\n      id\n      name\n      slug\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": types.UpdateTenantDocument,
+    "\n  query TeamMembers($first: Int!, $after: String) {\n    tenant {\n      id\n      name\n      memberCount\n      members(first: $first, after: $after) {\n        nodes {\n          role\n          joinedAt\n          user {\n            id\n            email\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.TeamMembersDocument,
+    "\n  query TeamInvitations($first: Int!, $after: String) {\n    tenant {\n      id\n      invitations(first: $first, after: $after) {\n        nodes {\n          id\n          email\n          role\n          status\n          createdAt\n          expiresAt\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.TeamInvitationsDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      status\n      expiresAt\n    }\n  }\n": types.InviteMemberDocument,
+    "\n  mutation ResendInvitation($id: ID!) {\n    resendInvitation(id: $id) {\n      id\n      email\n      status\n      expiresAt\n    }\n  }\n": types.ResendInvitationDocument,
+    "\n  mutation RevokeInvitation($id: ID!) {\n    revokeInvitation(id: $id) {\n      id\n      status\n    }\n  }\n": types.RevokeInvitationDocument,
+    "\n  mutation UpdateMemberRole($userId: ID!, $role: Role!) {\n    updateMemberRole(userId: $userId, role: $role) {\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.UpdateMemberRoleDocument,
+    "\n  mutation RemoveMember($userId: ID!) {\n    removeMember(userId: $userId)\n  }\n": types.RemoveMemberDocument,
+    "\n  mutation LeaveTenant {\n    leaveTenant\n  }\n": types.LeaveTenantDocument,
     "\n  mutation RefreshSession {\n    refreshSession {\n      accessToken\n      expiresAt\n      tenantId\n    }\n  }\n": types.RefreshSessionDocument,
     "\n  mutation LogOut {\n    logOut\n  }\n": types.LogOutDocument,
     "\n  mutation SwitchTenant($tenantId: ID!) {\n    switchTenant(tenantId: $tenantId) {\n      accessToken\n      expiresAt\n    }\n  }\n": types.SwitchTenantDocument,
@@ -97,7 +119,51 @@ export function graphql(source: "\n  query Viewer {\n    viewer {\n      user {\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation RequestEmailVerification {\n    requestEmailVerification\n  }\n"): (typeof documents)["\n  mutation RequestEmailVerification {\n    requestEmailVerification\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query Overview {\n    viewer {\n      role\n    }\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n      }\n      quotas {\n        metric\n        used\n        limit\n        percent\n        resetsAt\n      }\n    }\n  }\n"): (typeof documents)["\n  query Overview {\n    viewer {\n      role\n    }\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n      }\n      quotas {\n        metric\n        used\n        limit\n        percent\n        resetsAt\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TenantSettings {\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n        features {\n          customBranding\n        }\n      }\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n"): (typeof documents)["\n  query TenantSettings {\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n        features {\n          customBranding\n        }\n      }\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateTenant($input: UpdateTenantInput!) {\n    updateTenant(input: $input) {\n      id\n      name\n      slug\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateTenant($input: UpdateTenantInput!) {\n    updateTenant(input: $input) {\n      id\n      name\n      slug\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TeamMembers($first: Int!, $after: String) {\n    tenant {\n      id\n      name\n      memberCount\n      members(first: $first, after: $after) {\n        nodes {\n          role\n          joinedAt\n          user {\n            id\n            email\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TeamMembers($first: Int!, $after: String) {\n    tenant {\n      id\n      name\n      memberCount\n      members(first: $first, after: $after) {\n        nodes {\n          role\n          joinedAt\n          user {\n            id\n            email\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TeamInvitations($first: Int!, $after: String) {\n    tenant {\n      id\n      invitations(first: $first, after: $after) {\n        nodes {\n          id\n          email\n          role\n          status\n          createdAt\n          expiresAt\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TeamInvitations($first: Int!, $after: String) {\n    tenant {\n      id\n      invitations(first: $first, after: $after) {\n        nodes {\n          id\n          email\n          role\n          status\n          createdAt\n          expiresAt\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      status\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      status\n      expiresAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResendInvitation($id: ID!) {\n    resendInvitation(id: $id) {\n      id\n      email\n      status\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation ResendInvitation($id: ID!) {\n    resendInvitation(id: $id) {\n      id\n      email\n      status\n      expiresAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeInvitation($id: ID!) {\n    revokeInvitation(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeInvitation($id: ID!) {\n    revokeInvitation(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateMemberRole($userId: ID!, $role: Role!) {\n    updateMemberRole(userId: $userId, role: $role) {\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateMemberRole($userId: ID!, $role: Role!) {\n    updateMemberRole(userId: $userId, role: $role) {\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveMember($userId: ID!) {\n    removeMember(userId: $userId)\n  }\n"): (typeof documents)["\n  mutation RemoveMember($userId: ID!) {\n    removeMember(userId: $userId)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LeaveTenant {\n    leaveTenant\n  }\n"): (typeof documents)["\n  mutation LeaveTenant {\n    leaveTenant\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

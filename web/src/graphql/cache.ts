@@ -75,6 +75,8 @@ export function appCache() {
         rotateApiKey: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         inviteMember: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         revokeInvitation: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
+        resendInvitation: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
+        leaveTenant: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         removeMember: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         updateMemberRole: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         changePlan: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),

@@ -42,6 +42,11 @@ export const ViewerDocument = graphql(`
 
 const RANK: Record<Role, number> = { OWNER: 4, ADMIN: 3, MEMBER: 2, BILLING: 1, VIEWER: 1 };
 
+/** A role's rank: owner > admin > member > billing = viewer. */
+export function roleRank(role: Role): number {
+  return RANK[role];
+}
+
 /** The server's rule: owner > admin > member; billing and viewer rank lowest. */
 export function roleAtLeast(role: Role | null | undefined, min: Role): boolean {
   if (!role) return false;
@@ -56,7 +61,10 @@ export function permissions(role: Role | null | undefined) {
     manageSettings: roleAtLeast(role, 'ADMIN'),
     manageBilling: role === 'OWNER' || role === 'BILLING',
     readBilling: role === 'OWNER' || role === 'ADMIN' || role === 'BILLING',
-    readTeam: roleAtLeast(role, 'ADMIN'),
+    /** The member list: every role but billing (the server's rule). */
+    readTeam: role != null && role !== 'BILLING',
+    /** Pending invitations: admins and owners. */
+    readInvitations: roleAtLeast(role, 'ADMIN'),
     readAudit: roleAtLeast(role, 'ADMIN'),
     /** Roles an inviter may grant: never above their own; only owners make owners. */
     grantable: (['OWNER', 'ADMIN', 'MEMBER', 'BILLING', 'VIEWER'] as Role[]).filter((r) =>

@@ -10,7 +10,9 @@ import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
 import { hasCode } from '../../graphql/errors';
 import { Nav } from './Nav';
+import { BrandTheme } from './BrandTheme';
 import { TenantSwitcher } from './TenantSwitcher';
+import { VerifyEmailBanner } from './VerifyEmailBanner';
 
 export function Shell() {
   const { status, signOut } = useAuth();
@@ -41,6 +43,7 @@ export function Shell() {
       navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }}
       padding="md"
     >
+      <BrandTheme primaryColor={tenant?.branding.primaryColor} />
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
@@ -48,7 +51,7 @@ export function Shell() {
             <UnstyledButton component={Link} to="/" aria-label={`${brand} home`}>
               <Group gap={8} wrap="nowrap">
                 {tenant?.branding.logoUrl && <img src={tenant.branding.logoUrl} alt="" height={28} />}
-                <Text fw={700} truncate maw={180}>
+                <Text fw={700} truncate maw={{ base: 110, sm: 180 }}>
                   {brand}
                 </Text>
               </Group>
@@ -59,7 +62,7 @@ export function Shell() {
             <Menu position="bottom-end" withinPortal>
               <Menu.Target>
                 <Button variant="subtle" size="xs" aria-label="Account menu">
-                  <Text size="xs" truncate maw={160}>
+                  <Text size="xs" truncate maw={{ base: 100, sm: 160 }}>
                     {v.user.email}
                   </Text>
                 </Button>
@@ -92,11 +95,7 @@ export function Shell() {
             {tenant.statusReason ?? ''}
           </Alert>
         )}
-        {!v.user.emailVerified && (
-          <Alert color="yellow" mb="md" title="Confirm your email address">
-            We sent a link to {v.user.email}. Some actions (inviting members) wait for it.
-          </Alert>
-        )}
+        {!v.user.emailVerified && <VerifyEmailBanner email={v.user.email} />}
         <Suspense fallback={<Loading />}>
           <Outlet />
         </Suspense>
