@@ -70,7 +70,7 @@ describe('team and settings', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       const page = a.page;
       await signInWithPassword(page, origin, owner.email, owner.password);
       // Unconfirmed: the banner sends the link again, and the link confirms.
-      await page.getByRole('button', { name: 'Resend the link' }).click();
+      await page.getByRole('button', { name: 'Email me the link' }).click();
       await page.getByText('Sent: check your inbox for a new link.').waitFor();
       await page.goto(await mailedLink(origin, owner.email, 'verify-email'));
       await page.getByText('Email confirmed').waitFor();

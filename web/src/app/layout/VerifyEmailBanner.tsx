@@ -17,7 +17,7 @@ export function VerifyEmailBanner({ email }: { email: string }) {
   return (
     <Alert color="yellow" mb="md" title="Confirm your email address">
       <Text size="sm">
-        We sent a link to {email}. Some actions (inviting members) wait for it.
+        Some actions (inviting members) wait until {email} is confirmed: we email you a link that confirms it.
       </Text>
       <Group gap="sm" mt="xs">
         <Button
@@ -29,7 +29,7 @@ export function VerifyEmailBanner({ email }: { email: string }) {
             if (!r.error) setSent(true);
           }}
         >
-          Resend the link
+          Email me the link
         </Button>
         {sent && !result.error && (
           <Text size="sm" role="status">
