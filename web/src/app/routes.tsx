@@ -17,6 +17,8 @@ export function lazyPage<M extends Record<string, unknown>>(load: () => Promise<
 
 export const PORTAL_ROUTES: RouteObject[] = [
   { index: true, element: <Overview /> },
+  { path: 'billing', Component: lazyPage(() => import('./pages/billing/Billing'), 'Billing') },
+  { path: 'usage', Component: lazyPage(() => import('./pages/usage/Usage'), 'Usage') },
   { path: '*', element: <NotFound /> },
 ];
 

@@ -14,6 +14,8 @@ interface Item {
 // One line per page (keep merges easy).
 export const PORTAL_ITEMS: Item[] = [
   { to: '/', label: 'Overview', show: (_p, role) => role !== null },
+  { to: '/usage', label: 'Usage', show: (_p, role) => role !== null },
+  { to: '/billing', label: 'Billing', show: (_p, role) => role !== null },
 ];
 
 export function Nav({ role, isPlatformAdmin, onNavigate }: { role: Role | null; isPlatformAdmin: boolean; onNavigate?: () => void }) {

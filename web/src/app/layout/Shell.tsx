@@ -9,6 +9,8 @@ import { useAuth } from '../auth/AuthProvider';
 import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
 import { hasCode } from '../../graphql/errors';
+import { BillingBanner } from '../pages/billing/BillingBanner';
+import { QuotaBanner } from '../pages/usage/QuotaBanner';
 import { Nav } from './Nav';
 import { TenantSwitcher } from './TenantSwitcher';
 
@@ -97,6 +99,8 @@ export function Shell() {
             We sent a link to {v.user.email}. Some actions (inviting members) wait for it.
           </Alert>
         )}
+        {tenant && <BillingBanner role={v.role ?? null} />}
+        {tenant && <QuotaBanner role={v.role ?? null} />}
         <Suspense fallback={<Loading />}>
           <Outlet />
         </Suspense>
