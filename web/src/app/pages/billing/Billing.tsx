@@ -6,7 +6,7 @@
 // members act (the server checks again: src/billing/account.rs).
 import { Group, SegmentedControl, Stack, Text, Title } from '@mantine/core';
 import { modals } from '@mantine/modals';
-import { notifications } from '@mantine/notifications';
+import { notify } from './notify';
 import { useCallback, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
@@ -115,13 +115,13 @@ export function Billing() {
       confirmProps: { color: 'red' },
       onConfirm: () =>
         void run('cancel', () => cancel({ atPeriodEnd: true })).then((ok) => {
-          if (ok) notifications.show({ title: 'Subscription canceled', message: `It ends on ${day(periodEnd)}.` });
+          if (ok) notify({ title: 'Subscription canceled', message: `It ends on ${day(periodEnd)}.` });
         }),
     });
 
   const doResume = () =>
     void run('resume', () => resume({})).then((ok) => {
-      if (ok) notifications.show({ color: 'green', title: 'Subscription resumed', message: 'It renews as before.' });
+      if (ok) notify({ color: 'green', title: 'Subscription resumed', message: 'It renews as before.' });
     });
 
   const confirmChange = (plan: Plan, label: string, endsTrial: boolean) =>
@@ -145,7 +145,7 @@ export function Billing() {
       onConfirm: () =>
         void run(plan.key, () => changePlan({ planKey: plan.key, interval })).then((ok) => {
           if (ok) {
-            notifications.show({ color: 'green', title: 'Plan changed', message: `Your workspace is on the ${plan.name} plan.` });
+            notify({ color: 'green', title: 'Plan changed', message: `Your workspace is on the ${plan.name} plan.` });
             refresh();
           }
         }),
@@ -159,7 +159,8 @@ export function Billing() {
           const billing = billingResult.data?.tenant.billing;
           const sub = billing?.subscription ?? null;
           const live = sub && isLive(sub.status) ? sub : null;
-          const planName = data.tenant.plan.name;
+          // `planKey` is the freshest (the billing query reads it too); its plan's name from the list.
+          const planName = data.plans.find((pl) => pl.key === data.tenant.planKey)?.name ?? data.tenant.plan.name;
           const applied = !p.readBilling || (live !== null && live.planKey === data.tenant.planKey);
           const canAct = p.manageBilling && billing?.configured === true;
           const order = data.plans.map((pl) => pl.key);

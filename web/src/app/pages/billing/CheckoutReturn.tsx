@@ -3,7 +3,7 @@
 // Stripe's word, but the plan changes only when its webhook has been worked: say so, and
 // refetch until the subscription and the plan show it (or say it takes longer).
 import { Alert, CloseButton, Group, Loader, Text } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { notify } from './notify';
 import { useEffect, useRef, useState } from 'react';
 
 const POLL_MS = 1_500;
@@ -43,7 +43,7 @@ export function CheckoutReturn({
   useEffect(() => {
     if (outcome === 'success' && applied && !announced.current) {
       announced.current = true;
-      notifications.show({ color: 'green', title: 'Plan updated', message: `Your workspace is on the ${planName} plan.` });
+      notify({ color: 'green', title: 'Plan updated', message: `Your workspace is on the ${planName} plan.` });
     }
   }, [outcome, applied, planName]);
 

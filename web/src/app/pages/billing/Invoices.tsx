@@ -47,7 +47,7 @@ export function Invoices({ invoices, onMore, loading }: { invoices: Connection; 
                   <Text size="sm">{money(invoice.total, invoice.currency)}</Text>
                 </Table.Td>
                 <Table.Td>
-                  <Badge variant="light" color={INVOICE_COLORS[invoice.status] ?? 'gray'}>
+                  <Badge variant="dot" color={INVOICE_COLORS[invoice.status] ?? 'gray'}>
                     {invoice.status}
                   </Badge>
                 </Table.Td>

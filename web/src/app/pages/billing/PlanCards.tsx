@@ -111,6 +111,8 @@ function ActionButton({
     <Button
       fullWidth
       variant={action.kind === 'cancel' ? 'default' : 'filled'}
+      // Long plan names wrap instead of being cut off.
+      styles={{ root: { height: 'auto', minHeight: 36, paddingBlock: 6 }, label: { whiteSpace: 'normal', textAlign: 'center' } }}
       loading={busy === plan.key}
       disabled={Boolean(disabled) || (busy !== null && busy !== plan.key)}
       onClick={() => onAction(plan, action)}

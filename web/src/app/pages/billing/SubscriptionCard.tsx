@@ -35,7 +35,7 @@ export function SubscriptionCard({
             Subscription
           </Title>
           {status && (
-            <Badge color={status.color} variant="light" data-testid="subscription-status">
+            <Badge color={status.color} variant="dot" data-testid="subscription-status">
               {status.label}
             </Badge>
           )}
@@ -62,7 +62,7 @@ export function SubscriptionCard({
               <Text size="sm">Free trial until {day(live.trialEnd)}; the first payment is charged then.</Text>
             )}
             {live.cancelAtPeriodEnd ? (
-              <Text size="sm" c="orange.9" fw={500}>
+              <Text size="sm" fw={600}>
                 Ends on {day(live.currentPeriodEnd)}: the workspace then moves to the Free plan.
               </Text>
             ) : (

@@ -21,12 +21,12 @@ export function QuotaBars({ quotas, names }: { quotas: Quota[]; names: Record<st
                   {name}
                 </Text>
                 {level === 'warning' && (
-                  <Badge color="orange" variant="light">
+                  <Badge color="orange" variant="dot">
                     Nearly used up
                   </Badge>
                 )}
                 {level === 'over' && (
-                  <Badge color="red" variant="light">
+                  <Badge color="red" variant="dot">
                     Quota reached
                   </Badge>
                 )}
