@@ -2,7 +2,8 @@
 //!
 //! Seeding is idempotent (fixed ids derived from names, inserts that skip what
 //! exists), goes through the same tenant-scoped handle as requests, and only the
-//! platform-admin flag is set over the owner connection (the runtime role cannot).
+//! platform-admin flag and the plans' demo quotas are set over the owner
+//! connection (the runtime role cannot).
 
 use std::net::SocketAddr;
 
@@ -59,6 +60,16 @@ const TENANTS: &[DemoTenant] = &[
 
 const ADMIN_EMAIL: &str = "admin@tenantgate.test";
 
+/// Monthly `api_calls` quotas the demo gives the default plans (they have
+/// none out of the box), so the usage page has bars to fill: set only on a
+/// plan without quotas, so an admin's own stay.
+const DEMO_QUOTAS: &[(&str, i64)] = &[
+    ("free", 10_000),
+    ("basic", 100_000),
+    ("pro", 1_000_000),
+    ("enterprise", 10_000_000),
+];
+
 fn id_for(name: &str) -> Uuid {
     Uuid::new_v5(&NAMESPACE, name.as_bytes())
 }
@@ -71,6 +82,7 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
     let admin_id = id_for(ADMIN_EMAIL);
     insert_user(db, Scope::user(admin_id), admin_id, ADMIN_EMAIL, &hash).await?;
     crate::admin::set_platform_admin(owner_url, ADMIN_EMAIL, true).await?;
+    seed_quotas(owner_url).await?;
     accounts.push(DemoAccount {
         email: ADMIN_EMAIL.into(),
         user_id: admin_id,
@@ -123,6 +135,21 @@ pub async fn seed(db: &Db, owner_url: &str) -> anyhow::Result<Vec<DemoAccount>> 
         .await?;
     }
     Ok(accounts)
+}
+
+/// The demo quotas of the default plans (see `DEMO_QUOTAS`), over the owner
+/// connection: the catalogue is the platform's, not a tenant's.
+async fn seed_quotas(owner_url: &str) -> anyhow::Result<()> {
+    let mut conn = crate::db::owner_connection(owner_url).await?;
+    for (plan, limit) in DEMO_QUOTAS {
+        crate::db::plans::set_quotas_if_none(
+            &mut conn,
+            plan,
+            &serde_json::json!({ "api_calls": limit }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn insert_user(

@@ -105,6 +105,24 @@ pub async fn find_for_update(
         .optional()
 }
 
+/// Gives plan `key` these monthly quotas when it has none (`--demo`: an
+/// admin's quotas, set since, are kept); whether it changed.
+pub async fn set_quotas_if_none(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    quotas: &serde_json::Value,
+) -> QueryResult<bool> {
+    diesel::update(
+        plans::table
+            .find(key)
+            .filter(plans::monthly_quotas.eq(serde_json::json!({}))),
+    )
+    .set(plans::monthly_quotas.eq(quotas))
+    .execute(conn)
+    .await
+    .map(|n| n > 0)
+}
+
 /// Inserts a plan unless its key is taken; `None` when it is.
 pub async fn insert_if_key_free(
     conn: &mut AsyncPgConnection,

@@ -49,6 +49,16 @@ async fn demo_data_is_seeded_once_and_signs_in() {
         4
     );
     assert_eq!(db.count("SELECT count(*) AS n FROM memberships").await, 4);
+    // The default plans get monthly api_calls quotas (the usage page's bars).
+    assert_eq!(
+        db.count(
+            "SELECT count(*) AS n FROM plans WHERE (key, monthly_quotas) IN \
+             (('free', '{\"api_calls\": 10000}'::jsonb), ('basic', '{\"api_calls\": 100000}'::jsonb), \
+              ('pro', '{\"api_calls\": 1000000}'::jsonb), ('enterprise', '{\"api_calls\": 10000000}'::jsonb))"
+        )
+        .await,
+        4
+    );
     let answer = app
         .gql(
             "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }",

@@ -82,20 +82,26 @@ export async function watchedContext(browser, origin) {
     });
   });
 
-  const allowed = (url) => {
-    if (url.startsWith('data:') || url.startsWith('blob:') || url === 'about:blank') return true;
+  // Origins a test allows besides the app's (e.g. the Stripe simulator's checkout page,
+  // learnt only once the app sends the browser there): checked when problems() is read.
+  const alsoAllowed = new Set();
+  const originOf = (url) => {
     const u = new URL(url);
     const httpish = u.protocol === 'ws:' ? 'http:' : u.protocol === 'wss:' ? 'https:' : u.protocol;
-    return `${httpish}//${u.host}` === origin;
+    return `${httpish}//${u.host}`;
   };
+  const local = (url) => url.startsWith('data:') || url.startsWith('blob:') || url === 'about:blank';
+  const ours = (url) => local(url) || originOf(url) === origin;
+  const allowed = (url) => ours(url) || alsoAllowed.has(originOf(url));
+  const foreign = [];
 
   context.on('request', (req) => {
     requests.push(req.url());
-    if (!allowed(req.url())) problems.push(`request to another origin: ${req.method()} ${req.url()}`);
+    if (!ours(req.url())) foreign.push({ url: req.url(), text: `request to another origin: ${req.method()} ${req.url()}` });
   });
   context.on('response', async (res) => {
     const req = res.request();
-    if (req.resourceType() !== 'document' || !allowed(res.url())) return;
+    if (req.resourceType() !== 'document' || !ours(res.url())) return;
     const csp = (await res.allHeaders())['content-security-policy'] ?? '';
     if (!csp.includes("script-src 'self'")) {
       problems.push(`document ${res.url()} was served without the expected Content-Security-Policy (got: ${csp || 'none'})`);
@@ -113,11 +119,17 @@ export async function watchedContext(browser, origin) {
     });
     page.on('pageerror', (e) => problems.push(`uncaught error on ${page.url()}: ${e.message}`));
     page.on('websocket', (ws) => {
-      if (!allowed(ws.url())) problems.push(`websocket to another origin: ${ws.url()}`);
+      if (!ours(ws.url())) foreign.push({ url: ws.url(), text: `websocket to another origin: ${ws.url()}` });
     });
   }
 
-  return { context, problems: () => [...problems], requests: () => [...requests] };
+  return {
+    context,
+    problems: () => [...foreign.filter((f) => !allowed(f.url)).map((f) => f.text), ...problems],
+    requests: () => [...requests],
+    /** Allows requests to `other` (an origin) for the whole context, also those already made. */
+    allowOrigin: (other) => alsoAllowed.add(new URL(other).origin),
+  };
 }
 
 export async function screenshot(page, name) {

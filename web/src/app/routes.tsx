@@ -19,6 +19,8 @@ export const PORTAL_ROUTES: RouteObject[] = [
   { index: true, element: <Overview /> },
   { path: 'team', Component: lazyPage(() => import('./pages/team/Team'), 'Team') },
   { path: 'settings', Component: lazyPage(() => import('./pages/settings/Settings'), 'Settings') },
+  { path: 'billing', Component: lazyPage(() => import('./pages/billing/Billing'), 'Billing') },
+  { path: 'usage', Component: lazyPage(() => import('./pages/usage/Usage'), 'Usage') },
   { path: '*', element: <NotFound /> },
 ];
 

@@ -2,6 +2,8 @@
 // and metrics by their `key`; every other object is embedded in its parent (no identity
 // of its own). A unit test checks this list against schema.graphql.
 import { cacheExchange, type CacheExchangeOpts } from '@urql/exchange-graphcache';
+import type { QuotasQuery, UsageUpdatedSubscription } from '../gql/graphql';
+import { QuotasDocument } from '../app/pages/usage/documents';
 
 const embedded = () => null;
 
@@ -85,6 +87,15 @@ export function appCache() {
         suspendTenant: (_r, _a, cache) => cache.invalidate('Query', 'admin'),
         reactivateTenant: (_r, _a, cache) => cache.invalidate('Query', 'admin'),
         setTenantPlan: (_r, _a, cache) => cache.invalidate('Query', 'admin'),
+      },
+      Subscription: {
+        // Each push is the whole list of quotas: it replaces what `tenant { quotas }` read.
+        usageUpdated: (result, _a, cache) => {
+          const quotas = (result as UsageUpdatedSubscription).usageUpdated;
+          cache.updateQuery({ query: QuotasDocument }, (data: QuotasQuery | null) =>
+            data ? { ...data, tenant: { ...data.tenant, quotas } } : data,
+          );
+        },
       },
     },
   });

@@ -16,6 +16,8 @@ export const PORTAL_ITEMS: Item[] = [
   { to: '/', label: 'Overview', show: (_p, role) => role !== null },
   { to: '/team', label: 'Team', show: (p) => p.readTeam },
   { to: '/settings', label: 'Settings', show: (_p, role) => role !== null },
+  { to: '/usage', label: 'Usage', show: (_p, role) => role !== null },
+  { to: '/billing', label: 'Billing', show: (_p, role) => role !== null },
 ];
 
 export function Nav({ role, isPlatformAdmin, onNavigate }: { role: Role | null; isPlatformAdmin: boolean; onNavigate?: () => void }) {

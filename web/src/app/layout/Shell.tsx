@@ -9,6 +9,8 @@ import { useAuth } from '../auth/AuthProvider';
 import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
 import { hasCode } from '../../graphql/errors';
+import { BillingBanner } from '../pages/billing/BillingBanner';
+import { QuotaBanner } from '../pages/usage/QuotaBanner';
 import { Nav } from './Nav';
 import { BrandTheme } from './BrandTheme';
 import { TenantSwitcher } from './TenantSwitcher';
@@ -96,6 +98,8 @@ export function Shell() {
           </Alert>
         )}
         {!v.user.emailVerified && <VerifyEmailBanner email={v.user.email} />}
+        {tenant && <BillingBanner role={v.role ?? null} />}
+        {tenant && <QuotaBanner role={v.role ?? null} />}
         <Suspense fallback={<Loading />}>
           <Outlet />
         </Suspense>
