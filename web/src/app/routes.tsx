@@ -17,6 +17,9 @@ export function lazyPage<M extends Record<string, unknown>>(load: () => Promise<
 
 export const PORTAL_ROUTES: RouteObject[] = [
   { index: true, element: <Overview /> },
+  { path: 'admin', Component: lazyPage(() => import('./pages/admin/AdminTenants'), 'AdminTenants') },
+  { path: 'admin/stats', Component: lazyPage(() => import('./pages/admin/AdminStats'), 'AdminStats') },
+  { path: 'admin/tenants/:id', Component: lazyPage(() => import('./pages/admin/AdminTenant'), 'AdminTenant') },
   { path: '*', element: <NotFound /> },
 ];
 

@@ -1,6 +1,6 @@
 // The signed-in frame: header (brand, workspace switcher, account menu), navigation, the
 // banners that concern every page (suspension, deletion, unverified email), and the page.
-import { Alert, AppShell, Burger, Button, Group, Menu, Text, UnstyledButton } from '@mantine/core';
+import { Alert, AppShell, Burger, Button, Container, Group, Menu, Stack, Text, Title, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Suspense, useEffect } from 'react';
 import { Link, Navigate, Outlet, useLocation } from 'react-router';
@@ -8,7 +8,7 @@ import { useQuery } from 'urql';
 import { useAuth } from '../auth/AuthProvider';
 import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
-import { hasCode } from '../../graphql/errors';
+import { hasCode, toAppError } from '../../graphql/errors';
 import { Nav } from './Nav';
 import { TenantSwitcher } from './TenantSwitcher';
 
@@ -29,8 +29,17 @@ export function Shell() {
     return <Navigate to={next === '/' ? '/auth/sign-in' : `/auth/sign-in?next=${encodeURIComponent(next)}`} replace />;
   }
   const v = viewer.data?.viewer;
+  const checkAgain = () => reexecute({ requestPolicy: 'network-only' });
   if (!v) {
-    return viewer.error ? <Failed error={viewer.error} retry={() => reexecute({ requestPolicy: 'network-only' })} /> : <Loading />;
+    if (hasCode(viewer.error, 'FORBIDDEN')) {
+      // The workspace cannot be used (suspended, or scheduled for deletion): say why.
+      return (
+        <Container size="sm" py="xl">
+          <SuspendedNotice reason={toAppError(viewer.error).message} onCheck={checkAgain} onSignOut={() => void signOut()} />
+        </Container>
+      );
+    }
+    return viewer.error ? <Failed error={viewer.error} retry={checkAgain} /> : <Loading />;
   }
   const tenant = v.tenant;
   const brand = tenant?.branding.displayName || tenant?.name || 'tenantgate';
@@ -81,10 +90,9 @@ export function Shell() {
         <Nav role={v.role ?? null} isPlatformAdmin={v.isPlatformAdmin} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
-        {tenant?.status === 'SUSPENDED' && (
-          <Alert color="red" mb="md" title="This workspace is suspended" role="alert">
-            {tenant.statusReason ?? 'A platform admin suspended it.'} Its members and API keys are refused until it is
-            reactivated.
+        {tenant?.status === 'SUSPENDED' && location.pathname.startsWith('/admin') && (
+          <Alert color="red" mb="md" title="Your workspace is suspended" role="alert">
+            {tenant.statusReason ?? 'A platform admin suspended it.'}
           </Alert>
         )}
         {tenant?.status === 'PENDING_DELETION' && (
@@ -97,10 +105,62 @@ export function Shell() {
             We sent a link to {v.user.email}. Some actions (inviting members) wait for it.
           </Alert>
         )}
-        <Suspense fallback={<Loading />}>
-          <Outlet />
-        </Suspense>
+        {tenant?.status === 'SUSPENDED' && !location.pathname.startsWith('/admin') ? (
+          // Every page of a suspended workspace would be refused: show why instead.
+          <SuspendedNotice
+            reason={tenant.statusReason}
+            supportEmail={tenant.branding.supportEmail}
+            onCheck={checkAgain}
+            onSignOut={() => void signOut()}
+          />
+        ) : (
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
+        )}
       </AppShell.Main>
     </AppShell>
+  );
+}
+
+/** What a member of a suspended workspace sees instead of its pages: the admin's reason. */
+function SuspendedNotice({
+  reason,
+  supportEmail,
+  onCheck,
+  onSignOut,
+}: {
+  reason: string | null | undefined;
+  supportEmail?: string | null | undefined;
+  onCheck: () => void;
+  onSignOut: () => void;
+}) {
+  return (
+    <Stack gap="md" data-testid="suspended-notice" maw={640}>
+      <Title order={1} size="h2">
+        This workspace is suspended
+      </Title>
+      <Alert color="red" title="Reason given by the platform" role="alert">
+        <Text size="sm" data-testid="suspended-reason">
+          {reason || 'No reason was given.'}
+        </Text>
+      </Alert>
+      <Text size="sm">
+        Its members and API keys are refused until a platform admin reactivates it; nothing in it has been deleted.
+        {supportEmail ? (
+          <>
+            {' '}
+            Questions: <a href={`mailto:${supportEmail}`}>{supportEmail}</a>.
+          </>
+        ) : null}{' '}
+        If you belong to other workspaces, switch to one from the menu at the top.
+      </Text>
+      <Group gap="sm">
+        <Button onClick={onCheck}>Check again</Button>
+        <Button variant="default" onClick={onSignOut}>
+          Sign out
+        </Button>
+      </Group>
+    </Stack>
   );
 }

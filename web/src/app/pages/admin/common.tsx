@@ -1,0 +1,90 @@
+// Pieces the admin pages share: the FORBIDDEN state for non-admins, the section tabs,
+// status badges and formatting.
+import { Anchor, Badge, Stack, Tabs } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { Link, useLocation, useNavigate } from 'react-router';
+import type { TenantStatus } from '../../../gql/graphql';
+import { hasCode } from '../../../graphql/errors';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { QueryState } from '../../components/PageState';
+
+/** QueryState, with a clear "platform admins only" state when the server says FORBIDDEN. */
+export function AdminQueryState<T>({
+  result,
+  retry,
+  children,
+}: {
+  result: { data?: T | undefined; error?: unknown; fetching: boolean };
+  retry?: () => void;
+  children: (data: T) => ReactNode;
+}) {
+  if (hasCode(result.error, 'FORBIDDEN') && !result.data) {
+    return (
+      <Stack gap="sm" data-testid="admin-forbidden">
+        <ErrorAlert error={result.error} title="Platform admins only" />
+        <Anchor component={Link} to="/" size="sm">
+          Back to your workspace
+        </Anchor>
+      </Stack>
+    );
+  }
+  return <QueryState result={result} {...(retry ? { retry } : {})} children={children} />;
+}
+
+/** Tenants | Platform stats. */
+export function AdminTabs() {
+  const { pathname } = useLocation();
+  const navigate = useNavigate();
+  const value = pathname.startsWith('/admin/stats') ? 'stats' : 'tenants';
+  return (
+    <Tabs value={value} onChange={(v) => void navigate(v === 'stats' ? '/admin/stats' : '/admin')} mb="md">
+      <Tabs.List>
+        <Tabs.Tab value="tenants">Tenants</Tabs.Tab>
+        <Tabs.Tab value="stats">Platform stats</Tabs.Tab>
+      </Tabs.List>
+    </Tabs>
+  );
+}
+
+const STATUS_COLOR: Record<TenantStatus, string> = { ACTIVE: 'green', SUSPENDED: 'red', PENDING_DELETION: 'orange' };
+
+export function StatusBadge({ status }: { status: TenantStatus }) {
+  return (
+    <Badge color={STATUS_COLOR[status]} variant="light">
+      {status.toLowerCase().replace('_', ' ')}
+    </Badge>
+  );
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function formatMoney(cents: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() }).format(cents / 100);
+  } catch {
+    return `${(cents / 100).toFixed(2)} ${currency}`;
+  }
+}
+
+/** The last `days` whole UTC days through today: {from, to} for daily usage reads. */
+export function lastDays(days: number): { from: string; to: string } {
+  const now = new Date();
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return {
+    from: new Date(midnight - (days - 1) * 86_400_000).toISOString(),
+    to: new Date(midnight + 86_400_000).toISOString(),
+  };
+}
+
+/** A usage point's day, short (for chart axes). */
+export function dayLabel(iso: string): string {
+  return new Date(iso).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
