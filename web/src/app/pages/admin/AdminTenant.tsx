@@ -9,7 +9,7 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { Empty, Failed, Loading } from '../../components/PageState';
 import { PageHeader } from '../../components/PageHeader';
-import { AdminQueryState, StatusBadge, dayLabel, formatDate, formatDateTime, lastDays } from './common';
+import { AdminQueryState, ScrollRegion, StatusBadge, dayLabel, formatDate, formatDateTime, lastDays } from './common';
 import { AdminTenantAuditDocument, AdminTenantDocument } from './documents';
 import { TenantActions } from './TenantActions';
 
@@ -59,7 +59,7 @@ export function AdminTenant() {
                   {sub ? (
                     <Stack gap={4}>
                       <Group gap="xs">
-                        <Badge variant="light">{sub.status.toLowerCase().replace('_', ' ')}</Badge>
+                        <Badge variant="dot">{sub.status.toLowerCase().replace('_', ' ')}</Badge>
                         <Text size="sm">
                           {sub.planKey ?? '—'} · {sub.interval?.toLowerCase() ?? '—'}ly
                         </Text>
@@ -113,7 +113,7 @@ export function AdminTenant() {
                 {t.members.nodes.length === 0 ? (
                   <Empty title="No members" />
                 ) : (
-                  <Table.ScrollContainer minWidth={420}>
+                  <ScrollRegion label="Members (scrolls sideways)" minWidth={420}>
                     <Table aria-label="Members">
                       <Table.Thead>
                         <Table.Tr>
@@ -132,7 +132,7 @@ export function AdminTenant() {
                         ))}
                       </Table.Tbody>
                     </Table>
-                  </Table.ScrollContainer>
+                  </ScrollRegion>
                 )}
               </Card>
               <Card withBorder>
@@ -142,7 +142,7 @@ export function AdminTenant() {
                 {t.apiKeys.nodes.length === 0 ? (
                   <Empty title="No API keys" />
                 ) : (
-                  <Table.ScrollContainer minWidth={560}>
+                  <ScrollRegion label="API keys (scrolls sideways)" minWidth={560}>
                     <Table aria-label="API keys">
                       <Table.Thead>
                         <Table.Tr>
@@ -169,7 +169,7 @@ export function AdminTenant() {
                         ))}
                       </Table.Tbody>
                     </Table>
-                  </Table.ScrollContainer>
+                  </ScrollRegion>
                 )}
               </Card>
               <AuditTrail id={t.id} />
@@ -205,7 +205,7 @@ function AuditTrail({ id }: { id: string }) {
         <Empty title="Nothing recorded yet" />
       ) : (
         <>
-          <Table.ScrollContainer minWidth={520}>
+          <ScrollRegion label="Audit trail (scrolls sideways)" minWidth={520}>
             <Table aria-label="Audit trail">
               <Table.Thead>
                 <Table.Tr>
@@ -230,7 +230,7 @@ function AuditTrail({ id }: { id: string }) {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollRegion>
           <Group justify="flex-end" gap="sm" mt="sm">
             <Button variant="default" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
               Newer

@@ -9,7 +9,7 @@ import { useQuery } from 'urql';
 import type { OrderDirection, TenantOrderField, TenantStatus } from '../../../gql/graphql';
 import { Empty } from '../../components/PageState';
 import { PageHeader } from '../../components/PageHeader';
-import { AdminQueryState, AdminTabs, StatusBadge, formatDate } from './common';
+import { AdminQueryState, ScrollRegion, AdminTabs, StatusBadge, formatDate } from './common';
 import { AdminTenantsDocument } from './documents';
 
 const PAGE_SIZE = 20;
@@ -122,7 +122,7 @@ export function AdminTenants() {
           }
           return (
             <>
-              <Table.ScrollContainer minWidth={640}>
+              <ScrollRegion label="Tenants (scrolls sideways)" minWidth={640}>
                 <Table striped highlightOnHover aria-label="Tenants" data-testid="tenants-table">
                   <Table.Thead>
                     <Table.Tr>
@@ -166,7 +166,7 @@ export function AdminTenants() {
                     ))}
                   </Table.Tbody>
                 </Table>
-              </Table.ScrollContainer>
+              </ScrollRegion>
               <Group justify="space-between" mt="md">
                 <Text size="sm" c="dimmed" aria-live="polite">
                   Page {cursors.length}

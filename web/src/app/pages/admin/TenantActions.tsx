@@ -52,7 +52,7 @@ function SuspendForm({ id, name, onDone }: { id: string; name: string; onDone: (
           <Button variant="default" onClick={() => modals.closeAll()}>
             Cancel
           </Button>
-          <Button type="submit" color="red" loading={state.fetching}>
+          <Button type="submit" color="red.9" loading={state.fetching}>
             Suspend
           </Button>
         </Group>
@@ -124,11 +124,11 @@ export function TenantActions({
         <Text fw={600}>Actions</Text>
         <Group gap="sm" align="flex-end" wrap="wrap">
           {tenant.status === 'SUSPENDED' ? (
-            <Button color="green" onClick={openReactivate} loading={reactivateState.fetching}>
+            <Button color="green.9" onClick={openReactivate} loading={reactivateState.fetching}>
               Reactivate tenant
             </Button>
           ) : (
-            <Button color="red" variant="light" onClick={openSuspend}>
+            <Button color="red.9" variant="outline" onClick={openSuspend}>
               Suspend tenant
             </Button>
           )}

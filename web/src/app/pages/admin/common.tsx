@@ -1,8 +1,8 @@
 // Pieces the admin pages share: the FORBIDDEN state for non-admins, the section tabs,
 // status badges and formatting.
-import { Anchor, Badge, Stack, Tabs } from '@mantine/core';
+import { Anchor, Badge, Box, Button, Group, Stack } from '@mantine/core';
 import type { ReactNode } from 'react';
-import { Link, useLocation, useNavigate } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import type { TenantStatus } from '../../../gql/graphql';
 import { hasCode } from '../../../graphql/errors';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -31,18 +31,19 @@ export function AdminQueryState<T>({
   return <QueryState result={result} {...(retry ? { retry } : {})} children={children} />;
 }
 
-/** Tenants | Platform stats. */
+/** Tenants | Platform stats (links: each is its own URL). */
 export function AdminTabs() {
   const { pathname } = useLocation();
-  const navigate = useNavigate();
-  const value = pathname.startsWith('/admin/stats') ? 'stats' : 'tenants';
+  const stats = pathname.startsWith('/admin/stats');
   return (
-    <Tabs value={value} onChange={(v) => void navigate(v === 'stats' ? '/admin/stats' : '/admin')} mb="md">
-      <Tabs.List>
-        <Tabs.Tab value="tenants">Tenants</Tabs.Tab>
-        <Tabs.Tab value="stats">Platform stats</Tabs.Tab>
-      </Tabs.List>
-    </Tabs>
+    <Group component="nav" aria-label="Admin sections" gap="xs" mb="md">
+      <Button component={Link} to="/admin" size="xs" variant={stats ? 'default' : 'filled'} aria-current={stats ? undefined : 'page'}>
+        Tenants
+      </Button>
+      <Button component={Link} to="/admin/stats" size="xs" variant={stats ? 'filled' : 'default'} aria-current={stats ? 'page' : undefined}>
+        Platform stats
+      </Button>
+    </Group>
   );
 }
 
@@ -50,7 +51,7 @@ const STATUS_COLOR: Record<TenantStatus, string> = { ACTIVE: 'green', SUSPENDED:
 
 export function StatusBadge({ status }: { status: TenantStatus }) {
   return (
-    <Badge color={STATUS_COLOR[status]} variant="light">
+    <Badge color={STATUS_COLOR[status]} variant="dot">
       {status.toLowerCase().replace('_', ' ')}
     </Badge>
   );
@@ -87,4 +88,14 @@ export function lastDays(days: number): { from: string; to: string } {
 /** A usage point's day, short (for chart axes). */
 export function dayLabel(iso: string): string {
   return new Date(iso).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
+/** A table that scrolls sideways on narrow screens; the region is focusable, so keyboard
+ * users can scroll it too. */
+export function ScrollRegion({ label, minWidth, children }: { label: string; minWidth: number; children: ReactNode }) {
+  return (
+    <Box tabIndex={0} role="region" aria-label={label} style={{ overflowX: 'auto', position: 'relative' }}>
+      <Box miw={minWidth}>{children}</Box>
+    </Box>
+  );
 }
