@@ -340,3 +340,40 @@ async fn platform_admin_reads_one_tenants_keys_only() {
     assert_eq!(refused.code(), "FORBIDDEN");
     assert!(!refused.body.to_string().contains("b-key"));
 }
+
+/// A member of a suspended tenant stays signed in and is told why; members of
+/// other tenants are told nothing of it.
+#[tokio::test]
+async fn a_suspended_tenants_members_read_the_reason_in_viewer() {
+    let app = TestApp::spawn().await;
+    let (staff, _, _) = app.sign_up("staff@example.com", "Staff Co").await;
+    let (owner, _, tenant) = app.sign_up("owner@example.com", "Suspended Co").await;
+    let (other, _, _) = app.sign_up("other@example.com", "Other Co").await;
+    tenantgate::admin::set_platform_admin(&app.db.url, "staff@example.com", true)
+        .await
+        .unwrap();
+    let s = app
+        .gql(
+            "mutation($id: ID!) { suspendTenant(id: $id, reason: \"unpaid invoices\") { status } }",
+            json!({ "id": tenant }),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        s.body["data"]["suspendTenant"]["status"], "SUSPENDED",
+        "{:?}",
+        s.body
+    );
+    let viewer = "{ viewer { tenant { id } role tenantRefusal memberships { tenant { status statusReason } } } }";
+    let v = app.gql(viewer, json!({}), Some(&owner)).await;
+    assert!(v.body.get("errors").is_none(), "{:?}", v.body);
+    assert_eq!(v.body["data"]["viewer"]["tenant"], Value::Null);
+    assert_eq!(v.body["data"]["viewer"]["role"], Value::Null);
+    assert_eq!(
+        v.body["data"]["viewer"]["tenantRefusal"],
+        "this tenant is suspended: unpaid invoices"
+    );
+    let o = app.gql(viewer, json!({}), Some(&other)).await;
+    assert_eq!(o.body["data"]["viewer"]["tenantRefusal"], Value::Null);
+    assert!(!o.body.to_string().contains("unpaid"), "{:?}", o.body);
+}

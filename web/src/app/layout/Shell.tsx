@@ -90,9 +90,9 @@ export function Shell() {
         <Nav role={v.role ?? null} isPlatformAdmin={v.isPlatformAdmin} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
-        {tenant?.status === 'SUSPENDED' && location.pathname.startsWith('/admin') && (
-          <Alert color="red" mb="md" title="Your workspace is suspended" role="alert">
-            {tenant.statusReason ?? 'A platform admin suspended it.'}
+        {v.tenantRefusal && location.pathname.startsWith('/admin') && (
+          <Alert color="red" mb="md" title="Your workspace cannot be used" role="alert">
+            {sentence(v.tenantRefusal)}
           </Alert>
         )}
         {tenant?.status === 'PENDING_DELETION' && (
@@ -105,14 +105,9 @@ export function Shell() {
             We sent a link to {v.user.email}. Some actions (inviting members) wait for it.
           </Alert>
         )}
-        {tenant?.status === 'SUSPENDED' && !location.pathname.startsWith('/admin') ? (
+        {v.tenantRefusal && !location.pathname.startsWith('/admin') ? (
           // Every page of a suspended workspace would be refused: show why instead.
-          <SuspendedNotice
-            reason={tenant.statusReason}
-            supportEmail={tenant.branding.supportEmail}
-            onCheck={checkAgain}
-            onSignOut={() => void signOut()}
-          />
+          <SuspendedNotice reason={v.tenantRefusal} onCheck={checkAgain} onSignOut={() => void signOut()} />
         ) : (
           <Suspense fallback={<Loading />}>
             <Outlet />
@@ -123,37 +118,31 @@ export function Shell() {
   );
 }
 
-/** What a member of a suspended workspace sees instead of its pages: the admin's reason. */
-function SuspendedNotice({
-  reason,
-  supportEmail,
-  onCheck,
-  onSignOut,
-}: {
-  reason: string | null | undefined;
-  supportEmail?: string | null | undefined;
-  onCheck: () => void;
-  onSignOut: () => void;
-}) {
+/** "this tenant is suspended: x" as a sentence. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+}
+
+/**
+ * What a member of a suspended (or to-be-deleted) workspace sees instead of its pages: the
+ * server's refusal with the platform admin's reason.
+ */
+function SuspendedNotice({ reason, onCheck, onSignOut }: { reason: string; onCheck: () => void; onSignOut: () => void }) {
+  const deletion = /pending deletion/.test(reason);
   return (
     <Stack gap="md" data-testid="suspended-notice" maw={640}>
       <Title order={1} size="h2">
-        This workspace is suspended
+        {deletion ? 'This workspace is scheduled for deletion' : 'This workspace is suspended'}
       </Title>
-      <Alert color="red" title="Reason given by the platform" role="alert">
+      <Alert color="red" title="What the platform says" role="alert">
         <Text size="sm" data-testid="suspended-reason">
-          {reason || 'No reason was given.'}
+          {sentence(reason)}
         </Text>
       </Alert>
       <Text size="sm">
-        Its members and API keys are refused until a platform admin reactivates it; nothing in it has been deleted.
-        {supportEmail ? (
-          <>
-            {' '}
-            Questions: <a href={`mailto:${supportEmail}`}>{supportEmail}</a>.
-          </>
-        ) : null}{' '}
-        If you belong to other workspaces, switch to one from the menu at the top.
+        Its members and API keys are refused until a platform admin reactivates it. If you belong to other workspaces,
+        switch to one from the menu at the top.
       </Text>
       <Group gap="sm">
         <Button onClick={onCheck}>Check again</Button>

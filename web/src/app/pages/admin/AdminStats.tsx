@@ -8,7 +8,7 @@ import { Link } from 'react-router';
 import { useQuery } from 'urql';
 import { Empty } from '../../components/PageState';
 import { PageHeader } from '../../components/PageHeader';
-import { AdminQueryState, AdminTabs, dayLabel, formatMoney, lastDays } from './common';
+import { AdminQueryState, ChartBox, AdminTabs, dayLabel, formatMoney, lastDays, peakText } from './common';
 import { AdminStatsDocument } from './documents';
 
 const PLAN_COLORS = ['gray.6', 'blue.6', 'indigo.7', 'grape.7', 'teal.7', 'orange.7'];
@@ -82,7 +82,9 @@ export function AdminStats() {
                     <Empty title="No tenants yet" />
                   ) : (
                     <Group justify="center" gap="xl" wrap="wrap">
-                      <DonutChart data={byPlan} withLabelsLine={false} size={160} thickness={28} aria-label="Tenants by plan" />
+                      <ChartBox summary={`Tenants by plan: ${byPlan.map((p) => `${p.name} ${p.value}`).join(", ")}`}>
+<DonutChart pieProps={{ rootTabIndex: -1 }} data={byPlan} withLabelsLine={false} size={160} thickness={28} />
+</ChartBox>
                       <Stack gap={4}>
                         {byPlan.map((p) => (
                           <Text size="sm" key={p.name}>
@@ -133,15 +135,16 @@ export function AdminStats() {
                 {usage.total === 0 ? (
                   <Empty title="No API calls in the last 30 days" />
                 ) : (
-                  <AreaChart
+                  <ChartBox summary={`API calls per day, every tenant, last 30 days: ${peakText(calls)}`}>
+<AreaChart
                     h={220}
                     data={calls}
                     dataKey="day"
                     series={[{ name: 'calls', label: 'API calls', color: 'indigo.6' }]}
                     curveType="monotone"
                     withDots={false}
-                    aria-label="API calls per day, every tenant, last 30 days"
                   />
+</ChartBox>
                 )}
               </Card>
               <Card withBorder>
@@ -152,15 +155,16 @@ export function AdminStats() {
                   <Empty title="No tenant made API calls in the last 30 days" />
                 ) : (
                   <>
-                    <BarChart
+                    <ChartBox summary="API calls per tenant, most first (listed below)">
+<BarChart
                       h={Math.max(120, top.length * 36)}
                       data={top}
                       dataKey="tenant"
                       orientation="vertical"
                       yAxisProps={{ width: 120 }}
                       series={[{ name: 'calls', label: 'API calls', color: 'indigo.6' }]}
-                      aria-label="API calls per tenant, most first"
                     />
+</ChartBox>
                     <Stack gap={2} mt="sm">
                       {topConsumers.map((c) => (
                         <Text size="sm" key={c.tenant.id}>

@@ -9,7 +9,7 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { Empty, Failed, Loading } from '../../components/PageState';
 import { PageHeader } from '../../components/PageHeader';
-import { AdminQueryState, ScrollRegion, StatusBadge, dayLabel, formatDate, formatDateTime, lastDays } from './common';
+import { AdminQueryState, ChartBox, peakText, ScrollRegion, StatusBadge, dayLabel, formatDate, formatDateTime, lastDays } from './common';
 import { AdminTenantAuditDocument, AdminTenantDocument } from './documents';
 import { TenantActions } from './TenantActions';
 
@@ -95,15 +95,16 @@ export function AdminTenant() {
                 {t.usage.total === 0 ? (
                   <Empty title="No API calls in the last 30 days" />
                 ) : (
-                  <AreaChart
+                  <ChartBox summary={`API calls per day over the last 30 days: ${peakText(chart)}`}>
+<AreaChart
                     h={220}
                     data={chart}
                     dataKey="day"
                     series={[{ name: 'calls', label: 'API calls', color: 'indigo.6' }]}
                     curveType="monotone"
                     withDots={false}
-                    aria-label="API calls per day over the last 30 days"
                   />
+</ChartBox>
                 )}
               </Card>
               <Card withBorder>

@@ -1,6 +1,6 @@
 // Pieces the admin pages share: the FORBIDDEN state for non-admins, the section tabs,
 // status badges and formatting.
-import { Anchor, Badge, Box, Button, Group, Stack } from '@mantine/core';
+import { Anchor, Badge, Box, Button, Group, Stack, VisuallyHidden } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 import type { TenantStatus } from '../../../gql/graphql';
@@ -98,4 +98,21 @@ export function ScrollRegion({ label, minWidth, children }: { label: string; min
       <Box miw={minWidth}>{children}</Box>
     </Box>
   );
+}
+
+/** A chart is a picture of numbers the page also gives as text: screen readers get the
+ * text (`summary`), the chart is hidden from them. */
+export function ChartBox({ summary, children }: { summary: string; children: ReactNode }) {
+  return (
+    <Box>
+      <VisuallyHidden>{summary}</VisuallyHidden>
+      <Box aria-hidden="true">{children}</Box>
+    </Box>
+  );
+}
+
+/** "most on Dec 3 (1,234)" for a daily series. */
+export function peakText(points: { day: string; calls: number }[]): string {
+  const peak = points.reduce<{ day: string; calls: number } | null>((m, p) => (!m || p.calls > m.calls ? p : m), null);
+  return peak ? `most on ${peak.day} (${peak.calls.toLocaleString()})` : 'none';
 }
