@@ -64,7 +64,7 @@ export function AdminStats() {
                   hint={`${stats.activeTenants.toLocaleString()} active · ${stats.suspendedTenants.toLocaleString()} suspended`}
                   testId="stat-tenants"
                 />
-                <Figure label="MRR" value={mrr} hint={`${stats.activeSubscriptions} paying subscriptions`} testId="stat-mrr" />
+                <Figure label="MRR" value={mrr} hint={`${stats.activeSubscriptions} subscriptions (trials count once they pay)`} testId="stat-mrr" />
                 <Figure label="Users" value={stats.users.toLocaleString()} hint="people with an account" testId="stat-users" />
                 <Figure
                   label="API calls today"

@@ -34,7 +34,7 @@ export function AdminTenant() {
                 title={t.name}
                 description={
                   <>
-                    {t.slug} · created {formatDate(t.createdAt)} · {t.memberCount} members · {t.plan.name} plan
+                    {t.slug} · created {formatDate(t.createdAt)} · {t.memberCount} {t.memberCount === 1 ? 'member' : 'members'} · {t.plan.name} plan
                   </>
                 }
                 example="admin"
