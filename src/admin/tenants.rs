@@ -41,7 +41,7 @@ fn field_name(field: SortField) -> &'static str {
 /// and, when `with_counts`, its member count (read for the whole page in one
 /// statement). Every listed tenant gets one `admin.tenants.list` entry, all
 /// written in one statement.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments)]
 pub async fn tenants_page(
     db: &Db,
     meta: &RequestMeta,
@@ -115,6 +115,7 @@ pub async fn tenants_page(
 
 /// A page of one tenant's API keys, oldest first (never their secrets),
 /// recorded in that tenant's trail as `admin.tenant.api_keys.read`.
+#[expect(clippy::too_many_arguments)]
 pub async fn tenant_keys(
     db: &Db,
     meta: &RequestMeta,

@@ -123,10 +123,10 @@ pub struct PageFilter<'a> {
 }
 
 /// A page of tenants in `order`, after the position `after` (a sort key
-/// value and an id, compared as a row so ties never skip or repeat): `limit
-/// + 1` rows (one more tells whether a next page exists), each with its sort
-/// key's value. The position is typed by the caller; a value of the wrong
-/// kind for the field is a caller bug and sorts nowhere.
+/// value and an id, compared as a row so ties never skip or repeat): one row
+/// more than `limit` (it tells whether a next page exists), each with its
+/// sort key's value. The position is typed by the caller; a value of the
+/// wrong kind for the field is a caller bug and sorts nowhere.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     filter: PageFilter<'_>,
