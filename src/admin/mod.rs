@@ -5,19 +5,22 @@
 //! outbox) into the platform's own (entries without a tenant, out of every
 //! tenant's reach under row-level security). `plans.rs`: the plan catalogue
 //! and tenants' plans, with `plan_draft.rs` (a plan as an admin gives it,
-//! validated); `metrics.rs`: the metric catalogue.
+//! validated); `metrics.rs`: the metric catalogue; `tenants.rs`: the tenant
+//! list (filters, orderings, keyset pages) and a tenant's keys.
 
 mod metrics;
 mod plan_draft;
 mod plans;
+mod tenants;
 mod usage;
 
 pub use metrics::{MetricDraft, create_metric, metric_key, update_metric};
 pub use plan_draft::PlanDraft;
 pub use plans::{create_plan, set_tenant_plan, update_plan};
+pub use tenants::{TenantFilter, tenant_keys, tenants_page};
 pub use usage::{platform_usage, top_consumers};
 
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DurationRound, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use scoped_futures::ScopedFutureExt;
 use serde_json::json;
@@ -35,71 +38,6 @@ fn actor(admin: &Verified) -> Actor {
 
 fn scope(admin: &Verified) -> Scope {
     Scope::platform_admin(admin.user_id)
-}
-
-/// Filters of the tenant list.
-#[derive(Debug, Clone, Default)]
-pub struct TenantFilter {
-    /// Matches name or slug, case-insensitive.
-    pub search: Option<String>,
-    pub status: Option<String>,
-}
-
-/// A page of tenants, newest first, after `(created_at, id)`, each with its
-/// member count when `with_counts` (read for the whole page in one statement).
-pub async fn tenants_page(
-    db: &Db,
-    meta: &RequestMeta,
-    admin: &Verified,
-    filter: TenantFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
-    with_counts: bool,
-) -> AppResult<Vec<(Tenant, Option<i64>)>> {
-    let (meta, actor) = (meta.clone(), actor(admin));
-    db.scoped(scope(admin), |conn| {
-        async move {
-            let rows = db::tenants::page(
-                conn,
-                filter.search.as_deref(),
-                filter.status.as_deref(),
-                after,
-                limit,
-            )
-            .await?;
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            // One entry in each listed tenant's own trail, in one statement.
-            let entries = ids
-                .iter()
-                .map(|id| {
-                    Entry::new(Some(*id), actor.clone(), "admin.tenants.list")
-                        .target("tenant", *id)
-                        .change(
-                            None,
-                            Some(json!({ "search": filter.search, "status": filter.status })),
-                        )
-                })
-                .collect();
-            audit::record_many(conn, &meta, entries).await?;
-            let counts: std::collections::HashMap<Uuid, i64> = if with_counts {
-                db::memberships::counts(conn, &ids)
-                    .await?
-                    .into_iter()
-                    .collect()
-            } else {
-                Default::default()
-            };
-            Ok(rows
-                .into_iter()
-                .map(|row| {
-                    let count = with_counts.then(|| counts.get(&row.id).copied().unwrap_or(0));
-                    (row, count)
-                })
-                .collect())
-        }
-        .scope_boxed()
-    })
-    .await
 }
 
 /// One tenant by id; the read is recorded in that tenant's audit trail.

@@ -57,22 +57,97 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-/// A page of tenants, newest first, after `(created_at, id)`: `limit + 1`
-/// rows (one more tells whether a next page exists), matching `search` in
-/// name or slug (case-insensitive) and `status` when given.
+/// What the platform admins' tenant list is sorted by (ties by id, the same way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    /// When the tenant was created (`tenants_created_idx`).
+    Created,
+    /// The name, in the database's collation (`tenants_name_idx`).
+    Name,
+    /// How many members it has (counted per tenant on the memberships'
+    /// primary key).
+    Members,
+    /// Its plan's place in the catalogue (`plans.sort_order`).
+    Plan,
+}
+
+impl SortField {
+    /// The SQL of the sort key.
+    fn expr(self) -> &'static str {
+        match self {
+            Self::Created => "tenants.created_at",
+            Self::Name => "tenants.name",
+            Self::Members => "(SELECT count(*) FROM memberships m WHERE m.tenant_id = tenants.id)",
+            Self::Plan => {
+                "(SELECT p.sort_order FROM plans p WHERE p.key = tenants.plan_key)::bigint"
+            }
+        }
+    }
+}
+
+/// The sort key's value of one row: where a page starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortValue {
+    /// A time (`Created`).
+    At(DateTime<Utc>),
+    /// A text (`Name`).
+    Text(String),
+    /// A number (`Members`, `Plan`).
+    Number(i64),
+}
+
+/// A sort: the field and its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Order {
+    /// Newest first.
+    fn default() -> Self {
+        Self {
+            field: SortField::Created,
+            descending: true,
+        }
+    }
+}
+
+/// The filters of [`page`] (absent: no filter).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageFilter<'a> {
+    /// In name or slug, case-insensitive.
+    pub search: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub plan: Option<&'a str>,
+}
+
+/// A page of tenants in `order`, after the position `after` (a sort key
+/// value and an id, compared as a row so ties never skip or repeat): one row
+/// more than `limit` (it tells whether a next page exists), each with its
+/// sort key's value. The position is typed by the caller; a value of the
+/// wrong kind for the field is a caller bug and sorts nowhere.
 pub async fn page(
     conn: &mut AsyncPgConnection,
-    search: Option<&str>,
-    status: Option<&str>,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    filter: PageFilter<'_>,
+    order: Order,
+    after: Option<(SortValue, Uuid)>,
     limit: i64,
-) -> QueryResult<Vec<Tenant>> {
+) -> QueryResult<Vec<(Tenant, SortValue)>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool, Text, Timestamptz};
+    let expr = order.field.expr();
+    let number = match order.field {
+        SortField::Members | SortField::Plan => expr,
+        SortField::Created | SortField::Name => "0::bigint",
+    };
+    let dir = if order.descending { "DESC" } else { "ASC" };
     let mut query = tenants::table
-        .select(Tenant::as_select())
-        .order((tenants::created_at.desc(), tenants::id.desc()))
+        .select((Tenant::as_select(), sql::<BigInt>(number)))
+        .order(sql::<Bool>(&format!("{expr} {dir}, tenants.id {dir}")))
         .limit(limit + 1)
         .into_boxed();
-    if let Some(search) = search.filter(|s| !s.trim().is_empty()) {
+    if let Some(search) = filter.search.filter(|s| !s.trim().is_empty()) {
         let pattern = super::like_pattern(search);
         query = query.filter(
             tenants::name
@@ -80,18 +155,53 @@ pub async fn page(
                 .or(tenants::slug.ilike(pattern)),
         );
     }
-    if let Some(status) = status {
+    if let Some(status) = filter.status {
         query = query.filter(tenants::status.eq(status.to_owned()));
     }
-    if let Some((at, id)) = after {
-        query = query.filter(super::keyset(
-            "tenants.created_at, tenants.id",
-            super::Keyset::Before,
-            at,
-            id,
-        ));
+    if let Some(plan) = filter.plan {
+        query = query.filter(tenants::plan_key.eq(plan.to_owned()));
     }
-    query.load(conn).await
+    if let Some((value, id)) = after {
+        let op = if order.descending { "<" } else { ">" };
+        let head = format!("({expr}, tenants.id) {op} (");
+        type Start = Box<dyn BoxableExpression<tenants::table, diesel::pg::Pg, SqlType = Bool>>;
+        let start: Start = match value {
+            SortValue::At(at) => Box::new(
+                sql::<Bool>(&head)
+                    .bind::<Timestamptz, _>(at)
+                    .sql(", ")
+                    .bind::<diesel::sql_types::Uuid, _>(id)
+                    .sql(")"),
+            ),
+            SortValue::Text(text) => Box::new(
+                sql::<Bool>(&head)
+                    .bind::<Text, _>(text)
+                    .sql(", ")
+                    .bind::<diesel::sql_types::Uuid, _>(id)
+                    .sql(")"),
+            ),
+            SortValue::Number(n) => Box::new(
+                sql::<Bool>(&head)
+                    .bind::<BigInt, _>(n)
+                    .sql(", ")
+                    .bind::<diesel::sql_types::Uuid, _>(id)
+                    .sql(")"),
+            ),
+        };
+        query = query.filter(start);
+    }
+    let rows: Vec<(Tenant, i64)> = query.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, n)| {
+            let value = match order.field {
+                SortField::Created => SortValue::At(row.created_at),
+                SortField::Name => SortValue::Text(row.name.clone()),
+                SortField::Members | SortField::Plan => SortValue::Number(n),
+            };
+            (row, value)
+        })
+        .collect())
 }
 
 /// Sets the tenant's status and its reason; returns the updated row.

@@ -2,6 +2,8 @@
 
 mod support;
 
+mod admin_tenants;
+
 mod billing;
 mod billing_rls;
 mod billing_webhooks;

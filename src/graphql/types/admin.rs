@@ -7,12 +7,14 @@ use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
+use super::admin_tenants::{self, TenantOrder};
 use super::api_key::KeyEnvironment;
 use super::plan::AdminPlan;
 use super::tenant::{Reader, Tenant, TenantStatus};
 use super::usage_series::{ConsumerTenant, UsageConsumer, UsageGranularity, UsageSeries};
 use super::user::User;
 use crate::admin::{self, TenantFilter};
+use crate::db::tenants::Order;
 use crate::error::AppError;
 use crate::graphql::context::{db, meta, services, session};
 use crate::graphql::cursor;
@@ -104,8 +106,12 @@ fn parse_id(id: &ID, field: &str) -> Result<Uuid> {
 /// What platform admins can read across tenants; each read is audited.
 #[Object]
 impl AdminQuery {
-    /// Tenants, newest first, by name or slug and by status.
+    /// Tenants matching `search` (in name or slug, case-insensitive; at most
+    /// 100 characters), `status` and `plan` (a plan's key), sorted by
+    /// `orderBy` (newest first when absent). A cursor continues the ordering
+    /// it was made in; one from another ordering is BAD_USER_INPUT.
     #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
+    #[expect(clippy::too_many_arguments)]
     async fn tenants(
         &self,
         ctx: &Context<'_>,
@@ -113,13 +119,25 @@ impl AdminQuery {
         after: Option<String>,
         search: Option<String>,
         status: Option<TenantStatus>,
+        plan: Option<String>,
+        order_by: Option<TenantOrder>,
     ) -> Result<Connection<String, Tenant, EmptyFields, EmptyFields>> {
         let admin = session(ctx).require_platform_admin(db(ctx)).await?;
         let limit = cursor::page_size(first)?;
-        let after = cursor::decode_opt(after.as_deref())?;
+        let order = Order::from(order_by);
+        let after = after
+            .as_deref()
+            .map(|c| admin_tenants::decode(order, c))
+            .transpose()?;
+        if let Some(plan) = &plan
+            && services(ctx).plans.plan(db(ctx), plan).await?.is_none()
+        {
+            return Err(AppError::bad_field("plan", "no plan has this key").into());
+        }
         let filter = TenantFilter {
             search,
             status: status.map(|s| s.as_db().to_owned()),
+            plan,
         };
         let look = ctx.look_ahead();
         let with_counts = look.field("nodes").field("memberCount").exists()
@@ -128,22 +146,25 @@ impl AdminQuery {
                 .field("node")
                 .field("memberCount")
                 .exists();
+        let after_cursor = after.is_some();
         let rows = admin::tenants_page(
             db(ctx),
             meta(ctx),
             &admin,
             filter,
+            order,
             after,
             limit,
             with_counts,
         )
         .await?;
-        Ok(cursor::connection(
+        Ok(admin_tenants::connection(
             rows,
+            order,
             limit,
-            after.is_some(),
-            |(r, _)| (r.created_at, r.id),
-            |(row, member_count)| Tenant {
+            after_cursor,
+            |(r, value, _)| (value, r.id),
+            |(row, _, member_count)| Tenant {
                 row,
                 reader: Reader::Admin(admin.clone()),
                 member_count,

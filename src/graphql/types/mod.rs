@@ -1,6 +1,7 @@
 //! GraphQL object, input and enum types, one file per domain.
 
 pub mod admin;
+pub mod admin_tenants;
 pub mod api_key;
 pub mod audit;
 pub mod billing;

@@ -330,7 +330,7 @@ impl Tenant {
     }
 
     /// The tenant's API keys, oldest first (any role but billing; keys with
-    /// `keys:read`).
+    /// `keys:read`; platform admins, audited).
     #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn api_keys(
         &self,
@@ -344,6 +344,31 @@ impl Tenant {
                 crate::graphql::context::key_manager(ctx).await?
             }
             Reader::Key(grant) if grant.tenant_id == self.row.id => Manager::Key(grant.clone()),
+            Reader::Admin(admin) => {
+                let limit = cursor::page_size(first)?;
+                let after = cursor::decode_opt(after.as_deref())?;
+                let filter = filter.unwrap_or_default();
+                let rows = crate::admin::tenant_keys(
+                    db(ctx),
+                    meta(ctx),
+                    admin,
+                    self.row.id,
+                    filter
+                        .environment
+                        .map(|e| crate::auth::api_keys::Environment::from(e).as_str()),
+                    filter.state.map(Into::into),
+                    after,
+                    limit,
+                )
+                .await?;
+                return Ok(cursor::connection(
+                    rows,
+                    limit,
+                    after.is_some(),
+                    |r| (r.created_at, r.id),
+                    ApiKey::new,
+                ));
+            }
             _ => {
                 return Err(AppError::forbidden(
                     "act in this tenant (X-Tenant-ID or switchTenant) to read its keys",

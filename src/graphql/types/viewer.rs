@@ -85,6 +85,14 @@ impl Viewer {
         })
     }
 
+    /// Why the active tenant cannot be used, when the user is a member of it
+    /// but it is not active: the message every refused request gets, with the
+    /// platform admin's reason (`this tenant is suspended: unpaid invoices`).
+    /// Null otherwise (then `tenant` is set, or the user is not a member).
+    async fn tenant_refusal(&self) -> Option<&str> {
+        self.verified.tenant_refusal.as_deref()
+    }
+
     /// The user's role in the active tenant.
     async fn role(&self) -> Option<Role> {
         self.verified.access.as_ref().map(|a| a.role.into())

@@ -21,6 +21,9 @@ export const PORTAL_ROUTES: RouteObject[] = [
   { path: 'settings', Component: lazyPage(() => import('./pages/settings/Settings'), 'Settings') },
   { path: 'billing', Component: lazyPage(() => import('./pages/billing/Billing'), 'Billing') },
   { path: 'usage', Component: lazyPage(() => import('./pages/usage/Usage'), 'Usage') },
+  { path: 'admin', Component: lazyPage(() => import('./pages/admin/AdminTenants'), 'AdminTenants') },
+  { path: 'admin/stats', Component: lazyPage(() => import('./pages/admin/AdminStats'), 'AdminStats') },
+  { path: 'admin/tenants/:id', Component: lazyPage(() => import('./pages/admin/AdminTenant'), 'AdminTenant') },
   { path: '*', element: <NotFound /> },
 ];
 

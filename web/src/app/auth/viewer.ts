@@ -12,6 +12,7 @@ export const ViewerDocument = graphql(`
       }
       role
       isPlatformAdmin
+      tenantRefusal
       tenant {
         id
         name

@@ -45,9 +45,10 @@ export function Nav({ role, isPlatformAdmin, onNavigate }: { role: Role | null; 
             component={RouterLink}
             to="/admin"
             label="Admin dashboard"
-            active={pathname.startsWith('/admin')}
+            active={pathname.startsWith('/admin') && !pathname.startsWith('/admin/stats')}
             onClick={onNavigate}
           />
+          <NavLink component={RouterLink} to="/admin/stats" label="Platform stats" active={pathname.startsWith('/admin/stats')} onClick={onNavigate} />
         </>
       )}
       <NavLink href="/playground" label="GraphQL playground" component="a" />

@@ -1,6 +1,6 @@
 // The signed-in frame: header (brand, workspace switcher, account menu), navigation, the
 // banners that concern every page (suspension, deletion, unverified email), and the page.
-import { Alert, AppShell, Burger, Button, Group, Menu, Text, UnstyledButton } from '@mantine/core';
+import { Alert, AppShell, Burger, Button, Container, Group, Menu, Stack, Text, Title, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Suspense, useEffect } from 'react';
 import { Link, Navigate, Outlet, useLocation } from 'react-router';
@@ -8,7 +8,7 @@ import { useQuery } from 'urql';
 import { useAuth } from '../auth/AuthProvider';
 import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
-import { hasCode } from '../../graphql/errors';
+import { hasCode, toAppError } from '../../graphql/errors';
 import { BillingBanner } from '../pages/billing/BillingBanner';
 import { QuotaBanner } from '../pages/usage/QuotaBanner';
 import { Nav } from './Nav';
@@ -33,8 +33,17 @@ export function Shell() {
     return <Navigate to={next === '/' ? '/auth/sign-in' : `/auth/sign-in?next=${encodeURIComponent(next)}`} replace />;
   }
   const v = viewer.data?.viewer;
+  const checkAgain = () => reexecute({ requestPolicy: 'network-only' });
   if (!v) {
-    return viewer.error ? <Failed error={viewer.error} retry={() => reexecute({ requestPolicy: 'network-only' })} /> : <Loading />;
+    if (hasCode(viewer.error, 'FORBIDDEN')) {
+      // The workspace cannot be used (suspended, or scheduled for deletion): say why.
+      return (
+        <Container size="sm" py="xl">
+          <SuspendedNotice reason={toAppError(viewer.error).message} onCheck={checkAgain} onSignOut={() => void signOut()} />
+        </Container>
+      );
+    }
+    return viewer.error ? <Failed error={viewer.error} retry={checkAgain} /> : <Loading />;
   }
   const tenant = v.tenant;
   const brand = tenant?.branding.displayName || tenant?.name || 'tenantgate';
@@ -86,10 +95,9 @@ export function Shell() {
         <Nav role={v.role ?? null} isPlatformAdmin={v.isPlatformAdmin} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
-        {tenant?.status === 'SUSPENDED' && (
-          <Alert color="red" mb="md" title="This workspace is suspended" role="alert">
-            {tenant.statusReason ?? 'A platform admin suspended it.'} Its members and API keys are refused until it is
-            reactivated.
+        {v.tenantRefusal && location.pathname.startsWith('/admin') && (
+          <Alert color="red" mb="md" title="Your workspace cannot be used" role="alert">
+            {sentence(v.tenantRefusal)}
           </Alert>
         )}
         {tenant?.status === 'PENDING_DELETION' && (
@@ -98,12 +106,53 @@ export function Shell() {
           </Alert>
         )}
         {!v.user.emailVerified && <VerifyEmailBanner email={v.user.email} />}
-        {tenant && <BillingBanner role={v.role ?? null} />}
-        {tenant && <QuotaBanner role={v.role ?? null} />}
-        <Suspense fallback={<Loading />}>
-          <Outlet />
-        </Suspense>
+        {tenant && !v.tenantRefusal && <BillingBanner role={v.role ?? null} />}
+        {tenant && !v.tenantRefusal && <QuotaBanner role={v.role ?? null} />}
+        {v.tenantRefusal && !location.pathname.startsWith('/admin') ? (
+          // Every page of a suspended workspace would be refused: show why instead.
+          <SuspendedNotice reason={v.tenantRefusal} onCheck={checkAgain} onSignOut={() => void signOut()} />
+        ) : (
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
+        )}
       </AppShell.Main>
     </AppShell>
+  );
+}
+
+/** "this tenant is suspended: x" as a sentence. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+}
+
+/**
+ * What a member of a suspended (or to-be-deleted) workspace sees instead of its pages: the
+ * server's refusal with the platform admin's reason.
+ */
+function SuspendedNotice({ reason, onCheck, onSignOut }: { reason: string; onCheck: () => void; onSignOut: () => void }) {
+  const deletion = /pending deletion/.test(reason);
+  return (
+    <Stack gap="md" data-testid="suspended-notice" maw={640}>
+      <Title order={1} size="h2">
+        {deletion ? 'This workspace is scheduled for deletion' : 'This workspace is suspended'}
+      </Title>
+      <Alert color="red" title="What the platform says" role="alert">
+        <Text size="sm" data-testid="suspended-reason">
+          {sentence(reason)}
+        </Text>
+      </Alert>
+      <Text size="sm">
+        Its members and API keys are refused until a platform admin reactivates it. If you belong to other workspaces,
+        switch to one from the menu at the top.
+      </Text>
+      <Group gap="sm">
+        <Button onClick={onCheck}>Check again</Button>
+        <Button variant="default" onClick={onSignOut}>
+          Sign out
+        </Button>
+      </Group>
+    </Stack>
   );
 }

@@ -35,7 +35,13 @@ export function Overview() {
     <>
       <PageHeader title="Overview" description="Your workspace at a glance." />
       <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
-        {(data) => (
+        {(data) =>
+          !data.tenant ? (
+            // A platform admin (or anyone) without a workspace: nothing to show here.
+            <Empty title="You are not in a workspace">
+              Accept an invitation, or create a workspace. Platform admins find every tenant in the admin dashboard.
+            </Empty>
+          ) : (
           <Stack gap="md">
             <SimpleGrid cols={{ base: 1, sm: 3 }}>
               <Card withBorder>
@@ -93,7 +99,8 @@ export function Overview() {
               )}
             </Card>
           </Stack>
-        )}
+          )
+        }
       </QueryState>
     </>
   );
