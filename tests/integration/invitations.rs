@@ -77,7 +77,10 @@ async fn resending_replaces_the_link_under_the_invite_rules() {
     assert_eq!(resent(&again)["status"], "PENDING");
     let new_link = mailed_token(&app, "late@example.com", "tgi").await;
     assert_ne!(new_link, old_link, "a new link is mailed");
-    assert_eq!(pending_ids(&app, &owner).await, [new_id.clone()]);
+    assert_eq!(
+        pending_ids(&app, &owner).await,
+        std::slice::from_ref(&new_id)
+    );
     // The old one is gone for good: not resent again, not accepted.
     assert_eq!(
         app.gql(RESEND, json!({ "id": id }), Some(&owner))
@@ -166,7 +169,7 @@ async fn another_tenant_cannot_resend_and_resends_spend_the_invite_budget() {
     // Another tenant's owner: no such invitation in their tenant.
     let foreign = app.gql(RESEND, json!({ "id": id }), Some(&outsider)).await;
     assert_eq!(foreign.code(), "NOT_FOUND", "{:?}", foreign.body);
-    assert_eq!(pending_ids(&app, &owner).await, [id.clone()]);
+    assert_eq!(pending_ids(&app, &owner).await, std::slice::from_ref(&id));
     assert_eq!(
         app.db
             .count("SELECT count(*) AS n FROM invitations WHERE email = 'guest@example.com'")
