@@ -115,6 +115,27 @@ async fn resending_replaces_the_link_under_the_invite_rules() {
         ))
         .await;
     assert!(!pending_ids(&app, &owner).await.contains(&expired));
+    // Listed among the open ones, as EXPIRED.
+    let open = app
+        .gql(
+            "{ tenant { invitations(filter: OPEN) { nodes { id status } } } }",
+            json!({}),
+            Some(&owner),
+        )
+        .await;
+    let nodes = open.body["data"]["tenant"]["invitations"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{:?}", open.body));
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["id"] == expired.as_str() && n["status"] == "EXPIRED"),
+        "{nodes:?}"
+    );
+    assert!(
+        nodes.iter().all(|n| n["status"] != "REVOKED"),
+        "resent ones are not open: {nodes:?}"
+    );
     let revived = app
         .gql(RESEND, json!({ "id": expired }), Some(&owner))
         .await;
