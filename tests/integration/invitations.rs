@@ -154,9 +154,12 @@ async fn resending_replaces_the_link_under_the_invite_rules() {
         .as_str()
         .unwrap_or_else(|| panic!("admin resend failed: {:?}", by_admin.body))
         .to_owned();
-    // Members and viewers may not.
+    // Members, billing members and viewers may not; nor may anyone signed out.
+    let anonymous = app.gql(RESEND, json!({ "id": by_admin_id }), None).await;
+    assert_eq!(anonymous.code(), "UNAUTHENTICATED", "{:?}", anonymous.body);
     for (email, role) in [
         ("plain@example.com", "MEMBER"),
+        ("payer@example.com", "BILLING"),
         ("looker@example.com", "VIEWER"),
     ] {
         let token = join(&app, &owner, email, role).await;
