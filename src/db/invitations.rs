@@ -73,12 +73,24 @@ pub async fn insert(
         .await
 }
 
+/// Which of a tenant's invitations a page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Those that can still be accepted.
+    Pending,
+    /// Neither accepted nor revoked: pending and expired (an expired one
+    /// still holds its address until it is revoked or sent again).
+    Open,
+    /// Every one.
+    All,
+}
+
 /// A page of the tenant's invitations, oldest first, after `(created, id)`
 /// (`limit + 1` rows, so the caller sees whether there are more).
 pub async fn page(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    pending_only: bool,
+    listed: Listed,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<Invitation>> {
@@ -88,11 +100,13 @@ pub async fn page(
         .limit(limit + 1)
         .select(Invitation::as_select())
         .into_boxed();
-    if pending_only {
+    if listed != Listed::All {
         query = query
             .filter(invitations::accepted_at.is_null())
-            .filter(invitations::revoked_at.is_null())
-            .filter(invitations::expires_at.gt(diesel::dsl::now));
+            .filter(invitations::revoked_at.is_null());
+    }
+    if listed == Listed::Pending {
+        query = query.filter(invitations::expires_at.gt(diesel::dsl::now));
     }
     if let Some((at, id)) = after {
         query = query.filter(keyset(

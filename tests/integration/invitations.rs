@@ -77,7 +77,10 @@ async fn resending_replaces_the_link_under_the_invite_rules() {
     assert_eq!(resent(&again)["status"], "PENDING");
     let new_link = mailed_token(&app, "late@example.com", "tgi").await;
     assert_ne!(new_link, old_link, "a new link is mailed");
-    assert_eq!(pending_ids(&app, &owner).await, [new_id.clone()]);
+    assert_eq!(
+        pending_ids(&app, &owner).await,
+        std::slice::from_ref(&new_id)
+    );
     // The old one is gone for good: not resent again, not accepted.
     assert_eq!(
         app.gql(RESEND, json!({ "id": id }), Some(&owner))
@@ -112,6 +115,27 @@ async fn resending_replaces_the_link_under_the_invite_rules() {
         ))
         .await;
     assert!(!pending_ids(&app, &owner).await.contains(&expired));
+    // Listed among the open ones, as EXPIRED.
+    let open = app
+        .gql(
+            "{ tenant { invitations(filter: OPEN) { nodes { id status } } } }",
+            json!({}),
+            Some(&owner),
+        )
+        .await;
+    let nodes = open.body["data"]["tenant"]["invitations"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{:?}", open.body));
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["id"] == expired.as_str() && n["status"] == "EXPIRED"),
+        "{nodes:?}"
+    );
+    assert!(
+        nodes.iter().all(|n| n["status"] != "REVOKED"),
+        "resent ones are not open: {nodes:?}"
+    );
     let revived = app
         .gql(RESEND, json!({ "id": expired }), Some(&owner))
         .await;
@@ -130,9 +154,12 @@ async fn resending_replaces_the_link_under_the_invite_rules() {
         .as_str()
         .unwrap_or_else(|| panic!("admin resend failed: {:?}", by_admin.body))
         .to_owned();
-    // Members and viewers may not.
+    // Members, billing members and viewers may not; nor may anyone signed out.
+    let anonymous = app.gql(RESEND, json!({ "id": by_admin_id }), None).await;
+    assert_eq!(anonymous.code(), "UNAUTHENTICATED", "{:?}", anonymous.body);
     for (email, role) in [
         ("plain@example.com", "MEMBER"),
+        ("payer@example.com", "BILLING"),
         ("looker@example.com", "VIEWER"),
     ] {
         let token = join(&app, &owner, email, role).await;
@@ -166,7 +193,7 @@ async fn another_tenant_cannot_resend_and_resends_spend_the_invite_budget() {
     // Another tenant's owner: no such invitation in their tenant.
     let foreign = app.gql(RESEND, json!({ "id": id }), Some(&outsider)).await;
     assert_eq!(foreign.code(), "NOT_FOUND", "{:?}", foreign.body);
-    assert_eq!(pending_ids(&app, &owner).await, [id.clone()]);
+    assert_eq!(pending_ids(&app, &owner).await, std::slice::from_ref(&id));
     assert_eq!(
         app.db
             .count("SELECT count(*) AS n FROM invitations WHERE email = 'guest@example.com'")

@@ -245,7 +245,13 @@ export async function capture(page, name) {
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(150);
   // Nothing wider than the phone: no sideways scrolling of the page itself.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  // (Measured again for up to a second: on a busy machine the layout may lag the resize.)
+  const measure = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  let overflow = await measure();
+  for (let i = 0; overflow > 1 && i < 5; i++) {
+    await page.waitForTimeout(200);
+    overflow = await measure();
+  }
   if (overflow > 1) throw new Error(`${name} is ${overflow}px wider than a 375px phone screen`);
   await assertAccessible(page, `${name} (phone)`);
   await screenshot(page, `${name}-phone`);

@@ -240,7 +240,7 @@ describe('team and settings', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       );
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.locator('[role="alert"][data-code="PAYMENT_REQUIRED"]').waitFor();
-      assert.match(await page.getByTestId('upgrade-hint').textContent(), /pro plan includes it/);
+      assert.match(await page.getByTestId('upgrade-hint').textContent(), /Pro plan includes it/);
       await quiet(page);
       await capture(page, 'settings-upgrade');
 

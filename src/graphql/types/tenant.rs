@@ -130,6 +130,10 @@ pub enum InvitationFilter {
     /// Only those that can still be accepted.
     #[default]
     Pending,
+    /// Neither accepted nor revoked: the pending ones and the expired ones
+    /// (an expired invitation still holds its address, so inviting it again
+    /// is a CONFLICT: send it again with `resendInvitation` or revoke it).
+    Open,
     /// All of them: pending, accepted, revoked and expired.
     All,
 }
@@ -518,7 +522,11 @@ impl Tenant {
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
         let tenant_id = self.row.id;
-        let pending = filter == InvitationFilter::Pending;
+        let listed = match filter {
+            InvitationFilter::Pending => invitations::Listed::Pending,
+            InvitationFilter::Open => invitations::Listed::Open,
+            InvitationFilter::All => invitations::Listed::All,
+        };
         let (admin, meta) = (self.admin_reader(), meta(ctx).clone());
         let rows = db(ctx)
             .scoped(scope, |conn| {
@@ -531,7 +539,7 @@ impl Tenant {
                         "admin.tenant.invitations.read",
                     )
                     .await?;
-                    Ok(invitations::page(conn, tenant_id, pending, after, limit).await?)
+                    Ok(invitations::page(conn, tenant_id, listed, after, limit).await?)
                 }
                 .scope_boxed()
             })

@@ -174,7 +174,7 @@ function SettingsForm({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
                 {failed.code === 'PAYMENT_REQUIRED' && (
                   <Text size="sm" data-testid="upgrade-hint">
                     {typeof upgradeTo === 'string'
-                      ? `The ${upgradeTo} plan includes it. `
+                      ? `The ${upgradeTo.charAt(0).toUpperCase()}${upgradeTo.slice(1)} plan includes it. `
                       : 'A plan with custom branding includes it. '}
                     <Anchor component={Link} to="/billing">
                       Compare plans and upgrade

@@ -269,6 +269,9 @@ export function Team() {
             <Title order={2} size="h4" mb="xs" px={4}>
               Pending invitations
             </Title>
+            <Text size="sm" c="dimmed" mb="xs" px={4}>
+              Each link works once, for 7 days. Resending mails a new link; the old one stops working.
+            </Text>
             <QueryState result={invitations} retry={reloadInvitations}>
               {(data) =>
                 data.tenant.invitations.nodes.length === 0 && invitationPages.page === 1 ? (
@@ -292,7 +295,14 @@ export function Team() {
                                 {i.email}
                               </Text>
                               <Text size="xs" c="dimmed">
-                                {ROLE_LABEL[i.role]} · sent {formatDate(i.createdAt)} · expires {formatDate(i.expiresAt)}
+                                {ROLE_LABEL[i.role]} · sent {formatDate(i.createdAt)} ·{' '}
+                                {i.status === 'EXPIRED' ? (
+                                  <Text span size="xs" fw={700} c="red.9">
+                                    expired {formatDate(i.expiresAt)}: resend it or revoke it
+                                  </Text>
+                                ) : (
+                                  <>expires {formatDate(i.expiresAt)}</>
+                                )}
                               </Text>
                             </Table.Td>
                             <Table.Td>

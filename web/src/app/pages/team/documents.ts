@@ -29,7 +29,7 @@ export const TeamInvitationsDocument = graphql(`
   query TeamInvitations($first: Int!, $after: String) {
     tenant {
       id
-      invitations(first: $first, after: $after) {
+      invitations(first: $first, after: $after, filter: OPEN) {
         nodes {
           id
           email
