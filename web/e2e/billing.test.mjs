@@ -134,6 +134,11 @@ describe('billing and usage', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       await page.getByRole('button', { name: 'Dismiss' }).click();
       await page.waitForURL(`${origin}/billing`);
 
+      // A second tab still shows the free tenant's offers.
+      const stale = await watched.context.newPage();
+      await stale.goto(`${origin}/billing`);
+      await stale.getByRole('button', { name: 'Upgrade to Enterprise' }).waitFor();
+
       await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
       await page.waitForURL(/\/checkout\/cs_/);
       watched.allowOrigin(page.url());
@@ -141,12 +146,26 @@ describe('billing and usage', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       await page.waitForURL((url) => url.origin === origin && url.pathname === '/billing');
       await page.getByTestId('plan-pro').getByText('Current plan').waitFor();
 
+      // The stale tab's checkout is refused: the error shows its message and code.
+      await stale.getByRole('button', { name: 'Upgrade to Enterprise' }).click();
+      const refused = stale.locator('[role="alert"][data-code="CONFLICT"]');
+      await refused.getByText(/already has a subscription/).waitFor();
+      await refused.getByText('CONFLICT', { exact: true }).waitFor();
+      await stale.close();
+
+
       // A prorated change to a plan with a trial keeps the trial.
       await page.getByRole('button', { name: 'Downgrade to Basic' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByText(/prorated/).waitFor();
       await dialog.getByRole('button', { name: 'Downgrade to Basic' }).click();
       await page.getByTestId('plan-basic').getByText('Current plan').waitFor();
+
+      // The change is invoiced at once (prorated); invoices link to Stripe's hosted page.
+      const view = page.getByTestId('invoices').getByRole('link', { name: /^View invoice/ }).first();
+      await view.waitFor();
+      assert.match(await view.getAttribute('href'), /^http:\/\/127\.0\.0\.1:\d+\/invoices\//);
+      await capture(page, 'billing-subscribed');
 
       // Cancel at the period's end: the plan stays, the page and the app say when it ends.
       await page.getByRole('button', { name: 'Cancel subscription' }).click();
