@@ -178,7 +178,14 @@ describe('billing and usage', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       await page.getByRole('button', { name: 'Resume subscription' }).click();
       await page.getByRole('button', { name: 'Cancel subscription' }).waitFor();
       assert.equal(await page.getByTestId('billing-warning').count(), 0);
-      await page.getByRole('button', { name: 'Manage in Stripe portal' }).waitFor();
+      // Stripe's billing portal (the simulator's page) and back.
+      await page.getByRole('button', { name: 'Manage in Stripe portal' }).click();
+      await page.waitForURL(/\/portal\/bps_|\/portal\//);
+      await page.getByRole('heading', { name: 'Billing' }).waitFor();
+      await capture(page, 'stripe-portal');
+      await page.getByRole('link', { name: 'Return' }).click();
+      await page.waitForURL(`${origin}/billing`);
+      await page.getByTestId('plan-basic').getByText('Current plan').waitFor();
     });
   });
 
