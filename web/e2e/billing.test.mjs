@@ -189,6 +189,44 @@ describe('billing and usage', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
     });
   });
 
+  test('a declining card: past due shows across the app, plan changes wait, the portal fixes it', async () => {
+    const owner = await newAccount(origin, 'e2e-billing');
+    await withPage(async (page, watched) => {
+      await signInWithPassword(page, origin, owner.email, owner.password);
+      await page.goto(`${origin}/billing`);
+      await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
+      await page.waitForURL(/\/checkout\/cs_/);
+      watched.allowOrigin(page.url());
+      await page.getByRole('button', { name: 'Pay with a card that will be declined' }).click();
+      await page.waitForURL((url) => url.origin === origin && url.pathname === '/billing');
+      await page.getByTestId('plan-pro').getByText('Current plan').waitFor();
+
+      // Enterprise has no trial: the change ends it and charges the declining card.
+      await page.getByRole('button', { name: 'Upgrade to Enterprise' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText(/ends your trial/).waitFor();
+      await dialog.getByRole('button', { name: 'Upgrade to Enterprise' }).click();
+      await page.getByTestId('subscription-status').getByText('Payment overdue').waitFor();
+      await page.getByTestId('billing-warning').getByText(/payment failed/i).waitFor();
+      const pro = page.getByTestId('plan-pro');
+      await pro.getByText(/overdue/).waitFor();
+      assert.equal(await pro.getByRole('button').isDisabled(), true);
+      await capture(page, 'billing-past-due');
+      await page.getByRole('link', { name: 'Overview', exact: true }).click();
+      await page.getByTestId('billing-banner').getByText('A payment failed', { exact: true }).waitFor();
+
+      // The portal takes a working card and pays what is open.
+      await page.getByRole('link', { name: 'Billing', exact: true }).click();
+      await page.getByRole('button', { name: 'Manage in Stripe portal' }).click();
+      await page.waitForURL(/\/portal\//);
+      await page.getByRole('button', { name: /Use a working card/ }).click();
+      await page.getByRole('link', { name: 'Return' }).click();
+      await page.waitForURL(`${origin}/billing`);
+      await page.getByTestId('subscription-status').getByText('Active').waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByTestId('billing-warning').count(), 0);
+    });
+  });
+
   test('a member and a viewer see the plans and usage, and no billing actions', async () => {
     await withPage(async (page) => {
       await signInWithPassword(page, origin, 'hank@globex.test');
