@@ -216,7 +216,8 @@ pub struct ServeArgs {
     )]
     pub trusted_proxies: usize,
 
-    /// Seed demo tenants, users and a platform admin, and print their credentials.
+    /// Seed demo tenants, users and a platform admin, and print their credentials;
+    /// give the default plans monthly api_calls quotas where they have none.
     #[arg(long, env = "TENANTGATE_DEMO", global = true)]
     pub demo: bool,
 

@@ -134,6 +134,11 @@ describe('billing and usage', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       await page.getByRole('button', { name: 'Dismiss' }).click();
       await page.waitForURL(`${origin}/billing`);
 
+      // A second tab still shows the free tenant's offers.
+      const stale = await watched.context.newPage();
+      await stale.goto(`${origin}/billing`);
+      await stale.getByRole('button', { name: 'Upgrade to Enterprise' }).waitFor();
+
       await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
       await page.waitForURL(/\/checkout\/cs_/);
       watched.allowOrigin(page.url());
@@ -141,12 +146,26 @@ describe('billing and usage', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       await page.waitForURL((url) => url.origin === origin && url.pathname === '/billing');
       await page.getByTestId('plan-pro').getByText('Current plan').waitFor();
 
+      // The stale tab's checkout is refused: the error shows its message and code.
+      await stale.getByRole('button', { name: 'Upgrade to Enterprise' }).click();
+      const refused = stale.locator('[role="alert"][data-code="CONFLICT"]');
+      await refused.getByText(/already has a subscription/).waitFor();
+      await refused.getByText('CONFLICT', { exact: true }).waitFor();
+      await stale.close();
+
+
       // A prorated change to a plan with a trial keeps the trial.
       await page.getByRole('button', { name: 'Downgrade to Basic' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByText(/prorated/).waitFor();
       await dialog.getByRole('button', { name: 'Downgrade to Basic' }).click();
       await page.getByTestId('plan-basic').getByText('Current plan').waitFor();
+
+      // The change is invoiced at once (prorated); invoices link to Stripe's hosted page.
+      const view = page.getByTestId('invoices').getByRole('link', { name: /^View invoice/ }).first();
+      await view.waitFor();
+      assert.match(await view.getAttribute('href'), /^http:\/\/127\.0\.0\.1:\d+\/invoices\//);
+      await capture(page, 'billing-subscribed');
 
       // Cancel at the period's end: the plan stays, the page and the app say when it ends.
       await page.getByRole('button', { name: 'Cancel subscription' }).click();
@@ -159,7 +178,52 @@ describe('billing and usage', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
       await page.getByRole('button', { name: 'Resume subscription' }).click();
       await page.getByRole('button', { name: 'Cancel subscription' }).waitFor();
       assert.equal(await page.getByTestId('billing-warning').count(), 0);
-      await page.getByRole('button', { name: 'Manage in Stripe portal' }).waitFor();
+      // Stripe's billing portal (the simulator's page) and back.
+      await page.getByRole('button', { name: 'Manage in Stripe portal' }).click();
+      await page.waitForURL(/\/portal\/bps_|\/portal\//);
+      await page.getByRole('heading', { name: 'Billing' }).waitFor();
+      await capture(page, 'stripe-portal');
+      await page.getByRole('link', { name: 'Return' }).click();
+      await page.waitForURL(`${origin}/billing`);
+      await page.getByTestId('plan-basic').getByText('Current plan').waitFor();
+    });
+  });
+
+  test('a declining card: past due shows across the app, plan changes wait, the portal fixes it', async () => {
+    const owner = await newAccount(origin, 'e2e-billing');
+    await withPage(async (page, watched) => {
+      await signInWithPassword(page, origin, owner.email, owner.password);
+      await page.goto(`${origin}/billing`);
+      await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
+      await page.waitForURL(/\/checkout\/cs_/);
+      watched.allowOrigin(page.url());
+      await page.getByRole('button', { name: 'Pay with a card that will be declined' }).click();
+      await page.waitForURL((url) => url.origin === origin && url.pathname === '/billing');
+      await page.getByTestId('plan-pro').getByText('Current plan').waitFor();
+
+      // Enterprise has no trial: the change ends it and charges the declining card.
+      await page.getByRole('button', { name: 'Upgrade to Enterprise' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText(/ends your trial/).waitFor();
+      await dialog.getByRole('button', { name: 'Upgrade to Enterprise' }).click();
+      await page.getByTestId('subscription-status').getByText('Payment overdue').waitFor();
+      await page.getByTestId('billing-warning').getByText(/payment failed/i).waitFor();
+      const pro = page.getByTestId('plan-pro');
+      await pro.getByText(/overdue/).waitFor();
+      assert.equal(await pro.getByRole('button').isDisabled(), true);
+      await capture(page, 'billing-past-due');
+      await page.getByRole('link', { name: 'Overview', exact: true }).click();
+      await page.getByTestId('billing-banner').getByText('A payment failed', { exact: true }).waitFor();
+
+      // The portal takes a working card and pays what is open.
+      await page.getByRole('link', { name: 'Billing', exact: true }).click();
+      await page.getByRole('button', { name: 'Manage in Stripe portal' }).click();
+      await page.waitForURL(/\/portal\//);
+      await page.getByRole('button', { name: /Use a working card/ }).click();
+      await page.getByRole('link', { name: 'Return' }).click();
+      await page.waitForURL(`${origin}/billing`);
+      await page.getByTestId('subscription-status').getByText('Active').waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByTestId('billing-warning').count(), 0);
     });
   });
 

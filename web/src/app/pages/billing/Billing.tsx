@@ -73,6 +73,8 @@ export function Billing() {
       setError(result.error);
       return false;
     }
+    // The notice of a past checkout no longer describes the subscription.
+    if (outcome) setParams({}, { replace: true });
     return true;
   }
 

@@ -26,6 +26,9 @@ export function CheckoutReturn({
   const [slow, setSlow] = useState(false);
   const started = useRef(Date.now());
   const announced = useRef(false);
+  // The plan the payment was for: the name when it was first applied.
+  const appliedName = useRef<string | null>(null);
+  if (applied && appliedName.current === null) appliedName.current = planName;
 
   useEffect(() => {
     if (outcome !== 'success' || applied) return;
@@ -57,7 +60,7 @@ export function CheckoutReturn({
   if (applied) {
     return (
       <Alert color="green" mb="md" title="Payment received" data-testid="checkout-return" withCloseButton onClose={onDismiss} closeButtonLabel="Dismiss">
-        Your workspace is now on the <strong>{planName}</strong> plan; its limits apply at once.
+        Your workspace is now on the <strong>{appliedName.current ?? planName}</strong> plan; its limits apply at once.
       </Alert>
     );
   }

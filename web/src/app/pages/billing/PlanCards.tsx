@@ -45,7 +45,7 @@ export function PlanCards({
             style={current ? { borderColor: 'var(--mantine-primary-color-filled)', borderWidth: 2 } : undefined}
           >
             <Stack gap="sm" h="100%">
-              <Group justify="space-between" wrap="nowrap">
+              <Group justify="space-between" wrap="wrap" gap={6}>
                 <Title order={2} size="h4">
                   {plan.name}
                 </Title>
