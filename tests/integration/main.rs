@@ -13,6 +13,7 @@ mod hostile;
 mod http_spec;
 mod identity;
 mod isolation;
+mod key_detail;
 mod key_owners;
 mod key_reach;
 mod keys;

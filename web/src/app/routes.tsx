@@ -15,8 +15,15 @@ export function lazyPage<M extends Record<string, unknown>>(load: () => Promise<
   return lazy(async () => ({ default: (await load())[name] as ComponentType }));
 }
 
+const Keys = lazyPage(() => import('./pages/keys/Keys'), 'Keys');
+const KeyDetail = lazyPage(() => import('./pages/keys/KeyDetail'), 'KeyDetail');
+const Audit = lazyPage(() => import('./pages/audit/Audit'), 'Audit');
+
 export const PORTAL_ROUTES: RouteObject[] = [
   { index: true, element: <Overview /> },
+  { path: 'keys', element: <Keys /> },
+  { path: 'keys/:id', element: <KeyDetail /> },
+  { path: 'audit', element: <Audit /> },
   { path: '*', element: <NotFound /> },
 ];
 

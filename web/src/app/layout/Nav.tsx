@@ -14,6 +14,8 @@ interface Item {
 // One line per page (keep merges easy).
 export const PORTAL_ITEMS: Item[] = [
   { to: '/', label: 'Overview', show: (_p, role) => role !== null },
+  { to: '/keys', label: 'API keys', show: (p) => p.readKeys },
+  { to: '/audit', label: 'Audit log', show: (p) => p.readAudit },
 ];
 
 export function Nav({ role, isPlatformAdmin, onNavigate }: { role: Role | null; isPlatformAdmin: boolean; onNavigate?: () => void }) {

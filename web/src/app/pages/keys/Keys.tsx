@@ -1,0 +1,225 @@
+// The workspace's API keys: a filtered, paginated list (through the connection's cursors),
+// creating a key (its secret shown once), rotating and revoking. Only roles that may manage
+// keys see those buttons; the server checks again.
+import { Anchor, Button, Card, Group, Select, Table, Text } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMemo, useState } from 'react';
+import { Link } from 'react-router';
+import { useQuery } from 'urql';
+import type { ApiKeyEnvironment, ApiKeyFilter, ApiKeyState } from '../../../gql/graphql';
+import { permissions, ViewerDocument } from '../../auth/viewer';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { PageHeader } from '../../components/PageHeader';
+import { Empty, QueryState } from '../../components/PageState';
+import { CreateKeyModal } from './CreateKeyModal';
+import { ApiKeysDocument, KeyCreatorsDocument } from './documents';
+import { EnvironmentBadge, rateLabel, scopeLabel, StateBadge, when } from './format';
+import { useKeyActions } from './KeyActions';
+
+const PAGE_SIZE = 20;
+
+const STATE_FILTER = [
+  { value: '', label: 'Any state' },
+  { value: 'ACTIVE', label: 'Active' },
+  { value: 'ROTATING', label: 'Rotating' },
+  { value: 'REVOKED', label: 'Revoked' },
+  { value: 'EXPIRED', label: 'Expired' },
+];
+const ENV_FILTER = [
+  { value: '', label: 'Live and test' },
+  { value: 'LIVE', label: 'Live' },
+  { value: 'TEST', label: 'Test' },
+];
+
+/** Names of the members who may have made keys, by user id. */
+export function useCreators(): Map<string, string> {
+  const [creators] = useQuery({ query: KeyCreatorsDocument });
+  return useMemo(
+    () => new Map((creators.data?.tenant.members.nodes ?? []).map((m) => [m.user.id, m.user.email])),
+    [creators.data],
+  );
+}
+
+export function creatorName(creators: Map<string, string>, id: string | null): string {
+  if (!id) return '—';
+  return creators.get(id) ?? 'a former member';
+}
+
+export function Keys() {
+  const [viewer] = useQuery({ query: ViewerDocument });
+  const canManage = permissions(viewer.data?.viewer?.role).manageKeys;
+  const [state, setState] = useState('');
+  const [environment, setEnvironment] = useState('');
+  // The cursors of the pages before this one (a stack: Previous pops it).
+  const [cursors, setCursors] = useState<(string | null)[]>([]);
+  const after = cursors.length ? cursors[cursors.length - 1] : null;
+  const filter: ApiKeyFilter = {};
+  if (state) filter.state = state as ApiKeyState;
+  if (environment) filter.environment = environment as ApiKeyEnvironment;
+  const [result, reexecute] = useQuery({
+    query: ApiKeysDocument,
+    variables: { first: PAGE_SIZE, after, filter },
+  });
+  const creators = useCreators();
+  const [creating, setCreating] = useState(false);
+  const actions = useKeyActions();
+
+  const resetPages = () => setCursors([]);
+
+  return (
+    <>
+      <PageHeader
+        title="API keys"
+        description="Keys your backends use to call tenantgate and /v1/authorize."
+        example="keys"
+        actions={
+          canManage && (
+            <Button onClick={() => setCreating(true)} data-testid="create-key">
+              Create key
+            </Button>
+          )
+        }
+      />
+      {actions.error != null && <ErrorAlert error={actions.error} />}
+      <Group gap="sm" mb="md" wrap="wrap">
+        <Select
+          label="State"
+          data={STATE_FILTER}
+          value={state}
+          onChange={(v) => {
+            setState(v ?? '');
+            resetPages();
+          }}
+          allowDeselect={false}
+          w={180}
+        />
+        <Select
+          label="Environment"
+          data={ENV_FILTER}
+          value={environment}
+          onChange={(v) => {
+            setEnvironment(v ?? '');
+            resetPages();
+          }}
+          allowDeselect={false}
+          w={180}
+        />
+      </Group>
+      <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
+        {(data) => {
+          const keys = data.tenant.apiKeys.nodes;
+          const page = data.tenant.apiKeys.pageInfo;
+          if (keys.length === 0 && cursors.length === 0) {
+            return (
+              <Card withBorder>
+                {state || environment ? (
+                  <Empty title="No keys match these filters">Choose another state or environment.</Empty>
+                ) : (
+                  <Empty title="No API keys yet">
+                    {canManage ? 'Create a key for each backend that calls tenantgate.' : 'An admin or owner can create one.'}
+                  </Empty>
+                )}
+              </Card>
+            );
+          }
+          return (
+            <>
+              <Card withBorder p={0}>
+                <Table.ScrollContainer minWidth={960}>
+                  <Table striped highlightOnHover verticalSpacing="sm" aria-label="API keys">
+                    <Table.Thead>
+                      <Table.Tr>
+                        <Table.Th>Name</Table.Th>
+                        <Table.Th>State</Table.Th>
+                        <Table.Th>Prefix</Table.Th>
+                        <Table.Th>Scopes</Table.Th>
+                        <Table.Th>Environment</Table.Th>
+                        <Table.Th>Last used</Table.Th>
+                        <Table.Th>Created by</Table.Th>
+                        <Table.Th>Expires</Table.Th>
+                        {canManage && <Table.Th>Actions</Table.Th>}
+                      </Table.Tr>
+                    </Table.Thead>
+                    <Table.Tbody>
+                      {keys.map((k) => {
+                        const usable = k.state === 'ACTIVE' || k.state === 'ROTATING';
+                        return (
+                          <Table.Tr key={k.id} data-key-id={k.id}>
+                            <Table.Td>
+                              <Anchor component={Link} to={`/keys/${k.id}`} fw={600}>
+                                {k.name}
+                              </Anchor>
+                              <Text size="xs" c="dimmed">
+                                {rateLabel(k.rateLimit)}
+                              </Text>
+                            </Table.Td>
+                            <Table.Td>
+                              <StateBadge state={k.state} />
+                            </Table.Td>
+                            <Table.Td>
+                              <code>{k.displayPrefix}…</code>
+                            </Table.Td>
+                            <Table.Td>
+                              <Text size="xs">{k.scopes.length ? k.scopes.map(scopeLabel).join(', ') : 'none'}</Text>
+                            </Table.Td>
+                            <Table.Td>
+                              <EnvironmentBadge environment={k.environment} />
+                            </Table.Td>
+                            <Table.Td>{when(k.lastUsedAt, 'never')}</Table.Td>
+                            <Table.Td>{creatorName(creators, k.createdById)}</Table.Td>
+                            <Table.Td>{when(k.expiresAt, 'never')}</Table.Td>
+                            {canManage && (
+                              <Table.Td>
+                                {usable && (
+                                  <Group gap={6} wrap="nowrap">
+                                    <Button size="xs" variant="default" onClick={() => actions.rotate(k)} aria-label={`Rotate ${k.name}`}>
+                                      Rotate
+                                    </Button>
+                                    <Button size="xs" variant="light" color="red" onClick={() => actions.revoke(k)} aria-label={`Revoke ${k.name}`}>
+                                      Revoke
+                                    </Button>
+                                  </Group>
+                                )}
+                              </Table.Td>
+                            )}
+                          </Table.Tr>
+                        );
+                      })}
+                    </Table.Tbody>
+                  </Table>
+                </Table.ScrollContainer>
+              </Card>
+              {(cursors.length > 0 || page.hasNextPage) && (
+                <Group justify="space-between" mt="md">
+                  <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                    Previous
+                  </Button>
+                  <Text size="sm" c="dimmed">
+                    Page {cursors.length + 1}
+                  </Text>
+                  <Button
+                    variant="default"
+                    disabled={!page.hasNextPage || !page.endCursor}
+                    onClick={() => setCursors((c) => [...c, page.endCursor])}
+                  >
+                    Next
+                  </Button>
+                </Group>
+              )}
+            </>
+          );
+        }}
+      </QueryState>
+      <CreateKeyModal
+        opened={creating}
+        onClose={() => setCreating(false)}
+        onCreated={(shown) => {
+          setCreating(false);
+          actions.showSecret(shown);
+          notifications.show({ color: 'green', title: 'Key created', message: `“${shown.name}” is ready.` });
+        }}
+      />
+      {actions.elements}
+    </>
+  );
+}
