@@ -198,8 +198,8 @@ export function Audit() {
     const t = actors.data?.tenant;
     if (!t) return [];
     return [
-      { group: 'Members', items: t.members.nodes.map((m) => ({ value: m.user.id, label: m.user.email })) },
-      { group: 'API keys', items: t.apiKeys.nodes.map((k) => ({ value: k.id, label: `${k.name} (${k.displayPrefix}…)` })) },
+      { group: 'Members', items: (t.members?.nodes ?? []).map((m) => ({ value: m.user.id, label: m.user.email })) },
+      { group: 'API keys', items: (t.apiKeys?.nodes ?? []).map((k) => ({ value: k.id, label: `${k.name} (${k.displayPrefix}…)` })) },
     ];
   }, [actors.data]);
 
@@ -211,7 +211,7 @@ export function Audit() {
         example="audit"
         actions={<FeedBadge state={feed.state} />}
       />
-      {feed.error != null && <ErrorAlert error={feed.error} title="The live feed stopped" />}
+      {feed.error != null && !result.error && <ErrorAlert error={feed.error} title="The live feed stopped" />}
       <Group gap="sm" mb="md" align="flex-start" wrap="wrap">
         <Select
           label="Actor"
@@ -244,7 +244,9 @@ export function Audit() {
       </Group>
       <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
         {(data) => {
-          const page = data.tenant.auditLog;
+          // A refused field leaves partial data: the error above says why.
+          const page = data.tenant?.auditLog;
+          if (!page) return null;
           const ids = new Set(page.nodes.map((e) => e.id));
           // Live entries are shown on the first page, over what it read (each entry once).
           const live = cursors.length === 0 ? feed.entries.filter((e) => !ids.has(e.id) && matches(e, filter)) : [];

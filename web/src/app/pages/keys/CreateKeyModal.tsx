@@ -105,7 +105,7 @@ export function CreateKeyModal({
   }
 
   return (
-    <Modal opened={opened} onClose={close} title="Create an API key" size="lg">
+    <Modal opened={opened} onClose={close} title="Create an API key" size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>
       <form noValidate onSubmit={form.onSubmit((v) => void submit(v))}>
         <Stack gap="md">
           <TextInput

@@ -43,7 +43,7 @@ function RotateModal({ target, onClose, onRotated }: { target: KeyRef | null; on
   }
 
   return (
-    <Modal opened={target !== null} onClose={close} title={`Rotate “${target?.name ?? ''}”`}>
+    <Modal opened={target !== null} onClose={close} title={`Rotate “${target?.name ?? ''}”`} closeButtonProps={{ 'aria-label': 'Close' }}>
       <Stack gap="md">
         <Text size="sm">
           A new secret replaces <code>{target?.displayPrefix}…</code>. Give your systems time to switch: the old secret
@@ -94,10 +94,11 @@ export function useKeyActions(): {
       ),
       labels: { confirm: 'Revoke key', cancel: 'Cancel' },
       confirmProps: { color: 'red' },
+      closeButtonProps: { 'aria-label': 'Close' },
       onConfirm: async () => {
         const r = await revokeKey({ id: key.id });
         if (r.error) setError(r.error);
-        else notifications.show({ color: 'green', title: 'Key revoked', message: `“${key.name}” no longer works.` });
+        else notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `Key “${key.name}” revoked: it no longer works.` });
       },
     });
   }

@@ -56,7 +56,9 @@ export function KeyDetail() {
       </Anchor>
       <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
         {(data) => {
-          const k = data.tenant.apiKey;
+          const k = data.tenant?.apiKey;
+          // A refused field leaves partial data: the error above says why.
+          if (!k && result.error) return null;
           if (!k) {
             return (
               <Card withBorder mt="md">
@@ -90,7 +92,7 @@ export function KeyDetail() {
                       <Button variant="default" onClick={() => actions.rotate(k)}>
                         Rotate
                       </Button>
-                      <Button color="red" variant="light" onClick={() => actions.revoke(k)}>
+                      <Button color="red.9" variant="outline" onClick={() => actions.revoke(k)}>
                         Revoke
                       </Button>
                     </>

@@ -35,7 +35,7 @@ const ENV_FILTER = [
 export function useCreators(): Map<string, string> {
   const [creators] = useQuery({ query: KeyCreatorsDocument });
   return useMemo(
-    () => new Map((creators.data?.tenant.members.nodes ?? []).map((m) => [m.user.id, m.user.email])),
+    () => new Map((creators.data?.tenant?.members?.nodes ?? []).map((m) => [m.user.id, m.user.email])),
     [creators.data],
   );
 }
@@ -107,8 +107,11 @@ export function Keys() {
       </Group>
       <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
         {(data) => {
-          const keys = data.tenant.apiKeys.nodes;
-          const page = data.tenant.apiKeys.pageInfo;
+          // A refused field leaves partial data: the error above says why.
+          const list = data.tenant?.apiKeys;
+          if (!list) return null;
+          const keys = list.nodes;
+          const page = list.pageInfo;
           if (keys.length === 0 && cursors.length === 0) {
             return (
               <Card withBorder>
@@ -175,7 +178,7 @@ export function Keys() {
                                     <Button size="xs" variant="default" onClick={() => actions.rotate(k)} aria-label={`Rotate ${k.name}`}>
                                       Rotate
                                     </Button>
-                                    <Button size="xs" variant="light" color="red" onClick={() => actions.revoke(k)} aria-label={`Revoke ${k.name}`}>
+                                    <Button size="xs" variant="outline" color="red.9" onClick={() => actions.revoke(k)} aria-label={`Revoke ${k.name}`}>
                                       Revoke
                                     </Button>
                                   </Group>
@@ -216,7 +219,7 @@ export function Keys() {
         onCreated={(shown) => {
           setCreating(false);
           actions.showSecret(shown);
-          notifications.show({ color: 'green', title: 'Key created', message: `“${shown.name}” is ready.` });
+          notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `Key “${shown.name}” created.` });
         }}
       />
       {actions.elements}

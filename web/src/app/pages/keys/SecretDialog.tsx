@@ -43,6 +43,7 @@ export function SecretDialog({ shown, onClose }: { shown: ShownSecret | null; on
       onClose={close}
       title={shown?.rotated ? `New secret for “${shown.name}”` : `Your new key “${shown?.name ?? ''}”`}
       closeOnClickOutside={false}
+      closeButtonProps={{ 'aria-label': 'Close' }}
       size="lg"
     >
       {shown && (

@@ -18,16 +18,17 @@ export function scopeLabel(s: ApiKeyScope): string {
   return SCOPES.find((x) => x.value === s)?.label ?? s.toLowerCase();
 }
 
+// Pale fills with dark text (autoContrast): readable at badge size (WCAG AA).
 const STATE_COLORS: Record<ApiKeyState, string> = {
-  ACTIVE: 'green',
-  ROTATING: 'yellow',
-  REVOKED: 'red',
-  EXPIRED: 'gray',
+  ACTIVE: 'green.2',
+  ROTATING: 'yellow.3',
+  REVOKED: 'red.2',
+  EXPIRED: 'gray.3',
 };
 
 export function StateBadge({ state }: { state: ApiKeyState }) {
   return (
-    <Badge color={STATE_COLORS[state]} variant="light" autoContrast>
+    <Badge color={STATE_COLORS[state]} variant="filled" autoContrast>
       {state.toLowerCase()}
     </Badge>
   );
@@ -35,7 +36,7 @@ export function StateBadge({ state }: { state: ApiKeyState }) {
 
 export function EnvironmentBadge({ environment }: { environment: ApiKeyEnvironment }) {
   return (
-    <Badge color={environment === 'LIVE' ? 'indigo' : 'orange'} variant="outline" autoContrast>
+    <Badge color={environment === 'LIVE' ? 'indigo.9' : 'grape.9'} variant="outline">
       {environment.toLowerCase()}
     </Badge>
   );
