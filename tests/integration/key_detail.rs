@@ -17,7 +17,7 @@ async fn one_key_by_id_in_its_own_tenant_only() {
     let (a_id, a_key) = create_key(
         &app,
         &a_owner,
-        json!({ "name": "ci", "scopes": ["KEYS_READ", "USAGE_READ"] }),
+        json!({ "name": "ci", "scopes": ["TENANT_READ", "KEYS_READ", "USAGE_READ"] }),
     )
     .await;
     let (b_id, _) = create_key(&app, &b_owner, json!({ "name": "theirs" })).await;
