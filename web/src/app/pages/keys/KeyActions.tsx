@@ -70,8 +70,11 @@ function RotateModal({ target, onClose, onRotated }: { target: KeyRef | null; on
   );
 }
 
-/** The actions, their dialogs (render `elements`) and the last failed action's error. */
-export function useKeyActions(): {
+/**
+ * The actions, their dialogs (render `elements`) and the last failed action's error;
+ * `onChanged` runs after a key changed (e.g. to re-read a filtered list).
+ */
+export function useKeyActions(onChanged?: () => void): {
   rotate: (key: KeyRef) => void;
   revoke: (key: KeyRef) => void;
   showSecret: (s: ShownSecret) => void;
@@ -97,8 +100,12 @@ export function useKeyActions(): {
       closeButtonProps: { 'aria-label': 'Close' },
       onConfirm: async () => {
         const r = await revokeKey({ id: key.id });
-        if (r.error) setError(r.error);
-        else notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `Key “${key.name}” revoked: it no longer works.` });
+        if (r.error) {
+          setError(r.error);
+          return;
+        }
+        onChanged?.();
+        notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `Key “${key.name}” revoked: it no longer works.` });
       },
     });
   }
@@ -118,6 +125,7 @@ export function useKeyActions(): {
           onClose={() => setRotating(null)}
           onRotated={(s) => {
             setRotating(null);
+            onChanged?.();
             setShown(s);
           }}
         />

@@ -142,7 +142,7 @@ export function KeyDetail() {
                 {k.usage.total === 0 ? (
                   <Empty title="No calls in this range">Calls made with this key appear here within seconds.</Empty>
                 ) : (
-                  <div role="img" aria-label={`API calls per ${unit}: ${k.usage.total} in total`}>
+                  <div role="img" aria-label={`API calls per ${unit}: ${k.usage.total} in total`} style={{ overflow: 'hidden', minWidth: 0 }}>
                     <BarChart h={260} data={points} dataKey="at" series={[{ name: 'calls', color: 'indigo.6', label: `Calls per ${unit}` }]} tickLine="y" />
                   </div>
                 )}

@@ -62,7 +62,7 @@ export function Keys() {
   });
   const creators = useCreators();
   const [creating, setCreating] = useState(false);
-  const actions = useKeyActions();
+  const actions = useKeyActions(() => reexecute({ requestPolicy: 'network-only' }));
 
   const resetPages = () => setCursors([]);
 
@@ -128,13 +128,12 @@ export function Keys() {
           return (
             <>
               <Card withBorder p={0}>
-                <Table.ScrollContainer minWidth={960}>
+                <Table.ScrollContainer minWidth={1000}>
                   <Table striped highlightOnHover verticalSpacing="sm" aria-label="API keys">
                     <Table.Thead>
                       <Table.Tr>
                         <Table.Th>Name</Table.Th>
                         <Table.Th>State</Table.Th>
-                        <Table.Th>Prefix</Table.Th>
                         <Table.Th>Scopes</Table.Th>
                         <Table.Th>Environment</Table.Th>
                         <Table.Th>Last used</Table.Th>
@@ -152,6 +151,9 @@ export function Keys() {
                               <Anchor component={Link} to={`/keys/${k.id}`} fw={600}>
                                 {k.name}
                               </Anchor>
+                              <Text size="xs" ff="monospace" style={{ whiteSpace: 'nowrap' }}>
+                                {k.displayPrefix}…
+                              </Text>
                               <Text size="xs" c="dimmed">
                                 {rateLabel(k.rateLimit)}
                               </Text>
@@ -160,17 +162,16 @@ export function Keys() {
                               <StateBadge state={k.state} />
                             </Table.Td>
                             <Table.Td>
-                              <code>{k.displayPrefix}…</code>
-                            </Table.Td>
-                            <Table.Td>
                               <Text size="xs">{k.scopes.length ? k.scopes.map(scopeLabel).join(', ') : 'none'}</Text>
                             </Table.Td>
                             <Table.Td>
                               <EnvironmentBadge environment={k.environment} />
                             </Table.Td>
-                            <Table.Td>{when(k.lastUsedAt, 'never')}</Table.Td>
-                            <Table.Td>{creatorName(creators, k.createdById)}</Table.Td>
-                            <Table.Td>{when(k.expiresAt, 'never')}</Table.Td>
+                            <Table.Td fz="sm">{when(k.lastUsedAt, 'never')}</Table.Td>
+                            <Table.Td fz="sm" style={{ wordBreak: 'break-word' }}>
+                              {creatorName(creators, k.createdById)}
+                            </Table.Td>
+                            <Table.Td fz="sm">{when(k.expiresAt, 'never')}</Table.Td>
                             {canManage && (
                               <Table.Td>
                                 {usable && (

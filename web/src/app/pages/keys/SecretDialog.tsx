@@ -1,6 +1,6 @@
 // A new secret, shown this once: a copy button (the clipboard API; when the browser refuses
 // it, the secret is selected for Ctrl+C) and a clear warning that it cannot be shown again.
-import { Alert, Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, Stack, Text, Textarea } from '@mantine/core';
 import { useRef, useState } from 'react';
 
 export interface ShownSecret {
@@ -12,7 +12,7 @@ export interface ShownSecret {
 }
 
 export function SecretDialog({ shown, onClose }: { shown: ShownSecret | null; onClose: () => void }) {
-  const input = useRef<HTMLInputElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
   const [copy, setCopy] = useState<'idle' | 'copied' | 'refused'>('idle');
 
   function selectAll() {
@@ -61,13 +61,16 @@ export function SecretDialog({ shown, onClose }: { shown: ShownSecret | null; on
               </Text>
             )}
           </Alert>
-          <TextInput
+          <Textarea
             ref={input}
             label="Secret key"
             value={shown.secret}
             readOnly
+            autosize
+            minRows={1}
+            spellCheck={false}
             onFocus={(e) => e.currentTarget.select()}
-            styles={{ input: { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace' } }}
+            styles={{ input: { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace', wordBreak: 'break-all' } }}
             data-testid="secret-value"
           />
           <Text size="sm" role="status" aria-live="polite" c={copy === 'refused' ? 'red.8' : undefined}>

@@ -28,7 +28,7 @@ const STATE_COLORS: Record<ApiKeyState, string> = {
 
 export function StateBadge({ state }: { state: ApiKeyState }) {
   return (
-    <Badge color={STATE_COLORS[state]} variant="filled" autoContrast>
+    <Badge color={STATE_COLORS[state]} variant="filled" autoContrast style={{ overflow: 'visible' }} miw="fit-content">
       {state.toLowerCase()}
     </Badge>
   );
@@ -36,7 +36,7 @@ export function StateBadge({ state }: { state: ApiKeyState }) {
 
 export function EnvironmentBadge({ environment }: { environment: ApiKeyEnvironment }) {
   return (
-    <Badge color={environment === 'LIVE' ? 'indigo.9' : 'grape.9'} variant="outline">
+    <Badge color={environment === 'LIVE' ? 'indigo.9' : 'grape.9'} variant="outline" miw="fit-content">
       {environment.toLowerCase()}
     </Badge>
   );
