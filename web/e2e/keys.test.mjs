@@ -167,10 +167,24 @@ describe('API keys and the audit log', { skip: !process.env.TENANTGATE_URL && 'T
       }
       await page.locator('tbody tr', { hasText: 'api_key.revoke' }).getByText(account.email).waitFor();
 
-      await withContext(async (other) => {
+      await withContext(async (other, otherContext) => {
+        // This browser refuses the clipboard: the dialog selects the key for Ctrl+C instead.
+        await otherContext.addInitScript(() => {
+          Object.defineProperty(navigator, 'clipboard', {
+            configurable: true,
+            value: { writeText: () => Promise.reject(new DOMException('refused', 'NotAllowedError')) },
+          });
+        });
         await signInWithPassword(other, origin, account.email, account.password);
         await other.goto(`${origin}/keys`);
-        await createKeyInUi(other, 'from another tab');
+        const secret = await createKeyInUi(other, 'from another tab');
+        await other.getByRole('button', { name: 'Copy key' }).click();
+        await other.getByText('The browser did not allow copying. The key is selected').waitFor();
+        const selected = await other.evaluate(() => {
+          const el = document.activeElement;
+          return el && 'value' in el ? el.value.slice(el.selectionStart, el.selectionEnd) : null;
+        });
+        assert.equal(selected, secret, 'the whole key is selected');
       });
       const live = page.locator('tbody tr[data-live="true"]', { hasText: 'api_key.create' });
       await live.waitFor();
