@@ -158,7 +158,7 @@ export function Keys() {
                                 {rateLabel(k.rateLimit)}
                               </Text>
                             </Table.Td>
-                            <Table.Td>
+                            <Table.Td miw={100}>
                               <StateBadge state={k.state} />
                             </Table.Td>
                             <Table.Td>
@@ -168,7 +168,7 @@ export function Keys() {
                               <EnvironmentBadge environment={k.environment} />
                             </Table.Td>
                             <Table.Td fz="sm">{when(k.lastUsedAt, 'never')}</Table.Td>
-                            <Table.Td fz="sm" style={{ wordBreak: 'break-word' }}>
+                            <Table.Td fz="sm" miw={170} style={{ overflowWrap: 'anywhere' }}>
                               {creatorName(creators, k.createdById)}
                             </Table.Td>
                             <Table.Td fz="sm">{when(k.expiresAt, 'never')}</Table.Td>

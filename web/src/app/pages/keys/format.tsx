@@ -28,7 +28,7 @@ const STATE_COLORS: Record<ApiKeyState, string> = {
 
 export function StateBadge({ state }: { state: ApiKeyState }) {
   return (
-    <Badge color={STATE_COLORS[state]} variant="filled" autoContrast style={{ overflow: 'visible' }} miw="fit-content">
+    <Badge color={STATE_COLORS[state]} variant="filled" autoContrast miw="fit-content" styles={{ label: { overflow: 'visible' } }}>
       {state.toLowerCase()}
     </Badge>
   );
