@@ -210,6 +210,36 @@ describe('API keys and the audit log', { skip: !process.env.TENANTGATE_URL && 'T
     });
   });
 
+  test('the audit feed says when it reconnects, and re-reads what it missed', async () => {
+    const owner = await logIn(origin, 'ada@acme.test');
+    await withContext(async (page) => {
+      // Every socket to /graphql goes through the test, which can drop it.
+      const sockets = [];
+      await page.routeWebSocket(/\/graphql$/, (ws) => {
+        ws.connectToServer();
+        sockets.push(ws);
+      });
+      await signInWithPassword(page, origin, 'ada@acme.test');
+      await page.goto(`${origin}/audit`);
+      await page.locator('[data-testid="feed-state"][data-state="live"]').waitFor();
+      // Dropped (1012: service restart, which graphql-ws retries).
+      for (const ws of sockets) await ws.close({ code: 1012, reason: 'test drop' });
+      await page.locator('[data-testid="feed-state"][data-state="reconnecting"]').waitFor();
+      assert.match(await page.getByTestId('feed-state').textContent(), /Reconnecting/);
+      // Made while the socket is down: no push reaches the page, the re-read finds it.
+      const name = `while away ${Date.now()}`;
+      const made = await gql(
+        origin,
+        'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }',
+        { i: { name } },
+        owner,
+      );
+      const id = made.createApiKey.apiKey.id;
+      await page.locator('[data-testid="feed-state"][data-state="live"]').waitFor({ timeout: 20_000 });
+      await page.locator(`tbody tr[data-target-id="${id}"]`, { hasText: 'api_key.create' }).waitFor();
+    });
+  });
+
   test('a viewer sees the keys but no button to create, rotate or revoke', async () => {
     const owner = await logIn(origin, 'grace@globex.test');
     const made = await gql(

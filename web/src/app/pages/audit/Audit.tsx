@@ -112,6 +112,7 @@ function Row({ e, fresh }: { e: AuditEntryFieldsFragment; fresh: boolean }) {
   return (
     <Table.Tr
       data-entry-id={e.id}
+      data-target-id={e.targetId ?? undefined}
       data-live={fresh ? 'true' : undefined}
       style={{
         backgroundColor: fresh ? 'var(--mantine-color-yellow-0)' : undefined,
@@ -134,7 +135,10 @@ function Row({ e, fresh }: { e: AuditEntryFieldsFragment; fresh: boolean }) {
         {e.targetType ? (
           <Text size="xs">
             {e.targetType}
-            {e.targetId && <> · {e.targetId.length > 13 ? `${e.targetId.slice(0, 8)}…` : e.targetId}</>}
+            {/* Ids are UUIDv7: their start is a timestamp, their end tells them apart. */}
+            {e.targetId && (
+              <span title={e.targetId}> · {e.targetId.length > 13 ? `…${e.targetId.slice(-8)}` : e.targetId}</span>
+            )}
           </Text>
         ) : (
           <Text size="xs" c="dimmed">
