@@ -5,12 +5,13 @@ import { Autocomplete, Badge, Button, Card, Code, Group, Select, Table, Text, Te
 import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
-import type { AuditEntryFieldsFragment, AuditLogFilter } from '../../../gql/graphql';
+import type { AuditEntryFieldsFragment } from '../../../gql/graphql';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeader } from '../../components/PageHeader';
 import { Empty, QueryState } from '../../components/PageState';
 import { AuditActorsDocument, AuditLogDocument } from './documents';
 import { useAuditFeed, type FeedState } from './feed';
+import { badRange, matches, toFilter } from './filters';
 
 const PAGE_SIZE = 25;
 const FRESH_MS = 6_000;
@@ -48,21 +49,6 @@ const ACTIONS = [
   'user.email_verified',
   'user.password_reset',
 ];
-
-/** Local midnight of a yyyy-mm-dd date, `days` later, as an ISO instant. */
-function midnight(date: string, days = 0): string {
-  const d = new Date(`${date}T00:00:00`);
-  d.setDate(d.getDate() + days);
-  return d.toISOString();
-}
-
-function matches(e: AuditEntryFieldsFragment, f: AuditLogFilter): boolean {
-  if (f.action && e.action !== f.action) return false;
-  if (f.actor && e.actorId !== f.actor) return false;
-  if (f.since && e.createdAt < f.since) return false;
-  if (f.until && e.createdAt >= f.until) return false;
-  return true;
-}
 
 function FeedBadge({ state }: { state: FeedState }) {
   const look = {
@@ -164,16 +150,12 @@ export function Audit() {
   const [toDate, setToDate] = useState('');
   const [cursors, setCursors] = useState<(string | null)[]>([]);
   const after = cursors.length ? cursors[cursors.length - 1] : null;
-  const badRange = Boolean(fromDate && toDate && toDate < fromDate);
-
-  const filter = useMemo(() => {
-    const f: AuditLogFilter = {};
-    if (action) f.action = action;
-    if (actor) f.actor = actor;
-    if (fromDate) f.since = midnight(fromDate);
-    if (toDate && !badRange) f.until = midnight(toDate, 1);
-    return f;
-  }, [action, actor, fromDate, toDate, badRange]);
+  const form = { actor, action, from: fromDate, to: toDate };
+  const wrongWay = badRange(form);
+  const filter = useMemo(
+    () => toFilter({ actor, action, from: fromDate, to: toDate }),
+    [action, actor, fromDate, toDate],
+  );
   useEffect(() => setCursors([]), [filter]);
 
   const [result, reexecute] = useQuery({ query: AuditLogDocument, variables: { first: PAGE_SIZE, after, filter } });
@@ -242,7 +224,7 @@ export function Audit() {
           label="To"
           value={toDate}
           onChange={(e) => setToDate(e.currentTarget.value)}
-          error={badRange ? 'Must be on or after From' : undefined}
+          error={wrongWay ? 'Must be on or after From' : undefined}
           w={170}
         />
       </Group>
