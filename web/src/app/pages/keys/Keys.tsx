@@ -31,18 +31,28 @@ const ENV_FILTER = [
   { value: 'TEST', label: 'Test' },
 ];
 
-/** Names of the members who may have made keys, by user id. */
-export function useCreators(): Map<string, string> {
-  const [creators] = useQuery({ query: KeyCreatorsDocument });
-  return useMemo(
-    () => new Map((creators.data?.tenant?.members?.nodes ?? []).map((m) => [m.user.id, m.user.email])),
-    [creators.data],
-  );
+export interface Creators {
+  /** Members' emails by user id (the first 100 members). */
+  names: Map<string, string>;
+  /** Whether `names` holds every member (so a missing creator has left). */
+  complete: boolean;
 }
 
-export function creatorName(creators: Map<string, string>, id: string | null): string {
+/** Names of the members who may have made keys, by user id. */
+export function useCreators(): Creators {
+  const [creators] = useQuery({ query: KeyCreatorsDocument });
+  return useMemo(() => {
+    const members = creators.data?.tenant?.members;
+    return {
+      names: new Map((members?.nodes ?? []).map((m) => [m.user.id, m.user.email])),
+      complete: members ? !members.pageInfo.hasNextPage : false,
+    };
+  }, [creators.data]);
+}
+
+export function creatorName(creators: Creators, id: string | null): string {
   if (!id) return '—';
-  return creators.get(id) ?? 'a former member';
+  return creators.names.get(id) ?? (creators.complete ? 'a former member' : `user …${id.slice(-8)}`);
 }
 
 export function Keys() {

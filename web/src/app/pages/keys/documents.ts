@@ -45,6 +45,9 @@ export const KeyCreatorsDocument = graphql(`
     tenant {
       id
       members(first: 100) {
+        pageInfo {
+          hasNextPage
+        }
         nodes {
           user {
             id
