@@ -91,6 +91,9 @@ describe('API keys and the audit log', { skip: !process.env.TENANTGATE_URL && 'T
       const form = page.getByRole('dialog', { name: 'Create an API key' });
       await form.getByRole('button', { name: 'Create key' }).click();
       await form.getByText('Name the key').waitFor();
+      await form.getByRole('switch', { name: 'Its own rate limit' }).check();
+      await form.getByRole('textbox', { name: 'Calls' }).waitFor();
+      await capture(page, 'key-create');
       await form.getByRole('button', { name: 'Cancel' }).click();
       await form.waitFor({ state: 'detached' });
 
