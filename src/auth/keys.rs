@@ -458,6 +458,16 @@ pub async fn update(
     .await
 }
 
+/// One of the tenant's keys by id (`None`: no such key in this tenant).
+pub async fn find(db: &Db, by: &Manager, id: Uuid) -> AppResult<Option<ApiKey>> {
+    by.require_read()?;
+    let tenant_id = by.tenant_id();
+    db.scoped(by.scope(), |conn| {
+        async move { Ok(rows::find(conn, tenant_id, id).await?) }.scope_boxed()
+    })
+    .await
+}
+
 /// A page of the tenant's keys, oldest first.
 pub async fn page(
     db: &Db,

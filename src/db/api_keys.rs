@@ -83,6 +83,21 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewApiKey<'_>) -> QueryR
         .await
 }
 
+/// The key `id` of `tenant_id`, if the scope may see it.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::tenant_id.eq(tenant_id))
+        .filter(api_keys::id.eq(id))
+        .select(ApiKey::as_select())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
 /// The key `id` of `tenant_id`, locked for a change (`FOR UPDATE`).
 pub async fn find_for_update(
     conn: &mut AsyncPgConnection,

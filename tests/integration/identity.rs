@@ -75,7 +75,12 @@ pub(crate) async fn mailed_token(app: &TestApp, to: &str, prefix: &str) -> Strin
 
 /// Invites `email` as `role` into the caller's tenant and accepts as a new
 /// account; returns the invitee's session token.
-async fn invite_and_join(app: &TestApp, owner_token: &str, email: &str, role: &str) -> String {
+pub(crate) async fn invite_and_join(
+    app: &TestApp,
+    owner_token: &str,
+    email: &str,
+    role: &str,
+) -> String {
     let a = app
         .gql(
             "mutation($i: InviteMemberInput!) { inviteMember(input: $i) { id status } }",

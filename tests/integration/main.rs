@@ -16,6 +16,7 @@ mod http_spec;
 mod identity;
 mod invitations;
 mod isolation;
+mod key_detail;
 mod key_owners;
 mod key_reach;
 mod keys;

@@ -89,6 +89,20 @@ impl Tenant {
 
     /// The scope to read this tenant's lists in, when the reader holds `needed`
     /// (`None`: any role) or, for an API key, `key_scope`.
+    /// Who reads this tenant's keys: the caller, acting in this very tenant.
+    async fn key_reader(&self, ctx: &Context<'_>) -> Result<Manager> {
+        match &self.reader {
+            Reader::Member(access) if access.tenant_id == self.row.id => {
+                crate::graphql::context::key_manager(ctx).await
+            }
+            Reader::Key(grant) if grant.tenant_id == self.row.id => Ok(Manager::Key(grant.clone())),
+            _ => Err(AppError::forbidden(
+                "act in this tenant (X-Tenant-ID or switchTenant) to read its keys",
+            )
+            .into()),
+        }
+    }
+
     pub(super) fn scope_for(&self, needed: Option<Role>, key_scope: KeyScope) -> AppResult<Scope> {
         match &self.reader {
             Reader::Key(grant) if grant.tenant_id == self.row.id => {
@@ -344,10 +358,6 @@ impl Tenant {
         filter: Option<ApiKeyFilter>,
     ) -> Result<Connection<String, ApiKey, EmptyFields, EmptyFields>> {
         let manager = match &self.reader {
-            Reader::Member(access) if access.tenant_id == self.row.id => {
-                crate::graphql::context::key_manager(ctx).await?
-            }
-            Reader::Key(grant) if grant.tenant_id == self.row.id => Manager::Key(grant.clone()),
             Reader::Admin(admin) => {
                 let limit = cursor::page_size(first)?;
                 let after = cursor::decode_opt(after.as_deref())?;
@@ -373,12 +383,7 @@ impl Tenant {
                     ApiKey::new,
                 ));
             }
-            _ => {
-                return Err(AppError::forbidden(
-                    "act in this tenant (X-Tenant-ID or switchTenant) to read its keys",
-                )
-                .into());
-            }
+            _ => self.key_reader(ctx).await?,
         };
         let limit = cursor::page_size(first)?;
         let after = cursor::decode_opt(after.as_deref())?;
@@ -418,6 +423,17 @@ impl Tenant {
             |r| (r.created_at, r.id),
             |row| ApiKey(row, Some(loader.clone())),
         ))
+    }
+
+    /// One of the tenant's keys by id (`null`: no such key in this tenant);
+    /// whoever may list the keys.
+    async fn api_key(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ApiKey>> {
+        let manager = self.key_reader(ctx).await?;
+        let Ok(id) = Uuid::parse_str(&id) else {
+            return Err(AppError::bad_field("id", "not an API key id").into());
+        };
+        let row = crate::auth::keys::find(db(ctx), &manager, id).await?;
+        Ok(row.map(ApiKey::new))
     }
 
     /// How many members the tenant has (whoever may list them; read for a

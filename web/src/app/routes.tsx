@@ -15,6 +15,10 @@ export function lazyPage<M extends Record<string, unknown>>(load: () => Promise<
   return lazy(async () => ({ default: (await load())[name] as ComponentType }));
 }
 
+const Keys = lazyPage(() => import('./pages/keys/Keys'), 'Keys');
+const KeyDetail = lazyPage(() => import('./pages/keys/KeyDetail'), 'KeyDetail');
+const Audit = lazyPage(() => import('./pages/audit/Audit'), 'Audit');
+
 export const PORTAL_ROUTES: RouteObject[] = [
   { index: true, element: <Overview /> },
   { path: 'team', Component: lazyPage(() => import('./pages/team/Team'), 'Team') },
@@ -24,6 +28,9 @@ export const PORTAL_ROUTES: RouteObject[] = [
   { path: 'admin', Component: lazyPage(() => import('./pages/admin/AdminTenants'), 'AdminTenants') },
   { path: 'admin/stats', Component: lazyPage(() => import('./pages/admin/AdminStats'), 'AdminStats') },
   { path: 'admin/tenants/:id', Component: lazyPage(() => import('./pages/admin/AdminTenant'), 'AdminTenant') },
+  { path: 'keys', element: <Keys /> },
+  { path: 'keys/:id', element: <KeyDetail /> },
+  { path: 'audit', element: <Audit /> },
   { path: '*', element: <NotFound /> },
 ];
 

@@ -8,6 +8,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import { appCache } from './cache';
 import { documentExchanges, documentHash, SEND_DOCUMENT_IDS } from './documents';
 import { refreshAccessToken } from './refresh';
+import { socketEvents } from './socketStatus';
 import { expiresSoon, getToken } from './session';
 
 function sentToken(operation: Operation): boolean {
@@ -29,6 +30,7 @@ function socket(): WsClient {
     lazyCloseTimeout: 3_000,
     retryAttempts: 8,
     shouldRetry: () => true,
+    on: socketEvents,
     connectionParams: async () => {
       if (getToken() && expiresSoon(getToken())) await refreshAccessToken({ onlyIfExpiring: true });
       const token = getToken();

@@ -59,6 +59,8 @@ export function permissions(role: Role | null | undefined) {
   return {
     manageTeam: roleAtLeast(role, 'ADMIN'),
     manageKeys: roleAtLeast(role, 'ADMIN'),
+    /** Any role but billing lists keys (the server's `Manager::require_read`). */
+    readKeys: role != null && role !== 'BILLING',
     manageSettings: roleAtLeast(role, 'ADMIN'),
     manageBilling: role === 'OWNER' || role === 'BILLING',
     readBilling: role === 'OWNER' || role === 'ADMIN' || role === 'BILLING',

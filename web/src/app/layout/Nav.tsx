@@ -18,6 +18,8 @@ export const PORTAL_ITEMS: Item[] = [
   { to: '/settings', label: 'Settings', show: (_p, role) => role !== null },
   { to: '/usage', label: 'Usage', show: (_p, role) => role !== null },
   { to: '/billing', label: 'Billing', show: (_p, role) => role !== null },
+  { to: '/keys', label: 'API keys', show: (p) => p.readKeys },
+  { to: '/audit', label: 'Audit log', show: (p) => p.readAudit },
 ];
 
 export function Nav({ role, isPlatformAdmin, onNavigate }: { role: Role | null; isPlatformAdmin: boolean; onNavigate?: () => void }) {

@@ -65,7 +65,12 @@ export function AdminStats() {
                   testId="stat-tenants"
                 />
                 <Figure label="MRR" value={mrr} hint={`${stats.activeSubscriptions} subscriptions (trials count once they pay)`} testId="stat-mrr" />
-                <Figure label="Users" value={stats.users.toLocaleString()} hint="people with an account" testId="stat-users" />
+                <Figure
+                  label="Active users"
+                  value={stats.activeUsers.toLocaleString()}
+                  hint={`in the last 30 days · ${stats.users.toLocaleString()} accounts in all`}
+                  testId="stat-active-users"
+                />
                 <Figure
                   label="API calls today"
                   value={stats.apiCallsToday.toLocaleString()}

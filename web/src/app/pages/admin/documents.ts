@@ -170,6 +170,7 @@ export const AdminStatsDocument = graphql(`
         activeTenants
         suspendedTenants
         users
+        activeUsers
         tenantsByPlan {
           planKey
           tenants
