@@ -105,6 +105,13 @@ describe('admin dashboard', () => {
         return true;
       });
 
+      // A deep link to the list filtered by status finds it; back returns to the tenant.
+      await ap.goto(`${origin}/admin?status=SUSPENDED&q=${encodeURIComponent(account.tenantName)}`);
+      await ap.getByRole('link', { name: account.tenantName, exact: true }).waitFor();
+      assert.equal(await ap.getByRole('textbox', { name: 'Status' }).inputValue(), 'Suspended');
+      await ap.goBack();
+      await ap.getByRole('heading', { name: account.tenantName, level: 1 }).waitFor();
+
       // Reactivated: the owner checks again and works.
       await ap.getByRole('button', { name: 'Reactivate tenant' }).click();
       await ap.getByRole('dialog').getByRole('button', { name: 'Reactivate' }).click();
