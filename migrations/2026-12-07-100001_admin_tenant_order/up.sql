@@ -6,3 +6,10 @@
 CREATE INDEX tenants_name_idx ON tenants (name, id);
 CREATE INDEX tenants_plan_created_idx ON tenants (plan_key, created_at, id);
 CREATE INDEX tenants_status_created_idx ON tenants (status, created_at, id);
+
+-- Platform stats count the people active in the last 30 days (a session of
+-- theirs used): the platform admins' role reads whose session was used when,
+-- and nothing else of it (no address, no user agent).
+CREATE POLICY sessions_platform_admin ON sessions FOR SELECT TO tenantgate_platform_admin
+    USING ((SELECT tg_current_user_is_platform_admin()));
+GRANT SELECT (user_id, last_used_at) ON sessions TO tenantgate_platform_admin;

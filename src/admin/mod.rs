@@ -96,6 +96,8 @@ pub struct Stats {
     pub active_tenants: i64,
     pub suspended_tenants: i64,
     pub users: i64,
+    /// People with a session used in the last 30 days.
+    pub active_users: i64,
     pub tenants_by_plan: Vec<(String, i64)>,
     /// Subscriptions that pay or will (active, trialing, past_due).
     pub active_subscriptions: i64,
@@ -190,6 +192,7 @@ pub async fn stats(db: &Db, meta: &RequestMeta, admin: &Verified) -> AppResult<S
                         }
                     }
                     Some(("plan", plan)) => stats.tenants_by_plan.push((plan.to_owned(), n)),
+                    None if key == "active_users" => stats.active_users = n,
                     _ => stats.users = n,
                 }
             }

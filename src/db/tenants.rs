@@ -292,7 +292,8 @@ pub async fn update_settings(
 }
 
 /// Platform-wide counts in one statement, keyed `status:<status>` (tenants
-/// per status), `plan:<plan key>` (tenants per plan) and `users`.
+/// per status), `plan:<plan key>` (tenants per plan), `users` and
+/// `active_users` (people with a session used in the last 30 days).
 pub async fn platform_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
     #[derive(QueryableByName)]
     struct Counted {
@@ -304,7 +305,9 @@ pub async fn platform_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(S
     let rows: Vec<Counted> = diesel::sql_query(
         "SELECT 'status:' || status AS key, count(*) AS n FROM tenants GROUP BY status
                  UNION ALL SELECT 'plan:' || plan_key, count(*) FROM tenants GROUP BY plan_key
-                 UNION ALL SELECT 'users', count(*) FROM users",
+                 UNION ALL SELECT 'users', count(*) FROM users
+                 UNION ALL SELECT 'active_users', count(DISTINCT user_id) FROM sessions
+                           WHERE last_used_at > now() - interval '30 days'",
     )
     .load(conn)
     .await?;

@@ -377,3 +377,49 @@ async fn a_suspended_tenants_members_read_the_reason_in_viewer() {
     assert_eq!(o.body["data"]["viewer"]["tenantRefusal"], Value::Null);
     assert!(!o.body.to_string().contains("unpaid"), "{:?}", o.body);
 }
+
+/// `stats { activeUsers }` counts people whose session was used in the last
+/// 30 days; only platform admins read it.
+#[tokio::test]
+async fn platform_stats_count_active_users() {
+    let app = TestApp::spawn().await;
+    let (staff, _, _) = app.sign_up("staff@example.com", "Staff Co").await;
+    let (customer, idle, _) = app.sign_up("idle@example.com", "Idle Co").await;
+    app.sign_up("busy@example.com", "Busy Co").await;
+    tenantgate::admin::set_platform_admin(&app.db.url, "staff@example.com", true)
+        .await
+        .unwrap();
+    let stats = "{ admin { stats { users activeUsers } } }";
+    assert_eq!(
+        app.gql(stats, json!({}), Some(&customer)).await.code(),
+        "FORBIDDEN"
+    );
+    let a = app.gql(stats, json!({}), Some(&staff)).await;
+    assert_eq!(a.body["data"]["admin"]["stats"]["users"], 3, "{:?}", a.body);
+    assert_eq!(a.body["data"]["admin"]["stats"]["activeUsers"], 3);
+    // Someone whose sessions were last used 40 days ago is not active.
+    app.db
+        .count(&format!(
+            "WITH v AS (UPDATE sessions SET last_used_at = now() - interval '40 days' \
+             WHERE user_id = '{idle}' RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    let a = app.gql(stats, json!({}), Some(&staff)).await;
+    assert_eq!(a.body["data"]["admin"]["stats"]["users"], 3);
+    assert_eq!(a.body["data"]["admin"]["stats"]["activeUsers"], 2);
+    // The admin path reads no session's address or user agent.
+    let mut owner = app.db.owner().await;
+    #[derive(diesel::QueryableByName)]
+    struct Granted {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ip: bool,
+    }
+    let g: Granted = diesel::sql_query(
+        "SELECT has_column_privilege('tenantgate_platform_admin', 'sessions', 'ip', 'SELECT')
+             OR has_column_privilege('tenantgate_platform_admin', 'sessions', 'user_agent', 'SELECT') AS ip",
+    )
+    .get_result(&mut owner)
+    .await
+    .unwrap();
+    assert!(!g.ip);
+}

@@ -33,6 +33,25 @@ describe('admin dashboard', () => {
 
   test('an admin finds a tenant, suspends it; its owner sees why; reactivated, the owner works again', async () => {
     const account = await newAccount(origin, 'adm');
+    // Some API calls through a key of the tenant, today and on earlier days (the charts).
+    const { createApiKey } = await gql(
+      origin,
+      'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }',
+      { i: { name: 'e2e usage', scopes: ['USAGE_WRITE'] } },
+      account.token,
+    );
+    const events = [0, 1, 3].map((daysAgo, i) => ({
+      metric: 'api_calls',
+      quantity: 5 + 7 * i,
+      occurredAt: new Date(Date.now() - daysAgo * 86_400_000).toISOString(),
+      idempotencyKey: `e2e-admin-${i}`,
+    }));
+    const recorded = await fetch(`${origin}/v1/usage`, {
+      method: 'POST',
+      headers: { 'x-api-key': createApiKey.secret, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    assert.equal(recorded.status, 200, await recorded.text());
     const admin = await watchedContext(browser, origin);
     const owner = await watchedContext(browser, origin);
     try {
@@ -59,6 +78,9 @@ describe('admin dashboard', () => {
       await link.click();
       await ap.getByRole('heading', { name: account.tenantName, level: 1 }).waitFor();
       await ap.getByRole('table', { name: 'Members' }).getByText(account.email).waitFor();
+      await ap.getByRole('table', { name: 'API keys' }).getByText('e2e usage').waitFor();
+      await ap.getByText('36 in all').waitFor();
+      await ap.locator('.recharts-area').first().waitFor();
       await ap.getByRole('table', { name: 'Audit trail' }).waitFor();
       await capture(ap, 'admin-tenant');
 
@@ -82,6 +104,13 @@ describe('admin dashboard', () => {
         assert.match(e.message, /^FORBIDDEN: .*Unpaid invoices since November/);
         return true;
       });
+
+      // A deep link to the list filtered by status finds it; back returns to the tenant.
+      await ap.goto(`${origin}/admin?status=SUSPENDED&q=${encodeURIComponent(account.tenantName)}`);
+      await ap.getByRole('link', { name: account.tenantName, exact: true }).waitFor();
+      assert.equal(await ap.getByRole('textbox', { name: 'Status' }).inputValue(), 'Suspended');
+      await ap.goBack();
+      await ap.getByRole('heading', { name: account.tenantName, level: 1 }).waitFor();
 
       // Reactivated: the owner checks again and works.
       await ap.getByRole('button', { name: 'Reactivate tenant' }).click();
@@ -137,6 +166,9 @@ describe('admin dashboard', () => {
       await ap.getByTestId('stat-tenants').waitFor();
       assert.ok(Number((await ap.getByTestId('stat-tenants').textContent()).replace(/\D/g, '')) >= 3);
       await ap.getByRole('heading', { name: 'Tenants by plan' }).waitFor();
+      assert.ok(Number((await ap.getByTestId('stat-api-calls').textContent()).replace(/\D/g, '')) >= 5);
+      await ap.getByRole('link', { name: account.tenantName }).waitFor(); // among the top consumers
+      await ap.locator('.recharts-bar-rectangle').first().waitFor();
       await capture(ap, 'admin-stats');
 
       assert.deepEqual(admin.problems(), []);

@@ -35,6 +35,9 @@ pub struct PlatformStats {
     pub suspended_tenants: i64,
     /// All users.
     pub users: i64,
+    /// People who used the product in the last 30 days (a session of theirs
+    /// was used: a sign-in or a token refresh).
+    pub active_users: i64,
     /// Tenants per plan.
     pub tenants_by_plan: Vec<PlanCount>,
     /// Subscriptions that pay or will (active, trialing, past_due), from the
@@ -219,6 +222,7 @@ impl AdminQuery {
             active_tenants: stats.active_tenants,
             suspended_tenants: stats.suspended_tenants,
             users: stats.users,
+            active_users: stats.active_users,
             tenants_by_plan: stats
                 .tenants_by_plan
                 .into_iter()

@@ -74,7 +74,7 @@ export function AdminStats() {
                 <Figure
                   label="API calls today"
                   value={stats.apiCallsToday.toLocaleString()}
-                  hint={`${stats.eventsToday.toLocaleString()} usage events since 00:00 UTC`}
+                  hint={`${stats.eventsToday.toLocaleString()} usage ${stats.eventsToday === 1 ? 'event' : 'events'} since 00:00 UTC`}
                   testId="stat-api-calls"
                 />
               </SimpleGrid>
@@ -146,7 +146,7 @@ export function AdminStats() {
                     data={calls}
                     dataKey="day"
                     series={[{ name: 'calls', label: 'API calls', color: 'indigo.6' }]}
-                    curveType="monotone"
+                    curveType="linear"
                     withDots={false}
                   />
 </ChartBox>

@@ -101,7 +101,7 @@ export function AdminTenant() {
                     data={chart}
                     dataKey="day"
                     series={[{ name: 'calls', label: 'API calls', color: 'indigo.6' }]}
-                    curveType="monotone"
+                    curveType="linear"
                     withDots={false}
                   />
 </ChartBox>
