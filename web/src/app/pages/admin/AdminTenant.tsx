@@ -219,7 +219,7 @@ function AuditTrail({ id }: { id: string }) {
               <Table.Tbody>
                 {log.nodes.map((e) => (
                   <Table.Tr key={e.id}>
-                    <Table.Td>{formatDateTime(e.createdAt)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.createdAt)}</Table.Td>
                     <Table.Td>
                       <Text ff="monospace" size="sm">
                         {e.action}
