@@ -30,10 +30,11 @@ pub async fn playground(State(state): State<AppState>) -> Response {
 pub async fn app(State(state): State<AppState>, uri: Uri) -> Response {
     let dir = state.settings.web_dir.as_deref();
     let path = uri.path().trim_start_matches('/');
-    if !path.is_empty() && !path.ends_with('/') {
-        if let Some(file) = asset(dir, path).await {
-            return respond(path, file);
-        }
+    if !path.is_empty()
+        && !path.ends_with('/')
+        && let Some(file) = asset(dir, path).await
+    {
+        return respond(path, file);
     }
     if path.starts_with("assets/") {
         return (StatusCode::NOT_FOUND, "not found").into_response();

@@ -12,6 +12,7 @@ mod demo;
 mod hostile;
 mod http_spec;
 mod identity;
+mod introspection;
 mod isolation;
 mod key_owners;
 mod key_reach;
