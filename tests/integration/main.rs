@@ -32,6 +32,7 @@ mod secrets;
 mod signup;
 mod stripe_sim;
 mod tenant_settings;
+mod trusted_documents;
 mod usage;
 mod usage_durability;
 mod usage_harden;
