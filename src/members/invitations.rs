@@ -7,7 +7,7 @@ use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{actor, current_role, may_grant};
+use super::{actor, current_role, may_grant, role_of};
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::sessions::{self, Grant};
@@ -16,7 +16,7 @@ use crate::auth::tokens::{self, Kind};
 use crate::auth::{Role, TenantAccess, Verified};
 use crate::auth::{passwords, throttle};
 use crate::db::invitations::{self as rows, Invitation, InvitationStatus, NewInvitation};
-use crate::db::{Db, memberships, tenants, users as user_rows};
+use crate::db::{Db, memberships, plans as plan_rows, tenants, users as user_rows};
 use crate::error::{AppError, AppResult, unique_violation};
 use crate::mail::{Mail, Mailer};
 use crate::plans::{self, Seat};
@@ -70,41 +70,153 @@ pub async fn invite(
             if memberships::has_member_with_email(conn, tenant_id, &email).await? {
                 return Err(AppError::conflict(format!("{email} is already a member")));
             }
-            let tenant_name = tenants::name(conn, tenant_id).await?;
-            let minted = tokens::mint(Kind::Invitation, tenant_id);
             let id = Uuid::now_v7();
-            let new = NewInvitation {
-                id,
-                tenant_id,
-                email: &email,
-                role: role.as_str(),
-                token_hash: &minted.hash,
-                invited_by: Some(actor_id(&actor)),
-                expires_at: Utc::now() + INVITATION_TTL,
-            };
-            let invitation = rows::insert(conn, &new).await.map_err(|err| {
-                if unique_violation(&err).is_some() {
-                    AppError::conflict(format!("{email} already has a pending invitation"))
-                } else {
-                    err.into()
-                }
-            })?;
-            let link = format!(
-                "{}/auth/accept-invitation?token={}",
-                mailer.public_url, minted.token
-            );
-            mailer
-                .queue(
-                    conn,
-                    invitation_mail(&email, &inviter, &tenant_name, role, &link),
-                )
-                .await?;
+            let invitation = send(
+                conn,
+                &mailer,
+                Outgoing {
+                    id,
+                    tenant_id,
+                    email: &email,
+                    role,
+                    inviter: &inviter,
+                    invited_by: actor_id(&actor),
+                },
+            )
+            .await?;
             audit::record(
                 conn,
                 &meta,
                 Entry::new(Some(tenant_id), actor, "invitation.create")
                     .target("invitation", id)
                     .change(None, Some(json!({ "email": email, "role": role.as_str() }))),
+            )
+            .await?;
+            Ok(invitation)
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// An invitation about to be stored and mailed.
+struct Outgoing<'a> {
+    id: Uuid,
+    tenant_id: Uuid,
+    email: &'a str,
+    role: Role,
+    inviter: &'a str,
+    invited_by: Uuid,
+}
+
+/// Stores a new pending invitation with a fresh token and queues its email
+/// (the link carries the token; only its hash is kept). CONFLICT when the
+/// address already has one pending.
+async fn send(
+    conn: &mut AsyncPgConnection,
+    mailer: &Mailer,
+    out: Outgoing<'_>,
+) -> AppResult<Invitation> {
+    let tenant_name = tenants::name(conn, out.tenant_id).await?;
+    let minted = tokens::mint(Kind::Invitation, out.tenant_id);
+    let new = NewInvitation {
+        id: out.id,
+        tenant_id: out.tenant_id,
+        email: out.email,
+        role: out.role.as_str(),
+        token_hash: &minted.hash,
+        invited_by: Some(out.invited_by),
+        expires_at: Utc::now() + INVITATION_TTL,
+    };
+    let email = out.email;
+    let invitation = rows::insert(conn, &new).await.map_err(|err| {
+        if unique_violation(&err).is_some() {
+            AppError::conflict(format!("{email} already has a pending invitation"))
+        } else {
+            err.into()
+        }
+    })?;
+    let link = format!(
+        "{}/auth/accept-invitation?token={}",
+        mailer.public_url, minted.token
+    );
+    mailer
+        .queue(
+            conn,
+            invitation_mail(email, out.inviter, &tenant_name, out.role, &link),
+        )
+        .await?;
+    Ok(invitation)
+}
+
+/// Sends an invitation that is still open (pending, or expired unaccepted)
+/// again: it is revoked, and a new one for the same address and role, with a
+/// new link valid for [`INVITATION_TTL`], is stored and mailed, so the old
+/// link stops working. The same rules and budgets as inviting: an admin or
+/// owner with a confirmed email, a role no higher than the resender may
+/// grant, the invitation budgets, a seat of the plan. NOT_FOUND for an
+/// invitation that is not open in the caller's tenant.
+pub async fn resend_invitation(
+    db: &Db,
+    mailer: &Mailer,
+    meta: &RequestMeta,
+    verified: &Verified,
+    access: &TenantAccess,
+    id: Uuid,
+) -> AppResult<Invitation> {
+    access.require(Role::Admin)?;
+    let (mailer, meta, actor) = (mailer.clone(), meta.clone(), actor(verified));
+    let tenant_id = access.tenant_id;
+    let inviter = verified.email.clone();
+    let me = access.clone();
+    db.scoped(access.scope(), |conn| {
+        async move {
+            let mine = TenantAccess {
+                role: current_role(conn, &me).await?,
+                ..me.clone()
+            };
+            mine.require(Role::Admin)?;
+            require_verified_inviter(conn, me.user_id).await?;
+            // The tenant's row first, as inviting and accepting lock it, then
+            // the invitation's: no two of them wait on each other.
+            plan_rows::lock_tenant_plan(conn, tenant_id).await?;
+            let old = rows::revoke_open(conn, tenant_id, id)
+                .await?
+                .ok_or_else(|| not_found("open invitation"))?;
+            let role = role_of(&old.role)?;
+            may_grant(&mine, role)?;
+            // The old invitation's seat is free again (revoked above).
+            plans::take_seat(conn, tenant_id, Seat::Invitation).await?;
+            spend_invitation_budgets(conn, tenant_id, me.user_id).await?;
+            if memberships::has_member_with_email(conn, tenant_id, &old.email).await? {
+                return Err(AppError::conflict(format!(
+                    "{} is already a member",
+                    old.email
+                )));
+            }
+            let new_id = Uuid::now_v7();
+            let invitation = send(
+                conn,
+                &mailer,
+                Outgoing {
+                    id: new_id,
+                    tenant_id,
+                    email: &old.email,
+                    role,
+                    inviter: &inviter,
+                    invited_by: actor_id(&actor),
+                },
+            )
+            .await?;
+            audit::record(
+                conn,
+                &meta,
+                Entry::new(Some(tenant_id), actor, "invitation.resend")
+                    .target("invitation", new_id)
+                    .change(
+                        Some(json!({ "id": old.id, "email": old.email, "role": old.role, "expiresAt": old.expires_at })),
+                        Some(json!({ "id": new_id, "email": invitation.email, "role": invitation.role, "expiresAt": invitation.expires_at })),
+                    ),
             )
             .await?;
             Ok(invitation)

@@ -8,7 +8,7 @@
 //! leaving, or a demotion below admin revokes the pending invitations and the
 //! API keys that person could no longer make.
 //!
-//! `invitations.rs` (invite, accept, revoke, the invitation email), `team.rs`
+//! `invitations.rs` (invite, resend, accept, revoke, the invitation email), `team.rs`
 //! (roles, removal, leaving, the owner rules), `settings.rs` (name, slug,
 //! branding); the role rules shared by them are here.
 
@@ -18,7 +18,7 @@ mod team;
 
 use diesel_async::AsyncPgConnection;
 
-pub use invitations::{INVITATION_TTL, accept, invite, revoke_invitation};
+pub use invitations::{INVITATION_TTL, accept, invite, resend_invitation, revoke_invitation};
 pub use settings::{Branding, TenantChanges, update_tenant, validate_slug};
 pub use team::{remove, update_role};
 

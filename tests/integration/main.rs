@@ -13,6 +13,7 @@ mod hostile;
 mod http_spec;
 mod identity;
 mod introspection;
+mod invitations;
 mod isolation;
 mod key_owners;
 mod key_reach;

@@ -126,3 +126,116 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers shared by the page tests.
+
+export const DEMO_PASSWORD = 'tenantgate-demo-2026';
+export const DEMO_ADMIN = 'admin@tenantgate.test';
+export const PHONE = { width: 375, height: 812 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+/** A GraphQL call from the test itself (text, as API clients send it). */
+export async function gql(origin, query, variables = {}, token) {
+  const res = await fetch(`${origin}/graphql`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: 'application/graphql-response+json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors?.length) throw new Error(`${body.errors[0].extensions?.code}: ${body.errors[0].message}`);
+  return body.data;
+}
+
+/** An access token for an account (password sign-in through the API). */
+export async function logIn(origin, email, password = DEMO_PASSWORD) {
+  const data = await gql(origin, 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }', {
+    i: { email, password },
+  });
+  return data.logIn.accessToken;
+}
+
+/** A new user with a new workspace, through the API: { email, password, token, tenantId }. */
+export async function newAccount(origin, prefix = 'e2e') {
+  const email = `${prefix}-${Math.random().toString(16).slice(2, 10)}@example.com`;
+  const password = 'correct-horse-battery-9';
+  const data = await gql(
+    origin,
+    'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken tenant { id name } } }',
+    { i: { email, password, tenantName: `Works ${email.slice(4, 10)}` } },
+  );
+  return { email, password, token: data.signUp.accessToken, tenantId: data.signUp.tenant.id, tenantName: data.signUp.tenant.name };
+}
+
+/**
+ * The newest link of `kind` (e.g. "magic-link", "accept-invitation") mailed to `to`, read
+ * from the outbox as the demo platform admin (development servers keep bodies readable).
+ */
+/** An access token of the demo platform admin (one sign-in per test file). */
+export async function adminToken(origin) {
+  adminToken.value ??= await logIn(origin, DEMO_ADMIN);
+  return adminToken.value;
+}
+
+export async function mailedLink(origin, to, kind, { timeoutMs = 10_000 } = {}) {
+  const admin = await adminToken(origin);
+  const deadline = Date.now() + timeoutMs;
+  const pattern = new RegExp(`https?://[^\\s"<>]*/auth/${kind}\\?token=[^\\s"<>]+`);
+  while (Date.now() < deadline) {
+    const data = await gql(origin, '{ admin { outbox(first: 50) { to body } } }', {}, admin);
+    const mail = data.admin.outbox.find((m) => m.to.toLowerCase() === to.toLowerCase() && pattern.test(m.body ?? ''));
+    if (mail) {
+      const link = new URL(mail.body.match(pattern)[0]);
+      return `${origin}${link.pathname}${link.search}`;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no ${kind} link mailed to ${to}`);
+}
+
+/** Signs in through the sign-in page with a password. */
+export async function signInWithPassword(page, origin, email, password = DEMO_PASSWORD) {
+  await page.goto(`${origin}/auth/sign-in`);
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+/**
+ * Runs axe-core on the page and fails on any serious or critical violation (listing
+ * each rule, its impact and the first offending element).
+ */
+export async function assertAccessible(page, name) {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) {
+    const lines = bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes[0]?.target?.join(' ')} (${v.nodes.length} nodes)`);
+    throw new Error(`axe on ${name}:\n${lines.join('\n')}`);
+  }
+}
+
+/**
+ * Screenshots the page at desktop and at phone width (`<name>-desktop.png`,
+ * `<name>-phone.png` in test-results/), and checks it for accessibility at both widths.
+ */
+export async function capture(page, name) {
+  const before = page.viewportSize() ?? DESKTOP;
+  await page.setViewportSize(DESKTOP);
+  await page.waitForTimeout(150);
+  await assertAccessible(page, `${name} (desktop)`);
+  await screenshot(page, `${name}-desktop`);
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(150);
+  // Nothing wider than the phone: no sideways scrolling of the page itself.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 1) throw new Error(`${name} is ${overflow}px wider than a 375px phone screen`);
+  await assertAccessible(page, `${name} (phone)`);
+  await screenshot(page, `${name}-phone`);
+  await page.setViewportSize(before);
+}

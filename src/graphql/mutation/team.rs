@@ -179,6 +179,29 @@ impl TeamMutation {
         Ok(Invitation(invitation))
     }
 
+    /// Sends an open invitation (pending, or expired and never accepted)
+    /// again with a new link valid for 7 days; the old link stops working.
+    /// The answer is the new invitation (a new id; the old one is REVOKED).
+    /// The same rules and budgets as `inviteMember`: admins and owners with a
+    /// confirmed email, never for a role above what they may grant
+    /// (FORBIDDEN), RATE_LIMITED past the invitation budgets; NOT_FOUND when
+    /// no such open invitation is in the active tenant.
+    #[graphql(guard = "RoleGuard(AuthRole::Admin)")]
+    async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Invitation> {
+        let me = session(ctx).require_user(db(ctx)).await?;
+        let access = session(ctx).require_role(db(ctx), AuthRole::Admin).await?;
+        let invitation = members::resend_invitation(
+            db(ctx),
+            &services(ctx).mailer,
+            meta(ctx),
+            &me,
+            &access,
+            parse_id(&id, "id")?,
+        )
+        .await?;
+        Ok(Invitation(invitation))
+    }
+
     /// Changes a member's role (admins and owners; never above your own role,
     /// never the last owner away).
     #[graphql(guard = "RoleGuard(AuthRole::Admin)")]

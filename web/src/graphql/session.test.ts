@@ -1,65 +1,33 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clearToken, expiresSoon, getToken, setToken, tokenExpiry } from './session';
 
-class MemoryStorage implements Storage {
-  private map = new Map<string, string>();
-  get length() {
-    return this.map.size;
-  }
-  clear() {
-    this.map.clear();
-  }
-  getItem(k: string) {
-    return this.map.get(k) ?? null;
-  }
-  key(i: number) {
-    return [...this.map.keys()][i] ?? null;
-  }
-  removeItem(k: string) {
-    this.map.delete(k);
-  }
-  setItem(k: string, v: string) {
-    this.map.set(k, v);
-  }
+function jwt(payload: object): string {
+  const b64 = (s: string) => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return `${b64('{"alg":"HS256"}')}.${b64(JSON.stringify(payload))}.sig`;
 }
 
-describe('session token', () => {
-  beforeEach(() => {
-    vi.resetModules();
-    vi.stubGlobal('sessionStorage', new MemoryStorage());
-  });
-  afterEach(() => vi.unstubAllGlobals());
+describe('token store', () => {
+  afterEach(() => clearToken());
 
-  it('stores, reads back after a "reload" and clears the token', async () => {
-    const first = await import('./session');
-    expect(first.getToken()).toBeNull();
-    first.setToken('abc');
-    expect(sessionStorage.getItem(first.TOKEN_STORAGE_KEY)).toBe('abc');
-
-    vi.resetModules(); // a fresh module = a page reload with the same sessionStorage
-    const second = await import('./session');
-    expect(second.getToken()).toBe('abc');
-    second.clearToken();
-    expect(second.getToken()).toBeNull();
-    expect(sessionStorage.getItem(second.TOKEN_STORAGE_KEY)).toBeNull();
+  it('keeps the token in memory and clears it', () => {
+    expect(getToken()).toBeNull();
+    setToken('abc');
+    expect(getToken()).toBe('abc');
+    clearToken();
+    expect(getToken()).toBeNull();
   });
 
-  it('keeps working in memory when storage throws', async () => {
-    vi.stubGlobal('sessionStorage', {
-      getItem: () => {
-        throw new Error('denied');
-      },
-      setItem: () => {
-        throw new Error('denied');
-      },
-      removeItem: () => {
-        throw new Error('denied');
-      },
-    });
-    const s = await import('./session');
-    expect(s.getToken()).toBeNull();
-    s.setToken('mem');
-    expect(s.getToken()).toBe('mem');
-    s.clearToken();
-    expect(s.getToken()).toBeNull();
+  it('reads the expiry of a JWT and says when it is close', () => {
+    const token = jwt({ exp: 2_000_000_000 });
+    expect(tokenExpiry(token)).toBe(2_000_000_000_000);
+    expect(expiresSoon(token, 2_000_000_000_000 - 120_000)).toBe(false);
+    expect(expiresSoon(token, 2_000_000_000_000 - 30_000)).toBe(true);
+  });
+
+  it('treats unreadable tokens as expiring', () => {
+    expect(tokenExpiry('not-a-jwt')).toBeNull();
+    expect(tokenExpiry(`a.${btoa('{nope')}.c`)).toBeNull();
+    expect(expiresSoon(null)).toBe(true);
+    expect(expiresSoon('x.y.z')).toBe(true);
   });
 });

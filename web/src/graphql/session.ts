@@ -1,6 +1,7 @@
 // Where the access token lives: in memory, mirrored to sessionStorage so that a reload of
-// the tab keeps the user signed in (and the playground at /playground can send it too).
-// sessionStorage is per tab and is cleared when the tab closes.
+// the tab keeps it (and the playground at /playground can send it too). sessionStorage is
+// per tab and cleared when the tab closes; a new tab gets its own access token from the
+// refresh cookie (HttpOnly, path /graphql), see refresh.ts.
 
 /** The sessionStorage key shared by the app and the playground. */
 export const TOKEN_STORAGE_KEY = 'tenantgate.accessToken';
@@ -41,4 +42,24 @@ export function clearToken(): void {
   } catch {
     /* nothing stored */
   }
+}
+
+/** The `exp` claim of a JWT, in milliseconds since the epoch; null when unreadable. */
+export function tokenExpiry(token: string | null): number | null {
+  if (!token) return null;
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the token expires within `marginMs` (or cannot be read). */
+export function expiresSoon(token: string | null, now = Date.now(), marginMs = 60_000): boolean {
+  const exp = tokenExpiry(token);
+  return exp === null || exp - now < marginMs;
 }

@@ -1,0 +1,38 @@
+// The app's URLs. Signed-out pages under /auth/; everything else inside the signed-in
+// Shell. Pages are loaded on demand (code-split), one line each (keep merges easy).
+import { lazy, type ComponentType } from 'react';
+import { createBrowserRouter, type RouteObject } from 'react-router';
+import { AcceptInvitation } from './auth/AcceptInvitation';
+import { ForgotPassword, MagicLink, ResetPassword, VerifyEmail } from './auth/links';
+import { SignIn } from './auth/SignIn';
+import { SignUp } from './auth/SignUp';
+import { Shell } from './layout/Shell';
+import { NotFound } from './pages/NotFound';
+import { Overview } from './pages/Overview';
+
+/** A page loaded on first visit: `lazyPage(() => import('./pages/Team'), 'Team')`. */
+export function lazyPage<M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M) {
+  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+}
+
+export const PORTAL_ROUTES: RouteObject[] = [
+  { index: true, element: <Overview /> },
+  { path: 'team', Component: lazyPage(() => import('./pages/team/Team'), 'Team') },
+  { path: 'settings', Component: lazyPage(() => import('./pages/settings/Settings'), 'Settings') },
+  { path: '*', element: <NotFound /> },
+];
+
+export const routes: RouteObject[] = [
+  { path: '/auth/sign-in', element: <SignIn /> },
+  { path: '/auth/sign-up', element: <SignUp /> },
+  { path: '/auth/forgot-password', element: <ForgotPassword /> },
+  { path: '/auth/reset-password', element: <ResetPassword /> },
+  { path: '/auth/magic-link', element: <MagicLink /> },
+  { path: '/auth/verify-email', element: <VerifyEmail /> },
+  { path: '/auth/accept-invitation', element: <AcceptInvitation /> },
+  { path: '/', element: <Shell />, children: PORTAL_ROUTES },
+];
+
+export function makeRouter() {
+  return createBrowserRouter(routes);
+}
