@@ -5,7 +5,8 @@
 //!
 //! - The manifest is graphql-codegen's `persisted-documents.json` (client
 //!   preset, `persistedDocuments` with `hashAlgorithm: 'sha256'`): a JSON
-//!   object `{ "<sha256 hex of the text>": "<text>" }`, copied into
+//!   object `{ "sha256:<hex of the text's SHA-256>": "<text>" }` (the prefix
+//!   is optional), copied into
 //!   `web/dist` by the app's build and loaded at start-up (embedded, or from
 //!   `--web-dir`). Every entry's hash is checked when it is loaded: a wrong
 //!   one stops the start-up, naming it.
@@ -71,7 +72,8 @@ impl TrustedDocuments {
             let Value::String(text) = text else {
                 anyhow::bail!("{MANIFEST}: the entry {key:?} is not a string of GraphQL text");
             };
-            if !is_hash(&key) {
+            let hash = key.strip_prefix("sha256:").unwrap_or(&key);
+            if !is_hash(hash) {
                 anyhow::bail!(
                     "{MANIFEST}: the key {key:?} is not a SHA-256 (64 hex digits); build the \
                      manifest with graphql-codegen's `persistedDocuments: {{ hashAlgorithm: \
@@ -79,7 +81,7 @@ impl TrustedDocuments {
                 );
             }
             let actual = sha256_hex(&text);
-            if actual != key.to_ascii_lowercase() {
+            if actual != hash.to_ascii_lowercase() {
                 anyhow::bail!(
                     "{MANIFEST}: the entry {key} does not match its text (whose SHA-256 is \
                      {actual}): the manifest was edited or built wrongly; rebuild the web app"
@@ -198,9 +200,11 @@ fn is_hash(s: &str) -> bool {
     s.len() == HASH_HEX && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Reads a SHA-256 in hex from `value` (the field `field`), refusing anything
-/// else without echoing it.
+/// Reads a SHA-256 in hex from `value` (the field `field`; `sha256:` before
+/// it is allowed, as graphql-codegen writes ids), refusing anything else
+/// without echoing it.
 fn hash_from(field: &str, value: &str) -> AppResult<DocumentId> {
+    let value = value.strip_prefix("sha256:").unwrap_or(value);
     if !is_hash(value) {
         return Err(AppError::bad_field(
             field,
@@ -351,6 +355,13 @@ mod tests {
         let wrong = json!({ sha256_hex("{ a }"): TEXT }).to_string();
         let err = TrustedDocuments::from_manifest(wrong.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("does not match its text"), "{err}");
+        let prefixed = json!({ format!("sha256:{}", sha256_hex(TEXT)): TEXT }).to_string();
+        assert_eq!(
+            TrustedDocuments::from_manifest(prefixed.as_bytes())
+                .unwrap()
+                .len(),
+            1
+        );
         let sha1 = json!({ "a".repeat(40): TEXT }).to_string();
         let err = TrustedDocuments::from_manifest(sha1.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("hashAlgorithm"), "{err}");
@@ -366,6 +377,13 @@ mod tests {
         let pq = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
         let id = requested_id(Some(&pq), None).unwrap().unwrap();
         assert_eq!(id.hex(), hash);
+        // graphql-codegen's ids carry their algorithm.
+        let prefixed =
+            json!({ "persistedQuery": { "version": 1, "sha256Hash": format!("sha256:{hash}") } });
+        assert_eq!(
+            requested_id(Some(&prefixed), None).unwrap(),
+            Some(id.clone())
+        );
         let direct = json!(format!("sha256:{}", hash.to_uppercase()));
         assert_eq!(requested_id(None, Some(&direct)).unwrap(), Some(id.clone()));
         assert_eq!(
@@ -464,5 +482,19 @@ mod tests {
                 .known
         );
         assert!(docs.resolve(None, None, true).is_err());
+    }
+
+    #[test]
+    fn the_web_apps_own_manifest_loads() {
+        // graphql-codegen's output (web/src/gql), when the app has one.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/web/src/gql/persisted-documents.json"
+        );
+        let Ok(json) = std::fs::read(path) else {
+            return;
+        };
+        let documents = TrustedDocuments::from_manifest(&json).unwrap();
+        assert!(!documents.is_empty());
     }
 }
