@@ -38,7 +38,7 @@ pub struct Settings {
     /// documents (see `--trusted-documents`).
     pub trusted_documents: TrustedMode,
     /// The web app's operations by the SHA-256 of their text, loaded at
-    /// start-up ([`TrustedDocuments::load`]; shared, cheap to clone).
+    /// start-up (`http::web::load_documents`; shared, cheap to clone).
     pub documents: TrustedDocuments,
 }
 

@@ -347,7 +347,7 @@ async fn serve_on(
     if billing.is_none() {
         tracing::info!("billing is off: set STRIPE_SECRET_KEY to sell plans through Stripe");
     }
-    let documents = crate::graphql::trusted::TrustedDocuments::load(args.web_dir.as_deref())
+    let documents = crate::http::web::load_documents(args.web_dir.as_deref())
         .await
         .context("loading the trusted documents")?;
     if args.trusted_documents == crate::config::TrustedMode::On && documents.is_empty() {

@@ -6,10 +6,10 @@
 //! - The manifest is graphql-codegen's `persisted-documents.json` (client
 //!   preset, `persistedDocuments` with `hashAlgorithm: 'sha256'`): a JSON
 //!   object `{ "sha256:<hex of the text's SHA-256>": "<text>" }` (the prefix
-//!   is optional), copied into
-//!   `web/dist` by the app's build and loaded at start-up (embedded, or from
-//!   `--web-dir`). Every entry's hash is checked when it is loaded: a wrong
-//!   one stops the start-up, naming it.
+//!   is optional), copied into `web/dist` by the app's build and loaded at
+//!   start-up (embedded, or from `--web-dir`: `http::web::load_documents`).
+//!   Every entry's hash is checked when it is loaded: a wrong one stops the
+//!   start-up, naming it.
 //! - On the wire, an id comes as Apollo's (and urql's) extension
 //!   `{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "<hex>"}}}`
 //!   or as the GraphQL-over-HTTP draft's `"documentId": "sha256:<hex>"`, with
@@ -24,7 +24,6 @@
 //! [`must_be_known`].
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -92,20 +91,6 @@ impl TrustedDocuments {
         Ok(Self {
             by_hash: Arc::new(by_hash),
         })
-    }
-
-    /// Loads the manifest of the web app (embedded, or from `web_dir`): none
-    /// is an empty set (logged at info), a wrong one an error.
-    pub async fn load(web_dir: Option<&Path>) -> anyhow::Result<Self> {
-        let Some(json) = crate::http::web::asset(web_dir, MANIFEST).await else {
-            tracing::info!(
-                "no {MANIFEST} in the web app: no trusted documents (ids are refused as unknown)"
-            );
-            return Ok(Self::default());
-        };
-        let documents = Self::from_manifest(&json)?;
-        tracing::info!(count = documents.len(), "trusted documents loaded");
-        Ok(documents)
     }
 
     /// How many documents are known.

@@ -490,15 +490,23 @@ async fn the_manifest_is_loaded_from_the_web_dir_and_checked() {
     let dir = std::env::temp_dir().join(format!("tg-manifest-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     // None: an empty set.
-    let none = TrustedDocuments::load(Some(&dir)).await.unwrap();
+    let none = tenantgate::http::web::load_documents(Some(&dir))
+        .await
+        .unwrap();
     assert!(none.is_empty());
     let path = dir.join(tenantgate::graphql::trusted::MANIFEST);
     std::fs::write(&path, json!({ sha256_hex(VIEWER): VIEWER }).to_string()).unwrap();
-    assert_eq!(TrustedDocuments::load(Some(&dir)).await.unwrap().len(), 1);
+    assert_eq!(
+        tenantgate::http::web::load_documents(Some(&dir))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // A wrong entry stops the start-up, naming it.
     let wrong = sha256_hex("{ a }");
     std::fs::write(&path, json!({ wrong.clone(): VIEWER }).to_string()).unwrap();
-    let err = TrustedDocuments::load(Some(&dir))
+    let err = tenantgate::http::web::load_documents(Some(&dir))
         .await
         .unwrap_err()
         .to_string();
