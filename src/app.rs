@@ -6,9 +6,12 @@ use crate::audit::feed::Feed;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::key_cache::KeyCache;
 use crate::billing::Billing;
-use crate::config::{BillingConfig, ConnectionLimits, Environment, Limits, MetricsAccess};
+use crate::config::{
+    BillingConfig, ConnectionLimits, Environment, Limits, MetricsAccess, TrustedMode,
+};
 use crate::db::Db;
 use crate::graphql::AppSchema;
+use crate::graphql::trusted::TrustedDocuments;
 use crate::http::websocket::SocketCounts;
 use crate::mail::{Mailer, Sealer};
 use crate::plans::PlanCatalogue;
@@ -31,6 +34,12 @@ pub struct Settings {
     pub billing: Option<BillingConfig>,
     /// Where the web app's files come from (`None`: built into the binary).
     pub web_dir: Option<std::path::PathBuf>,
+    /// Whether signed-in users and anonymous callers may send only trusted
+    /// documents (see `--trusted-documents`).
+    pub trusted_documents: TrustedMode,
+    /// The web app's operations by the SHA-256 of their text, loaded at
+    /// start-up (`http::web::load_documents`; shared, cheap to clone).
+    pub documents: TrustedDocuments,
 }
 
 impl Settings {

@@ -164,6 +164,19 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTGATE_WEB_DIR", global = true)]
     pub web_dir: Option<std::path::PathBuf>,
 
+    /// `on`: signed-in users (access tokens) and anonymous callers may run
+    /// only the web app's own operations (trusted documents, sent by id);
+    /// API keys and platform admins still send any text. `off`: ids and text
+    /// from anyone.
+    #[arg(
+        long,
+        env = "TENANTGATE_TRUSTED_DOCUMENTS",
+        value_enum,
+        default_value_t = TrustedMode::Off,
+        global = true
+    )]
+    pub trusted_documents: TrustedMode,
+
     /// SMTP server for outgoing email (lettre's URL form, e.g.
     /// `smtp://user:pass@mail.example.com:587?tls=required`). Unset: emails stay in
     /// the outbox table and the log.
@@ -288,6 +301,17 @@ pub struct ServeArgs {
 pub enum Environment {
     Development,
     Production,
+}
+
+/// Whether callers other than API keys and platform admins may send query
+/// text (see `--trusted-documents`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum TrustedMode {
+    /// Ids and text from anyone.
+    #[default]
+    Off,
+    /// Signed-in users and anonymous callers send trusted documents only.
+    On,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,10 @@ pub enum ErrorCode {
     PaymentRequired,
     Unavailable,
     Internal,
+    /// A document id the server does not know (trusted documents).
+    PersistedQueryNotFound,
+    /// Query text from a caller who may send only trusted documents.
+    TrustedDocumentRequired,
 }
 
 impl ErrorCode {
@@ -38,6 +42,8 @@ impl ErrorCode {
             Self::PaymentRequired => "PAYMENT_REQUIRED",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::TrustedDocumentRequired => "TRUSTED_DOCUMENT_REQUIRED",
         }
     }
 
@@ -54,6 +60,8 @@ impl ErrorCode {
             "PAYMENT_REQUIRED" => Self::PaymentRequired,
             "UNAVAILABLE" => Self::Unavailable,
             "INTERNAL" => Self::Internal,
+            "PERSISTED_QUERY_NOT_FOUND" => Self::PersistedQueryNotFound,
+            "TRUSTED_DOCUMENT_REQUIRED" => Self::TrustedDocumentRequired,
             _ => return None,
         })
     }
@@ -71,6 +79,10 @@ impl ErrorCode {
             Self::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::PersistedQueryNotFound => StatusCode::BAD_REQUEST,
+            // Who calls decides (API keys and platform admins may send
+            // text): a refusal of the caller, not of a malformed request.
+            Self::TrustedDocumentRequired => StatusCode::FORBIDDEN,
         }
     }
 }
@@ -110,6 +122,10 @@ pub enum AppError {
     Unavailable(String),
     #[error("{INTERNAL_MESSAGE}")]
     Internal(#[source] anyhow::Error),
+    #[error("{0}")]
+    PersistedQueryNotFound(String),
+    #[error("{0}")]
+    TrustedDocumentRequired(String),
 }
 
 /// What a PAYMENT_REQUIRED refusal says, beside its message: which plan
@@ -233,6 +249,16 @@ impl AppError {
         Self::Internal(cause.into())
     }
 
+    /// A document id the server does not know.
+    pub fn persisted_query_not_found(message: impl Into<String>) -> Self {
+        Self::PersistedQueryNotFound(message.into())
+    }
+
+    /// Query text where only a trusted document may run.
+    pub fn trusted_document_required(message: impl Into<String>) -> Self {
+        Self::TrustedDocumentRequired(message.into())
+    }
+
     /// The wire code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -246,6 +272,8 @@ impl AppError {
             Self::PaymentRequired(_) => ErrorCode::PaymentRequired,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
+            Self::PersistedQueryNotFound(_) => ErrorCode::PersistedQueryNotFound,
+            Self::TrustedDocumentRequired(_) => ErrorCode::TrustedDocumentRequired,
         }
     }
 
@@ -403,6 +431,16 @@ mod tests {
                 402,
             ),
             (AppError::unavailable("down"), "UNAVAILABLE", 503),
+            (
+                AppError::persisted_query_not_found("which?"),
+                "PERSISTED_QUERY_NOT_FOUND",
+                400,
+            ),
+            (
+                AppError::trusted_document_required("ids only"),
+                "TRUSTED_DOCUMENT_REQUIRED",
+                403,
+            ),
             (
                 AppError::internal(anyhow::anyhow!("secret SQL")),
                 "INTERNAL",

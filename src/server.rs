@@ -347,6 +347,15 @@ async fn serve_on(
     if billing.is_none() {
         tracing::info!("billing is off: set STRIPE_SECRET_KEY to sell plans through Stripe");
     }
+    let documents = crate::http::web::load_documents(args.web_dir.as_deref())
+        .await
+        .context("loading the trusted documents")?;
+    if args.trusted_documents == crate::config::TrustedMode::On && documents.is_empty() {
+        tracing::warn!(
+            "--trusted-documents on without a manifest: signed-in users and anonymous callers \
+             can run nothing (build the web app, or point --web-dir at a build)"
+        );
+    }
     let state = AppState::new(
         pool.clone(),
         keys,
@@ -362,6 +371,8 @@ async fn serve_on(
             },
             billing,
             web_dir: args.web_dir.clone(),
+            trusted_documents: args.trusted_documents,
+            documents,
         },
         Feed::start(
             database.url.clone(),

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod guards;
 pub mod loaders;
 pub mod sockets;
+pub mod trusted;
 pub mod types;
 
 mod live_usage;
@@ -52,15 +53,19 @@ pub fn build_schema(services: Services) -> AppSchema {
     let limits = services.settings.limits.clone();
     let max_subscriptions = services.settings.connections.ws_subscriptions_per_socket;
     let production = services.settings.is_production();
+    let rules = sockets::SocketRules {
+        limits: limits.clone(),
+        max_subscriptions,
+        documents: services.settings.documents.clone(),
+        trusted_mode: services.settings.trusted_documents,
+        db: services.db.clone(),
+    };
     let mut builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(services)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
         .limit_recursive_depth(32)
-        .extension(sockets::SocketRules {
-            limits: limits.clone(),
-            max_subscriptions,
-        });
+        .extension(rules);
     // A span per request, parse, validation and field costs real time on every
     // request; they exist only when the log filter asks for them
     // (`--log info,async_graphql=debug`).

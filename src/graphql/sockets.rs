@@ -1,7 +1,10 @@
 //! Rules for operations arriving over a WebSocket: only subscriptions run
 //! there, within the same document limits as HTTP, and at most so many at once
 //! per socket. Queries and mutations go over HTTP, where every request is
-//! authenticated and checked afresh.
+//! authenticated and checked afresh. A `subscribe` may name a trusted document
+//! instead of sending its text (`extensions.persistedQuery`, or `documentId`,
+//! which `http::websocket` moves into `extensions`), under the same rules as
+//! over HTTP (see [`super::trusted`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,9 +17,12 @@ use async_graphql::{Request, Response, ServerError, ServerResult};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use crate::config::Limits;
+use crate::auth::Session;
+use crate::config::{Limits, TrustedMode};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::document;
+use crate::graphql::trusted::{self, TrustedDocuments};
 
 /// Marks the data of a WebSocket connection.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +47,11 @@ pub struct SocketRules {
     pub limits: Limits,
     /// Most subscriptions running at once on one socket.
     pub max_subscriptions: usize,
+    /// The trusted documents, and who must use them.
+    pub documents: TrustedDocuments,
+    pub trusted_mode: TrustedMode,
+    /// For the session check of `on` mode (platform admins may send text).
+    pub db: Db,
 }
 
 impl ExtensionFactory for SocketRules {
@@ -48,6 +59,9 @@ impl ExtensionFactory for SocketRules {
         Arc::new(SocketRulesExtension {
             limits: self.limits.clone(),
             max_subscriptions: self.max_subscriptions,
+            documents: self.documents.clone(),
+            trusted_mode: self.trusted_mode,
+            db: self.db.clone(),
         })
     }
 }
@@ -55,7 +69,14 @@ impl ExtensionFactory for SocketRules {
 struct SocketRulesExtension {
     limits: Limits,
     max_subscriptions: usize,
+    documents: TrustedDocuments,
+    trusted_mode: TrustedMode,
+    db: Db,
 }
+
+/// The name under which `http::websocket` hands a `subscribe` payload's
+/// `documentId` over in its `extensions`.
+pub const DOCUMENT_ID_EXTENSION: &str = "documentId";
 
 fn refuse(err: AppError) -> ServerError {
     let mut err = err.to_graphql().into_server_error(Default::default());
@@ -102,6 +123,26 @@ impl Extension for SocketRulesExtension {
         if ctx.data_opt::<OverWebSocket>().is_none() {
             return next.run(ctx, request).await;
         }
+        let extensions = serde_json::to_value(&request.extensions)
+            .map_err(|err| refuse(AppError::bad_input(format!("bad `extensions`: {err}"))))?;
+        let document_id = extensions.get(DOCUMENT_ID_EXTENSION);
+        let id = trusted::requested_id(Some(&extensions), document_id).map_err(refuse)?;
+        let check_text = self.trusted_mode == TrustedMode::On;
+        let query = std::mem::take(&mut request.query);
+        let resolved = self
+            .documents
+            .resolve(Some(query), id, check_text)
+            .map_err(refuse)?;
+        if let Some(session) = ctx.data_opt::<Session>() {
+            trusted::must_be_known(self.trusted_mode, resolved.known, session, &self.db)
+                .await
+                .map_err(refuse)?;
+        } else if check_text && !resolved.known {
+            return Err(refuse(AppError::trusted_document_required(
+                "send a trusted document's id",
+            )));
+        }
+        request.query = resolved.text;
         let operation = request.operation_name.clone();
         let checked = document::check(
             &request.query,

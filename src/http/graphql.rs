@@ -10,6 +10,10 @@
 //! - Bodies over the limit get 413; token and alias limits are checked before
 //!   execution; errors without a code are request errors (BAD_USER_INPUT) or,
 //!   inside execution, masked as INTERNAL with the request id.
+//! - A trusted document may be named instead of sent
+//!   (`extensions.persistedQuery`, `documentId`: see `graphql::trusted`); with
+//!   `--trusted-documents on`, signed-in users and anonymous callers may send
+//!   nothing else (TRUSTED_DOCUMENT_REQUIRED, 403).
 //!
 //! The negotiation and content-type check are in `media.rs`; serialising
 //! responses and request errors (with their statuses) in `graphql_response.rs`.
@@ -35,8 +39,10 @@ use super::media::{Media, negotiate};
 use super::request_id::RequestId;
 use crate::app::AppState;
 use crate::auth::{Principal, Session};
+use crate::config::TrustedMode;
 use crate::error::AppError;
 use crate::graphql::document;
+use crate::graphql::trusted;
 
 /// The parameters of a GraphQL-over-HTTP request.
 #[derive(Debug, Deserialize)]
@@ -49,6 +55,10 @@ struct Params {
     operation_name: Option<String>,
     #[serde(default)]
     extensions: Option<Value>,
+    /// A trusted document's id (`sha256:<hex>`), the GraphQL-over-HTTP
+    /// draft's form.
+    #[serde(default)]
+    document_id: Option<Value>,
 }
 
 /// GET /graphql: queries only, or a WebSocket upgrade for subscriptions.
@@ -83,6 +93,7 @@ pub async fn get(
         variables: Option<String>,
         operation_name: Option<String>,
         extensions: Option<String>,
+        document_id: Option<String>,
     }
     let raw: GetParams = match serde_urlencoded::from_str(query.as_deref().unwrap_or("")) {
         Ok(raw) => raw,
@@ -104,6 +115,7 @@ pub async fn get(
             variables,
             operation_name: raw.operation_name,
             extensions,
+            document_id: raw.document_id.map(Value::String),
         },
         (Err(err), _) | (_, Err(err)) => return fail(err),
     };
@@ -185,9 +197,19 @@ async fn execute(
             Ok(meta) => meta,
             Err(err) => return bad_params(err),
         };
-    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return bad_params(AppError::bad_input("the request has no `query`"));
+    // The document: the text sent, or a trusted document named by its id.
+    let id = match trusted::requested_id(params.extensions.as_ref(), params.document_id.as_ref()) {
+        Ok(id) => id,
+        Err(err) => return bad_params(err),
     };
+    let nameless = params.query.as_deref().is_none_or(|q| q.trim().is_empty()) && id.is_none();
+    let check_text = app.settings.trusted_documents == TrustedMode::On;
+    let resolved = match app.settings.documents.resolve(params.query, id, check_text) {
+        Ok(resolved) => resolved,
+        Err(err) if nameless => return bad_params(err),
+        Err(err) => return fail(err),
+    };
+    let query = resolved.text;
     let checked = match document::check(
         &query,
         params.operation_name.as_deref(),
@@ -215,12 +237,6 @@ async fn execute(
     if let Err(err) = document::strings::check_variables(&variables) {
         return fail(err);
     }
-    if !matches!(
-        params.extensions,
-        None | Some(Value::Null) | Some(Value::Object(_))
-    ) {
-        return fail(AppError::bad_input("`extensions` must be a JSON object"));
-    }
     let session = match super::authorize::presented_key(headers) {
         Err(err) => return fail(err),
         Ok(Some(secret)) => match key_session(&app, secret, headers, &meta).await {
@@ -234,6 +250,16 @@ async fn execute(
             Err(err) => return fail(err),
         },
     };
+    if let Err(err) = trusted::must_be_known(
+        app.settings.trusted_documents,
+        resolved.known,
+        &session,
+        &app.db,
+    )
+    .await
+    {
+        return fail(err);
+    }
     let anonymous = matches!(session.principal, Principal::Anonymous);
     let limits = session.key().map(|call| call.limits);
     if let Some(limits) = limits

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use crate::app::AppState;
+use crate::graphql::trusted::{MANIFEST, TrustedDocuments};
 
 #[derive(RustEmbed)]
 #[folder = "web/dist"]
@@ -56,6 +57,21 @@ pub async fn asset(dir: Option<&Path>, path: &str) -> Option<Vec<u8>> {
         return None;
     }
     tokio::fs::read(dir.join(path)).await.ok()
+}
+
+/// Loads the trusted documents of the web app (its `persisted-documents.json`,
+/// embedded or from `dir`): none is an empty set (logged at info), a wrong
+/// one an error naming the entry.
+pub async fn load_documents(dir: Option<&Path>) -> anyhow::Result<TrustedDocuments> {
+    let Some(json) = asset(dir, MANIFEST).await else {
+        tracing::info!(
+            "no {MANIFEST} in the web app: no trusted documents (ids are refused as unknown)"
+        );
+        return Ok(TrustedDocuments::default());
+    };
+    let documents = TrustedDocuments::from_manifest(&json)?;
+    tracing::info!(count = documents.len(), "trusted documents loaded");
+    Ok(documents)
 }
 
 async fn serve_file(dir: Option<&Path>, path: &str) -> Response {

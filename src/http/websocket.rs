@@ -29,7 +29,7 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::{Principal, Session};
 use crate::config::ConnectionLimits;
-use crate::graphql::sockets::{OverWebSocket, SocketSubscriptions};
+use crate::graphql::sockets::{DOCUMENT_ID_EXTENSION, OverWebSocket, SocketSubscriptions};
 
 /// Close code of a socket that sent no `connection_init` in time
 /// (graphql-transport-ws).
@@ -194,7 +194,9 @@ async fn serve(
             })
             .filter_map(|frame| {
                 std::future::ready(match frame {
-                    Ok(msg @ (Message::Text(_) | Message::Binary(_))) => Some(msg.into_data()),
+                    Ok(msg @ (Message::Text(_) | Message::Binary(_))) => {
+                        Some(lift_document_id(msg.into_data()))
+                    }
                     _ => None,
                 })
             })
@@ -273,6 +275,37 @@ async fn serve(
     }
     let _ = sink.close().await;
     drop(session_slot);
+}
+
+/// A `subscribe` (graphql-ws: `start`) payload's `documentId` (the
+/// GraphQL-over-HTTP draft's trusted-document id) moved into its
+/// `extensions`, where async-graphql keeps it for `graphql::sockets` (it
+/// drops payload fields it does not know). Other messages pass untouched.
+fn lift_document_id(data: axum::body::Bytes) -> axum::body::Bytes {
+    const NEEDLE: &[u8] = b"\"documentId\"";
+    if !data.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+        return data;
+    }
+    let Ok(mut message) = serde_json::from_slice::<serde_json::Value>(&data) else {
+        return data;
+    };
+    let Some(payload) = message
+        .get_mut("payload")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return data;
+    };
+    let Some(id) = payload.remove("documentId") else {
+        return data;
+    };
+    let extensions = payload
+        .entry("extensions")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    let Some(extensions) = extensions.as_object_mut() else {
+        return data;
+    };
+    extensions.insert(DOCUMENT_ID_EXTENSION.to_owned(), id);
+    serde_json::to_vec(&message).map_or(data, axum::body::Bytes::from)
 }
 
 fn close(code: u16, reason: &str) -> Message {

@@ -359,6 +359,8 @@ fn help_documents_every_setting() {
         "TENANTGATE_PUBLIC_URL",
         "SMTP_URL",
         "TENANTGATE_TRUSTED_PROXIES",
+        "--trusted-documents",
+        "TENANTGATE_TRUSTED_DOCUMENTS",
         "TENANTGATE_MAIL_FROM",
         "TENANTGATE_METRICS_TOKEN",
         "TENANTGATE_METRICS_LISTEN",

@@ -86,9 +86,9 @@ fn hostile_documents() -> Vec<(&'static str, String, &'static str)> {
         ),
         (
             "depth hidden in fragments",
-            "query { ...A } fragment A on Query { __type(name: \"Query\") { ...B } } \
-             fragment B on __Type { ofType { ofType { ofType { ...C } } } } \
-             fragment C on __Type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } }"
+            "query { ...A } fragment A on Query { viewer { ...B } } \
+             fragment B on Viewer { tenant { members { ...C } } } \
+             fragment C on MemberConnection { edges { node { user { a { b { c { d { e } } } } } } } }"
                 .into(),
             "nested too deep",
         ),

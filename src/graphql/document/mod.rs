@@ -11,8 +11,10 @@
 //! 2. the parse (recursion bounded by the nesting limit);
 //! 3. [`walk::expand`]: each fragment expanded once (memoised), cycles refused,
 //!    the expanded size held to `max_selections`; the depth of the selected
-//!    operation (introspection's `__schema` aside) and its root fields
-//!    measured on the way;
+//!    operation (introspection counting one level), the nesting inside its
+//!    introspection fields (`ofType` at most [`MAX_OF_TYPE`] deep, list fields
+//!    at most [`MAX_INTROSPECTION_LISTS`]) and its root fields measured on
+//!    the way;
 //! 4. [`walk::count_document`]: aliases and directives as written;
 //! 5. [`strings::check_document`]: string literals PostgreSQL could not store.
 //!
@@ -34,6 +36,16 @@ use crate::config::Limits;
 use crate::error::{AppError, AppResult};
 pub use scan::MAX_NESTING;
 pub use walk::Expansion;
+
+/// Most `ofType` fields on one path of an introspection query. graphql-js's
+/// `getIntrospectionQuery()` (GraphiQL, codegen) nests 9, enough for any
+/// wrapped type up to `[[[[T!]!]!]!]`; 16 leaves room and stays bounded.
+pub const MAX_OF_TYPE: usize = 16;
+
+/// Most introspection list fields (`types`, `fields`, `args`, …) on one path:
+/// the standard query nests 3 (`__schema { types { fields { args } } }`);
+/// each more would multiply the answer by a size of the schema.
+pub const MAX_INTROSPECTION_LISTS: usize = 3;
 
 /// The operations a request selects: the one it names, the only one, or, when
 /// a document has several and the request names none, all of them (execution
@@ -151,6 +163,23 @@ pub fn check(
         return Err(AppError::bad_input(format!(
             "the document is nested too deep: {} levels; at most {} are allowed",
             expansion.depth, limits.max_depth
+        )));
+    }
+    let introspection = expansion.introspection;
+    if introspection.of_type > MAX_OF_TYPE {
+        return Err(AppError::bad_input(format!(
+            "the introspection query nests `ofType` {} levels deep; at most {MAX_OF_TYPE} are \
+             allowed (graphql-js's introspection query uses 9)",
+            introspection.of_type
+        )));
+    }
+    if introspection.lists > MAX_INTROSPECTION_LISTS {
+        return Err(AppError::bad_input(format!(
+            "the introspection query nests {} list fields (`types`, `fields`, `args`, \
+             `inputFields`, `interfaces`, `possibleTypes`, `enumValues`, `directives`) in one \
+             another; at most {MAX_INTROSPECTION_LISTS} are allowed (as in \
+             `__schema {{ types {{ fields {{ args }} }} }}`)",
+            introspection.lists
         )));
     }
     let counts = walk::count_document(&doc);

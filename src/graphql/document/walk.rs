@@ -1,8 +1,16 @@
 //! The one pass over a parsed document that follows fragment spreads, with
 //! each fragment expanded once (memoised) and cycles refused. It measures the
 //! document's expanded size (what every later pass that follows spreads will
-//! walk), and the root fields of the selected operation; a second, plain pass
-//! counts aliases and directives as written. Both are linear in the text.
+//! walk), the root fields and depth of the selected operation, and the
+//! nesting inside its introspection fields; a second, plain pass counts
+//! aliases and directives as written. Both are linear in the text.
+//!
+//! Introspection (`__schema`, `__type`) is judged by its own rules, not by the
+//! depth limit meant for data: its fields count one level of depth, and
+//! inside them what can grow the answer is bounded instead: nested `ofType`
+//! (graphql-js's introspection query nests 9) and nested list fields
+//! (`types`, `fields`, `args`, …: the standard query nests 3; each more
+//! multiplies the answer by the size of the schema).
 
 use std::collections::HashMap;
 
@@ -24,11 +32,51 @@ pub struct Expansion {
     /// Root fields of the selected operation.
     pub root_fields: usize,
     /// Deepest field nesting of the selected operation, fragments expanded;
-    /// the insides of `__schema` (introspection, bounded by the expanded size
-    /// like everything else) do not count, as in graphql-armor's depth limit.
+    /// an introspection field (`__schema`, `__type`) counts one level, its
+    /// insides none (they are bounded by [`Introspection`]).
     pub depth: usize,
+    /// The nesting inside the selected operation's introspection fields.
+    pub introspection: Introspection,
     /// Work done: selections visited (each definition's once).
     pub steps: usize,
+}
+
+/// The deepest nesting found inside introspection fields (`__schema`,
+/// `__type`), on any path, fragments expanded.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Introspection {
+    /// `ofType` fields on one path.
+    pub of_type: usize,
+    /// List fields of the introspection types (see [`INTROSPECTION_LISTS`])
+    /// on one path.
+    pub lists: usize,
+}
+
+impl Introspection {
+    fn max(self, other: Self) -> Self {
+        Self {
+            of_type: self.of_type.max(other.of_type),
+            lists: self.lists.max(other.lists),
+        }
+    }
+}
+
+/// The fields of the introspection types that answer lists: each one nested
+/// in another multiplies the answer by a size of the schema.
+pub const INTROSPECTION_LISTS: &[&str] = &[
+    "types",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "directives",
+];
+
+/// Whether `name` is a root field of introspection.
+fn is_introspection(name: &str) -> bool {
+    matches!(name, "__schema" | "__type")
 }
 
 /// Why a document was refused by [`expand`].
@@ -48,11 +96,18 @@ struct Size {
     other: usize,
     root: usize,
     depth: usize,
+    /// `ofType` and introspection list fields on one path below, as if this
+    /// were inside introspection (read only at an introspection field).
+    nesting: Introspection,
+    /// The deepest nesting measured at introspection fields below.
+    introspection: Introspection,
 }
 
 impl Size {
     fn add(&mut self, child: Size) {
         self.depth = self.depth.max(child.depth);
+        self.nesting = self.nesting.max(child.nesting);
+        self.introspection = self.introspection.max(child.introspection);
         self.expanded = self.expanded.saturating_add(child.expanded);
         self.session = self.session.saturating_add(child.session);
         self.other = self.other.saturating_add(child.other);
@@ -82,15 +137,23 @@ impl<'a> Walker<'a> {
                 Selection::Field(field) => {
                     let name = field.node.name.node.as_str();
                     let below = self.set(&field.node.selection_set.node)?;
+                    let nesting = Introspection {
+                        of_type: below.nesting.of_type + usize::from(name == "ofType"),
+                        lists: below.nesting.lists
+                            + usize::from(INTROSPECTION_LISTS.contains(&name)),
+                    };
+                    let introspective = is_introspection(name);
                     Size {
                         expanded: below.expanded.saturating_add(1),
                         session: usize::from(self.session_fields.contains(&name)),
                         other: usize::from(!matches!(name, "authorize" | "__typename")),
                         root: 1,
-                        depth: if name == "__schema" {
-                            1
+                        depth: if introspective { 1 } else { below.depth + 1 },
+                        nesting,
+                        introspection: if introspective {
+                            below.introspection.max(nesting)
                         } else {
-                            below.depth + 1
+                            below.introspection
                         },
                     }
                 }
@@ -160,6 +223,7 @@ pub fn expand(
             chosen.other = chosen.other.max(size.other);
             chosen.root = chosen.root.max(size.root);
             chosen.depth = chosen.depth.max(size.depth);
+            chosen.introspection = chosen.introspection.max(size.introspection);
         }
     }
     for name in doc.fragments.keys() {
@@ -174,6 +238,7 @@ pub fn expand(
         other_than_authorize: chosen.other,
         root_fields: chosen.root,
         depth: chosen.depth,
+        introspection: chosen.introspection,
         steps: walker.steps,
     })
 }
@@ -302,6 +367,47 @@ mod tests {
         assert_eq!(
             (e.session_fields, e.other_than_authorize, e.root_fields),
             (2, 2, 4)
+        );
+    }
+
+    const INTROSPECTION: &str =
+        include_str!("../../../tests/integration/fixtures/introspection.graphql");
+    const INTROSPECTION_FULL: &str =
+        include_str!("../../../tests/integration/fixtures/introspection-full.graphql");
+
+    #[test]
+    fn introspection_is_measured_by_its_own_nesting() {
+        for text in [INTROSPECTION, INTROSPECTION_FULL] {
+            let e = expand_all(text, 2000).unwrap();
+            assert_eq!(e.depth, 1, "introspection counts one level of depth");
+            assert_eq!(
+                e.introspection,
+                Introspection {
+                    of_type: 9,
+                    lists: 3
+                }
+            );
+        }
+        // Outside introspection, the same names are plain data fields.
+        let data = expand_all("{ types { fields { args { ofType { a } } } } }", 100).unwrap();
+        assert_eq!(
+            (data.depth, data.introspection),
+            (5, Introspection::default())
+        );
+        // `__type` too, its insides measured through fragments.
+        let e = expand_all(
+            "{ viewer { id } __type(name: \"Query\") { ...T } } \
+             fragment T on __Type { fields { type { ofType { ofType { fields { name } } } } } }",
+            100,
+        )
+        .unwrap();
+        assert_eq!(e.depth, 2);
+        assert_eq!(
+            e.introspection,
+            Introspection {
+                of_type: 2,
+                lists: 2
+            }
         );
     }
 }

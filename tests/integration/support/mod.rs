@@ -12,8 +12,9 @@ use tenantgate::app::{AppState, Settings};
 use tenantgate::audit::feed::Feed;
 use tenantgate::auth::jwt::JwtKeys;
 use tenantgate::auth::key_cache::KeyCache;
-use tenantgate::config::{ConnectionLimits, Environment, Limits, MetricsAccess};
+use tenantgate::config::{ConnectionLimits, Environment, Limits, MetricsAccess, TrustedMode};
 use tenantgate::db::{Db, PoolOptions};
+use tenantgate::graphql::trusted::TrustedDocuments;
 use tenantgate::plans::PlanCatalogue;
 use tenantgate::usage::Usage;
 use tenantgate::usage::limits::Limiter;
@@ -121,6 +122,16 @@ impl TestApp {
         Self::serve_tuned(db, pool, Environment::Development, Limiter::local(), tune).await
     }
 
+    /// A development server that knows `documents` (a test's own manifest),
+    /// with `--trusted-documents` at `mode`.
+    pub async fn spawn_trusted(documents: TrustedDocuments, mode: TrustedMode) -> Self {
+        Self::spawn_tuned(|s| {
+            s.trusted_documents = mode;
+            s.documents = documents;
+        })
+        .await
+    }
+
     async fn serve_tuned(
         db: TestDb,
         pool: Db,
@@ -141,6 +152,8 @@ impl TestApp {
             metrics: MetricsAccess::default(),
             billing: None,
             web_dir: None,
+            trusted_documents: TrustedMode::Off,
+            documents: TrustedDocuments::default(),
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;

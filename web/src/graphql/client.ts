@@ -6,7 +6,7 @@ import { Client, fetchExchange, subscriptionExchange, type Operation } from '@ur
 import { authExchange } from '@urql/exchange-auth';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { appCache } from './cache';
-import { documentExchanges, documentHash, SEND_DOCUMENT_IDS } from './documents';
+import { documentExchanges, documentHash } from './documents';
 import { refreshAccessToken } from './refresh';
 import { socketEvents } from './socketStatus';
 import { expiresSoon, getToken } from './session';
@@ -70,7 +70,7 @@ export function makeClient(onSignedOut: () => void): Client {
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request, operation) {
-          const hash = SEND_DOCUMENT_IDS ? documentHash(operation.query) : undefined;
+          const hash = documentHash(operation.query);
           const payload = hash
             ? {
                 query: '',

@@ -12,12 +12,8 @@ export function documentHash(document: unknown): string | undefined {
   return typeof meta?.hash === 'string' ? meta.hash : undefined;
 }
 
-/** Whether the app sends document ids (the server knows the manifest) or text. */
-export const SEND_DOCUMENT_IDS = false;
-
 /** The exchanges that turn an operation's text into its document id. */
 export function documentExchanges(): Exchange[] {
-  if (!SEND_DOCUMENT_IDS) return [];
   return [
     persistedExchange({
       enforcePersistedQueries: true,
