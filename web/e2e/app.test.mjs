@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { baseUrl, capture, launch, mailedLink, newAccount, signInWithPassword, watchedContext } from './harness.mjs';
+import { baseUrl, capture, gql, launch, logIn, mailedLink, newAccount, signInWithPassword, watchedContext } from './harness.mjs';
 
 const PASSWORD = 'correct-horse-battery-9';
 const WORKSPACE = 'E2E Works';
@@ -162,5 +162,58 @@ describe('signing up, in and out', { skip: !process.env.TENANTGATE_URL && 'TENAN
     await withPage(async (page) => {
       await signInWithPassword(page, origin, account.email, 'a-brand-new-passphrase-1');
     });
+  });
+
+  test('a user of two workspaces switches between them; another tab follows', async () => {
+    // grace (owner of Globex) joins Acme as a member through an invitation from ada; she
+    // leaves again at the end, so the demo data stays as the other files expect it.
+    const ada = await logIn(origin, 'ada@acme.test');
+    const acmeId = (await gql(origin, '{ viewer { tenant { id } } }', {}, ada)).viewer.tenant.id;
+    const invited = await gql(
+      origin,
+      'mutation($i: InviteMemberInput!) { inviteMember(input: $i) { id } }',
+      { i: { email: 'grace@globex.test', role: 'MEMBER' } },
+      ada,
+    );
+    assert.ok(invited.inviteMember.id);
+    const link = new URL(await mailedLink(origin, 'grace@globex.test', 'accept-invitation'));
+    const grace = await logIn(origin, 'grace@globex.test');
+    const joined = await gql(
+      origin,
+      'mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { user { id } } }',
+      { i: { token: link.searchParams.get('token') } },
+      grace,
+    );
+    try {
+      await withPage(async (page, context) => {
+        await signInWithPassword(page, origin, 'grace@globex.test');
+        const before = await page.getByTestId('tenant-name').textContent();
+        const other = before === 'Globex' ? 'Acme Corporation' : 'Globex';
+        const tab = await context.newPage();
+        await tab.goto(`${origin}/`);
+        await tab.getByTestId('tenant-name').waitFor();
+        assert.equal(await tab.getByTestId('tenant-name').textContent(), before);
+
+        const workspace = page.getByRole('textbox', { name: 'Workspace', exact: true });
+        await workspace.click();
+        await page.getByRole('option', { name: new RegExp(`^${other} \\(`) }).click();
+        await page.getByTestId('tenant-name').filter({ hasText: other }).waitFor();
+        assert.equal(await page.getByTestId('viewer-role').textContent(), other === 'Globex' ? 'owner' : 'member');
+        await capture(page, 'tenant-switched');
+        // The other tab hears of it and follows.
+        await tab.getByTestId('tenant-name').filter({ hasText: other }).waitFor();
+        // A reload stays in the chosen workspace (the session's default moved).
+        await page.reload();
+        await page.getByTestId('tenant-name').filter({ hasText: other }).waitFor();
+      });
+    } finally {
+      const acme = await logIn(origin, 'grace@globex.test');
+      await gql(origin, 'mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }', { t: acmeId }, acme)
+        .then((d) => gql(origin, 'mutation { leaveTenant }', {}, d.switchTenant.accessToken))
+        .catch(async () => {
+          const id = joined.acceptInvitation.user.id;
+          await gql(origin, 'mutation($u: ID!) { removeMember(userId: $u) }', { u: id }, ada);
+        });
+    }
   });
 });
