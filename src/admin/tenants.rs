@@ -75,7 +75,13 @@ pub async fn tenants_page(
                 limit,
             )
             .await?;
-            let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+            // The page holds `limit` rows; one more tells there is a next page and is
+            // neither shown nor audited.
+            let ids: Vec<Uuid> = rows
+                .iter()
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(|(r, _)| r.id)
+                .collect();
             let asked = json!({
                 "search": filter.search,
                 "status": filter.status,

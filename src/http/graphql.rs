@@ -209,6 +209,30 @@ async fn execute(
         Err(err) if nameless => return bad_params(err),
         Err(err) => return fail(err),
     };
+    // Who is asking, from the headers alone (an API key is admitted below, after the
+    // document passed, since admitting one counts a call). In `on` mode, text from
+    // anyone but an API key is refused here, before it is parsed.
+    let caller = match super::authorize::presented_key(headers) {
+        Err(err) => return fail(err),
+        Ok(Some(secret)) => Caller::Key(secret),
+        Ok(None) => match super::credentials::credentials(headers)
+            .and_then(|credentials| Session::from_credentials(credentials, &app.keys))
+        {
+            Ok(session) => Caller::Token(session),
+            Err(err) => return fail(err),
+        },
+    };
+    if let Caller::Token(session) = &caller
+        && let Err(err) = trusted::must_be_known(
+            app.settings.trusted_documents,
+            resolved.known,
+            session,
+            &app.db,
+        )
+        .await
+    {
+        return fail(err);
+    }
     let query = resolved.text;
     let checked = match document::check(
         &query,
@@ -237,29 +261,14 @@ async fn execute(
     if let Err(err) = document::strings::check_variables(&variables) {
         return fail(err);
     }
-    let session = match super::authorize::presented_key(headers) {
-        Err(err) => return fail(err),
-        Ok(Some(secret)) => match key_session(&app, secret, headers, &meta).await {
+    let session = match caller {
+        // API keys may send text in every mode.
+        Caller::Key(secret) => match key_session(&app, secret, headers, &meta).await {
             Ok(session) => session,
             Err(err) => return key_refusal(media, &request_id, err),
         },
-        Ok(None) => match super::credentials::credentials(headers)
-            .and_then(|credentials| Session::from_credentials(credentials, &app.keys))
-        {
-            Ok(session) => session,
-            Err(err) => return fail(err),
-        },
+        Caller::Token(session) => session,
     };
-    if let Err(err) = trusted::must_be_known(
-        app.settings.trusted_documents,
-        resolved.known,
-        &session,
-        &app.db,
-    )
-    .await
-    {
-        return fail(err);
-    }
     let anonymous = matches!(session.principal, Principal::Anonymous);
     let limits = session.key().map(|call| call.limits);
     if let Some(limits) = limits
@@ -336,4 +345,12 @@ async fn key_session(
     }
     let tenant = call.grant.tenant_id;
     Ok(Session::new(Principal::ApiKey(call), Some(tenant)))
+}
+
+/// Who sent a request, read from its headers before the document is checked.
+enum Caller<'a> {
+    /// An API key's secret, admitted (verified and counted) once the document passed.
+    Key(&'a str),
+    /// A bearer access token or nobody.
+    Token(Session),
 }

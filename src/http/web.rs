@@ -56,8 +56,22 @@ pub async fn asset(dir: Option<&Path>, path: &str) -> Option<Vec<u8>> {
     if !safe {
         return None;
     }
-    tokio::fs::read(dir.join(path)).await.ok()
+    // Symbolic links may not lead out of the folder, and only regular files of a
+    // bounded size are read (a build output holds nothing else).
+    let root = tokio::fs::canonicalize(dir).await.ok()?;
+    let real = tokio::fs::canonicalize(dir.join(path)).await.ok()?;
+    if !real.starts_with(&root) {
+        return None;
+    }
+    let meta = tokio::fs::metadata(&real).await.ok()?;
+    if !meta.is_file() || meta.len() > MAX_WEB_FILE {
+        return None;
+    }
+    tokio::fs::read(real).await.ok()
 }
+
+/// The largest file served from `--web-dir` (GraphiQL's bundle is under 1 MiB).
+const MAX_WEB_FILE: u64 = 16 * 1024 * 1024;
 
 /// Loads the trusted documents of the web app (its `persisted-documents.json`,
 /// embedded or from `dir`): none is an empty set (logged at info), a wrong

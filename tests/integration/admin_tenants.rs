@@ -240,6 +240,29 @@ async fn tenant_list_filters_sorts_and_pages_through_every_ordering() {
         25,
         "nothing was changed"
     );
+    // Only the tenants shown are audited as listed: not the one read ahead to tell
+    // there is a next page.
+    let before = app
+        .db
+        .count("SELECT count(*) AS n FROM audit_log WHERE action = 'admin.tenants.list'")
+        .await;
+    let a = app
+        .gql(
+            PAGE,
+            json!({ "first": 1, "order": { "field": "NAME", "direction": "ASC" }, "search": "bulk" }),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(nodes(&a).len(), 1, "{:?}", a.body);
+    assert_eq!(
+        a.body["data"]["admin"]["tenants"]["pageInfo"]["hasNextPage"],
+        true
+    );
+    let after = app
+        .db
+        .count("SELECT count(*) AS n FROM audit_log WHERE action = 'admin.tenants.list'")
+        .await;
+    assert_eq!(after - before, 1, "one entry for the one tenant shown");
 }
 
 fn base64_url(text: &str) -> String {

@@ -422,6 +422,13 @@ async fn web_dir_serves_the_app_from_disk_and_nothing_outside_it() {
     .unwrap();
     std::fs::write(dir.join("assets/app-1.js"), "console.log(1)").unwrap();
     std::fs::write(dir.join(".secret"), "no").unwrap();
+    // Links that lead out of the folder are not followed; one inside it is.
+    let outside = std::env::temp_dir().join(format!("tg-outside-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("passwd"), "root:x:0:0").unwrap();
+    std::os::unix::fs::symlink(outside.join("passwd"), dir.join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("outdir")).unwrap();
+    std::os::unix::fs::symlink(dir.join("assets/app-1.js"), dir.join("assets/alias.js")).unwrap();
     let web_dir = dir.clone();
     let app = TestApp::spawn_tuned(move |s| s.web_dir = Some(web_dir)).await;
     let get = |path: &str| app.client.get(format!("{}{path}", app.url)).send();
@@ -447,6 +454,7 @@ async fn web_dir_serves_the_app_from_disk_and_nothing_outside_it() {
     }
     assert_eq!(get("/assets/nope.js").await.unwrap().status(), 404);
     std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(outside).unwrap();
 }
 
 #[tokio::test]

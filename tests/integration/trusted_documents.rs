@@ -276,6 +276,19 @@ async fn on_mode_users_and_anonymous_callers_send_known_documents_only() {
     let t = Some(token.as_str());
     let a = post(&app, json!({ "query": "{ __typename }" }), None).await;
     refused(&a, 403, "TRUSTED_DOCUMENT_REQUIRED");
+    // Refused before it is parsed: a document the limits would refuse gets the same answer,
+    // from anonymous callers and users alike (nothing about the limits is told).
+    let deep = format!("{}{}", "{ a ".repeat(40), "}".repeat(40));
+    refused(
+        &post(&app, json!({ "query": deep }), None).await,
+        403,
+        "TRUSTED_DOCUMENT_REQUIRED",
+    );
+    refused(
+        &post(&app, json!({ "query": deep }), t).await,
+        403,
+        "TRUSTED_DOCUMENT_REQUIRED",
+    );
     let sneaky = json!({ "query": "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
         "variables": { "i": { "email": "sneak@example.com", "password": crate::support::PASSWORD, "tenantName": "S" } } });
     refused(

@@ -216,4 +216,21 @@ describe('signing up, in and out', { skip: !process.env.TENANTGATE_URL && 'TENAN
         });
     }
   });
+
+  test('signing in as someone else in another tab: this tab follows, nothing of the first user stays', async () => {
+    await withPage(async (page, context) => {
+      await signInWithPassword(page, origin, 'bob@acme.test');
+      await page.getByTestId('tenant-name').filter({ hasText: 'Acme Corporation' }).waitFor();
+      // hank's sign-in link, opened in another tab of the same browser.
+      await gql(origin, 'mutation { requestMagicLink(email: "hank@globex.test") }');
+      const link = await mailedLink(origin, 'hank@globex.test', 'magic-link');
+      const tab = await context.newPage();
+      await tab.goto(link);
+      await tab.getByTestId('tenant-name').filter({ hasText: 'Globex' }).waitFor();
+      // The cookie is shared: the first tab now acts as hank, with a new cache.
+      await page.getByTestId('tenant-name').filter({ hasText: 'Globex' }).waitFor();
+      assert.equal(await page.getByTestId('viewer-role').textContent(), 'viewer');
+      assert.ok(!(await page.content()).includes('bob@acme.test'), 'nothing of bob is left on the page');
+    });
+  });
 });

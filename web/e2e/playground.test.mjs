@@ -113,6 +113,10 @@ describe('playground', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE_URL is
     // An operation runs as the signed-in user.
     const result = await run(page, '{ viewer { user { email } } }');
     assert.equal(result.data?.viewer?.user?.email, account.email, JSON.stringify(result));
+    // Nothing of the token outlives the session: GraphiQL's history, favorites and tabs in
+    // localStorage carry no headers.
+    const stored = await page.evaluate(() => JSON.stringify(Object.entries(localStorage)));
+    assert.ok(!stored.includes('Bearer') && !stored.includes(account.token), 'no token in localStorage');
     await capture(page, 'playground');
 
     // A reload brings the tabs back, still with the session in the headers.

@@ -426,7 +426,8 @@ impl Tenant {
     }
 
     /// One of the tenant's keys by id (`null`: no such key in this tenant);
-    /// whoever may list the keys.
+    /// members and keys that may list the keys, acting in this tenant (platform
+    /// admins read keys through `apiKeys`, audited).
     async fn api_key(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ApiKey>> {
         let manager = self.key_reader(ctx).await?;
         let Ok(id) = Uuid::parse_str(&id) else {

@@ -5,7 +5,7 @@
 import { Client, fetchExchange } from '@urql/core';
 import { RefreshSessionDocument } from './auth-documents';
 import { documentExchanges } from './documents';
-import { clearToken, getToken, setToken, expiresSoon } from './session';
+import { clearToken, expiresSoon, getToken, setToken, tokenIdentity } from './session';
 
 const LOCK = 'tenantgate.refresh';
 
@@ -20,12 +20,25 @@ const bare = new Client({
 
 let inFlight: Promise<boolean> | null = null;
 
+const identityListeners = new Set<() => void>();
+
+/**
+ * Called when a refresh brings a token of another user or tenant than the tab had (the
+ * cookie is shared by the tabs: another tab signed in as someone else, or switched): the
+ * tab must drop everything it read as the old identity.
+ */
+export function onIdentityChange(listener: () => void): () => void {
+  identityListeners.add(listener);
+  return () => identityListeners.delete(listener);
+}
+
 async function refreshOnce(): Promise<boolean> {
   const before = getToken();
   const result = await bare.mutation(RefreshSessionDocument, {}).toPromise();
   const token = result.data?.refreshSession.accessToken;
   if (token) {
     setToken(token);
+    if (before && tokenIdentity(before) !== tokenIdentity(token)) identityListeners.forEach((l) => l());
     return true;
   }
   const code = result.error?.graphQLErrors[0]?.extensions?.code;

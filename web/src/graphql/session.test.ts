@@ -31,3 +31,17 @@ describe('token store', () => {
     expect(expiresSoon('x.y.z')).toBe(true);
   });
 });
+
+describe('token identity', () => {
+  function jwt2(payload: object): string {
+    const b64 = (s: string) => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    return `${b64('{"alg":"HS256"}')}.${b64(JSON.stringify(payload))}.sig`;
+  }
+  it('tells users and tenants apart, and is null for unreadable tokens', async () => {
+    const { tokenIdentity } = await import('./session');
+    expect(tokenIdentity(jwt2({ sub: 'u1', tid: 't1' }))).toBe('u1/t1');
+    expect(tokenIdentity(jwt2({ sub: 'u1', tid: 't2' }))).not.toBe(tokenIdentity(jwt2({ sub: 'u1', tid: 't1' })));
+    expect(tokenIdentity(jwt2({ sub: 'u1' }))).toBe('u1/');
+    expect(tokenIdentity('nope')).toBeNull();
+  });
+});

@@ -44,18 +44,27 @@ export function clearToken(): void {
   }
 }
 
-/** The `exp` claim of a JWT, in milliseconds since the epoch; null when unreadable. */
-export function tokenExpiry(token: string | null): number | null {
-  if (!token) return null;
-  const part = token.split('.')[1];
+function claims(token: string | null): Record<string, unknown> | null {
+  const part = token?.split('.')[1];
   if (!part) return null;
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp * 1000 : null;
+    const parsed: unknown = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+/** The `exp` claim of a JWT, in milliseconds since the epoch; null when unreadable. */
+export function tokenExpiry(token: string | null): number | null {
+  const exp = claims(token)?.exp;
+  return typeof exp === 'number' ? exp * 1000 : null;
+}
+
+/** Who a token acts as: its user and tenant (`sub`, `tid`); null when unreadable. */
+export function tokenIdentity(token: string | null): string | null {
+  const c = claims(token);
+  return c && typeof c.sub === 'string' ? `${c.sub}/${typeof c.tid === 'string' ? c.tid : ''}` : null;
 }
 
 /** Whether the token expires within `marginMs` (or cannot be read). */

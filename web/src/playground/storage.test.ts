@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tabStorage, withHeaders } from './storage';
+import { tabStorage, withHeaders, withoutHeaders } from './storage';
 
 /** A Storage in memory. */
 function memory(): Storage {
@@ -23,6 +23,24 @@ const TABS = JSON.stringify({
 });
 
 describe('playground storage', () => {
+  it('never writes headers: history, favorites, tabs, the headers editor', () => {
+    const store = memory();
+    const storage = tabStorage({ headers: HEADERS, fresh: false }, store);
+    const history = JSON.stringify({ queries: [{ query: '{ a }', headers: HEADERS, variables: '{}' }] });
+    storage.setItem('graphiql:queries', history);
+    storage.setItem('graphiql:favorites', history);
+    storage.setItem('graphiql:tabState', withHeaders(TABS, HEADERS)!);
+    storage.setItem('graphiql:headers', HEADERS);
+    storage.setItem('graphiql:editorFlex', '1');
+    const all = Object.values(Object.fromEntries(['graphiql:queries', 'graphiql:favorites', 'graphiql:tabState', 'graphiql:headers'].map((k) => [k, store.getItem(k) ?? ''])));
+    for (const v of all) expect(v).not.toContain('Bearer');
+    expect(JSON.parse(store.getItem('graphiql:queries')!).queries[0]).toMatchObject({ query: '{ a }', headers: null });
+    expect(store.getItem('graphiql:headers')).toBeNull();
+    expect(store.getItem('graphiql:editorFlex')).toBe('1');
+    expect(withoutHeaders('not json')).toBe('not json');
+  });
+
+
   it('gives restored tabs the current headers, and drops unreadable state', () => {
     const state = JSON.parse(withHeaders(TABS, HEADERS)!);
     expect(state.tabs[0].headers).toBe(HEADERS);

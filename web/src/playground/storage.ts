@@ -1,4 +1,7 @@
-// GraphiQL's storage (tabs, history, editor sizes, theme) in localStorage, with two changes:
+// GraphiQL's storage (tabs, history, editor sizes, theme) in localStorage, with three changes:
+// - no headers are ever written (GraphiQL 3 keeps them in its history and favorites even
+//   with shouldPersistHeaders off: a bearer token or a pasted API key would outlive the
+//   session in localStorage);
 // - tabs come back with the current session's headers (GraphiQL stores them as null, since
 //   headers are not persisted, so restored tabs would otherwise run signed out);
 // - `?example=<page>` keeps its tabs (and editor texts) apart from the user's own and opens
@@ -37,6 +40,27 @@ export function withHeaders(stored: string, headers: string | null): string | nu
   }
 }
 
+/** `value` with every `headers` property nulled (JSON), or unchanged (not JSON). */
+export function withoutHeaders(value: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return value;
+  }
+  const scrub = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(scrub);
+    else if (v && typeof v === 'object') {
+      for (const [k, inner] of Object.entries(v as Record<string, unknown>)) {
+        if (k === 'headers') (v as Record<string, unknown>)[k] = null;
+        else scrub(inner);
+      }
+    }
+  };
+  scrub(parsed);
+  return JSON.stringify(parsed);
+}
+
 export function tabStorage(opts: {
   /** The headers every tab starts with (the session's), or null. */
   headers: string | null;
@@ -66,8 +90,10 @@ export function tabStorage(opts: {
       return store.getItem(mapped(key));
     },
     setItem(key, value) {
+      // The headers editor's own text is the token itself: never kept.
+      if (key === 'graphiql:headers') return;
       try {
-        store?.setItem(mapped(key), value);
+        store?.setItem(mapped(key), withoutHeaders(value));
       } catch {
         /* full or disabled: GraphiQL keeps working from memory */
       }

@@ -3,6 +3,7 @@
 import { Alert, Anchor, Button, PasswordInput, Stack, Text } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { zod4Resolver } from 'mantine-form-zod-resolver';
+import { useEffect } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation } from 'urql';
 import { z } from 'zod';
@@ -11,10 +12,35 @@ import { useAuth } from './AuthProvider';
 import { AuthLayout } from './AuthLayout';
 import { AcceptInvitationDocument } from './documents';
 import { useLinkToken } from './links';
+
+const PENDING = 'tenantgate.invitation';
+
+function pendingInvitation(): string | null {
+  try {
+    return sessionStorage.getItem(PENDING);
+  } catch {
+    return null;
+  }
+}
+
+function rememberInvitation(token: string | null) {
+  try {
+    if (token) sessionStorage.setItem(PENDING, token);
+    else sessionStorage.removeItem(PENDING);
+  } catch {
+    /* storage disabled: the link has to be opened again after signing in */
+  }
+}
 import { newPassword } from './schemas';
 
 export function AcceptInvitation() {
-  const token = useLinkToken({ keep: true });
+  // The token leaves the address bar at once; it waits in this tab's sessionStorage while
+  // the invited person signs in first, and is dropped once used.
+  const fromLink = useLinkToken();
+  const token = fromLink ?? pendingInvitation();
+  useEffect(() => {
+    if (fromLink) rememberInvitation(fromLink);
+  }, [fromLink]);
   const { status, signedIn } = useAuth();
   const navigate = useNavigate();
   const [result, accept] = useMutation(AcceptInvitationDocument);
@@ -35,6 +61,7 @@ export function AcceptInvitation() {
           onSubmit={form.onSubmit(async (v) => {
             const r = await accept({ input: { token, ...(v.password ? { password: v.password } : {}) } });
             if (r.data) {
+              rememberInvitation(null);
               signedIn(r.data.acceptInvitation.accessToken);
               navigate('/', { replace: true });
             }
@@ -56,7 +83,7 @@ export function AcceptInvitation() {
             {status !== 'signedIn' && (
               <Text size="sm">
                 Already have an account?{' '}
-                <Anchor component={Link} to={`/auth/sign-in?next=${encodeURIComponent(`/auth/accept-invitation?token=${token}`)}`}>
+                <Anchor component={Link} to={`/auth/sign-in?next=${encodeURIComponent('/auth/accept-invitation')}`}>
                   Sign in to accept
                 </Anchor>
               </Text>

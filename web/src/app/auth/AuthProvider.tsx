@@ -6,7 +6,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { Provider as UrqlProvider, type Client } from 'urql';
 import { LogOutDocument, SwitchTenantDocument } from '../../graphql/auth-documents';
 import { makeClient } from '../../graphql/client';
-import { refreshAccessToken } from '../../graphql/refresh';
+import { onIdentityChange, refreshAccessToken } from '../../graphql/refresh';
 import { clearToken, getToken, setToken } from '../../graphql/session';
 
 type Status = 'booting' | 'signedOut' | 'signedIn';
@@ -24,7 +24,7 @@ interface Auth {
 const AuthContext = createContext<Auth | null>(null);
 const CHANNEL = 'tenantgate.auth';
 
-type Message = { kind: 'signed-out' } | { kind: 'switched' };
+type Message = { kind: 'signed-out' } | { kind: 'switched' } | { kind: 'signed-in' };
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<Status>(() => (getToken() ? 'signedIn' : 'booting'));
@@ -66,18 +66,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     channel.current = ch;
     ch.onmessage = (event: MessageEvent<Message>) => {
       if (event.data?.kind === 'signed-out') endLocally('You signed out in another tab.');
-      if (event.data?.kind === 'switched') {
+      if (event.data?.kind === 'switched' || event.data?.kind === 'signed-in') {
         void refreshAccessToken().then((ok) => {
-          if (ok) setEpoch((e) => e + 1);
-          else endLocally('Your session has ended. Sign in again.');
+          if (ok) {
+            setStatus('signedIn');
+            setEpoch((e) => e + 1);
+          } else endLocally('Your session has ended. Sign in again.');
         });
       }
     };
     return () => ch.close();
   }, [endLocally]);
 
+  // A refresh that comes back as someone else: a new client, so no cache of the old one.
+  useEffect(() => onIdentityChange(() => setEpoch((e) => e + 1)), []);
+
   const signedIn = useCallback((accessToken: string) => {
     setToken(accessToken);
+    // The refresh cookie now belongs to this sign-in: the other tabs follow it.
+    channel.current?.postMessage({ kind: 'signed-in' } satisfies Message);
     setNotice(null);
     setStatus('signedIn');
     setEpoch((e) => e + 1);

@@ -16,7 +16,7 @@ import { email, password } from './schemas';
 export function safeNext(next: string | null): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
   // Signed-in users may come back to an invitation; no other signed-out page.
-  if (next.startsWith('/auth/') && !next.startsWith('/auth/accept-invitation?')) return '/';
+  if (next.startsWith('/auth/') && next !== '/auth/accept-invitation') return '/';
   return next;
 }
 
