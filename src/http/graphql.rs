@@ -218,7 +218,7 @@ async fn execute(
         Ok(None) => match super::credentials::credentials(headers)
             .and_then(|credentials| Session::from_credentials(credentials, &app.keys))
         {
-            Ok(session) => Caller::Token(session),
+            Ok(session) => Caller::Token(Box::new(session)),
             Err(err) => return fail(err),
         },
     };
@@ -267,7 +267,7 @@ async fn execute(
             Ok(session) => session,
             Err(err) => return key_refusal(media, &request_id, err),
         },
-        Caller::Token(session) => session,
+        Caller::Token(session) => *session,
     };
     let anonymous = matches!(session.principal, Principal::Anonymous);
     let limits = session.key().map(|call| call.limits);
@@ -352,5 +352,5 @@ enum Caller<'a> {
     /// An API key's secret, admitted (verified and counted) once the document passed.
     Key(&'a str),
     /// A bearer access token or nobody.
-    Token(Session),
+    Token(Box<Session>),
 }
