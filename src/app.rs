@@ -32,7 +32,8 @@ pub struct Settings {
     pub metrics: MetricsAccess,
     /// Stripe (`None`: billing is off).
     pub billing: Option<BillingConfig>,
-    /// Where the web app's files come from (`None`: built into the binary).
+    /// Where the web app's files come from, canonical (`None`: built into the
+    /// binary).
     pub web_dir: Option<std::path::PathBuf>,
     /// Whether signed-in users and anonymous callers may send only trusted
     /// documents (see `--trusted-documents`).

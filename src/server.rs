@@ -347,7 +347,16 @@ async fn serve_on(
     if billing.is_none() {
         tracing::info!("billing is off: set STRIPE_SECRET_KEY to sell plans through Stripe");
     }
-    let documents = crate::http::web::load_documents(args.web_dir.as_deref())
+    // Canonical once here: every file served from it is checked to lie inside it.
+    let web_dir = args
+        .web_dir
+        .as_deref()
+        .map(|dir| {
+            std::fs::canonicalize(dir)
+                .with_context(|| format!("--web-dir {}: not a readable folder", dir.display()))
+        })
+        .transpose()?;
+    let documents = crate::http::web::load_documents(web_dir.as_deref())
         .await
         .context("loading the trusted documents")?;
     if args.trusted_documents == crate::config::TrustedMode::On && documents.is_empty() {
@@ -370,7 +379,7 @@ async fn serve_on(
                 own_listener: metrics_listener.is_some(),
             },
             billing,
-            web_dir: args.web_dir.clone(),
+            web_dir,
             trusted_documents: args.trusted_documents,
             documents,
         },

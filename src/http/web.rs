@@ -43,8 +43,8 @@ pub async fn app(State(state): State<AppState>, uri: Uri) -> Response {
     serve_file(dir, "index.html").await
 }
 
-/// A file of the web app: from `dir` when the server was started with
-/// `--web-dir`, else from the copy built into the binary.
+/// A file of the web app: from `dir` (canonical) when the server was started
+/// with `--web-dir`, else from the copy built into the binary.
 pub async fn asset(dir: Option<&Path>, path: &str) -> Option<Vec<u8>> {
     let Some(dir) = dir else {
         return Assets::get(path).map(|f| f.data.into_owned());
@@ -58,9 +58,9 @@ pub async fn asset(dir: Option<&Path>, path: &str) -> Option<Vec<u8>> {
     }
     // Symbolic links may not lead out of the folder, and only regular files of a
     // bounded size are read (a build output holds nothing else).
-    let root = tokio::fs::canonicalize(dir).await.ok()?;
+    // `dir` is canonical (made so at start-up).
     let real = tokio::fs::canonicalize(dir.join(path)).await.ok()?;
-    if !real.starts_with(&root) {
+    if !real.starts_with(dir) {
         return None;
     }
     let meta = tokio::fs::metadata(&real).await.ok()?;

@@ -429,7 +429,7 @@ async fn web_dir_serves_the_app_from_disk_and_nothing_outside_it() {
     std::os::unix::fs::symlink(outside.join("passwd"), dir.join("leak.txt")).unwrap();
     std::os::unix::fs::symlink(&outside, dir.join("outdir")).unwrap();
     std::os::unix::fs::symlink(dir.join("assets/app-1.js"), dir.join("assets/alias.js")).unwrap();
-    let web_dir = dir.clone();
+    let web_dir = dir.canonicalize().unwrap();
     let app = TestApp::spawn_tuned(move |s| s.web_dir = Some(web_dir)).await;
     let get = |path: &str| app.client.get(format!("{}{path}", app.url)).send();
     let res = get("/assets/app-1.js").await.unwrap();

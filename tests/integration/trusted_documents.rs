@@ -502,6 +502,7 @@ async fn websocket_subscriptions_by_id_and_on_mode() {
 async fn the_manifest_is_loaded_from_the_web_dir_and_checked() {
     let dir = std::env::temp_dir().join(format!("tg-manifest-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir.canonicalize().unwrap();
     // None: an empty set.
     let none = tenantgate::http::web::load_documents(Some(&dir))
         .await

@@ -1,9 +1,10 @@
 // The portal's first page: the workspace at a glance (plan, team size, this month's quotas).
-import { Card, Group, Progress, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Card, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Empty, QueryState } from '../components/PageState';
 import { PageHeader } from '../components/PageHeader';
+import { QuotaBars } from './usage/QuotaBars';
 
 export const OverviewDocument = graphql(`
   query Overview {
@@ -79,23 +80,7 @@ export function Overview() {
               {data.tenant.quotas.length === 0 ? (
                 <Empty title="No quotas on your plan">Usage is recorded without a monthly limit.</Empty>
               ) : (
-                <Stack gap="sm">
-                  {data.tenant.quotas.map((q) => (
-                    <Stack key={q.metric} gap={4}>
-                      <Group justify="space-between">
-                        <Text size="sm">{q.metric}</Text>
-                        <Text size="sm" c="dimmed">
-                          {q.used.toLocaleString()} / {q.limit.toLocaleString()}
-                        </Text>
-                      </Group>
-                      <Progress
-                        value={Math.min(100, q.percent)}
-                        color={q.percent >= 100 ? 'red' : q.percent >= 90 ? 'orange' : 'blue'}
-                        aria-label={`${q.metric}: ${Math.round(q.percent)} % of the monthly quota`}
-                      />
-                    </Stack>
-                  ))}
-                </Stack>
+                <QuotaBars quotas={data.tenant.quotas} names={{}} />
               )}
             </Card>
           </Stack>

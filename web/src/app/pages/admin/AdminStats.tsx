@@ -1,14 +1,16 @@
 // /admin/stats: the platform at a glance: tenants by plan, MRR, users, API calls today and
 // over 30 days, the top consumers (each listed tenant gets the read in its trail).
 import '@mantine/charts/styles.css';
-import { AreaChart, BarChart, DonutChart } from '@mantine/charts';
+import { BarChart, DonutChart } from '@mantine/charts';
 import { Anchor, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useQuery } from 'urql';
 import { Empty } from '../../components/PageState';
 import { PageHeader } from '../../components/PageHeader';
-import { AdminQueryState, ChartBox, AdminTabs, dayLabel, formatMoney, lastDays, peakText } from './common';
+import { AdminQueryState, ChartBox, AdminTabs, lastDays } from './common';
+import { ApiCallsCard } from './ApiCallsCard';
+import { money } from '../../format';
 import { AdminStatsDocument } from './documents';
 
 const PLAN_COLORS = ['gray.6', 'blue.6', 'indigo.7', 'grape.7', 'teal.7', 'orange.7'];
@@ -51,9 +53,8 @@ export function AdminStats() {
               color: PLAN_COLORS[i % PLAN_COLORS.length]!,
             }));
           const mrr = stats.mrr.length
-            ? stats.mrr.map((m) => formatMoney(m.amount, m.currency)).join(' + ')
-            : formatMoney(0, 'usd');
-          const calls = usage.points.map((p) => ({ day: dayLabel(p.at), calls: p.value }));
+            ? stats.mrr.map((m) => money(m.amount, m.currency)).join(' + ')
+            : money(0, 'usd');
           const top = topConsumers.map((c) => ({ tenant: c.tenant.name, calls: c.total }));
           return (
             <Stack gap="md">
@@ -120,7 +121,7 @@ export function AdminStats() {
                           <Table.Tr key={`${p.planKey}-${p.mrr.currency}`}>
                             <Table.Td>{planName.get(p.planKey) ?? p.planKey}</Table.Td>
                             <Table.Td>{p.activeSubscriptions}</Table.Td>
-                            <Table.Td>{formatMoney(p.mrr.amount, p.mrr.currency)}</Table.Td>
+                            <Table.Td>{money(p.mrr.amount, p.mrr.currency)}</Table.Td>
                           </Table.Tr>
                         ))}
                       </Table.Tbody>
@@ -128,30 +129,7 @@ export function AdminStats() {
                   )}
                 </Card>
               </SimpleGrid>
-              <Card withBorder>
-                <Group justify="space-between" mb="sm">
-                  <Title order={2} size="h4">
-                    API calls, last 30 days
-                  </Title>
-                  <Text size="sm" c="dimmed">
-                    {usage.total.toLocaleString()} in all
-                  </Text>
-                </Group>
-                {usage.total === 0 ? (
-                  <Empty title="No API calls in the last 30 days" />
-                ) : (
-                  <ChartBox summary={`API calls per day, every tenant, last 30 days: ${peakText(calls)}`}>
-<AreaChart
-                    h={220}
-                    data={calls}
-                    dataKey="day"
-                    series={[{ name: 'calls', label: 'API calls', color: 'indigo.6' }]}
-                    curveType="linear"
-                    withDots={false}
-                  />
-</ChartBox>
-                )}
-              </Card>
+              <ApiCallsCard usage={usage} whose="every tenant" />
               <Card withBorder>
                 <Title order={2} size="h4" mb="sm">
                   Top consumers, last 30 days

@@ -2,14 +2,15 @@
 // actions on them, members, API keys, the subscription, 30 days of API calls, and the
 // audit trail (every one of these reads is written to the tenant's own trail).
 import '@mantine/charts/styles.css';
-import { AreaChart } from '@mantine/charts';
 import { Alert, Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { Empty, Failed, Loading } from '../../components/PageState';
 import { PageHeader } from '../../components/PageHeader';
-import { AdminQueryState, ChartBox, peakText, ScrollRegion, StatusBadge, dayLabel, formatDate, formatDateTime, lastDays } from './common';
+import { AdminQueryState, ScrollRegion, StatusBadge, lastDays } from './common';
+import { ApiCallsCard } from './ApiCallsCard';
+import { formatDate, formatDateTime } from '../../format';
 import { AdminTenantAuditDocument, AdminTenantDocument } from './documents';
 import { TenantActions } from './TenantActions';
 
@@ -26,7 +27,6 @@ export function AdminTenant() {
       <AdminQueryState result={result} retry={refresh}>
         {(data) => {
           const t = data.admin.tenant;
-          const chart = t.usage.points.map((p) => ({ day: dayLabel(p.at), calls: p.value }));
           const sub = t.billing.subscription;
           return (
             <Stack gap="md" mt="sm">
@@ -83,30 +83,7 @@ export function AdminTenant() {
                   )}
                 </Card>
               </SimpleGrid>
-              <Card withBorder>
-                <Group justify="space-between" mb="sm">
-                  <Title order={2} size="h4">
-                    API calls, last 30 days
-                  </Title>
-                  <Text size="sm" c="dimmed">
-                    {t.usage.total.toLocaleString()} in all
-                  </Text>
-                </Group>
-                {t.usage.total === 0 ? (
-                  <Empty title="No API calls in the last 30 days" />
-                ) : (
-                  <ChartBox summary={`API calls per day over the last 30 days: ${peakText(chart)}`}>
-<AreaChart
-                    h={220}
-                    data={chart}
-                    dataKey="day"
-                    series={[{ name: 'calls', label: 'API calls', color: 'indigo.6' }]}
-                    curveType="linear"
-                    withDots={false}
-                  />
-</ChartBox>
-                )}
-              </Card>
+              <ApiCallsCard usage={t.usage} />
               <Card withBorder>
                 <Title order={2} size="h4" mb="sm">
                   Members

@@ -9,7 +9,8 @@ import { useQuery } from 'urql';
 import type { OrderDirection, TenantOrderField, TenantStatus } from '../../../gql/graphql';
 import { Empty } from '../../components/PageState';
 import { PageHeader } from '../../components/PageHeader';
-import { AdminQueryState, ScrollRegion, AdminTabs, StatusBadge, formatDate } from './common';
+import { AdminQueryState, ScrollRegion, AdminTabs, StatusBadge } from './common';
+import { formatDate } from '../../format';
 import { AdminTenantsDocument } from './documents';
 
 const PAGE_SIZE = 20;

@@ -1,17 +1,7 @@
 // Small pure helpers of the billing and usage pages (unit-tested in format.test.ts).
 import type { SubscriptionStatus } from '../../../gql/graphql';
 
-/** An amount in the currency's smallest unit, for people: `$29.00`, `€290.00`, `¥500`. */
-export function money(amount: number, currency: string): string {
-  const code = currency.toUpperCase();
-  try {
-    const fmt = new Intl.NumberFormat('en-US', { style: 'currency', currency: code });
-    const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
-    return fmt.format(amount / 10 ** digits);
-  } catch {
-    return `${(amount / 100).toFixed(2)} ${code}`;
-  }
-}
+export { money } from '../../format';
 
 /** A date for people, in UTC (billing periods and quota months are UTC): `6 Jan 2027`. */
 export function day(iso: string | null | undefined): string {

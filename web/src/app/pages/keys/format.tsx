@@ -43,10 +43,7 @@ export function EnvironmentBadge({ environment }: { environment: ApiKeyEnvironme
 }
 
 /** A date and time in the reader's locale; `fallback` when absent. */
-export function when(at: string | null | undefined, fallback = '—'): string {
-  if (!at) return fallback;
-  return new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-}
+export { formatDateTime as when } from '../../format';
 
 /** "1,000 / hour", "10 / 30 s". */
 export function rateLabel(rate: { limit: number; periodSeconds: number } | null | undefined): string {

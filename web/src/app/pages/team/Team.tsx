@@ -25,7 +25,8 @@ import {
 } from './documents';
 import { InviteDialog } from './InviteDialog';
 import { Pager, usePages } from './Pager';
-import { formatDate, ROLE_COLOR, ROLE_LABEL } from './roles';
+import { formatDate } from '../../format';
+import { ROLE_COLOR, ROLE_LABEL } from './roles';
 
 const PAGE_SIZE = 20;
 

@@ -26,10 +26,6 @@ export const ROLE_COLOR: Record<Role, string> = {
   VIEWER: 'gray',
 };
 
-export function formatDate(iso: string): string {
-  return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
-}
-
 /** A stack of cursors for paging through a connection (Previous / Next). */
 export interface Pages {
   after: string | null;
