@@ -41,6 +41,9 @@ pub struct Settings {
     /// The web app's operations by the SHA-256 of their text, loaded at
     /// start-up (`http::web::load_documents`; shared, cheap to clone).
     pub documents: TrustedDocuments,
+    /// Days the platform's own audit trail (entries of no tenant) is kept
+    /// (30 to 3,650; tenants' entries follow their plan).
+    pub platform_audit_retention_days: u32,
 }
 
 impl Settings {
@@ -68,6 +71,8 @@ pub struct AppState {
     pub sockets: SocketCounts,
     /// Stripe billing (off without a key).
     pub billing: Billing,
+    /// Audit exports running on this instance (their budget).
+    pub audit_exports: crate::audit::export::ExportSlots,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -133,6 +138,7 @@ impl AppState {
             usage,
             sockets: SocketCounts::default(),
             billing,
+            audit_exports: Default::default(),
         }
     }
 
@@ -143,10 +149,16 @@ impl AppState {
             .usage
             .start_flusher(self.db.clone(), self.api_keys.clone(), stop.clone());
         let billing = self.billing.start_worker(stop.clone());
+        let retention = crate::audit::retention::start(
+            self.db.clone(),
+            self.settings.platform_audit_retention_days,
+            stop.clone(),
+        );
         Background {
             stop,
             task,
             billing,
+            retention,
         }
     }
 }
@@ -157,6 +169,8 @@ pub struct Background {
     task: tokio::task::JoinHandle<()>,
     /// The Stripe event worker and reconcile pass (with billing on).
     billing: Option<tokio::task::JoinHandle<()>>,
+    /// The audit retention job.
+    retention: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -167,5 +181,6 @@ impl Background {
         if let Some(billing) = self.billing {
             let _ = billing.await;
         }
+        let _ = self.retention.await;
     }
 }

@@ -177,6 +177,19 @@ pub struct ServeArgs {
     )]
     pub trusted_documents: TrustedMode,
 
+    /// Days the platform's own audit trail (entries of no tenant: platform
+    /// admins' platform-wide reads and changes) is kept, 30 to 3,650.
+    /// Tenants' entries are kept as long as their plan says
+    /// (`audit_retention_days`).
+    #[arg(
+        long,
+        env = "TENANTGATE_PLATFORM_AUDIT_RETENTION_DAYS",
+        default_value_t = 365,
+        value_parser = clap::value_parser!(u32).range(30..=3650),
+        global = true
+    )]
+    pub platform_audit_retention_days: u32,
+
     /// SMTP server for outgoing email (lettre's URL form, e.g.
     /// `smtp://user:pass@mail.example.com:587?tls=required`). Unset: emails stay in
     /// the outbox table and the log.

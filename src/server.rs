@@ -382,6 +382,7 @@ async fn serve_on(
             web_dir,
             trusted_documents: args.trusted_documents,
             documents,
+            platform_audit_retention_days: args.platform_audit_retention_days,
         },
         Feed::start(
             database.url.clone(),

@@ -5,7 +5,9 @@
 //! does. The table is append-only for the runtime role. New entries are announced
 //! with NOTIFY and fanned out to live subscribers by [`feed`].
 
+pub mod export;
 pub mod feed;
+pub mod retention;
 
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;

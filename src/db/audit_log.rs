@@ -148,3 +148,26 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .await
         .optional()
 }
+
+/// Deletes at most `batch` entries past their retention (the tenant's plan's
+/// `audit_retention_days`; the platform trail's `platform_days`, at least 30)
+/// through `tg_audit_retention`; how many, or -1 when another instance runs
+/// the job or a lock did not come in time.
+pub async fn expire(
+    conn: &mut AsyncPgConnection,
+    platform_days: i32,
+    batch: i32,
+) -> QueryResult<i64> {
+    use diesel::sql_types::{BigInt, Integer};
+    #[derive(QueryableByName)]
+    struct Expired {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let expired: Expired = diesel::sql_query("SELECT tg_audit_retention($1, $2) AS n")
+        .bind::<Integer, _>(platform_days)
+        .bind::<Integer, _>(batch)
+        .get_result(conn)
+        .await?;
+    Ok(expired.n)
+}

@@ -11,6 +11,7 @@
 //! | `/healthz`, `/readyz` | liveness, readiness |
 //! | everything else (GET) | the web app |
 
+mod audit_export;
 pub mod authorize;
 pub mod client;
 pub mod credentials;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/v1/authorize", post(authorize::v1_authorize))
+        .route("/v1/audit-log/export", get(audit_export::export))
         .route(
             "/v1/usage",
             post(usage::v1_usage).layer(axum::extract::DefaultBodyLimit::max(usage::MAX_BODY)),

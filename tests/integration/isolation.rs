@@ -196,7 +196,9 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT string_agg(m::text, ',' ORDER BY m.user_id) FROM memberships m WHERE m.tenant_id = '{t}'),
                 (SELECT string_agg(i::text, ',' ORDER BY i.id) FROM invitations i WHERE i.tenant_id = '{t}'),
                 (SELECT x::text FROM tenants x WHERE x.id = '{t}'),
-                (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}'),
+                (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}'
+                 -- an allowed export of a caller's own trail records itself
+                 AND a.action <> 'audit_log.export'),
                 (SELECT string_agg(concat_ws(':', k.id, k.name, k.scopes, k.revoked_at, k.display_prefix), ',' ORDER BY k.id)
                  FROM api_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
@@ -612,6 +614,12 @@ enum Op {
     },
     /// `tenant { apiKeys { usage } }`
     KeyUsage,
+    /// `GET /v1/audit-log/export`, JSON Lines or CSV, naming the other
+    /// tenant in `tenant=` (the platform admins' parameter) or not.
+    AuditExport {
+        jsonl: bool,
+        name_theirs: bool,
+    },
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -702,6 +710,8 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::ChangePlan),
         any::<bool>().prop_map(|by_key| Op::Usage { by_key }),
         Just(Op::KeyUsage),
+        (any::<bool>(), any::<bool>())
+            .prop_map(|(jsonl, name_theirs)| Op::AuditExport { jsonl, name_theirs }),
     ]
 }
 
@@ -834,12 +844,43 @@ impl Seed {
                 json!({ "f": usage_from(), "t": usage_to() }),
                 Check::Read,
             ),
+            // Not GraphQL: the runner sends it itself (`export_audit`).
+            Op::AuditExport { .. } => (VIEWER, json!({}), Check::Read),
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
             }
         }
     }
+}
+
+/// `GET /v1/audit-log/export` as `token` (a session or a key) with
+/// `X-Tenant-ID: header`: (status, body).
+async fn export_audit(
+    app: &TestApp,
+    token: Option<&str>,
+    header: Option<&str>,
+    jsonl: bool,
+    tenant: Option<Uuid>,
+) -> (u16, String) {
+    let mut url = format!(
+        "{}/v1/audit-log/export?format={}",
+        app.url,
+        if jsonl { "jsonl" } else { "csv" }
+    );
+    if let Some(tenant) = tenant {
+        url.push_str(&format!("&tenant={tenant}"));
+    }
+    let mut req = app.client.get(url);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(header) = header {
+        req = req.header("x-tenant-id", header);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
 }
 
 /// The range of the usage reads: the seeded day and today.
@@ -916,6 +957,23 @@ fn no_caller_sees_or_changes_another_tenant() {
                 Header::Absent => None,
                 Header::Garbage(i) => Some(i.get(&GARBAGE_HEADERS).to_string()),
             };
+            if let Op::AuditExport { jsonl, name_theirs } = case.op {
+                let token = user.map(|u| u.token.as_str());
+                let theirs = seed.tenants[other].id;
+                let (status, body) =
+                    export_audit(&seed.app, token, header.as_deref(), jsonl, name_theirs.then_some(theirs)).await;
+                let who = user.map_or("anonymous", |u| u.label);
+                let context = format!("{who} exporting the audit log with X-Tenant-ID {header:?}, tenant={name_theirs} -> {status} {body}");
+                prop_assert!(status < 500, "a 5xx: {context}");
+                prop_assert!(!name_theirs || status != 200, "the platform admins' parameter worked: {context}");
+                if let Some(leak) = seed.leak(case.caller, &body) {
+                    prop_assert!(false, "the export shows {leak:?} of another tenant: {context}");
+                }
+                if status == 200 {
+                    listed.fetch_add(1, Ordering::Relaxed);
+                }
+                return Ok(());
+            }
             let (query, vars, check) = seed.request(&case.op, other);
             let token = user.map(|u| u.token.as_str());
             let a = call(&seed.app, token, header.as_deref(), query, vars.clone()).await;

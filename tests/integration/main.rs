@@ -3,6 +3,7 @@
 mod support;
 
 mod admin_tenants;
+mod audit_export;
 
 mod billing;
 mod billing_rls;

@@ -176,6 +176,9 @@ enum Op {
     ReadAdminUsage,
     /// `createMetric` of a new metric.
     CreateMetric,
+    /// `GET /v1/audit-log/export?format=jsonl` (HTTP, not GraphQL: the
+    /// answer is put in GraphQL's shape by `Matrix::export`).
+    ExportAuditLog,
 }
 
 impl Op {
@@ -232,6 +235,7 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::SetTenantPlan,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::RecordUsage,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::CreateMetric,       [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::ExportAuditLog,     [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::ReadBilling,        [UNAUTH,   FORBID,  YES,      YES,      FORBID,   YES,      FORBID]),
     (Op::ReadQuotas,         [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
     (Op::ReadUsage,          [UNAUTH,   FORBID,  YES,      YES,      YES,      YES,      YES   ]),
@@ -494,6 +498,37 @@ impl Matrix {
     async fn call(&self, actor: Actor, query: &str, vars: Value) -> Answer {
         let token = self.creds(actor).map(|(t, _)| t.as_str());
         call(&self.app, token, Some(&self.tenant), query, vars).await
+    }
+
+    /// The audit export as `actor` (naming this tenant in X-Tenant-ID), its
+    /// answer in GraphQL's shape: `data.export` the lines, or the error.
+    async fn export(&self, actor: Actor) -> Answer {
+        let mut req = self
+            .app
+            .client
+            .get(format!("{}/v1/audit-log/export?format=jsonl", self.app.url))
+            .header("x-tenant-id", &self.tenant);
+        if let Some((token, _)) = self.creds(actor) {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        let res = req.send().await.unwrap();
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        let text = res.text().await.unwrap();
+        let body = if status == 200 {
+            let lines: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            json!({ "data": { "export": lines } })
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            json!({ "data": null, "errors": [{ "message": v["error"]["message"], "extensions": { "code": v["error"]["code"] } }] })
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Everything of the tenant a change could touch, as one hash (plus the
@@ -852,6 +887,17 @@ impl Matrix {
                     cleanup: Vec::new(),
                 }
             }
+            Op::ExportAuditLog => Plan {
+                query: "",
+                vars: json!({}),
+                value: "/data/export",
+                shows: Shows::NonEmpty,
+                effect: Some(format!(
+                    "SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{t}'
+                     AND action = 'audit_log.export'"
+                )),
+                cleanup: Vec::new(),
+            },
             Op::CreateMetric => {
                 let key = format!("matrix_{}", self.fresh);
                 self.fresh += 1;
@@ -926,7 +972,11 @@ impl Matrix {
             Some(sql) => count(&mut self.db, sql).await,
             None => 0,
         };
-        let answer = self.call(actor, plan.query, plan.vars.clone()).await;
+        let answer = if op == Op::ExportAuditLog {
+            self.export(actor).await
+        } else {
+            self.call(actor, plan.query, plan.vars.clone()).await
+        };
         let changed = self.fingerprint().await != before;
         let took_effect = match &plan.effect {
             Some(sql) => count(&mut self.db, sql).await != effect_before,
@@ -1040,7 +1090,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 43 * 7, "every operation has a row");
+    assert_eq!(cells, 44 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

@@ -3,9 +3,11 @@
 //
 // A new workspace creates a key in the UI, copies it from the dialog (clipboard), calls
 // /v1/authorize with it, rotates it, revokes it and sees it refused; the audit page shows
-// those entries and a new one arriving live from another browser context. The demo viewer
+// those entries and a new one arriving live from another browser context, and downloads as
+// CSV and JSON Lines with its filters. The demo viewer
 // (hank@globex.test) sees the keys but no button to change them.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { baseUrl, capture, gql, launch, logIn, newAccount, signInWithPassword, watchedContext } from './harness.mjs';
 
@@ -240,6 +242,43 @@ describe('API keys and the audit log', { skip: !process.env.TENANTGATE_URL && 'T
       const id = made.createApiKey.apiKey.id;
       await page.locator('[data-testid="feed-state"][data-state="live"]').waitFor({ timeout: 20_000 });
       await page.locator(`tbody tr[data-target-id="${id}"]`, { hasText: 'api_key.create' }).waitFor();
+    });
+  });
+
+  test("the audit log downloads as CSV and JSON Lines, with the page's filters", async () => {
+    const owner = await logIn(origin, 'ada@acme.test');
+    const name = `export check ${Date.now()}`;
+    await gql(origin, 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', { i: { name } }, owner);
+    await withContext(async (page) => {
+      await signInWithPassword(page, origin, 'ada@acme.test');
+      await page.goto(`${origin}/audit`);
+      await page.locator('tbody tr').first().waitFor();
+      const download = async (item) => {
+        await page.getByTestId('audit-export').click();
+        const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: item }).click()]);
+        const failure = await file.failure();
+        assert.equal(failure, null, `the download failed: ${failure}`);
+        return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
+      };
+      const csv = await download(/CSV/);
+      assert.match(csv.name, /^audit-log-[0-9a-f-]{36}-\d{8}T\d{6}Z\.csv$/);
+      const rows = csv.text.trim().split('\r\n');
+      assert.equal(rows[0], 'id,createdAt,action,actorType,actorId,actorLabel,targetType,targetId,ip,userAgent,requestId,before,after');
+      assert.ok(rows.some((r) => r.includes(',api_key.create,')), 'the new key is in the file');
+      await page.getByText('The audit log was downloaded as CSV.').waitFor();
+
+      // The filters apply: one action only.
+      await page.getByRole('textbox', { name: 'Action' }).fill('audit_log.export');
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('tbody tr')];
+        return rows.length > 0 && rows.every((tr) => tr.textContent.includes('audit_log.export'));
+      });
+      const jsonl = await download(/JSON Lines/);
+      assert.match(jsonl.name, /\.jsonl$/);
+      const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok(lines.length >= 1);
+      assert.ok(lines.every((l) => l.action === 'audit_log.export'), 'only the filtered action');
+      assert.ok(lines.some((l) => l.actorLabel === 'ada@acme.test' && l.after.format === 'csv'), 'the CSV download is audited');
     });
   });
 

@@ -1,15 +1,18 @@
 // The workspace's audit trail: newest first, filtered by actor, action and dates, paginated
 // through the connection's cursors, with new entries pushed live at the top (highlighted
 // for a few seconds) and the feed's state shown ("Live" / "Reconnecting…").
-import { Autocomplete, Badge, Button, Card, Code, Group, Select, Table, Text, TextInput } from '@mantine/core';
+import { Autocomplete, Badge, Button, Card, Code, Group, Menu, Select, Table, Text, TextInput } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import type { AuditEntryFieldsFragment } from '../../../gql/graphql';
+import type { AppError } from '../../../graphql/errors';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeader } from '../../components/PageHeader';
 import { Empty, QueryState } from '../../components/PageState';
 import { AuditActorsDocument, AuditLogDocument } from './documents';
+import { downloadAuditLog, type ExportFormat } from './download';
 import { useAuditFeed, type FeedState } from './feed';
 import { badRange, matches, toFilter } from './filters';
 
@@ -142,6 +145,37 @@ function Row({ e, fresh }: { e: AuditEntryFieldsFragment; fresh: boolean }) {
   );
 }
 
+/** Downloads what the filters select, as CSV or JSON Lines; a refusal shows below the filters. */
+function ExportMenu({ filter, disabled, onError }: { filter: Parameters<typeof downloadAuditLog>[1]; disabled: boolean; onError: (e: AppError | null) => void }) {
+  const [busy, setBusy] = useState(false);
+  const run = async (format: ExportFormat) => {
+    setBusy(true);
+    onError(null);
+    try {
+      await downloadAuditLog(format, filter);
+      notifications.show({ color: 'green', message: `The audit log was downloaded as ${format === 'csv' ? 'CSV' : 'JSON Lines'}.` });
+    } catch (e) {
+      onError(e as AppError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Menu position="bottom-end" withinPortal>
+      <Menu.Target>
+        <Button variant="default" loading={busy} disabled={disabled} data-testid="audit-export">
+          Download
+        </Button>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Label>What the filters show, every page</Menu.Label>
+        <Menu.Item onClick={() => void run('csv')}>CSV (spreadsheets)</Menu.Item>
+        <Menu.Item onClick={() => void run('jsonl')}>JSON Lines</Menu.Item>
+      </Menu.Dropdown>
+    </Menu>
+  );
+}
+
 export function Audit() {
   const [actor, setActor] = useState<string | null>(null);
   const [actionText, setActionText] = useState('');
@@ -149,6 +183,7 @@ export function Audit() {
   const [fromDate, setFromDate] = useState('');
   const [toDate, setToDate] = useState('');
   const [cursors, setCursors] = useState<(string | null)[]>([]);
+  const [exportError, setExportError] = useState<AppError | null>(null);
   const after = cursors.length ? cursors[cursors.length - 1] : null;
   const form = { actor, action, from: fromDate, to: toDate };
   const wrongWay = badRange(form);
@@ -195,8 +230,14 @@ export function Audit() {
         title="Audit log"
         description="Who did what in this workspace, newest first."
         example="audit"
-        actions={<FeedBadge state={feed.state} />}
+        actions={
+          <Group gap="sm">
+            <FeedBadge state={feed.state} />
+            <ExportMenu filter={filter} disabled={wrongWay} onError={setExportError} />
+          </Group>
+        }
       />
+      {exportError && <ErrorAlert error={exportError} title="The download failed" />}
       {feed.error != null && !result.error && <ErrorAlert error={feed.error} title="The live feed stopped" />}
       <Group gap="sm" mb="md" align="flex-start" wrap="wrap">
         <Select

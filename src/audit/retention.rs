@@ -1,0 +1,87 @@
+//! Audit retention: entries older than their tenant's plan keeps them
+//! (`audit_retention_days`), and the platform trail's after a setting, are
+//! deleted at start and daily, 10,000 a transaction.
+//!
+//! The runtime role never deletes from the trail itself: `tg_audit_retention`
+//! (SECURITY DEFINER) decides what is old from the database's clock and the
+//! plan, so no caller can choose what goes. Two instances never run it at once
+//! (an advisory lock; the second gets -1 and tries again later).
+
+use std::time::Duration;
+
+use scoped_futures::ScopedFutureExt;
+
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::tenancy::Scope;
+use crate::usage::Stop;
+
+/// Entries one transaction deletes at most.
+pub const BATCH: i32 = 10_000;
+/// How often the job runs.
+const EVERY: Duration = Duration::from_secs(24 * 3600);
+/// When a run gave way (another instance, a lock, an error), the next try.
+const RETRY: Duration = Duration::from_secs(60);
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Expired {
+    /// Entries deleted.
+    pub deleted: i64,
+    /// Whether it gave way before the end (another instance ran the job, or
+    /// a lock did not come in time): the next run finishes.
+    pub deferred: bool,
+}
+
+/// Deletes every entry past its retention, [`BATCH`] a transaction, until
+/// none is left; the platform trail keeps `platform_days` (30 to 3,650).
+pub async fn expire(db: &Db, platform_days: u32) -> AppResult<Expired> {
+    let platform_days = i32::try_from(platform_days).unwrap_or(i32::MAX);
+    let mut done = Expired::default();
+    loop {
+        let n = db
+            .scoped(Scope::anonymous(), |conn| {
+                async move { Ok(crate::db::audit_log::expire(conn, platform_days, BATCH).await?) }
+                    .scope_boxed()
+            })
+            .await?;
+        if n < 0 {
+            done.deferred = true;
+            break;
+        }
+        done.deleted += n;
+        if n < i64::from(BATCH) {
+            break;
+        }
+    }
+    if done.deleted > 0 || done.deferred {
+        tracing::info!(
+            deleted = done.deleted,
+            deferred = done.deferred,
+            "audit retention applied"
+        );
+    }
+    Ok(done)
+}
+
+/// Runs [`expire`] at start and daily until `stop` (a minute later when a run
+/// gave way or failed).
+pub fn start(db: Db, platform_days: u32, stop: Stop) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut wait = Duration::ZERO;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.stopped() => break,
+            }
+            wait = match expire(&db, platform_days).await {
+                Ok(done) if !done.deferred => EVERY,
+                Ok(_) => RETRY,
+                Err(err) => {
+                    tracing::warn!(error = %err, "audit retention not applied; retrying in a minute");
+                    RETRY
+                }
+            };
+        }
+    })
+}

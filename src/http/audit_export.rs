@@ -1,0 +1,374 @@
+//! `GET /v1/audit-log/export`: a tenant's audit trail as a CSV or JSON Lines
+//! download, streamed (see `audit::export`).
+//!
+//! Parameters (query string, each at most once): `format` (`csv` or `jsonl`,
+//! required) and the filters of `tenant { auditLog(filter) }`: `action`,
+//! `actor` (a user id), `since`, `until` (RFC 3339); platform admins add
+//! `tenant` (an id) to export any tenant's trail. Who: a signed-in admin or
+//! owner of the active tenant (`Authorization: Bearer` and `X-Tenant-ID`, as
+//! for `/graphql`), an API key with `audit:read` (its own tenant), or a
+//! platform admin. Every export writes an audit entry (`audit_log.export`, or
+//! `admin.tenant.audit_log.export` in the tenant's trail) before it streams.
+//! Refusals answer `{error:{code,message,requestId}}` with the code's status;
+//! a failure after the first byte cuts the response.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use scoped_futures::ScopedFutureExt;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::request_id::RequestId;
+use crate::app::AppState;
+use crate::audit::export::{Export, Format};
+use crate::audit::{self, Actor, Entry, Filter, RequestMeta};
+use crate::auth::api_keys::KeyScope;
+use crate::auth::{Role, Session};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+
+/// The query string, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    format: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    tenant: Option<String>,
+}
+
+/// Longest query string read.
+const MAX_QUERY: usize = 2048;
+/// Longest `action` filter (actions are short dotted names).
+const MAX_ACTION: usize = 100;
+
+/// What was asked, checked.
+#[derive(Debug)]
+struct Asked {
+    format: Format,
+    filter: Filter,
+    tenant: Option<Uuid>,
+}
+
+fn parse(query: Option<&str>) -> AppResult<Asked> {
+    let query = query.unwrap_or("");
+    if query.len() > MAX_QUERY {
+        return Err(AppError::bad_input("the query string is too long"));
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|_| AppError::bad_input("the query string is not valid"))?;
+    let mut seen = std::collections::HashSet::new();
+    if let Some((name, _)) = pairs.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+        return Err(AppError::bad_field(
+            name,
+            "give each parameter at most once",
+        ));
+    }
+    let params: Params = serde_urlencoded::from_str(query).map_err(|e| {
+        AppError::bad_input(format!(
+            "{e}: the parameters are format, action, actor, since, until, tenant"
+        ))
+    })?;
+    for (name, value) in &pairs {
+        crate::input::check_str(name, value)?;
+    }
+    let format = Format::parse(
+        params
+            .format
+            .as_deref()
+            .ok_or_else(|| AppError::bad_field("format", "give format=csv or format=jsonl"))?,
+    )?;
+    let time = |field: &str, value: Option<String>| -> AppResult<Option<DateTime<Utc>>> {
+        value
+            .map(|v| {
+                DateTime::parse_from_rfc3339(&v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| {
+                        AppError::bad_field(field, "an RFC 3339 time, e.g. 2026-12-01T00:00:00Z")
+                    })
+            })
+            .transpose()
+    };
+    let id = |field: &str, value: Option<String>| -> AppResult<Option<Uuid>> {
+        value
+            .map(|v| Uuid::parse_str(&v).map_err(|_| AppError::bad_field(field, "not an id")))
+            .transpose()
+    };
+    if let Some(action) = &params.action
+        && (action.is_empty() || action.len() > MAX_ACTION)
+    {
+        return Err(AppError::bad_field(
+            "action",
+            format!("an action name of 1 to {MAX_ACTION} characters"),
+        ));
+    }
+    let since = time("since", params.since)?;
+    let until = time("until", params.until)?;
+    if let (Some(since), Some(until)) = (since, until)
+        && since >= until
+    {
+        return Err(AppError::bad_field("until", "must be later than since"));
+    }
+    Ok(Asked {
+        format,
+        filter: Filter {
+            action: params.action,
+            actor_id: id("actor", params.actor)?,
+            since,
+            until,
+        },
+        tenant: id("tenant", params.tenant)?,
+    })
+}
+
+/// Who exports, and in which scope the pages are read.
+struct Exporter {
+    scope: Scope,
+    tenant_id: Uuid,
+    actor: Actor,
+    /// The action of the export's audit entry.
+    action: &'static str,
+}
+
+async fn exporter(
+    app: &AppState,
+    headers: &HeaderMap,
+    meta: &RequestMeta,
+    tenant: Option<Uuid>,
+) -> AppResult<Exporter> {
+    if let Some(secret) = super::authorize::presented_key(headers)? {
+        let requested = super::credentials::requested_tenant(headers)?;
+        let call = super::authorize::admit_key_checked(app, secret, meta.ip.as_deref(), |grant| {
+            grant.require(KeyScope::AuditRead)
+        })
+        .await?;
+        let grant = &call.grant;
+        if [requested, tenant]
+            .iter()
+            .flatten()
+            .any(|id| *id != grant.tenant_id)
+        {
+            return Err(AppError::forbidden(
+                "an API key exports its own tenant's trail only",
+            ));
+        }
+        if !call.limits.allowed() {
+            return Err(AppError::rate_limited(
+                "this API key's rate limit is used up for now",
+                call.limits.binding().retry_after,
+            ));
+        }
+        return Ok(Exporter {
+            scope: Scope::tenant(grant.tenant_id),
+            tenant_id: grant.tenant_id,
+            actor: Actor::ApiKey {
+                id: grant.key_id,
+                label: grant.display_prefix.clone(),
+            },
+            action: "audit_log.export",
+        });
+    }
+    let session = Session::from_credentials(super::credentials::credentials(headers)?, &app.keys)?;
+    if let Some(tenant_id) = tenant {
+        let admin = session.require_platform_admin(&app.db).await?;
+        let found = app
+            .db
+            .scoped(Scope::platform_admin(admin.user_id), |conn| {
+                async move { Ok(crate::db::tenants::find(conn, tenant_id).await?) }.scope_boxed()
+            })
+            .await?;
+        if found.is_none() {
+            return Err(AppError::not_found("no such tenant"));
+        }
+        return Ok(Exporter {
+            scope: Scope::platform_admin(admin.user_id),
+            tenant_id,
+            actor: Actor::PlatformAdmin { id: admin.user_id },
+            action: "admin.tenant.audit_log.export",
+        });
+    }
+    let access = session.require_role(&app.db, Role::Admin).await?;
+    let verified = session.require_user(&app.db).await?;
+    Ok(Exporter {
+        scope: access.scope(),
+        tenant_id: access.tenant_id,
+        actor: Actor::User {
+            id: access.user_id,
+            email: Some(verified.email),
+        },
+        action: "audit_log.export",
+    })
+}
+
+/// The handler.
+pub async fn export(
+    State(app): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match start(&app, &request_id, peer, query.as_deref(), &headers).await {
+        Ok(res) => res,
+        Err(err) => refusal(err, &request_id.0),
+    }
+}
+
+async fn start(
+    app: &AppState,
+    request_id: &RequestId,
+    peer: SocketAddr,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> AppResult<Response> {
+    let meta =
+        super::client::request_meta(request_id, peer, headers, app.settings.trusted_proxies)?;
+    let asked = parse(query)?;
+    let who = exporter(app, headers, &meta, asked.tenant).await?;
+    let slot = app.audit_exports.take(who.tenant_id)?;
+    let started = Utc::now();
+    let filter_json = json!({
+        "format": asked.format.as_str(),
+        "action": asked.filter.action,
+        "actor": asked.filter.actor_id,
+        "since": asked.filter.since,
+        "until": asked.filter.until,
+    });
+    let (tenant_id, actor, action) = (who.tenant_id, who.actor, who.action);
+    let entry_meta = meta.clone();
+    app.db
+        .scoped(who.scope.clone(), |conn| {
+            async move {
+                audit::record(
+                    conn,
+                    &entry_meta,
+                    Entry::new(Some(tenant_id), actor, action)
+                        .target("tenant", tenant_id)
+                        .change(None, Some(filter_json)),
+                )
+                .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let format = asked.format;
+    let export = Export {
+        db: app.db.clone(),
+        scope: who.scope,
+        tenant_id,
+        filter: asked.filter,
+        format,
+        started,
+        slot,
+    };
+    let rid = request_id.0.clone();
+    let body = Body::from_stream(export.stream().map(move |chunk| {
+        chunk.map_err(|err| {
+            tracing::warn!(request_id = %rid, error = %err, "audit export cut short");
+            std::io::Error::other(err.to_string())
+        })
+    }));
+    let name = format!(
+        "attachment; filename=\"audit-log-{tenant_id}-{}.{}\"",
+        started.format("%Y%m%dT%H%M%SZ"),
+        format.as_str()
+    );
+    let mut res = (StatusCode::OK, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(value) = HeaderValue::from_str(&name) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// `{error:{code,message,requestId}}` with the code's status.
+fn refusal(err: AppError, request_id: &str) -> Response {
+    let status = err.http_status();
+    let mut error = json!({
+        "code": err.code().as_str(),
+        "message": err.public_message(),
+        "requestId": request_id,
+    });
+    if let AppError::BadUserInput {
+        field: Some(field), ..
+    } = &err
+    {
+        error["field"] = json!(field);
+    }
+    let retry = match &err {
+        AppError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+        _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+        _ => None,
+    };
+    if let Some(seconds) = retry {
+        error["retryAfter"] = json!(seconds);
+    }
+    let mut res = (status, Json(json!({ "error": error }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(seconds) = retry {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_checked() {
+        let ok = parse(Some(
+            "format=csv&action=member.invite&since=2026-01-01T00:00:00Z",
+        ))
+        .unwrap();
+        assert_eq!(ok.format, Format::Csv);
+        assert_eq!(ok.filter.action.as_deref(), Some("member.invite"));
+        assert!(parse(Some("format=jsonl")).is_ok());
+        for (query, field) in [
+            ("", "format"),
+            ("format=xml", "format"),
+            ("format=csv&format=jsonl", "format"),
+            ("format=csv&since=yesterday", "since"),
+            ("format=csv&actor=me", "actor"),
+            ("format=csv&tenant=x", "tenant"),
+            (
+                "format=csv&since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z",
+                "until",
+            ),
+            ("format=csv&action=", "action"),
+            ("format=csv&action=a%00b", "action"),
+        ] {
+            let err = parse(Some(query)).unwrap_err();
+            assert_eq!(err.code().as_str(), "BAD_USER_INPUT", "{query}");
+            assert!(
+                matches!(&err, AppError::BadUserInput { field: Some(f), .. } if f.ends_with(field)),
+                "{query}: {err:?}"
+            );
+        }
+        assert!(
+            parse(Some("format=csv&limit=5")).is_err(),
+            "unknown parameters"
+        );
+        assert!(parse(Some(&"a".repeat(MAX_QUERY + 1))).is_err());
+    }
+}
