@@ -41,9 +41,6 @@ pub struct Settings {
     /// The web app's operations by the SHA-256 of their text, loaded at
     /// start-up (`http::web::load_documents`; shared, cheap to clone).
     pub documents: TrustedDocuments,
-    /// Days the platform's own audit trail (entries of no tenant) is kept
-    /// (30 to 3,650; tenants' entries follow their plan).
-    pub platform_audit_retention_days: u32,
 }
 
 impl Settings {
@@ -149,11 +146,7 @@ impl AppState {
             .usage
             .start_flusher(self.db.clone(), self.api_keys.clone(), stop.clone());
         let billing = self.billing.start_worker(stop.clone());
-        let retention = crate::audit::retention::start(
-            self.db.clone(),
-            self.settings.platform_audit_retention_days,
-            stop.clone(),
-        );
+        let retention = crate::audit::retention::start(self.db.clone(), stop.clone());
         Background {
             stop,
             task,

@@ -301,6 +301,9 @@ async fn serve_on(
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied migrations");
     }
+    crate::audit::retention::set_platform_days(&database.url, args.platform_audit_retention_days)
+        .await
+        .context("setting the platform audit retention")?;
     let pool = app_pool(common, args, database).await?;
     let demo = if args.demo {
         Some(crate::demo::seed(&pool, &database.url).await?)
@@ -382,7 +385,6 @@ async fn serve_on(
             web_dir,
             trusted_documents: args.trusted_documents,
             documents,
-            platform_audit_retention_days: args.platform_audit_retention_days,
         },
         Feed::start(
             database.url.clone(),

@@ -9,16 +9,28 @@
 //! entry included) never appear and pages never shift: the trail is
 //! append-only, and retention only removes from the old end.
 //!
+//! Each page first asks again whether the caller may still read the trail
+//! (session, role, tenant status, key: [`Recheck`]), so a revoked session or
+//! key, a demotion or a suspension ends the export at the next page.
+//!
 //! Budgets: [`ExportSlots`] lets at most [`PER_TENANT`] exports of a tenant
-//! and [`PER_INSTANCE`] in all run at once on an instance, and an export stops
-//! (the download is cut, never silently short) after [`MAX_DURATION`].
+//! and [`PER_INSTANCE`] in all run at once on an instance. The pages are read
+//! by a task of their own that hands the response one chunk at a time and
+//! holds the slot: it stops when the export has run [`MAX_DURATION`], or when
+//! the client has not taken a chunk for [`STALL`] (a reader that stops
+//! reading cannot keep a slot), and the download is then cut, never ended
+//! short as if complete.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::Stream;
+use futures_util::future::BoxFuture;
 use scoped_futures::ScopedFutureExt;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -36,6 +48,8 @@ pub const PER_TENANT: usize = 2;
 pub const PER_INSTANCE: usize = 8;
 /// The longest an export may stream.
 pub const MAX_DURATION: Duration = Duration::from_secs(15 * 60);
+/// The longest the client may leave a chunk untaken.
+pub const STALL: Duration = Duration::from_secs(60);
 
 /// The columns, in order (CSV header; JSON Lines keys).
 pub const COLUMNS: [&str; 13] = [
@@ -140,6 +154,10 @@ impl Drop for Slot {
     }
 }
 
+/// Asks again, before each page, whether the caller may still read the
+/// trail (an error ends the export).
+pub type Recheck = Box<dyn Fn() -> BoxFuture<'static, AppResult<()>> + Send + Sync>;
+
 /// One export, ready to stream.
 pub struct Export {
     pub db: Db,
@@ -149,92 +167,126 @@ pub struct Export {
     /// The query's filters; `until` is capped at `started`.
     pub filter: Filter,
     pub format: Format,
-    /// When the export began: nothing written at or after it is included.
+    /// When the export began, by the database's clock: nothing stamped at or
+    /// after it is included.
     pub started: DateTime<Utc>,
     pub slot: Slot,
+    pub recheck: Recheck,
 }
 
-struct Cursor {
-    export: Export,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    header_sent: bool,
-    done: bool,
-    deadline: Instant,
+/// What the reading task hands the response.
+enum Msg {
+    Chunk(Vec<u8>),
+    Done,
+    Failed(AppError),
 }
 
 impl Export {
-    /// The file, chunk by chunk (the header, then one chunk a page); an
-    /// error ends the stream (the response is cut, so a client never takes a
-    /// short file for a whole one).
-    pub fn stream(mut self) -> impl Stream<Item = AppResult<Vec<u8>>> + Send + 'static {
+    /// Starts reading the pages in a task of its own; the file, chunk by chunk
+    /// (the header, then one chunk a page). An error, a stop for time or a
+    /// stalled reader ends the stream with an error (the response is cut, so a
+    /// client never takes a short file for a whole one).
+    pub fn stream(self) -> impl Stream<Item = AppResult<Vec<u8>>> + Send + 'static {
+        let (tx, rx) = mpsc::channel(1);
+        tokio::spawn(self.produce(tx));
+        futures_util::stream::unfold(Some(rx), |rx| async move {
+            let mut rx = rx?;
+            match rx.recv().await {
+                Some(Msg::Chunk(bytes)) => Some((Ok(bytes), Some(rx))),
+                Some(Msg::Done) => None,
+                Some(Msg::Failed(err)) => Some((Err(err), None)),
+                None => Some((
+                    Err(AppError::unavailable(
+                        "the audit export stopped before its end",
+                    )),
+                    None,
+                )),
+            }
+        })
+    }
+
+    async fn produce(mut self, tx: mpsc::Sender<Msg>) {
+        let deadline = Instant::now() + MAX_DURATION;
+        let result = self.pages(&tx, deadline).await;
+        let last = match result {
+            Ok(()) => Msg::Done,
+            Err(Stopped::Reader) => return,
+            Err(Stopped::Failed(err)) => {
+                tracing::warn!(error = %err, tenant = %self.tenant_id, "audit export stopped");
+                Msg::Failed(err)
+            }
+        };
+        let _ = tokio::time::timeout(STALL, tx.send(last)).await;
+        // The slot goes back here, with `self`.
+    }
+
+    async fn pages(&mut self, tx: &mpsc::Sender<Msg>, deadline: Instant) -> Result<(), Stopped> {
         self.filter.until = Some(match self.filter.until {
             Some(until) if until < self.started => until,
             _ => self.started,
         });
-        let cursor = Cursor {
-            export: self,
-            after: None,
-            header_sent: false,
-            done: false,
-            deadline: Instant::now() + MAX_DURATION,
-        };
-        futures_util::stream::unfold(cursor, |mut c| async move {
-            if c.done {
-                return None;
+        if self.format == Format::Csv {
+            let mut out = Vec::with_capacity(128);
+            write_csv(&mut out, COLUMNS.iter().map(|s| (*s).to_owned()))?;
+            send(tx, out, deadline).await?;
+        }
+        let mut after = None;
+        loop {
+            if Instant::now() >= deadline {
+                return Err(AppError::unavailable(
+                    "the audit export took too long and was stopped; narrow the range",
+                )
+                .into());
             }
-            if !c.header_sent {
-                c.header_sent = true;
-                if c.export.format == Format::Csv {
-                    let mut out = Vec::with_capacity(128);
-                    if let Err(err) = write_csv(&mut out, COLUMNS.iter().map(|s| (*s).to_owned())) {
-                        c.done = true;
-                        return Some((Err(err), c));
-                    }
-                    return Some((Ok(out), c));
-                }
-            }
-            if Instant::now() > c.deadline {
-                c.done = true;
-                return Some((
-                    Err(AppError::unavailable(
-                        "the audit export took too long and was stopped; narrow the range",
-                    )),
-                    c,
-                ));
-            }
-            let (tenant_id, filter, after) = (c.export.tenant_id, c.export.filter.clone(), c.after);
-            let page = c
-                .export
+            (self.recheck)().await?;
+            let (tenant_id, filter) = (self.tenant_id, self.filter.clone());
+            let mut rows = self
                 .db
-                .scoped(c.export.scope.clone(), |conn| {
+                .scoped(self.scope.clone(), |conn| {
                     async move {
                         Ok(super::page(conn, Some(tenant_id), &filter, after, PAGE).await?)
                     }
                     .scope_boxed()
                 })
-                .await;
-            let mut rows = match page {
-                Ok(rows) => rows,
-                Err(err) => {
-                    c.done = true;
-                    return Some((Err(err), c));
-                }
-            };
-            if rows.len() as i64 <= PAGE {
-                c.done = true;
-            } else {
-                rows.truncate(PAGE as usize);
+                .await?;
+            let more = rows.len() as i64 > PAGE;
+            rows.truncate(PAGE as usize);
+            after = rows.last().map(|r| (r.created_at, r.id));
+            if !rows.is_empty() {
+                send(tx, encode(self.format, &rows)?, deadline).await?;
             }
-            c.after = rows.last().map(|r| (r.created_at, r.id));
-            if rows.is_empty() {
-                return None;
+            if !more {
+                return Ok(());
             }
-            let out = encode(c.export.format, &rows);
-            if out.is_err() {
-                c.done = true;
-            }
-            Some((out, c))
-        })
+        }
+    }
+}
+
+/// Why the reading task stopped early.
+enum Stopped {
+    /// The response is gone (the client hung up) or did not take a chunk in
+    /// time: nobody to tell.
+    Reader,
+    Failed(AppError),
+}
+
+impl From<AppError> for Stopped {
+    fn from(err: AppError) -> Self {
+        Self::Failed(err)
+    }
+}
+
+/// Hands one chunk to the response: the reader must take it within
+/// [`STALL`] (and before the export's deadline).
+async fn send(tx: &mpsc::Sender<Msg>, bytes: Vec<u8>, deadline: Instant) -> Result<(), Stopped> {
+    let by = deadline.min(Instant::now() + STALL);
+    match tokio::time::timeout_at(by, tx.send(Msg::Chunk(bytes))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stopped::Reader),
+        Err(_) => {
+            tracing::warn!("audit export stopped: the client did not read");
+            Err(Stopped::Reader)
+        }
     }
 }
 

@@ -150,24 +150,43 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 }
 
 /// Deletes at most `batch` entries past their retention (the tenant's plan's
-/// `audit_retention_days`; the platform trail's `platform_days`, at least 30)
-/// through `tg_audit_retention`; how many, or -1 when another instance runs
-/// the job or a lock did not come in time.
-pub async fn expire(
-    conn: &mut AsyncPgConnection,
-    platform_days: i32,
-    batch: i32,
-) -> QueryResult<i64> {
+/// `audit_retention_days`; the platform trail's `audit_settings`) through
+/// `tg_audit_retention`; how many, or -1 when another instance runs the job
+/// or a lock did not come in time.
+pub async fn expire(conn: &mut AsyncPgConnection, batch: i32) -> QueryResult<i64> {
     use diesel::sql_types::{BigInt, Integer};
     #[derive(QueryableByName)]
     struct Expired {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let expired: Expired = diesel::sql_query("SELECT tg_audit_retention($1, $2) AS n")
-        .bind::<Integer, _>(platform_days)
+    let expired: Expired = diesel::sql_query("SELECT tg_audit_retention($1) AS n")
         .bind::<Integer, _>(batch)
         .get_result(conn)
         .await?;
     Ok(expired.n)
+}
+
+/// Sets how many days the platform's own trail is kept (run as the owner:
+/// the runtime roles have no access to `audit_settings`).
+pub async fn set_platform_retention(conn: &mut AsyncPgConnection, days: i32) -> QueryResult<()> {
+    diesel::sql_query("UPDATE audit_settings SET platform_days = $1")
+        .bind::<diesel::sql_types::Integer, _>(days)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The database's clock now (`clock_timestamp()`: the clock entries are
+/// stamped with).
+pub async fn clock(conn: &mut AsyncPgConnection) -> QueryResult<DateTime<Utc>> {
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        at: DateTime<Utc>,
+    }
+    let now: Now = diesel::sql_query("SELECT clock_timestamp() AS at")
+        .get_result(conn)
+        .await?;
+    Ok(now.at)
 }

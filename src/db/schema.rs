@@ -49,6 +49,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_settings (id) {
+        id -> Bool,
+        platform_days -> Int4,
+    }
+}
+
+diesel::table! {
     billing_customers (tenant_id) {
         tenant_id -> Uuid,
         stripe_customer_id -> Text,
@@ -369,6 +376,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_key_hashes,
     api_keys,
     audit_log,
+    audit_settings,
     billing_customers,
     billing_jobs,
     email_outbox,

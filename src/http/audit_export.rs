@@ -13,10 +13,11 @@
 //! a failure after the first byte cuts the response.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
@@ -28,9 +29,10 @@ use uuid::Uuid;
 
 use super::request_id::RequestId;
 use crate::app::AppState;
-use crate::audit::export::{Export, Format};
+use crate::audit::export::{Export, Format, Recheck};
 use crate::audit::{self, Actor, Entry, Filter, RequestMeta};
 use crate::auth::api_keys::KeyScope;
+use crate::auth::throttle::{self, Budget};
 use crate::auth::{Role, Session};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
@@ -74,14 +76,20 @@ fn parse(query: Option<&str>) -> AppResult<Asked> {
             "give each parameter at most once",
         ));
     }
-    let params: Params = serde_urlencoded::from_str(query).map_err(|e| {
-        AppError::bad_input(format!(
-            "{e}: the parameters are format, action, actor, since, until, tenant"
-        ))
-    })?;
     for (name, value) in &pairs {
+        crate::input::check_str("parameter", name)?;
         crate::input::check_str(name, value)?;
     }
+    const KNOWN: [&str; 6] = ["format", "action", "actor", "since", "until", "tenant"];
+    if let Some((name, _)) = pairs.iter().find(|(k, _)| !KNOWN.contains(&k.as_str())) {
+        let name: String = name.chars().take(64).collect();
+        return Err(AppError::bad_field(
+            &name,
+            "unknown parameter: the parameters are format, action, actor, since, until, tenant",
+        ));
+    }
+    let params: Params = serde_urlencoded::from_str(query)
+        .map_err(|_| AppError::bad_input("the query string is not valid"))?;
     let format = Format::parse(
         params
             .format
@@ -138,6 +146,52 @@ struct Exporter {
     actor: Actor,
     /// The action of the export's audit entry.
     action: &'static str,
+    /// Whether the caller may still read, asked before each page.
+    recheck: Recheck,
+}
+
+/// Before each page: the key still verifies (not revoked or expired, its
+/// tenant active: the key cache drops a changed key on every instance) and
+/// holds `audit:read`.
+fn recheck_key(app: &AppState, secret: &str, ip: Option<String>) -> Recheck {
+    let (app, secret) = (app.clone(), secret.to_owned());
+    Box::new(move || {
+        let (app, secret, ip) = (app.clone(), secret.clone(), ip.clone());
+        Box::pin(async move {
+            let grant = app
+                .api_keys
+                .authenticate(&app.db, &secret, app.usage.failed_lookups(), ip.as_deref())
+                .await?;
+            grant.require(KeyScope::AuditRead)
+        })
+    })
+}
+
+/// Before each page: the session is live and, for a member, still an admin
+/// or owner of an active tenant; for a platform admin, still one. The access
+/// token's expiry is not asked again: it was valid when the export began.
+fn recheck_session(app: &AppState, mut session: Session, platform: bool) -> Recheck {
+    session.expires_at = None;
+    let (db, session) = (app.db.clone(), Arc::new(session));
+    Box::new(move || {
+        let (db, session) = (db.clone(), session.clone());
+        Box::pin(async move {
+            let verified = session.reverify(&db).await?;
+            if platform {
+                if !verified.is_platform_admin {
+                    return Err(AppError::forbidden("this needs a platform admin"));
+                }
+                return Ok(());
+            }
+            if let Some(refusal) = verified.tenant_refusal {
+                return Err(AppError::forbidden(refusal));
+            }
+            verified
+                .access
+                .ok_or_else(|| AppError::forbidden("no longer a member of this tenant"))?
+                .require(Role::Admin)
+        })
+    })
 }
 
 async fn exporter(
@@ -176,6 +230,7 @@ async fn exporter(
                 label: grant.display_prefix.clone(),
             },
             action: "audit_log.export",
+            recheck: recheck_key(app, secret, meta.ip.clone()),
         });
     }
     let session = Session::from_credentials(super::credentials::credentials(headers)?, &app.keys)?;
@@ -195,6 +250,7 @@ async fn exporter(
             tenant_id,
             actor: Actor::PlatformAdmin { id: admin.user_id },
             action: "admin.tenant.audit_log.export",
+            recheck: recheck_session(app, session, true),
         });
     }
     let access = session.require_role(&app.db, Role::Admin).await?;
@@ -207,6 +263,7 @@ async fn exporter(
             email: Some(verified.email),
         },
         action: "audit_log.export",
+        recheck: recheck_session(app, session, false),
     })
 }
 
@@ -215,9 +272,21 @@ pub async fn export(
     State(app): State<AppState>,
     Extension(request_id): Extension<RequestId>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    if method != Method::GET {
+        // HEAD would run (and record) an export for nothing.
+        let mut res = refusal(
+            AppError::bad_input("use GET: an export runs only when its file is read"),
+            &request_id.0,
+        );
+        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        return res;
+    }
     match start(&app, &request_id, peer, query.as_deref(), &headers).await {
         Ok(res) => res,
         Err(err) => refusal(err, &request_id.0),
@@ -236,8 +305,7 @@ async fn start(
     let asked = parse(query)?;
     let who = exporter(app, headers, &meta, asked.tenant).await?;
     let slot = app.audit_exports.take(who.tenant_id)?;
-    let started = Utc::now();
-    let filter_json = json!({
+    let asked_json = json!({
         "format": asked.format.as_str(),
         "action": asked.filter.action,
         "actor": asked.filter.actor_id,
@@ -246,18 +314,26 @@ async fn start(
     });
     let (tenant_id, actor, action) = (who.tenant_id, who.actor, who.action);
     let entry_meta = meta.clone();
-    app.db
+    // The export's budget (the budgets' own scope: the platform-admin role has
+    // no access to them), then its moment by the database's clock (the one
+    // entries are stamped with) and its own entry, in one transaction.
+    spend(&app.db, tenant_id).await?;
+    let started = app
+        .db
         .scoped(who.scope.clone(), |conn| {
             async move {
+                let started = crate::db::audit_log::clock(conn).await?;
+                let mut after = asked_json;
+                after["to"] = json!(started);
                 audit::record(
                     conn,
                     &entry_meta,
                     Entry::new(Some(tenant_id), actor, action)
                         .target("tenant", tenant_id)
-                        .change(None, Some(filter_json)),
+                        .change(None, Some(after)),
                 )
                 .await?;
-                Ok(())
+                Ok(started)
             }
             .scope_boxed()
         })
@@ -271,6 +347,7 @@ async fn start(
         format,
         started,
         slot,
+        recheck: who.recheck,
     };
     let rid = request_id.0.clone();
     let body = Body::from_stream(export.stream().map(move |chunk| {
@@ -295,6 +372,30 @@ async fn start(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// Exports of one tenant an hour (every instance together).
+pub const PER_TENANT_HOUR: Budget = Budget {
+    max: 60,
+    window: std::time::Duration::from_secs(3600),
+};
+
+async fn spend(db: &crate::db::Db, tenant_id: Uuid) -> AppResult<()> {
+    throttle::spend(
+        db,
+        &[(format!("audit-export:tenant:{tenant_id}"), PER_TENANT_HOUR)],
+    )
+    .await
+    .map_err(|err| match err {
+        AppError::RateLimited { retry_after, .. } => AppError::rate_limited(
+            format!(
+                "too many audit exports: at most {} an hour per tenant",
+                PER_TENANT_HOUR.max
+            ),
+            retry_after,
+        ),
+        other => other,
+    })
 }
 
 /// `{error:{code,message,requestId}}` with the code's status.

@@ -500,6 +500,11 @@ impl Stop {
         self.0.send_replace(true);
     }
 
+    /// Whether [`Self::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+
     pub async fn stopped(&self) {
         let mut rx = self.0.subscribe();
         let _ = rx.wait_for(|s| *s).await;

@@ -346,6 +346,10 @@ async fn bad_parameters_are_refused_with_the_field_and_write_nothing() {
     }
     let (s, _, body) = export(&app, "format=csv&page=2", &headers).await;
     assert_eq!((s, code(&body).as_str()), (400, "BAD_USER_INPUT"), "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]["field"],
+        "page"
+    );
     let long = format!("format=csv&action={}", "a".repeat(3000));
     let (s, _, _) = export(&app, &long, &headers).await;
     assert_eq!(s, 400);
@@ -393,28 +397,28 @@ async fn retention_drops_entries_past_each_plans_days_and_the_runtime_role_canno
         .count("SELECT count(*) AS n FROM audit_log WHERE action NOT LIKE 'test.%'")
         .await;
 
-    // The runtime role cannot delete from the trail, nor make the function
-    // take recent platform entries (it keeps at least 30 days).
-    let denied = app
-        .state
-        .db
-        .scoped(Scope::tenant(free.parse().unwrap()), |conn| {
-            use diesel_async::RunQueryDsl;
-            use scoped_futures::ScopedFutureExt;
-            async move {
-                Ok(diesel::sql_query("DELETE FROM audit_log")
-                    .execute(conn)
-                    .await?)
-            }
-            .scope_boxed()
-        })
-        .await;
-    assert!(
-        denied.is_err(),
-        "the runtime role has no DELETE on the trail"
-    );
-    // The job, with the platform keeping 365 days.
-    let done = tenantgate::audit::retention::expire(&app.state.db, 365)
+    // The runtime role can neither delete from the trail nor read or change
+    // how long the platform keeps its own.
+    for sql in [
+        "DELETE FROM audit_log",
+        "UPDATE audit_settings SET platform_days = 30",
+        "SELECT * FROM audit_settings",
+    ] {
+        let denied = app
+            .state
+            .db
+            .scoped(Scope::tenant(free.parse().unwrap()), |conn| {
+                use diesel_async::RunQueryDsl;
+                use scoped_futures::ScopedFutureExt;
+                async move { Ok(diesel::sql_query(sql).execute(conn).await?) }.scope_boxed()
+            })
+            .await;
+        assert!(denied.is_err(), "the runtime role may not: {sql}");
+    }
+
+    // The job, with the platform keeping its default 365 days.
+    let stop = tenantgate::usage::Stop::default();
+    let done = tenantgate::audit::retention::expire(&app.state.db, &stop)
         .await
         .unwrap();
     assert_eq!(
@@ -425,14 +429,22 @@ async fn retention_drops_entries_past_each_plans_days_and_the_runtime_role_canno
     assert_eq!(count("test.old").await, 0);
     assert_eq!(count("test.mid").await, 3);
     assert_eq!(count("test.kept").await, kept_before);
-    // Asked for 1 day, the function still keeps 30.
+    // The owner keeps the platform's trail 30 days (what start-up does with
+    // --platform-audit-retention-days); fewer is refused.
+    tenantgate::audit::retention::set_platform_days(&app.db.url, 30)
+        .await
+        .unwrap();
+    assert!(
+        tenantgate::audit::retention::set_platform_days(&app.db.url, 29)
+            .await
+            .is_err()
+    );
     let n = app
         .state
         .db
         .scoped(Scope::anonymous(), |conn| {
             use scoped_futures::ScopedFutureExt;
-            async move { Ok(tenantgate::db::audit_log::expire(conn, 1, 10_000).await?) }
-                .scope_boxed()
+            async move { Ok(tenantgate::db::audit_log::expire(conn, 10_000).await?) }.scope_boxed()
         })
         .await
         .unwrap();
@@ -449,4 +461,133 @@ async fn retention_drops_entries_past_each_plans_days_and_the_runtime_role_canno
         live,
         "recent entries are never touched"
     );
+    // A stopping server leaves the rest to the next run.
+    stop.stop();
+    let done = tenantgate::audit::retention::expire(&app.state.db, &stop)
+        .await
+        .unwrap();
+    assert!(done.deferred && done.deleted == 0);
+}
+
+/// Puts `n` entries of action `test.bulk` into `tenant`'s trail, an hour old.
+async fn bulk(app: &TestApp, tenant: &str, n: i64) {
+    app.db
+        .count(&format!(
+            "WITH v AS (INSERT INTO audit_log (id, tenant_id, actor_type, action, user_agent, created_at) \
+             SELECT gen_random_uuid(), '{tenant}', 'system', 'test.bulk', repeat('x', 200), \
+                    now() - interval '1 hour' - i * interval '1 millisecond' \
+             FROM generate_series(1, {n}) i RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+}
+
+#[tokio::test]
+async fn slots_come_back_when_clients_hang_up_and_lost_access_cuts_the_download() {
+    let app = TestApp::spawn().await;
+    let (owner, _, tenant) = app.sign_up("own@example.com", "Acme").await;
+    let admin = invite_and_join(&app, &owner, "adm@example.com", "ADMIN").await;
+    // Far more than socket buffers hold, so an unread export waits on its reader.
+    bulk(&app, &tenant, 60_000).await;
+    let get = |token: &str| {
+        app.client
+            .get(format!("{}/v1/audit-log/export?format=jsonl", app.url))
+            .header("authorization", bearer(token))
+            .header("x-tenant-id", tenant.as_str())
+            .send()
+    };
+    let first = get(&owner).await.unwrap();
+    let second = get(&owner).await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = get(&owner).await.unwrap();
+    assert_eq!(third.status(), 429, "two of a tenant at once");
+    assert!(third.headers().contains_key("retry-after"));
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "RATE_LIMITED");
+    // Hanging up gives the slots back.
+    drop((first, second));
+    let mut again = None;
+    for _ in 0..50 {
+        let res = get(&owner).await.unwrap();
+        if res.status() == 200 {
+            again = Some(res);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let whole = again.expect("the slots came back").text().await.unwrap();
+    assert!(whole.lines().count() >= 60_000);
+
+    // An admin demoted mid-export: the download is cut, not ended short.
+    let me = app
+        .gql("{ viewer { user { id } } }", json!({}), Some(&admin))
+        .await;
+    let admin_id = me.body["data"]["viewer"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut res = get(&admin).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut read = res.chunk().await.unwrap().unwrap().len();
+    let a = app
+        .gql(
+            "mutation($u: ID!) { updateMemberRole(userId: $u, role: MEMBER) { role } }",
+            json!({ "u": admin_id }),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        a.body["data"]["updateMemberRole"]["role"], "MEMBER",
+        "{:?}",
+        a.body
+    );
+    let cut = loop {
+        match res.chunk().await {
+            Ok(Some(bytes)) => read += bytes.len(),
+            Ok(None) => break false,
+            Err(_) => break true,
+        }
+    };
+    assert!(
+        cut,
+        "the download must fail, not end as if whole ({read} bytes read)"
+    );
+    assert!(read < whole.len(), "it stopped before the end");
+}
+
+#[tokio::test]
+async fn exports_have_an_hourly_budget_per_tenant_and_head_runs_nothing() {
+    let app = TestApp::spawn().await;
+    let (owner, _, tenant) = app.sign_up("own@example.com", "Acme").await;
+    let auth = bearer(&owner);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("x-tenant-id", tenant.as_str()),
+    ];
+    let res = app
+        .client
+        .head(format!("{}/v1/audit-log/export?format=csv", app.url))
+        .header("authorization", auth.as_str())
+        .header("x-tenant-id", tenant.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET");
+    for i in 0..60 {
+        let (s, _, body) = export(&app, "format=csv&action=none", &headers).await;
+        assert_eq!(s, 200, "export {i}: {body}");
+    }
+    let (s, h, body) = export(&app, "format=csv&action=none", &headers).await;
+    assert_eq!((s, code(&body).as_str()), (429, "RATE_LIMITED"), "{body}");
+    assert!(h.contains_key("retry-after"));
+    let exports = app
+        .db
+        .count(&format!(
+            "SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{tenant}' AND action = 'audit_log.export'"
+        ))
+        .await;
+    assert_eq!(exports, 60, "the refused one wrote nothing");
 }

@@ -197,8 +197,11 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT string_agg(i::text, ',' ORDER BY i.id) FROM invitations i WHERE i.tenant_id = '{t}'),
                 (SELECT x::text FROM tenants x WHERE x.id = '{t}'),
                 (SELECT string_agg(a.id::text, ',' ORDER BY a.id) FROM audit_log a WHERE a.tenant_id = '{t}'
-                 -- an allowed export of a caller's own trail records itself
-                 AND a.action <> 'audit_log.export'),
+                 -- an allowed export records itself in the trail it read: by a
+                 -- member or key of that tenant, never by anyone else
+                 AND NOT (a.action = 'audit_log.export'
+                          AND (a.actor_id IN (SELECT m.user_id FROM memberships m WHERE m.tenant_id = '{t}')
+                               OR a.actor_id IN (SELECT k.id FROM api_keys k WHERE k.tenant_id = '{t}')))),
                 (SELECT string_agg(concat_ws(':', k.id, k.name, k.scopes, k.revoked_at, k.display_prefix), ',' ORDER BY k.id)
                  FROM api_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),

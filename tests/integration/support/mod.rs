@@ -154,7 +154,6 @@ impl TestApp {
             web_dir: None,
             trusted_documents: TrustedMode::Off,
             documents: TrustedDocuments::default(),
-            platform_audit_retention_days: 365,
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;
