@@ -41,6 +41,8 @@ pub struct Settings {
     /// The web app's operations by the SHA-256 of their text, loaded at
     /// start-up (`http::web::load_documents`; shared, cheap to clone).
     pub documents: TrustedDocuments,
+    /// Data exports: where archives are kept and for how long.
+    pub exports: crate::exports::ExportSettings,
 }
 
 impl Settings {
@@ -68,6 +70,8 @@ pub struct AppState {
     pub sockets: SocketCounts,
     /// Stripe billing (off without a key).
     pub billing: Billing,
+    /// Data exports (requests, the worker, downloads).
+    pub exports: crate::exports::Exports,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -82,6 +86,7 @@ pub struct Services {
     pub plans: PlanCatalogue,
     pub usage: Usage,
     pub billing: Billing,
+    pub exports: crate::exports::Exports,
 }
 
 impl AppState {
@@ -109,6 +114,8 @@ impl AppState {
         usage.announce_with(db.clone(), mailer.clone());
         let billing = Billing::new(settings.billing.as_ref(), db.clone(), mailer.clone())
             .expect("the Stripe client is built from checked settings");
+        let exports =
+            crate::exports::Exports::new(db.clone(), settings.exports.clone(), mailer.clone());
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let schema = crate::graphql::build_schema(Services {
@@ -121,6 +128,7 @@ impl AppState {
             plans: plans.clone(),
             usage: usage.clone(),
             billing: billing.clone(),
+            exports: exports.clone(),
         });
         Self {
             db,
@@ -133,6 +141,7 @@ impl AppState {
             usage,
             sockets: SocketCounts::default(),
             billing,
+            exports,
         }
     }
 
@@ -143,10 +152,12 @@ impl AppState {
             .usage
             .start_flusher(self.db.clone(), self.api_keys.clone(), stop.clone());
         let billing = self.billing.start_worker(stop.clone());
+        let exports = self.exports.start_worker(stop.clone());
         Background {
             stop,
             task,
             billing,
+            exports,
         }
     }
 }
@@ -157,6 +168,8 @@ pub struct Background {
     task: tokio::task::JoinHandle<()>,
     /// The Stripe event worker and reconcile pass (with billing on).
     billing: Option<tokio::task::JoinHandle<()>>,
+    /// The data export worker.
+    exports: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -167,5 +180,6 @@ impl Background {
         if let Some(billing) = self.billing {
             let _ = billing.await;
         }
+        let _ = self.exports.await;
     }
 }

@@ -14,6 +14,7 @@
 pub mod authorize;
 pub mod client;
 pub mod credentials;
+pub mod exports;
 pub mod graphql;
 mod graphql_response;
 pub mod health;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/v1/authorize", post(authorize::v1_authorize))
+        .route("/v1/exports/{id}/download", get(exports::download))
         .route(
             "/v1/usage",
             post(usage::v1_usage).layer(axum::extract::DefaultBodyLimit::max(usage::MAX_BODY)),
