@@ -108,6 +108,13 @@ async fn serve(
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // A download, never a page: nothing in it may run or be framed.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; frame-ancestors 'none'; sandbox",
+        ),
+    );
     if let Ok(v) =
         HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.file_name))
     {

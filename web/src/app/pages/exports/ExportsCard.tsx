@@ -159,7 +159,7 @@ function ExportRow({ item, scope }: { item: DataExportFieldsFragment; scope: Sco
         <Stack gap={6}>
           <Group justify="space-between" wrap="wrap" gap="xs">
             <Group gap="xs" wrap="wrap">
-              <Badge color={status.color} variant="light" data-testid="export-status">
+              <Badge color={status.color} variant="dot" data-testid="export-status">
                 {status.label}
               </Badge>
               <Text size="sm">Requested {formatDateTime(item.createdAt)}</Text>
