@@ -12,6 +12,7 @@ import type { DataExportFieldsFragment, DataExportStatus } from '../../../gql/gr
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Empty, QueryState } from '../../components/PageState';
 import { formatDateTime } from '../../format';
+import { formatBytes } from './format';
 import {
   MyDataExportsDocument,
   MyExportLinkDocument,
@@ -30,20 +31,6 @@ const STATUS: Record<DataExportStatus, { label: string; color: string }> = {
   FAILED: { label: 'Failed', color: 'red' },
   EXPIRED: { label: 'Expired', color: 'gray' },
 };
-
-/** A size in bytes, for people. */
-export function formatBytes(n: number | null | undefined): string {
-  if (n == null) return '—';
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 export function ExportsCard({ scope }: { scope: Scope }) {
   const tenant = scope === 'tenant';
