@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::credentials;
 use super::request_id::RequestId;
 use crate::app::AppState;
-use crate::auth::{Principal, Session};
+use crate::auth::Session;
 use crate::error::AppError;
 use crate::exports::links::{Proof, cookie_name};
 
@@ -69,12 +69,13 @@ async fn serve(
         super::client::request_meta(request_id, peer, headers, app.settings.trusted_proxies)?;
     let creds = credentials::credentials(headers)?;
     let cookie = credentials::cookie(headers, &cookie_name(export_id));
+    // An access token proves its user only while its session is live.
     let bearer_user = match creds.bearer {
         None => None,
-        Some(_) => match Session::from_credentials(creds, &app.keys)?.principal {
-            Principal::User { user_id, .. } => Some(user_id),
-            _ => None,
-        },
+        Some(_) => {
+            let session = Session::from_credentials(creds, &app.keys)?;
+            Some(session.require_user(&app.db).await?.user_id)
+        }
     };
     let proof = Proof {
         cookie,
