@@ -41,6 +41,8 @@ pub struct Settings {
     /// The web app's operations by the SHA-256 of their text, loaded at
     /// start-up (`http::web::load_documents`; shared, cheap to clone).
     pub documents: TrustedDocuments,
+    /// Data exports: where archives are kept and for how long.
+    pub exports: crate::exports::ExportSettings,
 }
 
 impl Settings {
@@ -70,6 +72,8 @@ pub struct AppState {
     pub billing: Billing,
     /// Audit exports running on this instance (their budget).
     pub audit_exports: crate::audit::export::ExportSlots,
+    /// Data exports (requests, the worker, downloads).
+    pub exports: crate::exports::Exports,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -84,6 +88,7 @@ pub struct Services {
     pub plans: PlanCatalogue,
     pub usage: Usage,
     pub billing: Billing,
+    pub exports: crate::exports::Exports,
 }
 
 impl AppState {
@@ -111,6 +116,8 @@ impl AppState {
         usage.announce_with(db.clone(), mailer.clone());
         let billing = Billing::new(settings.billing.as_ref(), db.clone(), mailer.clone())
             .expect("the Stripe client is built from checked settings");
+        let exports =
+            crate::exports::Exports::new(db.clone(), settings.exports.clone(), mailer.clone());
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let schema = crate::graphql::build_schema(Services {
@@ -123,6 +130,7 @@ impl AppState {
             plans: plans.clone(),
             usage: usage.clone(),
             billing: billing.clone(),
+            exports: exports.clone(),
         });
         Self {
             db,
@@ -136,6 +144,7 @@ impl AppState {
             sockets: SocketCounts::default(),
             billing,
             audit_exports: Default::default(),
+            exports,
         }
     }
 
@@ -147,11 +156,13 @@ impl AppState {
             .start_flusher(self.db.clone(), self.api_keys.clone(), stop.clone());
         let billing = self.billing.start_worker(stop.clone());
         let retention = crate::audit::retention::start(self.db.clone(), stop.clone());
+        let exports = self.exports.start_worker(stop.clone());
         Background {
             stop,
             task,
             billing,
             retention,
+            exports,
         }
     }
 }
@@ -164,6 +175,8 @@ pub struct Background {
     billing: Option<tokio::task::JoinHandle<()>>,
     /// The audit retention job.
     retention: tokio::task::JoinHandle<()>,
+    /// The data export worker.
+    exports: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -175,5 +188,6 @@ impl Background {
             let _ = billing.await;
         }
         let _ = self.retention.await;
+        let _ = self.exports.await;
     }
 }

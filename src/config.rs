@@ -164,6 +164,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTGATE_WEB_DIR", global = true)]
     pub web_dir: Option<std::path::PathBuf>,
 
+    /// Where data export archives are kept (a folder; created when missing).
+    /// Unset: `exports` under the data dir. Every instance must see the same
+    /// folder (a shared volume) when there are several.
+    #[arg(long, env = "TENANTGATE_EXPORT_DIR", global = true)]
+    pub export_dir: Option<std::path::PathBuf>,
+
     /// `on`: signed-in users (access tokens) and anonymous callers may run
     /// only the web app's own operations (trusted documents, sent by id);
     /// API keys and platform admins still send any text. `off`: ids and text

@@ -15,6 +15,9 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     NotFound,
+    /// Something that existed and no longer may be used (a spent or expired
+    /// download link, an expired export).
+    Gone,
     BadUserInput,
     Conflict,
     RateLimited,
@@ -35,6 +38,7 @@ impl ErrorCode {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",
+            Self::Gone => "GONE",
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
@@ -53,6 +57,7 @@ impl ErrorCode {
             "UNAUTHENTICATED" => Self::Unauthenticated,
             "FORBIDDEN" => Self::Forbidden,
             "NOT_FOUND" => Self::NotFound,
+            "GONE" => Self::Gone,
             "BAD_USER_INPUT" => Self::BadUserInput,
             "CONFLICT" => Self::Conflict,
             "RATE_LIMITED" => Self::RateLimited,
@@ -72,6 +77,7 @@ impl ErrorCode {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Gone => StatusCode::GONE,
             Self::BadUserInput => StatusCode::BAD_REQUEST,
             Self::Conflict => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -99,6 +105,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Gone(String),
     #[error("{message}")]
     BadUserInput {
         message: String,
@@ -204,6 +212,10 @@ impl AppError {
         Self::NotFound(message.into())
     }
 
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::Gone(message.into())
+    }
+
     /// A bad input not tied to one field.
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadUserInput {
@@ -265,6 +277,7 @@ impl AppError {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Gone(_) => ErrorCode::Gone,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
@@ -401,6 +414,7 @@ mod tests {
             (AppError::unauthenticated("who"), "UNAUTHENTICATED", 401),
             (AppError::forbidden("no"), "FORBIDDEN", 403),
             (AppError::not_found("gone"), "NOT_FOUND", 404),
+            (AppError::gone("spent"), "GONE", 410),
             (AppError::bad_input("bad"), "BAD_USER_INPUT", 400),
             (AppError::conflict("dup"), "CONFLICT", 409),
             (

@@ -385,6 +385,11 @@ async fn serve_on(
             web_dir,
             trusted_documents: args.trusted_documents,
             documents,
+            exports: crate::exports::ExportSettings::in_folder(
+                args.export_dir
+                    .clone()
+                    .unwrap_or_else(|| common.data_dir.join("exports")),
+            ),
         },
         Feed::start(
             database.url.clone(),

@@ -50,6 +50,18 @@ pub const RECONNECT_AFTER: Duration = Duration::from_secs(10);
 /// Longest a heartbeat NOTIFY may take to send.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The NOTIFY channel of data export changes (ids only).
+pub const EXPORTS_CHANNEL: &str = "tenantgate_exports";
+
+/// A data export changed (status or progress): its id and owner only; each
+/// subscriber reads the row in its own scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct ExportNotice {
+    pub id: Uuid,
+    pub tenant_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+}
+
 /// A new entry was committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct Notice {
@@ -70,6 +82,7 @@ pub enum FeedEvent {
 #[derive(Debug, Clone)]
 pub struct Feed {
     tx: broadcast::Sender<FeedEvent>,
+    exports: broadcast::Sender<ExportNotice>,
     usage: Watchers,
     task: Option<std::sync::Arc<tokio::task::AbortHandle>>,
 }
@@ -87,6 +100,8 @@ impl Feed {
     ) -> Self {
         let (tx, _) = broadcast::channel(1024);
         let sender = tx.clone();
+        let (exports, _) = broadcast::channel(256);
+        let export_sender = exports.clone();
         let usage = Watchers::default();
         let watchers = usage.clone();
         let task = tokio::spawn(async move {
@@ -98,6 +113,7 @@ impl Feed {
                     plans: &plans,
                     metrics: &metrics,
                     usage: &watchers,
+                    exports: &export_sender,
                 };
                 let result = listen(&url, &channel, &sender, &trusted).await;
                 distrust(&sender, &trusted);
@@ -113,6 +129,7 @@ impl Feed {
         });
         Self {
             tx,
+            exports,
             usage,
             task: Some(std::sync::Arc::new(task.abort_handle())),
         }
@@ -130,6 +147,11 @@ impl Feed {
         self.tx.subscribe()
     }
 
+    /// A receiver of data export changes from now on.
+    pub fn exports(&self) -> broadcast::Receiver<ExportNotice> {
+        self.exports.subscribe()
+    }
+
     /// The per-tenant usage announcements of this instance.
     pub fn usage(&self) -> &Watchers {
         &self.usage
@@ -142,6 +164,7 @@ struct Trusted<'a> {
     plans: &'a PlanCatalogue,
     metrics: &'a MetricCatalogue,
     usage: &'a Watchers,
+    exports: &'a broadcast::Sender<ExportNotice>,
 }
 
 /// Stops trusting the caches; tells subscribers if they were being served.
@@ -151,6 +174,7 @@ fn distrust(sender: &broadcast::Sender<FeedEvent>, trusted: &Trusted<'_>) {
         plans,
         metrics,
         usage,
+        ..
     } = trusted;
     plans.set_live(false);
     metrics.set_live(false);
@@ -181,10 +205,12 @@ async fn listen(
         plans,
         metrics,
         usage,
+        exports,
     } = trusted;
     let mut conn = connect(url, APPLICATION_NAME).await?;
     for channel in [
         CHANNEL,
+        EXPORTS_CHANNEL,
         key_cache::CHANNEL,
         plan_catalogue::CHANNEL,
         metric_catalogue::CHANNEL,
@@ -225,6 +251,13 @@ async fn listen(
                     plans.invalidate();
                 } else if notification.channel == metric_catalogue::CHANNEL {
                     metrics.invalidate();
+                } else if notification.channel == EXPORTS_CHANNEL {
+                    match serde_json::from_str::<ExportNotice>(&notification.payload) {
+                        Ok(notice) => {
+                            let _ = exports.send(notice);
+                        }
+                        Err(err) => tracing::warn!(error = %err, "unreadable export notice"),
+                    }
                 } else if notification.channel == live_usage::CHANNEL {
                     match notification.payload.parse::<Uuid>() {
                         Ok(tenant) => usage.announce(tenant),

@@ -8,8 +8,10 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod billing;
+pub mod data_exports;
 pub mod email_tokens;
 pub mod embedded;
+pub mod export_reads;
 pub mod invitations;
 pub mod login_failures;
 pub mod memberships;

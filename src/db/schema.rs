@@ -73,6 +73,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    data_export_links (nonce_hash) {
+        nonce_hash -> Bytea,
+        export_id -> Uuid,
+        tenant_id -> Nullable<Uuid>,
+        user_id -> Uuid,
+        binding_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    data_exports (id) {
+        id -> Uuid,
+        tenant_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        requested_by -> Nullable<Uuid>,
+        status -> Text,
+        progress -> Int2,
+        attempts -> Int4,
+        leased_by -> Nullable<Uuid>,
+        leased_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        size_bytes -> Nullable<Int8>,
+        sha256 -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     email_outbox (id) {
         id -> Uuid,
         recipient -> Text,
@@ -353,6 +387,10 @@ diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_log -> tenants (tenant_id));
 diesel::joinable!(billing_customers -> tenants (tenant_id));
+diesel::joinable!(data_export_links -> data_exports (export_id));
+diesel::joinable!(data_export_links -> tenants (tenant_id));
+diesel::joinable!(data_export_links -> users (user_id));
+diesel::joinable!(data_exports -> tenants (tenant_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(invitations -> tenants (tenant_id));
 diesel::joinable!(invitations -> users (invited_by));
@@ -379,6 +417,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_settings,
     billing_customers,
     billing_jobs,
+    data_export_links,
+    data_exports,
     email_outbox,
     email_tokens,
     invitations,

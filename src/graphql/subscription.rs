@@ -8,11 +8,14 @@ use tokio::sync::broadcast::error::RecvError;
 use super::context::{db, services, session};
 use super::live_usage::Subscriber;
 use super::types::audit::AuditEntry;
+use super::types::data_export::DataExport;
 use super::types::usage::Quota;
 use crate::audit;
 use crate::audit::feed::FeedEvent;
 use crate::auth::{Role, Session};
+use crate::db::data_exports::Owner;
 use crate::error::AppError;
+use crate::tenancy::Scope;
 
 /// Live feeds.
 #[derive(Default)]
@@ -127,5 +130,80 @@ impl SubscriptionRoot {
                 Some((Ok(pushed), subscriber))
             },
         ))
+    }
+
+    /// Changes of the data exports the caller may see, as they happen on any
+    /// instance: the active tenant's (owners) and the caller's own personal
+    /// ones. Each change (queued, progress at most once a second, ready,
+    /// failed, expired) pushes the export as it now is. Before every push the
+    /// subscriber is verified again (token not expired, session live, still
+    /// an owner of an active tenant for its exports); when that fails the
+    /// feed ends.
+    async fn data_export_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<DataExport>> + use<>> {
+        let db = db(ctx).clone();
+        let session: &Session = session(ctx);
+        let verified = session.require_user(&db).await?;
+        let user = verified.user_id;
+        let owned = verified
+            .access
+            .filter(|a| a.role.at_least(Role::Owner))
+            .map(|a| a.tenant_id);
+        let principal = session.principal.clone();
+        let (active_tenant, expires_at) = (session.active_tenant, session.expires_at);
+        let receiver = services(ctx).feed.exports();
+        let exports = services(ctx).exports.clone();
+        let stream = futures_util::stream::unfold(Some((receiver, db)), move |state| {
+            let principal = principal.clone();
+            let exports = exports.clone();
+            async move {
+                let (mut receiver, db) = state?;
+                loop {
+                    let notice = match receiver.recv().await {
+                        Ok(notice) => notice,
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "export subscriber lagged");
+                            continue;
+                        }
+                        Err(RecvError::Closed) => return None,
+                    };
+                    let owner = match (notice.tenant_id, notice.user_id) {
+                        (Some(t), _) if Some(t) == owned => Owner::Tenant(t),
+                        (None, Some(u)) if u == user => Owner::Person(u),
+                        _ => continue,
+                    };
+                    let mut check = Session::new(principal.clone(), active_tenant);
+                    check.expires_at = expires_at;
+                    let scope = match check.reverify(&db).await {
+                        Ok(v) => match owner {
+                            Owner::Tenant(t) => match v.access {
+                                Some(a) if a.tenant_id == t && a.role.at_least(Role::Owner) => {
+                                    a.scope()
+                                }
+                                _ => return None,
+                            },
+                            Owner::Person(u) => Scope::user(u),
+                        },
+                        Err(_) => return None,
+                    };
+                    match exports.find(&db, scope, owner, notice.id).await {
+                        Ok(Some(row)) => {
+                            return Some((
+                                Ok(DataExport { row, reader: user }),
+                                Some((receiver, db)),
+                            ));
+                        }
+                        Ok(None) => continue,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "export feed read failed");
+                            continue;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(stream)
     }
 }

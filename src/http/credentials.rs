@@ -84,7 +84,7 @@ pub fn bearer(headers: &HeaderMap) -> AppResult<Option<&str>> {
 }
 
 /// The value of cookie `name`, if the request carries it.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

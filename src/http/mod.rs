@@ -15,6 +15,7 @@ mod audit_export;
 pub mod authorize;
 pub mod client;
 pub mod credentials;
+pub mod exports;
 pub mod graphql;
 mod graphql_response;
 pub mod health;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/v1/authorize", post(authorize::v1_authorize))
         .route("/v1/audit-log/export", get(audit_export::export))
+        .route("/v1/exports/{id}/download", get(exports::download))
         .route(
             "/v1/usage",
             post(usage::v1_usage).layer(axum::extract::DefaultBodyLimit::max(usage::MAX_BODY)),

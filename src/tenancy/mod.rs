@@ -26,6 +26,9 @@ pub struct Scope {
     user_id: Option<Uuid>,
     lookup_email: Option<String>,
     role: ScopeRole,
+    /// A read-only REPEATABLE READ transaction: one consistent snapshot
+    /// (data exports).
+    snapshot: bool,
 }
 
 /// The database role a scope's transaction runs as.
@@ -106,6 +109,19 @@ impl Scope {
         }
     }
 
+    /// The same scope in one read-only snapshot (`REPEATABLE READ, READ
+    /// ONLY`): every statement of the transaction sees the same data (a data
+    /// export reads a tenant's tables page by page). Opened in a transaction
+    /// of its own, never a request's shared reads.
+    pub fn read_only_snapshot(mut self) -> Self {
+        self.snapshot = true;
+        self
+    }
+
+    pub(crate) fn is_snapshot(&self) -> bool {
+        self.snapshot
+    }
+
     /// Adds the right to read the one user row with this (normalised) email.
     pub fn with_email_lookup(mut self, email: &str) -> Self {
         self.lookup_email = Some(email.to_lowercase());
@@ -118,7 +134,12 @@ impl Scope {
     /// (`standard_conforming_strings` is on, so only `'` needs doubling; NUL
     /// never gets past input validation and is dropped here too).
     fn begin_sql(&self) -> String {
-        format!("BEGIN; {}", self.switch_sql(None))
+        let begin = if self.snapshot {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        } else {
+            "BEGIN"
+        };
+        format!("{begin}; {}", self.switch_sql(None))
     }
 
     /// Puts an open transaction in this scope: its settings, and its role when

@@ -59,6 +59,9 @@ impl RequestReads {
             + 'a,
         R: Send + 'a,
     {
+        if scope.is_snapshot() {
+            return self.db.own_transaction(scope, work).await;
+        }
         let mut state = self.state.lock().await;
         if matches!(*state, State::Idle) {
             let tx = OpenTransaction::begin(self.db.checkout().await?, &scope).await?;

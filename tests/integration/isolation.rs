@@ -9,7 +9,10 @@
 //!   plan mutations (`createPlan`, `updatePlan`, `setTenantPlan` of the other
 //!   tenant), which no seeded user may run, and usage reads (`tenant { usage
 //!   quotas }` split by key or not, `ApiKey.usage` of every listed key; each
-//!   tenant's seeded usage totals are strings of its own). No answer may show a string
+//!   tenant's seeded usage totals are strings of its own), and data exports
+//!   (`tenant { dataExports dataExport(id) }`, `viewer { dataExport(id) }` of
+//!   the other tenant's export; each tenant has a ready one, its id and
+//!   checksum strings of its own). No answer may show a string
 //!   (id, email, name, slug, cursor) that belongs only to a tenant the caller is
 //!   not in, no write may succeed or change a tenant, and nothing may be a 5xx or
 //!   an INTERNAL error; `memberCount` and `plan` are the answering tenant's own
@@ -97,6 +100,8 @@ struct Tenant {
     keys: BTreeSet<Uuid>,
     /// Its invoices (as `md5(stripe id)::uuid`, for the SQL property).
     invoices: BTreeSet<Uuid>,
+    /// Its data exports (ready, with their archives).
+    exports: BTreeSet<Uuid>,
     /// The cursors of every row of its three lists.
     cursors: Vec<String>,
 }
@@ -146,6 +151,8 @@ const KEY_USAGE: &str = "query($f: DateTime!, $t: DateTime!) { tenant { id apiKe
 /// Each tenant's seeded usage of `iso_usage` yesterday: the whole tenant's,
 /// and its key's (numbers no other answer contains).
 const SEEDED_USAGE: [[i64; 2]; 2] = [[987_650_011, 876_540_011], [987_650_022, 876_540_022]];
+const DATA_EXPORTS: &str = "query($f: Int, $a: String) { tenant { id dataExports(first: $f, after: $a) { edges { cursor node { id status checksum sizeBytes } } } } }";
+const DATA_EXPORT: &str = "query($id: ID!) { tenant { id dataExport(id: $id) { id checksum downloadUrl } } viewer { dataExport(id: $id) { id checksum downloadUrl } } }";
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
 async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
@@ -382,6 +389,41 @@ impl Seed {
             )
             .await;
         }
+        // A data export of each tenant (ready), and a personal one of A's
+        // owner, which no tenant scope shows.
+        for owner in [&a_owner, &b_owner] {
+            ok(
+                &app,
+                owner,
+                "mutation { requestDataExport { id } }",
+                json!({}),
+            )
+            .await;
+        }
+        ok(
+            &app,
+            &a_owner,
+            "mutation { requestMyDataExport { id } }",
+            json!({}),
+        )
+        .await;
+        while app.state.exports.run_once().await.unwrap() {}
+        for (i, t) in tenants.iter_mut().enumerate() {
+            let id = t.id;
+            t.exports = ids(
+                &mut db,
+                &format!("SELECT id::text AS s FROM data_exports WHERE tenant_id = '{id}' AND status = 'ready'"),
+            )
+            .await;
+            assert_eq!(t.exports.len(), 1, "tenant {i}'s export is ready");
+            t.strings.extend(
+                strings(
+                    &mut db,
+                    &format!("SELECT sha256 AS s FROM data_exports WHERE tenant_id = '{id}'"),
+                )
+                .await,
+            );
+        }
         for (i, t) in tenants.iter_mut().enumerate() {
             let id = t.id;
             t.slug = text(
@@ -424,6 +466,7 @@ impl Seed {
                     .chain(&t.invitations)
                     .chain(&t.audit)
                     .chain(&t.keys)
+                    .chain(&t.exports)
                     .map(Uuid::to_string),
             );
             t.strings.extend(key_prefixes[i].iter().cloned());
@@ -623,6 +666,16 @@ enum Op {
         jsonl: bool,
         name_theirs: bool,
     },
+    /// `tenant { dataExports }` (owners), with cursors of either tenant.
+    DataExports {
+        first: Option<i32>,
+        after: Cursor,
+    },
+    /// `tenant { dataExport(id) }` and `viewer { dataExport(id) }` of the
+    /// other tenant's export (a download link is minted only for one's own).
+    DataExport {
+        export: Target,
+    },
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -715,6 +768,8 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::KeyUsage),
         (any::<bool>(), any::<bool>())
             .prop_map(|(jsonl, name_theirs)| Op::AuditExport { jsonl, name_theirs }),
+        (first(), cursor()).prop_map(|(first, after)| Op::DataExports { first, after }),
+        target().prop_map(|export| Op::DataExport { export }),
     ]
 }
 
@@ -849,6 +904,19 @@ impl Seed {
             ),
             // Not GraphQL: the runner sends it itself (`export_audit`).
             Op::AuditExport { .. } => (VIEWER, json!({}), Check::Read),
+            Op::DataExports { first, after } => (
+                DATA_EXPORTS,
+                json!({ "f": first, "a": self.cursor(after) }),
+                Check::Read,
+            ),
+            Op::DataExport { export } => {
+                let their_exports: Vec<Uuid> = theirs.exports.iter().copied().collect();
+                (
+                    DATA_EXPORT,
+                    json!({ "id": Self::target(&their_exports, export) }),
+                    Check::Read,
+                )
+            }
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
@@ -1139,7 +1207,12 @@ struct Row {
 }
 
 /// The tables read in SQL: (name, select, the column filters apply to).
-const TABLES: [(&str, &str, &str); 8] = [
+const TABLES: [(&str, &str, &str); 9] = [
+    (
+        "data_exports",
+        "SELECT tenant_id, id FROM data_exports",
+        "tenant_id",
+    ),
     (
         "billing_customers",
         "SELECT tenant_id, tenant_id AS id FROM billing_customers",
@@ -1277,6 +1350,8 @@ fn row_level_security_returns_the_scopes_tenant_only() {
                 seeded.map_or(Vec::new(), |t| vec![(t.id, t.id)])
             }
             "invoices" => mine(|t| &t.invoices),
+            // A tenant's exports; a person's own never in a tenant scope.
+            "data_exports" => mine(|t| &t.exports),
             _ => {
                 let mut users: BTreeSet<Uuid> =
                     seeded.map_or(BTreeSet::new(), |t| t.members.clone());

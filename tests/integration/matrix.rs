@@ -179,6 +179,14 @@ enum Op {
     /// `GET /v1/audit-log/export?format=jsonl` (HTTP, not GraphQL: the
     /// answer is put in GraphQL's shape by `Matrix::export`).
     ExportAuditLog,
+    /// `tenant { dataExports(first: 5) { nodes { id status } } }`
+    ReadDataExports,
+    /// `requestDataExport` (the active tenant's archive).
+    RequestDataExport,
+    /// `viewer { dataExports { nodes { id } } }` (the caller's own).
+    ReadMyDataExports,
+    /// `requestMyDataExport` (the caller's own archive, not the tenant's).
+    RequestMyDataExport,
 }
 
 impl Op {
@@ -247,6 +255,12 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::ChangeSubscriptionPlan, [UNAUTH, FORBID, UNAVAIL, FORBID,   FORBID,   UNAVAIL,  FORBID]),
     (Op::CancelSubscription, [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
     (Op::ResumeSubscription, [UNAUTH,   FORBID,  UNAVAIL,  FORBID,   FORBID,   UNAVAIL,  FORBID]),
+    (Op::ReadDataExports,    [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::RequestDataExport,  [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    // A person's own: anyone signed in, the outsider included; the tenant
+    // does not change (its fingerprint stays).
+    (Op::ReadMyDataExports,  [NULL,     YES,     YES,      YES,      YES,      YES,      YES   ]),
+    (Op::RequestMyDataExport, [UNAUTH,  YES,     YES,      YES,      YES,      YES,      YES   ]),
 ];
 
 /// What an allowed answer's value must be.
@@ -546,6 +560,7 @@ impl Matrix {
                 (SELECT count(*)::text FROM email_outbox),
                 (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
                 (SELECT count(*)::text FROM usage_events u WHERE u.tenant_id = '{t}'),
+                (SELECT count(*)::text FROM data_exports d WHERE d.tenant_id = '{t}'),
                 (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x))) AS s"
         );
         text(&mut self.db, &sql).await
@@ -772,6 +787,34 @@ impl Matrix {
                 },
             },
             Op::ReadPlans => Plan::read("{ plans { key } }", "/data/plans", Shows::Count(4)),
+            Op::ReadDataExports => Plan::read(
+                "{ tenant { dataExports(first: 5) { nodes { id status } } } }",
+                "/data/tenant/dataExports/nodes",
+                Shows::Count(0),
+            ),
+            Op::RequestDataExport => Plan {
+                query: "mutation { requestDataExport { status kind } }",
+                vars: json!({}),
+                value: "/data/requestDataExport/status",
+                shows: Shows::Equals(json!("QUEUED")),
+                effect: Some(format!(
+                    "SELECT count(*) AS n FROM data_exports WHERE tenant_id = '{t}'"
+                )),
+                cleanup: vec![format!("DELETE FROM data_exports WHERE tenant_id = '{t}'")],
+            },
+            Op::ReadMyDataExports => Plan::read(
+                "{ viewer { dataExports { nodes { id } } } }",
+                "/data/viewer/dataExports/nodes",
+                Shows::Count(0),
+            ),
+            Op::RequestMyDataExport => Plan {
+                query: "mutation { requestMyDataExport { status kind } }",
+                vars: json!({}),
+                value: "/data/requestMyDataExport/status",
+                shows: Shows::Equals(json!("QUEUED")),
+                effect: None,
+                cleanup: vec!["DELETE FROM data_exports WHERE tenant_id IS NULL".to_owned()],
+            },
             Op::ReadQuotas => Plan::read(
                 "{ tenant { quotas { metric used limit } } }",
                 "/data/tenant/quotas",
@@ -1090,7 +1133,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 44 * 7, "every operation has a row");
+    assert_eq!(cells, 48 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

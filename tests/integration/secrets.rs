@@ -1,5 +1,5 @@
 //! No usable secret at rest: a dump of the whole database, taken after every
-//! kind of token was issued, holds none of them; delivered mail keeps no body
+//! kind of token was issued (data export download links included), holds none of them; delivered mail keeps no body
 //! and the SMTP dispatcher commits each message on its own; platform-wide
 //! admin reads are audited out of every tenant's reach.
 
@@ -136,6 +136,34 @@ async fn a_database_dump_holds_no_token() {
         )
         .await;
     tokens.push(string(&data(&a, "rotateApiKey")["secret"]));
+    // A data export's download link and its binding cookie.
+    let a = app
+        .gql(
+            "mutation { requestDataExport { id } }",
+            json!({}),
+            Some(&access),
+        )
+        .await;
+    let export = string(&data(&a, "requestDataExport")["id"]);
+    while app.state.exports.run_once().await.unwrap() {}
+    let a = app
+        .gql(
+            "query($id: ID!) { tenant { dataExport(id: $id) { downloadUrl } } }",
+            json!({ "id": export }),
+            Some(&access),
+        )
+        .await;
+    let url = string(&data(&a, "tenant")["dataExport"]["downloadUrl"]);
+    tokens.push(url.split("token=").nth(1).unwrap().to_owned());
+    let cookie = a
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .and_then(|v| v.split_once('='))
+        .map(|(_, secret)| secret.to_owned())
+        .expect("the download link's cookie");
+    tokens.push(cookie);
 
     // What must not be in the dump: each whole token, its secret part (after
     // the last '.' of opaque tokens and JWTs, after the environment prefix of

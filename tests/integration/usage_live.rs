@@ -20,7 +20,7 @@ use crate::matrix::join;
 use crate::support::TestApp;
 use crate::usage::RECORD;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const SUBSCRIBE: &str = "subscription { usageUpdated { metric used limit percent resetsAt } }";
@@ -69,7 +69,7 @@ async fn record(app: &TestApp, key: &str, n: usize, quantity: i64) {
 }
 
 /// Opens a socket, completes `connection_init` with `payload`.
-async fn connect(app: &TestApp, payload: Value) -> Socket {
+pub(crate) async fn connect(app: &TestApp, payload: Value) -> Socket {
     let mut request = (app.url.replace("http://", "ws://") + "/graphql")
         .into_client_request()
         .unwrap();
@@ -86,7 +86,7 @@ async fn connect(app: &TestApp, payload: Value) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, value: Value) {
+pub(crate) async fn send(socket: &mut Socket, value: Value) {
     socket.send(Message::text(value.to_string())).await.unwrap();
 }
 
@@ -109,7 +109,7 @@ async fn subscribe(app: &TestApp, token: &str, tenant: Option<&str>) -> Socket {
 }
 
 /// The next message within `within` (pings skipped; `None`: nothing came).
-async fn next(socket: &mut Socket, within: Duration) -> Option<Value> {
+pub(crate) async fn next(socket: &mut Socket, within: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         match tokio::time::timeout_at(deadline, socket.next()).await {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::api_key::{ApiKey, KeyEnvironment, State as ApiKeyState};
 use super::audit::AuditEntry;
+use super::data_export::DataExport;
 use super::invitation::Invitation;
 use super::member::Member;
 use super::usage_series::{UsageGranularity, UsageGroupBy, UsageSeries};
@@ -18,7 +19,7 @@ use crate::audit;
 use crate::auth::api_keys::{KeyGrant, KeyScope};
 use crate::auth::keys::Manager;
 use crate::auth::{Role, TenantAccess, Verified};
-use crate::db::{invitations, memberships, tenants};
+use crate::db::{data_exports, invitations, memberships, tenants};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{db, meta};
 use crate::graphql::cursor;
@@ -100,6 +101,20 @@ impl Tenant {
                 "act in this tenant (X-Tenant-ID or switchTenant) to read its keys",
             )
             .into()),
+        }
+    }
+
+    /// The caller's access when they are an owner acting in this tenant
+    /// (data exports: neither API keys nor platform admins).
+    fn owner_access(&self) -> AppResult<TenantAccess> {
+        match &self.reader {
+            Reader::Member(access) if access.tenant_id == self.row.id => {
+                access.require(Role::Owner)?;
+                Ok(access.clone())
+            }
+            _ => Err(AppError::forbidden(
+                "only the tenant's owners, acting in it, see its data exports",
+            )),
         }
     }
 
@@ -568,6 +583,28 @@ impl Tenant {
             |r| (r.created_at, r.id),
             Invitation,
         ))
+    }
+
+    /// The tenant's data exports (owners), newest first: status, progress
+    /// and download links. Ask for one with `requestDataExport`.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
+    async fn data_exports(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, DataExport, EmptyFields, EmptyFields>> {
+        let access = self.owner_access()?;
+        let owner = data_exports::Owner::Tenant(self.row.id);
+        super::data_export::page(ctx, access.scope(), owner, access.user_id, first, after).await
+    }
+
+    /// One of the tenant's data exports (owners); null when there is no such
+    /// export of this tenant.
+    async fn data_export(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DataExport>> {
+        let access = self.owner_access()?;
+        let owner = data_exports::Owner::Tenant(self.row.id);
+        super::data_export::one(ctx, access.scope(), owner, access.user_id, &id).await
     }
 
     /// The audit trail (admins and owners), newest first.

@@ -3,9 +3,11 @@
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use scoped_futures::ScopedFutureExt;
 
+use super::data_export::DataExport;
 use super::tenant::{Reader, Tenant};
 use super::user::User;
 use crate::auth::{self, Verified};
+use crate::db::data_exports::Owner;
 use crate::db::{memberships, tenants::Tenant as TenantRow, users};
 use crate::error::AppError;
 use crate::graphql::context::db;
@@ -101,6 +103,44 @@ impl Viewer {
     /// Whether the user is a platform admin (the SaaS team's staff).
     async fn is_platform_admin(&self) -> bool {
         self.verified.is_platform_admin
+    }
+
+    /// The user's own data exports (`requestMyDataExport`), newest first.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
+    async fn data_exports(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<
+        async_graphql::connection::Connection<
+            String,
+            DataExport,
+            async_graphql::connection::EmptyFields,
+            async_graphql::connection::EmptyFields,
+        >,
+    > {
+        let user = self.verified.user_id;
+        super::data_export::page(
+            ctx,
+            Scope::user(user),
+            Owner::Person(user),
+            user,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// One of the user's own data exports; null when there is no such export
+    /// of theirs.
+    async fn data_export(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+    ) -> Result<Option<DataExport>> {
+        let user = self.verified.user_id;
+        super::data_export::one(ctx, Scope::user(user), Owner::Person(user), user, &id).await
     }
 
     /// Every tenant the user belongs to, oldest membership first.

@@ -154,6 +154,9 @@ impl TestApp {
             web_dir: None,
             trusted_documents: TrustedMode::Off,
             documents: TrustedDocuments::default(),
+            exports: tenantgate::exports::ExportSettings::in_folder(
+                std::env::temp_dir().join(format!("tenantgate-exports-{}", uuid::Uuid::new_v4())),
+            ),
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;

@@ -25,6 +25,7 @@ export const PORTAL_ROUTES: RouteObject[] = [
   { path: 'settings', Component: lazyPage(() => import('./pages/settings/Settings'), 'Settings') },
   { path: 'billing', Component: lazyPage(() => import('./pages/billing/Billing'), 'Billing') },
   { path: 'usage', Component: lazyPage(() => import('./pages/usage/Usage'), 'Usage') },
+  { path: 'account', Component: lazyPage(() => import('./pages/account/Account'), 'Account') },
   { path: 'admin', Component: lazyPage(() => import('./pages/admin/AdminTenants'), 'AdminTenants') },
   { path: 'admin/stats', Component: lazyPage(() => import('./pages/admin/AdminStats'), 'AdminStats') },
   { path: 'admin/tenants/:id', Component: lazyPage(() => import('./pages/admin/AdminTenant'), 'AdminTenant') },

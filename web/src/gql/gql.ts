@@ -44,6 +44,13 @@ type Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": typeof types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": typeof types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": typeof types.ResumeSubscriptionDocument,
+    "\n  fragment DataExportFields on DataExport {\n    id\n    kind\n    status\n    progress\n    createdAt\n    finishedAt\n    expiresAt\n    sizeBytes\n    checksum\n    error\n  }\n": typeof types.DataExportFieldsFragmentDoc,
+    "\n  query TenantDataExports {\n    tenant {\n      id\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": typeof types.TenantDataExportsDocument,
+    "\n  query MyDataExports {\n    viewer {\n      user {\n        id\n        email\n      }\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": typeof types.MyDataExportsDocument,
+    "\n  mutation RequestDataExport {\n    requestDataExport {\n      ...DataExportFields\n    }\n  }\n": typeof types.RequestDataExportDocument,
+    "\n  mutation RequestMyDataExport {\n    requestMyDataExport {\n      ...DataExportFields\n    }\n  }\n": typeof types.RequestMyDataExportDocument,
+    "\n  query TenantExportLink($id: ID!) {\n    tenant {\n      id\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n": typeof types.TenantExportLinkDocument,
+    "\n  query MyExportLink($id: ID!) {\n    viewer {\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n": typeof types.MyExportLinkDocument,
     "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    environment\n    displayPrefix\n    scopes\n    state\n    rateLimit {\n      limit\n      periodSeconds\n    }\n    expiresAt\n    revokedAt\n    rotationEndsAt\n    lastUsedAt\n    createdById\n    createdAt\n  }\n": typeof types.ApiKeyFieldsFragmentDoc,
     "\n  query ApiKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {\n    tenant {\n      id\n      apiKeys(first: $first, after: $after, filter: $filter) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ApiKeyFields\n        }\n      }\n    }\n  }\n": typeof types.ApiKeysDocument,
     "\n  query KeyCreators {\n    tenant {\n      id\n      members(first: 100) {\n        pageInfo {\n          hasNextPage\n        }\n        nodes {\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": typeof types.KeyCreatorsDocument,
@@ -100,6 +107,13 @@ const documents: Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": types.ResumeSubscriptionDocument,
+    "\n  fragment DataExportFields on DataExport {\n    id\n    kind\n    status\n    progress\n    createdAt\n    finishedAt\n    expiresAt\n    sizeBytes\n    checksum\n    error\n  }\n": types.DataExportFieldsFragmentDoc,
+    "\n  query TenantDataExports {\n    tenant {\n      id\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": types.TenantDataExportsDocument,
+    "\n  query MyDataExports {\n    viewer {\n      user {\n        id\n        email\n      }\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": types.MyDataExportsDocument,
+    "\n  mutation RequestDataExport {\n    requestDataExport {\n      ...DataExportFields\n    }\n  }\n": types.RequestDataExportDocument,
+    "\n  mutation RequestMyDataExport {\n    requestMyDataExport {\n      ...DataExportFields\n    }\n  }\n": types.RequestMyDataExportDocument,
+    "\n  query TenantExportLink($id: ID!) {\n    tenant {\n      id\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n": types.TenantExportLinkDocument,
+    "\n  query MyExportLink($id: ID!) {\n    viewer {\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n": types.MyExportLinkDocument,
     "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    environment\n    displayPrefix\n    scopes\n    state\n    rateLimit {\n      limit\n      periodSeconds\n    }\n    expiresAt\n    revokedAt\n    rotationEndsAt\n    lastUsedAt\n    createdById\n    createdAt\n  }\n": types.ApiKeyFieldsFragmentDoc,
     "\n  query ApiKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {\n    tenant {\n      id\n      apiKeys(first: $first, after: $after, filter: $filter) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ApiKeyFields\n        }\n      }\n    }\n  }\n": types.ApiKeysDocument,
     "\n  query KeyCreators {\n    tenant {\n      id\n      members(first: 100) {\n        pageInfo {\n          hasNextPage\n        }\n        nodes {\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": types.KeyCreatorsDocument,
@@ -260,6 +274,34 @@ export function graphql(source: "\n  mutation CancelSubscription($atPeriodEnd: B
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"): (typeof documents)["\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DataExportFields on DataExport {\n    id\n    kind\n    status\n    progress\n    createdAt\n    finishedAt\n    expiresAt\n    sizeBytes\n    checksum\n    error\n  }\n"): (typeof documents)["\n  fragment DataExportFields on DataExport {\n    id\n    kind\n    status\n    progress\n    createdAt\n    finishedAt\n    expiresAt\n    sizeBytes\n    checksum\n    error\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TenantDataExports {\n    tenant {\n      id\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TenantDataExports {\n    tenant {\n      id\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyDataExports {\n    viewer {\n      user {\n        id\n        email\n      }\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyDataExports {\n    viewer {\n      user {\n        id\n        email\n      }\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RequestDataExport {\n    requestDataExport {\n      ...DataExportFields\n    }\n  }\n"): (typeof documents)["\n  mutation RequestDataExport {\n    requestDataExport {\n      ...DataExportFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RequestMyDataExport {\n    requestMyDataExport {\n      ...DataExportFields\n    }\n  }\n"): (typeof documents)["\n  mutation RequestMyDataExport {\n    requestMyDataExport {\n      ...DataExportFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TenantExportLink($id: ID!) {\n    tenant {\n      id\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n"): (typeof documents)["\n  query TenantExportLink($id: ID!) {\n    tenant {\n      id\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyExportLink($id: ID!) {\n    viewer {\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyExportLink($id: ID!) {\n    viewer {\n      dataExport(id: $id) {\n        id\n        downloadUrl\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -19,6 +19,8 @@ export const EMBEDDED_TYPES = [
   'AuthorizeResult',
   'BillingSubscription',
   'Branding',
+  'DataExportConnection',
+  'DataExportEdge',
   'InvitationConnection',
   'InvitationEdge',
   'InvoiceConnection',

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'GONE'
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'RATE_LIMITED'
@@ -30,6 +31,7 @@ export const ERROR_TITLES: Record<string, string> = {
   UNAUTHENTICATED: 'Not signed in',
   FORBIDDEN: 'Not allowed',
   NOT_FOUND: 'Not found',
+  GONE: 'No longer available',
   BAD_USER_INPUT: 'Check your input',
   CONFLICT: 'Conflict',
   RATE_LIMITED: 'Too many attempts',
@@ -47,6 +49,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   402: 'PAYMENT_REQUIRED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  410: 'GONE',
   409: 'CONFLICT',
   429: 'RATE_LIMITED',
   502: 'UNAVAILABLE',

@@ -208,6 +208,43 @@ mutation Rename($input: UpdateTenantInput!) {
 `,
           variables: vars({ input: { name: 'Acme Inc.' } }),
         },
+        {
+          query: `# Ask for an archive of the workspace's data (owners), then follow it.
+mutation ExportData {
+  requestDataExport { id status progress }
+}
+
+query Exports {
+  tenant {
+    dataExports(first: 5) {
+      nodes { id status progress createdAt expiresAt sizeBytes checksum error }
+    }
+  }
+}
+
+# Each read of downloadUrl mints a single-use link (send this token with it).
+query ExportLink($id: ID!) {
+  tenant { dataExport(id: $id) { status downloadUrl } }
+}
+
+# Status and progress as they change (over WebSocket).
+subscription ExportUpdates {
+  dataExportUpdated { id kind status progress }
+}
+`,
+          variables: vars({ id: '<an export id>' }),
+        },
+        {
+          query: `# Your own data, across every workspace.
+mutation MyData {
+  requestMyDataExport { id status }
+}
+
+query MyExports {
+  viewer { dataExports(first: 5) { nodes { id status progress expiresAt } } }
+}
+`,
+        },
       ];
     case 'audit':
       return [

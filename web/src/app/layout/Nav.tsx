@@ -20,6 +20,7 @@ export const PORTAL_ITEMS: Item[] = [
   { to: '/billing', label: 'Billing', show: (_p, role) => role !== null },
   { to: '/keys', label: 'API keys', show: (p) => p.readKeys },
   { to: '/audit', label: 'Audit log', show: (p) => p.readAudit },
+  { to: '/account', label: 'Account', show: () => true },
 ];
 
 export function Nav({ role, isPlatformAdmin, onNavigate }: { role: Role | null; isPlatformAdmin: boolean; onNavigate?: () => void }) {

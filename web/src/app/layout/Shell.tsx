@@ -80,6 +80,9 @@ export function Shell() {
               </Menu.Target>
               <Menu.Dropdown>
                 <Menu.Label>{v.role ? `${v.role.toLowerCase()} of ${tenant?.name ?? ''}` : 'no workspace'}</Menu.Label>
+                <Menu.Item component={Link} to="/account">
+                  Account and my data
+                </Menu.Item>
                 <Menu.Item component="a" href="/playground">
                   GraphQL playground
                 </Menu.Item>

@@ -2,7 +2,7 @@
 // support email) with a live preview. Admins and owners save through `updateTenant`; the
 // other roles see the settings read-only. A server error lands on the field it names;
 // a plan without custom branding gets PAYMENT_REQUIRED with the plan to upgrade to.
-import { Alert, Anchor, Button, Card, ColorInput, Grid, Group, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Box, Button, Card, ColorInput, Grid, Group, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { zod4Resolver } from 'mantine-form-zod-resolver';
@@ -14,6 +14,7 @@ import { toAppError } from '../../../graphql/errors';
 import { permissions, ViewerDocument } from '../../auth/viewer';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeader } from '../../components/PageHeader';
+import { ExportsCard } from '../exports/ExportsCard';
 import { QueryState } from '../../components/PageState';
 import { TenantSettingsDocument, UpdateTenantDocument } from './documents';
 import { Preview } from './Preview';
@@ -33,6 +34,11 @@ export function Settings() {
       <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
         {(data) => <SettingsForm tenant={data.tenant} canEdit={canEdit} />}
       </QueryState>
+      {permissions(viewer.data?.viewer?.role).exportData && (
+        <Box mt="xl" maw={860}>
+          <ExportsCard scope="tenant" />
+        </Box>
+      )}
     </>
   );
 }

@@ -1,0 +1,257 @@
+//! What a data export reads: one [`Kind`] per JSON Lines file of the
+//! archive, each a statement over the tenant's (or the person's) rows read
+//! in keyset pages, every row already rendered as one JSON line by
+//! PostgreSQL (`row_to_json`). Columns are listed one by one: password
+//! hashes, token hashes and key secrets are never selected (the runtime role
+//! cannot read password hashes at all). Runs inside the export's read-only
+//! snapshot, in that tenant's or person's scope, so row-level security
+//! filters underneath the explicit `WHERE`.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Int4, Int8, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// One file of an archive: the statement that yields its rows (`$1` is the
+/// tenant's or person's id; `$2` the page's cursor and `$3` its size, for a
+/// source that pages itself) and the keyset it is read in.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    /// The file's name in the archive.
+    pub file: &'static str,
+    source: &'static str,
+    /// The key columns, in order, with their SQL types.
+    keys: &'static [(&'static str, &'static str)],
+}
+
+/// The files of a tenant's archive.
+pub const TENANT: &[Kind] = &[
+    Kind {
+        file: "tenant.jsonl",
+        source: "SELECT id, name, slug, custom_domain, status, status_reason, plan_key, branding,
+                        settings, created_at, updated_at
+                 FROM tenants WHERE id = $1",
+        keys: &[("id", "uuid")],
+    },
+    Kind {
+        file: "members.jsonl",
+        source: "SELECT m.user_id, m.role, m.created_at, m.updated_at,
+                        json_build_object('id', u.id, 'email', u.email,
+                                          'email_verified_at', u.email_verified_at,
+                                          'created_at', u.created_at) AS \"user\"
+                 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1",
+        keys: &[("created_at", "timestamptz"), ("user_id", "uuid")],
+    },
+    Kind {
+        file: "invitations.jsonl",
+        source:
+            "SELECT id, email, role, invited_by, created_at, expires_at, accepted_at, revoked_at
+                 FROM invitations WHERE tenant_id = $1",
+        keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+    },
+    Kind {
+        file: "api_keys.jsonl",
+        source: "SELECT id, name, environment, display_prefix, scopes, rate_limit,
+                        rate_limit_period, created_by, expires_at, previous_valid_until,
+                        revoked_at, last_used_at, created_at, updated_at
+                 FROM api_keys WHERE tenant_id = $1",
+        keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+    },
+    Kind {
+        file: "plan.jsonl",
+        source: "SELECT p.* FROM plans p JOIN tenants t ON t.plan_key = p.key WHERE t.id = $1",
+        keys: &[("key", "text")],
+    },
+    Kind {
+        file: "billing_customer.jsonl",
+        source: "SELECT stripe_customer_id, trial_used, created_at
+                 FROM billing_customers WHERE tenant_id = $1",
+        keys: &[("stripe_customer_id", "text")],
+    },
+    Kind {
+        file: "subscription.jsonl",
+        source: "SELECT stripe_subscription_id, stripe_customer_id, status, plan_key, price_id,
+                        price_interval, amount, currency, current_period_start,
+                        current_period_end, cancel_at_period_end, trial_end, canceled_at,
+                        ended_at, stripe_created, synced_at
+                 FROM subscriptions WHERE tenant_id = $1",
+        keys: &[("stripe_subscription_id", "text")],
+    },
+    Kind {
+        file: "invoices.jsonl",
+        source: "SELECT stripe_invoice_id, stripe_subscription_id, number, status, total,
+                        currency, hosted_invoice_url, pdf_url, period_start, period_end,
+                        stripe_created, synced_at
+                 FROM invoices WHERE tenant_id = $1",
+        keys: &[
+            ("stripe_created", "timestamptz"),
+            ("stripe_invoice_id", "text"),
+        ],
+    },
+    Kind {
+        file: "quota_alerts.jsonl",
+        source: "SELECT metric, period, threshold, used, quota, created_at
+                 FROM quota_alerts WHERE tenant_id = $1",
+        keys: &[
+            ("metric", "text"),
+            ("period", "date"),
+            ("threshold", "smallint"),
+        ],
+    },
+    Kind {
+        file: "usage_events.jsonl",
+        source: "SELECT id, environment, metric, quantity, api_key_id, idempotency_key,
+                        properties, occurred_at, created_at
+                 FROM usage_events WHERE tenant_id = $1",
+        keys: &[
+            ("metric", "text"),
+            ("occurred_at", "timestamptz"),
+            ("id", "uuid"),
+        ],
+    },
+    Kind {
+        file: "usage_rollups.jsonl",
+        source: "SELECT environment, metric, granularity, api_key_id, bucket, value, events,
+                        updated_at
+                 FROM usage_rollups WHERE tenant_id = $1",
+        keys: &[
+            ("environment", "text"),
+            ("metric", "text"),
+            ("granularity", "text"),
+            ("api_key_id", "uuid"),
+            ("bucket", "timestamptz"),
+        ],
+    },
+    Kind {
+        file: "audit_log.jsonl",
+        source: "SELECT id, actor_type, actor_id, actor_label, action, target_type, target_id,
+                        ip, user_agent, request_id, before, after, created_at
+                 FROM audit_log WHERE tenant_id = $1",
+        keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+    },
+];
+
+/// The files of a person's archive.
+pub const PERSON: &[Kind] = &[
+    Kind {
+        file: "user.jsonl",
+        source: "SELECT id, email, email_verified_at, created_at, updated_at
+                 FROM users WHERE id = $1",
+        keys: &[("id", "uuid")],
+    },
+    Kind {
+        file: "memberships.jsonl",
+        source: "SELECT m.tenant_id, t.name AS tenant_name, t.slug AS tenant_slug, m.role,
+                        m.created_at, m.updated_at
+                 FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1",
+        keys: &[("created_at", "timestamptz"), ("tenant_id", "uuid")],
+    },
+    Kind {
+        file: "sessions.jsonl",
+        source: "SELECT id, default_tenant_id, user_agent, ip, created_at, last_used_at,
+                        expires_at, revoked_at, revoked_reason
+                 FROM sessions WHERE user_id = $1",
+        keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+    },
+    Kind {
+        // Every tenant's entries this person is the actor of: only through
+        // the function (which pages itself), never by a policy of the
+        // runtime role.
+        file: "audit_log.jsonl",
+        source: "SELECT id, tenant_id, actor_type, actor_id, actor_label, action, target_type,
+                        target_id, ip, user_agent, request_id, before, after, created_at
+                 FROM tg_data_export_my_audit(($2::json->>0)::timestamptz,
+                                              ($2::json->>1)::uuid, $3)
+                 WHERE $1::uuid IS NOT NULL",
+        keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+    },
+];
+
+impl Kind {
+    /// The statement of one page: rows after the cursor `$2` (a JSON array of
+    /// the key values, or NULL for the first page), at most `$3`.
+    fn page_sql(&self) -> String {
+        let cols: Vec<&str> = self.keys.iter().map(|(c, _)| *c).collect();
+        let after: Vec<String> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, (_, t))| format!("($2::json->>{i})::{t}"))
+            .collect();
+        let keyed = cols
+            .iter()
+            .map(|c| format!("s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let cursor = cols
+            .iter()
+            .map(|c| format!("r.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT row_to_json(r)::text AS line, json_build_array({cursor})::text AS cursor
+             FROM (SELECT * FROM ({source}) s
+                   WHERE $2::text IS NULL OR ({keyed}) > ({after})
+                   ORDER BY {keyed} LIMIT $3) r",
+            source = self.source,
+            after = after.join(", "),
+        )
+    }
+}
+
+/// One row of a page: its JSON line and the cursor after it.
+#[derive(Debug, QueryableByName)]
+pub struct Line {
+    #[diesel(sql_type = Text)]
+    pub line: String,
+    #[diesel(sql_type = Text)]
+    pub cursor: String,
+}
+
+/// A page of `kind` for `owner` after `cursor`, at most `limit` rows.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    kind: &Kind,
+    owner: Uuid,
+    cursor: Option<&str>,
+    limit: i32,
+) -> QueryResult<Vec<Line>> {
+    diesel::sql_query(kind.page_sql())
+        .bind::<SqlUuid, _>(owner)
+        .bind::<Nullable<Text>, _>(cursor)
+        .bind::<Int4, _>(limit)
+        .load(conn)
+        .await
+}
+
+/// How many rows `kind` holds for `owner` (for progress; a self-paging
+/// source counts at most one of its pages).
+pub async fn count(conn: &mut AsyncPgConnection, kind: &Kind, owner: Uuid) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = Int8)]
+        n: i64,
+    }
+    let n: N = diesel::sql_query(format!("SELECT count(*) AS n FROM ({}) s", kind.source))
+        .bind::<SqlUuid, _>(owner)
+        .bind::<Nullable<Text>, _>(None::<String>)
+        .bind::<Int4, _>(10_000)
+        .get_result(conn)
+        .await?;
+    Ok(n.n)
+}
+
+/// The snapshot's time (the transaction's start), as RFC 3339.
+pub async fn snapshot_time(conn: &mut AsyncPgConnection) -> QueryResult<String> {
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = Text)]
+        t: String,
+    }
+    let t: T = diesel::sql_query(
+        "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS t",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(t.t)
+}

@@ -1,0 +1,51 @@
+//! `requestDataExport` (a tenant's, owners) and `requestMyDataExport` (a
+//! person's own): queue an archive; the worker writes it (see `exports`).
+
+use async_graphql::{Context, Object, Result};
+
+use crate::auth::Role;
+use crate::db::data_exports::Owner;
+use crate::graphql::context::{db, meta, services, session};
+use crate::graphql::types::data_export::DataExport;
+
+/// Data export mutations.
+#[derive(Default)]
+pub struct ExportsMutation;
+
+#[Object]
+impl ExportsMutation {
+    /// Asks for an archive of the active tenant's data (owners): the tenant,
+    /// members and their user records, invitations, API keys (metadata),
+    /// plan, subscription and invoice references, quota alerts, usage (raw
+    /// events and rollups) and the audit trail. It is written in the
+    /// background (follow `status` and `progress`, or the
+    /// `dataExportUpdated` subscription); the owners are emailed when it is
+    /// ready, and it is kept 24 hours. One at a time (CONFLICT while one is
+    /// queued or running) and 5 a day (RATE_LIMITED with `retryAfter`).
+    async fn request_data_export(&self, ctx: &Context<'_>) -> Result<DataExport> {
+        let access = session(ctx).require_role(db(ctx), Role::Owner).await?;
+        let row = services(ctx)
+            .exports
+            .request(Owner::Tenant(access.tenant_id), access.user_id, meta(ctx))
+            .await?;
+        Ok(DataExport {
+            row,
+            reader: access.user_id,
+        })
+    }
+
+    /// Asks for an archive of the caller's own data (any signed-in user):
+    /// their user record, memberships, sessions, and the audit entries they
+    /// are the actor of in every tenant. Written in the background and
+    /// emailed about when ready, like `requestDataExport`, with the same
+    /// budget (one at a time, 5 a day).
+    async fn request_my_data_export(&self, ctx: &Context<'_>) -> Result<DataExport> {
+        let verified = session(ctx).require_user(db(ctx)).await?;
+        let user = verified.user_id;
+        let row = services(ctx)
+            .exports
+            .request(Owner::Person(user), user, meta(ctx))
+            .await?;
+        Ok(DataExport { row, reader: user })
+    }
+}
