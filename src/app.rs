@@ -41,6 +41,9 @@ pub struct Settings {
     /// The web app's operations by the SHA-256 of their text, loaded at
     /// start-up (`http::web::load_documents`; shared, cheap to clone).
     pub documents: TrustedDocuments,
+    /// How long a tenant stays pending deletion before its purge
+    /// (`--tenant-deletion-grace-days`).
+    pub deletion_grace: std::time::Duration,
 }
 
 impl Settings {
@@ -143,10 +146,13 @@ impl AppState {
             .usage
             .start_flusher(self.db.clone(), self.api_keys.clone(), stop.clone());
         let billing = self.billing.start_worker(stop.clone());
+        let purge =
+            crate::erasure::Purger::new(self.db.clone(), self.billing.clone()).start(stop.clone());
         Background {
             stop,
             task,
             billing,
+            purge,
         }
     }
 }
@@ -157,6 +163,8 @@ pub struct Background {
     task: tokio::task::JoinHandle<()>,
     /// The Stripe event worker and reconcile pass (with billing on).
     billing: Option<tokio::task::JoinHandle<()>>,
+    /// The purge of tenants whose deletion is due (`erasure::Purger`).
+    purge: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -167,5 +175,6 @@ impl Background {
         if let Some(billing) = self.billing {
             let _ = billing.await;
         }
+        let _ = self.purge.await;
     }
 }

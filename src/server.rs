@@ -382,6 +382,9 @@ async fn serve_on(
             web_dir,
             trusted_documents: args.trusted_documents,
             documents,
+            deletion_grace: std::time::Duration::from_secs(
+                u64::from(args.tenant_deletion_grace_days) * 86_400,
+            ),
         },
         Feed::start(
             database.url.clone(),

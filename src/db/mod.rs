@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod billing;
 pub mod email_tokens;
 pub mod embedded;
+pub mod erasure;
 pub mod invitations;
 pub mod login_failures;
 pub mod memberships;

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod billing;
+mod erasure;
 mod keys;
 mod team;
 mod usage;
@@ -19,4 +20,5 @@ pub struct MutationRoot(
     admin::AdminMutation,
     billing::BillingMutation,
     usage::UsageMutation,
+    erasure::ErasureMutation,
 );

@@ -5,6 +5,7 @@ pub mod admin_tenants;
 pub mod api_key;
 pub mod audit;
 pub mod billing;
+pub mod erasure;
 pub mod invitation;
 pub mod member;
 pub mod metric;

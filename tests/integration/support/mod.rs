@@ -154,6 +154,7 @@ impl TestApp {
             web_dir: None,
             trusted_documents: TrustedMode::Off,
             documents: TrustedDocuments::default(),
+            deletion_grace: std::time::Duration::from_secs(14 * 86_400),
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;
