@@ -11,6 +11,7 @@ mod budgets;
 mod cli;
 mod connections;
 mod demo;
+mod erasure;
 mod hostile;
 mod http_spec;
 mod identity;
