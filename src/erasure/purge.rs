@@ -128,7 +128,7 @@ impl Purger {
             }
             run.rows_deleted += n;
             batches += 1;
-            if batches % RENEW_EVERY == 0 && !self.claim(tenant, holder).await? {
+            if batches.is_multiple_of(RENEW_EVERY) && !self.claim(tenant, holder).await? {
                 return Err(AppError::conflict(
                     "another run took over this tenant's purge",
                 ));
