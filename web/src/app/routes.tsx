@@ -31,6 +31,7 @@ export const PORTAL_ROUTES: RouteObject[] = [
   { path: 'keys', element: <Keys /> },
   { path: 'keys/:id', element: <KeyDetail /> },
   { path: 'audit', element: <Audit /> },
+  { path: 'account', Component: lazyPage(() => import('./pages/erasure/Account'), 'Account') },
   { path: '*', element: <NotFound /> },
 ];
 

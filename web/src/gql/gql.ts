@@ -44,6 +44,11 @@ type Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": typeof types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": typeof types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": typeof types.ResumeSubscriptionDocument,
+    "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.TenantDeletionDocument,
+    "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.DeleteTenantDocument,
+    "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.CancelTenantDeletionDocument,
+    "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n": typeof types.DeleteMyAccountDocument,
+    "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": typeof types.ReauthenticateDocument,
     "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    environment\n    displayPrefix\n    scopes\n    state\n    rateLimit {\n      limit\n      periodSeconds\n    }\n    expiresAt\n    revokedAt\n    rotationEndsAt\n    lastUsedAt\n    createdById\n    createdAt\n  }\n": typeof types.ApiKeyFieldsFragmentDoc,
     "\n  query ApiKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {\n    tenant {\n      id\n      apiKeys(first: $first, after: $after, filter: $filter) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ApiKeyFields\n        }\n      }\n    }\n  }\n": typeof types.ApiKeysDocument,
     "\n  query KeyCreators {\n    tenant {\n      id\n      members(first: 100) {\n        pageInfo {\n          hasNextPage\n        }\n        nodes {\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": typeof types.KeyCreatorsDocument,
@@ -100,6 +105,11 @@ const documents: Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": types.ResumeSubscriptionDocument,
+    "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.TenantDeletionDocument,
+    "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.DeleteTenantDocument,
+    "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.CancelTenantDeletionDocument,
+    "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n": types.DeleteMyAccountDocument,
+    "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": types.ReauthenticateDocument,
     "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    environment\n    displayPrefix\n    scopes\n    state\n    rateLimit {\n      limit\n      periodSeconds\n    }\n    expiresAt\n    revokedAt\n    rotationEndsAt\n    lastUsedAt\n    createdById\n    createdAt\n  }\n": types.ApiKeyFieldsFragmentDoc,
     "\n  query ApiKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {\n    tenant {\n      id\n      apiKeys(first: $first, after: $after, filter: $filter) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ApiKeyFields\n        }\n      }\n    }\n  }\n": types.ApiKeysDocument,
     "\n  query KeyCreators {\n    tenant {\n      id\n      members(first: 100) {\n        pageInfo {\n          hasNextPage\n        }\n        nodes {\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": types.KeyCreatorsDocument,
@@ -260,6 +270,26 @@ export function graphql(source: "\n  mutation CancelSubscription($atPeriodEnd: B
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"): (typeof documents)["\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"): (typeof documents)["\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n"): (typeof documents)["\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -69,6 +69,8 @@ export function permissions(role: Role | null | undefined) {
     /** Pending invitations: admins and owners. */
     readInvitations: roleAtLeast(role, 'ADMIN'),
     readAudit: roleAtLeast(role, 'ADMIN'),
+    /** Deleting the workspace, and cancelling that: owners only. */
+    deleteWorkspace: role === 'OWNER',
     /** Roles an inviter may grant: never above their own; only owners make owners. */
     grantable: (['OWNER', 'ADMIN', 'MEMBER', 'BILLING', 'VIEWER'] as Role[]).filter((r) =>
       role === 'OWNER' ? true : role === 'ADMIN' ? r !== 'OWNER' : false,

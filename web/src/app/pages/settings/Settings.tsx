@@ -15,6 +15,7 @@ import { permissions, ViewerDocument } from '../../auth/viewer';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeader } from '../../components/PageHeader';
 import { QueryState } from '../../components/PageState';
+import { DangerZone } from '../erasure/DangerZone';
 import { TenantSettingsDocument, UpdateTenantDocument } from './documents';
 import { Preview } from './Preview';
 import { changesOf, SERVER_FIELDS, settingsSchema, valuesOf, type SettingsValues } from './schema';
@@ -33,6 +34,9 @@ export function Settings() {
       <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
         {(data) => <SettingsForm tenant={data.tenant} canEdit={canEdit} />}
       </QueryState>
+      <Stack mt="xl" maw={720}>
+        <DangerZone />
+      </Stack>
     </>
   );
 }
