@@ -27,8 +27,8 @@ export function DangerZone() {
         Danger zone
       </Title>
       <Text size="sm" mb="sm">
-        Deleting the workspace stops its API keys at once. Its members can still read and export its data for 14 days,
-        and an owner can cancel; then everything is erased for good: members who belong to no other workspace, keys,
+        Deleting the workspace stops its API keys at once. Its members can still read and export its data for a grace
+        period (14 days by default), and an owner can cancel; then everything is erased for good: members who belong to no other workspace, keys,
         usage, the audit trail and the Stripe subscription.
       </Text>
       {pending ? (
@@ -120,7 +120,7 @@ function DeleteDialog({
         >
           <Stack gap="sm">
             <Text size="sm">
-              Its API keys stop working at once. After 14 days everything in it is erased and cannot be recovered.
+              Its API keys stop working at once. When the grace period ends everything in it is erased and cannot be recovered.
             </Text>
             <TextInput
               label={`Type the workspace's slug, ${slug}, to confirm`}

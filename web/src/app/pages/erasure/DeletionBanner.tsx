@@ -44,7 +44,7 @@ export function DeletionBanner({ role }: { role: Role | null }) {
       </Text>
       {owner ? (
         <Group mt="xs">
-          <Button size="xs" color="orange" onClick={confirm} loading={cancelState.fetching}>
+          <Button size="xs" variant="default" onClick={confirm} loading={cancelState.fetching}>
             Cancel deletion
           </Button>
         </Group>
