@@ -227,6 +227,15 @@ async fn deleting_a_tenant_needs_an_owner_a_fresh_sign_in_and_the_slug() {
     );
 
     let owner = log_in(&app, "own@erase.test").await;
+    let a = app
+        .gql(
+            crate::matrix::INVITE,
+            json!({ "i": { "email": "late@erase.test", "role": "MEMBER" } }),
+            Some(&owner),
+        )
+        .await;
+    assert_ok(&a, "an invitation sent before the deletion");
+    let late = crate::matrix::invitation_token(&mut db, "late@erase.test").await;
     let d = delete_tenant(&app, &owner).await;
     assert_eq!(d["status"], "PENDING_DELETION");
     assert_eq!(d["deletion"]["requestedBy"], owner_id.as_str());
@@ -248,6 +257,18 @@ async fn deleting_a_tenant_needs_an_owner_a_fresh_sign_in_and_the_slug() {
         let a = app.gql(q, json!({}), Some(who)).await;
         assert_code(&a, "TENANT_PENDING_DELETION", q);
     }
+    let a = app
+        .gql(
+            crate::matrix::ACCEPT,
+            json!({ "i": { "token": late, "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    assert_code(
+        &a,
+        "TENANT_PENDING_DELETION",
+        "joining a tenant that waits for its purge",
+    );
     let a = app.gql(CANCEL, json!({}), Some(&member)).await;
     assert_code(&a, "FORBIDDEN", "an admin cancels");
     let a = call(&app, Some(&outsider), Some(&tenant), CANCEL, json!({})).await;
