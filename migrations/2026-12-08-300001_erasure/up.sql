@@ -221,7 +221,8 @@ REVOKE ALL ON FUNCTION tg_tenant_purge_check(uuid) FROM PUBLIC;
 -- Erases one person's rows: their user row (its sessions, refresh tokens,
 -- email tokens, memberships and platform-admin row go with it by foreign
 -- key; keys and invitations they made keep a NULL maker), the mail queued to
--- them, their sign-in budget, invitations addressed to them, and in every
+-- them (and their email in the subject of mail to others), their sign-in
+-- budget, invitations addressed to them, and in every
 -- audit trail their email, address and user agent on the entries they made,
 -- and their email wherever an entry's before/after holds it. The entries keep
 -- `actor_id` (an opaque id). Not callable by the runtime role.
@@ -249,6 +250,10 @@ BEGIN
        OR jsonb_path_exists(a.after, '$.** ? (@ == $e)', needle);
     DELETE FROM public.invitations i WHERE lower(i.email) = address;
     DELETE FROM public.email_outbox o WHERE lower(o.recipient) = address;
+    -- Mail to others that names them in its subject (an invitation they sent).
+    -- Its body stays sealed until delivered, then goes (see the mail module).
+    UPDATE public.email_outbox o SET subject = replace(o.subject, address, '[erased]')
+    WHERE strpos(lower(o.subject), address) > 0;
     DELETE FROM public.login_failures f
     WHERE f.key = 'account:' || address
        OR right(f.key, length(address) + 1) IN ('|' || address, ':' || address);

@@ -138,7 +138,9 @@ async fn traces_of_person(app: &TestApp, user: &str, email: &str) -> Vec<String>
         format!(
             "SELECT count(*) AS n FROM invitations WHERE invited_by = '{user}' OR email = '{email}'"
         ),
-        format!("SELECT count(*) AS n FROM email_outbox WHERE recipient = '{email}'"),
+        format!(
+            "SELECT count(*) AS n FROM email_outbox WHERE recipient = '{email}' OR subject LIKE '%{email}%'"
+        ),
         format!("SELECT count(*) AS n FROM login_failures WHERE key LIKE '%{email}'"),
         format!(
             "SELECT count(*) AS n FROM audit_log WHERE actor_id = '{user}' \
