@@ -769,3 +769,29 @@ async fn deleting_my_account_leaves_an_opaque_actor_and_refuses_the_last_owner()
     assert!(!a.body.to_string().contains("leaver@two.test"));
     let _ = a_tenant;
 }
+
+#[tokio::test]
+async fn two_instances_purging_at_once_purge_a_tenant_once() {
+    let app = TestApp::spawn_tuned(|s| s.deletion_grace = Duration::ZERO).await;
+    let peer = app.peer(Limiter::local()).await;
+    let (owner, _, tenant) = app.sign_up("twice@gone.test", "Twice Co").await;
+    for i in 0..3 {
+        create_key(&app, &owner, json!({ "name": format!("k{i}") })).await;
+    }
+    delete_tenant(&app, &owner).await;
+    let (a, b) = (purger(&app), purger(&peer));
+    let (ra, rb) = tokio::join!(a.run_due(), b.run_due());
+    let runs: Vec<_> = ra.unwrap().into_iter().chain(rb.unwrap()).collect();
+    assert_eq!(runs.len(), 1, "one run leases the tenant: {runs:?}");
+    assert!(runs[0].finished);
+    assert_eq!(rows_of_tenant(&app, &tenant).await, vec![]);
+    assert_eq!(
+        n(
+            &app,
+            &format!("SELECT count(*) AS n FROM tenant_tombstones WHERE id = '{tenant}'")
+        )
+        .await,
+        1
+    );
+    drop(peer);
+}
