@@ -6,7 +6,7 @@
 // account (refused while they are the last owner of a workspace, which the dialog lists).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { baseUrl, capture, gql, launch, mailedLink, newAccount, signInWithPassword, watchedContext } from './harness.mjs';
+import { adminToken, baseUrl, capture, DEMO_ADMIN, gql, launch, mailedLink, newAccount, signInWithPassword, watchedContext } from './harness.mjs';
 
 const TIMEOUT = 15_000;
 
@@ -19,6 +19,8 @@ if (!process.env.TENANTGATE_URL) {
 describe('erasure', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE_URL is not set' }, () => {
   let origin;
   let runner;
+  /** The first test's workspace, which the last one purges. */
+  let kept;
 
   before(async () => {
     origin = baseUrl();
@@ -44,6 +46,7 @@ describe('erasure', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE_URL is no
 
   test('an owner deletes the workspace after signing in again, sees the banner everywhere, and cancels', async () => {
     const owner = await newAccount(origin, 'erase');
+    kept = owner;
     await withPage(async (page) => {
       await signInWithPassword(page, origin, owner.email, owner.password);
       await page.getByRole('link', { name: 'Settings' }).click();
@@ -163,5 +166,23 @@ describe('erasure', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE_URL is no
       }).then((r) => r.json());
       assert.equal(gone.errors[0].extensions.code, 'UNAUTHENTICATED', 'the account no longer exists');
     });
+  });
+
+  test('a platform admin purges a workspace at once; its tombstone remains', async () => {
+    assert.ok(kept, 'the first test made a workspace');
+    await withPage(async (page) => {
+      await signInWithPassword(page, origin, DEMO_ADMIN);
+      await page.goto(`${origin}/admin/tenants/${kept.tenantId}`);
+      await page.getByRole('button', { name: 'Purge now…' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel(/Type the workspace's name/).fill(kept.tenantName);
+      await capture(page, 'admin-purge-dialog');
+      await dialog.getByRole('button', { name: 'Purge now' }).click();
+      await page.waitForURL(/\/admin$/);
+      await page.getByText(`${kept.tenantName} is purged`).waitFor();
+    });
+    const data = await gql(origin, '{ admin { tenantTombstones(first: 20) { id reason } } }', {}, await adminToken(origin));
+    const stone = data.admin.tenantTombstones.find((t) => t.id === kept.tenantId);
+    assert.equal(stone?.reason, 'PLATFORM_ADMIN');
   });
 });

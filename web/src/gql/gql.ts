@@ -49,6 +49,7 @@ type Documents = {
     "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.CancelTenantDeletionDocument,
     "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n": typeof types.DeleteMyAccountDocument,
     "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": typeof types.ReauthenticateDocument,
+    "\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n": typeof types.PurgeTenantDocument,
     "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    environment\n    displayPrefix\n    scopes\n    state\n    rateLimit {\n      limit\n      periodSeconds\n    }\n    expiresAt\n    revokedAt\n    rotationEndsAt\n    lastUsedAt\n    createdById\n    createdAt\n  }\n": typeof types.ApiKeyFieldsFragmentDoc,
     "\n  query ApiKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {\n    tenant {\n      id\n      apiKeys(first: $first, after: $after, filter: $filter) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ApiKeyFields\n        }\n      }\n    }\n  }\n": typeof types.ApiKeysDocument,
     "\n  query KeyCreators {\n    tenant {\n      id\n      members(first: 100) {\n        pageInfo {\n          hasNextPage\n        }\n        nodes {\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": typeof types.KeyCreatorsDocument,
@@ -110,6 +111,7 @@ const documents: Documents = {
     "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.CancelTenantDeletionDocument,
     "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n": types.DeleteMyAccountDocument,
     "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": types.ReauthenticateDocument,
+    "\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n": types.PurgeTenantDocument,
     "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    environment\n    displayPrefix\n    scopes\n    state\n    rateLimit {\n      limit\n      periodSeconds\n    }\n    expiresAt\n    revokedAt\n    rotationEndsAt\n    lastUsedAt\n    createdById\n    createdAt\n  }\n": types.ApiKeyFieldsFragmentDoc,
     "\n  query ApiKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {\n    tenant {\n      id\n      apiKeys(first: $first, after: $after, filter: $filter) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ApiKeyFields\n        }\n      }\n    }\n  }\n": types.ApiKeysDocument,
     "\n  query KeyCreators {\n    tenant {\n      id\n      members(first: 100) {\n        pageInfo {\n          hasNextPage\n        }\n        nodes {\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": types.KeyCreatorsDocument,
@@ -290,6 +292,10 @@ export function graphql(source: "\n  mutation DeleteMyAccount {\n    deleteMyAcc
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -62,3 +62,17 @@ export const ReauthenticateDocument = graphql(`
     }
   }
 `);
+
+export const PurgeTenantDocument = graphql(`
+  mutation PurgeTenant($id: ID!) {
+    purgeTenant(id: $id) {
+      peopleErased
+      rowsDeleted
+      tombstone {
+        id
+        purgedAt
+        reason
+      }
+    }
+  }
+`);
