@@ -43,6 +43,9 @@ pub struct Settings {
     pub documents: TrustedDocuments,
     /// Data exports: where archives are kept and for how long.
     pub exports: crate::exports::ExportSettings,
+    /// How long a tenant stays pending deletion before its purge
+    /// (`--tenant-deletion-grace-days`).
+    pub deletion_grace: std::time::Duration,
 }
 
 impl Settings {
@@ -157,12 +160,19 @@ impl AppState {
         let billing = self.billing.start_worker(stop.clone());
         let retention = crate::audit::retention::start(self.db.clone(), stop.clone());
         let exports = self.exports.start_worker(stop.clone());
+        let purge = crate::erasure::Purger::new(
+            self.db.clone(),
+            self.billing.clone(),
+            self.exports.clone(),
+        )
+        .start(stop.clone());
         Background {
             stop,
             task,
             billing,
             retention,
             exports,
+            purge,
         }
     }
 }
@@ -177,6 +187,8 @@ pub struct Background {
     retention: tokio::task::JoinHandle<()>,
     /// The data export worker.
     exports: tokio::task::JoinHandle<()>,
+    /// The purge of tenants whose deletion is due (`erasure::Purger`).
+    purge: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -189,5 +201,6 @@ impl Background {
         }
         let _ = self.retention.await;
         let _ = self.exports.await;
+        let _ = self.purge.await;
     }
 }

@@ -306,6 +306,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTGATE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
 
+    /// Days between a tenant's deletion request and its purge (0 to 365):
+    /// its owners can cancel the deletion meanwhile.
+    #[arg(
+        long,
+        env = "TENANTGATE_TENANT_DELETION_GRACE_DAYS",
+        default_value_t = 14,
+        value_parser = clap::value_parser!(u32).range(0..=365),
+        global = true
+    )]
+    pub tenant_deletion_grace_days: u32,
+
     /// Seconds to wait for in-flight requests on shutdown before closing anyway.
     #[arg(
         long,

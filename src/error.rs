@@ -29,6 +29,12 @@ pub enum ErrorCode {
     PersistedQueryNotFound,
     /// Query text from a caller who may send only trusted documents.
     TrustedDocumentRequired,
+    /// A sensitive change needs a sign-in of the last few minutes (deleting
+    /// a tenant or an account): sign in again, then retry.
+    ReauthenticationRequired,
+    /// The tenant is scheduled for deletion: reads go on, changes (and its
+    /// API keys) are refused until an owner cancels the deletion.
+    TenantPendingDeletion,
 }
 
 impl ErrorCode {
@@ -48,6 +54,8 @@ impl ErrorCode {
             Self::Internal => "INTERNAL",
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::TrustedDocumentRequired => "TRUSTED_DOCUMENT_REQUIRED",
+            Self::ReauthenticationRequired => "REAUTHENTICATION_REQUIRED",
+            Self::TenantPendingDeletion => "TENANT_PENDING_DELETION",
         }
     }
 
@@ -67,6 +75,8 @@ impl ErrorCode {
             "INTERNAL" => Self::Internal,
             "PERSISTED_QUERY_NOT_FOUND" => Self::PersistedQueryNotFound,
             "TRUSTED_DOCUMENT_REQUIRED" => Self::TrustedDocumentRequired,
+            "REAUTHENTICATION_REQUIRED" => Self::ReauthenticationRequired,
+            "TENANT_PENDING_DELETION" => Self::TenantPendingDeletion,
             _ => return None,
         })
     }
@@ -89,6 +99,9 @@ impl ErrorCode {
             // Who calls decides (API keys and platform admins may send
             // text): a refusal of the caller, not of a malformed request.
             Self::TrustedDocumentRequired => StatusCode::FORBIDDEN,
+            // The token is valid: the caller is refused until they act.
+            Self::ReauthenticationRequired => StatusCode::FORBIDDEN,
+            Self::TenantPendingDeletion => StatusCode::FORBIDDEN,
         }
     }
 }
@@ -134,6 +147,13 @@ pub enum AppError {
     PersistedQueryNotFound(String),
     #[error("{0}")]
     TrustedDocumentRequired(String),
+    #[error("{0}")]
+    ReauthenticationRequired(String),
+    #[error("{0}")]
+    TenantPendingDeletion(String),
+    /// A CONFLICT with details for `extensions` (a JSON object's fields).
+    #[error("{}", .0.0)]
+    ConflictWith(Box<(String, serde_json::Value)>),
 }
 
 /// What a PAYMENT_REQUIRED refusal says, beside its message: which plan
@@ -271,6 +291,21 @@ impl AppError {
         Self::TrustedDocumentRequired(message.into())
     }
 
+    /// A sensitive change without a recent sign-in.
+    pub fn reauthentication_required(message: impl Into<String>) -> Self {
+        Self::ReauthenticationRequired(message.into())
+    }
+
+    /// A change refused because the tenant is scheduled for deletion.
+    pub fn tenant_pending_deletion(message: impl Into<String>) -> Self {
+        Self::TenantPendingDeletion(message.into())
+    }
+
+    /// A CONFLICT whose `details` (a JSON object) go into `extensions`.
+    pub fn conflict_with(message: impl Into<String>, details: serde_json::Value) -> Self {
+        Self::ConflictWith(Box::new((message.into(), details)))
+    }
+
     /// The wire code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -287,6 +322,9 @@ impl AppError {
             Self::Internal(_) => ErrorCode::Internal,
             Self::PersistedQueryNotFound(_) => ErrorCode::PersistedQueryNotFound,
             Self::TrustedDocumentRequired(_) => ErrorCode::TrustedDocumentRequired,
+            Self::ReauthenticationRequired(_) => ErrorCode::ReauthenticationRequired,
+            Self::TenantPendingDeletion(_) => ErrorCode::TenantPendingDeletion,
+            Self::ConflictWith(_) => ErrorCode::Conflict,
         }
     }
 
@@ -417,6 +455,21 @@ mod tests {
             (AppError::gone("spent"), "GONE", 410),
             (AppError::bad_input("bad"), "BAD_USER_INPUT", 400),
             (AppError::conflict("dup"), "CONFLICT", 409),
+            (
+                AppError::conflict_with("last owner", serde_json::json!({ "tenants": [] })),
+                "CONFLICT",
+                409,
+            ),
+            (
+                AppError::reauthentication_required("sign in again"),
+                "REAUTHENTICATION_REQUIRED",
+                403,
+            ),
+            (
+                AppError::tenant_pending_deletion("deleting"),
+                "TENANT_PENDING_DELETION",
+                403,
+            ),
             (
                 AppError::rate_limited("slow", Duration::from_millis(1500)),
                 "RATE_LIMITED",

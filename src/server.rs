@@ -390,6 +390,9 @@ async fn serve_on(
                     .clone()
                     .unwrap_or_else(|| common.data_dir.join("exports")),
             ),
+            deletion_grace: std::time::Duration::from_secs(
+                u64::from(args.tenant_deletion_grace_days) * 86_400,
+            ),
         },
         Feed::start(
             database.url.clone(),

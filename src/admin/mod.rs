@@ -6,14 +6,17 @@
 //! tenant's reach under row-level security). `plans.rs`: the plan catalogue
 //! and tenants' plans, with `plan_draft.rs` (a plan as an admin gives it,
 //! validated); `metrics.rs`: the metric catalogue; `tenants.rs`: the tenant
-//! list (filters, orderings, keyset pages) and a tenant's keys.
+//! list (filters, orderings, keyset pages) and a tenant's keys; `erasure.rs`:
+//! purging a tenant at once and the tombstones of purged tenants.
 
+mod erasure;
 mod metrics;
 mod plan_draft;
 mod plans;
 mod tenants;
 mod usage;
 
+pub use erasure::{purge_tenant, tombstones};
 pub use metrics::{MetricDraft, create_metric, metric_key, update_metric};
 pub use plan_draft::PlanDraft;
 pub use plans::{create_plan, set_tenant_plan, update_plan};
@@ -238,6 +241,12 @@ pub async fn set_suspended(
                 Some(_) => ("suspended", "tenant.suspend"),
                 None => ("active", "tenant.reactivate"),
             };
+            if before.status == "pending_deletion" {
+                return Err(AppError::conflict(
+                    "this tenant is scheduled for deletion: its owners can cancel it, or purge \
+                     it at once (purgeTenant)",
+                ));
+            }
             if before.status == status {
                 return Err(AppError::conflict(format!(
                     "the tenant is already {status}"

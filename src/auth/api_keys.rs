@@ -264,6 +264,12 @@ impl KeyGrant {
                 "this API key was rotated and its grace period is over: use the new secret",
             ));
         }
+        if self.tenant_status == "pending_deletion" {
+            return Err(AppError::tenant_pending_deletion(
+                "this API key's tenant is scheduled for deletion: its keys are refused until an \
+                 owner cancels the deletion",
+            ));
+        }
         if self.tenant_status != "active" {
             return Err(AppError::forbidden(format!(
                 "this API key's tenant is {}",

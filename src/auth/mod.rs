@@ -113,6 +113,10 @@ pub struct Verified {
     /// Why the active tenant cannot be used, when the user is a member of a
     /// tenant that is not active (e.g. "this tenant is suspended: unpaid").
     pub tenant_refusal: Option<String>,
+    /// Whether the active tenant is scheduled for deletion: its members keep
+    /// reading (and may export, and owners cancel), every other change is
+    /// refused with TENANT_PENDING_DELETION.
+    pub tenant_pending_deletion: bool,
 }
 
 /// The authentication state of one request.
@@ -128,6 +132,9 @@ pub struct Session {
     pub refresh_cookie: Option<String>,
     /// When the access token expires (Unix seconds), for long-lived sockets.
     pub expires_at: Option<i64>,
+    /// Whether the request runs a mutation: a tenant pending deletion then
+    /// refuses [`Session::require_tenant`] (reads go on).
+    pub mutating: bool,
     verified: OnceCell<Option<Verified>>,
 }
 
@@ -140,6 +147,7 @@ impl Session {
             browser: false,
             refresh_cookie: None,
             expires_at: None,
+            mutating: false,
             verified: OnceCell::new(),
         }
     }
@@ -223,9 +231,25 @@ impl Session {
             .ok_or_else(|| AppError::unauthenticated("sign in first"))
     }
 
-    /// The caller's access to the active tenant, or an error saying what is missing.
+    /// The caller's access to the active tenant, or an error saying what is
+    /// missing. In a mutation, a tenant pending deletion is refused
+    /// (TENANT_PENDING_DELETION): only the changes that take
+    /// [`Session::require_tenant_while_deleting`] go on.
     pub async fn require_tenant(&self, db: &Db) -> AppResult<TenantAccess> {
         let verified = self.require_user(db).await?;
+        if self.mutating && verified.tenant_pending_deletion {
+            return Err(pending_deletion());
+        }
+        Self::access_of(verified)
+    }
+
+    /// The caller's access to the active tenant, also while it is pending
+    /// deletion (cancelling it, exporting its data).
+    pub async fn require_tenant_while_deleting(&self, db: &Db) -> AppResult<TenantAccess> {
+        Self::access_of(self.require_user(db).await?)
+    }
+
+    fn access_of(verified: Verified) -> AppResult<TenantAccess> {
         if let Some(refusal) = verified.tenant_refusal {
             return Err(AppError::forbidden(refusal));
         }
@@ -273,6 +297,14 @@ impl Session {
     }
 }
 
+/// Why a change is refused in a tenant scheduled for deletion.
+pub fn pending_deletion() -> AppError {
+    AppError::tenant_pending_deletion(
+        "this tenant is scheduled for deletion: its data can be read and exported, and an owner \
+         can cancel the deletion (cancelTenantDeletion); nothing else can change",
+    )
+}
+
 /// Why an API key cannot do what needs a signed-in user.
 fn key_refused() -> AppError {
     AppError::forbidden(
@@ -303,10 +335,16 @@ async fn load_verified(
         ));
     };
     let mut tenant_refusal = None;
+    let mut tenant_pending_deletion = false;
     let tenant = row.tenant();
     let access = match (tenant_id, row.role) {
         (Some(tenant_id), Some(role)) => 'access: {
-            if let Some(status) = row.status.clone().filter(|s| s != "active") {
+            tenant_pending_deletion = row.status.as_deref() == Some("pending_deletion");
+            if let Some(status) = row
+                .status
+                .clone()
+                .filter(|s| s != "active" && s != "pending_deletion")
+            {
                 // The user stays signed in (viewer, logOut, switchTenant work);
                 // everything that needs this tenant is refused with the reason.
                 let why = row
@@ -337,6 +375,7 @@ async fn load_verified(
         is_platform_admin: row.is_platform_admin,
         access,
         tenant_refusal,
+        tenant_pending_deletion,
     })
 }
 

@@ -255,6 +255,10 @@ impl Billing {
             tracing::info!(stripe.event = %event.id, stripe.customer = customer, "event of a customer that is no tenant's; ignored");
             return Ok(());
         };
+        if self.tenant_deleting(tenant).await? {
+            tracing::info!(stripe.event = %event.id, tenant.id = %tenant, "event of a tenant being deleted; ignored");
+            return Ok(());
+        }
         let actor = Actor::Stripe {
             event: Some(event.id.clone()),
         };

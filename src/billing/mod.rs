@@ -8,6 +8,7 @@
 //! UNAVAILABLE saying so, and platform admins assign plans.
 
 mod account;
+mod erase;
 mod events;
 mod prices;
 mod stripe_api;

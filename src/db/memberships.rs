@@ -227,7 +227,9 @@ pub async fn active_tenant_ids_of(
     memberships::table
         .inner_join(tenants::table)
         .filter(memberships::user_id.eq(user_id))
-        .filter(tenants::status.eq("active"))
+        // A tenant pending deletion stays reachable: its members read it,
+        // export it, and its owners can cancel the deletion.
+        .filter(tenants::status.ne("suspended"))
         .order((memberships::created_at, memberships::tenant_id))
         .select(memberships::tenant_id)
         .load(conn)

@@ -11,6 +11,7 @@ pub mod billing;
 pub mod data_exports;
 pub mod email_tokens;
 pub mod embedded;
+pub mod erasure;
 pub mod export_reads;
 pub mod invitations;
 pub mod login_failures;

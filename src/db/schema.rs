@@ -303,6 +303,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    tenant_tombstones (id) {
+        id -> Uuid,
+        requested_at -> Timestamptz,
+        requested_by -> Nullable<Uuid>,
+        purged_at -> Timestamptz,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
     tenants (id) {
         id -> Uuid,
         name -> Text,
@@ -315,6 +325,11 @@ diesel::table! {
         settings -> Jsonb,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        deletion_requested_at -> Nullable<Timestamptz>,
+        deletion_requested_by -> Nullable<Uuid>,
+        purge_after -> Nullable<Timestamptz>,
+        purge_leased_until -> Nullable<Timestamptz>,
+        purge_leased_by -> Nullable<Uuid>,
     }
 }
 
@@ -433,6 +448,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     stripe_events,
     subscriptions,
+    tenant_tombstones,
     tenants,
     usage_dedup,
     usage_distinct,

@@ -20,6 +20,12 @@ pub struct Tenant {
     pub plan_key: String,
     pub branding: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// When an owner (or a platform admin) asked for its deletion.
+    pub deletion_requested_at: Option<DateTime<Utc>>,
+    /// Who asked for its deletion (a user id).
+    pub deletion_requested_by: Option<Uuid>,
+    /// When its purge is due (set exactly while it is pending deletion).
+    pub purge_after: Option<DateTime<Utc>>,
 }
 
 /// What a new tenant is made of.

@@ -38,6 +38,15 @@ impl AppError {
                 ext.set("retryAfter", retry_after.as_secs_f64().ceil() as u64)
             }
             AppError::PaymentRequired(limit) => set_plan_limit(&mut ext, limit),
+            AppError::ConflictWith(details) => {
+                if let Value::Object(fields) = &details.1 {
+                    for (name, value) in fields {
+                        if let Ok(value) = async_graphql::Value::from_json(value.clone()) {
+                            ext.set(name.as_str(), value);
+                        }
+                    }
+                }
+            }
             AppError::QuotaExceeded(quota) => {
                 ext.set("metric", quota.metric.as_str());
                 ext.set("limit", quota.limit);

@@ -261,7 +261,7 @@ async fn execute(
     if let Err(err) = document::strings::check_variables(&variables) {
         return fail(err);
     }
-    let session = match caller {
+    let mut session = match caller {
         // API keys may send text in every mode.
         Caller::Key(secret) => match key_session(&app, secret, headers, &meta).await {
             Ok(session) => session,
@@ -269,6 +269,7 @@ async fn execute(
         },
         Caller::Token(session) => *session,
     };
+    session.mutating = checked.types.contains(&OperationType::Mutation);
     let anonymous = matches!(session.principal, Principal::Anonymous);
     let limits = session.key().map(|call| call.limits);
     if let Some(limits) = limits

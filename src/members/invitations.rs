@@ -340,6 +340,13 @@ pub async fn accept(
     let meta_tx = meta.clone();
     db.scoped(Scope::tenant_user(tenant_id, user_id), |conn| {
         async move {
+            // Nobody joins a tenant that waits for its purge.
+            if crate::db::tenants::find(conn, tenant_id)
+                .await?
+                .is_some_and(|t| t.status == "pending_deletion")
+            {
+                return Err(crate::auth::pending_deletion());
+            }
             if let Some(hash) = &new_hash {
                 user_rows::insert(
                     conn,

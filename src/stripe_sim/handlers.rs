@@ -23,10 +23,20 @@ pub fn dispatch(state: &mut State, method: &Method, path: &str, form: &Form) -> 
     let value = match (method.as_str(), parts.as_slice()) {
         ("POST", ["v1", "customers"]) => create_customer(state, form),
         ("GET", ["v1", "customers"]) => list_customers(state, form),
+        ("GET", ["v1", "customers", id]) if state.deleted_customers.iter().any(|c| c == id) => {
+            Ok(deleted_customer(id))
+        }
         ("GET", ["v1", "customers", id]) => state
             .customer(id)
             .map(objects::customer)
             .ok_or_else(|| ApiError::no_such("customer", id, "id")),
+        ("DELETE", ["v1", "customers", id]) => {
+            if lifecycle::delete_customer(state, id) {
+                Ok(deleted_customer(id))
+            } else {
+                Err(ApiError::no_such("customer", id, "id"))
+            }
+        }
         ("POST", ["v1", "products"]) => create_product(state, form),
         ("GET", ["v1", "products"]) => list_products(state, form),
         ("GET", ["v1", "products", id]) => state
@@ -74,6 +84,11 @@ pub fn dispatch(state: &mut State, method: &Method, path: &str, form: &Form) -> 
     let expand = form.strings("expand");
     objects::expand(state, &mut value, &expand);
     Ok(value)
+}
+
+/// What Stripe answers for a deleted customer.
+fn deleted_customer(id: &str) -> Value {
+    serde_json::json!({ "id": id, "object": "customer", "deleted": true })
 }
 
 /// One page of `items` (newest first) by `limit`, `starting_after`, `ending_before`.

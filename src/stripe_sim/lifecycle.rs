@@ -112,6 +112,37 @@ pub fn create_customer(
     id
 }
 
+/// Deletes customer `id` as Stripe does: its live subscriptions end now
+/// (`customer.subscription.deleted` each), then `customer.deleted` carries
+/// the customer as it was. Afterwards retrieving it answers `deleted: true`
+/// and deleting it again is a 404. False when there is no such customer.
+pub fn delete_customer(state: &mut State, id: &str) -> bool {
+    let Some(customer) = state.customer(id).cloned() else {
+        return false;
+    };
+    let now = state.now();
+    let live: Vec<String> = state
+        .subscriptions
+        .iter()
+        .filter(|s| s.customer == id && !s.status.ended())
+        .map(|s| s.id.clone())
+        .collect();
+    for sub in live {
+        // Only refuses an ended subscription, and these are live.
+        let _ = super::changes::end_subscription(state, &sub, now);
+    }
+    state.customers.retain(|c| c.id != id);
+    state.deleted_customers.push(id.to_owned());
+    state.count("customers.deleted");
+    emit(
+        state,
+        "customer.deleted",
+        objects::customer(&customer),
+        None,
+    );
+    true
+}
+
 /// Completes checkout session `id` as its hosted page's "Pay" button does
 /// (`declined`: the card entered will decline every charge). Returns the
 /// URL to send the buyer to.

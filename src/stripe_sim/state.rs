@@ -307,6 +307,8 @@ pub struct State {
     pub base_url: String,
     pub unpaid_after_secs: i64,
     pub customers: Vec<Customer>,
+    /// Ids of deleted customers (retrieving one answers `deleted: true`).
+    pub deleted_customers: Vec<String>,
     pub products: Vec<Product>,
     pub prices: Vec<Price>,
     pub checkout_sessions: Vec<CheckoutSession>,
@@ -336,6 +338,7 @@ impl State {
             base_url,
             unpaid_after_secs,
             customers: Vec::new(),
+            deleted_customers: Vec::new(),
             products: Vec::new(),
             prices: Vec::new(),
             checkout_sessions: Vec::new(),

@@ -7,7 +7,9 @@
 //!   random reads (with cursors from either tenant's pages) and writes aimed at
 //!   the other tenant's users, invitations and slug, and the platform admins'
 //!   plan mutations (`createPlan`, `updatePlan`, `setTenantPlan` of the other
-//!   tenant), which no seeded user may run, and usage reads (`tenant { usage
+//!   tenant, `purgeTenant` of it), which no seeded user may run, erasure
+//!   (`deleteTenant` confirmed with the other tenant's slug,
+//!   `cancelTenantDeletion` of tenants that are not pending), and usage reads (`tenant { usage
 //!   quotas }` split by key or not, `ApiKey.usage` of every listed key; each
 //!   tenant's seeded usage totals are strings of its own), and data exports
 //!   (`tenant { dataExports dataExport(id) }`, `viewer { dataExport(id) }` of
@@ -125,6 +127,10 @@ const UPDATE_ROLE: &str = "mutation($u: ID!, $r: Role!) { updateMemberRole(userI
 const REMOVE: &str = "mutation($u: ID!) { removeMember(userId: $u) }";
 const REVOKE: &str = "mutation($id: ID!) { revokeInvitation(id: $id) { id email status } }";
 const TAKE_SLUG: &str = "mutation($s: String!) { updateTenant(input: { slug: $s }) { id slug } }";
+const DELETE_TENANT: &str =
+    "mutation($s: String!) { deleteTenant(confirmSlug: $s) { id status deletion { purgeAfter } } }";
+const CANCEL_DELETION: &str = "mutation { cancelTenantDeletion { id status } }";
+const PURGE: &str = "mutation($id: ID!) { purgeTenant(id: $id) { peopleErased tombstone { id } } }";
 const ADMIN_READ: &str = "query($id: ID!) { admin { tenant(id: $id) { id name slug members { nodes { user { id email } } } } users(search: \"iso\") { id email } } }";
 const SWITCH: &str = "mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }";
 const API_KEYS: &str = "query($f: Int, $a: String) { tenant { id apiKeys(first: $f, after: $a) { edges { cursor node { id name displayPrefix scopes state createdById } } } } }";
@@ -676,6 +682,12 @@ enum Op {
     DataExport {
         export: Target,
     },
+    /// `deleteTenant` confirmed with the other tenant's slug.
+    DeleteTenant,
+    /// `cancelTenantDeletion` (neither tenant is pending deletion).
+    CancelDeletion,
+    /// `purgeTenant` of the other tenant (platform admins only).
+    Purge,
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -770,6 +782,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(jsonl, name_theirs)| Op::AuditExport { jsonl, name_theirs }),
         (first(), cursor()).prop_map(|(first, after)| Op::DataExports { first, after }),
         target().prop_map(|export| Op::DataExport { export }),
+        Just(Op::DeleteTenant),
+        Just(Op::CancelDeletion),
+        Just(Op::Purge),
     ]
 }
 
@@ -871,6 +886,21 @@ impl Seed {
                 Check::Write("updateTenant"),
             ),
             Op::AdminRead => (ADMIN_READ, json!({ "id": theirs.id }), Check::PlatformOnly),
+            Op::DeleteTenant => (
+                DELETE_TENANT,
+                json!({ "s": theirs.slug }),
+                Check::Write("deleteTenant"),
+            ),
+            Op::CancelDeletion => (
+                CANCEL_DELETION,
+                json!({}),
+                Check::Write("cancelTenantDeletion"),
+            ),
+            Op::Purge => (
+                PURGE,
+                json!({ "id": theirs.id }),
+                Check::PlatformWrite("purgeTenant"),
+            ),
             Op::SetPlan => (
                 SET_PLAN,
                 json!({ "t": theirs.id }),

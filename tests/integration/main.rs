@@ -12,6 +12,7 @@ mod budgets;
 mod cli;
 mod connections;
 mod demo;
+mod erasure;
 mod exports;
 mod hostile;
 mod http_spec;

@@ -187,6 +187,12 @@ enum Op {
     ReadMyDataExports,
     /// `requestMyDataExport` (the caller's own archive, not the tenant's).
     RequestMyDataExport,
+    /// `deleteTenant` of this tenant, its slug typed (the sessions are
+    /// fresh: made at the start of the test).
+    DeleteTenant,
+    /// `cancelTenantDeletion` of this tenant while it is scheduled for
+    /// deletion (made so by the database owner for the attempt).
+    CancelTenantDeletion,
 }
 
 impl Op {
@@ -261,6 +267,8 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     // does not change (its fingerprint stays).
     (Op::ReadMyDataExports,  [NULL,     YES,     YES,      YES,      YES,      YES,      YES   ]),
     (Op::RequestMyDataExport, [UNAUTH,  YES,     YES,      YES,      YES,      YES,      YES   ]),
+    (Op::DeleteTenant,       [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::CancelTenantDeletion, [UNAUTH, FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
 ];
 
 /// What an allowed answer's value must be.
@@ -980,6 +988,61 @@ impl Matrix {
                     "UPDATE tenants SET plan_key = '{MATRIX_PLAN}' WHERE id = '{t}' AND plan_key <> '{MATRIX_PLAN}'"
                 )],
             },
+            Op::DeleteTenant | Op::CancelTenantDeletion => {
+                let restore = format!(
+                    "UPDATE tenants SET status = 'active', status_reason = NULL,
+                       deletion_requested_at = NULL, deletion_requested_by = NULL,
+                       purge_after = NULL WHERE id = '{t}' AND status <> 'active'"
+                );
+                // Every session signed in just now (the rule wants a sign-in of
+                // the last 5 minutes; `erasure.rs` tests it).
+                exec(&mut self.db, "UPDATE sessions SET created_at = now()").await;
+                if op == Op::CancelTenantDeletion {
+                    exec(
+                        &mut self.db,
+                        &format!(
+                            "UPDATE tenants SET status = 'pending_deletion',
+                               status_reason = 'deletion requested', deletion_requested_at = now(),
+                               purge_after = now() + interval '14 days' WHERE id = '{t}'"
+                        ),
+                    )
+                    .await;
+                }
+                let slug = text(
+                    &mut self.db,
+                    &format!("SELECT slug AS s FROM tenants WHERE id = '{t}'"),
+                )
+                .await;
+                let (query, vars, value, shows, effect) = if op == Op::DeleteTenant {
+                    (
+                        "mutation($s: String!) { deleteTenant(confirmSlug: $s) { status } }",
+                        json!({ "s": slug }),
+                        "/data/deleteTenant/status",
+                        "PENDING_DELETION",
+                        format!(
+                            "SELECT count(*) AS n FROM tenants WHERE id = '{t}' AND status = 'pending_deletion'"
+                        ),
+                    )
+                } else {
+                    (
+                        "mutation { cancelTenantDeletion { status } }",
+                        json!({}),
+                        "/data/cancelTenantDeletion/status",
+                        "ACTIVE",
+                        format!(
+                            "SELECT count(*) AS n FROM tenants WHERE id = '{t}' AND status = 'active'"
+                        ),
+                    )
+                };
+                Plan {
+                    query,
+                    vars,
+                    value,
+                    shows: Shows::Equals(json!(shows)),
+                    effect: Some(effect),
+                    cleanup: vec![restore],
+                }
+            }
             Op::SuspendTenant | Op::ReactivateTenant => {
                 let suspend = op == Op::SuspendTenant;
                 Plan {
@@ -1133,7 +1196,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 48 * 7, "every operation has a row");
+    assert_eq!(cells, 50 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

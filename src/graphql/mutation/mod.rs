@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod billing;
+mod erasure;
 mod exports;
 mod keys;
 mod team;
@@ -21,4 +22,5 @@ pub struct MutationRoot(
     billing::BillingMutation,
     usage::UsageMutation,
     exports::ExportsMutation,
+    erasure::ErasureMutation,
 );

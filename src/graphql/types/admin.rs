@@ -371,4 +371,19 @@ impl AdminQuery {
             })
             .collect())
     }
+
+    /// What remains of purged tenants (ids and dates, no personal data),
+    /// most recently purged first; at most `first` (1 to 100). Audited in
+    /// the platform's trail.
+    #[graphql(complexity = "crate::graphql::cursor::list_cost(Some(first), child_complexity)")]
+    async fn tenant_tombstones(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<super::erasure::TenantTombstone>> {
+        let me = session(ctx).require_platform_admin(db(ctx)).await?;
+        let limit = cursor::page_size(Some(first))?;
+        let rows = admin::tombstones(db(ctx), meta(ctx), &me, None, limit).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 }

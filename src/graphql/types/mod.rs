@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod audit;
 pub mod billing;
 pub mod data_export;
+pub mod erasure;
 pub mod invitation;
 pub mod member;
 pub mod metric;

@@ -217,6 +217,12 @@ impl Tenant {
         self.row.status_reason.as_deref()
     }
 
+    /// The tenant's scheduled deletion, while it is pending one (null
+    /// otherwise): when it was asked for, by whom, and when the purge is due.
+    async fn deletion(&self) -> Option<super::erasure::TenantDeletion> {
+        super::erasure::TenantDeletion::of(&self.row)
+    }
+
     /// The key of the tenant's plan (`free`, `basic`, `pro`, `enterprise`, …).
     async fn plan_key(&self) -> &str {
         &self.row.plan_key

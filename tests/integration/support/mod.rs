@@ -157,6 +157,7 @@ impl TestApp {
             exports: tenantgate::exports::ExportSettings::in_folder(
                 std::env::temp_dir().join(format!("tenantgate-exports-{}", uuid::Uuid::new_v4())),
             ),
+            deletion_grace: std::time::Duration::from_secs(14 * 86_400),
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;

@@ -44,6 +44,12 @@ type Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": typeof types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": typeof types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": typeof types.ResumeSubscriptionDocument,
+    "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.TenantDeletionDocument,
+    "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.DeleteTenantDocument,
+    "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.CancelTenantDeletionDocument,
+    "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n": typeof types.DeleteMyAccountDocument,
+    "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": typeof types.ReauthenticateDocument,
+    "\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n": typeof types.PurgeTenantDocument,
     "\n  fragment DataExportFields on DataExport {\n    id\n    kind\n    status\n    progress\n    createdAt\n    finishedAt\n    expiresAt\n    sizeBytes\n    checksum\n    error\n  }\n": typeof types.DataExportFieldsFragmentDoc,
     "\n  query TenantDataExports {\n    tenant {\n      id\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": typeof types.TenantDataExportsDocument,
     "\n  query MyDataExports {\n    viewer {\n      user {\n        id\n        email\n      }\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": typeof types.MyDataExportsDocument,
@@ -107,6 +113,12 @@ const documents: Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": types.ResumeSubscriptionDocument,
+    "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.TenantDeletionDocument,
+    "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.DeleteTenantDocument,
+    "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.CancelTenantDeletionDocument,
+    "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n": types.DeleteMyAccountDocument,
+    "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": types.ReauthenticateDocument,
+    "\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n": types.PurgeTenantDocument,
     "\n  fragment DataExportFields on DataExport {\n    id\n    kind\n    status\n    progress\n    createdAt\n    finishedAt\n    expiresAt\n    sizeBytes\n    checksum\n    error\n  }\n": types.DataExportFieldsFragmentDoc,
     "\n  query TenantDataExports {\n    tenant {\n      id\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": types.TenantDataExportsDocument,
     "\n  query MyDataExports {\n    viewer {\n      user {\n        id\n        email\n      }\n      dataExports(first: 5) {\n        nodes {\n          ...DataExportFields\n        }\n      }\n    }\n  }\n": types.MyDataExportsDocument,
@@ -274,6 +286,30 @@ export function graphql(source: "\n  mutation CancelSubscription($atPeriodEnd: B
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"): (typeof documents)["\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"): (typeof documents)["\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n"): (typeof documents)["\n  mutation DeleteMyAccount {\n    deleteMyAccount\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation Reauthenticate($input: LogInInput!) {\n    logIn(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation PurgeTenant($id: ID!) {\n    purgeTenant(id: $id) {\n      peopleErased\n      rowsDeleted\n      tombstone {\n        id\n        purgedAt\n        reason\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'INTERNAL'
   | 'PERSISTED_QUERY_NOT_FOUND'
-  | 'TRUSTED_DOCUMENT_REQUIRED';
+  | 'TRUSTED_DOCUMENT_REQUIRED'
+  | 'REAUTHENTICATION_REQUIRED'
+  | 'TENANT_PENDING_DELETION';
 
 export interface AppError {
   code: ErrorCode | (string & {});
@@ -41,6 +43,8 @@ export const ERROR_TITLES: Record<string, string> = {
   INTERNAL: 'Something went wrong',
   PERSISTED_QUERY_NOT_FOUND: 'App out of date',
   TRUSTED_DOCUMENT_REQUIRED: 'Not allowed',
+  REAUTHENTICATION_REQUIRED: 'Sign in again to continue',
+  TENANT_PENDING_DELETION: 'Workspace scheduled for deletion',
 };
 
 const STATUS_CODES: Record<number, ErrorCode> = {

@@ -71,6 +71,8 @@ export function permissions(role: Role | null | undefined) {
     readAudit: roleAtLeast(role, 'ADMIN'),
     /** A workspace's data exports: owners only (the server's rule). */
     exportData: role === 'OWNER',
+    /** Deleting the workspace, and cancelling that: owners only. */
+    deleteWorkspace: role === 'OWNER',
     /** Roles an inviter may grant: never above their own; only owners make owners. */
     grantable: (['OWNER', 'ADMIN', 'MEMBER', 'BILLING', 'VIEWER'] as Role[]).filter((r) =>
       role === 'OWNER' ? true : role === 'ADMIN' ? r !== 'OWNER' : false,

@@ -10,6 +10,7 @@ import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
 import { hasCode, toAppError } from '../../graphql/errors';
 import { BillingBanner } from '../pages/billing/BillingBanner';
+import { DeletionBanner } from '../pages/erasure/DeletionBanner';
 import { QuotaBanner } from '../pages/usage/QuotaBanner';
 import { Nav } from './Nav';
 import { BrandTheme } from './BrandTheme';
@@ -81,7 +82,7 @@ export function Shell() {
               <Menu.Dropdown>
                 <Menu.Label>{v.role ? `${v.role.toLowerCase()} of ${tenant?.name ?? ''}` : 'no workspace'}</Menu.Label>
                 <Menu.Item component={Link} to="/account">
-                  Account and my data
+                  Your account
                 </Menu.Item>
                 <Menu.Item component="a" href="/playground">
                   GraphQL playground
@@ -103,11 +104,7 @@ export function Shell() {
             {sentence(v.tenantRefusal)}
           </Alert>
         )}
-        {tenant?.status === 'PENDING_DELETION' && (
-          <Alert color="orange" mb="md" title="This workspace is scheduled for deletion" role="alert">
-            {tenant.statusReason ?? ''}
-          </Alert>
-        )}
+        {tenant?.status === 'PENDING_DELETION' && <DeletionBanner role={v.role ?? null} />}
         {!v.user.emailVerified && <VerifyEmailBanner email={v.user.email} />}
         {tenant && !v.tenantRefusal && <BillingBanner role={v.role ?? null} />}
         {tenant && !v.tenantRefusal && <QuotaBanner role={v.role ?? null} />}

@@ -1,17 +1,19 @@
-// The Account page: who is signed in, and "Download my data" (a person's own export:
-// their account, workspaces, sessions and the audit entries they are the actor of).
+// The account page: who is signed in, "Download my data" (a person's own export: their
+// account, workspaces, sessions and the audit entries they are the actor of) and "Delete my
+// account" (pages/erasure).
 import { Card, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from 'urql';
 import { ViewerDocument } from '../../auth/viewer';
 import { PageHeader } from '../../components/PageHeader';
 import { QueryState } from '../../components/PageState';
+import { DeleteMyAccountCard } from '../erasure/Account';
 import { ExportsCard } from '../exports/ExportsCard';
 
 export function Account() {
   const [viewer, reexecute] = useQuery({ query: ViewerDocument });
   return (
     <>
-      <PageHeader title="Account" description="Your own account, across every workspace." example="settings" />
+      <PageHeader title="Your account" description="The person signed in, across every workspace." example="settings" />
       <Stack gap="lg" maw={860}>
         <QueryState result={viewer} retry={() => reexecute({ requestPolicy: 'network-only' })}>
           {(data) => (
@@ -27,6 +29,9 @@ export function Account() {
           )}
         </QueryState>
         <ExportsCard scope="personal" />
+        {viewer.data?.viewer && (
+          <DeleteMyAccountCard email={viewer.data.viewer.user.email} tenantId={viewer.data.viewer.tenant?.id ?? null} />
+        )}
       </Stack>
     </>
   );

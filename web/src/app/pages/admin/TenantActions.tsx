@@ -11,6 +11,7 @@ import { useMutation } from 'urql';
 import { z } from 'zod';
 import type { TenantStatus } from '../../../gql/graphql';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { PurgeButton } from '../erasure/PurgeButton';
 import { ReactivateTenantDocument, SetTenantPlanDocument, SuspendTenantDocument } from './documents';
 
 const suspendSchema = z.object({
@@ -127,11 +128,14 @@ export function TenantActions({
             <Button color="green.9" onClick={openReactivate} loading={reactivateState.fetching}>
               Reactivate tenant
             </Button>
+          ) : tenant.status === 'PENDING_DELETION' ? (
+            <Text size="sm">Scheduled for deletion by an owner: they can cancel until the purge.</Text>
           ) : (
             <Button color="red.9" variant="outline" onClick={openSuspend}>
               Suspend tenant
             </Button>
           )}
+          <PurgeButton tenant={tenant} />
         </Group>
         {reactivateState.error && <ErrorAlert error={reactivateState.error} />}
         <Group gap="sm" align="flex-end" wrap="wrap">

@@ -16,6 +16,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeader } from '../../components/PageHeader';
 import { ExportsCard } from '../exports/ExportsCard';
 import { QueryState } from '../../components/PageState';
+import { DangerZone } from '../erasure/DangerZone';
 import { TenantSettingsDocument, UpdateTenantDocument } from './documents';
 import { Preview } from './Preview';
 import { changesOf, SERVER_FIELDS, settingsSchema, valuesOf, type SettingsValues } from './schema';
@@ -39,6 +40,9 @@ export function Settings() {
           <ExportsCard scope="tenant" />
         </Box>
       )}
+      <Stack mt="xl" maw={720}>
+        <DangerZone />
+      </Stack>
     </>
   );
 }
