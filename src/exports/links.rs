@@ -198,7 +198,10 @@ impl Exports {
                 async move {
                     if let Owner::Tenant(t) = owner {
                         match data_exports::member_role(conn, t, user).await? {
-                            Some((role, status)) if role == "owner" && status == "active" => {}
+                            // Pending deletion too: the grace period is for taking data away.
+                            Some((role, status))
+                                if role == "owner"
+                                    && (status == "active" || status == "pending_deletion") => {}
                             Some((role, _)) if role == "owner" => {
                                 return Err(AppError::forbidden(
                                     "this tenant is not active: its exports cannot be downloaded",

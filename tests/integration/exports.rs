@@ -724,8 +724,40 @@ async fn a_personal_archive_holds_their_entries_of_every_tenant_only() {
     );
     exec(
         &mut conn,
-        &format!("UPDATE tenants SET status = 'pending_deletion' WHERE id = '{t}'"),
+        &format!(
+            "UPDATE tenants SET status = 'pending_deletion', \
+             purge_after = now() + interval '14 days' WHERE id = '{t}'"
+        ),
     )
     .await;
     app.state.exports.erase_tenant(t).await.unwrap();
+}
+
+#[tokio::test]
+async fn owners_take_their_data_away_while_the_tenant_awaits_deletion() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.owner().await;
+    let a = seed(&app, &mut conn, "leaving").await;
+    let slug = crate::erasure::slug(&app, &a.token).await;
+    let d = app
+        .gql(crate::erasure::DELETE, json!({ "s": slug }), Some(&a.token))
+        .await;
+    assert_eq!(
+        d.body["data"]["deleteTenant"]["status"], "PENDING_DELETION",
+        "{:?}",
+        d.body
+    );
+    // Other changes are refused meanwhile; asking for the archive is not.
+    let asked = app.gql(REQUEST, json!({}), Some(&a.token)).await;
+    let id = ok(&asked)["requestDataExport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    work(&app).await;
+    let (url, cookie) = mint(&app, &a.token, None, URL, &id).await;
+    let (status, _, bytes) = get(&app, &url, Some(&cookie), None).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    let files = unzip(&bytes);
+    let tenant = rows(&files, "tenant.jsonl");
+    assert_eq!(tenant[0]["status"], "pending_deletion");
 }

@@ -20,10 +20,14 @@ impl ExportsMutation {
     /// events and rollups) and the audit trail. It is written in the
     /// background (follow `status` and `progress`, or the
     /// `dataExportUpdated` subscription); the owners are emailed when it is
-    /// ready, and it is kept 24 hours. One at a time (CONFLICT while one is
+    /// ready, and it is kept 24 hours. Also while the tenant is pending
+    /// deletion. One at a time (CONFLICT while one is
     /// queued or running) and 5 a day (RATE_LIMITED with `retryAfter`).
     async fn request_data_export(&self, ctx: &Context<'_>) -> Result<DataExport> {
-        let access = session(ctx).require_role(db(ctx), Role::Owner).await?;
+        // Also while the tenant awaits deletion: taking one's data away is
+        // what the grace period is for.
+        let access = session(ctx).require_tenant_while_deleting(db(ctx)).await?;
+        access.require(Role::Owner)?;
         let row = services(ctx)
             .exports
             .request(Owner::Tenant(access.tenant_id), access.user_id, meta(ctx))

@@ -390,7 +390,8 @@ async fn the_purge_and_a_deleted_account_take_their_stored_exports_with_them() {
     let (owner, owner_id, tenant) = app.sign_up("own@exports.test", "Leaving Co").await;
     let (other_owner, _, other) = app.sign_up("stay@exports.test", "Staying Co").await;
     // Only in the leaving tenant: erased with it. In both: stays.
-    let only_here = crate::identity::invite_and_join(&app, &owner, "only@exports.test", "MEMBER").await;
+    let only_here =
+        crate::identity::invite_and_join(&app, &owner, "only@exports.test", "MEMBER").await;
     let both = crate::identity::invite_and_join(&app, &owner, "both@exports.test", "MEMBER").await;
     // The same person joins the other tenant too, signed in.
     let a = app
@@ -416,8 +417,13 @@ async fn the_purge_and_a_deleted_account_take_their_stored_exports_with_them() {
     let id_of = |token: String| {
         let app = &app;
         async move {
-            let a = app.gql("{ viewer { user { id } } }", json!({}), Some(&token)).await;
-            a.body["data"]["viewer"]["user"]["id"].as_str().unwrap().to_owned()
+            let a = app
+                .gql("{ viewer { user { id } } }", json!({}), Some(&token))
+                .await;
+            a.body["data"]["viewer"]["user"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
         }
     };
     let (only_id, both_id) = (id_of(only_here.clone()).await, id_of(both.clone()).await);
@@ -455,12 +461,23 @@ async fn the_purge_and_a_deleted_account_take_their_stored_exports_with_them() {
         .unwrap()
         .unwrap();
     assert!(run.finished);
-    assert_eq!(run.people_erased, 2, "the owner and the member of no other tenant");
+    assert_eq!(
+        run.people_erased, 2,
+        "the owner and the member of no other tenant"
+    );
     for gone in [tenant_dir(&tenant), user_dir(&owner_id), user_dir(&only_id)] {
         assert_eq!(files_in(&gone), 0, "{} is emptied", gone.display());
     }
-    assert_eq!(files_in(&tenant_dir(&other)), 1, "another tenant's archive stays");
-    assert_eq!(files_in(&user_dir(&both_id)), 1, "a person who stays keeps theirs");
+    assert_eq!(
+        files_in(&tenant_dir(&other)),
+        1,
+        "another tenant's archive stays"
+    );
+    assert_eq!(
+        files_in(&user_dir(&both_id)),
+        1,
+        "a person who stays keeps theirs"
+    );
     assert_eq!(
         n(&app, "SELECT count(*) AS n FROM data_exports").await,
         2,
@@ -468,7 +485,13 @@ async fn the_purge_and_a_deleted_account_take_their_stored_exports_with_them() {
     );
 
     // A person deleting their account takes their archive with them.
-    let a = app.gql(DELETE_ME, json!({}), Some(&log_in(&app, "both@exports.test").await)).await;
+    let a = app
+        .gql(
+            DELETE_ME,
+            json!({}),
+            Some(&log_in(&app, "both@exports.test").await),
+        )
+        .await;
     assert_eq!(a.body["data"]["deleteMyAccount"], true, "{:?}", a.body);
     assert_eq!(files_in(&user_dir(&both_id)), 0);
     assert_eq!(n(&app, "SELECT count(*) AS n FROM data_exports").await, 1);
