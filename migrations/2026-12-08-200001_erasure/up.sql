@@ -398,8 +398,8 @@ END
 $$;
 
 -- Schedules any tenant for an immediate purge: a platform admin asks (the
--- database re-checks that the transaction's user is one). Returns false when
--- the tenant does not exist.
+-- database re-checks that the transaction's user is one). A run that holds
+-- the tenant's lease keeps it. Returns false when the tenant does not exist.
 CREATE FUNCTION tg_tenant_purge_now(tenant uuid) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -415,7 +415,7 @@ BEGIN
     SET status = 'pending_deletion', status_reason = 'purged by a platform admin',
         deletion_requested_at = coalesce(t.deletion_requested_at, now()),
         deletion_requested_by = public.tg_current_user(),
-        purge_after = now(), purge_leased_until = NULL, purge_leased_by = NULL
+        purge_after = now()
     WHERE t.id = tenant;
     found_it := FOUND;
     PERFORM set_config('app.erasure', '', true);

@@ -2,7 +2,7 @@
 // banners that concern every page (suspension, deletion, unverified email), and the page.
 import { Alert, AppShell, Burger, Button, Container, Group, Menu, Stack, Text, Title, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { Link, Navigate, Outlet, useLocation } from 'react-router';
 import { useQuery } from 'urql';
 import { useAuth } from '../auth/AuthProvider';
@@ -10,12 +10,14 @@ import { ViewerDocument } from '../auth/viewer';
 import { Failed, Loading } from '../components/PageState';
 import { hasCode, toAppError } from '../../graphql/errors';
 import { BillingBanner } from '../pages/billing/BillingBanner';
-import { DeletionBanner } from '../pages/erasure/DeletionBanner';
 import { QuotaBanner } from '../pages/usage/QuotaBanner';
 import { Nav } from './Nav';
 import { BrandTheme } from './BrandTheme';
 import { TenantSwitcher } from './TenantSwitcher';
 import { VerifyEmailBanner } from './VerifyEmailBanner';
+
+// Shown only while a workspace waits for its purge: loaded then.
+const DeletionBanner = lazy(async () => ({ default: (await import('../pages/erasure/DeletionBanner')).DeletionBanner }));
 
 export function Shell() {
   const { status, signOut } = useAuth();
@@ -104,7 +106,11 @@ export function Shell() {
             {sentence(v.tenantRefusal)}
           </Alert>
         )}
-        {tenant?.status === 'PENDING_DELETION' && <DeletionBanner role={v.role ?? null} />}
+        {tenant?.status === 'PENDING_DELETION' && (
+          <Suspense fallback={null}>
+            <DeletionBanner role={v.role ?? null} />
+          </Suspense>
+        )}
         {!v.user.emailVerified && <VerifyEmailBanner email={v.user.email} />}
         {tenant && !v.tenantRefusal && <BillingBanner role={v.role ?? null} />}
         {tenant && !v.tenantRefusal && <QuotaBanner role={v.role ?? null} />}
