@@ -65,7 +65,12 @@ CREATE OR REPLACE FUNCTION tg_keep_an_owner() RETURNS trigger
     AS $$
 BEGIN
     IF OLD.role = 'owner'
-       AND EXISTS (SELECT 1 FROM tenants WHERE id = OLD.tenant_id AND status <> 'pending_deletion')
+       -- Only the purge (its functions set app.erasure) may leave a tenant
+       -- pending deletion without an owner; during the grace period one
+       -- must stay, to cancel or to take the data away.
+       AND EXISTS (SELECT 1 FROM tenants WHERE id = OLD.tenant_id
+                   AND NOT (status = 'pending_deletion'
+                            AND current_setting('app.erasure', true) = 'on'))
        AND NOT EXISTS (SELECT 1 FROM memberships WHERE tenant_id = OLD.tenant_id AND role = 'owner')
     THEN
         RAISE EXCEPTION 'a tenant must keep at least one owner' USING ERRCODE = 'check_violation';
@@ -242,7 +247,7 @@ BEGIN
     needle := jsonb_build_object('e', address);
     UPDATE public.audit_log a
     SET actor_label = NULL, ip = NULL, user_agent = NULL
-    WHERE a.actor_type = 'user' AND a.actor_id = person;
+    WHERE a.actor_type IN ('user', 'platform_admin') AND a.actor_id = person;
     UPDATE public.audit_log a
     SET before = replace(a.before::text, to_jsonb(address)::text, '"[erased]"')::jsonb,
         after = replace(a.after::text, to_jsonb(address)::text, '"[erased]"')::jsonb

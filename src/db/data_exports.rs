@@ -304,7 +304,12 @@ pub async fn mark_expired(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult
     Ok(r.ok)
 }
 
-/// Stores a download link (hashes only), in the user's scope.
+/// Links one user may mint for one export (a bound on the rows a caller can
+/// add by reading `downloadUrl` again and again).
+pub const LINKS_PER_EXPORT_AND_USER: i64 = 50;
+
+/// Stores a download link (hashes only), in the user's scope; `false` when
+/// the user already has [`LINKS_PER_EXPORT_AND_USER`] links to the export.
 pub async fn insert_link(
     conn: &mut AsyncPgConnection,
     nonce_hash: &[u8],
@@ -312,11 +317,13 @@ pub async fn insert_link(
     user_id: Uuid,
     binding_hash: &[u8],
     expires_at: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::sql_query(
+) -> QueryResult<bool> {
+    let rows = diesel::sql_query(
         "INSERT INTO data_export_links (nonce_hash, export_id, tenant_id, user_id, binding_hash,
                                         expires_at)
-         VALUES ($1, $2, $6, $3, $4, $5)",
+         SELECT $1, $2, $6, $3, $4, $5
+         WHERE (SELECT count(*) FROM data_export_links l
+                WHERE l.export_id = $2 AND l.user_id = $3) < $7",
     )
     .bind::<Bytea, _>(nonce_hash)
     .bind::<SqlUuid, _>(export.id)
@@ -324,9 +331,10 @@ pub async fn insert_link(
     .bind::<Bytea, _>(binding_hash)
     .bind::<Timestamptz, _>(expires_at)
     .bind::<Nullable<SqlUuid>, _>(export.tenant_id)
+    .bind::<diesel::sql_types::BigInt, _>(LINKS_PER_EXPORT_AND_USER)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(rows == 1)
 }
 
 /// A download link, as stored.

@@ -106,6 +106,11 @@ pub async fn delete_my_account(
         .scope_boxed()
     })
     .await?;
+    // Again, once erased: an archive finished meanwhile leaves no file (its
+    // row went with the user; a worker that finds it gone deletes its own).
+    if let Err(err) = exports.erase_person(user).await {
+        tracing::warn!(user.id = %user, error = %err, "an erased person's stored exports not deleted yet");
+    }
     tracing::info!(user.id = %user, tenants = left.len(), "a person deleted their account");
     Ok(left)
 }

@@ -141,6 +141,9 @@ impl Purger {
                 ));
             }
         }
+        // Again, just before the tenant row goes: an archive an owner asked
+        // for (or a worker finished) after step 2 leaves no file behind.
+        self.exports.erase_tenant(tenant).await?;
         run.finished = self
             .db
             .scoped(Scope::tenant(tenant), |conn| {

@@ -103,7 +103,7 @@ impl Exports {
         self.db()
             .scoped(scope, |conn| {
                 async move {
-                    data_exports::insert_link(
+                    let made = data_exports::insert_link(
                         conn,
                         &nonce_hash,
                         &row,
@@ -112,6 +112,16 @@ impl Exports {
                         expires,
                     )
                     .await?;
+                    if !made {
+                        return Err(AppError::rate_limited(
+                            format!(
+                                "at most {} download links per export: use one you have \
+                                 (each works once), or ask for a new export",
+                                data_exports::LINKS_PER_EXPORT_AND_USER
+                            ),
+                            std::time::Duration::from_secs(3600),
+                        ));
+                    }
                     Ok(())
                 }
                 .scope_boxed()

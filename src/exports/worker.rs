@@ -170,7 +170,13 @@ impl Exports {
         tokio::fs::create_dir_all(&tmp)
             .await
             .map_err(|e| Failure::Error(AppError::internal(e)))?;
-        let path = tmp.join(format!("{}.zip", claimed.id));
+        // A name of this worker's own: another instance that took the export
+        // over (same shared folder) never writes into this file.
+        let path = tmp.join(format!(
+            "{}-{}.zip",
+            claimed.id,
+            self.inner.worker_id.simple()
+        ));
         let archive = Archive::create(path.clone());
         let page_rows = self.settings().page_rows.max(1);
         let this = self.clone();
@@ -260,6 +266,16 @@ impl Exports {
     async fn store(&self, claimed: &Claimed, written: &Written) -> AppResult<()> {
         let (owner, scope) = Self::owner_scope(claimed);
         let key = key_for(owner, claimed.id);
+        // Still ours (and a fresh lease for the copy)? Otherwise the instance
+        // that took the export over writes it: never overwrite its file.
+        match self.heartbeat(claimed, 99).await {
+            Ok(()) => {}
+            Err(Failure::LeaseLost) => {
+                tracing::warn!(export = %claimed.id, "export lease lost before storing: another instance has it");
+                return Ok(());
+            }
+            Err(Failure::Error(err)) => return Err(err),
+        }
         let mut file = tokio::fs::File::open(&written.path)
             .await
             .map_err(AppError::internal)?;
@@ -336,8 +352,26 @@ impl Exports {
             })
             .await?;
         if finished.is_none() {
-            // The lease went to another instance meanwhile: its copy wins.
-            tracing::warn!(export = %id, "export finished after its lease was lost");
+            // The lease went to another instance meanwhile (its copy wins), or
+            // the export is gone (its tenant or person erased, or expired):
+            // then nothing may keep the file.
+            let (_, scope) = Self::owner_scope(claimed);
+            let exists = self
+                .db()
+                .scoped(scope, |conn| {
+                    async move { Ok(data_exports::find(conn, owner, id).await?.is_some()) }
+                        .scope_boxed()
+                })
+                .await?;
+            if exists {
+                tracing::warn!(export = %id, "export finished after its lease was lost");
+            } else {
+                tracing::warn!(export = %id, "export gone while it was written: its file is deleted");
+                self.storage()
+                    .delete(&key)
+                    .await
+                    .map_err(AppError::internal)?;
+            }
         }
         Ok(())
     }

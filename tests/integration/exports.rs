@@ -761,3 +761,27 @@ async fn owners_take_their_data_away_while_the_tenant_awaits_deletion() {
     let tenant = rows(&files, "tenant.jsonl");
     assert_eq!(tenant[0]["status"], "pending_deletion");
 }
+
+#[tokio::test]
+async fn download_links_per_export_and_user_are_bounded() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.owner().await;
+    let a = seed(&app, &mut conn, "links").await;
+    let asked = app.gql(REQUEST, json!({}), Some(&a.token)).await;
+    let id = ok(&asked)["requestDataExport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    work(&app).await;
+    for _ in 0..50 {
+        mint(&app, &a.token, None, URL, &id).await;
+    }
+    let a51 = call(&app, Some(&a.token), None, URL, json!({ "id": id })).await;
+    assert_eq!(a51.code(), "RATE_LIMITED", "{:?}", a51.body);
+    let links = crate::matrix::text(
+        &mut conn,
+        &format!("SELECT count(*)::text AS s FROM data_export_links WHERE export_id = '{id}'"),
+    )
+    .await;
+    assert_eq!(links, "50");
+}
