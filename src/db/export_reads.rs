@@ -241,8 +241,28 @@ pub async fn count(conn: &mut AsyncPgConnection, kind: &Kind, owner: Uuid) -> Qu
     Ok(n.n)
 }
 
+/// Readies the export's read-only snapshot transaction and returns its time
+/// (the transaction's start, RFC 3339). The pages must be read in index
+/// order: PostgreSQL estimates a row comparison (`(a, b, c) > (…)`) at one
+/// row, and then prefers to scan the rest of the tenant's rows and sort them
+/// for every page (a seq scan or a parallel append and a top-N sort), which
+/// makes an export quadratic (1M usage events: 8 minutes instead of
+/// seconds). In this transaction of its own, which only reads pages, index
+/// scans in key order (merge append, incremental sort, the limit) are always
+/// right, so the alternatives are switched off for it alone (`SET LOCAL`).
+pub async fn begin_snapshot(conn: &mut AsyncPgConnection) -> QueryResult<String> {
+    diesel::sql_query(
+        "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+                set_config('enable_sort', 'off', true),
+                set_config('max_parallel_workers_per_gather', '0', true)",
+    )
+    .execute(conn)
+    .await?;
+    snapshot_time(conn).await
+}
+
 /// The snapshot's time (the transaction's start), as RFC 3339.
-pub async fn snapshot_time(conn: &mut AsyncPgConnection) -> QueryResult<String> {
+async fn snapshot_time(conn: &mut AsyncPgConnection) -> QueryResult<String> {
     #[derive(QueryableByName)]
     struct T {
         #[diesel(sql_type = Text)]

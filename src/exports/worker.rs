@@ -186,7 +186,7 @@ impl Exports {
             .db()
             .scoped(scope.read_only_snapshot(), |conn| {
                 async move {
-                    let snapshot_at = export_reads::snapshot_time(conn).await?;
+                    let snapshot_at = export_reads::begin_snapshot(conn).await?;
                     let mut total: i64 = 0;
                     for kind in kinds {
                         total += export_reads::count(conn, kind, owner_id).await?;
