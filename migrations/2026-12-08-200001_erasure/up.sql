@@ -65,12 +65,14 @@ CREATE OR REPLACE FUNCTION tg_keep_an_owner() RETURNS trigger
     AS $$
 BEGIN
     IF OLD.role = 'owner'
-       -- Only the purge (its functions set app.erasure) may leave a tenant
-       -- pending deletion without an owner; during the grace period one
-       -- must stay, to cancel or to take the data away.
+       -- Only the purge's member step (it names the tenant in
+       -- app.purging_tenant until its transaction ends: this trigger is
+       -- deferred to the commit) may leave a tenant pending deletion without
+       -- an owner; during the grace period one must stay, to cancel or to
+       -- take the data away.
        AND EXISTS (SELECT 1 FROM tenants WHERE id = OLD.tenant_id
                    AND NOT (status = 'pending_deletion'
-                            AND current_setting('app.erasure', true) = 'on'))
+                            AND coalesce(current_setting('app.purging_tenant', true), '') = OLD.tenant_id::text))
        AND NOT EXISTS (SELECT 1 FROM memberships WHERE tenant_id = OLD.tenant_id AND role = 'owner')
     THEN
         RAISE EXCEPTION 'a tenant must keep at least one owner' USING ERRCODE = 'check_violation';
@@ -282,6 +284,8 @@ DECLARE
 BEGIN
     PERFORM public.tg_tenant_purge_check(tenant);
     PERFORM set_config('app.tenant_id', tenant::text, true);
+    -- Kept to the commit, where tg_keep_an_owner (deferred) reads it.
+    PERFORM set_config('app.purging_tenant', tenant::text, true);
     FOR person IN
         SELECT m.user_id FROM public.memberships m
         WHERE m.tenant_id = tenant

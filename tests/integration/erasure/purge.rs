@@ -496,3 +496,32 @@ async fn the_purge_and_a_deleted_account_take_their_stored_exports_with_them() {
     assert_eq!(files_in(&user_dir(&both_id)), 0);
     assert_eq!(n(&app, "SELECT count(*) AS n FROM data_exports").await, 1);
 }
+
+#[tokio::test]
+async fn a_tenant_awaiting_deletion_keeps_an_owner_until_its_purge() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let (owner, _, tenant) = app.sign_up("keep@owner.test", "Keeping Co").await;
+    delete_tenant(&app, &owner).await;
+    let mut db = owner_db(&app).await;
+    // Even the database's owner, outside the purge's member step: refused at commit.
+    let r = diesel::sql_query(format!(
+        "DELETE FROM memberships WHERE tenant_id = '{tenant}'"
+    ))
+    .execute(&mut db)
+    .await;
+    assert!(
+        r.unwrap_err()
+            .to_string()
+            .contains("keep at least one owner"),
+        "a pending tenant keeps an owner who can cancel"
+    );
+    assert_eq!(
+        n(
+            &app,
+            &format!("SELECT count(*) AS n FROM memberships WHERE tenant_id = '{tenant}'")
+        )
+        .await,
+        1
+    );
+}
