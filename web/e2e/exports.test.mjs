@@ -131,7 +131,7 @@ describe('data exports', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE_URL 
     await withPage(async (page) => {
       await signInWithPassword(page, origin, account.email, account.password);
       await page.getByRole('button', { name: 'Account menu' }).click();
-      await page.getByRole('menuitem', { name: 'Account and my data' }).click();
+      await page.getByRole('menuitem', { name: 'Your account' }).click();
       await page.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
       const section = page.getByRole('region', { name: 'Download my data' });
       await section.getByRole('button', { name: 'Request my data' }).click();

@@ -35,12 +35,15 @@ function MissingToken() {
 
 export function MagicLink() {
   const token = useLinkToken();
-  const { signedIn } = useAuth();
+  const { signedIn, status } = useAuth();
   const navigate = useNavigate();
   const [result, verify] = useMutation(VerifyMagicLinkDocument);
   const started = useRef(false);
   useEffect(() => {
-    if (!token || started.current) return;
+    // Not while this tab still asks the refresh cookie who it is: that answer,
+    // arriving after the link's, would set the cookie back to the previous
+    // person (the later Set-Cookie wins), and every tab would follow them.
+    if (!token || started.current || status === 'booting') return;
     started.current = true;
     void verify({ token }).then((r) => {
       if (r.data) {
@@ -48,7 +51,7 @@ export function MagicLink() {
         navigate('/', { replace: true });
       }
     });
-  }, [token, verify, signedIn, navigate]);
+  }, [token, verify, signedIn, navigate, status]);
   return (
     <AuthLayout title="Signing you in">
       {!token ? (
