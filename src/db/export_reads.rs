@@ -170,7 +170,7 @@ pub const PERSON: &[Kind] = &[
 impl Kind {
     /// The statement of one page: rows after the cursor `$2` (a JSON array of
     /// the key values, or NULL for the first page), at most `$3`.
-    fn page_sql(&self) -> String {
+    fn page_sql(&self, first: bool) -> String {
         let cols: Vec<&str> = self.keys.iter().map(|(c, _)| *c).collect();
         let after: Vec<String> = self
             .keys
@@ -188,13 +188,18 @@ impl Kind {
             .map(|c| format!("r.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
+        // The first page and the next ones are two statements: a condition
+        // such as `$2 IS NULL OR (…) > (…)` could not bound a generic plan's
+        // index scan.
+        let after = if first {
+            "$2::text IS NULL".to_owned()
+        } else {
+            format!("({keyed}) > ({})", after.join(", "))
+        };
         format!(
             "SELECT row_to_json(r)::text AS line, json_build_array({cursor})::text AS cursor
-             FROM (SELECT * FROM ({source}) s
-                   WHERE $2::text IS NULL OR ({keyed}) > ({after})
-                   ORDER BY {keyed} LIMIT $3) r",
+             FROM (SELECT * FROM ({source}) s WHERE {after} ORDER BY {keyed} LIMIT $3) r",
             source = self.source,
-            after = after.join(", "),
         )
     }
 }
@@ -216,7 +221,7 @@ pub async fn page(
     cursor: Option<&str>,
     limit: i32,
 ) -> QueryResult<Vec<Line>> {
-    diesel::sql_query(kind.page_sql())
+    diesel::sql_query(kind.page_sql(cursor.is_none()))
         .bind::<SqlUuid, _>(owner)
         .bind::<Nullable<Text>, _>(cursor)
         .bind::<Int4, _>(limit)
@@ -243,18 +248,21 @@ pub async fn count(conn: &mut AsyncPgConnection, kind: &Kind, owner: Uuid) -> Qu
 
 /// Readies the export's read-only snapshot transaction and returns its time
 /// (the transaction's start, RFC 3339). The pages must be read in index
-/// order: PostgreSQL estimates a row comparison (`(a, b, c) > (…)`) at one
-/// row, and then prefers to scan the rest of the tenant's rows and sort them
-/// for every page (a seq scan or a parallel append and a top-N sort), which
-/// makes an export quadratic (1M usage events: 8 minutes instead of
-/// seconds). In this transaction of its own, which only reads pages, index
-/// scans in key order (merge append, incremental sort, the limit) are always
-/// right, so the alternatives are switched off for it alone (`SET LOCAL`).
+/// order, starting at the cursor: PostgreSQL estimates a row comparison
+/// (`(a, b, c) > (…)`) at one row, and then prefers to scan the rest of the
+/// tenant's rows and sort them for every page (a seq scan or a parallel
+/// append and a top-N sort), and a cached statement's generic plan cannot
+/// start its index scan at the cursor: either makes an export quadratic
+/// (1M usage events: 8 minutes). In this transaction of its own, which only
+/// reads pages, index scans in key order (merge append, incremental sort,
+/// the limit) planned for each cursor are always right, so the alternatives
+/// are switched off for it alone (`SET LOCAL`).
 pub async fn begin_snapshot(conn: &mut AsyncPgConnection) -> QueryResult<String> {
     diesel::sql_query(
         "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
                 set_config('enable_sort', 'off', true),
-                set_config('max_parallel_workers_per_gather', '0', true)",
+                set_config('max_parallel_workers_per_gather', '0', true),
+                set_config('plan_cache_mode', 'force_custom_plan', true)",
     )
     .execute(conn)
     .await?;

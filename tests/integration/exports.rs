@@ -275,7 +275,8 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[tokio::test]
 async fn a_tenant_archive_holds_every_kind_of_its_rows_and_nothing_else() {
-    let app = TestApp::spawn().await;
+    // Pages of 2 rows: every kind is read over several pages (the keyset).
+    let app = TestApp::spawn_tuned(|s| s.exports.page_rows = 2).await;
     let mut conn = app.db.owner().await;
     let a = seed(&app, &mut conn, "alpha").await;
     let b = seed(&app, &mut conn, "beta").await;
@@ -624,7 +625,7 @@ async fn a_second_instance_never_runs_the_same_export_and_takes_over_a_dead_ones
 
 #[tokio::test]
 async fn a_personal_archive_holds_their_entries_of_every_tenant_only() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_tuned(|s| s.exports.page_rows = 3).await;
     let mut conn = app.db.owner().await;
     let a = seed(&app, &mut conn, "theta").await;
     let b = seed(&app, &mut conn, "iota").await;
