@@ -104,10 +104,14 @@ CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, created_at, id) WHERE a
 -- claim the same one, and leased to `worker` for `lease_secs`.
 CREATE FUNCTION tg_data_export_claim(worker uuid, lease_secs integer)
     RETURNS TABLE (id uuid, tenant_id uuid, user_id uuid, requested_by uuid, attempts integer)
-    LANGUAGE sql VOLATILE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
-    SET app.export_worker = 'on'
     AS $$
+BEGIN
+    -- Set in the body, not with a SET clause: a non-superuser owner may not
+    -- attach a custom setting to a function.
+    PERFORM set_config('app.export_worker', 'on', true);
+    RETURN QUERY
     UPDATE data_exports e
        SET status = 'running', leased_by = worker,
            leased_until = now() + make_interval(secs => least(greatest(lease_secs, 5), 3600)),
@@ -118,20 +122,26 @@ CREATE FUNCTION tg_data_export_claim(worker uuid, lease_secs integer)
                     ORDER BY d.created_at, d.id
                     LIMIT 1
                     FOR UPDATE SKIP LOCKED)
-    RETURNING e.id, e.tenant_id, e.user_id, e.requested_by, e.attempts
+    RETURNING e.id, e.tenant_id, e.user_id, e.requested_by, e.attempts;
+    PERFORM set_config('app.export_worker', '', true);
+END
 $$;
 
 -- Ready exports past their expiry (their files are deleted first, then
 -- tg_data_export_expired marks them).
 CREATE FUNCTION tg_data_exports_expiring(n integer)
     RETURNS TABLE (id uuid, tenant_id uuid, user_id uuid)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
-    SET app.export_worker = 'on'
     AS $$
+BEGIN
+    PERFORM set_config('app.export_worker', 'on', true);
+    RETURN QUERY
     SELECT d.id, d.tenant_id, d.user_id FROM data_exports d
      WHERE d.status = 'ready' AND d.expires_at <= now()
-     ORDER BY d.expires_at LIMIT least(greatest(n, 1), 1000)
+     ORDER BY d.expires_at LIMIT least(greatest(n, 1), 1000);
+    PERFORM set_config('app.export_worker', '', true);
+END
 $$;
 
 -- Marks an export expired (its file is gone) and spends its open links.
@@ -139,15 +149,17 @@ CREATE FUNCTION tg_data_export_expired(export uuid)
     RETURNS boolean
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
-    SET app.export_worker = 'on'
     AS $$
 BEGIN
+    PERFORM set_config('app.export_worker', 'on', true);
     UPDATE data_exports SET status = 'expired'
      WHERE id = export AND status = 'ready' AND expires_at <= now();
     IF NOT FOUND THEN
+        PERFORM set_config('app.export_worker', '', true);
         RETURN false;
     END IF;
     UPDATE data_export_links SET used_at = now() WHERE export_id = export AND used_at IS NULL;
+    PERFORM set_config('app.export_worker', '', true);
     RETURN true;
 END
 $$;
@@ -157,16 +169,20 @@ $$;
 -- with no tenant).
 CREATE FUNCTION tg_data_export_my_audit(after_at timestamptz, after_id uuid, n integer)
     RETURNS SETOF audit_log
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
-    SET app.person_export = 'on'
     AS $$
+BEGIN
+    PERFORM set_config('app.person_export', 'on', true);
+    RETURN QUERY
     SELECT a.* FROM audit_log a
      WHERE tg_current_user() IS NOT NULL AND tg_current_tenant() IS NULL
        AND a.actor_id = tg_current_user() AND a.actor_type IN ('user', 'platform_admin')
        AND (after_at IS NULL OR (a.created_at, a.id) > (after_at, after_id))
      ORDER BY a.created_at, a.id
-     LIMIT least(greatest(n, 1), 10000)
+     LIMIT least(greatest(n, 1), 10000);
+    PERFORM set_config('app.person_export', '', true);
+END
 $$;
 
 -- Deletes a tenant's export rows (called in that tenant's scope while it is
@@ -177,11 +193,11 @@ CREATE FUNCTION tg_data_exports_delete(tenant uuid, person uuid)
     RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
-    SET app.export_worker = 'on'
     AS $$
 DECLARE
     n bigint;
 BEGIN
+    PERFORM set_config('app.export_worker', 'on', true);
     IF (tenant IS NULL) = (person IS NULL) THEN
         RAISE EXCEPTION 'name a tenant or a person' USING ERRCODE = '22023';
     END IF;
@@ -199,6 +215,7 @@ BEGIN
         DELETE FROM data_exports WHERE user_id = person;
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM set_config('app.export_worker', '', true);
     RETURN n;
 END
 $$;
