@@ -28,6 +28,7 @@ mod layering;
 mod limits;
 mod matrix;
 mod metrics;
+mod owner_role;
 mod plan_limits;
 mod plans;
 mod quotas;
