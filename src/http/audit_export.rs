@@ -9,17 +9,18 @@
 //! for `/graphql`), an API key with `audit:read` (its own tenant), or a
 //! platform admin. Every export writes an audit entry (`audit_log.export`, or
 //! `admin.tenant.audit_log.export` in the tenant's trail) before it streams.
-//! Refusals answer `{error:{code,message,requestId}}` with the code's status;
+//! Refusals are `super::file_refusal`'s (the GraphQL error shape, with the code's
+//! status);
 //! a failure after the first byte cuts the response.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use scoped_futures::ScopedFutureExt;
@@ -278,7 +279,7 @@ pub async fn export(
 ) -> Response {
     if method != Method::GET {
         // HEAD would run (and record) an export for nothing.
-        let mut res = refusal(
+        let mut res = super::file_refusal(
             AppError::bad_input("use GET: an export runs only when its file is read"),
             &request_id.0,
         );
@@ -289,7 +290,7 @@ pub async fn export(
     }
     match start(&app, &request_id, peer, query.as_deref(), &headers).await {
         Ok(res) => res,
-        Err(err) => refusal(err, &request_id.0),
+        Err(err) => super::file_refusal(err, &request_id.0),
     }
 }
 
@@ -396,40 +397,6 @@ async fn spend(db: &crate::db::Db, tenant_id: Uuid) -> AppResult<()> {
         ),
         other => other,
     })
-}
-
-/// `{error:{code,message,requestId}}` with the code's status.
-fn refusal(err: AppError, request_id: &str) -> Response {
-    let status = err.http_status();
-    let mut error = json!({
-        "code": err.code().as_str(),
-        "message": err.public_message(),
-        "requestId": request_id,
-    });
-    if let AppError::BadUserInput {
-        field: Some(field), ..
-    } = &err
-    {
-        error["field"] = json!(field);
-    }
-    let retry = match &err {
-        AppError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
-        _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
-        _ => None,
-    };
-    if let Some(seconds) = retry {
-        error["retryAfter"] = json!(seconds);
-    }
-    let mut res = (status, Json(json!({ "error": error }))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    if let Some(seconds) = retry {
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    res
 }
 
 #[cfg(test)]

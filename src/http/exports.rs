@@ -8,13 +8,11 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Extension, Path, Query, State};
+use axum::extract::{ConnectInfo, Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
@@ -38,18 +36,18 @@ const CHUNK: usize = 64 * 1024;
 pub async fn download(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<DownloadQuery>,
+    RawQuery(query): RawQuery,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(request_id): Extension<RequestId>,
     headers: HeaderMap,
 ) -> Response {
-    match serve(&app, &id, query, peer, &request_id, &headers).await {
+    match serve(&app, &id, query.as_deref(), peer, &request_id, &headers).await {
         Ok(res) => res,
         Err(err) => {
             if let AppError::Internal(cause) = &err {
                 tracing::error!(request_id = %request_id.0, error = %cause, "export download failed");
             }
-            refusal(err, &request_id)
+            super::file_refusal(err, &request_id.0)
         }
     }
 }
@@ -57,13 +55,17 @@ pub async fn download(
 async fn serve(
     app: &AppState,
     id: &str,
-    query: DownloadQuery,
+    query: Option<&str>,
     peer: SocketAddr,
     request_id: &RequestId,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
     let unknown = || AppError::not_found("no such download link: ask for a new one");
     let export_id = Uuid::try_parse(id).map_err(|_| unknown())?;
+    // Read here, not by axum's extractor: a malformed query is an unknown
+    // link (404 with a code), never a plain-text rejection.
+    let query = query.filter(|q| q.len() <= 400).ok_or_else(unknown)?;
+    let query: DownloadQuery = serde_urlencoded::from_str(query).map_err(|_| unknown())?;
     let token = query.token.filter(|t| t.len() <= 200).ok_or_else(unknown)?;
     let meta =
         super::client::request_meta(request_id, peer, headers, app.settings.trusted_proxies)?;
@@ -122,16 +124,4 @@ async fn serve(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
-}
-
-/// A refusal as JSON: `{errors:[{message, extensions:{code, requestId}}]}`.
-fn refusal(err: AppError, request_id: &RequestId) -> Response {
-    let body = json!({ "errors": [{
-        "message": err.public_message(),
-        "extensions": { "code": err.code().as_str(), "requestId": request_id.0 },
-    }]});
-    let mut res = (err.http_status(), Json(body)).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }

@@ -99,6 +99,43 @@ pub fn metrics_router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// A refusal of a file endpoint (`/v1/audit-log/export`,
+/// `/v1/exports/{id}/download`) in the GraphQL error shape the timeout and
+/// panic layers use too: `{errors:[{message, extensions:{code, requestId,
+/// field?, retryAfter?}}]}`, with the code's status, `Retry-After` when it
+/// applies, `WWW-Authenticate` on 401 and `Cache-Control: no-store`.
+pub(crate) fn file_refusal(err: crate::error::AppError, request_id: &str) -> Response {
+    use crate::error::AppError;
+    let status = err.http_status();
+    let mut extensions =
+        serde_json::json!({ "code": err.code().as_str(), "requestId": request_id });
+    if let AppError::BadUserInput {
+        field: Some(field), ..
+    } = &err
+    {
+        extensions["field"] = serde_json::json!(field);
+    }
+    let retry = match &err {
+        AppError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+        _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+        _ => None,
+    };
+    if let Some(seconds) = retry {
+        extensions["retryAfter"] = serde_json::json!(seconds);
+    }
+    let body = serde_json::json!({ "errors": [{ "message": err.public_message(), "extensions": extensions }] });
+    let mut res = (status, axum::Json(body)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if status == StatusCode::UNAUTHORIZED {
+        h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(seconds) = retry {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    res
+}
+
 /// A JSON error response outside GraphQL execution (the request id is added by
 /// the request-id layer as a header; the body names it too when known).
 fn error_response(

@@ -44,7 +44,10 @@ fn lines(body: &str) -> Vec<Value> {
 
 fn code(body: &str) -> String {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
-    v["error"]["code"].as_str().unwrap_or("<none>").to_owned()
+    v["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+        .to_owned()
 }
 
 async fn log_ids(app: &TestApp, token: &str, filter: Value) -> Vec<String> {
@@ -341,13 +344,16 @@ async fn bad_parameters_are_refused_with_the_field_and_write_nothing() {
             "{query}: {body}"
         );
         let v: Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(v["error"]["field"], field, "{query}: {body}");
-        assert!(v["error"]["requestId"].is_string());
+        assert_eq!(
+            v["errors"][0]["extensions"]["field"], field,
+            "{query}: {body}"
+        );
+        assert!(v["errors"][0]["extensions"]["requestId"].is_string());
     }
     let (s, _, body) = export(&app, "format=csv&page=2", &headers).await;
     assert_eq!((s, code(&body).as_str()), (400, "BAD_USER_INPUT"), "{body}");
     assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["error"]["field"],
+        serde_json::from_str::<Value>(&body).unwrap()["errors"][0]["extensions"]["field"],
         "page"
     );
     let long = format!("format=csv&action={}", "a".repeat(3000));
@@ -505,7 +511,7 @@ async fn slots_come_back_when_clients_hang_up_and_lost_access_cuts_the_download(
     assert_eq!(third.status(), 429, "two of a tenant at once");
     assert!(third.headers().contains_key("retry-after"));
     let body: Value = third.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "RATE_LIMITED");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
     // Hanging up gives the slots back.
     drop((first, second));
     let mut again = None;

@@ -786,3 +786,14 @@ async fn download_links_per_export_and_user_are_bounded() {
     .await;
     assert_eq!(links, "50");
 }
+
+#[tokio::test]
+async fn malformed_download_links_are_unknown_links_with_a_code() {
+    let app = TestApp::spawn().await;
+    let id = uuid::Uuid::new_v4();
+    for query in ["token=%ZZ", "token=a&token=b", "", "other=1"] {
+        let url = format!("{}/v1/exports/{id}/download?{query}", app.url);
+        let (status, code, _) = get(&app, &url, None, None).await;
+        assert_eq!((status, code.as_str()), (404, "NOT_FOUND"), "{query}");
+    }
+}

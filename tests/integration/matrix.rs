@@ -544,7 +544,7 @@ impl Matrix {
             json!({ "data": { "export": lines } })
         } else {
             let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            json!({ "data": null, "errors": [{ "message": v["error"]["message"], "extensions": { "code": v["error"]["code"] } }] })
+            json!({ "data": null, "errors": v["errors"] })
         };
         Answer {
             status,

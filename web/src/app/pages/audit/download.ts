@@ -27,18 +27,20 @@ export function fileName(disposition: string | null, format: ExportFormat): stri
 }
 
 async function refusal(res: Response): Promise<AppError> {
-  let body: { error?: { code?: string; message?: string; requestId?: string } } = {};
+  type Body = { errors?: { message?: string; extensions?: Record<string, unknown> }[] };
+  let body: Body = {};
   try {
-    body = (await res.json()) as typeof body;
+    body = (await res.json()) as Body;
   } catch {
     // Not JSON (a proxy's page): the status says enough.
   }
-  const e = body.error ?? {};
+  const first = body.errors?.[0] ?? {};
+  const ext = first.extensions ?? {};
   return {
-    code: e.code ?? codeForStatus(res.status),
-    message: e.message ?? `The export failed (HTTP ${res.status}).`,
-    requestId: e.requestId ?? res.headers.get('x-request-id') ?? undefined,
-    extensions: { ...e },
+    code: typeof ext.code === 'string' ? ext.code : codeForStatus(res.status),
+    message: first.message ?? `The export failed (HTTP ${res.status}).`,
+    requestId: typeof ext.requestId === 'string' ? ext.requestId : (res.headers.get('x-request-id') ?? undefined),
+    extensions: ext,
   };
 }
 
