@@ -23,3 +23,4 @@ pub mod server;
 pub mod stripe_sim;
 pub mod tenancy;
 pub mod usage;
+pub mod webhooks;

@@ -28,6 +28,7 @@ pub mod tenants;
 pub mod usage;
 pub mod usage_reads;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

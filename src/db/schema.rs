@@ -397,6 +397,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_events (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        event_type -> Text,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_key_hashes -> tenants (tenant_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (created_by));
@@ -424,6 +434,7 @@ diesel::joinable!(usage_dedup -> tenants (tenant_id));
 diesel::joinable!(usage_distinct -> tenants (tenant_id));
 diesel::joinable!(usage_events -> tenants (tenant_id));
 diesel::joinable!(usage_rollups -> tenants (tenant_id));
+diesel::joinable!(webhook_events -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_key_hashes,
@@ -455,4 +466,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_events,
     usage_rollups,
     users,
+    webhook_events,
 );
