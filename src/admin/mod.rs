@@ -34,6 +34,7 @@ use crate::auth::Verified;
 use crate::db::{self, Db, tenants::Tenant, users::User};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, not_found};
+use crate::webhooks::{self, EventType};
 
 fn actor(admin: &Verified) -> Actor {
     Actor::PlatformAdmin { id: admin.user_id }
@@ -265,6 +266,20 @@ pub async fn set_suspended(
                     ),
             )
             .await?;
+            let event = if updated.status == "suspended" {
+                EventType::TenantSuspended
+            } else {
+                EventType::TenantReactivated
+            };
+            let data = json!({
+                "tenantId": id,
+                "name": updated.name,
+                "slug": updated.slug,
+                "status": updated.status,
+                "previousStatus": before.status,
+                "reason": updated.status_reason,
+            });
+            webhooks::emit(conn, id, event, data).await?;
             Ok(updated)
         }
         .scope_boxed()

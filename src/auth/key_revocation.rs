@@ -1,16 +1,18 @@
 //! Keys outlive no one's right to make them: when a member is removed, leaves,
 //! or is demoted below admin, the keys they made in that tenant (themselves,
 //! or through a key they made: such keys carry the same `created_by`) are
-//! revoked in the same transaction, each with its own audit entry. The
+//! revoked in the same transaction, each with its own audit entry and
+//! `api_key.revoked` webhook event. The
 //! `NOTIFY` trigger on `api_keys` then drops them from every instance's cache.
 
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::keys::summary;
+use super::keys::{self, summary};
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys as rows;
 use crate::error::AppResult;
+use crate::webhooks::EventType;
 
 /// Why a person's keys were revoked (the `reason` of each audit entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +31,15 @@ impl Reason {
             Self::Removed => "member.remove",
             Self::Left => "member.leave",
             Self::Demoted => "member.role_change",
+        }
+    }
+
+    /// The `reason` of the `api_key.revoked` webhook event.
+    fn event_reason(self) -> &'static str {
+        match self {
+            Self::Removed => "member_removed",
+            Self::Left => "member_left",
+            Self::Demoted => "member_role_changed",
         }
     }
 }
@@ -62,6 +73,13 @@ pub async fn revoke_made_by(
             Entry::new(Some(tenant_id), actor.clone(), "api_key.revoke")
                 .target("api_key", key.id)
                 .change(Some(summary(&key)), Some(recorded)),
+        )
+        .await?;
+        keys::emit(
+            conn,
+            EventType::ApiKeyRevoked,
+            &after,
+            Some(reason.event_reason()),
         )
         .await?;
         revoked.push(key.id);

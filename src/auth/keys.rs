@@ -19,6 +19,7 @@ use crate::db::api_keys::{self as rows, ApiKey, KeyState, NewApiKey};
 use crate::db::{Db, memberships};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, not_found};
+use crate::webhooks::{self, EventType};
 
 /// Longest grace period of a rotation (the old secret keeps working).
 pub const MAX_GRACE_SECONDS: i64 = 30 * 86_400;
@@ -198,6 +199,36 @@ pub(crate) fn summary(key: &ApiKey) -> serde_json::Value {
     })
 }
 
+/// The `data` of the `api_key.*` webhook events (see docs/webhooks.md): the
+/// key's id, name, environment and display prefix, never its secret or hash;
+/// `reason` says why a key was revoked (`revoked`, `member_removed`,
+/// `member_left`, `member_role_changed`), `null` otherwise.
+pub(crate) fn webhook_data(key: &ApiKey, reason: Option<&str>) -> serde_json::Value {
+    json!({
+        "keyId": key.id,
+        "name": key.name,
+        "environment": key.environment,
+        "prefix": key.display_prefix,
+        "scopes": key.scope_names(),
+        "createdBy": key.created_by,
+        "expiresAt": key.expires_at,
+        "revokedAt": key.revoked_at,
+        "previousValidUntil": key.previous_valid_until,
+        "reason": reason,
+    })
+}
+
+/// Emits `event` about `key` in the caller's transaction.
+pub(crate) async fn emit(
+    conn: &mut diesel_async::AsyncPgConnection,
+    event: EventType,
+    key: &ApiKey,
+    reason: Option<&str>,
+) -> AppResult<()> {
+    webhooks::emit(conn, key.tenant_id, event, webhook_data(key, reason)).await?;
+    Ok(())
+}
+
 /// Creates a key; returns it with its secret (shown this once).
 pub async fn create(
     db: &Db,
@@ -260,6 +291,7 @@ pub async fn create(
                         .change(None, Some(summary(&key))),
                 )
                 .await?;
+                emit(conn, EventType::ApiKeyCreated, &key, None).await?;
                 Ok(key)
             }
             .scope_boxed()
@@ -286,14 +318,14 @@ enum Reach {
 /// One change to one key, in one transaction: re-read and lock the caller's
 /// standing and the key (NOT_FOUND outside the caller's tenant), check that
 /// `by` may touch it, let `apply` change it (given the calling key's bounds,
-/// when a key calls), and audit `action` with the key before and after
-/// (nothing, when `apply` changed nothing).
+/// when a key calls), and audit `action` with the key before and after and
+/// emit `event` (nothing, when `apply` changed nothing).
 async fn change<T, F>(
     db: &Db,
     meta: &RequestMeta,
     by: &Manager,
     id: Uuid,
-    (action, reach): (&'static str, Reach),
+    (action, reach, event): (&'static str, Reach, Option<EventType>),
     apply: F,
 ) -> AppResult<T>
 where
@@ -351,6 +383,10 @@ where
                         .change(Some(summary_before), Some(summary_after)),
                 )
                 .await?;
+                if let Some(event) = event {
+                    let reason = (event == EventType::ApiKeyRevoked).then_some("revoked");
+                    emit(conn, event, &after, reason).await?;
+                }
             }
             Ok(out)
         }
@@ -373,7 +409,11 @@ pub async fn rotate(
             format!("must be between 0 and {MAX_GRACE_SECONDS} (30 days)"),
         ));
     }
-    let what = ("api_key.rotate", Reach::Everything);
+    let what = (
+        "api_key.rotate",
+        Reach::Everything,
+        Some(EventType::ApiKeyRotated),
+    );
     change(db, meta, by, id, what, move |conn, key, _| {
         async move {
             match key.state(Utc::now()) {
@@ -396,7 +436,11 @@ pub async fn rotate(
 /// Revokes `id` at once, on every instance (idempotent: revoking a revoked
 /// key changes and audits nothing).
 pub async fn revoke(db: &Db, meta: &RequestMeta, by: &Manager, id: Uuid) -> AppResult<ApiKey> {
-    let what = ("api_key.revoke", Reach::Scopes);
+    let what = (
+        "api_key.revoke",
+        Reach::Scopes,
+        Some(EventType::ApiKeyRevoked),
+    );
     change(db, meta, by, id, what, move |conn, key, _| {
         async move {
             if key.revoked_at.is_some() {
@@ -431,7 +475,7 @@ pub async fn update(
         ));
     }
     let scopes: Option<Scopes> = changes.scopes.map(|s| s.into_iter().collect());
-    let what = ("api_key.update", Reach::Everything);
+    let what = ("api_key.update", Reach::Everything, None);
     change(db, meta, by, id, what, move |conn, before, bounds| {
         async move {
             if before.revoked_at.is_some() {

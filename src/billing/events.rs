@@ -269,6 +269,7 @@ impl Billing {
                        without one the tenant returns to the free plan."
                     .into(),
                 while_status: "trialing",
+                payment_failed: false,
             }),
             "invoice.payment_failed" => Some(Notice {
                 subject: "A payment failed".into(),
@@ -276,6 +277,7 @@ impl Billing {
                        retries; update your payment method to keep it."
                     .into(),
                 while_status: "open",
+                payment_failed: true,
             }),
             _ => None,
         };

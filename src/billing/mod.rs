@@ -2,7 +2,8 @@
 //! plan changes, cancelling and resuming (`account.rs`); Stripe's word applied
 //! to our rows (`sync.rs`: the tenant's plan follows its subscription, never
 //! the other way round); signed webhooks stored once and worked after the 2xx,
-//! and the reconcile pass (`events.rs`); the client (`stripe_api.rs`).
+//! and the reconcile pass (`events.rs`); the client (`stripe_api.rs`); the
+//! `subscription.*` webhook events the syncs emit (`webhook_events.rs`).
 //!
 //! Without `STRIPE_SECRET_KEY` billing is off: every billing mutation answers
 //! UNAVAILABLE saying so, and platform admins assign plans.
@@ -13,6 +14,7 @@ mod events;
 mod prices;
 mod stripe_api;
 mod sync;
+mod webhook_events;
 
 use std::sync::Arc;
 

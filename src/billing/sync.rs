@@ -21,6 +21,7 @@ use stripe_shared::{Invoice, Subscription};
 use uuid::Uuid;
 
 use super::Billing;
+use super::webhook_events;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::billing as rows;
 use crate::error::{AppError, AppResult};
@@ -58,6 +59,9 @@ pub(crate) struct Notice {
     /// Sent only while Stripe still says this (the subscription's status,
     /// or the invoice's): an event worked late tells nothing stale.
     pub while_status: &'static str,
+    /// Whether this is a failed payment (a `subscription.payment_failed`
+    /// webhook event goes with the email).
+    pub payment_failed: bool,
 }
 
 impl Billing {
@@ -163,10 +167,15 @@ impl Billing {
                         return Ok(());
                     }
                     let invoice = api.call(&RetrieveInvoice::new(id.as_str()), None).await?;
-                    store_invoice(conn, tenant, &invoice).await?;
+                    let stored = store_invoice(conn, tenant, &invoice).await?;
                     if let Some(notice) = notice
                         && invoice.status.as_ref().map(|s| s.as_str()) == Some(notice.while_status)
                     {
+                        if notice.payment_failed
+                            && let Some(stored) = &stored
+                        {
+                            webhook_events::payment_failed(conn, tenant, stored).await?;
+                        }
                         send_notice(conn, &mailer, tenant, notice).await?;
                     }
                     Ok(())
@@ -323,6 +332,7 @@ async fn apply(
                 .change(existing.as_ref().map(summary), Some(summary(&incoming))),
         )
         .await?;
+        webhook_events::subscription_changed(conn, tenant, existing.as_ref(), &incoming).await?;
     }
     if (incoming.status == "trialing" || incoming.trial_end.is_some()) && !trial_used {
         rows::mark_trial_used(conn, tenant).await?;
@@ -370,14 +380,14 @@ async fn apply(
     Ok(Some(incoming))
 }
 
-/// Stores an invoice read from Stripe.
+/// Stores an invoice read from Stripe; returns the row stored.
 async fn store_invoice(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     invoice: &Invoice,
-) -> AppResult<()> {
+) -> AppResult<Option<rows::Invoice>> {
     let Some(id) = &invoice.id else {
-        return Ok(());
+        return Ok(None);
     };
     let subscription = invoice
         .parent
@@ -390,29 +400,26 @@ async fn store_invoice(
                 .as_ref()
                 .map(|s| s.id().as_str().to_owned())
         });
-    rows::upsert_invoice(
-        conn,
-        &rows::Invoice {
-            stripe_invoice_id: id.as_str().to_owned(),
-            tenant_id: tenant,
-            stripe_subscription_id: subscription,
-            number: invoice.number.clone(),
-            status: invoice
-                .status
-                .as_ref()
-                .map_or("draft", |s| s.as_str())
-                .to_owned(),
-            total: invoice.total,
-            currency: invoice.currency.to_string(),
-            hosted_invoice_url: invoice.hosted_invoice_url.clone(),
-            pdf_url: invoice.invoice_pdf.clone(),
-            period_start: time(invoice.period_start),
-            period_end: time(invoice.period_end),
-            stripe_created: time(invoice.created).unwrap_or_else(Utc::now),
-        },
-    )
-    .await?;
-    Ok(())
+    let row = rows::Invoice {
+        stripe_invoice_id: id.as_str().to_owned(),
+        tenant_id: tenant,
+        stripe_subscription_id: subscription,
+        number: invoice.number.clone(),
+        status: invoice
+            .status
+            .as_ref()
+            .map_or("draft", |s| s.as_str())
+            .to_owned(),
+        total: invoice.total,
+        currency: invoice.currency.to_string(),
+        hosted_invoice_url: invoice.hosted_invoice_url.clone(),
+        pdf_url: invoice.invoice_pdf.clone(),
+        period_start: time(invoice.period_start),
+        period_end: time(invoice.period_end),
+        stripe_created: time(invoice.created).unwrap_or_else(Utc::now),
+    };
+    rows::upsert_invoice(conn, &row).await?;
+    Ok(Some(row))
 }
 
 /// Emails `notice` to the tenant's owners and billing members (in the

@@ -167,13 +167,13 @@ pub async fn revoke_open(
 }
 
 /// Revokes the open invitations `user_id` sent in the tenant for a role not
-/// in `allowed`; returns how many.
+/// in `allowed`; returns them.
 pub async fn revoke_sent_by_except(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     user_id: Uuid,
     allowed: &[&str],
-) -> QueryResult<usize> {
+) -> QueryResult<Vec<Invitation>> {
     diesel::update(
         invitations::table
             .filter(invitations::tenant_id.eq(tenant_id))
@@ -183,6 +183,7 @@ pub async fn revoke_sent_by_except(
             .filter(diesel::dsl::not(invitations::role.eq_any(allowed))),
     )
     .set(invitations::revoked_at.eq(diesel::dsl::now))
-    .execute(conn)
+    .returning(Invitation::as_returning())
+    .get_results(conn)
     .await
 }

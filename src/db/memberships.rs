@@ -41,13 +41,13 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewMembership<'_>) -> Qu
 pub async fn insert_if_absent(
     conn: &mut AsyncPgConnection,
     new: &NewMembership<'_>,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     diesel::insert_into(memberships::table)
         .values(new)
         .on_conflict_do_nothing()
         .execute(conn)
         .await
-        .map(drop)
+        .map(|n| n > 0)
 }
 
 /// The role of `user_id` in `tenant_id`, read and share-locked until the
@@ -177,6 +177,22 @@ pub async fn has_member_with_email(
         .get_result(conn)
         .await?;
     Ok(count > 0)
+}
+
+/// The email of member `user_id` of the tenant (`None`: no such member).
+pub async fn email_of(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Option<String>> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::tenant_id.eq(tenant_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select(users::email)
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Gives `user_id` the role `role` in the tenant.

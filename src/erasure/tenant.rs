@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::{Mail, Mailer};
 use crate::members::actor;
 use crate::tenancy::not_found;
+use crate::webhooks::{self, EventType};
 
 /// Schedules the caller's active tenant for deletion after `grace`.
 pub async fn request_deletion(
@@ -71,6 +72,15 @@ pub async fn request_deletion(
                     ),
             )
             .await?;
+            let data = json!({
+                "tenantId": after.id,
+                "name": after.name,
+                "slug": after.slug,
+                "status": after.status,
+                "requestedBy": me.user_id,
+                "purgeAfter": after.purge_after,
+            });
+            webhooks::emit(conn, me.tenant_id, EventType::TenantDeletionScheduled, data).await?;
             let when = after
                 .purge_after
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -145,6 +155,15 @@ pub async fn cancel_deletion(
                     ),
             )
             .await?;
+            let data = json!({
+                "tenantId": after.id,
+                "name": after.name,
+                "slug": after.slug,
+                "status": after.status,
+                "canceledBy": me.user_id,
+                "purgeAfter": before.purge_after,
+            });
+            webhooks::emit(conn, me.tenant_id, EventType::TenantDeletionCanceled, data).await?;
             tell_owners(
                 conn,
                 &mailer,

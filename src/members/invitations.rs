@@ -7,7 +7,9 @@ use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{actor, current_role, may_grant, role_of};
+use super::{
+    actor, current_role, emit_invitation, invitation_data, may_grant, member_data, role_of,
+};
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::sessions::{self, Grant};
@@ -21,6 +23,7 @@ use crate::error::{AppError, AppResult, unique_violation};
 use crate::mail::{Mail, Mailer};
 use crate::plans::{self, Seat};
 use crate::tenancy::{Scope, not_found};
+use crate::webhooks::{self, EventType};
 
 /// How long an invitation stays valid.
 pub const INVITATION_TTL: Duration = Duration::days(7);
@@ -92,6 +95,7 @@ pub async fn invite(
                     .change(None, Some(json!({ "email": email, "role": role.as_str() }))),
             )
             .await?;
+            emit_invitation(conn, EventType::InvitationCreated, &invitation, None).await?;
             Ok(invitation)
         }
         .scope_boxed()
@@ -219,6 +223,8 @@ pub async fn resend_invitation(
                     ),
             )
             .await?;
+            emit_invitation(conn, EventType::InvitationRevoked, &old, Some("resent")).await?;
+            emit_invitation(conn, EventType::InvitationCreated, &invitation, None).await?;
             Ok(invitation)
         }
         .scope_boxed()
@@ -387,7 +393,7 @@ pub async fn accept(
                 user_id,
                 role: &invitation.role,
             };
-            memberships::insert_if_absent(conn, &membership).await?;
+            let joined = memberships::insert_if_absent(conn, &membership).await?;
             audit::record(
                 conn,
                 &meta_tx,
@@ -406,6 +412,14 @@ pub async fn accept(
                 ),
             )
             .await?;
+            let mut data = invitation_data(&invitation, None);
+            data["userId"] = user_id.to_string().into();
+            webhooks::emit(conn, tenant_id, EventType::InvitationAccepted, data).await?;
+            if joined {
+                let mut data = member_data(user_id, Some(&email), &invitation.role);
+                data["invitationId"] = invitation.id.to_string().into();
+                webhooks::emit(conn, tenant_id, EventType::MemberJoined, data).await?;
+            }
             Ok(())
         }
         .scope_boxed()
@@ -443,6 +457,13 @@ pub async fn revoke_invitation(
                 Entry::new(Some(tenant_id), actor, "invitation.revoke")
                     .target("invitation", id)
                     .change(Some(json!({ "email": revoked.email })), None),
+            )
+            .await?;
+            emit_invitation(
+                conn,
+                EventType::InvitationRevoked,
+                &revoked,
+                Some("revoked"),
             )
             .await?;
             Ok(revoked)

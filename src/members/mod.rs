@@ -22,10 +22,46 @@ pub use invitations::{INVITATION_TTL, accept, invite, resend_invitation, revoke_
 pub use settings::{Branding, TenantChanges, update_tenant, validate_slug};
 pub use team::{remove, update_role};
 
+use serde_json::{Value, json};
+use uuid::Uuid;
+
 use crate::audit::Actor;
 use crate::auth::{Role, TenantAccess, Verified};
+use crate::db::invitations::Invitation;
 use crate::db::memberships;
 use crate::error::{AppError, AppResult};
+use crate::webhooks::{self, EventType};
+
+/// The `data` of the `invitation.*` webhook events (see docs/webhooks.md):
+/// `reason` says why one was revoked (`revoked`, `resent`, `member_removed`,
+/// `member_left`, `member_role_changed`), `null` otherwise.
+fn invitation_data(invitation: &Invitation, reason: Option<&str>) -> Value {
+    json!({
+        "invitationId": invitation.id,
+        "email": invitation.email,
+        "role": invitation.role,
+        "invitedBy": invitation.invited_by,
+        "expiresAt": invitation.expires_at,
+        "reason": reason,
+    })
+}
+
+/// Emits `event` about `invitation` in the caller's transaction.
+async fn emit_invitation(
+    conn: &mut AsyncPgConnection,
+    event: EventType,
+    invitation: &Invitation,
+    reason: Option<&str>,
+) -> AppResult<()> {
+    let data = invitation_data(invitation, reason);
+    webhooks::emit(conn, invitation.tenant_id, event, data).await?;
+    Ok(())
+}
+
+/// The `data` of the `member.*` webhook events (see docs/webhooks.md).
+fn member_data(user_id: Uuid, email: Option<&str>, role: &str) -> Value {
+    json!({ "userId": user_id, "email": email, "role": role })
+}
 
 /// Who is acting, for the audit trail.
 pub fn actor(verified: &Verified) -> Actor {

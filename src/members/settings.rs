@@ -12,6 +12,7 @@ use crate::auth::{Role, TenantAccess, Verified};
 use crate::db::{Db, tenants};
 use crate::error::{AppError, AppResult, unique_violation};
 use crate::plans::{Catalogue, Feature};
+use crate::webhooks::{self, EventType};
 
 /// A tenant's public look.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -157,15 +158,42 @@ pub async fn update_tenant(
                     .target("tenant", tenant_id)
                     .change(
                         Some(json!({ "name": before_name, "slug": before_slug, "branding": before_branding })),
-                        Some(json!({ "name": updated.name, "slug": updated.slug, "branding": branding_json.unwrap_or(before_branding) })),
+                        Some(json!({ "name": updated.name, "slug": updated.slug, "branding": branding_json.as_ref().unwrap_or(&before_branding) })),
                     ),
             )
             .await?;
+            let previous = json!({ "name": before_name, "slug": before_slug, "branding": before_branding });
+            let data = tenant_updated_data(&updated, previous);
+            if data["changed"].as_array().is_some_and(|c| !c.is_empty()) {
+                webhooks::emit(conn, tenant_id, EventType::TenantUpdated, data).await?;
+            }
             Ok(updated)
         }
         .scope_boxed()
     })
     .await
+}
+
+/// The `data` of `tenant.updated` (see docs/webhooks.md): the tenant's
+/// settings now, which of them `changed`, and their `previous` values.
+fn tenant_updated_data(now: &tenants::Tenant, previous: Value) -> Value {
+    let current = json!({ "name": now.name, "slug": now.slug, "branding": now.branding });
+    let changed: Vec<&str> = ["name", "slug", "branding"]
+        .into_iter()
+        .filter(|field| current[field] != previous[field])
+        .collect();
+    let previous: serde_json::Map<String, Value> = changed
+        .iter()
+        .map(|field| ((*field).to_owned(), previous[field].clone()))
+        .collect();
+    json!({
+        "tenantId": now.id,
+        "name": now.name,
+        "slug": now.slug,
+        "branding": now.branding,
+        "changed": changed,
+        "previous": previous,
+    })
 }
 
 #[cfg(test)]

@@ -8,13 +8,14 @@ use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{actor, current_role, grantable, may_grant, role_of};
+use super::{actor, current_role, emit_invitation, grantable, may_grant, member_data, role_of};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::{Role, TenantAccess, Verified, key_revocation};
 use crate::db::memberships::{self, Member};
 use crate::db::{Db, invitations};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::not_found;
+use crate::webhooks::{self, EventType};
 
 /// The owners of the tenant, locked until the transaction ends (so two owners
 /// cannot demote each other at the same time).
@@ -26,15 +27,21 @@ async fn lock_owners(
 }
 
 /// Revokes the pending invitations `user_id` sent that their `role` could not
-/// send any more (after a demotion or a removal).
+/// send any more (after a demotion or a removal), with an
+/// `invitation.revoked` event each (`reason`).
 async fn revoke_invitations_above(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     user_id: Uuid,
     role: Option<Role>,
-) -> diesel::QueryResult<usize> {
+    reason: &str,
+) -> AppResult<usize> {
     let allowed = role.map(grantable).unwrap_or_default();
-    invitations::revoke_sent_by_except(conn, tenant_id, user_id, &allowed).await
+    let revoked = invitations::revoke_sent_by_except(conn, tenant_id, user_id, &allowed).await?;
+    for invitation in &revoked {
+        emit_invitation(conn, EventType::InvitationRevoked, invitation, Some(reason)).await?;
+    }
+    Ok(revoked.len())
 }
 
 /// The member, locked until the transaction ends; NOT_FOUND if there is none.
@@ -79,7 +86,8 @@ pub async fn update_role(
                 ));
             }
             let updated = memberships::set_role(conn, me.tenant_id, user_id, role.as_str()).await?;
-            revoke_invitations_above(conn, me.tenant_id, user_id, Some(role)).await?;
+            let why = "member_role_changed";
+            revoke_invitations_above(conn, me.tenant_id, user_id, Some(role), why).await?;
             if !role.at_least(Role::Admin) {
                 let why = key_revocation::Reason::Demoted;
                 key_revocation::revoke_made_by(conn, &meta, &actor, me.tenant_id, user_id, why)
@@ -96,6 +104,12 @@ pub async fn update_role(
                     ),
             )
             .await?;
+            if before != role {
+                let email = memberships::email_of(conn, me.tenant_id, user_id).await?;
+                let mut data = member_data(user_id, email.as_deref(), role.as_str());
+                data["previousRole"] = before.as_str().into();
+                webhooks::emit(conn, me.tenant_id, EventType::MemberRoleChanged, data).await?;
+            }
             Ok(updated)
         }
         .scope_boxed()
@@ -137,8 +151,11 @@ pub async fn remove(
                     "a tenant must keep at least one owner: make someone else owner first",
                 ));
             }
+            let email = memberships::email_of(conn, me.tenant_id, user_id).await?;
             memberships::delete(conn, me.tenant_id, user_id).await?;
-            revoke_invitations_above(conn, me.tenant_id, user_id, None).await?;
+            let reason = if leaving { "left" } else { "removed" };
+            let why = format!("member_{reason}");
+            revoke_invitations_above(conn, me.tenant_id, user_id, None, &why).await?;
             let why = if leaving {
                 key_revocation::Reason::Left
             } else {
@@ -161,6 +178,9 @@ pub async fn remove(
                 .change(Some(json!({ "role": role.as_str() })), None),
             )
             .await?;
+            let mut data = member_data(user_id, email.as_deref(), role.as_str());
+            data["reason"] = reason.into();
+            webhooks::emit(conn, me.tenant_id, EventType::MemberRemoved, data).await?;
             Ok(())
         }
         .scope_boxed()

@@ -1,6 +1,7 @@
 //! Quota thresholds: when a tenant's use of a metric crosses 80, 90 or
-//! 100 % of its monthly quota, an audit entry (`quota.threshold`) is written
-//! and the owners are emailed, once per month and threshold. The row of
+//! 100 % of its monthly quota, an audit entry (`quota.threshold`) and a
+//! `usage.threshold_reached` webhook event are written and the owners are
+//! emailed, once per month and threshold. The row of
 //! `quota_alerts` (tenant, metric, month, threshold), inserted with ON
 //! CONFLICT DO NOTHING, decides "once" across instances; the entry and the
 //! mail are written in the same transaction. It runs in the background after
@@ -18,6 +19,7 @@ use crate::db::Db;
 use crate::error::AppResult;
 use crate::mail::{Mail, Mailer};
 use crate::tenancy::Scope;
+use crate::webhooks::{self, EventType};
 
 /// The thresholds, in percent of the quota.
 pub const THRESHOLDS: [i16; 3] = [80, 90, 100];
@@ -104,6 +106,15 @@ async fn notify(
             ),
     )
     .await?;
+    let data = json!({
+        "metric": c.metric,
+        "threshold": threshold,
+        "used": c.used,
+        "limit": c.limit,
+        "period": c.period.format("%Y-%m").to_string(),
+        "periodStart": c.period,
+    });
+    webhooks::emit(conn, c.tenant, EventType::UsageThresholdReached, data).await?;
     let owners = crate::db::usage::owner_emails(conn, c.tenant).await?;
     let subject = if threshold >= 100 {
         format!("Your {} quota for {month} is used up", c.metric)

@@ -1,0 +1,229 @@
+//! API keys (created, rotated, revoked: never their secret), the tenant's
+//! settings, its suspension by a platform admin and its deletion (scheduled,
+//! cancelled); a change that fails at its commit writes no event.
+
+use diesel_async::SimpleAsyncConnection;
+use serde_json::json;
+
+use super::{events, holds_no_secret, kinds, ok, since, total};
+use crate::erasure::{CANCEL, delete_tenant};
+use crate::keys::{REVOKE, ROTATE, UPDATE, create_key};
+use crate::support::TestApp;
+
+const RENAME: &str = "mutation($i: UpdateTenantInput!) { updateTenant(input: $i) { name slug } }";
+const SUSPEND: &str =
+    "mutation($id: ID!) { suspendTenant(id: $id, reason: \"unpaid invoices\") { status } }";
+const REACTIVATE: &str = "mutation($id: ID!) { reactivateTenant(id: $id) { status } }";
+
+#[tokio::test]
+async fn key_changes_emit_their_events_without_secrets() {
+    let app = TestApp::spawn().await;
+    let (owner, owner_id, tenant) = app.sign_up("keys@hooks.test", "Keys Co").await;
+    let (other, _, other_tenant) = app.sign_up("other@hooks.test", "Other Co").await;
+
+    let (id, secret) = create_key(
+        &app,
+        &owner,
+        json!({ "name": "ci", "scopes": ["USAGE_WRITE"], "environment": "TEST" }),
+    )
+    .await;
+    let e = events(&app, &tenant).await;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].kind, "api_key.created");
+    let d = &e[0].data;
+    assert_eq!(d["keyId"], id.as_str());
+    assert_eq!(d["name"], "ci");
+    assert_eq!(d["environment"], "test");
+    assert_eq!(d["scopes"], json!(["usage:write"]));
+    assert_eq!(d["createdBy"], owner_id.as_str());
+    let prefix = d["prefix"].as_str().unwrap().to_owned();
+    assert!(
+        secret.starts_with(&prefix),
+        "{prefix} / a display prefix of the secret"
+    );
+
+    let a = app
+        .gql(ROTATE, json!({ "id": id, "g": 3600 }), Some(&owner))
+        .await;
+    let rotated = ok(&a, "rotate")["rotateApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A change of name only is no event of the list.
+    ok(
+        &app.gql(
+            UPDATE,
+            json!({ "i": { "id": id, "name": "ci-2" } }),
+            Some(&owner),
+        )
+        .await,
+        "rename",
+    );
+    ok(
+        &app.gql(REVOKE, json!({ "id": id }), Some(&owner)).await,
+        "revoke",
+    );
+    // Revoking a revoked key changes nothing and emits nothing; another
+    // tenant's owner finds no such key.
+    ok(
+        &app.gql(REVOKE, json!({ "id": id }), Some(&owner)).await,
+        "again",
+    );
+    let a = app.gql(REVOKE, json!({ "id": id }), Some(&other)).await;
+    assert_eq!(a.code(), "NOT_FOUND", "{:?}", a.body);
+    let a = app
+        .gql(ROTATE, json!({ "id": id, "g": 0 }), Some(&owner))
+        .await;
+    assert_eq!(a.code(), "CONFLICT", "rotating a revoked key: {:?}", a.body);
+
+    let e = events(&app, &tenant).await;
+    assert_eq!(
+        e.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["api_key.created", "api_key.rotated", "api_key.revoked"]
+    );
+    assert!(rotated.starts_with(e[1].data["prefix"].as_str().unwrap()));
+    assert_ne!(
+        e[1].data["prefix"],
+        prefix.as_str(),
+        "the new secret's prefix"
+    );
+    assert!(e[1].data["previousValidUntil"].is_string());
+    assert_eq!(e[2].data["name"], "ci-2");
+    assert_eq!(e[2].data["reason"], "revoked");
+    assert!(e[2].data["revokedAt"].is_string());
+    holds_no_secret(&e, &secret);
+    holds_no_secret(&e, &rotated);
+    assert_eq!(kinds(&app, &other_tenant).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn tenant_changes_emit_their_events_and_a_failed_commit_none() {
+    let app = TestApp::spawn().await;
+    let (owner, owner_id, tenant) = app.sign_up("own@tenant.test", "Tenant Co").await;
+    let (staff, _, staff_tenant) = app.sign_up("staff@tenant.test", "Staff Co").await;
+
+    let a = app
+        .gql(
+            RENAME,
+            json!({ "i": { "name": "Renamed Co" } }),
+            Some(&owner),
+        )
+        .await;
+    ok(&a, "rename");
+    let e = events(&app, &tenant).await;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].kind, "tenant.updated");
+    assert_eq!(e[0].data["tenantId"], tenant.as_str());
+    assert_eq!(e[0].data["name"], "Renamed Co");
+    assert_eq!(e[0].data["changed"], json!(["name"]));
+    assert_eq!(e[0].data["previous"], json!({ "name": "Tenant Co" }));
+    // Nothing changed: no event.
+    let a = app
+        .gql(
+            RENAME,
+            json!({ "i": { "name": "Renamed Co" } }),
+            Some(&owner),
+        )
+        .await;
+    ok(&a, "same name");
+    let a = app
+        .gql(
+            RENAME,
+            json!({ "i": { "slug": "renamed-co" } }),
+            Some(&owner),
+        )
+        .await;
+    ok(&a, "new slug");
+    let e = since(&app, &tenant, 1).await;
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].data["changed"], json!(["slug"]));
+    assert_eq!(e[0].data["slug"], "renamed-co");
+
+    // A change that fails as it commits (a deferred trigger refuses it,
+    // after its audit entry and event were written) leaves neither.
+    let mut db = app.db.owner().await;
+    db.batch_execute(
+        "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$;
+         CREATE CONSTRAINT TRIGGER test_refuse AFTER UPDATE ON tenants
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+           WHEN (NEW.name = 'Doomed') EXECUTE FUNCTION test_refuse();",
+    )
+    .await
+    .unwrap();
+    let audit = format!(
+        "SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{tenant}' AND action = 'tenant.update'"
+    );
+    let audited = app.db.count(&audit).await;
+    let before = total(&app).await;
+    let a = app
+        .gql(RENAME, json!({ "i": { "name": "Doomed" } }), Some(&owner))
+        .await;
+    assert!(a.body.get("errors").is_some(), "{:?}", a.body);
+    assert_eq!(
+        total(&app).await,
+        before,
+        "a rolled-back change emits nothing"
+    );
+    assert_eq!(app.db.count(&audit).await, audited);
+    assert_eq!(
+        app.db
+            .count(&format!(
+                "SELECT count(*) AS n FROM tenants WHERE id = '{tenant}' AND name = 'Renamed Co'"
+            ))
+            .await,
+        1
+    );
+
+    // Suspended and reactivated by a platform admin: the tenant's events,
+    // none in the admin's own tenant.
+    tenantgate::admin::set_platform_admin(&app.db.url, "staff@tenant.test", true)
+        .await
+        .unwrap();
+    ok(
+        &app.gql(SUSPEND, json!({ "id": tenant }), Some(&staff))
+            .await,
+        "suspend",
+    );
+    ok(
+        &app.gql(REACTIVATE, json!({ "id": tenant }), Some(&staff))
+            .await,
+        "reactivate",
+    );
+    // Refused (already active): nothing.
+    let a = app
+        .gql(REACTIVATE, json!({ "id": tenant }), Some(&staff))
+        .await;
+    assert_eq!(a.code(), "CONFLICT", "{:?}", a.body);
+    let e = since(&app, &tenant, 2).await;
+    assert_eq!(
+        e.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["tenant.suspended", "tenant.reactivated"]
+    );
+    assert_eq!(e[0].data["status"], "suspended");
+    assert_eq!(e[0].data["previousStatus"], "active");
+    assert_eq!(e[0].data["reason"], "unpaid invoices");
+    assert_eq!(e[1].data["status"], "active");
+    assert_eq!(e[1].data["previousStatus"], "suspended");
+    assert_eq!(kinds(&app, &staff_tenant).await, Vec::<String>::new());
+
+    // Deletion scheduled and cancelled by the owner.
+    let d = delete_tenant(&app, &owner).await;
+    ok(&app.gql(CANCEL, json!({}), Some(&owner)).await, "cancel");
+    let e = since(&app, &tenant, 4).await;
+    assert_eq!(
+        e.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["tenant.deletion_scheduled", "tenant.deletion_canceled"]
+    );
+    assert_eq!(e[0].data["status"], "pending_deletion");
+    assert_eq!(e[0].data["requestedBy"], owner_id.as_str());
+    let due =
+        |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(
+        due(&e[0].data["purgeAfter"]),
+        due(&d["deletion"]["purgeAfter"])
+    );
+    assert_eq!(e[1].data["status"], "active");
+    assert_eq!(e[1].data["canceledBy"], owner_id.as_str());
+    assert_eq!(kinds(&app, &staff_tenant).await, Vec::<String>::new());
+}
