@@ -201,7 +201,8 @@ async fn ok(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
     a.body
 }
 
-/// One hash per tenant of its memberships, invitations, tenant row and audit trail.
+/// One hash per tenant of its memberships, invitations, tenant row, audit trail,
+/// keys, billing rows and webhook events (the outbox).
 async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [String; 2] {
     let one = |t: Uuid| {
         format!(
@@ -218,6 +219,7 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT string_agg(concat_ws(':', k.id, k.name, k.scopes, k.revoked_at, k.display_prefix), ',' ORDER BY k.id)
                  FROM api_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
+                (SELECT string_agg(w.id::text, ',' ORDER BY w.id) FROM webhook_events w WHERE w.tenant_id = '{t}'),
                 (SELECT s::text FROM subscriptions s WHERE s.tenant_id = '{t}'),
                 (SELECT string_agg(i::text, ',' ORDER BY i.stripe_invoice_id) FROM invoices i WHERE i.tenant_id = '{t}')))"
         )
