@@ -46,3 +46,4 @@ mod usage_durability;
 mod usage_harden;
 mod usage_live;
 mod usage_reads;
+mod webhooks;
