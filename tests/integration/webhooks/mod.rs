@@ -8,6 +8,9 @@
 //! production.
 
 mod api;
+mod delivery;
+mod receiver;
+mod ssrf;
 
 use serde_json::{Value, json};
 
@@ -33,4 +36,18 @@ pub(crate) async fn create(app: &TestApp, token: &str, input: Value) -> (String,
         p["endpoint"]["id"].as_str().unwrap().to_owned(),
         p["secret"].as_str().unwrap().to_owned(),
     )
+}
+
+/// The endpoint's deliveries (newest first) as `token` sees them.
+pub(crate) async fn deliveries(app: &TestApp, token: &str, endpoint: &str) -> Vec<Value> {
+    let a = app
+        .gql(ONE, json!({ "id": endpoint, "first": 100 }), Some(token))
+        .await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    a.body["data"]["tenant"]["webhookEndpoint"]["deliveries"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
 }
