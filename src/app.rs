@@ -46,6 +46,8 @@ pub struct Settings {
     /// How long a tenant stays pending deletion before its purge
     /// (`--tenant-deletion-grace-days`).
     pub deletion_grace: std::time::Duration,
+    /// Outgoing webhooks' delivery settings (`--webhooks-*`).
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Settings {
@@ -77,6 +79,8 @@ pub struct AppState {
     pub audit_exports: crate::audit::export::ExportSlots,
     /// Data exports (requests, the worker, downloads).
     pub exports: crate::exports::Exports,
+    /// Outgoing webhooks (endpoints, the delivery worker).
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -92,6 +96,7 @@ pub struct Services {
     pub usage: Usage,
     pub billing: Billing,
     pub exports: crate::exports::Exports,
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 impl AppState {
@@ -121,6 +126,12 @@ impl AppState {
             .expect("the Stripe client is built from checked settings");
         let exports =
             crate::exports::Exports::new(db.clone(), settings.exports.clone(), mailer.clone());
+        let webhooks = crate::webhooks::Webhooks::new(
+            db.clone(),
+            settings.webhooks.clone(),
+            &keys,
+            mailer.clone(),
+        );
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let schema = crate::graphql::build_schema(Services {
@@ -134,6 +145,7 @@ impl AppState {
             usage: usage.clone(),
             billing: billing.clone(),
             exports: exports.clone(),
+            webhooks: webhooks.clone(),
         });
         Self {
             db,
@@ -148,6 +160,7 @@ impl AppState {
             billing,
             audit_exports: Default::default(),
             exports,
+            webhooks,
         }
     }
 
@@ -160,6 +173,7 @@ impl AppState {
         let billing = self.billing.start_worker(stop.clone());
         let retention = crate::audit::retention::start(self.db.clone(), stop.clone());
         let exports = self.exports.start_worker(stop.clone());
+        let webhooks = self.webhooks.start_worker(stop.clone());
         let purge = crate::erasure::Purger::new(
             self.db.clone(),
             self.billing.clone(),
@@ -173,6 +187,7 @@ impl AppState {
             retention,
             exports,
             purge,
+            webhooks,
         }
     }
 }
@@ -189,6 +204,8 @@ pub struct Background {
     exports: tokio::task::JoinHandle<()>,
     /// The purge of tenants whose deletion is due (`erasure::Purger`).
     purge: tokio::task::JoinHandle<()>,
+    /// The webhook delivery worker.
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -202,5 +219,6 @@ impl Background {
         let _ = self.retention.await;
         let _ = self.exports.await;
         let _ = self.purge.await;
+        let _ = self.webhooks.await;
     }
 }

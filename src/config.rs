@@ -317,6 +317,38 @@ pub struct ServeArgs {
     )]
     pub tenant_deletion_grace_days: u32,
 
+    /// Outgoing webhooks may go to loopback addresses, and endpoint URLs may
+    /// be `http://` to a loopback host: for trying webhooks locally.
+    /// Refused with `--env production`.
+    #[arg(
+        long,
+        env = "TENANTGATE_WEBHOOKS_ALLOW_LOOPBACK",
+        default_value_t = false,
+        global = true
+    )]
+    pub webhooks_allow_loopback: bool,
+
+    /// Webhook attempts in flight per instance (1 to 1,000).
+    #[arg(
+        long,
+        env = "TENANTGATE_WEBHOOKS_CONCURRENCY",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u32).range(1..=1000),
+        global = true
+    )]
+    pub webhooks_concurrency: u32,
+
+    /// Webhook attempts in flight per instance to any one endpoint (1 to
+    /// 1,000), so a slow receiver holds only so many of the slots.
+    #[arg(
+        long,
+        env = "TENANTGATE_WEBHOOKS_PER_ENDPOINT",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u32).range(1..=1000),
+        global = true
+    )]
+    pub webhooks_per_endpoint: u32,
+
     /// Seconds to wait for in-flight requests on shutdown before closing anyway.
     #[arg(
         long,

@@ -283,6 +283,11 @@ pub async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> 
     if args.demo && common.environment == Environment::Production {
         bail!("--demo seeds accounts with a published password: it is refused in production");
     }
+    if args.webhooks_allow_loopback && common.environment == Environment::Production {
+        bail!(
+            "--webhooks-allow-loopback lets webhooks reach this machine: it is refused in production"
+        );
+    }
     let keys = jwt_keys(common, args)?;
     let database = Database::open(common).await?;
     let result = serve_on(common, args, keys, &database, started).await;
@@ -393,6 +398,12 @@ async fn serve_on(
             deletion_grace: std::time::Duration::from_secs(
                 u64::from(args.tenant_deletion_grace_days) * 86_400,
             ),
+            webhooks: crate::webhooks::WebhookSettings {
+                allow_loopback: args.webhooks_allow_loopback,
+                concurrency: args.webhooks_concurrency as usize,
+                per_endpoint: args.webhooks_per_endpoint as usize,
+                ..Default::default()
+            },
         },
         Feed::start(
             database.url.clone(),

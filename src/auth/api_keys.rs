@@ -74,10 +74,15 @@ pub enum KeyScope {
     UsageRead,
     /// Record usage.
     UsageWrite,
+    /// Read webhook endpoints and their delivery log.
+    WebhooksRead,
+    /// Create, change, delete webhook endpoints, rotate their secrets, replay
+    /// deliveries and send test events.
+    WebhooksWrite,
 }
 
 impl KeyScope {
-    pub const ALL: [KeyScope; 8] = [
+    pub const ALL: [KeyScope; 10] = [
         Self::TenantRead,
         Self::MembersRead,
         Self::KeysRead,
@@ -86,6 +91,8 @@ impl KeyScope {
         Self::BillingRead,
         Self::UsageRead,
         Self::UsageWrite,
+        Self::WebhooksRead,
+        Self::WebhooksWrite,
     ];
 
     /// The scope's name, as stored and as the JSON endpoint shows it.
@@ -99,6 +106,8 @@ impl KeyScope {
             Self::BillingRead => "billing:read",
             Self::UsageRead => "usage:read",
             Self::UsageWrite => "usage:write",
+            Self::WebhooksRead => "webhooks:read",
+            Self::WebhooksWrite => "webhooks:write",
         }
     }
 

@@ -49,7 +49,7 @@ impl Manager {
         }
     }
 
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         match self {
             Self::Member { verified, .. } => Actor::User {
                 id: verified.user_id,
@@ -106,7 +106,7 @@ impl Manager {
 
 /// Re-reads a member's role inside the mutating transaction, share-locked
 /// (a demotion or removal that commits first wins; one that comes later waits).
-async fn confirm_member(
+pub(crate) async fn confirm_member(
     conn: &mut diesel_async::AsyncPgConnection,
     access: &TenantAccess,
 ) -> AppResult<()> {

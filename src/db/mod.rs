@@ -28,6 +28,8 @@ pub mod tenants;
 pub mod usage;
 pub mod usage_reads;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 use std::sync::Arc;

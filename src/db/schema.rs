@@ -398,6 +398,54 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_attempts (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        delivery_id -> Uuid,
+        attempted_at -> Timestamptz,
+        status_code -> Nullable<Int4>,
+        latency_ms -> Int4,
+        response_excerpt -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        status -> Text,
+        attempt_count -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        leased_by -> Nullable<Uuid>,
+        replay_of -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        url -> Text,
+        description -> Text,
+        event_types -> Array<Nullable<Text>>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamptz>,
+        secret_sealed -> Bytea,
+        previous_secret_sealed -> Nullable<Bytea>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        failing_since -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     webhook_events (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -434,6 +482,12 @@ diesel::joinable!(usage_dedup -> tenants (tenant_id));
 diesel::joinable!(usage_distinct -> tenants (tenant_id));
 diesel::joinable!(usage_events -> tenants (tenant_id));
 diesel::joinable!(usage_rollups -> tenants (tenant_id));
+diesel::joinable!(webhook_attempts -> tenants (tenant_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_deliveries -> tenants (tenant_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_events -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -466,5 +520,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_events,
     usage_rollups,
     users,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
     webhook_events,
 );

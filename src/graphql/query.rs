@@ -108,6 +108,17 @@ impl QueryRoot {
         Ok(catalogue.public().map(|p| Plan::from(&**p)).collect())
     }
 
+    /// The event types webhook endpoints may subscribe to (`member.joined`,
+    /// …), as they appear in `type` of the body; no sign-in needed.
+    /// (`webhook.test`, sent by `sendTestWebhook`, goes to every endpoint it
+    /// is sent to and is not subscribable.)
+    async fn webhook_event_types(&self) -> Vec<&'static str> {
+        crate::webhooks::EventType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect()
+    }
+
     /// The usage metrics that can be recorded, by key (no sign-in needed).
     async fn metrics(&self, ctx: &Context<'_>) -> Result<Vec<Metric>> {
         let rows = services(ctx).usage.metrics().get(db(ctx)).await?;

@@ -48,8 +48,14 @@ pub struct Unopenable;
 impl Sealer {
     /// The outbox keys of this deployment, derived from its signing secrets.
     pub fn new(keys: &JwtKeys) -> Self {
+        Self::for_purpose(keys, PURPOSE)
+    }
+
+    /// Keys derived for another use (e.g. webhook endpoint secrets), so a
+    /// value sealed for one use never opens as another.
+    pub fn for_purpose(keys: &JwtKeys, purpose: &str) -> Self {
         let ciphers = keys
-            .derived_keys(PURPOSE)
+            .derived_keys(purpose)
             .iter()
             .map(|key| XChaCha20Poly1305::new(key.into()))
             .collect();

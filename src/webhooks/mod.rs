@@ -139,3 +139,16 @@ mod tests {
         assert_eq!(EventType::parse("member.nope"), None);
     }
 }
+
+// Delivery: endpoints, signing, the SSRF guard, the worker.
+pub mod deliver;
+pub mod endpoints;
+pub mod reads;
+pub mod secret;
+pub mod service;
+pub mod sign;
+pub mod ssrf;
+pub mod target;
+pub mod worker;
+
+pub use service::{WebhookSettings, Webhooks};

@@ -47,3 +47,4 @@ mod usage_harden;
 mod usage_live;
 mod usage_reads;
 mod webhook_events;
+mod webhooks;

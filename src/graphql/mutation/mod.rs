@@ -8,6 +8,7 @@ mod exports;
 mod keys;
 mod team;
 mod usage;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -23,4 +24,5 @@ pub struct MutationRoot(
     usage::UsageMutation,
     exports::ExportsMutation,
     erasure::ErasureMutation,
+    webhooks::WebhooksMutation,
 );

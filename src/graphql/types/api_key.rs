@@ -64,6 +64,11 @@ pub enum Scope {
     UsageRead,
     /// `usage:write`: record usage in batches.
     UsageWrite,
+    /// `webhooks:read`: read webhook endpoints and their delivery log.
+    WebhooksRead,
+    /// `webhooks:write`: manage webhook endpoints (create, update, delete,
+    /// rotate secrets), replay deliveries, send test events.
+    WebhooksWrite,
 }
 
 impl From<Scope> for KeyScope {
@@ -77,6 +82,8 @@ impl From<Scope> for KeyScope {
             Scope::BillingRead => Self::BillingRead,
             Scope::UsageRead => Self::UsageRead,
             Scope::UsageWrite => Self::UsageWrite,
+            Scope::WebhooksRead => Self::WebhooksRead,
+            Scope::WebhooksWrite => Self::WebhooksWrite,
         }
     }
 }
@@ -92,6 +99,8 @@ impl From<KeyScope> for Scope {
             KeyScope::BillingRead => Self::BillingRead,
             KeyScope::UsageRead => Self::UsageRead,
             KeyScope::UsageWrite => Self::UsageWrite,
+            KeyScope::WebhooksRead => Self::WebhooksRead,
+            KeyScope::WebhooksWrite => Self::WebhooksWrite,
         }
     }
 }

@@ -18,3 +18,4 @@ pub mod usage;
 pub mod usage_series;
 pub mod user;
 pub mod viewer;
+pub mod webhook;

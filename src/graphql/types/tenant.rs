@@ -613,6 +613,25 @@ impl Tenant {
         super::data_export::one(ctx, access.scope(), owner, access.user_id, &id).await
     }
 
+    /// The tenant's webhook endpoints, oldest first (at most 20): admins and
+    /// owners of this tenant, API keys with `webhooks:read`.
+    async fn webhook_endpoints(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::webhook::WebhookEndpoint>> {
+        super::webhook::list(self, ctx).await
+    }
+
+    /// One of the tenant's webhook endpoints, with its delivery log (null:
+    /// no such endpoint of this tenant). Who may: as `webhookEndpoints`.
+    async fn webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<super::webhook::WebhookEndpoint>> {
+        super::webhook::one(self, ctx, &id).await
+    }
+
     /// The audit trail (admins and owners), newest first.
     #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn audit_log(

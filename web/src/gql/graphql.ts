@@ -47,7 +47,14 @@ export type ApiKeyScope =
   /** `usage:read`: read usage and quotas. */
   | 'USAGE_READ'
   /** `usage:write`: record usage in batches. */
-  | 'USAGE_WRITE';
+  | 'USAGE_WRITE'
+  /** `webhooks:read`: read webhook endpoints and their delivery log. */
+  | 'WEBHOOKS_READ'
+  /**
+   * `webhooks:write`: manage webhook endpoints (create, update, delete,
+   * rotate secrets), replay deliveries, send test events.
+   */
+  | 'WEBHOOKS_WRITE';
 
 /** A key's lifecycle state. */
 export type ApiKeyState =

@@ -12,6 +12,8 @@ export const SCOPES: { value: ApiKeyScope; label: string; description: string }[
   { value: 'BILLING_READ', label: 'billing:read', description: 'Read the subscription and invoices' },
   { value: 'USAGE_READ', label: 'usage:read', description: 'Read usage and quotas' },
   { value: 'USAGE_WRITE', label: 'usage:write', description: 'Record usage' },
+  { value: 'WEBHOOKS_READ', label: 'webhooks:read', description: 'Read webhook endpoints and their deliveries' },
+  { value: 'WEBHOOKS_WRITE', label: 'webhooks:write', description: 'Manage webhook endpoints, replay and test deliveries' },
 ];
 
 export function scopeLabel(s: ApiKeyScope): string {

@@ -1,0 +1,201 @@
+//! Where deliveries may go: every address is judged after DNS, at delivery
+//! time, and the connection goes to the address judged (the HTTP client
+//! resolves through [`Guard`], so there is no second lookup). Refused:
+//! loopback (unless a development setting allows it), private, link-local,
+//! unique-local, CGNAT, multicast, unspecified, reserved, documentation and
+//! benchmarking ranges and the cloud metadata addresses; IPv6 forms that
+//! carry an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by it.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// Why an address is refused (`None`: a public address).
+pub fn refusal(ip: IpAddr, allow_loopback: bool) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => refusal_v4(v4, allow_loopback),
+        IpAddr::V6(v6) => refusal_v6(v6, allow_loopback),
+    }
+}
+
+fn refusal_v4(ip: Ipv4Addr, allow_loopback: bool) -> Option<&'static str> {
+    let [a, b, c, _] = ip.octets();
+    if ip == Ipv4Addr::new(169, 254, 169, 254) || ip == Ipv4Addr::new(100, 100, 100, 200) {
+        return Some("a cloud metadata address");
+    }
+    if ip.is_loopback() {
+        return (!allow_loopback).then_some("a loopback address");
+    }
+    let reason = match (a, b, c) {
+        (0, _, _) => "an unspecified (this-network) address",
+        (10, _, _) => "a private address",
+        (172, 16..=31, _) => "a private address",
+        (192, 168, _) => "a private address",
+        (100, 64..=127, _) => "a shared (CGNAT) address",
+        (169, 254, _) => "a link-local address",
+        (192, 0, 0) => "an IETF protocol address",
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "a documentation address",
+        (198, 18..=19, _) => "a benchmarking address",
+        (224..=239, _, _) => "a multicast address",
+        (240..=255, _, _) => "a reserved or broadcast address",
+        _ => return None,
+    };
+    Some(reason)
+}
+
+fn refusal_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
+    let s = ip.segments();
+    if ip.is_loopback() {
+        return (!allow_loopback).then_some("a loopback address");
+    }
+    if ip.is_unspecified() {
+        return Some("an unspecified address");
+    }
+    // Forms that carry an IPv4 address: judged by it.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return refusal_v4(v4, allow_loopback);
+    }
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if s[..6] == [0, 0, 0, 0, 0, 0] {
+        // IPv4-compatible (deprecated): ::a.b.c.d
+        return refusal_v4(embedded(s[6], s[7]), allow_loopback).or(Some("a reserved address"));
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b {
+        return refusal_v4(embedded(s[6], s[7]), allow_loopback);
+    }
+    if s[0] == 0x2002 {
+        return refusal_v4(embedded(s[1], s[2]), allow_loopback);
+    }
+    if ip == Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254) {
+        return Some("a cloud metadata address");
+    }
+    let reason = match s[0] {
+        0xfc00..=0xfdff => "a unique-local address",
+        0xfe80..=0xfebf => "a link-local address",
+        0xfec0..=0xfeff => "a site-local address",
+        0xff00..=0xffff => "a multicast address",
+        0x2001 if s[1] == 0x0db8 => "a documentation address",
+        0x2001 if s[1] == 0 => "a Teredo address",
+        0x0100 if s[1..4] == [0, 0, 0] => "a discard address",
+        _ => return None,
+    };
+    Some(reason)
+}
+
+/// An address refused for delivery.
+#[derive(Debug, thiserror::Error)]
+#[error("refused: {host} resolves to {ip}, {reason}")]
+pub struct Refused {
+    pub host: String,
+    pub ip: IpAddr,
+    pub reason: &'static str,
+}
+
+/// The HTTP client's resolver: the system's lookup, then only addresses
+/// that [`refusal`] lets through (none left: the refusal of the first).
+#[derive(Debug, Clone, Copy)]
+pub struct Guard {
+    pub allow_loopback: bool,
+}
+
+impl Resolve for Guard {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow = self.allow_loopback;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut first_refusal = None;
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|addr| match refusal(addr.ip(), allow) {
+                    None => true,
+                    Some(reason) => {
+                        first_refusal.get_or_insert(Refused {
+                            host: host.clone(),
+                            ip: addr.ip(),
+                            reason,
+                        });
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let err: Box<dyn std::error::Error + Send + Sync> = match first_refusal {
+                    Some(refused) => Box::new(refused),
+                    None => format!("{host} has no address").into(),
+                };
+                return Err(err);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(s: &str) -> bool {
+        refusal(s.parse().unwrap(), false).is_some()
+    }
+
+    #[test]
+    fn refuses_every_non_public_range() {
+        for bad in [
+            "127.0.0.1",
+            "127.255.0.9",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "169.254.1.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            "fd00:ec2::254",
+            "fc00::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+            "2001::1",
+        ] {
+            assert!(refused(bad), "{bad} should be refused");
+        }
+        for good in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+        ] {
+            assert!(!refused(good), "{good} should be allowed");
+        }
+    }
+
+    #[test]
+    fn loopback_only_when_allowed() {
+        for ip in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            assert_eq!(refusal(ip.parse().unwrap(), true), None);
+        }
+        for ip in ["10.0.0.1", "169.254.169.254", "fd00:ec2::254"] {
+            assert!(refusal(ip.parse().unwrap(), true).is_some());
+        }
+    }
+}
