@@ -32,6 +32,8 @@ export const PORTAL_ROUTES: RouteObject[] = [
   { path: 'keys', element: <Keys /> },
   { path: 'keys/:id', element: <KeyDetail /> },
   { path: 'audit', element: <Audit /> },
+  { path: 'webhooks', Component: lazyPage(() => import('./pages/webhooks/Webhooks'), 'Webhooks') },
+  { path: 'webhooks/:id', Component: lazyPage(() => import('./pages/webhooks/WebhookDetail'), 'WebhookDetail') },
   { path: '*', element: <NotFound /> },
 ];
 

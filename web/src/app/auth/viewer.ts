@@ -69,6 +69,8 @@ export function permissions(role: Role | null | undefined) {
     /** Pending invitations: admins and owners. */
     readInvitations: roleAtLeast(role, 'ADMIN'),
     readAudit: roleAtLeast(role, 'ADMIN'),
+    /** Webhook endpoints and their deliveries: admins and owners (the server's rule). */
+    manageWebhooks: roleAtLeast(role, 'ADMIN'),
     /** A workspace's data exports: owners only (the server's rule). */
     exportData: role === 'OWNER',
     /** Deleting the workspace, and cancelling that: owners only. */

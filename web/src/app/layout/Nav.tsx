@@ -20,6 +20,7 @@ export const PORTAL_ITEMS: Item[] = [
   { to: '/billing', label: 'Billing', show: (_p, role) => role !== null },
   { to: '/keys', label: 'API keys', show: (p) => p.readKeys },
   { to: '/audit', label: 'Audit log', show: (p) => p.readAudit },
+  { to: '/webhooks', label: 'Webhooks', show: (p) => p.manageWebhooks },
   { to: '/account', label: 'Account', show: () => true },
 ];
 
