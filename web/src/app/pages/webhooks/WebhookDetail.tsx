@@ -13,7 +13,7 @@ import { Empty, QueryState } from '../../components/PageState';
 import { DeliveryLog } from './DeliveryLog';
 import { useEndpointActions } from './EndpointActions';
 import { ReplayWebhookDeliveryDocument, WebhookEndpointDocument } from './documents';
-import { EndpointBadge, eventTypesLabel, when } from './format';
+import { EndpointBadge, when } from './format';
 
 const PAGE_SIZE = 20;
 
@@ -148,7 +148,7 @@ export function WebhookDetail() {
                     ? `Rotated: the previous secret also signs until ${when(e.previousSecretExpiresAt)}`
                     : 'One secret signs'}
                 </Fact>
-                <Fact label="Receives">{eventTypesLabel(e.eventTypes)}</Fact>
+                <Fact label="Last changed">{when(e.updatedAt)}</Fact>
               </SimpleGrid>
             </Card>
             <Text component="h2" fw={700} size="lg" mb="sm">
