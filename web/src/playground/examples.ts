@@ -10,7 +10,7 @@ export interface Example {
 }
 
 /** The pages that have examples, as in `?example=<page>`. */
-export const EXAMPLE_PAGES = ['team', 'keys', 'billing', 'usage', 'settings', 'audit', 'admin'] as const;
+export const EXAMPLE_PAGES = ['team', 'keys', 'billing', 'usage', 'settings', 'audit', 'admin', 'webhooks'] as const;
 export type ExamplePage = (typeof EXAMPLE_PAGES)[number];
 
 /** A range of the last `days` days ending now, for usage examples. */
@@ -265,6 +265,46 @@ query Audit($filter: AuditLogFilter) {
           query: `# New entries as they are written (over WebSocket).
 subscription AuditFeed {
   auditEvents { createdAt action actorLabel targetType targetId }
+}
+`,
+        },
+      ];
+    case 'webhooks':
+      return [
+        {
+          query: `# The workspace's webhook endpoints, each with its latest deliveries.
+query WebhookEndpoints {
+  tenant {
+    webhookEndpoints {
+      id url description eventTypes enabled failingSince
+      deliveries(first: 5) {
+        nodes { id eventType status attemptCount createdAt attempts { statusCode latencyMs } }
+      }
+    }
+  }
+}
+`,
+        },
+        {
+          query: `# Add an endpoint: its signing secret is in the answer, shown this once.
+mutation AddEndpoint($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { secret endpoint { id url eventTypes } }
+}
+`,
+          variables: vars({ input: { url: 'https://example.com/webhooks', description: 'CRM sync', eventTypes: ['member.joined'] } }),
+        },
+        {
+          query: `# Send a test event to an endpoint.
+mutation SendTest($id: ID!) {
+  sendTestWebhook(id: $id) { id status }
+}
+`,
+          variables: vars({ id: '<an endpoint id from the first tab>' }),
+        },
+        {
+          query: `# The event types an endpoint may subscribe to.
+query EventTypes {
+  webhookEventTypes
 }
 `,
         },

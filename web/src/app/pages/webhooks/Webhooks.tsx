@@ -24,6 +24,7 @@ export function Webhooks() {
       <PageHeader
         title="Webhooks"
         description="Endpoints that hear of what happens in this workspace: members, keys, billing, usage."
+        example="webhooks"
         actions={
           canManage && (
             <Button onClick={actions.create} data-testid="add-endpoint">
