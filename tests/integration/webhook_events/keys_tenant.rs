@@ -94,6 +94,32 @@ async fn key_changes_emit_their_events_without_secrets() {
     holds_no_secret(&e, &secret);
     holds_no_secret(&e, &rotated);
     assert_eq!(kinds(&app, &other_tenant).await, Vec::<String>::new());
+
+    // A key with `keys:write` makes and revokes a key: the same events, in
+    // the key's tenant, the child made on behalf of the maker's creator.
+    let (_, maker) = create_key(
+        &app,
+        &owner,
+        json!({ "name": "maker", "scopes": ["KEYS_WRITE", "TENANT_READ"] }),
+    )
+    .await;
+    let seen = events(&app, &tenant).await.len();
+    let (child, child_secret) = create_key(&app, &maker, json!({ "name": "child" })).await;
+    ok(
+        &app.gql(REVOKE, json!({ "id": child }), Some(&maker)).await,
+        "a key revokes",
+    );
+    let e = since(&app, &tenant, seen).await;
+    assert_eq!(
+        e.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["api_key.created", "api_key.revoked"]
+    );
+    assert_eq!(e[0].data["keyId"], child.as_str());
+    assert_eq!(e[0].data["createdBy"], owner_id.as_str());
+    assert_eq!(e[1].data["reason"], "revoked");
+    holds_no_secret(&e, &child_secret);
+    holds_no_secret(&e, &maker);
+    assert_eq!(kinds(&app, &other_tenant).await, Vec::<String>::new());
 }
 
 #[tokio::test]
