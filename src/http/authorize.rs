@@ -37,7 +37,9 @@ pub fn presented_key(headers: &HeaderMap) -> AppResult<Option<&str>> {
 
 /// The message refusing a publishable key where a secret key or a session is
 /// expected.
-pub const PUBLISHABLE_REFUSED: &str = "a publishable key (tg_pk_…) can only call      /v1/public/{key}/check and /v1/public/{key}/branding from an allowed origin: use a secret      key from a server, or sign in";
+pub const PUBLISHABLE_REFUSED: &str = "a publishable key (tg_pk_…) can only call \
+     /v1/public/{key}/check and /v1/public/{key}/branding from an allowed origin: use a secret \
+     key from a server, or sign in";
 
 fn presented_secret(headers: &HeaderMap) -> AppResult<Option<&str>> {
     let raw_bearer = bearer(headers).ok().flatten();

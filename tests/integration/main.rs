@@ -31,6 +31,7 @@ mod metrics;
 mod owner_role;
 mod plan_limits;
 mod plans;
+mod publishable;
 mod quotas;
 mod reads;
 mod redis;
