@@ -84,7 +84,7 @@ function KeysCard({ tenant, refresh }: { tenant: Tenant; refresh: () => void }) 
       return;
     }
     form.reset();
-    notifications.show({ color: 'green', title: 'Publishable key created', message: `“${values.name.trim()}” is ready to use.` });
+    notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `Publishable key “${values.name.trim()}” created.` });
     refresh();
   }
 
@@ -93,14 +93,14 @@ function KeysCard({ tenant, refresh }: { tenant: Tenant; refresh: () => void }) 
       title: `Revoke “${k.name}”?`,
       children: <Text size="sm">Pages that use this key stop working at once. This cannot be undone.</Text>,
       labels: { confirm: 'Revoke key', cancel: 'Cancel' },
-      confirmProps: { color: 'red' },
+      confirmProps: { color: 'red.9' },
       onConfirm: () => {
         void revoke({ id: k.id }).then((r) => {
           if (r.error) {
             setError(r.error);
             return;
           }
-          notifications.show({ color: 'green', title: 'Key revoked', message: `“${k.name}” no longer works.` });
+          notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `Key “${k.name}” revoked: it no longer works.` });
           refresh();
         });
       },
@@ -176,7 +176,7 @@ function KeysCard({ tenant, refresh }: { tenant: Tenant; refresh: () => void }) 
                             </Button>
                           )}
                         </CopyButton>
-                        <Button size="xs" color="red" variant="light" onClick={() => confirmRevoke(k)} aria-label={`Revoke “${k.name}”`}>
+                        <Button size="xs" color="red.9" variant="outline" onClick={() => confirmRevoke(k)} aria-label={`Revoke “${k.name}”`}>
                           Revoke
                         </Button>
                       </Group>
@@ -224,7 +224,7 @@ function OriginsCard({ tenant, refresh }: { tenant: Tenant; refresh: () => void 
       return;
     }
     form.reset();
-    notifications.show({ color: 'green', title: 'Origin allowed', message: `${r.data?.addAllowedOrigin.origin ?? ''} may use your publishable keys.` });
+    notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `${r.data?.addAllowedOrigin.origin ?? ''} may use your publishable keys.` });
     refresh();
   }
 
@@ -233,14 +233,14 @@ function OriginsCard({ tenant, refresh }: { tenant: Tenant; refresh: () => void 
       title: `Remove ${origin}?`,
       children: <Text size="sm">Pages on this origin can no longer use your publishable keys.</Text>,
       labels: { confirm: 'Remove origin', cancel: 'Cancel' },
-      confirmProps: { color: 'red' },
+      confirmProps: { color: 'red.9' },
       onConfirm: () => {
         void remove({ origin }).then((r) => {
           if (r.error) {
             setError(r.error);
             return;
           }
-          notifications.show({ color: 'green', title: 'Origin removed', message: `${origin} is no longer allowed.` });
+          notifications.show({ closeButtonProps: { 'aria-label': 'Dismiss' }, color: 'green', message: `${origin} removed: its pages can no longer use your keys.` });
           refresh();
         });
       },
@@ -287,7 +287,7 @@ function OriginsCard({ tenant, refresh }: { tenant: Tenant; refresh: () => void 
                   </Table.Td>
                   <Table.Td>{when(o.createdAt)}</Table.Td>
                   <Table.Td>
-                    <Button size="xs" color="red" variant="light" onClick={() => confirmRemove(o.origin)} aria-label={`Remove ${o.origin}`}>
+                    <Button size="xs" color="red.9" variant="outline" onClick={() => confirmRemove(o.origin)} aria-label={`Remove ${o.origin}`}>
                       Remove
                     </Button>
                   </Table.Td>
