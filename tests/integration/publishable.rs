@@ -770,3 +770,77 @@ async fn another_tenant_cannot_see_or_change_keys_and_origins() {
         "key adds an origin",
     );
 }
+
+#[tokio::test]
+async fn the_check_answers_the_quota_and_records_nothing() {
+    let app = TestApp::spawn().await;
+    app.db
+        .count(
+            "WITH v AS (UPDATE plans SET monthly_quotas = '{\"api_calls\": 2}' \
+             WHERE key = 'free' RETURNING 1) SELECT count(*) AS n FROM v",
+        )
+        .await;
+    app.state.plans.invalidate();
+    let (owner, _, tenant) = app.sign_up("pk-quota@example.com", "Quota").await;
+    let origin = "https://shop.example.com";
+    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
+    let (_, live) = create_pk(&app, &owner, "LIVE").await;
+    let (_, test) = create_pk(&app, &owner, "TEST").await;
+    let check = |key: String, body: Value| {
+        let req = app
+            .client
+            .post(format!("{}/v1/public/{key}/check", app.url))
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        app.send(req)
+    };
+    // Asking again and again spends nothing of the quota.
+    for _ in 0..5 {
+        let a = check(live.clone(), json!({ "metric": "api_calls" })).await;
+        assert_eq!(a.body["allowed"], true, "{:?}", a.body);
+    }
+    app.state.usage.flush(&app.state.db).await.unwrap();
+    let sql = format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'");
+    assert_eq!(app.db.count(&sql).await, 0, "a check recorded usage");
+    // Used up by the backend: the check says so.
+    let (_, secret) = create_key(&app, &owner, json!({ "scopes": ["USAGE_WRITE"] })).await;
+    for _ in 0..2 {
+        let a = crate::keys::v1(&app, &secret, json!({ "metric": "api_calls" })).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+    }
+    let a = check(live.clone(), json!({ "metric": "api_calls" })).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(a.body["allowed"], false);
+    assert_eq!(a.body["reason"], "QUOTA_EXCEEDED");
+    // No metric: only whether the tenant is active; a test key never counts.
+    assert_eq!(check(live.clone(), json!({})).await.body["allowed"], true);
+    assert_eq!(
+        check(test.clone(), json!({ "metric": "api_calls" }))
+            .await
+            .body["allowed"],
+        true
+    );
+    // Bad input: coded, with the field.
+    for (body, field) in [
+        (json!({ "metric": "no_such_metric" }), Some("metric")),
+        (json!({ "metric": "" }), Some("metric")),
+        (json!({ "other": 1 }), None),
+    ] {
+        let a = check(live.clone(), body.clone()).await;
+        assert_eq!(a.status, 400, "{body}: {:?}", a.body);
+        assert_code(&a, "BAD_USER_INPUT", &body.to_string());
+        assert_eq!(
+            a.body["errors"][0]["extensions"]["field"].as_str(),
+            field,
+            "{body}"
+        );
+        assert_eq!(acao(&a), origin, "the page may read why");
+    }
+    let req = app
+        .client
+        .post(format!("{}/v1/public/{live}/check", app.url))
+        .header("origin", origin)
+        .body("{not json");
+    assert_code(&app.send(req).await, "BAD_USER_INPUT", "not JSON");
+}
