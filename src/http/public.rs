@@ -314,7 +314,8 @@ async fn verdict(
 }
 
 /// `GET /v1/public/{key}/branding`: `{tenant: {slug, name}, branding:
-/// {displayName, logoUrl, primaryColor, accentColor, supportEmail}}`.
+/// {displayName, logoUrl, primaryColor, accentColor, supportEmail}}`;
+/// FORBIDDEN (readable by the page) while the tenant is not active.
 pub async fn branding(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -326,6 +327,13 @@ pub async fn branding(
         Ok(admitted) => admitted,
         Err(res) => return res,
     };
+    if grant.tenant_status != "active" {
+        let err = AppError::forbidden(format!(
+            "this workspace is {}: its branding is not served",
+            grant.tenant_status.replace('_', " ")
+        ));
+        return refused(err, &request_id.0, Some(&origin));
+    }
     let b = |name: &str| grant.branding.get(name).cloned().unwrap_or(Value::Null);
     let mut res = Json(json!({
         "tenant": { "slug": grant.tenant_slug, "name": grant.tenant_name },

@@ -390,6 +390,22 @@ async fn cors_is_answered_per_tenant() {
         if c.body["reason"] == "TENANT_INACTIVE" {
             assert_eq!(c.body["allowed"], false);
             assert_eq!(acao(&c), "https://a.example.com");
+            let b = public(
+                &app,
+                Method::GET,
+                &a_key,
+                "branding",
+                Some("https://a.example.com"),
+            )
+            .await;
+            assert_eq!(b.status, 403, "{:?}", b.body);
+            assert!(
+                b.body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("suspended")
+            );
+            assert_eq!(acao(&b), "https://a.example.com");
             break;
         }
         assert!(
@@ -843,4 +859,18 @@ async fn the_check_answers_the_quota_and_records_nothing() {
         .header("origin", origin)
         .body("{not json");
     assert_code(&app.send(req).await, "BAD_USER_INPUT", "not JSON");
+}
+
+#[tokio::test]
+async fn a_publishable_key_opens_no_websocket() {
+    let app = TestApp::spawn().await;
+    let (owner, _, _) = app.sign_up("pk-ws@example.com", "Socket").await;
+    let (_, key) = create_pk(&app, &owner, "LIVE").await;
+    let mut socket =
+        crate::usage_live::connect(&app, json!({ "Authorization": format!("Bearer {key}") })).await;
+    let first = crate::usage_live::next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer to connection_init");
+    assert_ne!(first["type"], "connection_ack", "{first}");
+    assert!(first["closed"].is_u64(), "{first}");
 }
