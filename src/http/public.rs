@@ -93,21 +93,21 @@ fn finish(headers: &mut HeaderMap, cors: Option<&str>) {
 
 /// The key's grant, for a request from `origin`: the key verified (an
 /// unknown one spends the address's failed lookups) and the origin on its
-/// tenant's list. Errors say whether CORS may be granted with them.
+/// tenant's list. Its errors get no CORS grant: until the origin is found on
+/// the list, the page has no right to read anything.
 async fn admit(
     app: &AppState,
     key: &str,
     origin: Option<&str>,
     client: &str,
-) -> Result<Arc<PublicGrant>, (AppError, bool)> {
-    let origin = origin.ok_or((no_origin(), false))?;
+) -> AppResult<Arc<PublicGrant>> {
+    let origin = origin.ok_or_else(no_origin)?;
     let grant = app
         .api_keys
         .authenticate_publishable(&app.db, key, app.usage.failed_lookups(), Some(client))
-        .await
-        .map_err(|err| (err, false))?;
+        .await?;
     if !grant.allows(origin) {
-        return Err((origin_refused(origin), false));
+        return Err(origin_refused(origin));
     }
     Ok(grant)
 }
@@ -151,7 +151,7 @@ async fn preflight(
         Err(err) => return refused(err, &request_id.0, None),
     };
     let origin = origin(&headers);
-    if let Err((err, _)) = admit(&app, &key, origin, &client).await {
+    if let Err(err) = admit(&app, &key, origin, &client).await {
         return refused(err, &request_id.0, None);
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
@@ -185,7 +185,7 @@ async fn admit_call(
     let origin = origin(headers);
     let grant = admit(app, key, origin, &client)
         .await
-        .map_err(|(err, _)| refused(err, request_id, None))?;
+        .map_err(|err| refused(err, request_id, None))?;
     let origin = origin.unwrap_or_default().to_owned();
     for (bucket, rate, what) in [
         (
