@@ -32,6 +32,7 @@ mod owner_role;
 mod plan_limits;
 mod plans;
 mod publishable;
+mod publishable_reach;
 mod quotas;
 mod reads;
 mod redis;
