@@ -415,3 +415,52 @@ pub fn report_leak(
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                HeaderName::from_static(k),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn the_leaked_key_rule() {
+        let host = ("host", "api.example.com:8080");
+        // Servers, this server's own pages, a typed URL.
+        for pass in [
+            vec![],
+            vec![host],
+            vec![host, ("sec-fetch-site", "same-origin")],
+            vec![host, ("sec-fetch-site", "none")],
+            vec![host, ("origin", "https://api.example.com:8080")],
+            vec![host, ("origin", "HTTPS://API.EXAMPLE.COM:8080")],
+        ] {
+            assert!(!from_foreign_page(&headers(&pass)), "{pass:?}");
+        }
+        // Another origin's page, whatever else is claimed.
+        for refuse in [
+            vec![host, ("sec-fetch-site", "cross-site")],
+            vec![host, ("sec-fetch-site", "same-site")],
+            vec![host, ("sec-fetch-site", "something-new")],
+            vec![host, ("origin", "https://evil.example")],
+            vec![host, ("origin", "https://api.example.com")],
+            vec![host, ("origin", "null")],
+            vec![("origin", "https://api.example.com:8080")],
+            vec![
+                host,
+                ("origin", "https://api.example.com:8080"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ] {
+            assert!(from_foreign_page(&headers(&refuse)), "{refuse:?}");
+        }
+    }
+}
