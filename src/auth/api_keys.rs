@@ -15,9 +15,9 @@ use uuid::Uuid;
 use crate::error::AppError;
 
 /// How many random base62 characters a key has (34 × log2(62) ≈ 202 bits).
-const RANDOM_LEN: usize = 34;
+pub(super) const RANDOM_LEN: usize = 34;
 /// How many base62 characters the CRC32 checksum takes (62^6 > 2^32).
-const CHECKSUM_LEN: usize = 6;
+pub(super) const CHECKSUM_LEN: usize = 6;
 /// How many random characters the display prefix shows.
 const DISPLAY_LEN: usize = 6;
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -185,7 +185,7 @@ pub fn hash(secret: &str) -> [u8; 32] {
 }
 
 /// CRC32 of `body` in 6 base62 digits.
-fn checksum(body: &str) -> String {
+pub(super) fn checksum(body: &str) -> String {
     let mut n = crc32fast::hash(body.as_bytes());
     let mut digits = [b'0'; CHECKSUM_LEN];
     for d in digits.iter_mut().rev() {

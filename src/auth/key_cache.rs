@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 use super::api_keys::{self, Environment, KeyGrant, Rate, Scopes};
 use super::key_failures::FailedLookups;
+use super::publishable::{PublicGrant, PublicKeys};
 use crate::db::{Db, api_keys as rows};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
@@ -70,6 +71,10 @@ struct Inner {
     last_used: Mutex<HashMap<Uuid, (Uuid, DateTime<Utc>)>>,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Admitted publishable keys, dropped by the same announcements.
+    public: PublicKeys,
+    /// Keys whose use from a browser was audited in the last hour.
+    leaks: Cache<Uuid, ()>,
 }
 
 impl Default for KeyCache {
@@ -100,6 +105,11 @@ impl KeyCache {
                 last_used: Mutex::new(HashMap::new()),
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
+                public: PublicKeys::default(),
+                leaks: Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(Duration::from_secs(3600))
+                    .build(),
             }),
         }
     }
@@ -188,6 +198,7 @@ impl KeyCache {
         let inner = &self.inner;
         inner.epoch.fetch_add(1, Ordering::SeqCst);
         inner.missing.invalidate_all();
+        inner.public.invalidate(payload);
         let target = payload
             .split_once(':')
             .and_then(|(kind, id)| Some((kind, Uuid::parse_str(id).ok()?)));
@@ -220,8 +231,32 @@ impl KeyCache {
             inner.epoch.fetch_add(1, Ordering::SeqCst);
             inner.cache.invalidate_all();
             inner.missing.invalidate_all();
+            inner.public.clear();
         }
         inner.live.store(live, Ordering::SeqCst);
+    }
+
+    /// Verifies a presented publishable key (see
+    /// [`PublicKeys::authenticate`]), cached while announcements are received.
+    pub async fn authenticate_publishable(
+        &self,
+        db: &Db,
+        key: &str,
+        failures: &FailedLookups,
+        client: Option<&str>,
+    ) -> AppResult<Arc<PublicGrant>> {
+        self.inner
+            .public
+            .authenticate(db, key, self.is_live(), failures, client)
+            .await
+    }
+
+    /// Whether a secret key's use from a browser should be audited now: the
+    /// first time in an hour on this instance.
+    pub fn first_leak_report(&self, key_id: Uuid) -> bool {
+        let mut first = false;
+        self.inner.leaks.get_with(key_id, || first = true);
+        first
     }
 
     /// Whether announcements are being received.

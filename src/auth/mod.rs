@@ -16,8 +16,11 @@ pub mod key_cache;
 pub mod key_failures;
 pub mod key_revocation;
 pub mod keys;
+pub mod origins;
 pub mod password_reset;
 pub mod passwords;
+pub mod publishable;
+pub mod publishable_admin;
 pub mod roles;
 pub mod sessions;
 pub mod signup;
@@ -159,6 +162,12 @@ impl Session {
         let requested = credentials.requested_tenant;
         let mut session = match credentials.bearer.as_deref() {
             None => Self::new(Principal::Anonymous, None),
+            Some(token) if publishable::looks_like_publishable(token) => {
+                return Err(AppError::forbidden(
+                    "a publishable key (tg_pk_…) cannot sign in or call this API: it only calls \
+                     /v1/public/{key}/… from an allowed origin",
+                ));
+            }
             Some(token) => {
                 let claims = keys.verify_access(token)?;
                 let mut session = Self::new(

@@ -58,6 +58,17 @@ pub const TENANT: &[Kind] = &[
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
     },
     Kind {
+        file: "publishable_keys.jsonl",
+        source: "SELECT id, name, environment, key, created_by, created_at, revoked_at
+                 FROM publishable_keys WHERE tenant_id = $1",
+        keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+    },
+    Kind {
+        file: "allowed_origins.jsonl",
+        source: "SELECT origin, created_by, created_at FROM allowed_origins WHERE tenant_id = $1",
+        keys: &[("origin", "text")],
+    },
+    Kind {
         file: "plan.jsonl",
         source: "SELECT p.* FROM plans p JOIN tenants t ON t.plan_key = p.key WHERE t.id = $1",
         keys: &[("key", "text")],

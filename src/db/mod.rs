@@ -21,6 +21,7 @@ pub mod notify;
 pub mod outbox;
 pub mod plans;
 pub mod platform_admins;
+pub mod publishable_keys;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod sessions;

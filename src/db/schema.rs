@@ -1,6 +1,15 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    allowed_origins (tenant_id, origin) {
+        tenant_id -> Uuid,
+        origin -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     api_key_hashes (hash) {
         hash -> Bytea,
         tenant_id -> Uuid,
@@ -223,6 +232,26 @@ diesel::table! {
     platform_admins (user_id) {
         user_id -> Uuid,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    publishable_key_index (key) {
+        key -> Text,
+        tenant_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    publishable_keys (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        created_by -> Nullable<Uuid>,
+        name -> Text,
+        environment -> Text,
+        key -> Text,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -455,6 +484,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(allowed_origins -> tenants (tenant_id));
+diesel::joinable!(allowed_origins -> users (created_by));
 diesel::joinable!(api_key_hashes -> tenants (tenant_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (created_by));
@@ -471,6 +502,9 @@ diesel::joinable!(invoices -> tenants (tenant_id));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(platform_admins -> users (user_id));
+diesel::joinable!(publishable_key_index -> tenants (tenant_id));
+diesel::joinable!(publishable_keys -> tenants (tenant_id));
+diesel::joinable!(publishable_keys -> users (created_by));
 diesel::joinable!(quota_alerts -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -491,6 +525,7 @@ diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_events -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    allowed_origins,
     api_key_hashes,
     api_keys,
     audit_log,
@@ -508,6 +543,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     metrics,
     plans,
     platform_admins,
+    publishable_key_index,
+    publishable_keys,
     quota_alerts,
     refresh_tokens,
     sessions,

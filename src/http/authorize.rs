@@ -23,12 +23,36 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 
 /// The API key a request presents, if any: `X-API-Key`, or an
 /// `Authorization: Bearer tg_…` (a session token otherwise).
+///
+/// Refused with FORBIDDEN: a publishable key (`tg_pk_…`: it may only call
+/// `/v1/public/{key}/…`), and a secret key sent from a browser page of
+/// another origin (the leaked-key guard, [`super::public::from_foreign_page`]).
 pub fn presented_key(headers: &HeaderMap) -> AppResult<Option<&str>> {
+    let secret = presented_secret(headers)?;
+    if secret.is_some() && super::public::from_foreign_page(headers) {
+        return Err(AppError::forbidden(super::public::SECRET_FROM_BROWSER));
+    }
+    Ok(secret)
+}
+
+/// The message refusing a publishable key where a secret key or a session is
+/// expected.
+pub const PUBLISHABLE_REFUSED: &str = "a publishable key (tg_pk_…) can only call \
+     /v1/public/{key}/check and /v1/public/{key}/branding from an allowed origin: use a secret \
+     key from a server, or sign in";
+
+fn presented_secret(headers: &HeaderMap) -> AppResult<Option<&str>> {
+    let raw_bearer = bearer(headers).ok().flatten();
+    let api_key_header = headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
+    if raw_bearer
+        .into_iter()
+        .chain(api_key_header.map(str::trim))
+        .any(crate::auth::publishable::looks_like_publishable)
+    {
+        return Err(AppError::forbidden(PUBLISHABLE_REFUSED));
+    }
     // A malformed Authorization header is the session path's to refuse.
-    let bearer = bearer(headers)
-        .ok()
-        .flatten()
-        .filter(|t| api_keys::looks_like_key(t));
+    let bearer = raw_bearer.filter(|t| api_keys::looks_like_key(t));
     match (headers.get(API_KEY_HEADER), bearer) {
         (None, bearer) => Ok(bearer),
         (Some(_), _) if headers.contains_key(header::AUTHORIZATION) => Err(AppError::bad_input(
@@ -232,4 +256,13 @@ pub(super) fn refusal(err: AppError) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
     res
+}
+
+/// The secret key of a request from a browser page of another origin, which
+/// [`presented_key`] refuses (for the audit note: [`super::public::report_leak`]).
+pub fn leaked_key(headers: &HeaderMap) -> Option<&str> {
+    presented_secret(headers)
+        .ok()
+        .flatten()
+        .filter(|_| super::public::from_foreign_page(headers))
 }

@@ -6,6 +6,7 @@
 //! | `/playground` | GraphiQL, from assets inside the binary |
 //! | `/v1/authorize` | the one-step key check as plain JSON |
 //! | `/v1/usage` | batch usage ingest as plain JSON |
+//! | `/v1/public/{key}/check`, `/v1/public/{key}/branding` | what a publishable key may call, CORS per tenant ([`public`]) |
 //! | `/webhooks/stripe` | Stripe's events (signed; 404 with billing off) |
 //! | `/metrics` | Prometheus metrics (only with `--metrics-token`; or on `--metrics-listen`) |
 //! | `/healthz`, `/readyz` | liveness, readiness |
@@ -21,6 +22,7 @@ mod graphql_response;
 pub mod health;
 pub mod media;
 pub mod metrics;
+pub mod public;
 pub mod request_id;
 pub mod stripe_webhook;
 pub mod usage;
@@ -43,6 +45,14 @@ pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/v1/authorize", post(authorize::v1_authorize))
+        .route(
+            "/v1/public/{key}/check",
+            post(public::check).options(public::preflight_check),
+        )
+        .route(
+            "/v1/public/{key}/branding",
+            get(public::branding).options(public::preflight_branding),
+        )
         .route("/v1/audit-log/export", get(audit_export::export))
         .route("/v1/exports/{id}/download", get(exports::download))
         .route(
@@ -69,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(get(web::app))
         .with_state(state.clone())
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            leak_watch,
+        ))
         .layer(axum::middleware::from_fn_with_state(state, timeout))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
@@ -192,4 +206,41 @@ async fn timeout(
             )
         }
     }
+}
+
+/// Notes a secret key sent from a browser page of another origin in its
+/// tenant's audit trail (in the background, at most once per key per hour);
+/// the endpoint refuses the request itself ([`authorize::presented_key`]).
+async fn leak_watch(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(secret) = authorize::leaked_key(req.headers()) {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        let request_id = req
+            .extensions()
+            .get::<request_id::RequestId>()
+            .cloned()
+            .unwrap_or(request_id::RequestId(String::new()));
+        if let Some(peer) = peer
+            && let Ok(meta) = client::request_meta(
+                &request_id,
+                peer,
+                req.headers(),
+                app.settings.trusted_proxies,
+            )
+        {
+            let origin = req
+                .headers()
+                .get(header::ORIGIN)
+                .and_then(|o| o.to_str().ok())
+                .map(|o| o.chars().take(300).collect());
+            public::report_leak(&app, secret, origin, meta);
+        }
+    }
+    next.run(req).await
 }

@@ -36,7 +36,7 @@ use moka::sync::Cache;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::auth::api_keys::{Environment, KeyGrant};
+use crate::auth::api_keys::{Environment, KeyGrant, Rate};
 use crate::auth::key_cache::KeyCache;
 use crate::auth::key_failures::FailedLookups;
 use crate::db::Db;
@@ -138,6 +138,12 @@ impl Usage {
             key,
             tenant: Some(tenant),
         })
+    }
+
+    /// Takes one call from a bucket of its own (the publishable keys' budgets
+    /// per key and per client address), in the same counters as the limits.
+    pub async fn check_bucket(&self, bucket: &str, rate: Rate) -> AppResult<limits::Decision> {
+        self.inner.limiter.check(bucket, rate).await
     }
 
     /// Announces crossed quota thresholds through `db` and `mailer` from
@@ -298,7 +304,7 @@ impl Usage {
 
     /// BAD_USER_INPUT (field `metric`) unless the catalogue has `metric`
     /// (read from the in-process copy: no SQL while it is current).
-    async fn require_known_metric(&self, db: &Db, metric: &str) -> AppResult<()> {
+    pub async fn require_known_metric(&self, db: &Db, metric: &str) -> AppResult<()> {
         let catalogue = self.inner.metrics.get(db).await?;
         if catalogue.iter().any(|m| m.key == metric) {
             return Ok(());

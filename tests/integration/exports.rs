@@ -75,6 +75,11 @@ async fn seed(app: &TestApp, conn: &mut AsyncPgConnection, name: &str) -> Seeded
     let invitation = ok(&a)["inviteMember"]["id"].as_str().unwrap().to_owned();
     let invitation_token = crate::matrix::invitation_token(conn, &invitee).await;
     let (key_id, secret) = create_key(app, &token, json!({ "scopes": ["USAGE_WRITE"] })).await;
+    crate::publishable::create_pk(app, &token, "LIVE").await;
+    let origin = format!("https://{}.example.com", name.to_lowercase());
+    assert!(no_errors_of(
+        &crate::publishable::add_origin(app, &token, &origin).await
+    ));
     let events: Vec<Value> = (0..3)
         .map(|i| {
             json!({
@@ -320,6 +325,8 @@ async fn a_tenant_archive_holds_every_kind_of_its_rows_and_nothing_else() {
         ("members.jsonl", 2),
         ("invitations.jsonl", 2),
         ("api_keys.jsonl", 1),
+        ("publishable_keys.jsonl", 1),
+        ("allowed_origins.jsonl", 1),
         ("plan.jsonl", 1),
         ("billing_customer.jsonl", 1),
         ("subscription.jsonl", 1),
@@ -796,4 +803,8 @@ async fn malformed_download_links_are_unknown_links_with_a_code() {
         let (status, code, _) = get(&app, &url, None, None).await;
         assert_eq!((status, code.as_str()), (404, "NOT_FOUND"), "{query}");
     }
+}
+
+fn no_errors_of(a: &crate::support::Answer) -> bool {
+    a.status == 200 && a.body.get("errors").is_none()
 }

@@ -14,7 +14,10 @@
 //!   tenant's seeded usage totals are strings of its own), and data exports
 //!   (`tenant { dataExports dataExport(id) }`, `viewer { dataExport(id) }` of
 //!   the other tenant's export; each tenant has a ready one, its id and
-//!   checksum strings of its own). No answer may show a string
+//!   checksum strings of its own), and publishable keys and allowed origins
+//!   (`tenant { publishableKeys allowedOrigins }`, `revokePublishableKey` and
+//!   `removeAllowedOrigin` of the other tenant's; each tenant has a key and an
+//!   origin of its own). No answer may show a string
 //!   (id, email, name, slug, cursor) that belongs only to a tenant the caller is
 //!   not in, no write may succeed or change a tenant, and nothing may be a 5xx or
 //!   an INTERNAL error; `memberCount` and `plan` are the answering tenant's own
@@ -104,6 +107,12 @@ struct Tenant {
     invoices: BTreeSet<Uuid>,
     /// Its data exports (ready, with their archives).
     exports: BTreeSet<Uuid>,
+    /// Its publishable keys.
+    publishable: BTreeSet<Uuid>,
+    /// Its allowed origins (as `md5(origin)::uuid`, for the SQL property).
+    origins: BTreeSet<Uuid>,
+    /// Its allowed origins as written.
+    origin_names: Vec<String>,
     /// The cursors of every row of its three lists.
     cursors: Vec<String>,
 }
@@ -159,6 +168,14 @@ const KEY_USAGE: &str = "query($f: DateTime!, $t: DateTime!) { tenant { id apiKe
 const SEEDED_USAGE: [[i64; 2]; 2] = [[987_650_011, 876_540_011], [987_650_022, 876_540_022]];
 const DATA_EXPORTS: &str = "query($f: Int, $a: String) { tenant { id dataExports(first: $f, after: $a) { edges { cursor node { id status checksum sizeBytes } } } } }";
 const DATA_EXPORT: &str = "query($id: ID!) { tenant { id dataExport(id: $id) { id checksum downloadUrl } } viewer { dataExport(id: $id) { id checksum downloadUrl } } }";
+const CREATE_PUBLISHABLE: &str =
+    "mutation($n: String!) { createPublishableKey(input: { name: $n }) { id key } }";
+const ADD_ORIGIN: &str = "mutation($o: String!) { addAllowedOrigin(origin: $o) { origin } }";
+const PUBLISHABLE: &str =
+    "{ tenant { id publishableKeys { id name key revokedAt } allowedOrigins { origin } } }";
+const REVOKE_PUBLISHABLE: &str =
+    "mutation($id: ID!) { revokePublishableKey(id: $id) { id key revokedAt } }";
+const REMOVE_ORIGIN: &str = "mutation($o: String!) { removeAllowedOrigin(origin: $o) }";
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
 async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
@@ -221,7 +238,9 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
                 (SELECT string_agg(w.id::text, ',' ORDER BY w.id) FROM webhook_events w WHERE w.tenant_id = '{t}'),
                 (SELECT s::text FROM subscriptions s WHERE s.tenant_id = '{t}'),
-                (SELECT string_agg(i::text, ',' ORDER BY i.stripe_invoice_id) FROM invoices i WHERE i.tenant_id = '{t}')))"
+                (SELECT string_agg(i::text, ',' ORDER BY i.stripe_invoice_id) FROM invoices i WHERE i.tenant_id = '{t}'),
+                (SELECT string_agg(k::text, ',' ORDER BY k.id) FROM publishable_keys k WHERE k.tenant_id = '{t}'),
+                (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}')))"
         )
     };
     let both = text(
@@ -315,6 +334,25 @@ impl Seed {
                 home,
                 tenants: vec![home],
             });
+        }
+
+        // A publishable key and an allowed origin of each tenant's own.
+        let mut public_strings: [Vec<String>; 2] = Default::default();
+        for (home, owner, name) in [(0, &a_owner, "alpha"), (1, &b_owner, "bravo")] {
+            let created = ok(
+                &app,
+                owner,
+                CREATE_PUBLISHABLE,
+                json!({ "n": format!("{name} widget") }),
+            )
+            .await;
+            let key = &created["data"]["createPublishableKey"];
+            let id = Uuid::parse_str(key["id"].as_str().unwrap()).unwrap();
+            tenants[home].publishable.insert(id);
+            let origin = format!("https://{name}-iso.example");
+            ok(&app, owner, ADD_ORIGIN, json!({ "o": origin })).await;
+            tenants[home].origin_names.push(origin.clone());
+            public_strings[home].extend([key["key"].as_str().unwrap().to_owned(), origin]);
         }
 
         // More audit entries, and proof that the fingerprint sees a change in
@@ -478,6 +516,13 @@ impl Seed {
                     .map(Uuid::to_string),
             );
             t.strings.extend(key_prefixes[i].iter().cloned());
+            t.strings.extend(public_strings[i].iter().cloned());
+            t.strings.extend(t.publishable.iter().map(Uuid::to_string));
+            t.origins = ids(
+                &mut db,
+                &format!("SELECT md5(origin)::uuid::text AS s FROM allowed_origins WHERE tenant_id = '{id}'"),
+            )
+            .await;
             t.strings
                 .extend(SEEDED_USAGE[i].iter().map(|n| n.to_string()));
             t.strings.extend(
@@ -690,6 +735,14 @@ enum Op {
     CancelDeletion,
     /// `purgeTenant` of the other tenant (platform admins only).
     Purge,
+    /// `tenant { publishableKeys allowedOrigins }`
+    Publishable,
+    /// `revokePublishableKey` of the other tenant's key.
+    RevokePublishable {
+        key: Target,
+    },
+    /// `removeAllowedOrigin` of the other tenant's origin.
+    RemoveOrigin,
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -787,6 +840,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::DeleteTenant),
         Just(Op::CancelDeletion),
         Just(Op::Purge),
+        Just(Op::Publishable),
+        target().prop_map(|key| Op::RevokePublishable { key }),
+        Just(Op::RemoveOrigin),
     ]
 }
 
@@ -949,6 +1005,20 @@ impl Seed {
                     Check::Read,
                 )
             }
+            Op::Publishable => (PUBLISHABLE, json!({}), Check::Read),
+            Op::RevokePublishable { key } => {
+                let their_keys: Vec<Uuid> = theirs.publishable.iter().copied().collect();
+                (
+                    REVOKE_PUBLISHABLE,
+                    json!({ "id": Self::target(&their_keys, key) }),
+                    Check::Write("revokePublishableKey"),
+                )
+            }
+            Op::RemoveOrigin => (
+                REMOVE_ORIGIN,
+                json!({ "o": theirs.origin_names[0] }),
+                Check::Write("removeAllowedOrigin"),
+            ),
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
@@ -1239,7 +1309,17 @@ struct Row {
 }
 
 /// The tables read in SQL: (name, select, the column filters apply to).
-const TABLES: [(&str, &str, &str); 9] = [
+const TABLES: [(&str, &str, &str); 11] = [
+    (
+        "publishable_keys",
+        "SELECT tenant_id, id FROM publishable_keys",
+        "tenant_id",
+    ),
+    (
+        "allowed_origins",
+        "SELECT tenant_id, md5(origin)::uuid AS id FROM allowed_origins",
+        "tenant_id",
+    ),
     (
         "data_exports",
         "SELECT tenant_id, id FROM data_exports",
@@ -1384,6 +1464,8 @@ fn row_level_security_returns_the_scopes_tenant_only() {
             "invoices" => mine(|t| &t.invoices),
             // A tenant's exports; a person's own never in a tenant scope.
             "data_exports" => mine(|t| &t.exports),
+            "publishable_keys" => mine(|t| &t.publishable),
+            "allowed_origins" => mine(|t| &t.origins),
             _ => {
                 let mut users: BTreeSet<Uuid> =
                     seeded.map_or(BTreeSet::new(), |t| t.members.clone());

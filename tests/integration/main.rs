@@ -31,6 +31,8 @@ mod metrics;
 mod owner_role;
 mod plan_limits;
 mod plans;
+mod publishable;
+mod publishable_reach;
 mod quotas;
 mod reads;
 mod redis;

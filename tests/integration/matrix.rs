@@ -128,6 +128,18 @@ enum Op {
     DemoteKeyMaker,
     /// `removeMember` of a new ADMIN who made a key (revoked with the removal).
     RemoveKeyMaker,
+    /// `tenant { publishableKeys { id } }`
+    ReadPublishableKeys,
+    /// `tenant { allowedOrigins { origin } }`
+    ReadAllowedOrigins,
+    /// `createPublishableKey` (live).
+    CreatePublishableKey,
+    /// `revokePublishableKey` of a fresh key.
+    RevokePublishableKey,
+    /// `addAllowedOrigin` of a new origin.
+    AddAllowedOrigin,
+    /// `removeAllowedOrigin` of a fresh origin.
+    RemoveAllowedOrigin,
     /// `suspendTenant` of this tenant.
     SuspendTenant,
     /// `reactivateTenant` of this tenant.
@@ -238,6 +250,12 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::RevokeApiKey,       [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::DemoteKeyMaker,     [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::RemoveKeyMaker,     [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadPublishableKeys, [UNAUTH,  FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadAllowedOrigins, [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::CreatePublishableKey, [UNAUTH, FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::RevokePublishableKey, [UNAUTH, FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::AddAllowedOrigin,   [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::RemoveAllowedOrigin, [UNAUTH,  FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::SuspendTenant,      [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::ReactivateTenant,   [UNAUTH,   FORBID,  FORBID,   FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::ReadPlans,          [YES,      YES,     YES,      YES,      YES,      YES,      YES   ]),
@@ -569,6 +587,9 @@ impl Matrix {
                 (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
                 (SELECT count(*)::text FROM usage_events u WHERE u.tenant_id = '{t}'),
                 (SELECT count(*)::text FROM data_exports d WHERE d.tenant_id = '{t}'),
+                (SELECT string_agg(concat_ws(':', k.id, k.revoked_at), ',' ORDER BY k.id)
+                    FROM publishable_keys k WHERE k.tenant_id = '{t}'),
+                (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}'),
                 (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x))) AS s"
         );
         text(&mut self.db, &sql).await
@@ -610,6 +631,37 @@ impl Matrix {
         )
         .await;
         id
+    }
+
+    /// A fresh publishable key of the tenant (inserted as the database
+    /// owner); returns its id.
+    async fn fresh_publishable(&mut self) -> Uuid {
+        let id = Uuid::new_v4();
+        let random = format!("{}zz", id.simple());
+        exec(
+            &mut self.db,
+            &format!(
+                "INSERT INTO publishable_keys (id, tenant_id, name, environment, key)
+                 VALUES ('{id}', '{}', 'matrix pk', 'live', 'tg_pk_live_{random}000000')",
+                self.tenant
+            ),
+        )
+        .await;
+        id
+    }
+
+    /// A fresh allowed origin of the tenant (inserted as the database owner).
+    async fn fresh_origin(&mut self) -> String {
+        let origin = format!("https://{}.example.com", self.fresh_name("origin"));
+        exec(
+            &mut self.db,
+            &format!(
+                "INSERT INTO allowed_origins (tenant_id, origin) VALUES ('{}', '{origin}')",
+                self.tenant
+            ),
+        )
+        .await;
+        origin
     }
 
     /// A fresh pending invitation, sent by the owner.
@@ -744,6 +796,80 @@ impl Matrix {
                         "SELECT count(*) AS n FROM api_keys WHERE id = '{id}' AND revoked_at IS NOT NULL"
                     )),
                     cleanup: Vec::new(),
+                }
+            }
+            Op::ReadPublishableKeys => {
+                self.fresh_publishable().await;
+                Plan::read(
+                    "{ tenant { publishableKeys { id key } } }",
+                    "/data/tenant/publishableKeys",
+                    Shows::NonEmpty,
+                )
+            }
+            Op::ReadAllowedOrigins => {
+                self.fresh_origin().await;
+                Plan::read(
+                    "{ tenant { allowedOrigins { origin } } }",
+                    "/data/tenant/allowedOrigins",
+                    Shows::NonEmpty,
+                )
+            }
+            Op::CreatePublishableKey => {
+                let name = self.fresh_name("pk");
+                Plan {
+                    query: "mutation($i: CreatePublishableKeyInput!) { createPublishableKey(input: $i) { name } }",
+                    vars: json!({ "i": { "name": name } }),
+                    value: "/data/createPublishableKey/name",
+                    shows: Shows::Equals(json!(name)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM publishable_keys WHERE tenant_id = '{t}' AND name = '{name}'"
+                    )),
+                    cleanup: vec![format!(
+                        "DELETE FROM publishable_keys WHERE tenant_id = '{t}' AND name = '{name}'"
+                    )],
+                }
+            }
+            Op::RevokePublishableKey => {
+                let id = self.fresh_publishable().await;
+                Plan {
+                    query: "mutation($id: ID!) { revokePublishableKey(id: $id) { id revokedAt } }",
+                    vars: json!({ "id": id }),
+                    value: "/data/revokePublishableKey/id",
+                    shows: Shows::Equals(json!(id.to_string())),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM publishable_keys WHERE id = '{id}' AND revoked_at IS NOT NULL"
+                    )),
+                    cleanup: vec![format!("DELETE FROM publishable_keys WHERE id = '{id}'")],
+                }
+            }
+            Op::AddAllowedOrigin => {
+                let origin = format!("https://{}.example.com", self.fresh_name("add"));
+                Plan {
+                    query: "mutation($o: String!) { addAllowedOrigin(origin: $o) { origin } }",
+                    vars: json!({ "o": origin }),
+                    value: "/data/addAllowedOrigin/origin",
+                    shows: Shows::Equals(json!(origin)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM allowed_origins WHERE tenant_id = '{t}' AND origin = '{origin}'"
+                    )),
+                    cleanup: vec![format!(
+                        "DELETE FROM allowed_origins WHERE tenant_id = '{t}' AND origin = '{origin}'"
+                    )],
+                }
+            }
+            Op::RemoveAllowedOrigin => {
+                let origin = self.fresh_origin().await;
+                Plan {
+                    query: "mutation($o: String!) { removeAllowedOrigin(origin: $o) }",
+                    vars: json!({ "o": origin }),
+                    value: "/data/removeAllowedOrigin",
+                    shows: Shows::Equals(json!(origin)),
+                    effect: Some(format!(
+                        "SELECT 1 - count(*) AS n FROM allowed_origins WHERE tenant_id = '{t}' AND origin = '{origin}'"
+                    )),
+                    cleanup: vec![format!(
+                        "DELETE FROM allowed_origins WHERE tenant_id = '{t}' AND origin = '{origin}'"
+                    )],
                 }
             }
             Op::DemoteKeyMaker | Op::RemoveKeyMaker => {
@@ -1196,7 +1322,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 50 * 7, "every operation has a row");
+    assert_eq!(cells, 56 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

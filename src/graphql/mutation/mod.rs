@@ -6,6 +6,7 @@ mod billing;
 mod erasure;
 mod exports;
 mod keys;
+mod publishable;
 mod team;
 mod usage;
 mod webhooks;
@@ -19,6 +20,7 @@ pub struct MutationRoot(
     auth::AuthMutation,
     team::TeamMutation,
     keys::KeysMutation,
+    publishable::PublishableMutation,
     admin::AdminMutation,
     billing::BillingMutation,
     usage::UsageMutation,

@@ -11,6 +11,7 @@ pub mod invitation;
 pub mod member;
 pub mod metric;
 pub mod plan;
+pub mod publishable;
 pub mod session;
 pub mod tenant;
 pub mod tenant_usage;

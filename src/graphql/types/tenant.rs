@@ -591,6 +591,24 @@ impl Tenant {
         ))
     }
 
+    /// The tenant's publishable keys, revoked ones too, oldest first (admins
+    /// and owners acting in the tenant).
+    async fn publishable_keys(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::publishable::PublishableKey>> {
+        super::publishable::keys(ctx, &self.reader, self.row.id).await
+    }
+
+    /// The origins whose pages may use the publishable keys, in order
+    /// (admins and owners acting in the tenant).
+    async fn allowed_origins(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::publishable::AllowedOrigin>> {
+        super::publishable::origins(ctx, &self.reader, self.row.id).await
+    }
+
     /// The tenant's data exports (owners), newest first: status, progress
     /// and download links. Ask for one with `requestDataExport`.
     #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]

@@ -17,6 +17,7 @@ export function lazyPage<M extends Record<string, unknown>>(load: () => Promise<
 
 const Keys = lazyPage(() => import('./pages/keys/Keys'), 'Keys');
 const KeyDetail = lazyPage(() => import('./pages/keys/KeyDetail'), 'KeyDetail');
+const Publishable = lazyPage(() => import('./pages/publishable/Publishable'), 'Publishable');
 const Audit = lazyPage(() => import('./pages/audit/Audit'), 'Audit');
 
 export const PORTAL_ROUTES: RouteObject[] = [
@@ -31,6 +32,7 @@ export const PORTAL_ROUTES: RouteObject[] = [
   { path: 'admin/tenants/:id', Component: lazyPage(() => import('./pages/admin/AdminTenant'), 'AdminTenant') },
   { path: 'keys', element: <Keys /> },
   { path: 'keys/:id', element: <KeyDetail /> },
+  { path: 'publishable-keys', element: <Publishable /> },
   { path: 'audit', element: <Audit /> },
   { path: 'webhooks', Component: lazyPage(() => import('./pages/webhooks/Webhooks'), 'Webhooks') },
   { path: 'webhooks/:id', Component: lazyPage(() => import('./pages/webhooks/WebhookDetail'), 'WebhookDetail') },

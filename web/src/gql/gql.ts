@@ -64,6 +64,11 @@ type Documents = {
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        ...ApiKeyFields\n      }\n    }\n  }\n": typeof types.CreateApiKeyDocument,
     "\n  mutation RotateApiKey($id: ID!, $gracePeriodSeconds: Int!) {\n    rotateApiKey(id: $id, gracePeriodSeconds: $gracePeriodSeconds) {\n      secret\n      apiKey {\n        ...ApiKeyFields\n      }\n    }\n  }\n": typeof types.RotateApiKeyDocument,
     "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      ...ApiKeyFields\n    }\n  }\n": typeof types.RevokeApiKeyDocument,
+    "\n  query Publishable {\n    tenant {\n      id\n      publishableKeys {\n        id\n        name\n        environment\n        key\n        createdAt\n        revokedAt\n      }\n      allowedOrigins {\n        origin\n        createdAt\n      }\n    }\n  }\n": typeof types.PublishableDocument,
+    "\n  mutation CreatePublishableKey($input: CreatePublishableKeyInput!) {\n    createPublishableKey(input: $input) {\n      id\n      name\n      environment\n      key\n      createdAt\n      revokedAt\n    }\n  }\n": typeof types.CreatePublishableKeyDocument,
+    "\n  mutation RevokePublishableKey($id: ID!) {\n    revokePublishableKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokePublishableKeyDocument,
+    "\n  mutation AddAllowedOrigin($origin: String!) {\n    addAllowedOrigin(origin: $origin) {\n      origin\n      createdAt\n    }\n  }\n": typeof types.AddAllowedOriginDocument,
+    "\n  mutation RemoveAllowedOrigin($origin: String!) {\n    removeAllowedOrigin(origin: $origin)\n  }\n": typeof types.RemoveAllowedOriginDocument,
     "\n  query TenantSettings {\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n        features {\n          customBranding\n        }\n      }\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": typeof types.TenantSettingsDocument,
     "\n  mutation UpdateTenant($input: UpdateTenantInput!) {\n    updateTenant(input: $input) {\n      id\n      name\n      slug\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": typeof types.UpdateTenantDocument,
     "\n  query TeamMembers($first: Int!, $after: String) {\n    tenant {\n      id\n      name\n      memberCount\n      members(first: $first, after: $after) {\n        nodes {\n          role\n          joinedAt\n          user {\n            id\n            email\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.TeamMembersDocument,
@@ -145,6 +150,11 @@ const documents: Documents = {
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        ...ApiKeyFields\n      }\n    }\n  }\n": types.CreateApiKeyDocument,
     "\n  mutation RotateApiKey($id: ID!, $gracePeriodSeconds: Int!) {\n    rotateApiKey(id: $id, gracePeriodSeconds: $gracePeriodSeconds) {\n      secret\n      apiKey {\n        ...ApiKeyFields\n      }\n    }\n  }\n": types.RotateApiKeyDocument,
     "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      ...ApiKeyFields\n    }\n  }\n": types.RevokeApiKeyDocument,
+    "\n  query Publishable {\n    tenant {\n      id\n      publishableKeys {\n        id\n        name\n        environment\n        key\n        createdAt\n        revokedAt\n      }\n      allowedOrigins {\n        origin\n        createdAt\n      }\n    }\n  }\n": types.PublishableDocument,
+    "\n  mutation CreatePublishableKey($input: CreatePublishableKeyInput!) {\n    createPublishableKey(input: $input) {\n      id\n      name\n      environment\n      key\n      createdAt\n      revokedAt\n    }\n  }\n": types.CreatePublishableKeyDocument,
+    "\n  mutation RevokePublishableKey($id: ID!) {\n    revokePublishableKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokePublishableKeyDocument,
+    "\n  mutation AddAllowedOrigin($origin: String!) {\n    addAllowedOrigin(origin: $origin) {\n      origin\n      createdAt\n    }\n  }\n": types.AddAllowedOriginDocument,
+    "\n  mutation RemoveAllowedOrigin($origin: String!) {\n    removeAllowedOrigin(origin: $origin)\n  }\n": types.RemoveAllowedOriginDocument,
     "\n  query TenantSettings {\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n        features {\n          customBranding\n        }\n      }\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": types.TenantSettingsDocument,
     "\n  mutation UpdateTenant($input: UpdateTenantInput!) {\n    updateTenant(input: $input) {\n      id\n      name\n      slug\n      branding {\n        displayName\n        logoUrl\n        primaryColor\n        accentColor\n        supportEmail\n      }\n    }\n  }\n": types.UpdateTenantDocument,
     "\n  query TeamMembers($first: Int!, $after: String) {\n    tenant {\n      id\n      name\n      memberCount\n      members(first: $first, after: $after) {\n        nodes {\n          role\n          joinedAt\n          user {\n            id\n            email\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.TeamMembersDocument,
@@ -390,6 +400,26 @@ export function graphql(source: "\n  mutation RotateApiKey($id: ID!, $gracePerio
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      ...ApiKeyFields\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      ...ApiKeyFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Publishable {\n    tenant {\n      id\n      publishableKeys {\n        id\n        name\n        environment\n        key\n        createdAt\n        revokedAt\n      }\n      allowedOrigins {\n        origin\n        createdAt\n      }\n    }\n  }\n"): (typeof documents)["\n  query Publishable {\n    tenant {\n      id\n      publishableKeys {\n        id\n        name\n        environment\n        key\n        createdAt\n        revokedAt\n      }\n      allowedOrigins {\n        origin\n        createdAt\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreatePublishableKey($input: CreatePublishableKeyInput!) {\n    createPublishableKey(input: $input) {\n      id\n      name\n      environment\n      key\n      createdAt\n      revokedAt\n    }\n  }\n"): (typeof documents)["\n  mutation CreatePublishableKey($input: CreatePublishableKeyInput!) {\n    createPublishableKey(input: $input) {\n      id\n      name\n      environment\n      key\n      createdAt\n      revokedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokePublishableKey($id: ID!) {\n    revokePublishableKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"): (typeof documents)["\n  mutation RevokePublishableKey($id: ID!) {\n    revokePublishableKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddAllowedOrigin($origin: String!) {\n    addAllowedOrigin(origin: $origin) {\n      origin\n      createdAt\n    }\n  }\n"): (typeof documents)["\n  mutation AddAllowedOrigin($origin: String!) {\n    addAllowedOrigin(origin: $origin) {\n      origin\n      createdAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveAllowedOrigin($origin: String!) {\n    removeAllowedOrigin(origin: $origin)\n  }\n"): (typeof documents)["\n  mutation RemoveAllowedOrigin($origin: String!) {\n    removeAllowedOrigin(origin: $origin)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

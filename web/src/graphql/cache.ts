@@ -11,6 +11,7 @@ const embedded = () => null;
 export const EMBEDDED_TYPES = [
   'AccessTokenPayload',
   'AdminQuery',
+  'AllowedOrigin',
   'ApiKeyConnection',
   'ApiKeyEdge',
   'ApiKeySecret',
@@ -81,6 +82,9 @@ export function appCache() {
     updates: {
       Mutation: {
         createApiKey: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
+        createPublishableKey: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
+        addAllowedOrigin: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
+        removeAllowedOrigin: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         rotateApiKey: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         inviteMember: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),
         revokeInvitation: (_r, _a, cache) => cache.invalidate('Query', 'tenant'),

@@ -19,6 +19,7 @@ export const PORTAL_ITEMS: Item[] = [
   { to: '/usage', label: 'Usage', show: (_p, role) => role !== null },
   { to: '/billing', label: 'Billing', show: (_p, role) => role !== null },
   { to: '/keys', label: 'API keys', show: (p) => p.readKeys },
+  { to: '/publishable-keys', label: 'Publishable keys', show: (p) => p.manageKeys },
   { to: '/audit', label: 'Audit log', show: (p) => p.readAudit },
   { to: '/webhooks', label: 'Webhooks', show: (p) => p.manageWebhooks },
   { to: '/account', label: 'Account', show: () => true },
