@@ -46,6 +46,9 @@ pub struct Settings {
     /// How long a tenant stays pending deletion before its purge
     /// (`--tenant-deletion-grace-days`).
     pub deletion_grace: std::time::Duration,
+    /// Tenants by host: the base domain and the name servers that verify
+    /// custom domains (`--base-domain`, `--dns-server`).
+    pub domains: crate::domains::DomainSettings,
 }
 
 impl Settings {
@@ -77,6 +80,8 @@ pub struct AppState {
     pub audit_exports: crate::audit::export::ExportSlots,
     /// Data exports (requests, the worker, downloads).
     pub exports: crate::exports::Exports,
+    /// Tenants by host, custom domains.
+    pub domains: crate::domains::Domains,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -92,6 +97,7 @@ pub struct Services {
     pub usage: Usage,
     pub billing: Billing,
     pub exports: crate::exports::Exports,
+    pub domains: crate::domains::Domains,
 }
 
 impl AppState {
@@ -121,6 +127,7 @@ impl AppState {
             .expect("the Stripe client is built from checked settings");
         let exports =
             crate::exports::Exports::new(db.clone(), settings.exports.clone(), mailer.clone());
+        let domains = crate::domains::Domains::new(settings.domains.clone(), mailer.clone());
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let schema = crate::graphql::build_schema(Services {
@@ -134,6 +141,7 @@ impl AppState {
             usage: usage.clone(),
             billing: billing.clone(),
             exports: exports.clone(),
+            domains: domains.clone(),
         });
         Self {
             db,
@@ -148,6 +156,7 @@ impl AppState {
             billing,
             audit_exports: Default::default(),
             exports,
+            domains,
         }
     }
 
@@ -166,6 +175,8 @@ impl AppState {
             self.exports.clone(),
         )
         .start(stop.clone());
+        let domains =
+            crate::domains::recheck::start(self.domains.clone(), self.db.clone(), stop.clone());
         Background {
             stop,
             task,
@@ -173,6 +184,7 @@ impl AppState {
             retention,
             exports,
             purge,
+            domains,
         }
     }
 }
@@ -189,6 +201,8 @@ pub struct Background {
     exports: tokio::task::JoinHandle<()>,
     /// The purge of tenants whose deletion is due (`erasure::Purger`).
     purge: tokio::task::JoinHandle<()>,
+    /// The daily re-check of verified custom domains.
+    domains: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -202,5 +216,6 @@ impl Background {
         let _ = self.retention.await;
         let _ = self.exports.await;
         let _ = self.purge.await;
+        let _ = self.domains.await;
     }
 }

@@ -393,6 +393,11 @@ async fn serve_on(
             deletion_grace: std::time::Duration::from_secs(
                 u64::from(args.tenant_deletion_grace_days) * 86_400,
             ),
+            domains: crate::domains::DomainSettings {
+                base_domain: args.base_domain.clone(),
+                dns_servers: args.dns_servers.clone(),
+                ..Default::default()
+            },
         },
         Feed::start(
             database.url.clone(),

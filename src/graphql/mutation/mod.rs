@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod billing;
+mod domains;
 mod erasure;
 mod exports;
 mod keys;
@@ -23,4 +24,5 @@ pub struct MutationRoot(
     usage::UsageMutation,
     exports::ExportsMutation,
     erasure::ErasureMutation,
+    domains::DomainsMutation,
 );

@@ -158,6 +158,7 @@ impl TestApp {
                 std::env::temp_dir().join(format!("tenantgate-exports-{}", uuid::Uuid::new_v4())),
             ),
             deletion_grace: std::time::Duration::from_secs(14 * 86_400),
+            domains: tenantgate::domains::DomainSettings::default(),
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;
