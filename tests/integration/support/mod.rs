@@ -3,6 +3,7 @@
 //! loopback port.
 
 pub mod cluster;
+pub mod dns;
 
 use std::sync::Arc;
 
