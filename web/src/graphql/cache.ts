@@ -18,6 +18,7 @@ export const EMBEDDED_TYPES = [
   'AuditEntryEdge',
   'AuthorizeResult',
   'BillingSubscription',
+  'CustomDomain',
   'Branding',
   'DataExportConnection',
   'DataExportEdge',
