@@ -188,7 +188,7 @@ function DomainState({ domain, refresh }: { domain: Domain; refresh: () => void 
       </Table.ScrollContainer>
       {domain.lastResult && (
         <Alert
-          color={domain.status === 'FAILED' || domain.missingSince ? 'orange' : 'gray'}
+          color={domain.status === 'FAILED' || domain.missingSince ? 'red' : 'gray'}
           variant="light"
           title={`Last checked ${formatDateTime(domain.lastCheckedAt)}`}
           data-testid="domain-last-result"
