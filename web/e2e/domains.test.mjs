@@ -214,7 +214,7 @@ describe('tenants by domain', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE
     // Published: verified, and the domain names the workspace.
     records.set(`_tenantgate.${domain}`, [token]);
     await card.getByRole('button', { name: 'Verify' }).click();
-    await card.getByTestId('domain-status').getByText('Verified').waitFor();
+    await card.getByTestId('domain-status').getByText('Verified', { exact: true }).waitFor();
     const routed = await hostTenantAt(origin, domain);
     assert.equal(routed.data.hostTenant.id, owner.tenantId);
     await quiet(page);

@@ -150,7 +150,7 @@ function DomainState({ domain, refresh }: { domain: Domain; refresh: () => void 
         <Text fw={600} style={{ wordBreak: 'break-all' }}>
           {domain.domain}
         </Text>
-        <Badge color={status.color} variant="light" data-testid="domain-status">
+        <Badge color={status.color} variant="dot" data-testid="domain-status">
           {status.label}
         </Badge>
       </Group>
