@@ -113,7 +113,16 @@ function Copyable({ value, label }: { value: string; label: string }) {
         {({ copied, copy }) => (
           <Tooltip label={copied ? 'Copied' : `Copy ${label}`} withArrow>
             <ActionIcon variant="subtle" color={copied ? 'green' : 'gray'} onClick={copy} aria-label={`Copy ${label}`}>
-              <span aria-hidden="true">{copied ? '✓' : '⧉'}</span>
+              <svg aria-hidden="true" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+                {copied ? (
+                  <path d="M5 12l5 5L20 7" />
+                ) : (
+                  <>
+                    <rect x="8" y="8" width="12" height="12" rx="2" />
+                    <path d="M16 8V6a2 2 0 0 0-2-2H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h2" />
+                  </>
+                )}
+              </svg>
             </ActionIcon>
           </Tooltip>
         )}
