@@ -549,3 +549,57 @@ async fn verified_domains_are_rechecked_and_unverified_after_72_hours() {
         "VERIFIED"
     );
 }
+
+#[tokio::test]
+async fn sockets_follow_the_host_too() {
+    use crate::usage_live::{next, send};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (a, _, a_tenant) = app.sign_up("ada@socket-host.test", "Socket A").await;
+    let (b, _, _) = app.sign_up("grace@socket-host.test", "Socket B").await;
+    let slug = app
+        .gql("{ tenant { slug } }", json!({}), Some(&b))
+        .await
+        .body["data"]["tenant"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let open = |host: String, payload: Value| {
+        let url = app.url.replace("http://", "ws://") + "/graphql";
+        async move {
+            let mut request = url.into_client_request().unwrap();
+            let headers = request.headers_mut();
+            headers.insert(
+                "sec-websocket-protocol",
+                "graphql-transport-ws".parse().unwrap(),
+            );
+            headers.insert("host", host.parse().unwrap());
+            let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+            send(
+                &mut socket,
+                json!({ "type": "connection_init", "payload": payload }),
+            )
+            .await;
+            next(&mut socket, Duration::from_secs(10)).await.unwrap()
+        }
+    };
+    let b_host = format!("{slug}.{BASE}");
+    // A's token naming A's tenant on B's address: refused at connection_init.
+    let clash = open(
+        b_host.clone(),
+        json!({ "Authorization": format!("Bearer {a}"), "X-Tenant-ID": a_tenant }),
+    )
+    .await;
+    assert_ne!(clash["type"], "connection_ack", "{clash}");
+    // An unknown subdomain: refused too.
+    let unknown = open(
+        format!("nobody-here.{BASE}"),
+        json!({ "Authorization": format!("Bearer {b}") }),
+    )
+    .await;
+    assert_ne!(unknown["type"], "connection_ack", "{unknown}");
+    // B on B's own address: accepted.
+    let own = open(b_host, json!({ "Authorization": format!("Bearer {b}") })).await;
+    assert_eq!(own["type"], "connection_ack", "{own}");
+}
