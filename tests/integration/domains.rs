@@ -424,6 +424,16 @@ async fn hosts_pick_the_tenant_and_never_widen_access() {
     .await;
     assert_eq!(other.code(), "FORBIDDEN", "{:?}", other.body);
     assert!(!other.body.to_string().contains(&b_tenant));
+    // Custom domains are signed-in admins' and owners' only: keys are refused.
+    for op in [
+        "{ tenant { customDomain { domain } } }",
+        "mutation { setCustomDomain(domain: \"keys.example.com\") { domain } }",
+        "mutation { verifyCustomDomain { status } }",
+        "mutation { removeCustomDomain }",
+    ] {
+        let refused = app.gql(op, json!({}), Some(&secret)).await;
+        assert_eq!(refused.code(), "FORBIDDEN", "{op}: {:?}", refused.body);
+    }
     for (host, status) in [(a_host.as_str(), 200), (b_host.as_str(), 403)] {
         let res = app
             .client

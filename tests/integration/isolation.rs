@@ -1161,7 +1161,12 @@ fn no_caller_sees_or_changes_another_tenant() {
                     user.map_or("anonymous", |u| u.label),
                     a.body
                 );
-                prop_assert!(!key || a.code() == "FORBIDDEN", "a key on another tenant's host: {}", a.body);
+                // (A garbage X-Tenant-ID is refused before the host is looked at.)
+                prop_assert!(
+                    !key || matches!(a.code(), "FORBIDDEN" | "BAD_USER_INPUT"),
+                    "a key on another tenant's host: {}",
+                    a.body
+                );
             }
             let body = a.body.to_string();
             let who = user.map_or("anonymous", |u| u.label);
