@@ -48,6 +48,9 @@ pub struct Settings {
     pub deletion_grace: std::time::Duration,
     /// Outgoing webhooks' delivery settings (`--webhooks-*`).
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Tenants by host: the base domain and the name servers that verify
+    /// custom domains (`--base-domain`, `--dns-server`).
+    pub domains: crate::domains::DomainSettings,
 }
 
 impl Settings {
@@ -81,6 +84,8 @@ pub struct AppState {
     pub exports: crate::exports::Exports,
     /// Outgoing webhooks (endpoints, the delivery worker).
     pub webhooks: crate::webhooks::Webhooks,
+    /// Tenants by host, custom domains.
+    pub domains: crate::domains::Domains,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -97,6 +102,7 @@ pub struct Services {
     pub billing: Billing,
     pub exports: crate::exports::Exports,
     pub webhooks: crate::webhooks::Webhooks,
+    pub domains: crate::domains::Domains,
 }
 
 impl AppState {
@@ -132,6 +138,7 @@ impl AppState {
             &keys,
             mailer.clone(),
         );
+        let domains = crate::domains::Domains::new(settings.domains.clone(), mailer.clone());
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let schema = crate::graphql::build_schema(Services {
@@ -146,6 +153,7 @@ impl AppState {
             billing: billing.clone(),
             exports: exports.clone(),
             webhooks: webhooks.clone(),
+            domains: domains.clone(),
         });
         Self {
             db,
@@ -161,6 +169,7 @@ impl AppState {
             audit_exports: Default::default(),
             exports,
             webhooks,
+            domains,
         }
     }
 
@@ -180,6 +189,8 @@ impl AppState {
             self.exports.clone(),
         )
         .start(stop.clone());
+        let domains =
+            crate::domains::recheck::start(self.domains.clone(), self.db.clone(), stop.clone());
         Background {
             stop,
             task,
@@ -188,6 +199,7 @@ impl AppState {
             exports,
             purge,
             webhooks,
+            domains,
         }
     }
 }
@@ -206,6 +218,8 @@ pub struct Background {
     purge: tokio::task::JoinHandle<()>,
     /// The webhook delivery worker.
     webhooks: tokio::task::JoinHandle<()>,
+    /// The daily re-check of verified custom domains.
+    domains: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -220,5 +234,6 @@ impl Background {
         let _ = self.exports.await;
         let _ = self.purge.await;
         let _ = self.webhooks.await;
+        let _ = self.domains.await;
     }
 }

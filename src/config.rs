@@ -348,6 +348,21 @@ pub struct ServeArgs {
         global = true
     )]
     pub webhooks_per_endpoint: u32,
+    /// The domain whose subdomains name tenants: `acme.<base>` serves the
+    /// tenant with slug `acme` (e.g. app.example.com, with a wildcard DNS
+    /// record and certificate). Unset: only verified custom domains do.
+    #[arg(long, env = "TENANTGATE_BASE_DOMAIN", global = true, value_parser = parse_base_domain)]
+    pub base_domain: Option<String>,
+
+    /// Name servers that verify custom domains' TXT records (address:port,
+    /// repeat or comma-separate). Unset: the system's (/etc/resolv.conf).
+    #[arg(
+        long = "dns-server",
+        env = "TENANTGATE_DNS_SERVERS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub dns_servers: Vec<SocketAddr>,
 
     /// Seconds to wait for in-flight requests on shutdown before closing anyway.
     #[arg(
@@ -506,6 +521,25 @@ pub fn executable_search_path() -> Vec<PathBuf> {
     std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect())
         .unwrap_or_default()
+}
+
+/// `--base-domain`: a host name of two labels or more, stored lower-case.
+fn parse_base_domain(value: &str) -> Result<String, String> {
+    let host = value.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = host.contains('.')
+        && host.len() <= 200
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(host)
+    } else {
+        Err("a host name such as app.example.com (no scheme, port or path)".into())
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod domains;
 pub mod erasure;
 pub mod error;
 pub mod exports;

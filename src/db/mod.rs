@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod billing;
 pub mod data_exports;
+pub mod domains;
 pub mod email_tokens;
 pub mod embedded;
 pub mod erasure;

@@ -332,6 +332,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    tenant_domains (tenant_id) {
+        tenant_id -> Uuid,
+        domain -> Text,
+        token -> Text,
+        verified_at -> Nullable<Timestamptz>,
+        last_checked_at -> Nullable<Timestamptz>,
+        last_result -> Nullable<Text>,
+        missing_since -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     tenant_tombstones (id) {
         id -> Uuid,
         requested_at -> Timestamptz,
@@ -511,6 +524,7 @@ diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(subscriptions -> plans (plan_key));
 diesel::joinable!(subscriptions -> tenants (tenant_id));
+diesel::joinable!(tenant_domains -> tenants (tenant_id));
 diesel::joinable!(tenants -> plans (plan_key));
 diesel::joinable!(usage_dedup -> tenants (tenant_id));
 diesel::joinable!(usage_distinct -> tenants (tenant_id));
@@ -550,6 +564,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     stripe_events,
     subscriptions,
+    tenant_domains,
     tenant_tombstones,
     tenants,
     usage_dedup,

@@ -6,6 +6,7 @@ use scoped_futures::ScopedFutureExt;
 use super::context::{db, services, session};
 use super::guards::PlatformAdmin;
 use super::types::admin::AdminQuery;
+use super::types::custom_domain::HostTenant;
 use super::types::metric::Metric;
 use super::types::plan::Plan;
 use super::types::tenant::{Reader, Tenant};
@@ -98,6 +99,16 @@ impl QueryRoot {
             reader: Reader::Member(access),
             member_count: None,
         })
+    }
+
+    /// The tenant the address this request was sent to belongs to (its
+    /// subdomain of the portal's base domain, or its verified custom domain),
+    /// with its public look for the sign-in page; `null` on the portal's own
+    /// addresses. No sign-in needed; nothing private.
+    async fn host_tenant(&self, ctx: &Context<'_>) -> Option<HostTenant> {
+        ctx.data_opt::<crate::domains::RequestHost>()
+            .and_then(|h| h.0.as_deref())
+            .map(HostTenant::from)
     }
 
     /// The plans on offer, in catalogue order, with their prices, limits and

@@ -181,8 +181,17 @@ pub async fn v1_authorize(
         quantity: body.quantity.unwrap_or(1),
         idempotency_key: body.idempotency_key,
     };
-    // A key that may not record usage is refused before it spends a call.
-    let scope = |grant: &KeyGrant| require_recording_scope(grant, &input);
+    let host = super::client::request_host(&headers, app.settings.trusted_proxies);
+    let host = match app.domains.tenant_of_host(&app.db, host).await {
+        Ok(host) => host,
+        Err(err) => return refusal(err),
+    };
+    // A key that may not record usage, or on another tenant's host, is refused
+    // before it spends a call.
+    let scope = |grant: &KeyGrant| {
+        crate::domains::check_requested(host.as_deref(), Some(grant.tenant_id))?;
+        require_recording_scope(grant, &input)
+    };
     let call = match admit_key_checked(&app, secret, Some(&client), scope).await {
         Ok(call) => call,
         Err(err) => return refusal(err),

@@ -79,6 +79,23 @@ pub fn client_ip(
     Ok(client.to_canonical())
 }
 
+/// The forwarded-host header that trusted proxies set.
+pub const FORWARDED_HOST: &str = "x-forwarded-host";
+
+/// The host a request was sent to: `Host`, or with trusted proxies in front,
+/// the last `X-Forwarded-Host` entry (the one the outermost proxy wrote; a
+/// client's own claim is never read without trusted proxies), else `Host`.
+pub fn request_host(headers: &HeaderMap, trusted_proxies: usize) -> Option<&str> {
+    let forwarded = (trusted_proxies > 0)
+        .then(|| headers.get_all(FORWARDED_HOST).iter().next_back())
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    forwarded.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+}
+
 /// Where a request came from, for the audit trail and budgets (see
 /// [`client_ip`] for when it is refused).
 pub fn request_meta(
@@ -182,6 +199,21 @@ mod tests {
             crate::auth::throttle::address_key("login", &a),
             crate::auth::throttle::address_key("login", &b)
         );
+    }
+
+    #[test]
+    fn the_host_comes_from_trusted_proxies_only() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("internal:8080"));
+        h.insert(
+            FORWARDED_HOST,
+            HeaderValue::from_static("evil.example, acme.app.example.com"),
+        );
+        assert_eq!(request_host(&h, 0), Some("internal:8080"));
+        assert_eq!(request_host(&h, 1), Some("acme.app.example.com"));
+        h.remove(FORWARDED_HOST);
+        assert_eq!(request_host(&h, 1), Some("internal:8080"));
+        assert_eq!(request_host(&HeaderMap::new(), 0), None);
     }
 
     #[test]

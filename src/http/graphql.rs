@@ -197,6 +197,14 @@ async fn execute(
             Ok(meta) => meta,
             Err(err) => return bad_params(err),
         };
+    // The tenant the host names, if any (an unknown subdomain of the base
+    // domain is NOT_FOUND): it becomes the active tenant of a signed-in user
+    // and must be an API key's own.
+    let host = super::client::request_host(headers, app.settings.trusted_proxies);
+    let host = match app.domains.tenant_of_host(&app.db, host).await {
+        Ok(host) => host,
+        Err(err) => return fail(err),
+    };
     // The document: the text sent, or a trusted document named by its id.
     let id = match trusted::requested_id(params.extensions.as_ref(), params.document_id.as_ref()) {
         Ok(id) => id,
@@ -215,9 +223,17 @@ async fn execute(
     let caller = match super::authorize::presented_key(headers) {
         Err(err) => return fail(err),
         Ok(Some(secret)) => Caller::Key(secret),
-        Ok(None) => match super::credentials::credentials(headers)
-            .and_then(|credentials| Session::from_credentials(credentials, &app.keys))
-        {
+        Ok(None) => match super::credentials::credentials(headers).and_then(|credentials| {
+            let requested = credentials.requested_tenant;
+            let mut session = Session::from_credentials(credentials, &app.keys)?;
+            if let Some(host) = host.as_deref()
+                && matches!(session.principal, Principal::User { .. })
+            {
+                crate::domains::check_requested(Some(host), requested)?;
+                session.active_tenant = Some(host.id);
+            }
+            Ok(session)
+        }) {
             Ok(session) => Caller::Token(Box::new(session)),
             Err(err) => return fail(err),
         },
@@ -263,10 +279,12 @@ async fn execute(
     }
     let mut session = match caller {
         // API keys may send text in every mode.
-        Caller::Key(secret) => match key_session(&app, secret, headers, &meta).await {
-            Ok(session) => session,
-            Err(err) => return key_refusal(media, &request_id, err),
-        },
+        Caller::Key(secret) => {
+            match key_session(&app, secret, headers, &meta, host.as_deref()).await {
+                Ok(session) => session,
+                Err(err) => return key_refusal(media, &request_id, err),
+            }
+        }
         Caller::Token(session) => *session,
     };
     session.mutating = checked.types.contains(&OperationType::Mutation);
@@ -297,7 +315,8 @@ async fn execute(
         .data(session)
         .data(meta)
         .data(request_id.clone())
-        .data(crate::graphql::context::EventBudget::default());
+        .data(crate::graphql::context::EventBudget::default())
+        .data(crate::domains::RequestHost(host));
     let operation_name = params.operation_name.clone();
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -330,15 +349,22 @@ async fn execute(
 }
 
 /// A session for an API-key caller: the key verified and its limits taken.
-/// `X-Tenant-ID`, if sent, must name the key's own tenant.
+/// `X-Tenant-ID`, if sent, must name the key's own tenant, and so must the
+/// host when it names one.
 async fn key_session(
     app: &AppState,
     secret: &str,
     headers: &HeaderMap,
     meta: &crate::audit::RequestMeta,
+    host: Option<&crate::domains::HostTenant>,
 ) -> Result<Session, AppError> {
     let requested = super::credentials::requested_tenant(headers)?;
-    let call = super::authorize::admit_key(app, secret, meta.ip.as_deref()).await?;
+    // A key on another tenant's host is refused before it spends a call.
+    let on_host = |grant: &crate::auth::api_keys::KeyGrant| {
+        crate::domains::check_requested(host, Some(grant.tenant_id))
+    };
+    let call =
+        super::authorize::admit_key_checked(app, secret, meta.ip.as_deref(), on_host).await?;
     if requested.is_some_and(|id| id != call.grant.tenant_id) {
         return Err(AppError::forbidden(
             "an API key acts in its own tenant only: drop X-Tenant-ID or use that tenant's key",

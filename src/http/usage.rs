@@ -114,7 +114,16 @@ pub async fn v1_usage(
         }
         Err(err) => return refusal(err),
     };
-    let scope = |grant: &crate::auth::api_keys::KeyGrant| grant.require(KeyScope::UsageWrite);
+    let host = super::client::request_host(&headers, app.settings.trusted_proxies);
+    let host = match app.domains.tenant_of_host(&app.db, host).await {
+        Ok(host) => host,
+        Err(err) => return refusal(err),
+    };
+    // On another tenant's host, refused before it spends a call.
+    let scope = |grant: &crate::auth::api_keys::KeyGrant| {
+        crate::domains::check_requested(host.as_deref(), Some(grant.tenant_id))?;
+        grant.require(KeyScope::UsageWrite)
+    };
     let call = match admit_key_checked(&app, secret, Some(&client), scope).await {
         Ok(call) => call,
         Err(err) => return refusal(err),

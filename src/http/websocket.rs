@@ -119,6 +119,8 @@ pub fn upgrade(
             );
         }
     };
+    let host =
+        super::client::request_host(headers, app.settings.trusted_proxies).map(str::to_owned);
     let limits = app.settings.connections.clone();
     let address = crate::auth::throttle::address_key("ws", meta.ip.as_deref().unwrap_or(""));
     let Some(address_slot) = app.sockets.acquire(address, limits.ws_per_address) else {
@@ -128,7 +130,7 @@ pub fn upgrade(
     ws.max_message_size(limits.ws_max_message_bytes)
         .max_frame_size(limits.ws_max_message_bytes)
         .on_upgrade(move |socket| async move {
-            serve(app, socket, protocol, meta, request_id).await;
+            serve(app, socket, protocol, meta, request_id, host).await;
             drop(address_slot);
         })
 }
@@ -168,6 +170,7 @@ async fn serve(
     protocol: WebSocketProtocols,
     meta: RequestMeta,
     request_id: RequestId,
+    host: Option<String>,
 ) {
     let limits: ConnectionLimits = app.settings.connections.clone();
     let (mut sink, source) = socket.split();
@@ -208,11 +211,37 @@ async fn serve(
             session_slot.clone(),
             initialised.clone(),
         );
+        let (domains, db) = (app.domains.clone(), app.db.clone());
         let cap = limits.ws_per_session;
         move |payload: serde_json::Value| async move {
             done.store(true, Ordering::SeqCst);
             let credentials = super::credentials::from_payload(&payload)?;
-            let session = Session::from_credentials(credentials, &keys)?;
+            let requested = credentials.requested_tenant;
+            let mut session = Session::from_credentials(credentials, &keys)?;
+            // The host's tenant is the active one, as over HTTP.
+            // Close reasons are short (123 bytes): the code and a few words.
+            let refused = |err: crate::error::AppError| {
+                let code = err.code();
+                crate::graphql::errors::connection_refused(format!(
+                    "{}: {}",
+                    code.as_str(),
+                    if code.as_str() == "NOT_FOUND" {
+                        "no tenant is served at this address"
+                    } else {
+                        "this address belongs to another tenant"
+                    }
+                ))
+            };
+            let host = domains
+                .tenant_of_host(&db, host.as_deref())
+                .await
+                .map_err(refused)?;
+            if let Some(host) = host.as_deref()
+                && matches!(session.principal, Principal::User { .. })
+            {
+                crate::domains::check_requested(Some(host), requested).map_err(refused)?;
+                session.active_tenant = Some(host.id);
+            }
             if let Some(key) = session_key(&session) {
                 let Some(acquired) = sockets.acquire(key, cap) else {
                     return Err(crate::graphql::errors::connection_refused(format!(
@@ -225,6 +254,7 @@ async fn serve(
             data.insert(OverWebSocket);
             data.insert(SocketSubscriptions::default());
             data.insert(session);
+            data.insert(crate::domains::RequestHost(host));
             data.insert(meta);
             data.insert(request_id);
             Ok(data)
@@ -308,9 +338,15 @@ fn lift_document_id(data: axum::body::Bytes) -> axum::body::Bytes {
     serde_json::to_vec(&message).map_or(data, axum::body::Bytes::from)
 }
 
+/// A close frame; its reason cut to the 123 bytes a control frame holds (at
+/// a character boundary), or the client drops the socket as a protocol error.
 fn close(code: u16, reason: &str) -> Message {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
     Message::Close(Some(CloseFrame {
         code,
-        reason: reason.into(),
+        reason: reason[..end].into(),
     }))
 }

@@ -115,6 +115,8 @@ struct Tenant {
     origin_names: Vec<String>,
     /// The cursors of every row of its three lists.
     cursors: Vec<String>,
+    /// Its verified custom domain (a host that names it).
+    domain: String,
 }
 
 struct Seed {
@@ -176,6 +178,12 @@ const PUBLISHABLE: &str =
 const REVOKE_PUBLISHABLE: &str =
     "mutation($id: ID!) { revokePublishableKey(id: $id) { id key revokedAt } }";
 const REMOVE_ORIGIN: &str = "mutation($o: String!) { removeAllowedOrigin(origin: $o) }";
+const CUSTOM_DOMAIN: &str =
+    "{ tenant { id customDomain { domain recordName recordValue status lastResult } } }";
+const TAKE_DOMAIN: &str =
+    "mutation($d: String!) { setCustomDomain(domain: $d) { domain recordValue status } }";
+/// Read on another tenant's host: its members, its domain, the caller's view.
+const ON_HOST: &str = "{ tenant { id name slug members(first: 20) { edges { node { user { id email } } } } customDomain { domain recordValue } } viewer { tenant { id name } } }";
 const ALL_LISTS: &str = "{ tenant { members(first: 100) { edges { cursor } } invitations(first: 100, filter: ALL) { edges { cursor } } auditLog(first: 100) { edges { cursor } } apiKeys(first: 100) { edges { cursor } } } }";
 
 async fn strings(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
@@ -238,6 +246,7 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT string_agg(p::text, ',' ORDER BY p.key) FROM plans p),
                 (SELECT string_agg(w.id::text, ',' ORDER BY w.id) FROM webhook_events w WHERE w.tenant_id = '{t}'),
                 (SELECT s::text FROM subscriptions s WHERE s.tenant_id = '{t}'),
+                (SELECT d::text FROM tenant_domains d WHERE d.tenant_id = '{t}'),
                 (SELECT string_agg(i::text, ',' ORDER BY i.stripe_invoice_id) FROM invoices i WHERE i.tenant_id = '{t}'),
                 (SELECT string_agg(k::text, ',' ORDER BY k.id) FROM publishable_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}')))"
@@ -472,6 +481,19 @@ impl Seed {
         }
         for (i, t) in tenants.iter_mut().enumerate() {
             let id = t.id;
+            // A verified custom domain each: their hosts name them.
+            t.domain = format!("iso{i}-domain.example.com");
+            text(
+                &mut db,
+                &format!(
+                    "WITH v AS (INSERT INTO tenant_domains (tenant_id, domain, token, verified_at, last_checked_at, last_result)
+                     VALUES ('{id}', '{}', 'tg-verify-iso{i}{}', now(), now(), 'seeded') RETURNING 1)
+                     SELECT count(*)::text AS s FROM v",
+                    t.domain,
+                    "x".repeat(40)
+                ),
+            )
+            .await;
             t.slug = text(
                 &mut db,
                 &format!("SELECT slug AS s FROM tenants WHERE id = '{id}'"),
@@ -523,6 +545,10 @@ impl Seed {
                 &format!("SELECT md5(origin)::uuid::text AS s FROM allowed_origins WHERE tenant_id = '{id}'"),
             )
             .await;
+            t.strings.extend([
+                t.domain.clone(),
+                format!("tg-verify-iso{i}{}", "x".repeat(40)),
+            ]);
             t.strings
                 .extend(SEEDED_USAGE[i].iter().map(|n| n.to_string()));
             t.strings.extend(
@@ -743,6 +769,12 @@ enum Op {
     },
     /// `removeAllowedOrigin` of the other tenant's origin.
     RemoveOrigin,
+    /// `tenant { customDomain }` (the caller's own, with X-Tenant-ID as sent).
+    CustomDomain,
+    /// `setCustomDomain` of the domain the other tenant has verified.
+    TakeDomain,
+    /// A read sent to the other tenant's verified custom domain (`Host`).
+    OnTheirHost,
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -843,6 +875,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Publishable),
         target().prop_map(|key| Op::RevokePublishable { key }),
         Just(Op::RemoveOrigin),
+        Just(Op::CustomDomain),
+        Just(Op::TakeDomain),
+        Just(Op::OnTheirHost),
     ]
 }
 
@@ -1019,12 +1054,45 @@ impl Seed {
                 json!({ "o": theirs.origin_names[0] }),
                 Check::Write("removeAllowedOrigin"),
             ),
+            Op::CustomDomain => (CUSTOM_DOMAIN, json!({}), Check::Read),
+            Op::TakeDomain => (
+                TAKE_DOMAIN,
+                json!({ "d": theirs.domain }),
+                Check::Write("setCustomDomain"),
+            ),
+            // Sent by the runner itself (with the other tenant's `Host`).
+            Op::OnTheirHost => (ON_HOST, json!({}), Check::Read),
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
             }
         }
     }
+}
+
+/// POSTs `query` as if sent to `host` (a tenant's custom domain), with the
+/// bearer token and X-Tenant-ID given.
+async fn on_host(
+    app: &TestApp,
+    host: &str,
+    token: Option<&str>,
+    tenant: Option<&str>,
+    query: &str,
+) -> crate::support::Answer {
+    let mut req = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("host", host)
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(json!({ "query": query }).to_string());
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(tenant) = tenant {
+        req = req.header("x-tenant-id", tenant);
+    }
+    app.send(req).await
 }
 
 /// `GET /v1/audit-log/export` as `token` (a session or a key) with
@@ -1149,7 +1217,29 @@ fn no_caller_sees_or_changes_another_tenant() {
             }
             let (query, vars, check) = seed.request(&case.op, other);
             let token = user.map(|u| u.token.as_str());
-            let a = call(&seed.app, token, header.as_deref(), query, vars.clone()).await;
+            let a = if matches!(case.op, Op::OnTheirHost) {
+                on_host(&seed.app, &seed.tenants[other].domain, token, header.as_deref(), query).await
+            } else {
+                call(&seed.app, token, header.as_deref(), query, vars.clone()).await
+            };
+            if matches!(case.op, Op::OnTheirHost) {
+                // The host names the other tenant: only its members read it;
+                // keys of the caller's tenant are refused outright.
+                let member = user.is_some_and(|u| u.tenants.contains(&other));
+                let key = token.is_some_and(|t| t.starts_with("tg_"));
+                prop_assert!(
+                    member || a.body["data"]["tenant"].is_null(),
+                    "{} read the tenant of another's host: {}",
+                    user.map_or("anonymous", |u| u.label),
+                    a.body
+                );
+                // (A garbage X-Tenant-ID is refused before the host is looked at.)
+                prop_assert!(
+                    !key || matches!(a.code(), "FORBIDDEN" | "BAD_USER_INPUT"),
+                    "a key on another tenant's host: {}",
+                    a.body
+                );
+            }
             let body = a.body.to_string();
             let who = user.map_or("anonymous", |u| u.label);
             let context = format!(

@@ -12,6 +12,7 @@ mod budgets;
 mod cli;
 mod connections;
 mod demo;
+mod domains;
 mod erasure;
 mod exports;
 mod hostile;

@@ -205,6 +205,17 @@ enum Op {
     /// `cancelTenantDeletion` of this tenant while it is scheduled for
     /// deletion (made so by the database owner for the attempt).
     CancelTenantDeletion,
+    /// `tenant { customDomain { domain } }` (a claim made for the attempt).
+    ReadCustomDomain,
+    /// `setCustomDomain` of a fresh domain.
+    SetCustomDomain,
+    /// `verifyCustomDomain` of a claim made for the attempt (the test's DNS
+    /// server has no record: an allowed call answers FAILED).
+    VerifyCustomDomain,
+    /// `removeCustomDomain` of a claim made for the attempt.
+    RemoveCustomDomain,
+    /// `hostTenant` (public; null: the test's host names no tenant).
+    ReadHostTenant,
 }
 
 impl Op {
@@ -287,6 +298,11 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::RequestMyDataExport, [UNAUTH,  YES,     YES,      YES,      YES,      YES,      YES   ]),
     (Op::DeleteTenant,       [UNAUTH,   FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
     (Op::CancelTenantDeletion, [UNAUTH, FORBID,  YES,      FORBID,   FORBID,   FORBID,   FORBID]),
+    (Op::ReadCustomDomain,   [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::SetCustomDomain,    [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::VerifyCustomDomain, [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::RemoveCustomDomain, [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadHostTenant,     [NULL,     NULL,    NULL,     NULL,     NULL,     NULL,     NULL  ]),
 ];
 
 /// What an allowed answer's value must be.
@@ -464,6 +480,8 @@ pub(crate) async fn join(
 /// One tenant with a user per role, an outsider, and the owner's connection.
 struct Matrix {
     app: TestApp,
+    /// The name servers custom domains are verified against (no records).
+    _dns: crate::support::dns::DnsServer,
     db: AsyncPgConnection,
     tenant: String,
     /// (token, user id) per actor; `None` for the anonymous caller.
@@ -475,7 +493,9 @@ struct Matrix {
 
 impl Matrix {
     async fn seed() -> Self {
-        let app = TestApp::spawn().await;
+        let dns = crate::support::dns::DnsServer::start().await;
+        let dns_addr = dns.addr;
+        let app = TestApp::spawn_tuned(|s| s.domains.dns_servers = vec![dns_addr]).await;
         let mut db = app.db.owner().await;
         let (owner_token, owner_id, tenant) = app.sign_up("owner@matrix.test", TENANT_NAME).await;
         // Room for the team the matrix grows, and custom branding: only
@@ -519,6 +539,7 @@ impl Matrix {
         );
         Self {
             app,
+            _dns: dns,
             db,
             tenant,
             creds,
@@ -590,6 +611,7 @@ impl Matrix {
                 (SELECT string_agg(concat_ws(':', k.id, k.revoked_at), ',' ORDER BY k.id)
                     FROM publishable_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}'),
+                (SELECT d::text FROM tenant_domains d WHERE d.tenant_id = '{t}'),
                 (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x))) AS s"
         );
         text(&mut self.db, &sql).await
@@ -1009,6 +1031,75 @@ impl Matrix {
                 "/data/resumeSubscription/status",
                 Shows::NonEmpty,
             ),
+            Op::ReadCustomDomain | Op::VerifyCustomDomain | Op::RemoveCustomDomain => {
+                let domain = format!("claim-{}.matrix-domain.test", self.fresh);
+                self.fresh += 1;
+                exec(
+                    &mut self.db,
+                    &format!(
+                        "INSERT INTO tenant_domains (tenant_id, domain, token) VALUES \
+                         ('{t}', '{domain}', 'tg-verify-{}')",
+                        "m".repeat(40)
+                    ),
+                )
+                .await;
+                let cleanup = vec![format!(
+                    "DELETE FROM tenant_domains WHERE tenant_id = '{t}'"
+                )];
+                match op {
+                    Op::ReadCustomDomain => Plan {
+                        cleanup,
+                        ..Plan::read(
+                            "{ tenant { customDomain { domain } } }",
+                            "/data/tenant/customDomain/domain",
+                            Shows::Equals(json!(domain)),
+                        )
+                    },
+                    Op::VerifyCustomDomain => Plan {
+                        query: "mutation { verifyCustomDomain { status } }",
+                        vars: json!({}),
+                        value: "/data/verifyCustomDomain/status",
+                        shows: Shows::Equals(json!("FAILED")),
+                        effect: Some(format!(
+                            "SELECT count(*) AS n FROM tenant_domains WHERE tenant_id = '{t}' \
+                             AND last_checked_at IS NOT NULL"
+                        )),
+                        cleanup,
+                    },
+                    _ => Plan {
+                        query: "mutation { removeCustomDomain }",
+                        vars: json!({}),
+                        value: "/data/removeCustomDomain",
+                        shows: Shows::Equals(json!(true)),
+                        effect: Some(format!(
+                            "SELECT count(*) AS n FROM tenant_domains WHERE tenant_id = '{t}'"
+                        )),
+                        cleanup,
+                    },
+                }
+            }
+            Op::SetCustomDomain => {
+                let domain = format!("set-{}.matrix-domain.test", self.fresh);
+                self.fresh += 1;
+                Plan {
+                    query: "mutation($d: String!) { setCustomDomain(domain: $d) { domain } }",
+                    vars: json!({ "d": domain }),
+                    value: "/data/setCustomDomain/domain",
+                    shows: Shows::Equals(json!(domain)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM tenant_domains WHERE tenant_id = '{t}' \
+                         AND domain = '{domain}'"
+                    )),
+                    cleanup: vec![format!(
+                        "DELETE FROM tenant_domains WHERE tenant_id = '{t}'"
+                    )],
+                }
+            }
+            Op::ReadHostTenant => Plan::read(
+                "{ hostTenant { id name } }",
+                "/data/hostTenant",
+                Shows::Equals(Value::Null),
+            ),
             Op::ReadTenantPlan => Plan::read(
                 "{ tenant { plan { key limits { members } } } }",
                 "/data/tenant/plan/key",
@@ -1322,7 +1413,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 56 * 7, "every operation has a row");
+    assert_eq!(cells, 61 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

@@ -44,12 +44,32 @@ async fn a_non_superuser_owner_migrates_and_its_definer_functions_work() {
              INSERT INTO audit_log (id, tenant_id, actor_type, action)
                SELECT gen_random_uuid(), '{T}', 'system', 'test.new' FROM generate_series(1, 3);
              INSERT INTO data_exports (id, tenant_id, requested_by)
-               VALUES (gen_random_uuid(), '{T}', '{U}');"
+               VALUES (gen_random_uuid(), '{T}', '{U}');
+             INSERT INTO tenant_domains (tenant_id, domain, token, verified_at, last_checked_at)
+               VALUES ('{T}', 'owner-role.example.com', 'tg-verify-{}', now(), now() - interval '2 days');",
+            "o".repeat(40)
         ))
         .await
         .unwrap();
     let mut app = AsyncPgConnection::establish(&db.url).await.unwrap();
     app.batch_execute("SET ROLE tenantgate_app").await.unwrap();
+    // Hosts: by slug and by verified domain, from no tenant's scope; the re-check's list.
+    for args in ["'owner-role', NULL", "NULL, 'owner-role.example.com'"] {
+        let found = text(
+            &mut app,
+            &format!(
+                "SELECT coalesce(string_agg(id::text, ','), '') AS s FROM tg_host_tenant({args})"
+            ),
+        )
+        .await;
+        assert_eq!(found, T, "tg_host_tenant({args})");
+    }
+    let due = text(
+        &mut app,
+        "SELECT count(*)::text AS s FROM tg_domains_due(now() - interval '1 day', 10)",
+    )
+    .await;
+    assert_eq!(due, "1");
     // Retention: the free plan keeps 7 days.
     let deleted = text(&mut app, "SELECT tg_audit_retention(1000)::text AS s").await;
     assert_eq!(deleted, "5");

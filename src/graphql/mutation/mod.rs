@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod billing;
+mod domains;
 mod erasure;
 mod exports;
 mod keys;
@@ -27,4 +28,5 @@ pub struct MutationRoot(
     exports::ExportsMutation,
     erasure::ErasureMutation,
     webhooks::WebhooksMutation,
+    domains::DomainsMutation,
 );

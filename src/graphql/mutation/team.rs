@@ -275,6 +275,8 @@ impl TeamMutation {
             }),
         };
         let row = members::update_tenant(db(ctx), meta(ctx), &me, &access, changes).await?;
+        // Its address (slug) or public look may have changed: hosts are looked up again.
+        services(ctx).domains.forget();
         Ok(Tenant {
             row,
             reader: Reader::Member(access),

@@ -5,6 +5,7 @@ pub mod admin_tenants;
 pub mod api_key;
 pub mod audit;
 pub mod billing;
+pub mod custom_domain;
 pub mod data_export;
 pub mod erasure;
 pub mod invitation;

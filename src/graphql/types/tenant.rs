@@ -363,6 +363,26 @@ impl Tenant {
             .unwrap_or_default()
     }
 
+    /// The tenant's custom domain and its verification, `null` without one
+    /// (admins and owners acting in this tenant; FORBIDDEN to others, API
+    /// keys and the platform admins' path included).
+    async fn custom_domain(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::custom_domain::CustomDomain>> {
+        let Reader::Member(access) = &self.reader else {
+            return Err(AppError::forbidden(
+                "only the tenant's admins and owners, signed in and acting in it, see its custom domain",
+            )
+            .into());
+        };
+        if access.tenant_id != self.row.id {
+            return Err(AppError::forbidden("act in this tenant to read its custom domain").into());
+        }
+        let row = crate::domains::custom::read(db(ctx), access).await?;
+        Ok(row.map(Into::into))
+    }
+
     /// When the tenant was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at

@@ -3,6 +3,7 @@
 //! loopback port.
 
 pub mod cluster;
+pub mod dns;
 
 use std::sync::Arc;
 
@@ -159,6 +160,7 @@ impl TestApp {
             ),
             deletion_grace: std::time::Duration::from_secs(14 * 86_400),
             webhooks: Default::default(),
+            domains: tenantgate::domains::DomainSettings::default(),
         };
         tune(&mut settings);
         let trusted_proxies = settings.trusted_proxies;

@@ -22,6 +22,7 @@ type Documents = {
     "\n  mutation ResetPassword($token: String!, $newPassword: String!) {\n    resetPassword(token: $token, newPassword: $newPassword) {\n      accessToken\n      expiresAt\n    }\n  }\n": typeof types.ResetPasswordDocument,
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      id\n      email\n      emailVerified\n    }\n  }\n": typeof types.VerifyEmailDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": typeof types.AcceptInvitationDocument,
+    "\n  query HostTenant {\n    hostTenant {\n      id\n      name\n      displayName\n      logoUrl\n      primaryColor\n      accentColor\n    }\n  }\n": typeof types.HostTenantDocument,
     "\n  query Viewer {\n    viewer {\n      user {\n        id\n        email\n        emailVerified\n      }\n      role\n      isPlatformAdmin\n      tenantRefusal\n      tenant {\n        id\n        name\n        slug\n        status\n        statusReason\n        planKey\n        branding {\n          displayName\n          logoUrl\n          primaryColor\n          accentColor\n          supportEmail\n        }\n      }\n      memberships {\n        role\n        tenant {\n          id\n          name\n          slug\n          status\n        }\n      }\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  mutation RequestEmailVerification {\n    requestEmailVerification\n  }\n": typeof types.RequestEmailVerificationDocument,
     "\n  query Overview {\n    viewer {\n      role\n    }\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n      }\n      quotas {\n        metric\n        used\n        limit\n        percent\n        resetsAt\n      }\n    }\n  }\n": typeof types.OverviewDocument,
@@ -44,6 +45,10 @@ type Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": typeof types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": typeof types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": typeof types.ResumeSubscriptionDocument,
+    "\n  query CustomDomain {\n    tenant {\n      id\n      plan {\n        key\n        name\n        features {\n          customDomain\n        }\n      }\n      customDomain {\n        domain\n        status\n        recordName\n        recordValue\n        verifiedAt\n        lastCheckedAt\n        lastResult\n        missingSince\n      }\n    }\n  }\n": typeof types.CustomDomainDocument,
+    "\n  mutation SetCustomDomain($domain: String!) {\n    setCustomDomain(domain: $domain) {\n      domain\n      status\n    }\n  }\n": typeof types.SetCustomDomainDocument,
+    "\n  mutation VerifyCustomDomain {\n    verifyCustomDomain {\n      domain\n      status\n      lastResult\n    }\n  }\n": typeof types.VerifyCustomDomainDocument,
+    "\n  mutation RemoveCustomDomain {\n    removeCustomDomain\n  }\n": typeof types.RemoveCustomDomainDocument,
     "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.TenantDeletionDocument,
     "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.DeleteTenantDocument,
     "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": typeof types.CancelTenantDeletionDocument,
@@ -108,6 +113,7 @@ const documents: Documents = {
     "\n  mutation ResetPassword($token: String!, $newPassword: String!) {\n    resetPassword(token: $token, newPassword: $newPassword) {\n      accessToken\n      expiresAt\n    }\n  }\n": types.ResetPasswordDocument,
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      id\n      email\n      emailVerified\n    }\n  }\n": types.VerifyEmailDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      accessToken\n      expiresAt\n    }\n  }\n": types.AcceptInvitationDocument,
+    "\n  query HostTenant {\n    hostTenant {\n      id\n      name\n      displayName\n      logoUrl\n      primaryColor\n      accentColor\n    }\n  }\n": types.HostTenantDocument,
     "\n  query Viewer {\n    viewer {\n      user {\n        id\n        email\n        emailVerified\n      }\n      role\n      isPlatformAdmin\n      tenantRefusal\n      tenant {\n        id\n        name\n        slug\n        status\n        statusReason\n        planKey\n        branding {\n          displayName\n          logoUrl\n          primaryColor\n          accentColor\n          supportEmail\n        }\n      }\n      memberships {\n        role\n        tenant {\n          id\n          name\n          slug\n          status\n        }\n      }\n    }\n  }\n": types.ViewerDocument,
     "\n  mutation RequestEmailVerification {\n    requestEmailVerification\n  }\n": types.RequestEmailVerificationDocument,
     "\n  query Overview {\n    viewer {\n      role\n    }\n    tenant {\n      id\n      name\n      slug\n      plan {\n        key\n        name\n      }\n      quotas {\n        metric\n        used\n        limit\n        percent\n        resetsAt\n      }\n    }\n  }\n": types.OverviewDocument,
@@ -130,6 +136,10 @@ const documents: Documents = {
     "\n  mutation ChangePlan($planKey: String!, $interval: BillingInterval!) {\n    changePlan(planKey: $planKey, interval: $interval) {\n      status\n      planKey\n      interval\n    }\n  }\n": types.ChangePlanDocument,
     "\n  mutation CancelSubscription($atPeriodEnd: Boolean!) {\n    cancelSubscription(atPeriodEnd: $atPeriodEnd) {\n      status\n      cancelAtPeriodEnd\n      currentPeriodEnd\n    }\n  }\n": types.CancelSubscriptionDocument,
     "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n": types.ResumeSubscriptionDocument,
+    "\n  query CustomDomain {\n    tenant {\n      id\n      plan {\n        key\n        name\n        features {\n          customDomain\n        }\n      }\n      customDomain {\n        domain\n        status\n        recordName\n        recordValue\n        verifiedAt\n        lastCheckedAt\n        lastResult\n        missingSince\n      }\n    }\n  }\n": types.CustomDomainDocument,
+    "\n  mutation SetCustomDomain($domain: String!) {\n    setCustomDomain(domain: $domain) {\n      domain\n      status\n    }\n  }\n": types.SetCustomDomainDocument,
+    "\n  mutation VerifyCustomDomain {\n    verifyCustomDomain {\n      domain\n      status\n      lastResult\n    }\n  }\n": types.VerifyCustomDomainDocument,
+    "\n  mutation RemoveCustomDomain {\n    removeCustomDomain\n  }\n": types.RemoveCustomDomainDocument,
     "\n  query TenantDeletion {\n    tenant {\n      id\n      slug\n      name\n      status\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.TenantDeletionDocument,
     "\n  mutation DeleteTenant($confirmSlug: String!) {\n    deleteTenant(confirmSlug: $confirmSlug) {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.DeleteTenantDocument,
     "\n  mutation CancelTenantDeletion {\n    cancelTenantDeletion {\n      id\n      status\n      statusReason\n      deletion {\n        scheduledAt\n        purgeAfter\n        requestedBy\n      }\n    }\n  }\n": types.CancelTenantDeletionDocument,
@@ -235,6 +245,10 @@ export function graphql(source: "\n  mutation AcceptInvitation($input: AcceptInv
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query HostTenant {\n    hostTenant {\n      id\n      name\n      displayName\n      logoUrl\n      primaryColor\n      accentColor\n    }\n  }\n"): (typeof documents)["\n  query HostTenant {\n    hostTenant {\n      id\n      name\n      displayName\n      logoUrl\n      primaryColor\n      accentColor\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query Viewer {\n    viewer {\n      user {\n        id\n        email\n        emailVerified\n      }\n      role\n      isPlatformAdmin\n      tenantRefusal\n      tenant {\n        id\n        name\n        slug\n        status\n        statusReason\n        planKey\n        branding {\n          displayName\n          logoUrl\n          primaryColor\n          accentColor\n          supportEmail\n        }\n      }\n      memberships {\n        role\n        tenant {\n          id\n          name\n          slug\n          status\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Viewer {\n    viewer {\n      user {\n        id\n        email\n        emailVerified\n      }\n      role\n      isPlatformAdmin\n      tenantRefusal\n      tenant {\n        id\n        name\n        slug\n        status\n        statusReason\n        planKey\n        branding {\n          displayName\n          logoUrl\n          primaryColor\n          accentColor\n          supportEmail\n        }\n      }\n      memberships {\n        role\n        tenant {\n          id\n          name\n          slug\n          status\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -320,6 +334,22 @@ export function graphql(source: "\n  mutation CancelSubscription($atPeriodEnd: B
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"): (typeof documents)["\n  mutation ResumeSubscription {\n    resumeSubscription {\n      status\n      cancelAtPeriodEnd\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CustomDomain {\n    tenant {\n      id\n      plan {\n        key\n        name\n        features {\n          customDomain\n        }\n      }\n      customDomain {\n        domain\n        status\n        recordName\n        recordValue\n        verifiedAt\n        lastCheckedAt\n        lastResult\n        missingSince\n      }\n    }\n  }\n"): (typeof documents)["\n  query CustomDomain {\n    tenant {\n      id\n      plan {\n        key\n        name\n        features {\n          customDomain\n        }\n      }\n      customDomain {\n        domain\n        status\n        recordName\n        recordValue\n        verifiedAt\n        lastCheckedAt\n        lastResult\n        missingSince\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetCustomDomain($domain: String!) {\n    setCustomDomain(domain: $domain) {\n      domain\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation SetCustomDomain($domain: String!) {\n    setCustomDomain(domain: $domain) {\n      domain\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation VerifyCustomDomain {\n    verifyCustomDomain {\n      domain\n      status\n      lastResult\n    }\n  }\n"): (typeof documents)["\n  mutation VerifyCustomDomain {\n    verifyCustomDomain {\n      domain\n      status\n      lastResult\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveCustomDomain {\n    removeCustomDomain\n  }\n"): (typeof documents)["\n  mutation RemoveCustomDomain {\n    removeCustomDomain\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -19,6 +19,7 @@ export const EMBEDDED_TYPES = [
   'AuditEntryEdge',
   'AuthorizeResult',
   'BillingSubscription',
+  'CustomDomain',
   'Branding',
   'DataExportConnection',
   'DataExportEdge',

@@ -1,9 +1,12 @@
-// Switches the tenant the session acts in (for users in several tenants).
+// Switches the tenant the session acts in (for users in several tenants). Not on a tenant's
+// own address (its subdomain or custom domain): there the address decides the workspace.
 import { Select } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
+import { useQuery } from 'urql';
 import { toAppError } from '../../graphql/errors';
 import { useAuth } from '../auth/AuthProvider';
+import { HostTenantDocument } from '../auth/hostTenant';
 
 export function TenantSwitcher({
   current,
@@ -14,7 +17,8 @@ export function TenantSwitcher({
 }) {
   const { switchTenant } = useAuth();
   const [busy, setBusy] = useState(false);
-  if (memberships.length < 2) return null;
+  const [host] = useQuery({ query: HostTenantDocument });
+  if (memberships.length < 2 || host.data?.hostTenant) return null;
   return (
     <Select
       aria-label="Workspace"

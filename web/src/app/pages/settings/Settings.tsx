@@ -14,6 +14,7 @@ import { toAppError } from '../../../graphql/errors';
 import { permissions, ViewerDocument } from '../../auth/viewer';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeader } from '../../components/PageHeader';
+import { CustomDomainCard } from '../domains/CustomDomainCard';
 import { ExportsCard } from '../exports/ExportsCard';
 import { QueryState } from '../../components/PageState';
 import { DangerZone } from '../erasure/DangerZone';
@@ -35,6 +36,11 @@ export function Settings() {
       <QueryState result={result} retry={() => reexecute({ requestPolicy: 'network-only' })}>
         {(data) => <SettingsForm tenant={data.tenant} canEdit={canEdit} />}
       </QueryState>
+      {permissions(viewer.data?.viewer?.role).manageSettings && (
+        <Box mt="xl" maw={860}>
+          <CustomDomainCard />
+        </Box>
+      )}
       {permissions(viewer.data?.viewer?.role).exportData && (
         <Box mt="xl" maw={860}>
           <ExportsCard scope="tenant" />

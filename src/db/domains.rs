@@ -1,0 +1,149 @@
+//! Tenants' custom domains (`tenant_domains`, one per tenant, RLS forced) and
+//! the anonymous host lookup through `tg_host_tenant` (SECURITY DEFINER: the
+//! id, name and public branding of the tenant a host names, nothing else).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::tenant_domains;
+
+/// A tenant's custom domain claim.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = tenant_domains)]
+pub struct DomainRow {
+    pub tenant_id: Uuid,
+    pub domain: String,
+    pub token: String,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub last_result: Option<String>,
+    pub missing_since: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The tenant a host names, as `tg_host_tenant` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct HostRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub display_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub logo_url: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub primary_color: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub accent_color: Option<String>,
+}
+
+/// The tenant whose slug is `slug`, or whose verified custom domain is
+/// `domain` (one of them is given), readable from any scope.
+pub async fn host_tenant(
+    conn: &mut AsyncPgConnection,
+    slug: Option<&str>,
+    domain: Option<&str>,
+) -> QueryResult<Option<HostRow>> {
+    diesel::sql_query(
+        "SELECT id, name, display_name, logo_url, primary_color, accent_color \
+         FROM tg_host_tenant($1, $2)",
+    )
+    .bind::<Nullable<Text>, _>(slug)
+    .bind::<Nullable<Text>, _>(domain)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// A verified domain due for its re-check.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct DueRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub domain: String,
+}
+
+/// Verified domains last checked before `before`, oldest first.
+pub async fn due(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+    limit: i32,
+) -> QueryResult<Vec<DueRow>> {
+    diesel::sql_query("SELECT tenant_id, domain FROM tg_domains_due($1, $2)")
+        .bind::<Timestamptz, _>(before)
+        .bind::<Integer, _>(limit)
+        .load(conn)
+        .await
+}
+
+/// The tenant's claim, locked when `lock`.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    lock: bool,
+) -> QueryResult<Option<DomainRow>> {
+    let query = tenant_domains::table
+        .find(tenant)
+        .select(DomainRow::as_select());
+    if lock {
+        query.for_update().get_result(conn).await.optional()
+    } else {
+        query.get_result(conn).await.optional()
+    }
+}
+
+/// Replaces the tenant's claim with a new, unverified one.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    domain: &str,
+    token: &str,
+) -> QueryResult<DomainRow> {
+    diesel::delete(tenant_domains::table.find(tenant))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(tenant_domains::table)
+        .values((
+            tenant_domains::tenant_id.eq(tenant),
+            tenant_domains::domain.eq(domain),
+            tenant_domains::token.eq(token),
+        ))
+        .returning(DomainRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Deletes the tenant's claim; whether there was one.
+pub async fn remove(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<bool> {
+    diesel::delete(tenant_domains::table.find(tenant))
+        .execute(conn)
+        .await
+        .map(|n| n > 0)
+}
+
+/// Records a look at the record: `verified_at` and `missing_since` as they
+/// now stand, the time and what was found.
+pub async fn record_check(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    verified_at: Option<DateTime<Utc>>,
+    missing_since: Option<DateTime<Utc>>,
+    result: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<DomainRow> {
+    diesel::update(tenant_domains::table.find(tenant))
+        .set((
+            tenant_domains::verified_at.eq(verified_at),
+            tenant_domains::missing_since.eq(missing_since),
+            tenant_domains::last_checked_at.eq(at),
+            tenant_domains::last_result.eq(result),
+        ))
+        .returning(DomainRow::as_returning())
+        .get_result(conn)
+        .await
+}
