@@ -402,6 +402,8 @@ async fn serve_on(
                 allow_loopback: args.webhooks_allow_loopback,
                 concurrency: args.webhooks_concurrency as usize,
                 per_endpoint: args.webhooks_per_endpoint as usize,
+                ..Default::default()
+            },
             domains: crate::domains::DomainSettings {
                 base_domain: args.base_domain.clone(),
                 dns_servers: args.dns_servers.clone(),
