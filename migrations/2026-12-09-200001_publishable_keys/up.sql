@@ -76,6 +76,8 @@ CREATE FUNCTION tg_publishable_key_lookup(presented text)
     AS $$
 DECLARE
     found_tenant uuid;
+    -- The caller's tenant context, restored after the read.
+    previous text := current_setting('app.tenant_id', true);
 BEGIN
     SELECT i.tenant_id INTO found_tenant FROM public.publishable_key_index i WHERE i.key = presented;
     IF found_tenant IS NULL THEN
@@ -90,7 +92,7 @@ BEGIN
         FROM public.publishable_keys k
         JOIN public.tenants t ON t.id = k.tenant_id
         WHERE k.key = presented;
-    PERFORM set_config('app.tenant_id', '', true);
+    PERFORM set_config('app.tenant_id', COALESCE(previous, ''), true);
 END
 $$;
 REVOKE ALL ON FUNCTION tg_publishable_key_lookup(text) FROM PUBLIC;
@@ -98,16 +100,17 @@ GRANT EXECUTE ON FUNCTION tg_publishable_key_lookup(text) TO tenantgate_app;
 
 -- Every instance caches admitted publishable keys next to secret keys: a
 -- change of a key, the origins or what the lookup returns of the tenant is
--- announced on the keys' channel as `t:<tenant id>` (which also forgets every
+-- announced on the keys' channel as `p:<tenant id>` (which drops the
+-- tenant's publishable keys, not its secret keys, and also forgets every
 -- "no such key", so a new key is never met by a stale miss).
 CREATE FUNCTION tg_publishable_notify() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
     IF TG_TABLE_NAME = 'tenants' THEN
-        PERFORM pg_notify('tenantgate_keys', 't:' || COALESCE(NEW.id, OLD.id)::text);
+        PERFORM pg_notify('tenantgate_keys', 'p:' || COALESCE(NEW.id, OLD.id)::text);
     ELSE
-        PERFORM pg_notify('tenantgate_keys', 't:' || COALESCE(NEW.tenant_id, OLD.tenant_id)::text);
+        PERFORM pg_notify('tenantgate_keys', 'p:' || COALESCE(NEW.tenant_id, OLD.tenant_id)::text);
     END IF;
     RETURN NULL;
 END

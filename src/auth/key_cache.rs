@@ -191,7 +191,8 @@ impl KeyCache {
         None
     }
 
-    /// Handles an announcement: `k:<key id>`, `t:<tenant id>` or `*`. Every
+    /// Handles an announcement: `k:<key id>`, `t:<tenant id>`, `p:<tenant
+    /// id>` (publishable keys only) or `*`. Every
     /// announcement also forgets every "no such key": a created or rotated key
     /// (announced as `k:<its id>`) may be one that was asked for before.
     pub fn invalidate(&self, payload: &str) {
@@ -211,6 +212,9 @@ impl KeyCache {
                 .cache
                 .invalidate_entries_if(move |_, g| g.tenant_id == id)
                 .map(drop),
+            // A publishable key, an origin, the name or branding: nothing a
+            // secret key's grant holds.
+            Some(("p", _)) => Ok(()),
             _ => {
                 inner.cache.invalidate_all();
                 Ok(())

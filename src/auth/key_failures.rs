@@ -39,6 +39,8 @@ pub const LOOKUPS_IN_FLIGHT: usize = 4;
 #[derive(Clone)]
 pub struct FailedLookups {
     limiter: Limiter,
+    /// The budget's name in the counters (`keyfail`, `pkfail`).
+    kind: &'static str,
     /// Addresses refused, until when.
     blocked: Arc<Cache<String, Instant>>,
     /// Lookups in flight per address.
@@ -47,8 +49,16 @@ pub struct FailedLookups {
 
 impl FailedLookups {
     pub fn new(limiter: Limiter) -> Self {
+        Self::named(limiter, "keyfail")
+    }
+
+    /// A separate budget named `kind` (publishable keys have their own, so
+    /// that pages calling made-up publishable keys from visitors' browsers
+    /// cannot lock their address out of secret-key lookups).
+    pub fn named(limiter: Limiter, kind: &'static str) -> Self {
         Self {
             limiter,
+            kind,
             blocked: Arc::new(
                 Cache::builder()
                     .max_capacity(100_000)
@@ -69,14 +79,14 @@ impl FailedLookups {
     /// concurrent burst of unknown keys would all reach the database before the
     /// first failure was counted.
     pub async fn lookup_turn(&self, client: Option<&str>) -> Option<OwnedSemaphorePermit> {
-        let turns = self.turns.get_with(Self::bucket(client), || {
+        let turns = self.turns.get_with(self.bucket(client), || {
             Arc::new(Semaphore::new(LOOKUPS_IN_FLIGHT))
         });
         turns.acquire_owned().await.ok()
     }
 
-    fn bucket(client: Option<&str>) -> String {
-        throttle::address_key("keyfail", client.unwrap_or("unknown"))
+    fn bucket(&self, client: Option<&str>) -> String {
+        throttle::address_key(self.kind, client.unwrap_or("unknown"))
     }
 
     fn refused(wait: Duration) -> AppError {
@@ -88,7 +98,7 @@ impl FailedLookups {
 
     /// RATE_LIMITED when `client` is past its budget (before a lookup).
     pub fn check(&self, client: Option<&str>) -> AppResult<()> {
-        let bucket = Self::bucket(client);
+        let bucket = self.bucket(client);
         match self.blocked.get(&bucket) {
             Some(until) if until > Instant::now() => Err(Self::refused(until - Instant::now())),
             _ => Ok(()),
@@ -98,7 +108,7 @@ impl FailedLookups {
     /// Spends one failed lookup of `client`: RATE_LIMITED when none was left.
     pub async fn spend(&self, client: Option<&str>) -> AppResult<()> {
         self.check(client)?;
-        let bucket = Self::bucket(client);
+        let bucket = self.bucket(client);
         let decision = self.limiter.check(&bucket, RATE).await?;
         if decision.allowed {
             return Ok(());

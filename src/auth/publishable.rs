@@ -10,8 +10,9 @@
 //!
 //! Admitted keys are cached next to secret keys ([`super::key_cache::KeyCache`]
 //! owns a [`PublicKeys`]) and dropped by the same announcements
-//! (`NOTIFY tenantgate_keys`, `t:<tenant id>` on every change of a key, the
-//! origins, or the tenant's name, branding, status or plan), so a revocation
+//! (`NOTIFY tenantgate_keys`, `p:<tenant id>` on every change of a key, the
+//! origins, or the tenant's name or branding, which leaves its secret keys
+//! cached; `t:<tenant id>` on its status or plan), so a revocation
 //! or a removed origin applies at once on every instance.
 
 use std::sync::Arc;
@@ -211,7 +212,7 @@ impl PublicKeys {
     }
 
     /// Drops what an announcement may have changed: a tenant's keys
-    /// (`t:<id>`), nothing for a secret key (`k:<id>`), everything otherwise;
+    /// (`t:<id>`, `p:<id>`), nothing for a secret key (`k:<id>`), everything otherwise;
     /// every announcement forgets every "no such key".
     pub fn invalidate(&self, payload: &str) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
@@ -221,7 +222,7 @@ impl PublicKeys {
             .and_then(|(kind, id)| Some((kind, Uuid::parse_str(id).ok()?)));
         match target {
             Some(("k", _)) => {}
-            Some(("t", id)) => {
+            Some(("t" | "p", id)) => {
                 if self
                     .cache
                     .invalidate_entries_if(move |_, g| g.tenant_id == id)

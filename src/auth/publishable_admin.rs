@@ -122,27 +122,27 @@ pub async fn revoke(
     let (meta, actor, tenant) = (meta.clone(), actor(verified), access.tenant_id);
     db.scoped(access.scope(), |conn| {
         async move {
-            let before = rows::list(conn, tenant)
-                .await?
-                .into_iter()
-                .find(|k| k.id == id)
-                .ok_or_else(|| not_found("publishable key"))?;
-            let row = rows::revoke(conn, tenant, id)
-                .await?
-                .ok_or_else(|| not_found("publishable key"))?;
-            if before.revoked_at.is_none() {
-                audit::record(
-                    conn,
-                    &meta,
-                    Entry::new(Some(tenant), actor, "publishable_key.revoke")
-                        .target("publishable_key", row.id)
-                        .change(
-                            Some(json!({ "name": row.name, "key": row.key })),
-                            Some(json!({ "revokedAt": row.revoked_at })),
-                        ),
-                )
-                .await?;
-            }
+            // Only the revoke that changes the row audits (of two at once,
+            // the second finds it revoked); an already revoked key answers
+            // as it is.
+            let Some(row) = rows::revoke(conn, tenant, id).await? else {
+                return rows::list(conn, tenant)
+                    .await?
+                    .into_iter()
+                    .find(|k| k.id == id)
+                    .ok_or_else(|| not_found("publishable key"));
+            };
+            audit::record(
+                conn,
+                &meta,
+                Entry::new(Some(tenant), actor, "publishable_key.revoke")
+                    .target("publishable_key", row.id)
+                    .change(
+                        Some(json!({ "name": row.name, "key": row.key })),
+                        Some(json!({ "revokedAt": row.revoked_at })),
+                    ),
+            )
+            .await?;
             Ok(row)
         }
         .scope_boxed()

@@ -45,22 +45,36 @@ pub struct AllowedOrigin {
     pub created_at: DateTime<Utc>,
 }
 
+/// How long a revoked key is still listed.
+pub const REVOKED_SHOWN_DAYS: u32 = 30;
+
 /// Locks the tenant's row, so that counting and adding (keys, origins) is
 /// one decision per tenant at a time.
 pub async fn lock_tenant(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<()> {
     tenants::table
         .find(tenant)
         .select(tenants::id)
-        .for_update()
+        .for_no_key_update()
         .first::<Uuid>(conn)
         .await
         .map(drop)
 }
 
-/// The transaction's tenant's publishable keys, oldest first (revoked too).
+/// The transaction's tenant's publishable keys, oldest first: the working
+/// ones and those revoked in the last [`REVOKED_SHOWN_DAYS`] days (older
+/// revoked keys are no longer listed, so the list stays bounded).
 pub async fn list(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<Vec<PublishableKey>> {
     publishable_keys::table
         .filter(publishable_keys::tenant_id.eq(tenant))
+        .filter(
+            publishable_keys::revoked_at
+                .is_null()
+                .or(
+                    publishable_keys::revoked_at.gt(diesel::dsl::sql::<Nullable<Timestamptz>>(
+                        &format!("now() - interval '{REVOKED_SHOWN_DAYS} days'"),
+                    )),
+                ),
+        )
         .order((publishable_keys::created_at, publishable_keys::id))
         .select(PublishableKey::as_select())
         .load(conn)
@@ -88,8 +102,9 @@ pub async fn insert(
         .await
 }
 
-/// Revokes a key of the tenant (already revoked: unchanged); `None` when the
-/// tenant has no such key.
+/// Revokes a working key of the tenant; `None` when the tenant has no such
+/// key or it was already revoked (by this call's rival too: the row lock
+/// makes one of two concurrent revokes the one that changes it).
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -98,13 +113,10 @@ pub async fn revoke(
     diesel::update(
         publishable_keys::table
             .filter(publishable_keys::tenant_id.eq(tenant))
-            .filter(publishable_keys::id.eq(id)),
+            .filter(publishable_keys::id.eq(id))
+            .filter(publishable_keys::revoked_at.is_null()),
     )
-    .set(
-        publishable_keys::revoked_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>(
-            "COALESCE(revoked_at, now())",
-        )),
-    )
+    .set(publishable_keys::revoked_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>("now()")))
     .returning(PublishableKey::as_returning())
     .get_result(conn)
     .await

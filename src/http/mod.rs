@@ -47,7 +47,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/authorize", post(authorize::v1_authorize))
         .route(
             "/v1/public/{key}/check",
-            post(public::check).options(public::preflight_check),
+            post(public::check)
+                .layer(axum::extract::DefaultBodyLimit::max(public::MAX_BODY))
+                .options(public::preflight_check),
         )
         .route(
             "/v1/public/{key}/branding",

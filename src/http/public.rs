@@ -16,9 +16,12 @@
 //! can read them); refused: no CORS header at all and a coded 403. An
 //! `Origin` header is easy to forge outside a browser, so the allow-list stops
 //! other sites' pages from using a key, not scripts: those meet the budgets,
-//! per key ([`KEY_RATE`]) and per client address and key ([`CLIENT_RATE`]),
-//! and unknown keys spend the address's failed-lookup budget (cached
-//! negatively, like secret keys).
+//! per client address ([`CLIENT_RATE`], IPv6 per /64, every key together,
+//! preflights included) spent first, before any key lookup, so that one
+//! address cannot use up a key's budget nor make the server look keys up
+//! without limit; then per key ([`KEY_RATE`]). Unknown keys spend the
+//! address's failed publishable-key lookups (`pkfail:`, apart from the secret
+//! keys' budget; cached negatively, like secret keys).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,11 +44,15 @@ pub const KEY_RATE: Rate = Rate {
     limit: 1200,
     period_seconds: 60,
 };
-/// Calls per client address and key.
+/// Calls and preflights per client address (IPv6: per /64), every key
+/// together, counted before the key is looked up.
 pub const CLIENT_RATE: Rate = Rate {
-    limit: 60,
+    limit: 120,
     period_seconds: 60,
 };
+/// The largest body of `/check` (`{"metric": …}` is tens of bytes): no
+/// more is read, even before the key and origin are checked.
+pub const MAX_BODY: usize = 1024;
 /// How long a browser may keep a granted preflight.
 const MAX_AGE: &str = "600";
 
@@ -102,14 +109,41 @@ async fn admit(
     client: &str,
 ) -> AppResult<Arc<PublicGrant>> {
     let origin = origin.ok_or_else(no_origin)?;
+    // The address's budget first: before any lookup, so that neither a
+    // flood of preflights nor one address's calls reach the database or the
+    // key's budget.
+    spend(
+        app,
+        &crate::auth::throttle::address_key("pkc", client),
+        CLIENT_RATE,
+        "this address's",
+    )
+    .await?;
     let grant = app
         .api_keys
-        .authenticate_publishable(&app.db, key, app.usage.failed_lookups(), Some(client))
+        .authenticate_publishable(
+            &app.db,
+            key,
+            app.usage.public_failed_lookups(),
+            Some(client),
+        )
         .await?;
     if !grant.allows(origin) {
         return Err(origin_refused(origin));
     }
     Ok(grant)
+}
+
+/// Spends one call of `bucket`; RATE_LIMITED (with `Retry-After`) past it.
+async fn spend(app: &AppState, bucket: &str, rate: Rate, what: &str) -> AppResult<()> {
+    let decision = app.usage.check_bucket(bucket, rate).await?;
+    if decision.allowed {
+        return Ok(());
+    }
+    Err(AppError::rate_limited(
+        format!("{what} budget of calls is used up for now"),
+        decision.retry_after,
+    ))
 }
 
 fn client(app: &AppState, peer: SocketAddr, headers: &HeaderMap) -> AppResult<String> {
@@ -172,8 +206,8 @@ async fn preflight(
     res
 }
 
-/// Admits a call: the key, the origin, then the budgets (per key, per
-/// address and key). On success, the grant and the origin to grant CORS to.
+/// Admits a call: the address's budget, the key, the origin, then the
+/// key's budget. On success, the grant and the origin to grant CORS to.
 async fn admit_call(
     app: &AppState,
     peer: SocketAddr,
@@ -187,31 +221,14 @@ async fn admit_call(
         .await
         .map_err(|err| refused(err, request_id, None))?;
     let origin = origin.unwrap_or_default().to_owned();
-    for (bucket, rate, what) in [
-        (
-            format!("pk:{}", grant.key_id),
-            KEY_RATE,
-            "this publishable key's",
-        ),
-        (
-            format!("pkc:{}:{client}", grant.key_id),
-            CLIENT_RATE,
-            "this address's",
-        ),
-    ] {
-        let decision = app
-            .usage
-            .check_bucket(&bucket, rate)
-            .await
-            .map_err(|err| refused(err, request_id, Some(&origin)))?;
-        if !decision.allowed {
-            let err = AppError::rate_limited(
-                format!("{what} budget of calls is used up for now"),
-                decision.retry_after,
-            );
-            return Err(refused(err, request_id, Some(&origin)));
-        }
-    }
+    spend(
+        app,
+        &format!("pk:{}", grant.key_id),
+        KEY_RATE,
+        "this publishable key's",
+    )
+    .await
+    .map_err(|err| refused(err, request_id, Some(&origin)))?;
     Ok((grant, origin))
 }
 
@@ -231,7 +248,7 @@ pub async fn check(
     axum::Extension(request_id): axum::Extension<RequestId>,
     Path(key): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let rid = &request_id.0;
     let (grant, origin) = match admit_call(&app, peer, &headers, &key, rid).await {
@@ -239,6 +256,12 @@ pub async fn check(
         Err(res) => return res,
     };
     let cors = Some(origin.as_str());
+    let Ok(body) = body else {
+        let err = AppError::bad_input(format!(
+            "the body is at most {MAX_BODY} bytes: {{\"metric\": \"…\"}}"
+        ));
+        return refused(err, rid, cors);
+    };
     let body: CheckBody = if body.iter().all(u8::is_ascii_whitespace) {
         CheckBody::default()
     } else {
@@ -270,7 +293,8 @@ pub async fn check(
 }
 
 /// Whether the tenant is active and, for a live key and a `metric`, within
-/// its monthly quota (a reservation of one, given back at once).
+/// its monthly quota (read only: used + 1 within the limit; nothing is
+/// reserved, so asking never refuses real traffic).
 async fn verdict(
     app: &AppState,
     grant: &PublicGrant,
@@ -294,9 +318,9 @@ async fn verdict(
     let Some(plan) = app.plans.plan(&app.db, &grant.plan_key).await? else {
         return Ok((true, "OK"));
     };
-    match app
+    let within = app
         .usage
-        .reserve_quota(
+        .quota_allows(
             &app.db,
             &plan,
             grant.tenant_id,
@@ -304,13 +328,12 @@ async fn verdict(
             1,
             chrono::Utc::now(),
         )
-        .await
-    {
-        // Dropped: given back.
-        Ok(_reservation) => Ok((true, "OK")),
-        Err(AppError::QuotaExceeded(_)) => Ok((false, "QUOTA_EXCEEDED")),
-        Err(err) => Err(err),
-    }
+        .await?;
+    Ok(if within {
+        (true, "OK")
+    } else {
+        (false, "QUOTA_EXCEEDED")
+    })
 }
 
 /// `GET /v1/public/{key}/branding`: `{tenant: {slug, name}, branding:

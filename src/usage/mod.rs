@@ -70,6 +70,8 @@ struct Inner {
     /// Announces committed live usage to every instance (`usageUpdated`).
     live: live::Announcer,
     failed_lookups: FailedLookups,
+    /// The same for publishable keys (a budget of its own).
+    public_failed_lookups: FailedLookups,
     /// Idempotency keys seen on the hot path, with their event's fingerprint.
     seen: Cache<(Uuid, Environment, String), i64>,
     buffer: Mutex<Vec<NewUsageEvent>>,
@@ -84,6 +86,7 @@ impl Usage {
         Self {
             inner: Arc::new(Inner {
                 failed_lookups: FailedLookups::new(limiter.clone()),
+                public_failed_lookups: FailedLookups::named(limiter.clone(), "pkfail"),
                 quotas: Quotas::new(&limiter),
                 alerts: std::sync::OnceLock::new(),
                 limiter,
@@ -115,6 +118,13 @@ impl Usage {
     /// The failed API-key lookup budgets (in the same counters as the limits).
     pub fn failed_lookups(&self) -> &FailedLookups {
         &self.inner.failed_lookups
+    }
+
+    /// The failed publishable-key lookup budgets: apart from the secret
+    /// keys' (a hostile page can make its visitors' browsers call made-up
+    /// publishable keys without a preflight).
+    pub fn public_failed_lookups(&self) -> &FailedLookups {
+        &self.inner.public_failed_lookups
     }
 
     /// Takes one call from the key's limit and then from its tenant's (test
@@ -201,6 +211,33 @@ impl Usage {
             .reserve(&mut Seed::Db(db), tenant, metric, at, amount, limit)
             .await
             .map(Some)
+    }
+
+    /// Whether `quantity` more of `metric` for `tenant` would stay within
+    /// `plan`'s monthly quota, without reserving anything (so asking cannot
+    /// refuse real traffic nor lose a unit): true when nothing is limited.
+    pub async fn quota_allows(
+        &self,
+        db: &Db,
+        plan: &Plan,
+        tenant: Uuid,
+        metric: &str,
+        quantity: i64,
+        at: chrono::DateTime<Utc>,
+    ) -> AppResult<bool> {
+        let Some(limit) = quotas::limit_of(plan, metric) else {
+            return Ok(true);
+        };
+        let catalogue = self.inner.metrics.get(db).await?;
+        let aggregation = catalogue
+            .iter()
+            .find(|m| m.key == metric)
+            .and_then(store::Aggregation::of);
+        let Some(amount) = quotas::amount(aggregation.as_ref(), quantity) else {
+            return Ok(true);
+        };
+        let used = self.inner.quotas.used(db, tenant, metric, at).await?;
+        Ok(used.saturating_add(amount) <= limit)
     }
 
     /// The one-step check: the key is verified and `limits` taken by the

@@ -198,6 +198,23 @@ impl Quotas {
         *guard
     }
 
+    /// How much of `metric` `tenant` has used in the month of `at`: the
+    /// counter when there is one, else read from the database (the counter
+    /// is neither created nor changed: a read-only answer).
+    pub async fn used(
+        &self,
+        db: &Db,
+        tenant: Uuid,
+        metric: &str,
+        at: DateTime<Utc>,
+    ) -> AppResult<i64> {
+        if let Some(used) = self.known_used(tenant, metric, at).await {
+            return Ok(used);
+        }
+        let (start, resets_at) = period(at);
+        Seed::Db(db).used(tenant, metric, start, resets_at).await
+    }
+
     /// Gives back `amount` of `metric` taken for `tenant` in the month of
     /// `at` by a reservation that was kept (its usage turned out to be a
     /// duplicate).

@@ -518,22 +518,66 @@ async fn publishable_keys_have_budgets_per_address_and_unknown_keys_cost() {
     let (owner, _, _) = app.sign_up("pk-budget@example.com", "Budget").await;
     let origin = "https://shop.example.com";
     assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (_, key) = create_pk(&app, &owner, "LIVE").await;
+    let (id, key) = create_pk(&app, &owner, "LIVE").await;
     use reqwest::Method;
-    let limit = tenantgate::http::public::CLIENT_RATE.limit;
-    for i in 0..limit {
+    use tenantgate::http::public::{CLIENT_RATE, KEY_RATE};
+    for i in 0..CLIENT_RATE.limit {
         let a = public(&app, Method::GET, &key, "branding", Some(origin)).await;
         assert_eq!(a.status, 200, "call {i}: {:?}", a.body);
     }
-    let a = public(&app, Method::GET, &key, "branding", Some(origin)).await;
-    assert_eq!(a.status, 429, "{:?}", a.body);
-    assert_code(&a, "RATE_LIMITED", "past the address budget");
-    assert!(!header(&a, "retry-after").is_empty());
-    // The page may read why (the origin is allowed).
-    assert_eq!(acao(&a), origin);
-    // Made-up keys with valid checksums spend the address's failed lookups.
+    // Far past the address's budget (which refills 2 a second): refused
+    // before the key's budget is touched (600 more calls would take half of
+    // it).
+    let mut admitted = 0;
+    for _ in 0..600 {
+        let a = public(&app, Method::GET, &key, "branding", Some(origin)).await;
+        if a.status == 200 {
+            admitted += 1;
+            continue;
+        }
+        assert_eq!(a.status, 429, "{:?}", a.body);
+        assert_code(&a, "RATE_LIMITED", "past the address budget");
+        assert!(!header(&a, "retry-after").is_empty());
+    }
+    assert!(admitted < 100, "{admitted} calls past the address budget");
+    let left = app
+        .state
+        .usage
+        .check_bucket(&format!("pk:{id}"), KEY_RATE)
+        .await
+        .unwrap()
+        .remaining;
+    assert!(
+        left + CLIENT_RATE.limit + admitted + 1 >= KEY_RATE.limit,
+        "one address spent the key's budget: {left} left of {}",
+        KEY_RATE.limit
+    );
+    // Preflights and made-up keys from that address are refused before any
+    // lookup (they share its budget).
+    let made_up =
+        tenantgate::auth::publishable::mint(tenantgate::auth::api_keys::Environment::Live);
+    for (method, key) in [
+        (Method::OPTIONS, &key),
+        (Method::OPTIONS, &made_up),
+        (Method::GET, &made_up),
+    ] {
+        let a = public(&app, method.clone(), key, "branding", Some(origin)).await;
+        assert_eq!(a.status, 429, "{method}: {:?}", a.body);
+        assert_code(&a, "RATE_LIMITED", "preflight past the address budget");
+    }
+}
+
+/// Made-up publishable keys spend their own failed-lookup budget: a page
+/// making its visitors' browsers call them does not lock the address out of
+/// secret-key lookups.
+#[tokio::test]
+async fn unknown_publishable_keys_spend_their_own_budget() {
+    let app = TestApp::spawn().await;
+    let (owner, _, _) = app.sign_up("pk-fail@example.com", "Fail").await;
+    let origin = "https://shop.example.com";
+    use reqwest::Method;
     let mut limited = false;
-    for _ in 0..200 {
+    for _ in 0..tenantgate::auth::key_failures::RATE.limit + 5 {
         let made_up =
             tenantgate::auth::publishable::mint(tenantgate::auth::api_keys::Environment::Live);
         let a = public(&app, Method::GET, &made_up, "branding", Some(origin)).await;
@@ -545,6 +589,15 @@ async fn publishable_keys_have_budgets_per_address_and_unknown_keys_cost() {
         assert_code(&a, "UNAUTHENTICATED", "unknown key");
     }
     assert!(limited, "unknown keys were never limited");
+    // Secret keys from the same address are still looked up: an unknown
+    // one is UNAUTHENTICATED (not RATE_LIMITED), a real one works.
+    let unknown = tenantgate::auth::api_keys::mint(tenantgate::auth::api_keys::Environment::Live);
+    let a = crate::keys::v1(&app, &unknown.secret, json!({ "metric": "api_calls" })).await;
+    assert_eq!(a.status, 401, "{:?}", a.body);
+    assert_eq!(a.body["error"]["code"], "UNAUTHENTICATED", "{:?}", a.body);
+    let (_, secret) = create_key(&app, &owner, json!({ "scopes": ["USAGE_WRITE"] })).await;
+    let a = crate::keys::v1(&app, &secret, json!({ "metric": "api_calls" })).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
 }
 
 #[tokio::test]
@@ -665,6 +718,15 @@ async fn the_check_answers_the_quota_and_records_nothing() {
     app.state.usage.flush(&app.state.db).await.unwrap();
     let sql = format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}'");
     assert_eq!(app.db.count(&sql).await, 0, "a check recorded usage");
+    // Read only: no quota counter was made, let alone changed.
+    let tenant_id: uuid::Uuid = tenant.parse().unwrap();
+    let counter = || {
+        app.state
+            .usage
+            .quotas()
+            .known_used(tenant_id, "api_calls", chrono::Utc::now())
+    };
+    assert_eq!(counter().await, None, "a check touched the quota counter");
     // Used up by the backend: the check says so.
     let (_, secret) = create_key(&app, &owner, json!({ "scopes": ["USAGE_WRITE"] })).await;
     for _ in 0..2 {
@@ -675,6 +737,11 @@ async fn the_check_answers_the_quota_and_records_nothing() {
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(a.body["allowed"], false);
     assert_eq!(a.body["reason"], "QUOTA_EXCEEDED");
+    assert_eq!(
+        counter().await,
+        Some(2),
+        "the counter after a refused check"
+    );
     // No metric: only whether the tenant is active; a test key never counts.
     assert_eq!(check(live.clone(), json!({})).await.body["allowed"], true);
     assert_eq!(
@@ -705,4 +772,128 @@ async fn the_check_answers_the_quota_and_records_nothing() {
         .header("origin", origin)
         .body("{not json");
     assert_code(&app.send(req).await, "BAD_USER_INPUT", "not JSON");
+    // At most 1 KB is read: a larger body is refused, coded, readable.
+    let big = json!({ "metric": "api_calls", "pad": "x".repeat(2000) }).to_string();
+    let req = app
+        .client
+        .post(format!("{}/v1/public/{live}/check", app.url))
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .body(big);
+    let a = app.send(req).await;
+    assert_eq!(a.status, 400, "{:?}", a.body);
+    assert_code(&a, "BAD_USER_INPUT", "a body past 1 KB");
+    assert!(
+        a.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1024 bytes"),
+        "{:?}",
+        a.body
+    );
+}
+
+/// The lookup function restores the caller's tenant context (it used to
+/// leave it empty).
+#[tokio::test]
+async fn the_lookup_restores_the_callers_tenant_context() {
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    let app = TestApp::spawn().await;
+    let (owner, _, tenant) = app.sign_up("pk-ctx@example.com", "Ctx").await;
+    let (_, key) = create_pk(&app, &owner, "LIVE").await;
+    let mut conn = app.db.owner().await;
+    conn.batch_execute(&format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true); \
+         SELECT * FROM tg_publishable_key_lookup('{key}');"
+    ))
+    .await
+    .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        s: String,
+    }
+    let after: Setting =
+        diesel::sql_query("SELECT coalesce(current_setting('app.tenant_id', true), '') AS s")
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        after.s, tenant,
+        "the caller's tenant context after a lookup"
+    );
+    conn.batch_execute("ROLLBACK").await.unwrap();
+}
+
+/// An origin change drops the tenant's publishable keys only: its cached
+/// secret keys stay cached.
+#[tokio::test]
+async fn an_origin_change_leaves_secret_keys_cached() {
+    let app = TestApp::spawn().await;
+    wait_live(&app).await;
+    let (owner, _, _) = app.sign_up("pk-keep@example.com", "Keep").await;
+    let (_, secret) = create_key(&app, &owner, json!({ "scopes": ["USAGE_WRITE"] })).await;
+    let call = || crate::keys::v1(&app, &secret, json!({ "metric": "api_calls" }));
+    // The key's creation notice arrives first (it drops the key).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(call().await.status, 200);
+    assert_eq!(call().await.status, 200);
+    // The announcement of the origin reaches this instance.
+    let (_, misses) = app.state.api_keys.stats();
+    for i in 0..3 {
+        assert_ok(
+            &add_origin(&app, &owner, &format!("https://s{i}.example.com")).await,
+            "origin",
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(call().await.status, 200);
+    assert_eq!(
+        app.state.api_keys.stats().1,
+        misses,
+        "an origin change dropped the tenant's secret keys"
+    );
+}
+
+/// Revokes at once audit once; keys revoked long ago leave the list.
+#[tokio::test]
+async fn concurrent_revokes_audit_once_and_old_revoked_keys_are_not_listed() {
+    let app = TestApp::spawn().await;
+    let (owner, _, tenant) = app.sign_up("pk-revoke@example.com", "Revoke").await;
+    let (id, _) = create_pk(&app, &owner, "LIVE").await;
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| app.gql(REVOKE, json!({ "id": id }), Some(&owner))),
+    )
+    .await;
+    for a in &answers {
+        assert_ok(a, "revokePublishableKey");
+        assert!(a.body["data"]["revokePublishableKey"]["revokedAt"].is_string());
+    }
+    let sql = format!(
+        "SELECT count(*) AS n FROM audit_log WHERE action = 'publishable_key.revoke' \
+         AND tenant_id = '{tenant}'"
+    );
+    assert_eq!(
+        app.db.count(&sql).await,
+        1,
+        "concurrent revokes audited twice"
+    );
+    let listed = |a: &Answer| {
+        a.body["data"]["tenant"]["publishableKeys"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(listed(&app.gql(LIST, json!({}), Some(&owner)).await), 1);
+    app.db
+        .count(&format!(
+            "WITH v AS (UPDATE publishable_keys SET revoked_at = now() - interval '31 days' \
+             WHERE id = '{id}' RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    assert_eq!(
+        listed(&app.gql(LIST, json!({}), Some(&owner)).await),
+        0,
+        "a key revoked 31 days ago is still listed"
+    );
 }

@@ -33,7 +33,7 @@ async fn caller(ctx: &Context<'_>) -> Result<(crate::auth::Verified, crate::auth
 /// Drops this instance's cached copies of the tenant's publishable keys at
 /// once (the announcement reaches every instance moments later).
 fn forget(ctx: &Context<'_>, tenant: Uuid) {
-    services(ctx).api_keys.invalidate(&format!("t:{tenant}"));
+    services(ctx).api_keys.invalidate(&format!("p:{tenant}"));
 }
 
 #[Object]
