@@ -72,8 +72,10 @@ $$;
 REVOKE ALL ON FUNCTION tg_host_tenant(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tg_host_tenant(text, text) TO tenantgate_app;
 
--- Verified domains whose record was last looked at before `p_before`, oldest
--- first (the daily re-check; each is then updated in its own tenant's scope).
+-- Verified domains whose record was last looked at before `p_before`, or
+-- whose record is missing (those at every run, whatever their last look: a
+-- tenant's own Verify cannot push the 72-hour rule back), longest waiting
+-- first (the re-check; each is then updated in its own tenant's scope).
 CREATE FUNCTION tg_domains_due(p_before timestamptz, p_limit integer)
     RETURNS TABLE (tenant_id uuid, domain text)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -84,8 +86,9 @@ BEGIN
     RETURN QUERY
         SELECT d.tenant_id, d.domain FROM public.tenant_domains d
         WHERE d.verified_at IS NOT NULL
-          AND (d.last_checked_at IS NULL OR d.last_checked_at < p_before)
-        ORDER BY d.last_checked_at NULLS FIRST
+          AND (d.last_checked_at IS NULL OR d.last_checked_at < p_before
+               OR d.missing_since IS NOT NULL)
+        ORDER BY LEAST(d.missing_since, d.last_checked_at) NULLS FIRST
         LIMIT LEAST(GREATEST(COALESCE(p_limit, 1), 1), 1000);
     PERFORM set_config('app.host_lookup', 'off', true);
 END
