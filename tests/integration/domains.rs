@@ -788,3 +788,44 @@ async fn reserved_and_lookalike_slugs_are_never_taken() {
     let unknown = host_tenant(&app, &format!("login.{BASE}")).await;
     assert_eq!(unknown.code(), "NOT_FOUND");
 }
+
+/// The tenant `downgrade.example.com` routes to now (this instance's cache
+/// cleared first).
+async fn routed(app: &TestApp) -> Value {
+    app.state.domains.forget();
+    host_tenant(app, "downgrade.example.com").await.body["data"]["hostTenant"]["id"].clone()
+}
+
+#[tokio::test]
+async fn custom_domains_route_only_for_active_tenants_on_a_plan_with_them() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (a, _, a_tenant) = app.sign_up("owner@downgrade.test", "Downgrade").await;
+    app.set_plan(&a_tenant, "pro").await;
+    let set = set_domain(&app, &a, "downgrade.example.com").await;
+    let token = set.body["data"]["setCustomDomain"]["recordValue"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    dns.set_txt("_tenantgate.downgrade.example.com", &[&token]);
+    assert_eq!(
+        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
+        "VERIFIED"
+    );
+    assert_eq!(routed(&app).await, a_tenant.as_str());
+    // Downgraded off custom domains: it stops routing; back on, it routes.
+    app.set_plan(&a_tenant, "free").await;
+    assert!(routed(&app).await.is_null(), "a downgrade stops routing");
+    app.set_plan(&a_tenant, "pro").await;
+    assert_eq!(routed(&app).await, a_tenant.as_str());
+    // Suspended or pending deletion: no routing either.
+    for status in ["suspended", "pending_deletion"] {
+        app.db
+            .count(&format!(
+                "WITH v AS (UPDATE tenants SET status = '{status}' WHERE id = '{a_tenant}' \
+                 RETURNING 1) SELECT count(*) AS n FROM v"
+            ))
+            .await;
+        assert!(routed(&app).await.is_null(), "{status}");
+    }
+}
