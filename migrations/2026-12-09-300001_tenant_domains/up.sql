@@ -43,7 +43,8 @@ $$;
 
 -- The tenant a request's host names, for anonymous routing: by slug (a
 -- subdomain of the base domain, which only the server knows) or by a verified
--- custom domain. Only what routing and the sign-in page need: the id, the
+-- custom domain (only while the tenant is active and its plan includes
+-- custom domains). Only what routing and the sign-in page need: the id, the
 -- name and the public part of the branding (never the support email, the
 -- plan, the status or anything of its members).
 CREATE FUNCTION tg_host_tenant(p_slug text, p_domain text)
@@ -64,7 +65,12 @@ BEGIN
             SELECT t.id, t.name, t.branding ->> 'displayName', t.branding ->> 'logoUrl',
                    t.branding ->> 'primaryColor', t.branding ->> 'accentColor'
             FROM public.tenant_domains d JOIN public.tenants t ON t.id = d.tenant_id
-            WHERE d.domain = p_domain AND d.verified_at IS NOT NULL;
+            JOIN public.plans p ON p.key = t.plan_key
+            WHERE d.domain = p_domain AND d.verified_at IS NOT NULL
+              -- A custom domain routes only for an active tenant whose plan
+              -- still includes it (a downgrade, a suspension or a pending
+              -- deletion stops it; the claim is kept, so it comes back).
+              AND t.status = 'active' AND p.custom_domain;
     END IF;
     PERFORM set_config('app.host_lookup', 'off', true);
 END
@@ -72,8 +78,10 @@ $$;
 REVOKE ALL ON FUNCTION tg_host_tenant(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tg_host_tenant(text, text) TO tenantgate_app;
 
--- Verified domains whose record was last looked at before `p_before`, oldest
--- first (the daily re-check; each is then updated in its own tenant's scope).
+-- Verified domains whose record was last looked at before `p_before`, or
+-- whose record is missing (those at every run, whatever their last look: a
+-- tenant's own Verify cannot push the 72-hour rule back), longest waiting
+-- first (the re-check; each is then updated in its own tenant's scope).
 CREATE FUNCTION tg_domains_due(p_before timestamptz, p_limit integer)
     RETURNS TABLE (tenant_id uuid, domain text)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -84,8 +92,9 @@ BEGIN
     RETURN QUERY
         SELECT d.tenant_id, d.domain FROM public.tenant_domains d
         WHERE d.verified_at IS NOT NULL
-          AND (d.last_checked_at IS NULL OR d.last_checked_at < p_before)
-        ORDER BY d.last_checked_at NULLS FIRST
+          AND (d.last_checked_at IS NULL OR d.last_checked_at < p_before
+               OR d.missing_since IS NOT NULL)
+        ORDER BY LEAST(d.missing_since, d.last_checked_at) NULLS FIRST
         LIMIT LEAST(GREATEST(COALESCE(p_limit, 1), 1), 1000);
     PERFORM set_config('app.host_lookup', 'off', true);
 END

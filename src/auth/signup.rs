@@ -145,7 +145,12 @@ pub async fn sign_up(
                         err.into()
                     }
                 })?;
-                let mut slug = base_slug.clone();
+                // A reserved slug is never taken: a suffix from the start.
+                let mut slug = if crate::members::slug_reserved(&base_slug) {
+                    format!("{base_slug}-{}", random_suffix())
+                } else {
+                    base_slug.clone()
+                };
                 let mut tenant = None;
                 for _ in 0..8 {
                     let new_tenant = tenants::NewTenant {

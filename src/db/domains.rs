@@ -141,9 +141,39 @@ pub async fn record_check(
             tenant_domains::verified_at.eq(verified_at),
             tenant_domains::missing_since.eq(missing_since),
             tenant_domains::last_checked_at.eq(at),
-            tenant_domains::last_result.eq(result),
+            tenant_domains::last_result.eq(fit_result(result)),
         ))
         .returning(DomainRow::as_returning())
         .get_result(conn)
+        .await
+}
+
+/// The longest note `last_result` holds (its CHECK).
+pub const MAX_RESULT: usize = 500;
+
+/// `result` cut to [`MAX_RESULT`] characters (an ellipsis marks the cut).
+pub fn fit_result(result: &str) -> String {
+    if result.chars().count() <= MAX_RESULT {
+        result.to_owned()
+    } else {
+        result.chars().take(MAX_RESULT - 1).collect::<String>() + "…"
+    }
+}
+
+/// Moves the tenant's re-check schedule on (`last_checked_at`) with `note`,
+/// leaving the verification as it stands (after a look that could not be
+/// recorded).
+pub async fn touch(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    note: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(tenant_domains::table.find(tenant))
+        .set((
+            tenant_domains::last_checked_at.eq(at),
+            tenant_domains::last_result.eq(fit_result(note)),
+        ))
+        .execute(conn)
         .await
 }

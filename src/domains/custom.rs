@@ -132,6 +132,8 @@ pub async fn verify(
         Err(err) => err.public_message(),
     };
     let found = looked.as_ref().ok().cloned();
+    let limit = chrono::Duration::from_std(domains.settings().unverify_after).unwrap_or_default();
+    let mailer = domains.mailer().clone();
     let row = db
         .scoped(access.scope(), |conn| {
             async move {
@@ -150,12 +152,17 @@ pub async fn verify(
                             .require_feature(&plan, Feature::CustomDomain)?;
                         (now.verified_at.or(Some(at)), None)
                     }
-                    // Not found: a verified domain stays so until the re-check's
-                    // rule un-verifies it; the time it went missing is kept.
-                    Some(_) => (
-                        now.verified_at,
-                        now.verified_at.map(|_| now.missing_since.unwrap_or(at)),
-                    ),
+                    // Not found: a verified domain stays so until it has been
+                    // missing for `unverify_after` (the re-check's rule, applied
+                    // here too: pressing Verify never keeps a domain); the time
+                    // it went missing is kept.
+                    Some(_) => match now.verified_at {
+                        Some(_) if at - now.missing_since.unwrap_or(at) >= limit => (None, None),
+                        Some(verified_at) => {
+                            (Some(verified_at), Some(now.missing_since.unwrap_or(at)))
+                        }
+                        None => (None, None),
+                    },
                     None => (now.verified_at, now.missing_since),
                 };
                 let row =
@@ -168,6 +175,21 @@ pub async fn verify(
                                 err.into()
                             }
                         })?;
+                if let (Some(_), None, Some(since)) =
+                    (now.verified_at, row.verified_at, now.missing_since)
+                {
+                    super::recheck::announce_unverified(
+                        conn,
+                        &mailer,
+                        &meta,
+                        actor.clone(),
+                        tenant,
+                        &row.domain,
+                        since,
+                        &result,
+                    )
+                    .await?;
+                }
                 if now.verified_at.is_none() && row.verified_at.is_some() {
                     audit::record(
                         conn,

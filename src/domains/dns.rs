@@ -169,10 +169,12 @@ impl Dns {
             Err(NetError::Dns(DnsError::NoRecordsFound(_))) => return Ok(Vec::new()),
             Err(NetError::Timeout) => return Err(timed_out(domain)),
             Err(err) => {
+                // The resolver's own words stay in the log: they may describe
+                // the server's network, which is not the tenant's to read.
                 tracing::info!(%err, domain, "TXT lookup failed");
-                return Err(AppError::unavailable(format!(
-                    "the DNS lookup of {name} failed ({err}); try again later"
-                )));
+                return Err(AppError::unavailable(
+                    "the DNS lookup of the verification record failed; try again later",
+                ));
             }
         };
         Ok(lookup

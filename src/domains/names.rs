@@ -8,8 +8,24 @@ use crate::error::{AppError, AppResult};
 /// The longest domain name DNS allows (without the root's dot).
 pub const MAX_DOMAIN: usize = 253;
 
-/// Top-level names no public domain can have.
-const RESERVED_TLDS: [&str; 6] = ["localhost", "local", "internal", "arpa", "invalid", "onion"];
+/// Top-level names no public domain can have: the reserved ones, and those
+/// private networks use (a lookup there would read the server's own network's
+/// view of DNS).
+const RESERVED_TLDS: [&str; 13] = [
+    "localhost",
+    "local",
+    "internal",
+    "arpa",
+    "invalid",
+    "onion",
+    "corp",
+    "lan",
+    "home",
+    "svc",
+    "intranet",
+    "private",
+    "localdomain",
+];
 
 /// One label: 1 to 63 letters, digits and inner dashes.
 fn label_ok(label: &str) -> bool {
@@ -25,7 +41,9 @@ fn label_ok(label: &str) -> bool {
 /// without a trailing dot, internationalised names as punycode (`xn--…`,
 /// UTS #46). BAD_USER_INPUT (field `domain`) unless it is a hostname of at
 /// least two labels under a public-looking top-level name (not numeric, not
-/// `localhost`, `.local`, `.internal`, `.arpa`, `.invalid`, `.onion`), not an
+/// `localhost`, `.local`, `.internal`, `.arpa`, `.invalid`, `.onion`, nor a
+/// private network's `.corp`, `.lan`, `.home`, `.svc`, `.intranet`,
+/// `.private`, `.localdomain`), not an
 /// IP address, at most 253 characters, and neither the base domain nor under
 /// it (those hosts are the tenants' subdomains). Public suffixes themselves
 /// (`co.uk`) are not told apart: verification needs a TXT record under the
@@ -170,6 +188,13 @@ mod tests {
             "1.2.3.4.5",
             "printer.local",
             "db.internal",
+            "db.corp",
+            "nas.lan",
+            "router.home",
+            "api.default.svc",
+            "wiki.intranet",
+            "x.private",
+            "host.localdomain",
             "https://acme.com",
             "acme.com:443",
             "*.acme.com",

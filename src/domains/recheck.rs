@@ -14,7 +14,11 @@
 //!
 //! Each domain is updated in its own tenant's scope, with its row locked; the
 //! list of due domains comes from `tg_domains_due` (SECURITY DEFINER: tenant
-//! ids and domains only). Two instances may look at the same domain at once:
+//! ids and domains only). A verified domain whose record is missing is due at
+//! every run whatever its last look (a tenant pressing Verify cannot push its
+//! re-check back), and a manual verification applies the same 72-hour rule.
+//! One domain's failure is logged and the run goes on; its schedule still
+//! advances, so it never blocks the queue. Two instances may look at the same domain at once:
 //! both write the same outcome.
 
 use std::time::Duration;
@@ -109,50 +113,41 @@ pub async fn run(domains: &Domains, db: &Db, now: DateTime<Utc>) -> AppResult<Re
                         return Ok(false);
                     }
                     db_domains::record_check(conn, tenant, None, None, &note, now).await?;
-                    audit::record(
+                    announce_unverified(
                         conn,
+                        &mailer,
                         &RequestMeta::default(),
-                        Entry::new(
-                            Some(tenant),
-                            Actor::System,
-                            "tenant.custom_domain.unverified",
-                        )
-                        .target("tenant", tenant)
-                        .change(
-                            Some(json!({ "domain": domain, "verified": true })),
-                            Some(json!({
-                                "domain": domain,
-                                "verified": false,
-                                "missingSince": since,
-                                "found": note,
-                            })),
-                        ),
+                        Actor::System,
+                        tenant,
+                        &domain,
+                        since,
+                        &note,
                     )
                     .await?;
-                    let subject = format!("{domain} no longer serves your tenant");
-                    for to in crate::db::usage::owner_emails(conn, tenant).await? {
-                        mailer
-                            .queue(
-                                conn,
-                                Mail {
-                                    to,
-                                    subject: subject.clone(),
-                                    body: format!(
-                                        "The TXT record {name} has not held your tenant's token \
-                                         since {since} ({note}), so {domain} no longer routes to \
-                                         your tenant. Publish the record again and press Verify \
-                                         in the tenant's settings to restore it.\n\n{}\n",
-                                        mailer.public_url
-                                    ),
-                                },
-                            )
-                            .await?;
-                    }
                     Ok(true)
                 }
                 .scope_boxed()
             })
-            .await?;
+            .await;
+        let unverified = match unverified {
+            Ok(unverified) => unverified,
+            Err(err) => {
+                // One domain's failure never stalls the others: logged, and
+                // its schedule still moves on (it goes to the queue's end).
+                tracing::warn!(domain = %item.domain, error = %err, "domain re-check failed");
+                let (tenant, note) = (item.tenant_id, "the last look could not be recorded");
+                let touched = db
+                    .scoped(Scope::tenant(tenant), |conn| {
+                        async move { Ok(db_domains::touch(conn, tenant, note, now).await?) }
+                            .scope_boxed()
+                    })
+                    .await;
+                if let Err(err) = touched {
+                    tracing::warn!(domain = %item.domain, error = %err, "domain re-check: schedule not advanced");
+                }
+                false
+            }
+        };
         done.looked += 1;
         done.unverified += usize::from(unverified);
     }
@@ -160,6 +155,59 @@ pub async fn run(domains: &Domains, db: &Db, now: DateTime<Utc>) -> AppResult<Re
         domains.forget();
     }
     Ok(done)
+}
+
+/// What follows a verified domain's un-verification, in its transaction:
+/// the audit entry (`tenant.custom_domain.unverified`, by `actor`) and an
+/// email to every owner.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn announce_unverified(
+    conn: &mut diesel_async::AsyncPgConnection,
+    mailer: &crate::mail::Mailer,
+    meta: &RequestMeta,
+    actor: Actor,
+    tenant: uuid::Uuid,
+    domain: &str,
+    since: DateTime<Utc>,
+    note: &str,
+) -> AppResult<()> {
+    let name = Dns::record_name(domain);
+    audit::record(
+        conn,
+        meta,
+        Entry::new(Some(tenant), actor, "tenant.custom_domain.unverified")
+            .target("tenant", tenant)
+            .change(
+                Some(json!({ "domain": domain, "verified": true })),
+                Some(json!({
+                    "domain": domain,
+                    "verified": false,
+                    "missingSince": since,
+                    "found": note,
+                })),
+            ),
+    )
+    .await?;
+    let subject = format!("{domain} no longer serves your tenant");
+    for to in crate::db::usage::owner_emails(conn, tenant).await? {
+        mailer
+            .queue(
+                conn,
+                Mail {
+                    to,
+                    subject: subject.clone(),
+                    body: format!(
+                        "The TXT record {name} has not held your tenant's token \
+                         since {since} ({note}), so {domain} no longer routes to \
+                         your tenant. Publish the record again and press Verify \
+                         in the tenant's settings to restore it.\n\n{}\n",
+                        mailer.public_url
+                    ),
+                },
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Runs [`run`] a minute after start and then hourly until `stop`.

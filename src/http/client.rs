@@ -82,9 +82,14 @@ pub fn client_ip(
 /// The forwarded-host header that trusted proxies set.
 pub const FORWARDED_HOST: &str = "x-forwarded-host";
 
-/// The host a request was sent to: `Host`, or with trusted proxies in front,
-/// the last `X-Forwarded-Host` entry (the one the outermost proxy wrote; a
+/// The host a request was sent to: `Host` (or HTTP/2's `:authority`, see
+/// [`fill_host`]), or with trusted proxies in front, the last
+/// `X-Forwarded-Host` entry (the one the proxy nearest this server wrote; a
 /// client's own claim is never read without trusted proxies), else `Host`.
+/// The proxies must *set* (overwrite) `X-Forwarded-Host`, not pass on a
+/// client's: a client's value only picks which tenant's address the request
+/// claims, which its own `Host` header could do as well; it never grants
+/// access (the membership or key check still decides).
 pub fn request_host(headers: &HeaderMap, trusted_proxies: usize) -> Option<&str> {
     let forwarded = (trusted_proxies > 0)
         .then(|| headers.get_all(FORWARDED_HOST).iter().next_back())
@@ -94,6 +99,31 @@ pub fn request_host(headers: &HeaderMap, trusted_proxies: usize) -> Option<&str>
         .map(str::trim)
         .filter(|v| !v.is_empty());
     forwarded.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+}
+
+/// Gives a request without `Host` the authority of its URI as `Host`: HTTP/2
+/// sends the host as `:authority` (in the URI), not as a header (as axum's
+/// own `Host` extractor falls back to). A `Host` header sent is kept.
+pub fn fill_host<B>(request: &mut axum::http::Request<B>) {
+    if request.headers().contains_key(header::HOST) {
+        return;
+    }
+    let authority = request
+        .uri()
+        .authority()
+        .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok());
+    if let Some(authority) = authority {
+        request.headers_mut().insert(header::HOST, authority);
+    }
+}
+
+/// The layer running [`fill_host`] on every request.
+pub async fn host_from_authority(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    fill_host(&mut request);
+    next.run(request).await
 }
 
 /// Where a request came from, for the audit trail and budgets (see
@@ -214,6 +244,32 @@ mod tests {
         h.remove(FORWARDED_HOST);
         assert_eq!(request_host(&h, 1), Some("internal:8080"));
         assert_eq!(request_host(&HeaderMap::new(), 0), None);
+    }
+
+    #[test]
+    fn http2_authority_is_the_host() {
+        let mut h2 = axum::http::Request::builder()
+            .uri("https://acme.app.example.com:8443/graphql")
+            .body(())
+            .unwrap();
+        fill_host(&mut h2);
+        assert_eq!(
+            request_host(h2.headers(), 0),
+            Some("acme.app.example.com:8443")
+        );
+        let mut h1 = axum::http::Request::builder()
+            .uri("https://other.example.com/graphql")
+            .header(header::HOST, "acme.app.example.com")
+            .body(())
+            .unwrap();
+        fill_host(&mut h1);
+        assert_eq!(request_host(h1.headers(), 0), Some("acme.app.example.com"));
+        let mut bare = axum::http::Request::builder()
+            .uri("/graphql")
+            .body(())
+            .unwrap();
+        fill_host(&mut bare);
+        assert_eq!(request_host(bare.headers(), 0), None);
     }
 
     #[test]

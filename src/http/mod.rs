@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(axum::middleware::from_fn(request_id::layer))
+        .layer(axum::middleware::from_fn(client::host_from_authority))
 }
 
 /// `/metrics` alone, for its own listener (`--metrics-listen`); with a token

@@ -19,7 +19,7 @@ mod team;
 use diesel_async::AsyncPgConnection;
 
 pub use invitations::{INVITATION_TTL, accept, invite, resend_invitation, revoke_invitation};
-pub use settings::{Branding, TenantChanges, update_tenant, validate_slug};
+pub use settings::{Branding, TenantChanges, slug_reserved, update_tenant, validate_slug};
 pub use team::{remove, update_role};
 
 use serde_json::{Value, json};

@@ -79,7 +79,45 @@ impl Branding {
     }
 }
 
-/// Validates a slug: 1 to 48 lower-case letters, digits and inner dashes.
+/// Slugs no tenant may take: as `<slug>.<base domain>` they would pass for
+/// the service's own addresses.
+pub const RESERVED_SLUGS: [&str; 24] = [
+    "admin",
+    "api",
+    "app",
+    "auth",
+    "billing",
+    "cdn",
+    "dashboard",
+    "docs",
+    "help",
+    "id",
+    "login",
+    "logout",
+    "mail",
+    "portal",
+    "root",
+    "security",
+    "signin",
+    "signup",
+    "sso",
+    "static",
+    "status",
+    "support",
+    "system",
+    "www",
+];
+
+/// Whether `slug` is one no tenant may take ([`RESERVED_SLUGS`]), or looks
+/// like an internationalised name's punycode (`xn--`) or any other label
+/// with `--` at its third and fourth characters (lookalikes).
+pub fn slug_reserved(slug: &str) -> bool {
+    RESERVED_SLUGS.contains(&slug) || slug.get(2..4) == Some("--")
+}
+
+/// Validates a slug: 1 to 48 lower-case letters, digits and inner dashes,
+/// not reserved ([`slug_reserved`]; tenants that had one before keep it, but
+/// it names no tenant as a subdomain).
 pub fn validate_slug(slug: &str) -> AppResult<String> {
     let slug = slug.trim().to_owned();
     let ok = (1..=48).contains(&slug.len())
@@ -92,6 +130,13 @@ pub fn validate_slug(slug: &str) -> AppResult<String> {
         return Err(AppError::bad_field(
             "slug",
             "1 to 48 lower-case letters, digits and dashes, not starting or ending with a dash",
+        ));
+    }
+    if slug_reserved(&slug) {
+        return Err(AppError::bad_field(
+            "slug",
+            "this slug is reserved (a name of the service's own, or a lookalike with \"--\" at \
+             the third and fourth characters): choose another",
         ));
     }
     Ok(slug)
@@ -236,7 +281,20 @@ mod tests {
             );
         }
         assert_eq!(validate_slug(" acme-2 ").unwrap(), "acme-2");
-        for bad in ["", "-a", "a-", "UPPER", "sp ace", &"a".repeat(49)] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "UPPER",
+            "sp ace",
+            &"a".repeat(49),
+            "admin",
+            "login",
+            "www",
+            "api",
+            "xn--pple-43d",
+            "ab--cd",
+        ] {
             assert!(validate_slug(bad).is_err(), "{bad}");
         }
     }

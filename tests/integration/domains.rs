@@ -613,3 +613,217 @@ async fn sockets_follow_the_host_too() {
     let own = open(b_host, json!({ "Authorization": format!("Bearer {b}") })).await;
     assert_eq!(own["type"], "connection_ack", "{own}");
 }
+
+/// Shifts the tenant's domain timestamps `hours` into the past (time passing).
+async fn age_domain(app: &TestApp, tenant: &str, hours: i64) {
+    app.db
+        .count(&format!(
+            "WITH v AS (UPDATE tenant_domains SET \
+             verified_at = verified_at - interval '{hours} hours', \
+             last_checked_at = last_checked_at - interval '{hours} hours', \
+             missing_since = missing_since - interval '{hours} hours' \
+             WHERE tenant_id = '{tenant}' RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+}
+
+#[tokio::test]
+async fn pressing_verify_never_keeps_a_domain_whose_record_is_gone() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (a, _, a_tenant) = app.sign_up("owner@keeper.test", "Keeper").await;
+    app.set_plan(&a_tenant, "pro").await;
+    let set = set_domain(&app, &a, "keeper.example.com").await;
+    let token = set.body["data"]["setCustomDomain"]["recordValue"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    dns.set_txt("_tenantgate.keeper.example.com", &[&token]);
+    assert_eq!(
+        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
+        "VERIFIED"
+    );
+    // The record goes; the former holder presses Verify every 23 hours.
+    dns.remove("_tenantgate.keeper.example.com");
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let row = verify(&app, &a).await;
+        assert!(row.body["errors"].is_null(), "{:?}", row.body);
+        statuses.push(row.body["data"]["verifyCustomDomain"]["status"].clone());
+        age_domain(&app, &a_tenant, 23).await;
+    }
+    // Missing for 0, 23, 46, 69 hours: verified; for 92: no more.
+    assert_eq!(
+        statuses,
+        ["VERIFIED", "VERIFIED", "VERIFIED", "VERIFIED", "FAILED"],
+        "un-verified once missing for 72 hours"
+    );
+    assert!(host_tenant(&app, "keeper.example.com").await.body["data"]["hostTenant"].is_null());
+    assert_eq!(
+        app.db
+            .count(&format!(
+                "SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{a_tenant}' \
+                 AND action = 'tenant.custom_domain.unverified'"
+            ))
+            .await,
+        1
+    );
+
+    // The re-check's schedule is not the tenant's to push back: a domain
+    // whose record is missing is due at every run, however fresh its last look.
+    dns.set_txt("_tenantgate.keeper.example.com", &[&token]);
+    assert_eq!(
+        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
+        "VERIFIED"
+    );
+    dns.remove("_tenantgate.keeper.example.com");
+    verify(&app, &a).await;
+    age_domain(&app, &a_tenant, 69).await;
+    verify(&app, &a).await; // checked just now, missing for 69 hours
+    let later = chrono::Utc::now() + chrono::Duration::hours(4);
+    let done = tenantgate::domains::recheck::run(&app.state.domains, &app.state.db, later)
+        .await
+        .unwrap();
+    assert_eq!(done.unverified, 1, "{done:?}");
+    assert_eq!(custom_domain(&app, &a).await["status"], "FAILED");
+}
+
+#[tokio::test]
+async fn long_notes_are_cut_to_fit_and_never_stall_the_recheck() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (a, _, a_tenant) = app.sign_up("owner@longnote.test", "Long note").await;
+    app.set_plan(&a_tenant, "pro").await;
+    let domain = format!("{}example.com", format!("{}.", "l".repeat(50)).repeat(4));
+    let set = set_domain(&app, &a, &domain).await;
+    let token = set.body["data"]["setCustomDomain"]["recordValue"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = format!("_tenantgate.{domain}");
+    dns.set_txt(&record, &[&token]);
+    assert_eq!(
+        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
+        "VERIFIED"
+    );
+    // Long wrong strings at a long name: a note past the column's 500.
+    let wrong = "w".repeat(120);
+    dns.set_txt(&record, &[&wrong, &wrong, &wrong]);
+    let row = verify(&app, &a).await;
+    assert!(row.body["errors"].is_null(), "{:?}", row.body);
+    let note = row.body["data"]["verifyCustomDomain"]["lastResult"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        note.chars().count() <= 500 && note.contains("www"),
+        "{note}"
+    );
+    // The daily re-check records it too, and goes on.
+    let later = chrono::Utc::now() + chrono::Duration::hours(25);
+    let done = tenantgate::domains::recheck::run(&app.state.domains, &app.state.db, later)
+        .await
+        .unwrap();
+    assert_eq!(done.looked, 1);
+    let due_again = tenantgate::domains::recheck::run(&app.state.domains, &app.state.db, later)
+        .await
+        .unwrap();
+    assert_eq!(due_again.looked, 1, "missing: due at every run");
+}
+
+#[tokio::test]
+async fn resolver_failures_tell_tenants_nothing_of_the_servers_network() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (a, _, a_tenant) = app.sign_up("owner@resolver.test", "Resolver").await;
+    app.set_plan(&a_tenant, "pro").await;
+    // Private networks' names are refused before any lookup.
+    for private in ["db.corp", "nas.lan", "router.home", "api.default.svc"] {
+        let refused = set_domain(&app, &a, private).await;
+        assert_eq!(refused.code(), "BAD_USER_INPUT", "{private}");
+    }
+    let set = set_domain(&app, &a, "resolver.example.com").await;
+    assert!(set.body["errors"].is_null(), "{:?}", set.body);
+    dns.refuse("_tenantgate.resolver.example.com");
+    let failed = verify(&app, &a).await;
+    assert_eq!(failed.code(), "UNAVAILABLE", "{:?}", failed.body);
+    let message = failed.body["errors"][0]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "the DNS lookup of the verification record failed; try again later"
+    );
+    let note = custom_domain(&app, &a).await["lastResult"].clone();
+    assert_eq!(note, message, "the stored note says no more");
+}
+
+#[tokio::test]
+async fn reserved_and_lookalike_slugs_are_never_taken() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    // A tenant named like the service's own address gets a suffixed slug.
+    let (a, _, _) = app.sign_up("owner@reserved.test", "Admin").await;
+    let slug = app
+        .gql("{ tenant { slug } }", json!({}), Some(&a))
+        .await
+        .body["data"]["tenant"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(slug.starts_with("admin-"), "{slug}");
+    for taken in ["login", "www", "api", "xn--pple-43d", "ab--cd"] {
+        let refused = app
+            .gql(
+                "mutation($s: String!) { updateTenant(input: {slug: $s}) { slug } }",
+                json!({ "s": taken }),
+                Some(&a),
+            )
+            .await;
+        assert_eq!(
+            refused.code(),
+            "BAD_USER_INPUT",
+            "{taken}: {:?}",
+            refused.body
+        );
+    }
+    let unknown = host_tenant(&app, &format!("login.{BASE}")).await;
+    assert_eq!(unknown.code(), "NOT_FOUND");
+}
+
+/// The tenant `downgrade.example.com` routes to now (this instance's cache
+/// cleared first).
+async fn routed(app: &TestApp) -> Value {
+    app.state.domains.forget();
+    host_tenant(app, "downgrade.example.com").await.body["data"]["hostTenant"]["id"].clone()
+}
+
+#[tokio::test]
+async fn custom_domains_route_only_for_active_tenants_on_a_plan_with_them() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (a, _, a_tenant) = app.sign_up("owner@downgrade.test", "Downgrade").await;
+    app.set_plan(&a_tenant, "pro").await;
+    let set = set_domain(&app, &a, "downgrade.example.com").await;
+    let token = set.body["data"]["setCustomDomain"]["recordValue"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    dns.set_txt("_tenantgate.downgrade.example.com", &[&token]);
+    assert_eq!(
+        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
+        "VERIFIED"
+    );
+    assert_eq!(routed(&app).await, a_tenant.as_str());
+    // Downgraded off custom domains: it stops routing; back on, it routes.
+    app.set_plan(&a_tenant, "free").await;
+    assert!(routed(&app).await.is_null(), "a downgrade stops routing");
+    app.set_plan(&a_tenant, "pro").await;
+    assert_eq!(routed(&app).await, a_tenant.as_str());
+    // Suspended (or pending deletion, the same filter): no routing either.
+    app.db
+        .count(&format!(
+            "WITH v AS (UPDATE tenants SET status = 'suspended' WHERE id = '{a_tenant}' \
+             RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    assert!(routed(&app).await.is_null(), "suspended");
+}

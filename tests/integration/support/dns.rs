@@ -13,6 +13,9 @@ use hickory_proto::rr::{RData, Record, RecordType};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
+/// The value [`DnsServer::refuse`] stores: the name is answered REFUSED.
+const REFUSED: &str = "\0refused";
+
 /// A running test DNS server.
 pub struct DnsServer {
     pub addr: SocketAddr,
@@ -63,7 +66,10 @@ impl DnsServer {
                         .trim_end_matches('.')
                         .to_ascii_lowercase();
                     let values = table.lock().unwrap().get(&name).cloned();
-                    if let Some(values) = values {
+                    if values.as_deref() == Some(&[REFUSED.to_owned()][..]) {
+                        response.metadata.response_code = ResponseCode::Refused;
+                        found = true;
+                    } else if let Some(values) = values {
                         found = true;
                         if query.query_type() == RecordType::TXT {
                             for value in values {
@@ -99,6 +105,11 @@ impl DnsServer {
             name.to_ascii_lowercase(),
             values.iter().map(|v| (*v).to_owned()).collect(),
         );
+    }
+
+    /// Answers REFUSED for `name` (a name server's failure).
+    pub fn refuse(&self, name: &str) {
+        self.set_txt(name, &[REFUSED]);
     }
 
     /// Removes the records at `name`.
