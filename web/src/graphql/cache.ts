@@ -55,6 +55,9 @@ export const EMBEDDED_TYPES = [
   'UsagePoint',
   'UsageSeries',
   'Viewer',
+  'WebhookDeliveryConnection',
+  'WebhookDeliveryEdge',
+  'WebhookEndpointSecret',
 ] as const;
 
 /** Types keyed by their `key` field. */
