@@ -279,6 +279,7 @@ impl Webhooks {
         };
         let mailer = self.0.mailer.clone();
         let delivery_id = d.id;
+        let was_failing = job.endpoint.failing_since.is_some();
         let recorded = self
             .0
             .db
@@ -296,6 +297,10 @@ impl Webhooks {
                     };
                     if !deliveries::record(conn, lease, &attempt, status, next).await? {
                         return Ok(false);
+                    }
+                    if outcome.succeeded() && !was_failing {
+                        // The common case: nothing of the endpoint to change.
+                        return Ok(true);
                     }
                     let Some(endpoint) = rows::find_for_update(conn, tenant, endpoint_id).await?
                     else {
