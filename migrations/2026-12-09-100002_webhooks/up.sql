@@ -145,12 +145,14 @@ CREATE TRIGGER webhook_events_fan_out AFTER INSERT ON webhook_events
     FOR EACH ROW EXECUTE FUNCTION tg_webhook_fan_out();
 
 -- Claims up to `n` deliveries due at `at` (the worker's clock), oldest due
--- first, leasing each to `lease` for `lease_secs` (5 to 600): its
--- next_attempt_at moves past the lease, so no other instance claims it
--- while the attempt runs, and one whose instance died is claimed again after
--- the lease. Rows are locked with SKIP LOCKED: two instances never claim the
--- same delivery.
-CREATE FUNCTION tg_webhook_claim(lease uuid, n integer, at timestamptz, lease_secs integer)
+-- first and at most `per_endpoint` of one endpoint, none of the endpoints in
+-- `busy` (those this instance already has enough attempts in flight to),
+-- leasing each to `lease` for `lease_secs` (5 to 600): its next_attempt_at
+-- moves past the lease, so no other instance claims it while the attempt
+-- runs, and one whose instance died is claimed again after the lease. Rows
+-- are locked with SKIP LOCKED: two instances never claim the same delivery.
+CREATE FUNCTION tg_webhook_claim(lease uuid, n integer, at timestamptz, lease_secs integer,
+                                 per_endpoint integer, busy uuid[])
     RETURNS TABLE (id uuid, tenant_id uuid, endpoint_id uuid)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
@@ -161,14 +163,27 @@ BEGIN
     UPDATE webhook_deliveries d
        SET leased_by = lease,
            next_attempt_at = at + make_interval(secs => least(greatest(lease_secs, 5), 600))
-     WHERE d.id = ANY (ARRAY(SELECT x.id FROM webhook_deliveries x
-                              WHERE x.status = 'pending' AND x.next_attempt_at <= at
-                              ORDER BY x.next_attempt_at
-                              LIMIT least(greatest(n, 1), 500)
-                              FOR UPDATE SKIP LOCKED))
+     WHERE d.id = ANY (ARRAY(
+             SELECT y.id FROM webhook_deliveries y
+              WHERE y.id = ANY (ARRAY(
+                      SELECT z.id FROM (
+                          SELECT x.id, x.next_attempt_at,
+                                 row_number() OVER (PARTITION BY x.endpoint_id
+                                                    ORDER BY x.next_attempt_at, x.id) AS rn
+                            FROM (SELECT w.id, w.endpoint_id, w.next_attempt_at
+                                    FROM webhook_deliveries w
+                                   WHERE w.status = 'pending' AND w.next_attempt_at <= at
+                                     AND w.endpoint_id <> ALL (coalesce(busy, '{}'))
+                                   ORDER BY w.next_attempt_at
+                                   LIMIT 2000) x) z
+                       WHERE z.rn <= greatest(per_endpoint, 1)
+                       ORDER BY z.next_attempt_at
+                       LIMIT least(greatest(n, 1), 500)))
+                AND y.status = 'pending' AND y.next_attempt_at <= at
+              FOR UPDATE SKIP LOCKED))
     RETURNING d.id, d.tenant_id, d.endpoint_id;
     PERFORM set_config('app.webhook_worker', '', true);
 END
 $$;
-REVOKE ALL ON FUNCTION tg_webhook_claim(uuid, integer, timestamptz, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tg_webhook_claim(uuid, integer, timestamptz, integer) TO tenantgate_app;
+REVOKE ALL ON FUNCTION tg_webhook_claim(uuid, integer, timestamptz, integer, integer, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_webhook_claim(uuid, integer, timestamptz, integer, integer, uuid[]) TO tenantgate_app;

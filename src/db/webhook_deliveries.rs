@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Integer, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -180,21 +180,26 @@ pub struct Claimed {
 }
 
 /// Claims up to `n` deliveries due at `at` for `lease` (`tg_webhook_claim`:
-/// SKIP LOCKED, next attempt moved past the lease). Runs with no tenant.
+/// SKIP LOCKED, next attempt moved past the lease), at most `per_endpoint`
+/// of one endpoint and none of `busy`'s. Runs with no tenant.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     lease: Uuid,
-    n: i32,
-    at: DateTime<Utc>,
-    lease_secs: i32,
+    (n, at, lease_secs): (i32, DateTime<Utc>, i32),
+    per_endpoint: i32,
+    busy: &[Uuid],
 ) -> QueryResult<Vec<Claimed>> {
-    diesel::sql_query("SELECT id, tenant_id, endpoint_id FROM tg_webhook_claim($1, $2, $3, $4)")
-        .bind::<SqlUuid, _>(lease)
-        .bind::<Integer, _>(n)
-        .bind::<Timestamptz, _>(at)
-        .bind::<Integer, _>(lease_secs)
-        .load(conn)
-        .await
+    diesel::sql_query(
+        "SELECT id, tenant_id, endpoint_id FROM tg_webhook_claim($1, $2, $3, $4, $5, $6)",
+    )
+    .bind::<SqlUuid, _>(lease)
+    .bind::<Integer, _>(n)
+    .bind::<Timestamptz, _>(at)
+    .bind::<Integer, _>(lease_secs)
+    .bind::<Integer, _>(per_endpoint)
+    .bind::<Array<SqlUuid>, _>(busy)
+    .load(conn)
+    .await
 }
 
 /// Records an attempt and the delivery's next state, if the delivery is

@@ -130,6 +130,14 @@ pub async fn attempt(
         out.error = Some(refused);
         return out;
     }
+    if secrets.is_empty() {
+        out.error = Some(
+            "not sent: the signing secret cannot be opened with this server's keys \
+             (rotate the endpoint's secret)"
+                .to_owned(),
+        );
+        return out;
+    }
     let body = body(d);
     let id = d.event_id.to_string();
     let timestamp = Utc::now().timestamp();

@@ -46,12 +46,25 @@ impl Webhooks {
     async fn claim(&self, lease: Uuid, n: usize) -> AppResult<Vec<Claimed>> {
         let now = self.clock().now();
         let n = i32::try_from(n.clamp(1, 500)).unwrap_or(500);
+        let cap = self.settings().per_endpoint.max(1);
+        let busy: Vec<Uuid> = {
+            let in_flight = self.0.in_flight.lock().expect("in-flight map");
+            in_flight
+                .iter()
+                .filter(|(_, n)| **n >= cap)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        let per_endpoint = i32::try_from(cap).unwrap_or(i32::MAX);
         let claimed = self
             .0
             .db
             .scoped(Scope::anonymous(), |conn| {
-                async move { Ok(deliveries::claim(conn, lease, n, now, LEASE_SECS).await?) }
-                    .scope_boxed()
+                async move {
+                    let batch = (n, now, LEASE_SECS);
+                    Ok(deliveries::claim(conn, lease, batch, per_endpoint, &busy).await?)
+                }
+                .scope_boxed()
             })
             .await?;
         let (mut keep, mut give_back) = (Vec::new(), Vec::new());
@@ -59,7 +72,7 @@ impl Webhooks {
             let mut in_flight = self.0.in_flight.lock().expect("in-flight map");
             for c in claimed {
                 let count = in_flight.entry(c.endpoint_id).or_default();
-                if *count < self.settings().per_endpoint.max(1) {
+                if *count < cap {
                     *count += 1;
                     keep.push(c);
                 } else {
@@ -80,14 +93,19 @@ impl Webhooks {
         Ok(keep)
     }
 
+    /// An attempt to `endpoint` ended: its slot is free, and the loop may
+    /// claim again (the endpoint may have been at its cap).
     fn done(&self, endpoint: Uuid) {
-        let mut in_flight = self.0.in_flight.lock().expect("in-flight map");
-        if let Some(n) = in_flight.get_mut(&endpoint) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                in_flight.remove(&endpoint);
+        {
+            let mut in_flight = self.0.in_flight.lock().expect("in-flight map");
+            if let Some(n) = in_flight.get_mut(&endpoint) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    in_flight.remove(&endpoint);
+                }
             }
         }
+        self.0.wake.notify_one();
     }
 
     /// One pass, waited for: claims what is due at the worker's clock (up
@@ -261,6 +279,7 @@ impl Webhooks {
         };
         let mailer = self.0.mailer.clone();
         let delivery_id = d.id;
+        let was_failing = job.endpoint.failing_since.is_some();
         let recorded = self
             .0
             .db
@@ -278,6 +297,10 @@ impl Webhooks {
                     };
                     if !deliveries::record(conn, lease, &attempt, status, next).await? {
                         return Ok(false);
+                    }
+                    if outcome.succeeded() && !was_failing {
+                        // The common case: nothing of the endpoint to change.
+                        return Ok(true);
                     }
                     let Some(endpoint) = rows::find_for_update(conn, tenant, endpoint_id).await?
                     else {

@@ -18,6 +18,10 @@
 //!   (`tenant { publishableKeys allowedOrigins }`, `revokePublishableKey` and
 //!   `removeAllowedOrigin` of the other tenant's; each tenant has a key and an
 //!   origin of its own). No answer may show a string
+//!   checksum strings of its own), and webhooks (`tenant { webhookEndpoints
+//!   webhookEndpoint(id) { deliveries } }` of the other tenant's endpoint, and
+//!   update, delete, rotate, test and replay aimed at its endpoint and
+//!   delivery; each tenant has one of each). No answer may show a string
 //!   (id, email, name, slug, cursor) that belongs only to a tenant the caller is
 //!   not in, no write may succeed or change a tenant, and nothing may be a 5xx or
 //!   an INTERNAL error; `memberCount` and `plan` are the answering tenant's own
@@ -113,6 +117,9 @@ struct Tenant {
     origins: BTreeSet<Uuid>,
     /// Its allowed origins as written.
     origin_names: Vec<String>,
+    /// Its webhook endpoint and that endpoint's delivery.
+    webhooks: BTreeSet<Uuid>,
+    webhook_deliveries: BTreeSet<Uuid>,
     /// The cursors of every row of its three lists.
     cursors: Vec<String>,
     /// Its verified custom domain (a host that names it).
@@ -150,7 +157,16 @@ const ROTATE_KEY: &str =
     "mutation($id: ID!) { rotateApiKey(id: $id, gracePeriodSeconds: 0) { secret apiKey { id } } }";
 const UPDATE_KEY: &str =
     "mutation($id: ID!) { updateApiKey(input: { id: $id, name: \"taken\", scopes: [] }) { id } }";
-const CREATE_KEY: &str = "mutation { createApiKey(input: { name: \"iso key\", scopes: [TENANT_READ, MEMBERS_READ, KEYS_READ, KEYS_WRITE, AUDIT_READ, BILLING_READ, USAGE_READ, USAGE_WRITE] }) { secret apiKey { id displayPrefix } } }";
+const CREATE_KEY: &str = "mutation { createApiKey(input: { name: \"iso key\", scopes: [TENANT_READ, MEMBERS_READ, KEYS_READ, KEYS_WRITE, AUDIT_READ, BILLING_READ, USAGE_READ, USAGE_WRITE, WEBHOOKS_READ, WEBHOOKS_WRITE] }) { secret apiKey { id displayPrefix } } }";
+const WEBHOOKS: &str = "query($id: ID!, $f: Int, $a: String) { tenant { id webhookEndpoints { id url description } webhookEndpoint(id: $id) { id url deliveries(first: $f, after: $a) { edges { cursor node { id eventId payload attempts { error } } } } } } }";
+const HOOK_CREATE: &str = "mutation($u: String!) { createWebhookEndpoint(input: { url: $u, description: \"iso hook\" }) { endpoint { id } } }";
+const HOOK_UPDATE: &str = "mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, url: \"https://taken.example.com/\", enabled: false }) { id url } }";
+const HOOK_DELETE: &str = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id url } }";
+const HOOK_ROTATE: &str =
+    "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { id } } }";
+const HOOK_TEST: &str = "mutation($id: ID!) { sendTestWebhook(id: $id) { id eventId } }";
+const HOOK_REPLAY: &str =
+    "mutation($id: ID!) { replayWebhookDelivery(id: $id) { id eventId payload } }";
 const SET_PLAN: &str =
     "mutation($t: ID!) { setTenantPlan(tenantId: $t, planKey: \"enterprise\") { id planKey } }";
 const CREATE_PLAN: &str = "mutation { createPlan(input: { key: \"iso_plan\", name: \"Iso\", monthlyPrice: 1, public: true, limits: { members: 1000, apiCallsPerHour: 10 } }) { key } }";
@@ -249,7 +265,10 @@ async fn fingerprints(conn: &mut AsyncPgConnection, tenants: &[Tenant; 2]) -> [S
                 (SELECT d::text FROM tenant_domains d WHERE d.tenant_id = '{t}'),
                 (SELECT string_agg(i::text, ',' ORDER BY i.stripe_invoice_id) FROM invoices i WHERE i.tenant_id = '{t}'),
                 (SELECT string_agg(k::text, ',' ORDER BY k.id) FROM publishable_keys k WHERE k.tenant_id = '{t}'),
-                (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}')))"
+                (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}'),
+                (SELECT string_agg(concat_ws(':', e.id, e.url, e.enabled, encode(e.secret_sealed, 'hex')), ',' ORDER BY e.id)
+                 FROM webhook_endpoints e WHERE e.tenant_id = '{t}'),
+                (SELECT count(*)::text FROM webhook_deliveries d WHERE d.tenant_id = '{t}')))"
         )
     };
     let both = text(
@@ -479,6 +498,21 @@ impl Seed {
                 .await,
             );
         }
+        // A webhook endpoint of each tenant, with one delivery (a test event).
+        for (i, owner) in [&a_owner, &b_owner].into_iter().enumerate() {
+            let url = format!("https://iso{i}.example.com/hooks");
+            let made = ok(&app, owner, HOOK_CREATE, json!({ "u": url })).await;
+            let id = made["data"]["createWebhookEndpoint"]["endpoint"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let sent = ok(&app, owner, HOOK_TEST, json!({ "id": id })).await;
+            let delivery = sent["data"]["sendTestWebhook"]["id"].as_str().unwrap();
+            tenants[i].webhooks.insert(Uuid::parse_str(&id).unwrap());
+            tenants[i]
+                .webhook_deliveries
+                .insert(Uuid::parse_str(delivery).unwrap());
+        }
         for (i, t) in tenants.iter_mut().enumerate() {
             let id = t.id;
             // A verified custom domain each: their hosts name them.
@@ -535,8 +569,12 @@ impl Seed {
                     .chain(&t.audit)
                     .chain(&t.keys)
                     .chain(&t.exports)
+                    .chain(&t.webhooks)
+                    .chain(&t.webhook_deliveries)
                     .map(Uuid::to_string),
             );
+            t.strings
+                .insert(format!("https://iso{i}.example.com/hooks"));
             t.strings.extend(key_prefixes[i].iter().cloned());
             t.strings.extend(public_strings[i].iter().cloned());
             t.strings.extend(t.publishable.iter().map(Uuid::to_string));
@@ -775,6 +813,19 @@ enum Op {
     TakeDomain,
     /// A read sent to the other tenant's verified custom domain (`Host`).
     OnTheirHost,
+    /// `tenant { webhookEndpoints webhookEndpoint(id) { deliveries } }` of
+    /// the other tenant's endpoint, with cursors of either tenant.
+    Webhooks {
+        endpoint: Target,
+        first: Option<i32>,
+        after: Cursor,
+    },
+    /// A webhook write aimed at the other tenant's endpoint (update,
+    /// delete, rotate, test: `kind` 0 to 3) or delivery (replay: 4).
+    WebhookWrite {
+        kind: u8,
+        target: Target,
+    },
 }
 
 /// How an answer is judged, besides the checks every answer gets.
@@ -878,6 +929,12 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::CustomDomain),
         Just(Op::TakeDomain),
         Just(Op::OnTheirHost),
+        (target(), first(), cursor()).prop_map(|(endpoint, first, after)| Op::Webhooks {
+            endpoint,
+            first,
+            after
+        }),
+        (0u8..5, target()).prop_map(|(kind, target)| Op::WebhookWrite { kind, target }),
     ]
 }
 
@@ -1062,6 +1119,34 @@ impl Seed {
             ),
             // Sent by the runner itself (with the other tenant's `Host`).
             Op::OnTheirHost => (ON_HOST, json!({}), Check::Read),
+            Op::Webhooks {
+                endpoint,
+                first,
+                after,
+            } => {
+                let theirs: Vec<Uuid> = theirs.webhooks.iter().copied().collect();
+                (
+                    WEBHOOKS,
+                    json!({ "id": Self::target(&theirs, endpoint), "f": first, "a": self.cursor(after) }),
+                    Check::Read,
+                )
+            }
+            Op::WebhookWrite { kind, target } => {
+                let endpoints: Vec<Uuid> = theirs.webhooks.iter().copied().collect();
+                let deliveries: Vec<Uuid> = theirs.webhook_deliveries.iter().copied().collect();
+                let (query, field, pool) = match kind {
+                    0 => (HOOK_UPDATE, "updateWebhookEndpoint", &endpoints),
+                    1 => (HOOK_DELETE, "deleteWebhookEndpoint", &endpoints),
+                    2 => (HOOK_ROTATE, "rotateWebhookSecret", &endpoints),
+                    3 => (HOOK_TEST, "sendTestWebhook", &endpoints),
+                    _ => (HOOK_REPLAY, "replayWebhookDelivery", &deliveries),
+                };
+                (
+                    query,
+                    json!({ "id": Self::target(pool, target) }),
+                    Check::Write(field),
+                )
+            }
             Op::Switch { random } => {
                 let tenant = random.map_or(theirs.id, Uuid::from_u128).to_string();
                 (SWITCH, json!({ "t": tenant }), Check::Switch { tenant })
@@ -1408,6 +1493,13 @@ const TABLES: [(&str, &str, &str); 11] = [
     (
         "allowed_origins",
         "SELECT tenant_id, md5(origin)::uuid AS id FROM allowed_origins",
+        "webhook_endpoints",
+        "SELECT tenant_id, id FROM webhook_endpoints",
+        "tenant_id",
+    ),
+    (
+        "webhook_deliveries",
+        "SELECT tenant_id, id FROM webhook_deliveries",
         "tenant_id",
     ),
     (
@@ -1556,6 +1648,8 @@ fn row_level_security_returns_the_scopes_tenant_only() {
             "data_exports" => mine(|t| &t.exports),
             "publishable_keys" => mine(|t| &t.publishable),
             "allowed_origins" => mine(|t| &t.origins),
+            "webhook_endpoints" => mine(|t| &t.webhooks),
+            "webhook_deliveries" => mine(|t| &t.webhook_deliveries),
             _ => {
                 let mut users: BTreeSet<Uuid> =
                     seeded.map_or(BTreeSet::new(), |t| t.members.clone());

@@ -216,6 +216,25 @@ enum Op {
     RemoveCustomDomain,
     /// `hostTenant` (public; null: the test's host names no tenant).
     ReadHostTenant,
+    /// `tenant { webhookEndpoints { id url } }` with a fresh endpoint.
+    ReadWebhookEndpoints,
+    /// `tenant { webhookEndpoint(id) { deliveries { nodes { … attempts } } } }`
+    /// of a fresh endpoint with one delivery.
+    ReadWebhookDeliveries,
+    /// `webhookEventTypes` (public).
+    ReadWebhookEventTypes,
+    /// `createWebhookEndpoint` of a new URL.
+    CreateWebhookEndpoint,
+    /// `updateWebhookEndpoint` of a fresh endpoint's description.
+    UpdateWebhookEndpoint,
+    /// `deleteWebhookEndpoint` of a fresh endpoint.
+    DeleteWebhookEndpoint,
+    /// `rotateWebhookSecret` of a fresh endpoint.
+    RotateWebhookSecret,
+    /// `replayWebhookDelivery` of a fresh endpoint's delivery.
+    ReplayWebhookDelivery,
+    /// `sendTestWebhook` to a fresh endpoint.
+    SendTestWebhook,
 }
 
 impl Op {
@@ -303,6 +322,15 @@ const MATRIX: &[(Op, [Expect; 7])] = &[
     (Op::VerifyCustomDomain, [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::RemoveCustomDomain, [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
     (Op::ReadHostTenant,     [NULL,     NULL,    NULL,     NULL,     NULL,     NULL,     NULL  ]),
+    (Op::ReadWebhookEndpoints, [UNAUTH, FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadWebhookDeliveries, [UNAUTH, FORBID, YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReadWebhookEventTypes, [YES,   YES,     YES,      YES,      YES,      YES,      YES   ]),
+    (Op::CreateWebhookEndpoint, [UNAUTH, FORBID, YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::UpdateWebhookEndpoint, [UNAUTH, FORBID, YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::DeleteWebhookEndpoint, [UNAUTH, FORBID, YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::RotateWebhookSecret, [UNAUTH,  FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::ReplayWebhookDelivery, [UNAUTH, FORBID, YES,      YES,      FORBID,   FORBID,   FORBID]),
+    (Op::SendTestWebhook,    [UNAUTH,   FORBID,  YES,      YES,      FORBID,   FORBID,   FORBID]),
 ];
 
 /// What an allowed answer's value must be.
@@ -613,6 +641,11 @@ impl Matrix {
                 (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}'),
                 (SELECT d::text FROM tenant_domains d WHERE d.tenant_id = '{t}'),
                 (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x))) AS s"
+                (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x),
+                (SELECT string_agg(concat_ws(':', e.id, e.url, e.description, e.enabled, e.event_types::text,
+                    encode(e.secret_sealed, 'hex'), encode(e.previous_secret_sealed, 'hex')), ',' ORDER BY e.id)
+                    FROM webhook_endpoints e WHERE e.tenant_id = '{t}'),
+                (SELECT count(*)::text FROM webhook_deliveries w WHERE w.tenant_id = '{t}'))) AS s"
         );
         text(&mut self.db, &sql).await
     }
@@ -684,6 +717,29 @@ impl Matrix {
         )
         .await;
         origin
+    /// A fresh webhook endpoint of the tenant (inserted as the database
+    /// owner; its sealed secret is a placeholder) with one delivery of a
+    /// fresh event (the fan-out trigger writes it); returns (endpoint,
+    /// delivery) ids.
+    async fn fresh_webhook(&mut self) -> (Uuid, Uuid) {
+        let (id, event) = (Uuid::new_v4(), Uuid::new_v4());
+        exec(
+            &mut self.db,
+            &format!(
+                "INSERT INTO webhook_endpoints (id, tenant_id, url, secret_sealed)
+                 VALUES ('{id}', '{t}', 'https://hooks.example.com/{id}', '\\x00');
+                 INSERT INTO webhook_events (id, tenant_id, event_type, payload)
+                 VALUES ('{event}', '{t}', 'tenant.updated', '{{}}')",
+                t = self.tenant
+            ),
+        )
+        .await;
+        let delivery = text(
+            &mut self.db,
+            &format!("SELECT id::text AS s FROM webhook_deliveries WHERE endpoint_id = '{id}'"),
+        )
+        .await;
+        (id, Uuid::parse_str(&delivery).unwrap())
     }
 
     /// A fresh pending invitation, sent by the owner.
@@ -1260,6 +1316,105 @@ impl Matrix {
                     cleanup: vec![restore],
                 }
             }
+            Op::ReadWebhookEventTypes => Plan::read(
+                "{ webhookEventTypes }",
+                "/data/webhookEventTypes",
+                Shows::NonEmpty,
+            ),
+            Op::CreateWebhookEndpoint => {
+                let url = format!("https://hooks.example.com/{}", self.fresh_name("new"));
+                Plan {
+                    query: "mutation($u: String!) { createWebhookEndpoint(input: { url: $u }) { endpoint { url } } }",
+                    vars: json!({ "u": url }),
+                    value: "/data/createWebhookEndpoint/endpoint/url",
+                    shows: Shows::Equals(json!(url)),
+                    effect: Some(format!(
+                        "SELECT count(*) AS n FROM webhook_endpoints WHERE tenant_id = '{t}' AND url = '{url}'"
+                    )),
+                    cleanup: vec![format!(
+                        "DELETE FROM webhook_endpoints WHERE tenant_id = '{t}'"
+                    )],
+                }
+            }
+            Op::ReadWebhookEndpoints
+            | Op::ReadWebhookDeliveries
+            | Op::UpdateWebhookEndpoint
+            | Op::DeleteWebhookEndpoint
+            | Op::RotateWebhookSecret
+            | Op::ReplayWebhookDelivery
+            | Op::SendTestWebhook => {
+                let (endpoint, delivery) = self.fresh_webhook().await;
+                let description = self.fresh_name("described");
+                let cleanup = vec![format!(
+                    "DELETE FROM webhook_endpoints WHERE tenant_id = '{t}'"
+                )];
+                let count = |sql: String| Some(format!("SELECT count(*) AS n FROM {sql}"));
+                let (query, vars, value, shows, effect) = match op {
+                    Op::ReadWebhookEndpoints => (
+                        "{ tenant { webhookEndpoints { id url } } }",
+                        json!({}),
+                        "/data/tenant/webhookEndpoints",
+                        Shows::Count(1),
+                        None,
+                    ),
+                    Op::ReadWebhookDeliveries => (
+                        "query($id: ID!) { tenant { webhookEndpoint(id: $id) { deliveries(first: 5) { nodes { eventType status attempts { statusCode } } } } } }",
+                        json!({ "id": endpoint }),
+                        "/data/tenant/webhookEndpoint/deliveries/nodes",
+                        Shows::Count(1),
+                        None,
+                    ),
+                    Op::UpdateWebhookEndpoint => (
+                        "mutation($id: ID!, $d: String!) { updateWebhookEndpoint(input: { id: $id, description: $d }) { description } }",
+                        json!({ "id": endpoint, "d": description }),
+                        "/data/updateWebhookEndpoint/description",
+                        Shows::Equals(json!(description)),
+                        count(format!(
+                            "webhook_endpoints WHERE id = '{endpoint}' AND description = '{description}'"
+                        )),
+                    ),
+                    Op::DeleteWebhookEndpoint => (
+                        "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }",
+                        json!({ "id": endpoint }),
+                        "/data/deleteWebhookEndpoint/id",
+                        Shows::Equals(json!(endpoint.to_string())),
+                        count(format!("webhook_endpoints WHERE id = '{endpoint}'")),
+                    ),
+                    Op::RotateWebhookSecret => (
+                        "mutation($id: ID!) { rotateWebhookSecret(id: $id) { endpoint { id } } }",
+                        json!({ "id": endpoint }),
+                        "/data/rotateWebhookSecret/endpoint/id",
+                        Shows::Equals(json!(endpoint.to_string())),
+                        count(format!(
+                            "webhook_endpoints WHERE id = '{endpoint}' AND previous_secret_sealed IS NOT NULL"
+                        )),
+                    ),
+                    Op::ReplayWebhookDelivery => (
+                        "mutation($id: ID!) { replayWebhookDelivery(id: $id) { replayOf } }",
+                        json!({ "id": delivery }),
+                        "/data/replayWebhookDelivery/replayOf",
+                        Shows::Equals(json!(delivery.to_string())),
+                        count(format!("webhook_deliveries WHERE replay_of = '{delivery}'")),
+                    ),
+                    _ => (
+                        "mutation($id: ID!) { sendTestWebhook(id: $id) { eventType } }",
+                        json!({ "id": endpoint }),
+                        "/data/sendTestWebhook/eventType",
+                        Shows::Equals(json!("webhook.test")),
+                        count(format!(
+                            "webhook_deliveries WHERE endpoint_id = '{endpoint}'"
+                        )),
+                    ),
+                };
+                Plan {
+                    query,
+                    vars,
+                    value,
+                    shows,
+                    effect,
+                    cleanup,
+                }
+            }
             Op::SuspendTenant | Op::ReactivateTenant => {
                 let suspend = op == Op::SuspendTenant;
                 Plan {
@@ -1413,7 +1568,7 @@ async fn every_role_gets_what_the_matrix_says() {
             }
         }
     }
-    assert_eq!(cells, 61 * 7, "every operation has a row");
+    assert_eq!(cells, 70 * 7, "every operation has a row");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells disagree with the role matrix:\n{}",

@@ -165,6 +165,38 @@ async fn a_database_dump_holds_no_token() {
         .expect("the download link's cookie");
     tokens.push(cookie);
 
+    // Webhook signing secrets: made, and rotated (the previous one is kept,
+    // sealed, for its 24 hours).
+    let a = app
+        .gql(
+            "mutation { createWebhookEndpoint(input: { url: \"https://dump.example.com/hooks\" }) { secret endpoint { id } } }",
+            json!({}),
+            Some(&access),
+        )
+        .await;
+    let made = data(&a, "createWebhookEndpoint");
+    tokens.push(string(&made["secret"]));
+    let a = app
+        .gql(
+            "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }",
+            json!({ "id": made["endpoint"]["id"] }),
+            Some(&access),
+        )
+        .await;
+    tokens.push(string(&data(&a, "rotateWebhookSecret")["secret"]));
+    let webhook_keys: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| t.strip_prefix("whsec_"))
+        .map(|b64| {
+            use base64::Engine;
+            hex::encode(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap(),
+            )
+        })
+        .collect();
+
     // What must not be in the dump: each whole token, its secret part (after
     // the last '.' of opaque tokens and JWTs, after the environment prefix of
     // API keys), in text and as hex (how a dump shows bytea).
@@ -182,6 +214,7 @@ async fn a_database_dump_holds_no_token() {
     for needle in needles.clone() {
         needles.push(hex::encode(needle.as_bytes()));
     }
+    needles.extend(webhook_keys);
 
     let dump = dump(&app).await;
     // The dump is real: it holds the rows the tokens were made for.
@@ -190,6 +223,7 @@ async fn a_database_dump_holds_no_token() {
         "invitee@example.com",
         display_prefix.as_str(),
         "COPY public.email_outbox",
+        "https://dump.example.com/hooks",
     ] {
         assert!(dump.contains(present), "the dump lacks {present}");
     }

@@ -93,6 +93,17 @@ async fn the_purge_leaves_no_row_of_the_tenant_and_deletes_its_stripe_customer()
         )
         .await;
     assert_ok(&a, "a pending invitation");
+    // A webhook endpoint with a pending delivery.
+    let (hook, _) = crate::webhooks::create(
+        &app,
+        &owner,
+        json!({ "url": "https://gone.example.com/hooks" }),
+    )
+    .await;
+    let a = app
+        .gql(crate::webhooks::TEST, json!({ "id": hook }), Some(&owner))
+        .await;
+    assert_ok(&a, "a test webhook");
     let a = app
         .gql(
             crate::billing::CHECKOUT,

@@ -371,7 +371,7 @@ async fn two_instances_make_each_attempt_once() {
         app.state.webhooks.start_worker(stop.clone()),
         second.start_worker(stop.clone()),
     ];
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while rx.count().await < 60 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -398,4 +398,67 @@ async fn two_instances_make_each_attempt_once() {
         .count("SELECT count(*) AS n FROM webhook_attempts")
         .await;
     assert_eq!(attempts, 60);
+}
+
+#[tokio::test]
+async fn a_slow_receiver_does_not_hold_up_the_others() {
+    // 6 slots, at most 4 to one endpoint: a receiver that answers in 10 s
+    // holds 4 of them; the other endpoint's deliveries go through the rest,
+    // all 8 before the slow one's first answer (so before its fifth request).
+    let app = TestApp::spawn_tuned(|s| {
+        s.webhooks.allow_loopback = true;
+        s.webhooks.concurrency = 6;
+        s.webhooks.per_endpoint = 4;
+    })
+    .await;
+    let rx = Receiver::start().await;
+    let (token, _, tenant) = app.sign_up("owner@slow.test", "Slow").await;
+    create(
+        &app,
+        &token,
+        json!({ "url": format!("{}/slow?delay_ms=10000", rx.url), "eventTypes": ["member.joined"] }),
+    )
+    .await;
+    create(
+        &app,
+        &token,
+        json!({ "url": format!("{}/fast", rx.url), "eventTypes": ["member.removed"] }),
+    )
+    .await;
+    for _ in 0..8 {
+        emit(&app, &tenant, EventType::MemberJoined, json!({})).await;
+    }
+    for _ in 0..8 {
+        emit(&app, &tenant, EventType::MemberRemoved, json!({})).await;
+    }
+    let stop = tenantgate::usage::Stop::default();
+    let worker = app.state.webhooks.start_worker(stop.clone());
+    let started = std::time::Instant::now();
+    let fast_done = loop {
+        let log = rx.log().await;
+        if log.iter().filter(|r| r["path"] == json!("/fast")).count() == 8 {
+            break started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the fast endpoint waited"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let slow_seen = rx
+        .log()
+        .await
+        .iter()
+        .filter(|r| r["path"] == json!("/slow"))
+        .count();
+    assert!(
+        fast_done < Duration::from_secs(10),
+        "the fast endpoint's 8 deliveries took {fast_done:?}"
+    );
+    assert!(
+        slow_seen <= 4,
+        "at most 4 attempts in flight to the slow one: {slow_seen}"
+    );
+    stop.stop();
+    worker.await.unwrap();
 }
