@@ -1484,7 +1484,7 @@ struct Row {
 }
 
 /// The tables read in SQL: (name, select, the column filters apply to).
-const TABLES: [(&str, &str, &str); 11] = [
+const TABLES: [(&str, &str, &str); 13] = [
     (
         "publishable_keys",
         "SELECT tenant_id, id FROM publishable_keys",
@@ -1493,6 +1493,9 @@ const TABLES: [(&str, &str, &str); 11] = [
     (
         "allowed_origins",
         "SELECT tenant_id, md5(origin)::uuid AS id FROM allowed_origins",
+        "tenant_id",
+    ),
+    (
         "webhook_endpoints",
         "SELECT tenant_id, id FROM webhook_endpoints",
         "tenant_id",

@@ -640,7 +640,6 @@ impl Matrix {
                     FROM publishable_keys k WHERE k.tenant_id = '{t}'),
                 (SELECT string_agg(o.origin, ',' ORDER BY o.origin) FROM allowed_origins o WHERE o.tenant_id = '{t}'),
                 (SELECT d::text FROM tenant_domains d WHERE d.tenant_id = '{t}'),
-                (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x))) AS s"
                 (SELECT string_agg(x::text, ',' ORDER BY x.key) FROM metrics x),
                 (SELECT string_agg(concat_ws(':', e.id, e.url, e.description, e.enabled, e.event_types::text,
                     encode(e.secret_sealed, 'hex'), encode(e.previous_secret_sealed, 'hex')), ',' ORDER BY e.id)
@@ -717,6 +716,8 @@ impl Matrix {
         )
         .await;
         origin
+    }
+
     /// A fresh webhook endpoint of the tenant (inserted as the database
     /// owner; its sealed secret is a placeholder) with one delivery of a
     /// fresh event (the fan-out trigger writes it); returns (endpoint,
