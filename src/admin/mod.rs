@@ -253,8 +253,17 @@ pub async fn set_suspended(
                     "the tenant is already {status}"
                 )));
             }
-            let updated =
-                db::tenants::set_status(conn, id, status, reason.as_deref().map(str::trim)).await?;
+            let updated = db::tenants::set_status_from(
+                conn,
+                id,
+                &before.status,
+                status,
+                reason.as_deref().map(str::trim),
+            )
+            .await?
+            .ok_or_else(|| {
+                AppError::conflict("the tenant's status changed meanwhile: reload and try again")
+            })?;
             audit::record(
                 conn,
                 &meta,

@@ -269,7 +269,7 @@ impl Billing {
                        without one the tenant returns to the free plan."
                     .into(),
                 while_status: "trialing",
-                payment_failed: false,
+                payment_failed: None,
             }),
             "invoice.payment_failed" => Some(Notice {
                 subject: "A payment failed".into(),
@@ -277,7 +277,7 @@ impl Billing {
                        retries; update your payment method to keep it."
                     .into(),
                 while_status: "open",
-                payment_failed: true,
+                payment_failed: Some(event.id.clone()),
             }),
             _ => None,
         };

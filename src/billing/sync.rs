@@ -59,9 +59,10 @@ pub(crate) struct Notice {
     /// Sent only while Stripe still says this (the subscription's status,
     /// or the invoice's): an event worked late tells nothing stale.
     pub while_status: &'static str,
-    /// Whether this is a failed payment (a `subscription.payment_failed`
-    /// webhook event goes with the email).
-    pub payment_failed: bool,
+    /// For a failed payment, the Stripe event's id: a
+    /// `subscription.payment_failed` webhook event goes with the email, its
+    /// id derived from this one (the Stripe event worked twice writes it once).
+    pub payment_failed: Option<String>,
 }
 
 impl Billing {
@@ -171,10 +172,11 @@ impl Billing {
                     if let Some(notice) = notice
                         && invoice.status.as_ref().map(|s| s.as_str()) == Some(notice.while_status)
                     {
-                        if notice.payment_failed
+                        if let Some(stripe_event) = &notice.payment_failed
                             && let Some(stored) = &stored
                         {
-                            webhook_events::payment_failed(conn, tenant, stored).await?;
+                            webhook_events::payment_failed(conn, tenant, stored, stripe_event)
+                                .await?;
                         }
                         send_notice(conn, &mailer, tenant, notice).await?;
                     }

@@ -83,11 +83,14 @@ pub(crate) async fn subscription_changed(
     Ok(())
 }
 
-/// Emits `subscription.payment_failed` for an invoice Stripe could not charge.
+/// Emits `subscription.payment_failed` for an invoice Stripe could not charge,
+/// once per Stripe event (`stripe_event`, its id: the webhook event's id is
+/// derived from it, so working the Stripe event again writes nothing).
 pub(crate) async fn payment_failed(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     invoice: &rows::Invoice,
+    stripe_event: &str,
 ) -> AppResult<()> {
     let data = json!({
         "subscriptionId": invoice.stripe_subscription_id,
@@ -100,7 +103,12 @@ pub(crate) async fn payment_failed(
         "periodStart": invoice.period_start,
         "periodEnd": invoice.period_end,
     });
-    webhooks::emit(conn, tenant, EventType::SubscriptionPaymentFailed, data).await?;
+    let kind = EventType::SubscriptionPaymentFailed;
+    let id = Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("stripe-event:{stripe_event}/{}", kind.as_str()).as_bytes(),
+    );
+    webhooks::emit_once(conn, id, tenant, kind, data).await?;
     Ok(())
 }
 

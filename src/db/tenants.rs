@@ -227,6 +227,27 @@ pub async fn set_status(
         .await
 }
 
+/// Sets a tenant's status only if it is still `from` (what the caller read):
+/// `None` when another change came first (a suspension racing a deletion or
+/// another admin's suspension), so the caller refuses instead of overwriting.
+pub async fn set_status_from(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    from: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> QueryResult<Option<Tenant>> {
+    diesel::update(tenants::table.find(id).filter(tenants::status.eq(from)))
+        .set((
+            tenants::status.eq(status),
+            tenants::status_reason.eq(reason),
+        ))
+        .returning(Tenant::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
 /// Inserts a tenant unless one with its id or slug exists (demo data).
 pub async fn insert_if_absent(
     conn: &mut AsyncPgConnection,

@@ -15,7 +15,7 @@ use super::secret::Secret;
 use super::service::Webhooks;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Role;
-use crate::auth::api_keys::KeyScope;
+use crate::auth::api_keys::{KeyScope, Scopes};
 use crate::auth::keys::{Manager, confirm_member};
 use crate::db::webhook_deliveries::{self as deliveries, Delivery};
 use crate::db::webhook_endpoints::{self as rows, Changes, Endpoint, NewEndpoint};
@@ -109,6 +109,56 @@ pub fn check_types(types: &[String]) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
+/// Whether a key holding `scopes` may read what an event of `event_type`
+/// tells: a key subscribes to, re-points, and reads the payloads of only the
+/// families its scopes read anyway (member.* and invitation.*: members:read;
+/// api_key.*: keys:read; subscription.*: billing:read; usage.*: usage:read;
+/// tenant.*: tenant:read). A family not listed here is read by no key.
+pub fn key_may_read(scopes: Scopes, event_type: &str) -> bool {
+    let needed = match event_type.split('.').next().unwrap_or_default() {
+        "member" | "invitation" => KeyScope::MembersRead,
+        "api_key" => KeyScope::KeysRead,
+        "subscription" => KeyScope::BillingRead,
+        "usage" => KeyScope::UsageRead,
+        "tenant" => KeyScope::TenantRead,
+        _ => return event_type == TEST_EVENT,
+    };
+    scopes.contains(needed)
+}
+
+/// The types `by` subscribes an endpoint to: members any; a key only those
+/// it may read (FORBIDDEN otherwise), "all" (empty) standing for those.
+fn types_for(by: &Manager, types: Vec<String>) -> AppResult<Vec<String>> {
+    let Manager::Key(grant) = by else {
+        return Ok(types);
+    };
+    if let Some(t) = types.iter().find(|t| !key_may_read(grant.scopes, t)) {
+        return Err(AppError::forbidden(format!(
+            "this API key may not subscribe to {t}: its data needs a scope the key lacks"
+        )));
+    }
+    if !types.is_empty() {
+        return Ok(types);
+    }
+    let mine: Vec<String> = EventType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .filter(|t| key_may_read(grant.scopes, t))
+        .map(str::to_owned)
+        .collect();
+    if mine.is_empty() {
+        return Err(AppError::forbidden(
+            "this API key reads none of the events' data (members:read, keys:read, \
+             billing:read, usage:read or tenant:read): it may subscribe to no event",
+        ));
+    }
+    Ok(if mine.len() == EventType::ALL.len() {
+        Vec::new()
+    } else {
+        mine
+    })
+}
+
 /// What the audit trail records of an endpoint (never its secret).
 pub fn summary(e: &Endpoint) -> serde_json::Value {
     json!({
@@ -136,7 +186,7 @@ impl Webhooks {
         require_write(by)?;
         let url = super::target::check(&input.url, self.settings().allow_loopback)?;
         let description = check_description(input.description.as_deref().unwrap_or(""))?;
-        let types = check_types(&input.event_types)?;
+        let types = types_for(by, check_types(&input.event_types)?)?;
         let secret = Secret::generate();
         let id = Uuid::now_v7();
         let sealed = self.0.secrets.seal(id, &secret);
@@ -258,11 +308,21 @@ impl Webhooks {
                 .as_deref()
                 .map(check_description)
                 .transpose()?,
-            event_types: input.event_types.as_deref().map(check_types).transpose()?,
+            event_types: input
+                .event_types
+                .as_deref()
+                .map(|t| types_for(by, check_types(t)?))
+                .transpose()?,
             updated_at: Some(Utc::now()),
             ..Changes::default()
         };
         let actor = by.actor();
+        // A key re-points an endpoint only if it may read every type the
+        // endpoint hears (else a new URL would receive what the key may not read).
+        let repointing_key = match by {
+            Manager::Key(grant) if input.url.is_some() => Some(grant.scopes),
+            _ => None,
+        };
         let (after, ()) = self
             .change(
                 meta,
@@ -271,6 +331,22 @@ impl Webhooks {
                 "webhook_endpoint.update",
                 move |conn, before| {
                     async move {
+                        if let Some(scopes) = repointing_key {
+                            let hears = before.types();
+                            let all: Vec<&str> =
+                                EventType::ALL.iter().map(|t| t.as_str()).collect();
+                            let hears: Vec<&str> = if hears.is_empty() {
+                                all
+                            } else {
+                                hears.iter().map(String::as_str).collect()
+                            };
+                            if let Some(t) = hears.iter().find(|t| !key_may_read(scopes, t)) {
+                                return Err(AppError::forbidden(format!(
+                                    "this API key may not change the URL of an endpoint that \
+                                     hears {t}: its data needs a scope the key lacks"
+                                )));
+                            }
+                        }
                         let now = Utc::now();
                         match input.enabled {
                             Some(true) if !before.enabled => {

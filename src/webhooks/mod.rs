@@ -120,6 +120,19 @@ pub async fn emit(
     Ok(id)
 }
 
+/// Like [`emit`], with the event's id given: an event with that id already
+/// written (the same cause worked twice) is not written again. Returns
+/// whether it was written.
+pub async fn emit_once(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    tenant: Uuid,
+    event: EventType,
+    data: serde_json::Value,
+) -> QueryResult<bool> {
+    webhooks::insert_event_once(conn, id, tenant, event.as_str(), data).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use crate::auth::api_keys::KeyScope;
 use crate::db::webhook_deliveries::{Attempt, Delivery};
 use crate::db::webhook_endpoints::Endpoint;
 use crate::error::AppError;
-use crate::graphql::context::{db, services};
+use crate::graphql::context::{db, services, session};
 use crate::graphql::cursor;
 use crate::tenancy::Scope;
 use crate::webhooks::reads::LoggedDelivery;
@@ -206,8 +206,19 @@ impl WebhookDelivery {
         &self.0.delivery.event_type
     }
 
-    /// The event's `data`, as sent.
-    async fn payload(&self) -> Json<serde_json::Value> {
+    /// The event's `data`, as sent. To an API key lacking the scope that
+    /// reads the event's family (members:read for member.* and
+    /// invitation.*, keys:read, billing:read, usage:read, tenant:read):
+    /// `{"redacted": "<why>"}` instead.
+    async fn payload(&self, ctx: &Context<'_>) -> Json<serde_json::Value> {
+        let kind = &self.0.delivery.event_type;
+        if let Some(call) = session(ctx).key()
+            && !crate::webhooks::endpoints::key_may_read(call.grant.scopes, kind)
+        {
+            return Json(serde_json::json!({
+                "redacted": format!("this API key lacks the scope that reads {kind} data")
+            }));
+        }
         Json(self.0.delivery.payload.clone())
     }
 

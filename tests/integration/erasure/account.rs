@@ -38,6 +38,33 @@ async fn deleting_my_account_leaves_an_opaque_actor_and_refuses_the_last_owner()
         .to_owned();
     let (key_id, secret) = create_key(&app, &in_one, json!({})).await;
 
+    // One Co's outbox names them (invitation.created, member.joined); a
+    // receiver of One Co echoed their address in its answer.
+    let echoes = format!(
+        "SELECT count(*) AS n FROM webhook_events WHERE tenant_id = '{a_tenant}' \
+         AND payload::text LIKE '%leaver@two.test%'"
+    );
+    assert!(app.db.count(&echoes).await >= 2, "the outbox names them");
+    {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query(format!(
+            "WITH e AS (INSERT INTO webhook_endpoints (id, tenant_id, url, secret_sealed) \
+               VALUES (gen_random_uuid(), '{a_tenant}', 'https://hooks.one.test/x', '\\x00') \
+               RETURNING id), \
+             d AS (INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, status, completed_at) \
+               SELECT gen_random_uuid(), '{a_tenant}', e.id, \
+                      (SELECT id FROM webhook_events WHERE tenant_id = '{a_tenant}' LIMIT 1), \
+                      'succeeded', now() FROM e RETURNING id) \
+             INSERT INTO webhook_attempts (id, tenant_id, delivery_id, attempted_at, status_code, \
+               latency_ms, response_excerpt) \
+             SELECT gen_random_uuid(), '{a_tenant}', d.id, now(), 200, 5, \
+                    'got {{\"email\": \"Leaver@Two.test\"}} thanks' FROM d"
+        ))
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+
     let a = app.gql(DELETE_ME, json!({}), Some(&leaver)).await;
     assert_code(&a, "CONFLICT", "the last owner of Two Co");
     let listed = &a.body["errors"][0]["extensions"]["tenants"];

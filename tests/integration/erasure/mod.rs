@@ -154,6 +154,11 @@ pub(crate) async fn traces_of_person(app: &TestApp, user: &str, email: &str) -> 
             "SELECT count(*) AS n FROM audit_log WHERE actor_label = '{email}' \
              OR before::text LIKE '%{email}%' OR after::text LIKE '%{email}%'"
         ),
+        // The webhook outbox (member.*, invitation.* data) and what receivers echoed.
+        format!("SELECT count(*) AS n FROM webhook_events WHERE payload::text ILIKE '%{email}%'"),
+        format!(
+            "SELECT count(*) AS n FROM webhook_attempts WHERE response_excerpt ILIKE '%{email}%'"
+        ),
     ];
     for sql in checks {
         if n(app, &sql).await > 0 {

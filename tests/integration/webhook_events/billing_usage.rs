@@ -94,6 +94,27 @@ async fn a_failed_renewal_emits_payment_failed_and_the_past_due_update() {
         .into_iter()
         .any(|e| e.data["status"] == "past_due" && e.data["previous"]["status"] == "active");
     assert!(past_due, "{later:?}");
+
+    // The stored Stripe events worked again (a retry after a blip, a second
+    // instance): no second payment_failed.
+    let failed_count = format!(
+        "SELECT count(*) AS n FROM webhook_events WHERE tenant_id = '{}' \
+         AND event_type = 'subscription.payment_failed'",
+        b.tenant
+    );
+    let before = b.app.db.count(&failed_count).await;
+    let again = b
+        .app
+        .db
+        .count(
+            "WITH v AS (UPDATE stripe_events SET processed_at = NULL, leased_until = NULL, \
+             next_attempt_at = now() - interval '1 second' \
+             WHERE event_type = 'invoice.payment_failed' RETURNING 1) SELECT count(*) AS n FROM v",
+        )
+        .await;
+    assert!(again > 0, "a stored invoice.payment_failed to work again");
+    assert!(b.app.state.billing.work_events().await.unwrap() > 0);
+    assert_eq!(b.app.db.count(&failed_count).await, before);
 }
 
 #[tokio::test]

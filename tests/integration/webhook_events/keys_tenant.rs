@@ -253,3 +253,136 @@ async fn tenant_changes_emit_their_events_and_a_failed_commit_none() {
     assert_eq!(e[1].data["canceledBy"], owner_id.as_str());
     assert_eq!(kinds(&app, &staff_tenant).await, Vec::<String>::new());
 }
+
+/// A suspension that reads the tenant active while another change of its
+/// status is committing is refused (CONFLICT), not written over it: no
+/// second `tenant.suspended`, no wrong `previousStatus`.
+#[tokio::test]
+async fn a_suspension_racing_another_status_change_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, _, tenant) = app.sign_up("raced@tenant.test", "Raced Co").await;
+    let (staff, _, _) = app.sign_up("staff@race.test", "Race Staff").await;
+    tenantgate::admin::set_platform_admin(&app.db.url, "staff@race.test", true)
+        .await
+        .unwrap();
+    let seen = kinds(&app, &tenant).await.len();
+    // Another change holds the row: the suspension reads it active, then waits.
+    let mut db = app.db.owner().await;
+    db.batch_execute(&format!(
+        "BEGIN; UPDATE tenants SET status = 'suspended', status_reason = 'the other admin' \
+         WHERE id = '{tenant}';"
+    ))
+    .await
+    .unwrap();
+    let (a, ()) = tokio::join!(
+        app.gql(SUSPEND, json!({ "id": tenant }), Some(&staff)),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            db.batch_execute("COMMIT").await.unwrap();
+        }
+    );
+    assert_eq!(a.code(), "CONFLICT", "{:?}", a.body);
+    assert_eq!(since(&app, &tenant, seen).await.len(), 0, "no event");
+    assert_eq!(
+        app.db
+            .count(&format!(
+                "SELECT count(*) AS n FROM tenants WHERE id = '{tenant}' \
+                 AND status_reason = 'the other admin'"
+            ))
+            .await,
+        1
+    );
+}
+
+/// A key with webhooks:write and webhooks:read hears and reads only the
+/// event families its other scopes read: it subscribes to those only ("all"
+/// stands for them), may not re-point an endpoint hearing more, and reads
+/// other families' payloads redacted.
+#[tokio::test]
+async fn a_webhooks_key_hears_only_what_its_scopes_read() {
+    use crate::webhooks::{CREATE, ONE, UPDATE, create};
+    const URL: &str = "https://hooks.example.com/scoped";
+    let app = TestApp::spawn().await;
+    let (owner, _, _) = app.sign_up("scopes@hooks.test", "Scopes Co").await;
+    let (_, key) = create_key(
+        &app,
+        &owner,
+        json!({ "scopes": ["WEBHOOKS_WRITE", "WEBHOOKS_READ", "USAGE_READ", "TENANT_READ"] }),
+    )
+    .await;
+    let a = app
+        .gql(
+            CREATE,
+            json!({ "i": { "url": URL, "eventTypes": ["member.joined"] } }),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(a.code(), "FORBIDDEN", "{:?}", a.body);
+    let a = app
+        .gql(CREATE, json!({ "i": { "url": URL } }), Some(&key))
+        .await;
+    ok(&a, "create as the key");
+    let types = &a.body["data"]["createWebhookEndpoint"]["endpoint"]["eventTypes"];
+    let types: Vec<&str> = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"usage.threshold_reached"), "{types:?}");
+    assert!(types.contains(&"tenant.updated"), "{types:?}");
+    assert!(
+        types
+            .iter()
+            .all(|t| t.starts_with("usage.") || t.starts_with("tenant.")),
+        "all = what the key reads: {types:?}"
+    );
+    let (_, bare) = create_key(&app, &owner, json!({ "scopes": ["WEBHOOKS_WRITE"] })).await;
+    let a = app
+        .gql(CREATE, json!({ "i": { "url": URL } }), Some(&bare))
+        .await;
+    assert_eq!(a.code(), "FORBIDDEN", "{:?}", a.body);
+
+    // The owner's endpoint hears everything: the key may not re-point it
+    // (nor widen its own), may change its description.
+    let (everything, _) = create(&app, &owner, json!({ "url": URL })).await;
+    let a = app
+        .gql(
+            UPDATE,
+            json!({ "i": { "id": everything, "url": "https://evil.example.com/x" } }),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(a.code(), "FORBIDDEN", "{:?}", a.body);
+    let a = app
+        .gql(
+            UPDATE,
+            json!({ "i": { "id": everything, "description": "seen by the key" } }),
+            Some(&key),
+        )
+        .await;
+    ok(&a, "describe");
+    assert_eq!(a.body["data"]["updateWebhookEndpoint"]["url"], URL);
+
+    // An invitation names the invitee: the owner reads it, the key does not.
+    let a = app
+        .gql(
+            crate::matrix::INVITE,
+            json!({ "i": { "email": "secret-person@hooks.test", "role": "MEMBER" } }),
+            Some(&owner),
+        )
+        .await;
+    ok(&a, "invite");
+    async fn payloads(app: &TestApp, endpoint: &str, token: &str) -> String {
+        let a = app
+            .gql(ONE, json!({ "id": endpoint, "first": 10 }), Some(token))
+            .await;
+        ok(&a, "deliveries");
+        a.body["data"]["tenant"]["webhookEndpoint"]["deliveries"]["edges"].to_string()
+    }
+    let by_owner = payloads(&app, &everything, &owner).await;
+    assert!(by_owner.contains("secret-person@hooks.test"), "{by_owner}");
+    let by_key = payloads(&app, &everything, &key).await;
+    assert!(!by_key.contains("secret-person@hooks.test"), "{by_key}");
+    assert!(by_key.contains("redacted"), "{by_key}");
+}

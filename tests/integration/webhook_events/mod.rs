@@ -90,21 +90,44 @@ pub(crate) async fn my_id(app: &TestApp, token: &str) -> String {
         .to_owned()
 }
 
-/// Asserts no event's `data` holds `secret` (nor any token or hash).
+/// Every key of `v`, at any depth.
+fn all_keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                out.push(k.to_lowercase());
+                all_keys(v, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| all_keys(v, out)),
+        _ => {}
+    }
+}
+
+/// Asserts no event's `data` holds `secret` (nor any token or hash field, at
+/// any depth).
 pub(crate) fn holds_no_secret(events: &[Event], secret: &str) {
     for e in events {
         let text = e.data.to_string();
         assert!(!text.contains(secret), "{} leaks a secret: {text}", e.kind);
+        let mut keys = Vec::new();
+        all_keys(&e.data, &mut keys);
         for forbidden in ["secret", "hash", "token"] {
             assert!(
-                !e.data
-                    .as_object()
-                    .unwrap()
-                    .keys()
-                    .any(|k| k.to_lowercase().contains(forbidden)),
+                !keys.iter().any(|k| k.contains(forbidden)),
                 "{} has a {forbidden} field: {text}",
                 e.kind
             );
         }
     }
+}
+
+#[test]
+fn holds_no_secret_looks_at_every_depth() {
+    let nested = Event {
+        kind: "api_key.created".into(),
+        data: serde_json::json!({ "key": { "tokenHash": "x" } }),
+    };
+    let r = std::panic::catch_unwind(|| holds_no_secret(&[nested], "not-there"));
+    assert!(r.is_err(), "a nested token field is caught");
 }

@@ -247,7 +247,12 @@ async fn roles_keys_and_other_tenants() {
         json!({ "scopes": ["TENANT_READ", "WEBHOOKS_READ"] }),
     )
     .await;
-    let (_, writer) = create_key(&app, &owner, json!({ "scopes": ["WEBHOOKS_WRITE"] })).await;
+    let (_, writer) = create_key(
+        &app,
+        &owner,
+        json!({ "scopes": ["WEBHOOKS_WRITE", "USAGE_READ"] }),
+    )
+    .await;
     let (_, neither) = create_key(&app, &owner, json!({ "scopes": ["TENANT_READ"] })).await;
     let a = app.gql(LIST, json!({}), Some(&reader)).await;
     assert_eq!(

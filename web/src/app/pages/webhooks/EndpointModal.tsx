@@ -4,7 +4,7 @@
 import { Button, Checkbox, Group, Modal, Radio, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { zod4Resolver } from 'mantine-form-zod-resolver';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { z } from 'zod';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -69,8 +69,13 @@ export function EndpointModal({
     validate: zod4Resolver(schema),
   });
 
+  // The last mutation's error shows only after a submit in this opening
+  // (urql keeps the result: reopening would show a stale error).
+  const [submitted, setSubmitted] = useState(false);
+
   useEffect(() => {
     if (!opened) return;
+    setSubmitted(false);
     if (editing) {
       form.setValues({
         url: editing.url,
@@ -91,6 +96,7 @@ export function EndpointModal({
   }
 
   async function submit(v: Values) {
+    setSubmitted(true);
     const eventTypes = v.receive === 'all' ? [] : v.eventTypes;
     const description = v.description.trim();
     if (editing) {
@@ -157,7 +163,7 @@ export function EndpointModal({
                 </SimpleGrid>
               </Checkbox.Group>
             ))}
-          {result.error && <ErrorAlert error={result.error} />}
+          {submitted && result.error && <ErrorAlert error={result.error} />}
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
               Cancel

@@ -40,6 +40,7 @@ export function WebhookSecretDialog({ shown, onClose }: { shown: ShownWebhookSec
       onClose={close}
       title={shown?.rotated ? 'New signing secret' : 'Endpoint added: its signing secret'}
       closeOnClickOutside={false}
+      closeOnEscape={false}
       closeButtonProps={{ 'aria-label': 'Close' }}
       size="lg"
     >
