@@ -294,11 +294,14 @@ impl Webhooks {
                         response_excerpt: outcome.excerpt.as_deref(),
                         error: outcome.error.as_deref(),
                     };
+                    // The endpoint is locked first, as updates and deletes
+                    // of endpoints lock it before touching its deliveries
+                    // (the other order deadlocks with them).
+                    let endpoint = rows::find_for_update(conn, tenant, endpoint_id).await?;
                     if !deliveries::record(conn, lease, &attempt, status, next).await? {
                         return Ok(false);
                     }
-                    let Some(endpoint) = rows::find_for_update(conn, tenant, endpoint_id).await?
-                    else {
+                    let Some(endpoint) = endpoint else {
                         return Ok(true);
                     };
                     let disable = if outcome.succeeded() {
