@@ -250,7 +250,20 @@ impl Webhooks {
         let (Some(delivery), Some(endpoint)) = found else {
             return Ok(None);
         };
-        if delivery.leased_by != Some(lease) || delivery.status != "pending" || !endpoint.enabled {
+        if delivery.leased_by != Some(lease) || delivery.status != "pending" {
+            return Ok(None);
+        }
+        if !endpoint.enabled {
+            // Disabled while this was pending (or by a path that left it
+            // so): canceled, not claimed again every lease forever.
+            let at = self.clock().now();
+            self.0
+                .db
+                .scoped(Scope::tenant(tenant), |conn| {
+                    async move { Ok(rows::cancel_pending(conn, endpoint.id, at).await?) }
+                        .scope_boxed()
+                })
+                .await?;
             return Ok(None);
         }
         let now = self.clock().now();
@@ -323,7 +336,11 @@ impl Webhooks {
                     let Some(endpoint) = endpoint else {
                         return Ok(true);
                     };
-                    let disable = if outcome.succeeded() {
+                    let disable = if outcome.not_sent {
+                        // This server's fault, not the receiver's: no
+                        // failing_since, no disabling.
+                        None
+                    } else if outcome.succeeded() {
                         if endpoint.failing_since.is_some() {
                             let clear = Changes {
                                 failing_since: Some(None),
