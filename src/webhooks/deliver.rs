@@ -65,6 +65,9 @@ pub struct Outcome {
     pub excerpt: Option<String>,
     pub error: Option<String>,
     pub retry_after: Option<Duration>,
+    /// Not sent for a reason of this server's (no key opens the secret):
+    /// retried, but it does not count against the receiver.
+    pub not_sent: bool,
 }
 
 impl Outcome {
@@ -136,6 +139,7 @@ pub async fn attempt(
              (rotate the endpoint's secret)"
                 .to_owned(),
         );
+        out.not_sent = true;
         return out;
     }
     let body = body(d);

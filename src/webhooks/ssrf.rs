@@ -84,7 +84,7 @@ fn refusal_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
 
 /// An address refused for delivery.
 #[derive(Debug, thiserror::Error)]
-#[error("refused: {host} resolves to {ip}, {reason}")]
+#[error("refused: the host resolves to a non-public address")]
 pub struct Refused {
     pub host: String,
     pub ip: IpAddr,
@@ -121,6 +121,11 @@ impl Resolve for Guard {
                 })
                 .collect();
             if allowed.is_empty() {
+                // The stored (and shown) error is generic: what an internal
+                // name resolves to is the operator's to see, in the log.
+                if let Some(r) = &first_refusal {
+                    tracing::warn!(host = %r.host, ip = %r.ip, reason = r.reason, "webhook delivery refused");
+                }
                 let err: Box<dyn std::error::Error + Send + Sync> = match first_refusal {
                     Some(refused) => Box::new(refused),
                     None => format!("{host} has no address").into(),

@@ -33,6 +33,21 @@ pub const FAILING_LIMIT: chrono::Duration = chrono::Duration::days(5);
 /// wake it: they are written by other code, maybe on another instance).
 const POLL: Duration = Duration::from_secs(1);
 
+/// A kept claim's place in this instance's in-flight count of its
+/// endpoint: given back when dropped, however the attempt ends (recorded,
+/// failed to record, its task panicked or was aborted, or the claim's
+/// give-backs failed before it started).
+struct InFlight {
+    hooks: Webhooks,
+    endpoint: Uuid,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.hooks.done(self.endpoint);
+    }
+}
+
 /// What the worker loaded for one attempt.
 struct Job {
     delivery: Delivery,
@@ -43,7 +58,7 @@ struct Job {
 impl Webhooks {
     /// Claims up to `n` due deliveries and keeps those this instance may
     /// start now (per-endpoint cap); the others are given back, due in 1 s.
-    async fn claim(&self, lease: Uuid, n: usize) -> AppResult<Vec<Claimed>> {
+    async fn claim(&self, lease: Uuid, n: usize) -> AppResult<Vec<(Claimed, InFlight)>> {
         let now = self.clock().now();
         let n = i32::try_from(n.clamp(1, 500)).unwrap_or(500);
         let cap = self.settings().per_endpoint.max(1);
@@ -74,7 +89,11 @@ impl Webhooks {
                 let count = in_flight.entry(c.endpoint_id).or_default();
                 if *count < cap {
                     *count += 1;
-                    keep.push(c);
+                    let slot = InFlight {
+                        hooks: self.clone(),
+                        endpoint: c.endpoint_id,
+                    };
+                    keep.push((c, slot));
                 } else {
                     give_back.push(c);
                 }
@@ -115,9 +134,9 @@ impl Webhooks {
         let lease = Uuid::now_v7();
         let claimed = self.claim(lease, self.settings().concurrency).await?;
         let mut tasks = tokio::task::JoinSet::new();
-        for c in claimed {
+        for (c, slot) in claimed {
             let this = self.clone();
-            tasks.spawn(async move { this.attempt(lease, c).await });
+            tasks.spawn(async move { this.attempt(lease, c, slot).await });
         }
         let mut made = 0;
         while let Some(done) = tasks.join_next().await {
@@ -168,13 +187,13 @@ impl Webhooks {
                 }
                 continue;
             }
-            for c in claimed {
+            for (c, slot) in claimed {
                 let Ok(permit) = slots.clone().acquire_owned().await else {
                     return;
                 };
                 let this = self.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = this.attempt(lease, c).await {
+                    if let Err(e) = this.attempt(lease, c, slot).await {
                         tracing::warn!(error = %e, "webhook attempt failed to record");
                     }
                     drop(permit);
@@ -192,9 +211,9 @@ impl Webhooks {
 
     /// Makes and records one attempt of a claimed delivery. `Ok(false)`:
     /// nothing to do (gone, disabled, or taken over).
-    async fn attempt(&self, lease: Uuid, c: Claimed) -> AppResult<bool> {
+    async fn attempt(&self, lease: Uuid, c: Claimed, slot: InFlight) -> AppResult<bool> {
         let result = self.attempt_inner(lease, &c).await;
-        self.done(c.endpoint_id);
+        drop(slot);
         result
     }
 
@@ -231,7 +250,20 @@ impl Webhooks {
         let (Some(delivery), Some(endpoint)) = found else {
             return Ok(None);
         };
-        if delivery.leased_by != Some(lease) || delivery.status != "pending" || !endpoint.enabled {
+        if delivery.leased_by != Some(lease) || delivery.status != "pending" {
+            return Ok(None);
+        }
+        if !endpoint.enabled {
+            // Disabled while this was pending (or by a path that left it
+            // so): canceled, not claimed again every lease forever.
+            let at = self.clock().now();
+            self.0
+                .db
+                .scoped(Scope::tenant(tenant), |conn| {
+                    async move { Ok(rows::cancel_pending(conn, endpoint.id, at).await?) }
+                        .scope_boxed()
+                })
+                .await?;
             return Ok(None);
         }
         let now = self.clock().now();
@@ -295,18 +327,27 @@ impl Webhooks {
                         response_excerpt: outcome.excerpt.as_deref(),
                         error: outcome.error.as_deref(),
                     };
+                    // The endpoint is locked first, as updates and deletes
+                    // of endpoints lock it before touching its deliveries
+                    // (the other order deadlocks with them). The common case, a
+                    // success of an endpoint that was not failing, changes
+                    // nothing of the endpoint and locks nothing of it.
+                    let endpoint = if outcome.succeeded() && !was_failing {
+                        None
+                    } else {
+                        rows::find_for_update(conn, tenant, endpoint_id).await?
+                    };
                     if !deliveries::record(conn, lease, &attempt, status, next).await? {
                         return Ok(false);
                     }
-                    if outcome.succeeded() && !was_failing {
-                        // The common case: nothing of the endpoint to change.
-                        return Ok(true);
-                    }
-                    let Some(endpoint) = rows::find_for_update(conn, tenant, endpoint_id).await?
-                    else {
+                    let Some(endpoint) = endpoint else {
                         return Ok(true);
                     };
-                    let disable = if outcome.succeeded() {
+                    let disable = if outcome.not_sent {
+                        // This server's fault, not the receiver's: no
+                        // failing_since, no disabling.
+                        None
+                    } else if outcome.succeeded() {
                         if endpoint.failing_since.is_some() {
                             let clear = Changes {
                                 failing_since: Some(None),

@@ -9,6 +9,7 @@
 
 mod api;
 mod delivery;
+mod hardening;
 mod receiver;
 mod ssrf;
 

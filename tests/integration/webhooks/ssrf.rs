@@ -64,15 +64,15 @@ async fn production_refuses_private_addresses_after_dns() {
         assert_eq!(d["status"], json!("PENDING"), "retried on the schedule");
     }
     let first = deliveries(&app, &token, &ids[0]).await[0]["attempts"][0]["error"].clone();
+    // Exactly the generic refusal: what a name resolves to stays in the
+    // server's log (an internal name's address is not the tenant's to see).
+    let first = first.as_str().unwrap();
     assert!(
-        first
-            .as_str()
-            .unwrap()
-            .contains("localhost resolves to 127.0.0.1, a loopback address")
-            || first
-                .as_str()
-                .unwrap()
-                .contains("localhost resolves to ::1, a loopback address"),
+        first.ends_with("refused: the host resolves to a non-public address"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("127.0.0.1") && !first.contains("::1") && !first.contains("loopback"),
         "{first}"
     );
     assert_eq!(rx.count().await, 0, "nothing reached the receiver");
