@@ -4,7 +4,9 @@
 //! loopback (unless a development setting allows it), private, link-local,
 //! unique-local, CGNAT, multicast, unspecified, reserved, documentation and
 //! benchmarking ranges and the cloud metadata addresses; IPv6 forms that
-//! carry an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by it.
+//! carry an IPv4 address (mapped, translated, compatible, NAT64's well-known
+//! prefix, 6to4) are judged by it, local-use NAT64 is refused, and otherwise
+//! only global unicast (2000::/3) minus its special ranges is public.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -60,8 +62,18 @@ fn refusal_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
         // IPv4-compatible (deprecated): ::a.b.c.d
         return refusal_v4(embedded(s[6], s[7]), allow_loopback).or(Some("a reserved address"));
     }
+    if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        // IPv4-translated (SIIT): ::ffff:0:a.b.c.d
+        return refusal_v4(embedded(s[6], s[7]), allow_loopback).or(Some("a reserved address"));
+    }
     if s[0] == 0x64 && s[1] == 0xff9b {
-        return refusal_v4(embedded(s[6], s[7]), allow_loopback);
+        // The well-known NAT64 prefix (64:ff9b::/96) carries its IPv4 address
+        // in the last 32 bits; the local-use one (64:ff9b:1::/48, RFC 8215)
+        // elsewhere, and it translates into the operator's own network.
+        if s[2..6] == [0, 0, 0, 0] {
+            return refusal_v4(embedded(s[6], s[7]), allow_loopback);
+        }
+        return Some("a local-use NAT64 address");
     }
     if s[0] == 0x2002 {
         return refusal_v4(embedded(s[1], s[2]), allow_loopback);
@@ -75,8 +87,12 @@ fn refusal_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
         0xfec0..=0xfeff => "a site-local address",
         0xff00..=0xffff => "a multicast address",
         0x2001 if s[1] == 0x0db8 => "a documentation address",
+        0x3fff if s[1] < 0x1000 => "a documentation address",
         0x2001 if s[1] == 0 => "a Teredo address",
-        0x0100 if s[1..4] == [0, 0, 0] => "a discard address",
+        0x2001 if (0x0010..=0x002f).contains(&s[1]) => "an ORCHID address",
+        // Only global unicast (2000::/3) is public; everything else is
+        // reserved (discard-only 100::/64 included).
+        first if first & 0xe000 != 0x2000 => "a reserved address",
         _ => return None,
     };
     Some(reason)
@@ -179,6 +195,17 @@ mod tests {
             "ff02::1",
             "2001:db8::1",
             "2001::1",
+            "64:ff9b:1:a00:0:100:808:808",
+            "64:ff9b:1::a00:1",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:10.0.0.1",
+            "3fff::1",
+            "3fff:fff::1",
+            "2001:10::1",
+            "2001:20::1",
+            "100::1",
+            "4000::1",
+            "e000::1",
         ] {
             assert!(refused(bad), "{bad} should be refused");
         }
@@ -189,6 +216,9 @@ mod tests {
             "100.128.0.1",
             "2606:4700::1111",
             "::ffff:1.1.1.1",
+            "64:ff9b::808:808",
+            "2a00:1450:4001:80b::200e",
+            "3fff:1000::1",
         ] {
             assert!(!refused(good), "{good} should be allowed");
         }
