@@ -78,6 +78,30 @@ $$;
 REVOKE ALL ON FUNCTION tg_host_tenant(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tg_host_tenant(text, text) TO tenantgate_app;
 
+-- Whether a tenant other than the transaction's has verified `p_domain`
+-- (routing or not: a claim of a domain another tenant holds is CONFLICT even
+-- while the holder's plan or status keeps it from routing). Only a yes or no.
+CREATE FUNCTION tg_domain_verified_elsewhere(p_domain text)
+    RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    found boolean;
+BEGIN
+    PERFORM set_config('app.host_lookup', 'on', true);
+    SELECT EXISTS (
+        SELECT 1 FROM public.tenant_domains d
+        WHERE d.domain = p_domain AND d.verified_at IS NOT NULL
+          AND d.tenant_id IS DISTINCT FROM public.tg_current_tenant())
+    INTO found;
+    PERFORM set_config('app.host_lookup', 'off', true);
+    RETURN found;
+END
+$$;
+REVOKE ALL ON FUNCTION tg_domain_verified_elsewhere(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_domain_verified_elsewhere(text) TO tenantgate_app;
+
 -- Verified domains whose record was last looked at before `p_before`, or
 -- whose record is missing (those at every run, whatever their last look: a
 -- tenant's own Verify cannot push the 72-hour rule back), longest waiting

@@ -59,6 +59,21 @@ pub async fn host_tenant(
     .optional()
 }
 
+/// Whether a tenant other than the transaction's has verified `domain`
+/// (whether or not it routes).
+pub async fn verified_elsewhere(conn: &mut AsyncPgConnection, domain: &str) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    diesel::sql_query("SELECT tg_domain_verified_elsewhere($1) AS found")
+        .bind::<Text, _>(domain)
+        .get_result::<Found>(conn)
+        .await
+        .map(|f| f.found)
+}
+
 /// A verified domain due for its re-check.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct DueRow {

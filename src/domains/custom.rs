@@ -77,10 +77,7 @@ pub async fn set(
                 if let Some(same) = before.as_ref().filter(|b| b.domain == domain) {
                     return Ok(same.clone());
                 }
-                if db_domains::host_tenant(conn, None, Some(&domain))
-                    .await?
-                    .is_some_and(|holder| holder.id != tenant)
-                {
+                if db_domains::verified_elsewhere(conn, &domain).await? {
                     return Err(taken());
                 }
                 let row = db_domains::claim(conn, tenant, &domain, &new_token()).await?;

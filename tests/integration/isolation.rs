@@ -172,8 +172,9 @@ const SET_PLAN: &str =
 const CREATE_PLAN: &str = "mutation { createPlan(input: { key: \"iso_plan\", name: \"Iso\", monthlyPrice: 1, public: true, limits: { members: 1000, apiCallsPerHour: 10 } }) { key } }";
 const UPDATE_PLAN: &str =
     "mutation { updatePlan(key: \"free\", input: { limits: { members: 1000 } }) { key } }";
-/// The seeded tenants' plans (different, so a plan shown names its tenant).
-const PLANS: [&str; 2] = ["pro", "basic"];
+/// The seeded tenants' plans (different, so a plan shown names its tenant;
+/// both include custom domains, so each seeded verified domain routes).
+const PLANS: [&str; 2] = ["pro", "enterprise"];
 const BILLING: &str = "query($f: Int, $a: String) { tenant { id billing { subscription { status planKey } invoices(first: $f, after: $a) { edges { cursor node { id number hostedInvoiceUrl } } } } } }";
 const RECORD_USAGE: &str =
     "mutation($e: [UsageEventInput!]!) { recordUsage(events: $e) { recorded } }";

@@ -36,10 +36,10 @@ async fn a_non_superuser_owner_migrates_and_its_definer_functions_work() {
         .batch_execute(&format!(
             "SELECT set_config('app.tenant_id', '{T}', false), set_config('app.user_id', '{U}', false);
              INSERT INTO users (id, email) VALUES ('{U}', 'owner-role@example.com');
-             INSERT INTO tenants (id, name, slug, plan_key) VALUES ('{T}', 'Owner Role', 'owner-role', 'free');
+             INSERT INTO tenants (id, name, slug, plan_key) VALUES ('{T}', 'Owner Role', 'owner-role', 'pro');
              INSERT INTO memberships (tenant_id, user_id, role) VALUES ('{T}', '{U}', 'owner');
              INSERT INTO audit_log (id, tenant_id, actor_type, action, created_at)
-               SELECT gen_random_uuid(), '{T}', 'system', 'test.old', now() - interval '30 days'
+               SELECT gen_random_uuid(), '{T}', 'system', 'test.old', now() - interval '120 days'
                FROM generate_series(1, 5);
              INSERT INTO audit_log (id, tenant_id, actor_type, action)
                SELECT gen_random_uuid(), '{T}', 'system', 'test.new' FROM generate_series(1, 3);
@@ -70,7 +70,7 @@ async fn a_non_superuser_owner_migrates_and_its_definer_functions_work() {
     )
     .await;
     assert_eq!(due, "1");
-    // Retention: the free plan keeps 7 days.
+    // Retention: the pro plan (custom domains route on it) keeps 90 days.
     let deleted = text(&mut app, "SELECT tg_audit_retention(1000)::text AS s").await;
     assert_eq!(deleted, "5");
     // The export worker claims the queued export.

@@ -653,7 +653,6 @@ impl Tenant {
 
     /// The tenant's webhook endpoints, oldest first (at most 20): admins and
     /// owners of this tenant, API keys with `webhooks:read`.
-    #[graphql(complexity = "super::webhook::endpoints_cost(child_complexity)")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,

@@ -252,25 +252,10 @@ impl WebhookDelivery {
         self.0.delivery.completed_at
     }
 
-    /// Its attempts, oldest first (at most 8).
-    #[graphql(complexity = "attempts_cost(child_complexity)")]
+    /// Its attempts, oldest first.
     async fn attempts(&self) -> Vec<WebhookAttempt> {
         self.0.attempts.iter().cloned().map(Into::into).collect()
     }
-}
-
-/// What `webhookEndpoints` costs: every endpoint a tenant may have, each
-/// with what is selected of it (a delivery log per endpoint included).
-pub fn endpoints_cost(child_complexity: usize) -> usize {
-    usize::try_from(crate::webhooks::endpoints::MAX_ENDPOINTS)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(child_complexity)
-        .saturating_add(1)
-}
-
-/// What `attempts` costs: a delivery's attempts at most (the schedule's 8).
-fn attempts_cost(child_complexity: usize) -> usize {
-    8usize.saturating_mul(child_complexity).saturating_add(1)
 }
 
 impl WebhookDelivery {
