@@ -127,7 +127,7 @@ impl AppState {
             public_url: settings.public_url.clone(),
             sealer: Sealer::new(&keys),
         };
-        usage.announce_with(db.clone(), mailer.clone());
+        usage.alert_with(mailer.clone());
         let billing = Billing::new(settings.billing.as_ref(), db.clone(), mailer.clone())
             .expect("the Stripe client is built from checked settings");
         let exports =
