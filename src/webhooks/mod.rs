@@ -198,6 +198,7 @@ pub mod service;
 pub mod sign;
 pub mod ssrf;
 pub mod target;
+pub mod tenant;
 pub mod worker;
 
 pub use service::{WebhookSettings, Webhooks};

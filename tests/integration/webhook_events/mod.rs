@@ -7,12 +7,14 @@
 //! `team.rs`: members and invitations; `keys_tenant.rs`: API keys, the
 //! tenant's settings, suspension and deletion, and rollbacks;
 //! `billing_usage.rs`: the subscription (through the Stripe simulator) and
-//! usage thresholds; `thresholds.rs`: usage thresholds written in the
+//! usage thresholds; `tenant_changes.rs`: `tenant.updated` for plans,
+//! origins and custom domains; `thresholds.rs`: usage thresholds written in the
 //! transaction of the usage that crosses them.
 
 mod billing_usage;
 mod keys_tenant;
 mod team;
+mod tenant_changes;
 mod thresholds;
 
 use diesel_async::RunQueryDsl;
