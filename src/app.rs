@@ -51,6 +51,9 @@ pub struct Settings {
     /// Tenants by host: the base domain and the name servers that verify
     /// custom domains (`--base-domain`, `--dns-server`).
     pub domains: crate::domains::DomainSettings,
+    /// Calls a minute one publishable key may serve, every address together
+    /// (`--publishable-key-rate`).
+    pub publishable_key_rate: u32,
 }
 
 impl Settings {
