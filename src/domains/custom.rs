@@ -81,14 +81,8 @@ pub async fn set(
                     return Err(taken());
                 }
                 let row = db_domains::claim(conn, tenant, &domain, &new_token()).await?;
-                crate::webhooks::tenant::updated(
-                    conn,
-                    tenant,
-                    "customDomain",
-                    crate::webhooks::tenant::custom_domain(Some(&row)),
-                    crate::webhooks::tenant::custom_domain(before.as_ref()),
-                )
-                .await?;
+                crate::webhooks::tenant::domain_changed(conn, tenant, Some(&row), before.as_ref())
+                    .await?;
                 audit::record(
                     conn,
                     &meta,
@@ -181,14 +175,8 @@ pub async fn verify(
                             }
                         })?;
                 if now.verified_at.is_some() != row.verified_at.is_some() {
-                    crate::webhooks::tenant::updated(
-                        conn,
-                        tenant,
-                        "customDomain",
-                        crate::webhooks::tenant::custom_domain(Some(&row)),
-                        crate::webhooks::tenant::custom_domain(Some(&now)),
-                    )
-                    .await?;
+                    crate::webhooks::tenant::domain_changed(conn, tenant, Some(&row), Some(&now))
+                        .await?;
                 }
                 if let (Some(_), None, Some(since)) =
                     (now.verified_at, row.verified_at, now.missing_since)
@@ -243,14 +231,7 @@ pub async fn remove(
                     return Ok(false);
                 };
                 db_domains::remove(conn, tenant).await?;
-                crate::webhooks::tenant::updated(
-                    conn,
-                    tenant,
-                    "customDomain",
-                    serde_json::Value::Null,
-                    crate::webhooks::tenant::custom_domain(Some(&before)),
-                )
-                .await?;
+                crate::webhooks::tenant::domain_changed(conn, tenant, None, Some(&before)).await?;
                 audit::record(
                     conn,
                     &meta,

@@ -114,14 +114,8 @@ pub async fn run(domains: &Domains, db: &Db, now: DateTime<Utc>) -> AppResult<Re
                     }
                     let after =
                         db_domains::record_check(conn, tenant, None, None, &note, now).await?;
-                    crate::webhooks::tenant::updated(
-                        conn,
-                        tenant,
-                        "customDomain",
-                        crate::webhooks::tenant::custom_domain(Some(&after)),
-                        crate::webhooks::tenant::custom_domain(Some(&row)),
-                    )
-                    .await?;
+                    crate::webhooks::tenant::domain_changed(conn, tenant, Some(&after), Some(&row))
+                        .await?;
                     announce_unverified(
                         conn,
                         &mailer,

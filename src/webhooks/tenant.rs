@@ -41,6 +41,24 @@ pub async fn updated(
     Ok(())
 }
 
+/// Emits `tenant.updated` for the custom domain going from `previous` to
+/// `now` (`None`: no domain), inside the caller's transaction.
+pub async fn domain_changed(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    now: Option<&DomainRow>,
+    previous: Option<&DomainRow>,
+) -> AppResult<()> {
+    updated(
+        conn,
+        tenant,
+        "customDomain",
+        custom_domain(now),
+        custom_domain(previous),
+    )
+    .await
+}
+
 /// A custom domain as `tenant.updated` tells it: its name, status
 /// (`pending`, `verified`, `failed`) and when it was verified; never its
 /// token. `null` without one.

@@ -11,34 +11,13 @@ use serde_json::{Value, json};
 use tenantgate::usage::limits::Limiter;
 
 use crate::keys::{assert_code, assert_ok, create_key, header, wait_live};
+use crate::support::widget::{CREATE, SHOP, Widget};
+pub(crate) use crate::support::widget::{add_origin, create_pk};
 use crate::support::{Answer, TestApp};
 
-pub(crate) const CREATE: &str = "mutation($i: CreatePublishableKeyInput!) { createPublishableKey(input: $i) { id name key environment createdAt revokedAt } }";
 const REVOKE: &str = "mutation($id: ID!) { revokePublishableKey(id: $id) { id revokedAt } }";
-const ADD: &str = "mutation($o: String!) { addAllowedOrigin(origin: $o) { origin } }";
 const REMOVE: &str = "mutation($o: String!) { removeAllowedOrigin(origin: $o) }";
 const LIST: &str = "{ tenant { publishableKeys { id key revokedAt } allowedOrigins { origin } } }";
-
-/// Makes a publishable key as `token`: (id, key).
-pub(crate) async fn create_pk(app: &TestApp, token: &str, environment: &str) -> (String, String) {
-    let a = app
-        .gql(
-            CREATE,
-            json!({ "i": { "name": "widget", "environment": environment } }),
-            Some(token),
-        )
-        .await;
-    assert_ok(&a, "createPublishableKey");
-    let k = &a.body["data"]["createPublishableKey"];
-    (
-        k["id"].as_str().unwrap().to_owned(),
-        k["key"].as_str().unwrap().to_owned(),
-    )
-}
-
-pub(crate) async fn add_origin(app: &TestApp, token: &str, origin: &str) -> Answer {
-    app.gql(ADD, json!({ "o": origin }), Some(token)).await
-}
 
 /// A call of `/v1/public/{key}/{op}` with `method` from `origin`.
 pub(crate) async fn public(
@@ -421,12 +400,15 @@ async fn cors_is_answered_per_tenant() {
 async fn revocation_and_a_removed_origin_reach_another_instance_at_once() {
     let app = TestApp::spawn().await;
     let b = app.peer(Limiter::local()).await;
-    let (owner, _, _) = app.sign_up("pk-peer@example.com", "Peer").await;
+    let Widget {
+        owner,
+        key_id: id,
+        key,
+        ..
+    } = app.widget("pk-peer@example.com", "Peer").await;
     wait_live(&app).await;
     wait_live(&b).await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (id, key) = create_pk(&app, &owner, "LIVE").await;
+    let origin = SHOP;
     use reqwest::Method;
     let ok = |a: &Answer| a.status == 200;
     // Cached on the peer.
@@ -515,10 +497,10 @@ async fn revocation_and_a_removed_origin_reach_another_instance_at_once() {
 #[tokio::test]
 async fn publishable_keys_have_budgets_per_address_and_unknown_keys_cost() {
     let app = TestApp::spawn().await;
-    let (owner, _, _) = app.sign_up("pk-budget@example.com", "Budget").await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (id, key) = create_pk(&app, &owner, "LIVE").await;
+    let Widget {
+        key_id: id, key, ..
+    } = app.widget("pk-budget@example.com", "Budget").await;
+    let origin = SHOP;
     use reqwest::Method;
     use tenantgate::http::public::{CLIENT_RATE, DEFAULT_KEY_RATE};
     for i in 0..CLIENT_RATE.limit {
@@ -702,10 +684,13 @@ async fn the_check_answers_the_quota_and_records_nothing() {
         )
         .await;
     app.state.plans.invalidate();
-    let (owner, _, tenant) = app.sign_up("pk-quota@example.com", "Quota").await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (_, live) = create_pk(&app, &owner, "LIVE").await;
+    let Widget {
+        owner,
+        tenant,
+        key: live,
+        ..
+    } = app.widget("pk-quota@example.com", "Quota").await;
+    let origin = SHOP;
     let (_, test) = create_pk(&app, &owner, "TEST").await;
     let check = |key: String, body: Value| {
         let req = app
@@ -912,10 +897,13 @@ async fn concurrent_revokes_audit_once_and_old_revoked_keys_are_not_listed() {
 async fn a_dead_key_gives_the_page_a_readable_401() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
-    let (owner, _, _) = app.sign_up("pk-dead@example.com", "Deadkey Works").await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (id, key) = create_pk(&app, &owner, "LIVE").await;
+    let Widget {
+        owner,
+        key_id: id,
+        key,
+        ..
+    } = app.widget("pk-dead@example.com", "Deadkey Works").await;
+    let origin = SHOP;
     assert_ok(
         &app.gql(REVOKE, json!({ "id": id }), Some(&owner)).await,
         "revoke",
@@ -980,10 +968,8 @@ async fn a_dead_key_gives_the_page_a_readable_401() {
 async fn the_key_budget_is_a_setting() {
     use reqwest::Method;
     let app = TestApp::spawn_tuned(|s| s.publishable_key_rate = 3).await;
-    let (owner, _, _) = app.sign_up("pk-rate@example.com", "Rate").await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (_, key) = create_pk(&app, &owner, "LIVE").await;
+    let Widget { key, .. } = app.widget("pk-rate@example.com", "Rate").await;
+    let origin = SHOP;
     for i in 0..3 {
         let a = public(&app, Method::GET, &key, "branding", Some(origin)).await;
         assert_eq!(a.status, 200, "call {i}: {:?}", a.body);

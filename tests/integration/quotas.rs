@@ -441,6 +441,19 @@ async fn a_repeated_key_in_a_batch_never_passes_a_refused_quota() {
     );
 }
 
+/// Makes every usage write fail as it commits (a deferred trigger on
+/// `usage_dedup`), until `DROP TRIGGER refuse_commit ON usage_dedup`.
+pub(crate) async fn refuse_usage_commits(app: &TestApp) {
+    as_owner(
+        app,
+        "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$; \
+         CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON usage_dedup \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
+    )
+    .await;
+}
+
 /// Runs `sql` as the database owner.
 pub(crate) async fn as_owner(app: &TestApp, sql: &str) {
     let mut owner = app.db.owner().await;
@@ -459,14 +472,7 @@ async fn an_unknown_commit_outcome_keeps_what_it_took_from_the_quota() {
     let app = TestApp::spawn().await;
     free_quota(&app, 5).await;
     let (_, tenant, key) = signed_up(&app, "commit@quota.test", "LIVE").await;
-    as_owner(
-        &app,
-        "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$; \
-         CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON usage_dedup \
-         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
-    )
-    .await;
+    refuse_usage_commits(&app).await;
     let now = Utc::now().to_rfc3339();
     let batch = |p: &str, n: usize| -> Vec<Value> {
         (0..n)

@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 
 use super::{Event, events, ok, since};
 use crate::plans::{SET_PLAN, platform_admin};
+use crate::publishable::add_origin;
 use crate::support::TestApp;
 use crate::support::dns::DnsServer;
 
-const ADD_ORIGIN: &str = "mutation($o: String!) { addAllowedOrigin(origin: $o) { origin } }";
 const REMOVE_ORIGIN: &str = "mutation($o: String!) { removeAllowedOrigin(origin: $o) }";
 const SET_DOMAIN: &str =
     "mutation($d: String!) { setCustomDomain(domain: $d) { domain status recordValue } }";
@@ -53,12 +53,7 @@ async fn plans_and_origins_changes_are_told_as_tenant_updated() {
 
     let seen = seen + e.len();
     ok(
-        &app.gql(
-            ADD_ORIGIN,
-            json!({ "o": "https://Shop.Example.com/" }),
-            Some(&owner),
-        )
-        .await,
+        &add_origin(&app, &owner, "https://Shop.Example.com/").await,
         "addAllowedOrigin",
     );
     let e = since(&app, &tenant, seen).await;
@@ -68,13 +63,7 @@ async fn plans_and_origins_changes_are_told_as_tenant_updated() {
 
     // A refused change (already allowed) tells nothing.
     let seen = seen + e.len();
-    let a = app
-        .gql(
-            ADD_ORIGIN,
-            json!({ "o": "https://shop.example.com" }),
-            Some(&owner),
-        )
-        .await;
+    let a = add_origin(&app, &owner, "https://shop.example.com").await;
     assert_eq!(a.code(), "CONFLICT", "{:?}", a.body);
     assert!(since(&app, &tenant, seen).await.is_empty());
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tenantgate::usage::limits::Limiter;
 
 use super::{Event, events};
-use crate::quotas::{as_owner, free_quota, signed_up, stored};
+use crate::quotas::{as_owner, free_quota, refuse_usage_commits, signed_up, stored};
 use crate::support::TestApp;
 use crate::usage::RECORD;
 
@@ -69,14 +69,7 @@ async fn a_threshold_is_announced_in_the_transaction_of_the_usage_that_crosses_i
     assert_eq!(announced(&app, &tenant, owner).await, [0; 4]);
 
     // The crossing batch fails as it commits: no usage, no announcement.
-    as_owner(
-        &app,
-        "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$; \
-         CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON usage_dedup \
-         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
-    )
-    .await;
+    refuse_usage_commits(&app).await;
     let a = app.gql(RECORD, batch("b", 3), Some(&key)).await;
     assert!(a.body.get("errors").is_some(), "{:?}", a.body);
     assert_eq!(stored(&app, &tenant).await, 7);
