@@ -51,6 +51,9 @@ pub struct Settings {
     /// Tenants by host: the base domain and the name servers that verify
     /// custom domains (`--base-domain`, `--dns-server`).
     pub domains: crate::domains::DomainSettings,
+    /// Calls a minute one publishable key may serve, every address together
+    /// (`--publishable-key-rate`).
+    pub publishable_key_rate: u32,
 }
 
 impl Settings {
@@ -127,7 +130,7 @@ impl AppState {
             public_url: settings.public_url.clone(),
             sealer: Sealer::new(&keys),
         };
-        usage.announce_with(db.clone(), mailer.clone());
+        usage.alert_with(mailer.clone());
         let billing = Billing::new(settings.billing.as_ref(), db.clone(), mailer.clone())
             .expect("the Stripe client is built from checked settings");
         let exports =

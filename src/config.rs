@@ -248,6 +248,17 @@ pub struct ServeArgs {
     )]
     pub trusted_proxies: usize,
 
+    /// Calls a minute one publishable key may serve (`/v1/public/{key}/…`,
+    /// every client address together; each address has its own budget too).
+    #[arg(
+        long,
+        env = "TENANTGATE_PUBLISHABLE_KEY_RATE",
+        default_value_t = crate::http::public::DEFAULT_KEY_RATE,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        global = true
+    )]
+    pub publishable_key_rate: u32,
+
     /// Seed demo tenants, users and a platform admin, and print their credentials;
     /// give the default plans monthly api_calls quotas where they have none.
     #[arg(long, env = "TENANTGATE_DEMO", global = true)]

@@ -381,6 +381,7 @@ async fn serve_on(
             limits: Limits::default(),
             public_url,
             trusted_proxies: args.trusted_proxies,
+            publishable_key_rate: args.publishable_key_rate,
             connections: ConnectionLimits::default(),
             metrics: MetricsAccess {
                 token: args.metrics_token.clone(),

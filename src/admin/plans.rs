@@ -230,6 +230,8 @@ pub async fn set_tenant_plan(
                     .change(Some(json!({ "plan": before })), Some(json!({ "plan": plan }))),
             )
             .await?;
+            crate::webhooks::tenant::updated(conn, tenant_id, "plan", json!(plan), json!(before))
+                .await?;
             tracing::info!(tenant.id = %tenant_id, from = %before, to = %plan, "tenant plan set by a platform admin");
             Ok(updated)
         }

@@ -172,6 +172,7 @@ pub async fn add_origin(
     db.scoped(access.scope(), |conn| {
         async move {
             rows::lock_tenant(conn, tenant).await?;
+            let previous = crate::webhooks::tenant::allowed_origins(conn, tenant).await?;
             if rows::count_origins(conn, tenant).await? >= MAX_ORIGINS {
                 return Err(AppError::conflict(format!(
                     "a tenant allows at most {MAX_ORIGINS} origins: remove one first"
@@ -188,6 +189,8 @@ pub async fn add_origin(
                     .change(None, Some(json!({ "origin": row.origin }))),
             )
             .await?;
+            let now = crate::webhooks::tenant::allowed_origins(conn, tenant).await?;
+            crate::webhooks::tenant::updated(conn, tenant, "allowedOrigins", now, previous).await?;
             Ok(row)
         }
         .scope_boxed()
@@ -211,6 +214,8 @@ pub async fn remove_origin(
     let (meta, actor, tenant) = (meta.clone(), actor(verified), access.tenant_id);
     db.scoped(access.scope(), |conn| {
         async move {
+            rows::lock_tenant(conn, tenant).await?;
+            let previous = crate::webhooks::tenant::allowed_origins(conn, tenant).await?;
             if !rows::remove_origin(conn, tenant, &origin).await? {
                 return Err(not_found("allowed origin"));
             }
@@ -222,6 +227,8 @@ pub async fn remove_origin(
                     .change(Some(json!({ "origin": origin })), None),
             )
             .await?;
+            let now = crate::webhooks::tenant::allowed_origins(conn, tenant).await?;
+            crate::webhooks::tenant::updated(conn, tenant, "allowedOrigins", now, previous).await?;
             Ok(origin)
         }
         .scope_boxed()

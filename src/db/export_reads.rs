@@ -2,7 +2,8 @@
 //! archive, each a statement over the tenant's (or the person's) rows read
 //! in keyset pages, every row already rendered as one JSON line by
 //! PostgreSQL (`row_to_json`). Columns are listed one by one: password
-//! hashes, token hashes and key secrets are never selected (the runtime role
+//! hashes, token hashes, key secrets, webhook signing secrets and the custom
+//! domain's verification token are never selected (the runtime role
 //! cannot read password hashes at all). Runs inside the export's read-only
 //! snapshot, in that tenant's or person's scope, so row-level security
 //! filters underneath the explicit `WHERE`.
@@ -28,7 +29,7 @@ pub struct Kind {
 pub const TENANT: &[Kind] = &[
     Kind {
         file: "tenant.jsonl",
-        source: "SELECT id, name, slug, custom_domain, status, status_reason, plan_key, branding,
+        source: "SELECT id, name, slug, status, status_reason, plan_key, branding,
                         settings, created_at, updated_at
                  FROM tenants WHERE id = $1",
         keys: &[("id", "uuid")],
@@ -67,6 +68,23 @@ pub const TENANT: &[Kind] = &[
         file: "allowed_origins.jsonl",
         source: "SELECT origin, created_by, created_at FROM allowed_origins WHERE tenant_id = $1",
         keys: &[("origin", "text")],
+    },
+    Kind {
+        file: "custom_domain.jsonl",
+        source: "SELECT domain,
+                        CASE WHEN verified_at IS NOT NULL THEN 'verified'
+                             WHEN last_checked_at IS NOT NULL THEN 'failed'
+                             ELSE 'pending' END AS status,
+                        verified_at, last_checked_at, missing_since, created_at
+                 FROM tenant_domains WHERE tenant_id = $1",
+        keys: &[("domain", "text")],
+    },
+    Kind {
+        file: "webhook_endpoints.jsonl",
+        source: "SELECT id, url, description, event_types, enabled, disabled_reason, disabled_at,
+                        failing_since, created_at, updated_at
+                 FROM webhook_endpoints WHERE tenant_id = $1",
+        keys: &[("created_at", "timestamptz"), ("id", "uuid")],
     },
     Kind {
         file: "plan.jsonl",

@@ -359,7 +359,6 @@ diesel::table! {
         id -> Uuid,
         name -> Text,
         slug -> Text,
-        custom_domain -> Nullable<Text>,
         status -> Text,
         status_reason -> Nullable<Text>,
         plan_key -> Text,

@@ -14,7 +14,6 @@ pub struct Tenant {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
-    pub custom_domain: Option<String>,
     pub status: String,
     pub status_reason: Option<String>,
     pub plan_key: String,

@@ -31,6 +31,22 @@ pub struct NewUsageEvent {
     /// nothing), given back if the database finds it a duplicate.
     #[diesel(skip_insertion)]
     pub held: i64,
+    /// The quota thresholds this event crosses (from its reservation),
+    /// recorded in the transaction that stores it, if it is new.
+    #[diesel(skip_insertion)]
+    pub crossing: Option<QuotaCrossing>,
+}
+
+/// Quota thresholds one event crosses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaCrossing {
+    pub tenant: Uuid,
+    pub metric: String,
+    /// The month's first instant (UTC).
+    pub period: DateTime<Utc>,
+    pub used: i64,
+    pub limit: i64,
+    pub thresholds: Vec<i16>,
 }
 
 /// Stores raw events (the caller has deduplicated them): one statement of

@@ -81,6 +81,8 @@ pub async fn set(
                     return Err(taken());
                 }
                 let row = db_domains::claim(conn, tenant, &domain, &new_token()).await?;
+                crate::webhooks::tenant::domain_changed(conn, tenant, Some(&row), before.as_ref())
+                    .await?;
                 audit::record(
                     conn,
                     &meta,
@@ -172,6 +174,10 @@ pub async fn verify(
                                 err.into()
                             }
                         })?;
+                if now.verified_at.is_some() != row.verified_at.is_some() {
+                    crate::webhooks::tenant::domain_changed(conn, tenant, Some(&row), Some(&now))
+                        .await?;
+                }
                 if let (Some(_), None, Some(since)) =
                     (now.verified_at, row.verified_at, now.missing_since)
                 {
@@ -225,6 +231,7 @@ pub async fn remove(
                     return Ok(false);
                 };
                 db_domains::remove(conn, tenant).await?;
+                crate::webhooks::tenant::domain_changed(conn, tenant, None, Some(&before)).await?;
                 audit::record(
                     conn,
                     &meta,

@@ -112,7 +112,10 @@ pub async fn run(domains: &Domains, db: &Db, now: DateTime<Utc>) -> AppResult<Re
                         .await?;
                         return Ok(false);
                     }
-                    db_domains::record_check(conn, tenant, None, None, &note, now).await?;
+                    let after =
+                        db_domains::record_check(conn, tenant, None, None, &note, now).await?;
+                    crate::webhooks::tenant::domain_changed(conn, tenant, Some(&after), Some(&row))
+                        .await?;
                     announce_unverified(
                         conn,
                         &mailer,

@@ -49,11 +49,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/public/{key}/check",
             post(public::check)
                 .layer(axum::extract::DefaultBodyLimit::max(public::MAX_BODY))
-                .options(public::preflight_check),
+                .options(public::preflight),
         )
         .route(
             "/v1/public/{key}/branding",
-            get(public::branding).options(public::preflight_branding),
+            get(public::branding).options(public::preflight),
         )
         .route("/v1/audit-log/export", get(audit_export::export))
         .route("/v1/exports/{id}/download", get(exports::download))

@@ -19,9 +19,21 @@
 //! per client address ([`CLIENT_RATE`], IPv6 per /64, every key together,
 //! preflights included) spent first, before any key lookup, so that one
 //! address cannot use up a key's budget nor make the server look keys up
-//! without limit; then per key ([`KEY_RATE`]). Unknown keys spend the
-//! address's failed publishable-key lookups (`pkfail:`, apart from the secret
-//! keys' budget; cached negatively, like secret keys).
+//! without limit; then per key (`--publishable-key-rate`, by default
+//! [`DEFAULT_KEY_RATE`] a minute). Unknown keys spend the address's failed
+//! publishable-key lookups (`pkfail:`, apart from the secret keys' budget;
+//! cached negatively, like secret keys).
+//!
+//! A dead key (revoked, unknown or malformed) called with a well-formed
+//! `Origin` gets a 401 UNAUTHENTICATED the page can read (and a preflight
+//! that lets the call through to it), one message for revoked and unknown, so
+//! the widget can say why it stopped instead of seeing a network error.
+//! What a hostile page learns from that: that a key string it already holds
+//! does not work, which anyone learns by calling it with a forged `Origin`;
+//! nothing of any tenant (no name, no origin list, not even whether the key
+//! was revoked or never issued). A live key from an origin not on its
+//! list still gets no CORS header at all: the page cannot read the refusal,
+//! nor tell a live key of another site from its own.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,11 +51,9 @@ use crate::auth::api_keys::{Environment, Rate};
 use crate::auth::publishable::PublicGrant;
 use crate::error::{AppError, AppResult};
 
-/// Calls per key (every address together).
-pub const KEY_RATE: Rate = Rate {
-    limit: 1200,
-    period_seconds: 60,
-};
+/// Calls a minute per key (every address together) unless
+/// `--publishable-key-rate` says otherwise.
+pub const DEFAULT_KEY_RATE: u32 = 1200;
 /// Calls and preflights per client address (IPv6: per /64), every key
 /// together, counted before the key is looked up.
 pub const CLIENT_RATE: Rate = Rate {
@@ -98,17 +108,45 @@ fn finish(headers: &mut HeaderMap, cors: Option<&str>) {
     }
 }
 
+/// Why a well-formed key is refused with a readable 401: the same words
+/// whether it was revoked or never issued (a page learns nothing more).
+const DEAD_KEY: &str = "this publishable key is not valid (revoked, or never issued): the \
+     site's owner creates a new one under Publishable keys";
+
+/// `origin` when it is a well-formed origin exactly as a browser sends it
+/// (`scheme://host[:port]`, normalised): the only kind a dead key's 401 is
+/// readable by.
+fn well_formed(origin: Option<&str>) -> Option<&str> {
+    origin.filter(|o| crate::auth::origins::normalize(o, false).is_ok_and(|n| n == *o))
+}
+
+/// A refusal of [`admit`], with the origin that may read it.
+struct Refusal {
+    err: AppError,
+    cors: Option<String>,
+}
+
+impl Refusal {
+    fn opaque(err: AppError) -> Self {
+        Self { err, cors: None }
+    }
+
+    fn into_response(self, request_id: &str) -> Response {
+        refused(self.err, request_id, self.cors.as_deref())
+    }
+}
+
 /// The key's grant, for a request from `origin`: the key verified (an
 /// unknown one spends the address's failed lookups) and the origin on its
-/// tenant's list. Its errors get no CORS grant: until the origin is found on
-/// the list, the page has no right to read anything.
+/// tenant's list. Until the origin is found on the list, the page may read
+/// nothing, except that the key is dead (see the module's notes).
 async fn admit(
     app: &AppState,
     key: &str,
     origin: Option<&str>,
     client: &str,
-) -> AppResult<Arc<PublicGrant>> {
-    let origin = origin.ok_or_else(no_origin)?;
+) -> Result<Arc<PublicGrant>, Refusal> {
+    let origin = origin.ok_or_else(|| Refusal::opaque(no_origin()))?;
     // The address's budget first: before any lookup, so that neither a
     // flood of preflights nor one address's calls reach the database or the
     // key's budget.
@@ -118,7 +156,8 @@ async fn admit(
         CLIENT_RATE,
         "this address's",
     )
-    .await?;
+    .await
+    .map_err(Refusal::opaque)?;
     let grant = app
         .api_keys
         .authenticate_publishable(
@@ -127,9 +166,21 @@ async fn admit(
             app.usage.public_failed_lookups(),
             Some(client),
         )
-        .await?;
+        .await
+        .map_err(|err| match err {
+            // A mistyped key keeps its own words (anyone can check a key's
+            // shape and checksum); a revoked or unknown one gets the same.
+            AppError::Unauthenticated(_) => Refusal {
+                err: match crate::auth::publishable::parse(key) {
+                    Err(malformed) => malformed,
+                    Ok(_) => AppError::unauthenticated(DEAD_KEY),
+                },
+                cors: well_formed(Some(origin)).map(str::to_owned),
+            },
+            err => Refusal::opaque(err),
+        })?;
     if !grant.allows(origin) {
-        return Err(origin_refused(origin));
+        return Err(Refusal::opaque(origin_refused(origin)));
     }
     Ok(grant)
 }
@@ -150,34 +201,15 @@ fn client(app: &AppState, peer: SocketAddr, headers: &HeaderMap) -> AppResult<St
     super::client::client_ip(peer, headers, app.settings.trusted_proxies).map(|ip| ip.to_string())
 }
 
-/// `OPTIONS /v1/public/{key}/…`: 204 with the grant for an allowed origin;
-/// 403 without any CORS header otherwise.
-pub async fn preflight_check(
+/// `OPTIONS /v1/public/{key}/…` (both paths): 204 with the grant for an
+/// allowed origin, and for a well-formed origin when the key is dead (so
+/// the call that follows gets its readable 401; not cached); 403 without
+/// any CORS header otherwise.
+pub async fn preflight(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     axum::Extension(request_id): axum::Extension<RequestId>,
     Path(key): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    preflight(app, peer, request_id, key, headers).await
-}
-
-/// The preflight of `GET /v1/public/{key}/branding` (as [`preflight_check`]).
-pub async fn preflight_branding(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    axum::Extension(request_id): axum::Extension<RequestId>,
-    Path(key): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    preflight(app, peer, request_id, key, headers).await
-}
-
-async fn preflight(
-    app: AppState,
-    peer: SocketAddr,
-    request_id: RequestId,
-    key: String,
     headers: HeaderMap,
 ) -> Response {
     let client = match client(&app, peer, &headers) {
@@ -185,12 +217,16 @@ async fn preflight(
         Err(err) => return refused(err, &request_id.0, None),
     };
     let origin = origin(&headers);
-    if let Err(err) = admit(&app, &key, origin, &client).await {
-        return refused(err, &request_id.0, None);
-    }
+    let (cors, max_age) = match admit(&app, &key, origin, &client).await {
+        Ok(_) => (origin.map(str::to_owned), MAX_AGE),
+        Err(Refusal {
+            cors: Some(cors), ..
+        }) => (Some(cors), "0"),
+        Err(refusal) => return refusal.into_response(&request_id.0),
+    };
     let mut res = StatusCode::NO_CONTENT.into_response();
     let h = res.headers_mut();
-    finish(h, origin);
+    finish(h, cors.as_deref());
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST"),
@@ -201,7 +237,7 @@ async fn preflight(
     );
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static(MAX_AGE),
+        HeaderValue::from_static(max_age),
     );
     res
 }
@@ -219,12 +255,15 @@ async fn admit_call(
     let origin = origin(headers);
     let grant = admit(app, key, origin, &client)
         .await
-        .map_err(|err| refused(err, request_id, None))?;
+        .map_err(|refusal| refusal.into_response(request_id))?;
     let origin = origin.unwrap_or_default().to_owned();
     spend(
         app,
         &format!("pk:{}", grant.key_id),
-        KEY_RATE,
+        Rate {
+            limit: app.settings.publishable_key_rate,
+            period_seconds: 60,
+        },
         "this publishable key's",
     )
     .await

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use super::{Usage, live, store};
+use super::{Usage, store, thresholds};
 use crate::auth::api_keys::Environment;
 use crate::db::Db;
 use crate::db::usage::NewUsageEvent;
@@ -50,7 +50,7 @@ impl Usage {
             chunks
         });
         for (tenant, events) in chunks {
-            match insert(db, &self.inner.live, tenant, &events).await {
+            match insert(db, self, tenant, &events).await {
                 Ok(outcome) => {
                     written += self.settle(&events, &outcome);
                     if outcome.contains(&store::Stored::KeyReused) {
@@ -74,7 +74,7 @@ impl Usage {
                     tracing::warn!(tenant.id = %tenant, error = %err, events = events.len(), "usage batch refused; writing its rows one by one");
                     for event in events {
                         let one = std::slice::from_ref(&event);
-                        match insert(db, &self.inner.live, tenant, one).await {
+                        match insert(db, self, tenant, one).await {
                             Ok(outcome) => {
                                 written += self.settle(one, &outcome);
                                 if !outcome.contains(&store::Stored::KeyReused) {
@@ -173,12 +173,13 @@ fn unsettled(events: Vec<NewUsageEvent>, committing: bool) -> Vec<NewUsageEvent>
 
 /// Stores `events` of `tenant` in one transaction (raw events, idempotency
 /// keys and rollups together); what became of each. A metric missing from
-/// the catalogue is summed. New live usage is announced to every instance
-/// (`usageUpdated`). An error comes with whether it came at COMMIT (the
+/// the catalogue is summed. The quota thresholds the new events crossed are
+/// announced in the same transaction ([`thresholds`]). New live usage is
+/// announced to every instance (`usageUpdated`). An error comes with whether it came at COMMIT (the
 /// outcome unknown).
 async fn insert(
     db: &Db,
-    announcer: &live::Announcer,
+    usage: &Usage,
     tenant: Uuid,
     events: &[NewUsageEvent],
 ) -> Result<Vec<store::Stored>, (AppError, bool)> {
@@ -191,6 +192,8 @@ async fn insert(
                 // One write for the whole transaction: its rows are locked in one
                 // sorted order, so it cannot deadlock with a concurrent batch.
                 let stored = store::write(conn, tenant, events, &rules).await?;
+                // The thresholds the new events crossed, announced with them.
+                thresholds::record_crossed(conn, usage.alert_mailer(), events, &stored).await?;
                 let live = events.iter().zip(&stored).any(|(e, s)| {
                     *s == store::Stored::Recorded && e.environment == Environment::Live.as_str()
                 });
@@ -202,7 +205,7 @@ async fn insert(
         .await
         .map_err(|err| (err, committing.load(Ordering::SeqCst)))?;
     if live {
-        announcer.committed(db, tenant);
+        usage.inner.live.committed(db, tenant);
     }
     Ok(stored)
 }

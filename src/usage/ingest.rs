@@ -212,6 +212,7 @@ pub async fn record_each(
                         occurred_at: event.occurred_at,
                         fingerprint,
                         held: 0,
+                        crossing: None,
                     },
                 ));
                 results.push(EventResult {
@@ -265,7 +266,7 @@ pub async fn record_each(
             _ => Default::default(),
         };
         let mut kept = Vec::with_capacity(valid.len());
-        for (i, event) in valid {
+        for (i, mut event) in valid {
             let idem = event.idempotency_key.as_deref().unwrap_or_default();
             if let Some(print) = stored.get(idem) {
                 results[i] = seen_before(store::same_content(*print, event.fingerprint));
@@ -290,6 +291,7 @@ pub async fn record_each(
             match reserved {
                 Ok(reservation) => {
                     if let Some(reservation) = reservation {
+                        event.crossing = reservation.crossing();
                         held.insert(i, reservation);
                     }
                     kept.push((i, event));
@@ -336,6 +338,15 @@ pub async fn record_each(
                         });
                 let (known, events): (Vec<usize>, Vec<NewUsageEvent>) = known.into_iter().unzip();
                 let stored = store::write(conn, tenant, &events, &rules).await?;
+                // The quota thresholds the new events crossed are announced
+                // in this transaction: with the usage, or not at all.
+                super::thresholds::record_crossed(
+                    conn,
+                    quotas.and_then(|q| q.usage.alert_mailer()),
+                    &events,
+                    &stored,
+                )
+                .await?;
                 // New live usage is announced to every instance's
                 // `usageUpdated` subscribers (after the commit).
                 let live =
@@ -400,9 +411,8 @@ pub async fn record_each(
     for (i, answer) in outcome {
         if matches!(answer, Ok(Stored::Recorded))
             && let Some(reservation) = held.remove(&i)
-            && let Some(check) = quotas
         {
-            check.usage.announce(reservation.keep());
+            reservation.keep();
         }
         results[i] = match answer {
             Ok(Stored::Recorded) => EventResult {

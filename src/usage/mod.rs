@@ -64,8 +64,8 @@ pub struct Usage {
 struct Inner {
     limiter: Limiter,
     quotas: Quotas,
-    /// Where crossed quota thresholds are announced (set by the app).
-    alerts: std::sync::OnceLock<(Db, crate::mail::Mailer)>,
+    /// Who emails the owners about crossed quota thresholds (set by the app).
+    alerts: std::sync::OnceLock<crate::mail::Mailer>,
     metrics: catalogue::MetricCatalogue,
     /// Announces committed live usage to every instance (`usageUpdated`).
     live: live::Announcer,
@@ -156,24 +156,15 @@ impl Usage {
         self.inner.limiter.check(bucket, rate).await
     }
 
-    /// Announces crossed quota thresholds through `db` and `mailer` from
-    /// now on (the first call wins).
-    pub fn announce_with(&self, db: Db, mailer: crate::mail::Mailer) {
-        let _ = self.inner.alerts.set((db, mailer));
+    /// Emails the owners about crossed quota thresholds through `mailer`
+    /// from now on (the first call wins; see [`thresholds`]).
+    pub fn alert_with(&self, mailer: crate::mail::Mailer) {
+        let _ = self.inner.alerts.set(mailer);
     }
 
-    /// Announces `crossing` in the background (see [`thresholds`]); a failure
-    /// is logged and that announcement is not retried.
-    pub fn announce(&self, crossing: Option<thresholds::Crossing>) {
-        let (Some(crossing), Some((db, mailer))) = (crossing, self.inner.alerts.get()) else {
-            return;
-        };
-        let (db, mailer) = (db.clone(), mailer.clone());
-        tokio::spawn(async move {
-            if let Err(err) = thresholds::announce(&db, &mailer, &crossing).await {
-                tracing::warn!(error = %err, tenant.id = %crossing.tenant, metric = %crossing.metric, "quota threshold not announced");
-            }
-        });
+    /// The mailer of the quota threshold emails, once set.
+    pub fn alert_mailer(&self) -> Option<&crate::mail::Mailer> {
+        self.inner.alerts.get()
     }
 
     /// The quota counters.
@@ -319,6 +310,7 @@ impl Usage {
             occurred_at: now,
             fingerprint,
             held: reservation.as_ref().map_or(0, Reservation::amount),
+            crossing: reservation.as_ref().and_then(Reservation::crossing),
         };
         let pending = {
             let mut buffer = self
@@ -333,7 +325,7 @@ impl Usage {
             self.inner.wake.notify_one();
         }
         if let Some(reservation) = reservation {
-            self.announce(reservation.keep());
+            reservation.keep();
         }
         answer.recorded = true;
         Ok(answer)

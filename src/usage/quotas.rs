@@ -329,19 +329,24 @@ impl Reservation {
         self.held = None;
     }
 
-    /// The usage was recorded: the amount stays taken. The thresholds it
-    /// crossed, if any, to announce.
-    pub fn keep(mut self) -> Option<Crossing> {
-        let (_, (tenant, metric, period), _) = self.held.take()?;
+    /// The thresholds this reservation crosses, if any (recorded with the
+    /// usage, in its transaction: see [`super::thresholds`]).
+    pub fn crossing(&self) -> Option<Crossing> {
+        let (_, (tenant, metric, period), _) = self.held.as_ref()?;
         let thresholds = super::thresholds::crossed(self.before, self.after, self.limit);
-        (!thresholds.is_empty()).then_some(Crossing {
-            tenant,
-            metric,
-            period,
+        (!thresholds.is_empty()).then(|| Crossing {
+            tenant: *tenant,
+            metric: metric.clone(),
+            period: *period,
             used: self.after,
             limit: self.limit,
             thresholds,
         })
+    }
+
+    /// The usage was recorded: the amount stays taken.
+    pub fn keep(mut self) {
+        self.held = None;
     }
 }
 

@@ -1,25 +1,28 @@
 //! Quota thresholds: when a tenant's use of a metric crosses 80, 90 or
-//! 100 % of its monthly quota, an audit entry (`quota.threshold`) and a
-//! `usage.threshold_reached` webhook event are written and the owners are
-//! emailed, once per month and threshold. The row of
-//! `quota_alerts` (tenant, metric, month, threshold), inserted with ON
-//! CONFLICT DO NOTHING, decides "once" across instances; the entry and the
-//! mail are written in the same transaction. It runs in the background after
-//! the usage is recorded: the call that crossed does not wait for it.
+//! 100 % of its monthly quota, an audit entry (`quota.threshold`), a
+//! `usage.threshold_reached` webhook event and an email to every owner are
+//! written, once per month and threshold. They are written in the
+//! transaction that stores the usage crossing the threshold (the
+//! `recordUsage` batch, or the flush of `authorize`'s buffer), so a
+//! rolled-back write announces nothing and a committed one is never missing
+//! its announcement. The row of `quota_alerts` (tenant, metric, month,
+//! threshold), inserted with ON CONFLICT DO NOTHING, decides "once" across
+//! instances (a concurrent crossing waits for the first one's commit and
+//! then writes nothing); the event's id is derived from the same four values
+//! (`emit_once`), so a retried write cannot send it twice either.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
-use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::Db;
+use crate::db::usage::NewUsageEvent;
 use crate::error::AppResult;
 use crate::mail::{Mail, Mailer};
-use crate::tenancy::Scope;
 use crate::webhooks::{self, EventType};
+
+use super::store::Stored;
 
 /// The thresholds, in percent of the quota.
 pub const THRESHOLDS: [i16; 3] = [80, 90, 100];
@@ -37,33 +40,54 @@ pub fn crossed(before: i64, after: i64, limit: i64) -> Vec<i16> {
 }
 
 /// One crossing to announce.
-#[derive(Debug, Clone)]
-pub struct Crossing {
-    pub tenant: Uuid,
-    pub metric: String,
-    /// The month's first instant (UTC).
-    pub period: DateTime<Utc>,
-    pub used: i64,
-    pub limit: i64,
-    pub thresholds: Vec<i16>,
+pub type Crossing = crate::db::usage::QuotaCrossing;
+
+/// Announces, inside the caller's transaction (scoped to the events'
+/// tenant), what the newly stored `events` crossed: `stored` is what became
+/// of each. Owners are emailed when `mailer` is given.
+pub async fn record_crossed(
+    conn: &mut AsyncPgConnection,
+    mailer: Option<&Mailer>,
+    events: &[NewUsageEvent],
+    stored: &[Stored],
+) -> AppResult<()> {
+    for (event, stored) in events.iter().zip(stored) {
+        if let (Some(crossing), Stored::Recorded) = (&event.crossing, stored) {
+            record(conn, mailer, crossing).await?;
+        }
+    }
+    Ok(())
 }
 
-/// Announces `crossing`: each threshold not announced yet this month gets
-/// its audit entry and an email to every owner.
-pub async fn announce(db: &Db, mailer: &Mailer, crossing: &Crossing) -> AppResult<()> {
-    let tenant = crossing.tenant;
-    db.scoped(Scope::tenant(tenant), |conn| {
-        async move {
-            for threshold in &crossing.thresholds {
-                if first_time(conn, crossing, *threshold).await? {
-                    notify(conn, mailer, crossing, *threshold).await?;
-                }
-            }
-            Ok(())
+/// Announces `crossing` inside the caller's transaction: each threshold not
+/// announced yet this month gets its audit entry, its webhook event and an
+/// email to every owner.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    mailer: Option<&Mailer>,
+    crossing: &Crossing,
+) -> AppResult<()> {
+    for threshold in &crossing.thresholds {
+        if first_time(conn, crossing, *threshold).await? {
+            notify(conn, mailer, crossing, *threshold).await?;
         }
-        .scope_boxed()
-    })
-    .await
+    }
+    Ok(())
+}
+
+/// The id of the event announcing `threshold` of `c`: the same for every
+/// write of the same crossing.
+pub fn event_id(c: &Crossing, threshold: i16) -> Uuid {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!(
+            "tenantgate:usage.threshold_reached:{}:{}:{}:{threshold}",
+            c.tenant,
+            c.metric,
+            c.period.format("%Y-%m")
+        )
+        .as_bytes(),
+    )
 }
 
 async fn first_time(
@@ -85,7 +109,7 @@ async fn first_time(
 
 async fn notify(
     conn: &mut AsyncPgConnection,
-    mailer: &Mailer,
+    mailer: Option<&Mailer>,
     c: &Crossing,
     threshold: i16,
 ) -> AppResult<()> {
@@ -114,7 +138,17 @@ async fn notify(
         "period": c.period.format("%Y-%m").to_string(),
         "periodStart": c.period,
     });
-    webhooks::emit(conn, c.tenant, EventType::UsageThresholdReached, data).await?;
+    webhooks::emit_once(
+        conn,
+        event_id(c, threshold),
+        c.tenant,
+        EventType::UsageThresholdReached,
+        data,
+    )
+    .await?;
+    let Some(mailer) = mailer else {
+        return Ok(());
+    };
     let owners = crate::db::usage::owner_emails(conn, c.tenant).await?;
     let subject = if threshold >= 100 {
         format!("Your {} quota for {month} is used up", c.metric)

@@ -108,7 +108,8 @@ impl EventType {
 /// Writes `event` of `tenant` into the outbox, inside the caller's
 /// transaction (which must be scoped to `tenant`, or be the platform admins'
 /// path). `data` is the event's `data` object as endpoints receive it: ids,
-/// names and the changed values, never a secret.
+/// names and the changed values, never a secret; its `tenantId` is set here
+/// (every event carries it, and no call site can forget or misstate it).
 pub async fn emit(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -116,7 +117,7 @@ pub async fn emit(
     data: serde_json::Value,
 ) -> QueryResult<Uuid> {
     let id = Uuid::now_v7();
-    webhooks::insert_event(conn, id, tenant, event.as_str(), data).await?;
+    webhooks::insert_event(conn, id, tenant, event.as_str(), with_tenant(data, tenant)).await?;
     Ok(id)
 }
 
@@ -130,7 +131,25 @@ pub async fn emit_once(
     event: EventType,
     data: serde_json::Value,
 ) -> QueryResult<bool> {
-    webhooks::insert_event_once(conn, id, tenant, event.as_str(), data).await
+    webhooks::insert_event_once(conn, id, tenant, event.as_str(), with_tenant(data, tenant)).await
+}
+
+/// `data` with `tenantId` set to `tenant` (an object always; anything else
+/// is wrapped as `{"tenantId", "value"}`, which no call site sends).
+fn with_tenant(data: serde_json::Value, tenant: Uuid) -> serde_json::Value {
+    let mut object = match data {
+        serde_json::Value::Object(object) => object,
+        other => {
+            let mut object = serde_json::Map::new();
+            object.insert("value".into(), other);
+            object
+        }
+    };
+    object.insert(
+        "tenantId".into(),
+        serde_json::Value::String(tenant.to_string()),
+    );
+    serde_json::Value::Object(object)
 }
 
 #[cfg(test)]
@@ -151,6 +170,23 @@ mod tests {
         }
         assert_eq!(EventType::parse("member.nope"), None);
     }
+
+    #[test]
+    fn every_event_carries_its_tenant() {
+        let tenant = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let data = with_tenant(serde_json::json!({ "a": 1, "tenantId": other }), tenant);
+        assert_eq!(
+            data["tenantId"],
+            tenant.to_string(),
+            "the emitter's tenant wins"
+        );
+        assert_eq!(data["a"], 1);
+        assert_eq!(
+            with_tenant(serde_json::json!(null), tenant)["tenantId"],
+            tenant.to_string()
+        );
+    }
 }
 
 // Delivery: endpoints, signing, the SSRF guard, the worker.
@@ -162,6 +198,7 @@ pub mod service;
 pub mod sign;
 pub mod ssrf;
 pub mod target;
+pub mod tenant;
 pub mod worker;
 
 pub use service::{WebhookSettings, Webhooks};

@@ -102,11 +102,23 @@ async fn seed(app: &TestApp, conn: &mut AsyncPgConnection, name: &str) -> Seeded
              INSERT INTO invoices (stripe_invoice_id, tenant_id, status, total, currency, stripe_created)
                VALUES ('in_{name}', '{tenant}', 'paid', 1200, 'eur', now());
              INSERT INTO quota_alerts (tenant_id, metric, period, threshold, used, quota)
-               VALUES ('{tenant}', 'api_calls', date_trunc('month', now())::date, 80, 80, 100);"
+               VALUES ('{tenant}', 'api_calls', date_trunc('month', now())::date, 80, 80, 100);
+             INSERT INTO tenant_domains (tenant_id, domain, token, verified_at)
+               VALUES ('{tenant}', '{lower}.example.net', 'tg-verify-{name}-domaintoken0123456789abcdefghij', now());
+             INSERT INTO webhook_endpoints (id, tenant_id, url, description, event_types, secret_sealed)
+               VALUES (gen_random_uuid(), '{tenant}', 'https://hooks.{lower}.example.net/in', '{name} hook',
+                       ARRAY['member.joined'], '\\xfeedc0ffee{lower_hex}'::bytea);",
+            lower = name.to_lowercase(),
+            lower_hex = hex::encode(name.to_lowercase()),
         ),
     )
     .await;
-    let mut secrets = vec![secret.clone(), invitation_token.clone()];
+    let mut secrets = vec![
+        secret.clone(),
+        invitation_token.clone(),
+        format!("tg-verify-{name}-domaintoken0123456789abcdefghij"),
+        format!("feedc0ffee{}", hex::encode(name.to_lowercase())),
+    ];
     for sql in [
         format!("SELECT encode(secret_hash, 'hex') FROM api_keys WHERE id = '{key_id}'"),
         format!("SELECT encode(token_hash, 'hex') FROM invitations WHERE id = '{invitation}'"),
@@ -327,6 +339,8 @@ async fn a_tenant_archive_holds_every_kind_of_its_rows_and_nothing_else() {
         ("api_keys.jsonl", 1),
         ("publishable_keys.jsonl", 1),
         ("allowed_origins.jsonl", 1),
+        ("custom_domain.jsonl", 1),
+        ("webhook_endpoints.jsonl", 1),
         ("plan.jsonl", 1),
         ("billing_customer.jsonl", 1),
         ("subscription.jsonl", 1),
@@ -351,6 +365,13 @@ async fn a_tenant_archive_holds_every_kind_of_its_rows_and_nothing_else() {
         "{members:?}"
     );
     assert_eq!(rows(&files, "plan.jsonl")[0]["key"], "pro");
+    let domain = &rows(&files, "custom_domain.jsonl")[0];
+    assert_eq!(domain["status"], "verified", "{domain}");
+    assert!(domain["verified_at"].is_string() && domain.get("token").is_none());
+    let hook = &rows(&files, "webhook_endpoints.jsonl")[0];
+    assert_eq!(hook["event_types"], json!(["member.joined"]), "{hook}");
+    assert_eq!(hook["enabled"], true);
+    assert!(hook.get("secret_sealed").is_none(), "{hook}");
     let all: Vec<u8> = files.values().flatten().copied().collect();
     for mark in &a.marks {
         assert!(

@@ -11,34 +11,13 @@ use serde_json::{Value, json};
 use tenantgate::usage::limits::Limiter;
 
 use crate::keys::{assert_code, assert_ok, create_key, header, wait_live};
+use crate::support::widget::{CREATE, SHOP, Widget};
+pub(crate) use crate::support::widget::{add_origin, create_pk};
 use crate::support::{Answer, TestApp};
 
-pub(crate) const CREATE: &str = "mutation($i: CreatePublishableKeyInput!) { createPublishableKey(input: $i) { id name key environment createdAt revokedAt } }";
 const REVOKE: &str = "mutation($id: ID!) { revokePublishableKey(id: $id) { id revokedAt } }";
-const ADD: &str = "mutation($o: String!) { addAllowedOrigin(origin: $o) { origin } }";
 const REMOVE: &str = "mutation($o: String!) { removeAllowedOrigin(origin: $o) }";
 const LIST: &str = "{ tenant { publishableKeys { id key revokedAt } allowedOrigins { origin } } }";
-
-/// Makes a publishable key as `token`: (id, key).
-pub(crate) async fn create_pk(app: &TestApp, token: &str, environment: &str) -> (String, String) {
-    let a = app
-        .gql(
-            CREATE,
-            json!({ "i": { "name": "widget", "environment": environment } }),
-            Some(token),
-        )
-        .await;
-    assert_ok(&a, "createPublishableKey");
-    let k = &a.body["data"]["createPublishableKey"];
-    (
-        k["id"].as_str().unwrap().to_owned(),
-        k["key"].as_str().unwrap().to_owned(),
-    )
-}
-
-pub(crate) async fn add_origin(app: &TestApp, token: &str, origin: &str) -> Answer {
-    app.gql(ADD, json!({ "o": origin }), Some(token)).await
-}
 
 /// A call of `/v1/public/{key}/{op}` with `method` from `origin`.
 pub(crate) async fn public(
@@ -421,12 +400,15 @@ async fn cors_is_answered_per_tenant() {
 async fn revocation_and_a_removed_origin_reach_another_instance_at_once() {
     let app = TestApp::spawn().await;
     let b = app.peer(Limiter::local()).await;
-    let (owner, _, _) = app.sign_up("pk-peer@example.com", "Peer").await;
+    let Widget {
+        owner,
+        key_id: id,
+        key,
+        ..
+    } = app.widget("pk-peer@example.com", "Peer").await;
     wait_live(&app).await;
     wait_live(&b).await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (id, key) = create_pk(&app, &owner, "LIVE").await;
+    let origin = SHOP;
     use reqwest::Method;
     let ok = |a: &Answer| a.status == 200;
     // Cached on the peer.
@@ -515,12 +497,12 @@ async fn revocation_and_a_removed_origin_reach_another_instance_at_once() {
 #[tokio::test]
 async fn publishable_keys_have_budgets_per_address_and_unknown_keys_cost() {
     let app = TestApp::spawn().await;
-    let (owner, _, _) = app.sign_up("pk-budget@example.com", "Budget").await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (id, key) = create_pk(&app, &owner, "LIVE").await;
+    let Widget {
+        key_id: id, key, ..
+    } = app.widget("pk-budget@example.com", "Budget").await;
+    let origin = SHOP;
     use reqwest::Method;
-    use tenantgate::http::public::{CLIENT_RATE, KEY_RATE};
+    use tenantgate::http::public::{CLIENT_RATE, DEFAULT_KEY_RATE};
     for i in 0..CLIENT_RATE.limit {
         let a = public(&app, Method::GET, &key, "branding", Some(origin)).await;
         assert_eq!(a.status, 200, "call {i}: {:?}", a.body);
@@ -543,14 +525,20 @@ async fn publishable_keys_have_budgets_per_address_and_unknown_keys_cost() {
     let left = app
         .state
         .usage
-        .check_bucket(&format!("pk:{id}"), KEY_RATE)
+        .check_bucket(
+            &format!("pk:{id}"),
+            tenantgate::auth::api_keys::Rate {
+                limit: DEFAULT_KEY_RATE,
+                period_seconds: 60,
+            },
+        )
         .await
         .unwrap()
         .remaining;
     assert!(
-        left + CLIENT_RATE.limit + admitted + 1 >= KEY_RATE.limit,
+        left + CLIENT_RATE.limit + admitted + 1 >= DEFAULT_KEY_RATE,
         "one address spent the key's budget: {left} left of {}",
-        KEY_RATE.limit
+        DEFAULT_KEY_RATE
     );
     // Preflights and made-up keys from that address are refused before any
     // lookup (they share its budget).
@@ -696,10 +684,13 @@ async fn the_check_answers_the_quota_and_records_nothing() {
         )
         .await;
     app.state.plans.invalidate();
-    let (owner, _, tenant) = app.sign_up("pk-quota@example.com", "Quota").await;
-    let origin = "https://shop.example.com";
-    assert_ok(&add_origin(&app, &owner, origin).await, "origin");
-    let (_, live) = create_pk(&app, &owner, "LIVE").await;
+    let Widget {
+        owner,
+        tenant,
+        key: live,
+        ..
+    } = app.widget("pk-quota@example.com", "Quota").await;
+    let origin = SHOP;
     let (_, test) = create_pk(&app, &owner, "TEST").await;
     let check = |key: String, body: Value| {
         let req = app
@@ -896,4 +887,95 @@ async fn concurrent_revokes_audit_once_and_old_revoked_keys_are_not_listed() {
         0,
         "a key revoked 31 days ago is still listed"
     );
+}
+
+/// A revoked, unknown or mistyped key called from a page gets a 401 the
+/// page can read (its preflight lets the call through): the widget can say
+/// why it stopped. It tells nothing of the tenant, one message for revoked
+/// and unknown; an `Origin` that is not well-formed gets no grant.
+#[tokio::test]
+async fn a_dead_key_gives_the_page_a_readable_401() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let Widget {
+        owner,
+        key_id: id,
+        key,
+        ..
+    } = app.widget("pk-dead@example.com", "Deadkey Works").await;
+    let origin = SHOP;
+    assert_ok(
+        &app.gql(REVOKE, json!({ "id": id }), Some(&owner)).await,
+        "revoke",
+    );
+    let unknown =
+        tenantgate::auth::publishable::mint(tenantgate::auth::api_keys::Environment::Live);
+    let mut said = Vec::new();
+    for dead in [&key, &unknown] {
+        // Its own site's page, and any other well-formed origin.
+        for from in [origin, "https://elsewhere.example", "http://localhost:5173"] {
+            let p = public(&app, Method::OPTIONS, dead, "check", Some(from)).await;
+            assert_eq!(p.status, 204, "{from}: {:?}", p.body);
+            assert_eq!(acao(&p), from);
+            assert_eq!(header(&p, "access-control-max-age"), "0", "not cached");
+            for (method, op) in [(Method::POST, "check"), (Method::GET, "branding")] {
+                let a = public(&app, method, dead, op, Some(from)).await;
+                assert_eq!(a.status, 401, "{op} from {from}: {:?}", a.body);
+                assert_code(&a, "UNAUTHENTICATED", "dead key");
+                assert_eq!(acao(&a), from, "readable by the page");
+                let text = a.body.to_string();
+                assert!(!text.contains("Deadkey"), "nothing of the tenant: {text}");
+                said.push(a.body["errors"][0]["message"].clone());
+            }
+        }
+    }
+    said.dedup();
+    assert_eq!(said.len(), 1, "revoked and unknown read the same: {said:?}");
+    assert!(
+        said[0]
+            .as_str()
+            .unwrap()
+            .contains("revoked, or never issued")
+    );
+    // A mistyped key says so, readably too.
+    let typo = format!("{}x", &unknown[..unknown.len() - 1]);
+    let a = public(&app, Method::GET, &typo, "branding", Some(origin)).await;
+    assert_eq!((a.status, acao(&a)), (401, origin), "{:?}", a.body);
+    assert!(
+        a.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("typos")
+    );
+    // Origins no browser sends as such get no grant at all.
+    for odd in [
+        "null",
+        "https://shop.example.com/",
+        "HTTPS://SHOP.EXAMPLE.COM",
+        "x",
+    ] {
+        let a = public(&app, Method::GET, &key, "branding", Some(odd)).await;
+        assert_eq!(a.status, 401, "{odd}: {:?}", a.body);
+        assert!(acao(&a).is_empty(), "{odd} got a grant");
+        let p = public(&app, Method::OPTIONS, &key, "check", Some(odd)).await;
+        assert_eq!(p.status, 401, "{odd}: {:?}", p.body);
+        assert!(acao(&p).is_empty(), "{odd} got a grant");
+    }
+}
+
+/// `--publishable-key-rate` sets the key's budget (every address together).
+#[tokio::test]
+async fn the_key_budget_is_a_setting() {
+    use reqwest::Method;
+    let app = TestApp::spawn_tuned(|s| s.publishable_key_rate = 3).await;
+    let Widget { key, .. } = app.widget("pk-rate@example.com", "Rate").await;
+    let origin = SHOP;
+    for i in 0..3 {
+        let a = public(&app, Method::GET, &key, "branding", Some(origin)).await;
+        assert_eq!(a.status, 200, "call {i}: {:?}", a.body);
+    }
+    let a = public(&app, Method::GET, &key, "branding", Some(origin)).await;
+    assert_eq!(a.status, 429, "{:?}", a.body);
+    assert_code(&a, "RATE_LIMITED", "past the key's budget");
+    assert_eq!(acao(&a), origin, "readable by the page");
 }

@@ -16,7 +16,7 @@ use crate::usage::RECORD;
 /// Gives the free plan (every new tenant's) a monthly quota of `limit`
 /// `api_calls`, as the database owner, and drops this instance's copy of
 /// the catalogue.
-async fn free_quota(app: &TestApp, limit: i64) {
+pub(crate) async fn free_quota(app: &TestApp, limit: i64) {
     app.db
         .count(&format!(
             "WITH v AS (UPDATE plans SET monthly_quotas = '{{\"api_calls\": {limit}}}' \
@@ -27,7 +27,7 @@ async fn free_quota(app: &TestApp, limit: i64) {
 }
 
 /// A new tenant's owner token, tenant id and a `usage:write` key of `env`.
-async fn signed_up(app: &TestApp, email: &str, env: &str) -> (String, String, String) {
+pub(crate) async fn signed_up(app: &TestApp, email: &str, env: &str) -> (String, String, String) {
     let (owner, _, tenant) = app.sign_up(email, "Quota").await;
     let (_, secret) = create_key(
         app,
@@ -60,7 +60,7 @@ fn tally(answers: &[(u16, Value)]) -> (usize, usize) {
     (ok, over)
 }
 
-async fn stored(app: &TestApp, tenant: &str) -> i64 {
+pub(crate) async fn stored(app: &TestApp, tenant: &str) -> i64 {
     app.state.usage.flush(&app.state.db).await.unwrap();
     app.db
         .count(&format!(
@@ -257,17 +257,6 @@ async fn tenant_quotas_show_this_months_use_to_its_readers_only() {
     drop(peer);
 }
 
-/// Waits until `sql` counts `n` (thresholds are announced in the background).
-async fn eventually(app: &TestApp, sql: &str, n: i64) {
-    for _ in 0..100 {
-        if app.db.count(sql).await == n {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(app.db.count(sql).await, n, "{sql}");
-}
-
 #[tokio::test]
 async fn thresholds_fire_once_each_with_an_audit_entry_and_mail_to_the_owners() {
     let app = TestApp::spawn().await;
@@ -287,24 +276,26 @@ async fn thresholds_fire_once_each_with_an_audit_entry_and_mail_to_the_owners() 
             200
         );
     }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(stored(&app, &tenant).await, 7);
     assert_eq!(app.db.count(&audit).await, 0);
-    // 8th: 80 %; a batch of two more: 90 and 100 %.
+    // 8th: 80 % (announced with its flush); a batch of two more: 90 and 100
+    // % (announced when the call answers, in its transaction).
     assert_eq!(
         v1(&app, &key, json!({ "metric": "api_calls" }))
             .await
             .status,
         200
     );
-    eventually(&app, &audit, 1).await;
+    assert_eq!(stored(&app, &tenant).await, 8);
+    assert_eq!(app.db.count(&audit).await, 1);
     let now = Utc::now().to_rfc3339();
     let events: Vec<Value> = (0..2)
         .map(|i| json!({ "metric": "api_calls", "quantity": 1, "occurredAt": now, "idempotencyKey": format!("t{i}") }))
         .collect();
     let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
     assert_eq!(a.body["data"]["recordUsage"]["recorded"], 2, "{:?}", a.body);
-    eventually(&app, &audit, 3).await;
-    eventually(&app, mail, 3).await;
+    assert_eq!(app.db.count(&audit).await, 3);
+    assert_eq!(app.db.count(mail).await, 3);
     let thresholds = app
         .db
         .count(&format!(
@@ -450,8 +441,21 @@ async fn a_repeated_key_in_a_batch_never_passes_a_refused_quota() {
     );
 }
 
+/// Makes every usage write fail as it commits (a deferred trigger on
+/// `usage_dedup`), until `DROP TRIGGER refuse_commit ON usage_dedup`.
+pub(crate) async fn refuse_usage_commits(app: &TestApp) {
+    as_owner(
+        app,
+        "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$; \
+         CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON usage_dedup \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
+    )
+    .await;
+}
+
 /// Runs `sql` as the database owner.
-async fn as_owner(app: &TestApp, sql: &str) {
+pub(crate) async fn as_owner(app: &TestApp, sql: &str) {
     let mut owner = app.db.owner().await;
     diesel_async::SimpleAsyncConnection::batch_execute(&mut owner, sql)
         .await
@@ -468,14 +472,7 @@ async fn an_unknown_commit_outcome_keeps_what_it_took_from_the_quota() {
     let app = TestApp::spawn().await;
     free_quota(&app, 5).await;
     let (_, tenant, key) = signed_up(&app, "commit@quota.test", "LIVE").await;
-    as_owner(
-        &app,
-        "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$; \
-         CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON usage_dedup \
-         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
-    )
-    .await;
+    refuse_usage_commits(&app).await;
     let now = Utc::now().to_rfc3339();
     let batch = |p: &str, n: usize| -> Vec<Value> {
         (0..n)

@@ -103,6 +103,10 @@ describe('API keys and the audit log', { skip: !process.env.TENANTGATE_URL && 'T
       assert.match(shown, /^tg_live_[A-Za-z0-9]{40}$/);
       await page.getByText('Copy it now: it is shown only this once').waitFor();
       await capture(page, 'key-secret-dialog');
+      // A stray Escape does not take a shown-once secret away.
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+      assert.ok(await page.getByTestId('secret-dialog').isVisible(), 'Escape leaves the secret shown');
       await page.getByRole('button', { name: 'Copy key' }).click();
       await page.getByText('Copied to the clipboard.').waitFor();
       const copied = await page.evaluate(() => navigator.clipboard.readText());

@@ -112,6 +112,9 @@ describe('Webhooks', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE_URL is n
       const secret = await dialog.getByRole('textbox', { name: 'Signing secret' }).inputValue();
       assert.match(secret, /^whsec_[A-Za-z0-9+/=]+$/);
       await capture(page, 'webhook-secret-dialog');
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+      assert.ok(await dialog.isVisible(), 'Escape leaves the secret shown');
       await dialog.getByRole('button', { name: 'Copy secret' }).click();
       await page.getByText('Copied to the clipboard.').waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
@@ -163,7 +166,8 @@ describe('Webhooks', { skip: !process.env.TENANTGATE_URL && 'TENANTGATE_URL is n
       );
       assert.equal(created.data.name, 'hooked');
       assert.match(created.data.prefix, /^tg_live_/);
-      await page.goto(detailUrl);
+      // Nothing was pending on the page: the Refresh button reads the log.
+      await page.getByRole('button', { name: 'Refresh' }).click();
       await page.locator('tbody tr', { hasText: 'api_key.created' }).first().waitFor();
 
       // Edit: only member.joined now; the description changes.

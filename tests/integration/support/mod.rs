@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod dns;
+pub mod widget;
 
 use std::sync::Arc;
 
@@ -149,6 +150,7 @@ impl TestApp {
             limits: Limits::default(),
             public_url: url.clone(),
             trusted_proxies: 0,
+            publishable_key_rate: tenantgate::http::public::DEFAULT_KEY_RATE,
             connections: ConnectionLimits::default(),
             metrics: MetricsAccess::default(),
             billing: None,

@@ -7,11 +7,15 @@
 //! `team.rs`: members and invitations; `keys_tenant.rs`: API keys, the
 //! tenant's settings, suspension and deletion, and rollbacks;
 //! `billing_usage.rs`: the subscription (through the Stripe simulator) and
-//! usage thresholds.
+//! usage thresholds; `tenant_changes.rs`: `tenant.updated` for plans,
+//! origins and custom domains; `thresholds.rs`: usage thresholds written in the
+//! transaction of the usage that crosses them.
 
 mod billing_usage;
 mod keys_tenant;
 mod team;
+mod tenant_changes;
+mod thresholds;
 
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
@@ -26,7 +30,8 @@ pub(crate) struct Event {
     pub data: Value,
 }
 
-/// The events of `tenant`, oldest first (as the database owner).
+/// The events of `tenant`, oldest first (as the database owner). Every
+/// one, of every family, names `tenant` as its `tenantId`.
 pub(crate) async fn events(app: &TestApp, tenant: &str) -> Vec<Event> {
     #[derive(diesel::QueryableByName)]
     struct Row {
@@ -44,6 +49,13 @@ pub(crate) async fn events(app: &TestApp, tenant: &str) -> Vec<Event> {
     .load(&mut owner)
     .await
     .unwrap();
+    for r in &rows {
+        assert_eq!(
+            r.payload["tenantId"], tenant,
+            "{} names its tenant",
+            r.event_type
+        );
+    }
     rows.into_iter()
         .map(|r| Event {
             kind: r.event_type,

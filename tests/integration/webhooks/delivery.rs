@@ -88,7 +88,8 @@ async fn deliveries_verify_with_the_reference_library_and_reach_only_their_tenan
     assert_eq!(got["body"]["type"], json!("member.joined"));
     assert_eq!(
         got["body"]["data"],
-        json!({ "userId": "u1", "role": "member" })
+        json!({ "userId": "u1", "role": "member", "tenantId": tenant }),
+        "emit adds the tenant's id"
     );
     assert!(got["body"]["timestamp"].as_str().unwrap().ends_with('Z'));
     let d = deliveries(&app, &token, &all).await;

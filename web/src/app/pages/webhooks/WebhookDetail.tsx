@@ -1,9 +1,10 @@
 // One endpoint: its settings and actions, and its delivery log (newest first, 20 a page),
 // each delivery with its attempts (time, status, latency, the response's first 1 KB) and
-// Replay. While a delivery is pending the log is read again every 2 s.
+// Replay. While a delivery is pending the log is read again, backing off (see poll.ts); a
+// Refresh button reads it at any time.
 import { Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { permissions, ViewerDocument } from '../../auth/viewer';
@@ -14,6 +15,7 @@ import { DeliveryLog } from './DeliveryLog';
 import { useEndpointActions } from './EndpointActions';
 import { ReplayWebhookDeliveryDocument, WebhookEndpointDocument } from './documents';
 import { EndpointBadge, when } from './format';
+import { useBackoffPoll } from './poll';
 
 const PAGE_SIZE = 20;
 
@@ -38,7 +40,7 @@ export function WebhookDetail() {
   const [cursors, setCursors] = useState<(string | null)[]>([]);
   const after = cursors.length ? cursors[cursors.length - 1] : null;
   const [result, reexecute] = useQuery({ query: WebhookEndpointDocument, variables: { id, first: PAGE_SIZE, after } });
-  const refresh = () => reexecute({ requestPolicy: 'network-only' });
+  const refresh = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
   const actions = useEndpointActions({
     onChanged: () => {
       setCursors([]);
@@ -50,11 +52,7 @@ export function WebhookDetail() {
   const [replayError, setReplayError] = useState<unknown>(null);
 
   const pending = result.data?.tenant?.webhookEndpoint?.deliveries.nodes.some((d) => d.status === 'PENDING') ?? false;
-  useEffect(() => {
-    if (!pending) return;
-    const timer = setInterval(() => reexecute({ requestPolicy: 'network-only' }), 2000);
-    return () => clearInterval(timer);
-  }, [pending, reexecute]);
+  useBackoffPoll(pending, refresh);
 
   async function onReplay(deliveryId: string) {
     setReplayError(null);
@@ -151,9 +149,14 @@ export function WebhookDetail() {
                 <Fact label="Last changed">{when(e.updatedAt)}</Fact>
               </SimpleGrid>
             </Card>
-            <Text component="h2" fw={700} size="lg" mb="sm">
-              Delivery log
-            </Text>
+            <Group justify="space-between" mb="sm" wrap="wrap">
+              <Text component="h2" fw={700} size="lg">
+                Delivery log
+              </Text>
+              <Button variant="default" size="xs" onClick={refresh} loading={result.fetching} data-testid="refresh-deliveries">
+                Refresh
+              </Button>
+            </Group>
             {replayError != null && <ErrorAlert error={replayError} />}
             {e.deliveries.nodes.length === 0 && cursors.length === 0 ? (
               <Card withBorder>

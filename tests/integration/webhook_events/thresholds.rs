@@ -1,0 +1,147 @@
+//! `usage.threshold_reached` is written in the transaction that stores the
+//! usage crossing the threshold (with its `quota_alerts` row, audit entry
+//! and the owners' mail): a crossing whose commit fails leaves none of
+//! them, a committed one has all of them when the call answers, and two
+//! instances crossing at once write one.
+
+use chrono::{Timelike, Utc};
+use serde_json::{Value, json};
+use tenantgate::usage::limits::Limiter;
+
+use super::{Event, events};
+use crate::quotas::{as_owner, free_quota, refuse_usage_commits, signed_up, stored};
+use crate::support::TestApp;
+use crate::usage::RECORD;
+
+/// A `recordUsage` batch of `n` single `api_calls`, keys `p0`, `p1`, …,
+/// all at the start of this second (a repeat within it is the same event).
+fn batch(p: &str, n: usize) -> Value {
+    let now = Utc::now()
+        .with_nanosecond(0)
+        .unwrap_or_else(Utc::now)
+        .to_rfc3339();
+    let events: Vec<Value> = (0..n)
+        .map(|i| json!({ "metric": "api_calls", "quantity": 1, "occurredAt": now, "idempotencyKey": format!("{p}{i}") }))
+        .collect();
+    json!({ "e": events })
+}
+
+/// What a crossing writes for `tenant`: quota_alerts rows, audit entries,
+/// webhook events, mails to `owner`.
+async fn announced(app: &TestApp, tenant: &str, owner: &str) -> [i64; 4] {
+    let q = |sql: String| async move { app.db.count(&sql).await };
+    [
+        q(format!(
+            "SELECT count(*) AS n FROM quota_alerts WHERE tenant_id = '{tenant}'"
+        ))
+        .await,
+        q(format!(
+            "SELECT count(*) AS n FROM audit_log WHERE tenant_id = '{tenant}' AND action = 'quota.threshold'"
+        ))
+        .await,
+        q(format!(
+            "SELECT count(*) AS n FROM webhook_events WHERE tenant_id = '{tenant}' \
+             AND event_type = 'usage.threshold_reached'"
+        ))
+        .await,
+        q(format!(
+            "SELECT count(*) AS n FROM email_outbox WHERE recipient = '{owner}' \
+             AND subject LIKE '%api_calls quota%'"
+        ))
+        .await,
+    ]
+}
+
+fn reached(e: &[Event]) -> Vec<&Event> {
+    e.iter()
+        .filter(|e| e.kind == "usage.threshold_reached")
+        .collect()
+}
+
+#[tokio::test]
+async fn a_threshold_is_announced_in_the_transaction_of_the_usage_that_crosses_it() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let owner = "cross@thresholds.test";
+    let (_, tenant, key) = signed_up(&app, owner, "LIVE").await;
+    let a = app.gql(RECORD, batch("a", 7), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 7, "{:?}", a.body);
+    assert_eq!(announced(&app, &tenant, owner).await, [0; 4]);
+
+    // The crossing batch fails as it commits: no usage, no announcement.
+    refuse_usage_commits(&app).await;
+    let a = app.gql(RECORD, batch("b", 3), Some(&key)).await;
+    assert!(a.body.get("errors").is_some(), "{:?}", a.body);
+    assert_eq!(stored(&app, &tenant).await, 7);
+    assert_eq!(announced(&app, &tenant, owner).await, [0; 4]);
+    as_owner(&app, "DROP TRIGGER refuse_commit ON usage_dedup").await;
+
+    // The same batch again (on an instance whose counter is read from what
+    // is stored): recorded, and announced by the time the call answers.
+    let peer = app.peer(Limiter::local()).await;
+    let a = peer.gql(RECORD, batch("b", 3), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 3, "{:?}", a.body);
+    assert_eq!(announced(&app, &tenant, owner).await, [3; 4]);
+    let e = events(&app, &tenant).await;
+    let mut thresholds: Vec<i64> = reached(&e)
+        .iter()
+        .map(|e| e.data["threshold"].as_i64().unwrap())
+        .collect();
+    thresholds.sort_unstable();
+    assert_eq!(thresholds, [80, 90, 100], "{e:?}");
+    for r in reached(&e) {
+        assert_eq!(r.data["tenantId"], tenant.as_str());
+        let used = r.data["used"].as_i64().unwrap();
+        assert!(
+            used * 100 >= 10 * r.data["threshold"].as_i64().unwrap(),
+            "{r:?}"
+        );
+        assert_eq!(r.data["limit"], 10);
+    }
+    // A repeat of the batch (another instant: refused as a reused key, or
+    // the same: duplicates) announces nothing again.
+    let a = peer.gql(RECORD, batch("b", 3), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 0, "{:?}", a.body);
+    assert_eq!(announced(&app, &tenant, owner).await, [3; 4]);
+    drop(peer);
+}
+
+#[tokio::test]
+async fn two_instances_crossing_at_once_announce_once() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let owner = "twice@thresholds.test";
+    let (_, tenant, key) = signed_up(&app, owner, "LIVE").await;
+    // Two instances with counters of their own (no shared Redis): each
+    // believes it takes 0 → 8, so each crosses 80 % in its own transaction.
+    let one = app.peer(Limiter::local()).await;
+    let two = app.peer(Limiter::local()).await;
+    for round in 0..3 {
+        let (a, b) = tokio::join!(
+            one.gql(RECORD, batch(&format!("x{round}-"), 8), Some(&key)),
+            two.gql(RECORD, batch(&format!("y{round}-"), 8), Some(&key)),
+        );
+        if round == 0 {
+            assert_eq!(a.body["data"]["recordUsage"]["recorded"], 8, "{:?}", a.body);
+            assert_eq!(b.body["data"]["recordUsage"]["recorded"], 8, "{:?}", b.body);
+        }
+    }
+    let e = events(&app, &tenant).await;
+    let r = reached(&e);
+    let mut thresholds: Vec<i64> = r
+        .iter()
+        .map(|e| e.data["threshold"].as_i64().unwrap())
+        .collect();
+    thresholds.sort_unstable();
+    let mut unique = thresholds.clone();
+    unique.dedup();
+    assert_eq!(thresholds, unique, "each threshold once: {e:?}");
+    assert!(thresholds.contains(&80), "{e:?}");
+    let [alerts, audit, hooks, mail] = announced(&app, &tenant, owner).await;
+    assert_eq!(
+        (alerts, audit, hooks),
+        (r.len() as i64, r.len() as i64, r.len() as i64)
+    );
+    assert_eq!(mail, r.len() as i64);
+    drop((one, two));
+}
