@@ -55,7 +55,14 @@ export function DeliveryLog({
                         {d.status === 'PENDING' && d.nextAttemptAt ? ` · next ${when(d.nextAttemptAt)}` : ''}
                       </Text>
                     </Table.Td>
-                    <Table.Td fz="sm">{last ? attemptLine(last) : '—'}</Table.Td>
+                    <Table.Td fz="sm" maw={260}>
+                      {last ? attemptLine(last) : '—'}
+                      {last?.error && (
+                        <Text size="xs" c="dimmed" lineClamp={2} title={last.error}>
+                          {last.error}
+                        </Text>
+                      )}
+                    </Table.Td>
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
                         <Button

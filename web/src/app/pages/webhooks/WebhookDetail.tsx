@@ -14,7 +14,7 @@ import { Empty, QueryState } from '../../components/PageState';
 import { DeliveryLog } from './DeliveryLog';
 import { useEndpointActions } from './EndpointActions';
 import { ReplayWebhookDeliveryDocument, WebhookEndpointDocument } from './documents';
-import { EndpointBadge, when } from './format';
+import { disableAt, EndpointBadge, when } from './format';
 import { useBackoffPoll } from './poll';
 
 const PAGE_SIZE = 20;
@@ -122,7 +122,7 @@ export function WebhookDetail() {
                   )}
                   {e.failingSince && (
                     <Text size="xs" c="dimmed" mt={4}>
-                      Failing since {when(e.failingSince)}: disabled after 5 days of failures.
+                      Failing since {when(e.failingSince)}. If deliveries keep failing until {when(disableAt(e.failingSince))}, the endpoint is disabled and the owners are emailed.
                     </Text>
                   )}
                 </Fact>

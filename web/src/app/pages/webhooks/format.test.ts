@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptLine, eventTypesLabel, groupEventTypes } from './format';
+import { attemptLine, disableAt, eventTypesLabel, groupEventTypes } from './format';
 
 describe('webhook formats', () => {
   it('names the event types an endpoint receives', () => {
@@ -17,5 +17,9 @@ describe('webhook formats', () => {
   it('says when an attempt got no answer', () => {
     expect(attemptLine({ statusCode: 200, latencyMs: 35 })).toBe('200 · 35 ms');
     expect(attemptLine({ statusCode: null, latencyMs: 15000 })).toBe('no answer · 15000 ms');
+  });
+
+  it('says when a failing endpoint is disabled: 5 days after its first failure', () => {
+    expect(disableAt('2026-12-06T16:20:00Z')).toBe('2026-12-11T16:20:00.000Z');
   });
 });

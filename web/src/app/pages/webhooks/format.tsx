@@ -62,3 +62,8 @@ const GROUP_NAMES: Record<string, string> = {
 export function attemptLine(a: { statusCode?: number | null; latencyMs: number }): string {
   return `${a.statusCode ?? 'no answer'} · ${a.latencyMs} ms`;
 }
+
+/** When an endpoint failing since `failingSince` is disabled if nothing succeeds: 5 days later. */
+export function disableAt(failingSince: string): string {
+  return new Date(new Date(failingSince).getTime() + 5 * 24 * 3600 * 1000).toISOString();
+}
