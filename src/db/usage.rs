@@ -31,22 +31,36 @@ pub struct NewUsageEvent {
     /// nothing), given back if the database finds it a duplicate.
     #[diesel(skip_insertion)]
     pub held: i64,
-    /// The quota thresholds this event crosses (from its reservation),
-    /// recorded in the transaction that stores it, if it is new.
+    /// The monthly quota this event counts against (from its reservation):
+    /// after it is stored, the thresholds its metric's stored total reached
+    /// are announced in the same transaction.
     #[diesel(skip_insertion)]
-    pub crossing: Option<QuotaCrossing>,
+    pub quota: Option<QuotaMark>,
 }
 
-/// Quota thresholds one event crosses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuotaCrossing {
-    pub tenant: Uuid,
-    pub metric: String,
+/// The monthly quota an event counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaMark {
     /// The month's first instant (UTC).
     pub period: DateTime<Utc>,
-    pub used: i64,
+    /// The month after's first instant (UTC).
+    pub next: DateTime<Utc>,
     pub limit: i64,
-    pub thresholds: Vec<i16>,
+}
+
+/// One threshold newly reached (its `quota_alerts` row just inserted).
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct ReachedThreshold {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub metric: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub period: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::SmallInt)]
+    pub threshold: i16,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub used: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub quota: i64,
 }
 
 /// Stores raw events (the caller has deduplicated them): one statement of
@@ -500,31 +514,64 @@ pub async fn tenant_plan_key(conn: &mut AsyncPgConnection, tenant: Uuid) -> Quer
         .await
 }
 
-/// Records that `threshold` % of a quota was crossed in `period`; `true`
-/// only for the first time (across instances).
-pub async fn first_quota_alert(
+/// Records every threshold of `thresholds` (percent) already reached by
+/// `tenant`'s STORED live usage of each (metric, month, quota) in `quotas`
+/// (sorted by metric and month, at most one each): one statement reading
+/// the month's whole-tenant daily rollups (the rollups' primary key) and
+/// inserting the `quota_alerts` rows in (metric, month, threshold) order,
+/// so it locks in one order like the sorted rollup upserts. A row already
+/// there is left alone (ON CONFLICT DO NOTHING): what it returns is each
+/// threshold reached for the first time, with the stored total.
+pub async fn record_reached_thresholds(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    metric: &str,
-    period: chrono::NaiveDate,
-    threshold: i16,
-    used: i64,
-    quota: i64,
-) -> QueryResult<bool> {
-    use super::schema::quota_alerts;
-    let inserted = diesel::insert_into(quota_alerts::table)
-        .values((
-            quota_alerts::tenant_id.eq(tenant),
-            quota_alerts::metric.eq(metric),
-            quota_alerts::period.eq(period),
-            quota_alerts::threshold.eq(threshold),
-            quota_alerts::used.eq(used),
-            quota_alerts::quota.eq(quota),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(inserted == 1)
+    quotas: &[(&str, QuotaMark)],
+    thresholds: &[i16],
+) -> QueryResult<Vec<ReachedThreshold>> {
+    if quotas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let metric: Vec<&str> = quotas.iter().map(|(m, _)| *m).collect();
+    let from: Vec<DateTime<Utc>> = quotas.iter().map(|(_, q)| q.period).collect();
+    let day: Vec<chrono::NaiveDate> = from.iter().map(|p| p.date_naive()).collect();
+    let to: Vec<DateTime<Utc>> = quotas.iter().map(|(_, q)| q.next).collect();
+    let limit: Vec<i64> = quotas.iter().map(|(_, q)| q.limit).collect();
+    let mut reached: Vec<ReachedThreshold> = diesel::sql_query(
+        "WITH reached AS (
+           INSERT INTO quota_alerts (tenant_id, metric, period, threshold, used, quota)
+           SELECT $1, m.metric, m.day, t.threshold, u.used, m.quota
+           FROM unnest($2::text[], $3::date[], $4::timestamptz[], $5::timestamptz[], $6::int8[])
+                AS m(metric, day, start, stop, quota)
+           CROSS JOIN LATERAL (
+             SELECT LEAST(COALESCE(sum(r.value), 0), 9223372036854775807)::bigint AS used
+             FROM usage_rollups r
+             WHERE r.tenant_id = $1 AND r.environment = 'live' AND r.metric = m.metric
+               AND r.granularity = 'day' AND r.api_key_id = '00000000-0000-0000-0000-000000000000'
+               AND r.bucket >= m.start AND r.bucket < m.stop
+           ) u
+           CROSS JOIN unnest($7::int2[]) AS t(threshold)
+           WHERE m.quota > 0 AND u.used::numeric * 100 >= m.quota::numeric * t.threshold
+           ORDER BY m.metric, m.day, t.threshold
+           ON CONFLICT DO NOTHING
+           RETURNING metric, period, threshold, used, quota
+         )
+         SELECT r.metric, m.start AS period, r.threshold, r.used, r.quota
+         FROM reached r JOIN unnest($2::text[], $3::date[], $4::timestamptz[])
+              AS m(metric, day, start) ON m.metric = r.metric AND m.day = r.period",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(metric)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Date>, _>(day)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Timestamptz>, _>(from)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Timestamptz>, _>(to)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(limit)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(thresholds.to_vec())
+    .load(conn)
+    .await?;
+    reached.sort_by(|a, b| {
+        (&a.metric, a.period, a.threshold).cmp(&(&b.metric, b.period, b.threshold))
+    });
+    Ok(reached)
 }
 
 /// The emails of the tenant's owners (at most 50).

@@ -32,8 +32,11 @@
 //! does not work, which anyone learns by calling it with a forged `Origin`;
 //! nothing of any tenant (no name, no origin list, not even whether the key
 //! was revoked or never issued). A live key from an origin not on its
-//! list still gets no CORS header at all: the page cannot read the refusal,
-//! nor tell a live key of another site from its own.
+//! list still gets no CORS header at all: the page cannot read the refusal.
+//! So a page CAN tell a live key of another site (a network error) from a
+//! dead key (a readable 401): harmless, since `curl` with a forged `Origin`
+//! learns the same. The dead key's preflight grant is cached for the usual
+//! max-age, like a live key's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -203,7 +206,7 @@ fn client(app: &AppState, peer: SocketAddr, headers: &HeaderMap) -> AppResult<St
 
 /// `OPTIONS /v1/public/{key}/…` (both paths): 204 with the grant for an
 /// allowed origin, and for a well-formed origin when the key is dead (so
-/// the call that follows gets its readable 401; not cached); 403 without
+/// the call that follows gets its readable 401; cached alike); 403 without
 /// any CORS header otherwise.
 pub async fn preflight(
     State(app): State<AppState>,
@@ -217,11 +220,14 @@ pub async fn preflight(
         Err(err) => return refused(err, &request_id.0, None),
     };
     let origin = origin(&headers);
-    let (cors, max_age) = match admit(&app, &key, origin, &client).await {
-        Ok(_) => (origin.map(str::to_owned), MAX_AGE),
+    // A dead key's grant is cached like a live one's (the call it lets
+    // through is answered 401 anyway): its widget's page does not pay a
+    // preflight, from its budget, on every call.
+    let cors = match admit(&app, &key, origin, &client).await {
+        Ok(_) => origin.map(str::to_owned),
         Err(Refusal {
             cors: Some(cors), ..
-        }) => (Some(cors), "0"),
+        }) => Some(cors),
         Err(refusal) => return refusal.into_response(&request_id.0),
     };
     let mut res = StatusCode::NO_CONTENT.into_response();
@@ -237,7 +243,7 @@ pub async fn preflight(
     );
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static(max_age),
+        HeaderValue::from_static(MAX_AGE),
     );
     res
 }

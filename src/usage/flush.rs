@@ -193,7 +193,8 @@ async fn insert(
                 // sorted order, so it cannot deadlock with a concurrent batch.
                 let stored = store::write(conn, tenant, events, &rules).await?;
                 // The thresholds the new events crossed, announced with them.
-                thresholds::record_crossed(conn, usage.alert_mailer(), events, &stored).await?;
+                thresholds::record_crossed(conn, usage.alert_mailer(), tenant, events, &stored)
+                    .await?;
                 let live = events.iter().zip(&stored).any(|(e, s)| {
                     *s == store::Stored::Recorded && e.environment == Environment::Live.as_str()
                 });

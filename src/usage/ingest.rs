@@ -212,7 +212,7 @@ pub async fn record_each(
                         occurred_at: event.occurred_at,
                         fingerprint,
                         held: 0,
-                        crossing: None,
+                        quota: None,
                     },
                 ));
                 results.push(EventResult {
@@ -291,7 +291,7 @@ pub async fn record_each(
             match reserved {
                 Ok(reservation) => {
                     if let Some(reservation) = reservation {
-                        event.crossing = reservation.crossing();
+                        event.quota = reservation.mark();
                         held.insert(i, reservation);
                     }
                     kept.push((i, event));
@@ -343,6 +343,7 @@ pub async fn record_each(
                 super::thresholds::record_crossed(
                     conn,
                     quotas.and_then(|q| q.usage.alert_mailer()),
+                    tenant,
                     &events,
                     &stored,
                 )

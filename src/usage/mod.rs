@@ -310,7 +310,7 @@ impl Usage {
             occurred_at: now,
             fingerprint,
             held: reservation.as_ref().map_or(0, Reservation::amount),
-            crossing: reservation.as_ref().and_then(Reservation::crossing),
+            quota: reservation.as_ref().and_then(Reservation::mark),
         };
         let pending = {
             let mut buffer = self

@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use super::limits::Limiter;
 use super::store::Aggregation;
-use super::thresholds::Crossing;
 use crate::db::Db;
+use crate::db::usage::QuotaMark;
 use crate::error::{AppError, AppResult, QuotaLimit};
 use crate::tenancy::Scope;
 
@@ -147,13 +147,7 @@ impl Quotas {
                 (reserved, used) = call(Some(seeded)).await?;
             }
             return match reserved {
-                1 => Ok(Reservation::held(
-                    self.clone(),
-                    key,
-                    amount,
-                    (used - amount, used),
-                    limit,
-                )),
+                1 => Ok(Reservation::held(self.clone(), key, amount, limit)),
                 _ => Err(exceeded(used)),
             };
         }
@@ -171,13 +165,7 @@ impl Quotas {
             return Err(exceeded(used));
         }
         *guard = Some(used + amount);
-        Ok(Reservation::held(
-            self.clone(),
-            key,
-            amount,
-            (used, used + amount),
-            limit,
-        ))
+        Ok(Reservation::held(self.clone(), key, amount, limit))
     }
 
     /// How much of `metric` `tenant` has used this month, as the counters
@@ -300,19 +288,14 @@ pub use crate::db::usage::{all_used_in_db, used_in_db};
 /// [`Reservation::keep`] was called.
 pub struct Reservation {
     held: Option<(Quotas, CounterKey, i64)>,
-    /// Used before and after this reservation, and the limit (for the
-    /// thresholds).
-    before: i64,
-    after: i64,
+    /// The limit it was reserved under (for the thresholds).
     limit: i64,
 }
 
 impl Reservation {
-    fn held(quotas: Quotas, key: CounterKey, amount: i64, span: (i64, i64), limit: i64) -> Self {
+    fn held(quotas: Quotas, key: CounterKey, amount: i64, limit: i64) -> Self {
         Self {
             held: Some((quotas, key, amount)),
-            before: span.0,
-            after: span.1,
             limit,
         }
     }
@@ -329,18 +312,15 @@ impl Reservation {
         self.held = None;
     }
 
-    /// The thresholds this reservation crosses, if any (recorded with the
-    /// usage, in its transaction: see [`super::thresholds`]).
-    pub fn crossing(&self) -> Option<Crossing> {
-        let (_, (tenant, metric, period), _) = self.held.as_ref()?;
-        let thresholds = super::thresholds::crossed(self.before, self.after, self.limit);
-        (!thresholds.is_empty()).then(|| Crossing {
-            tenant: *tenant,
-            metric: metric.clone(),
-            period: *period,
-            used: self.after,
+    /// The quota the reserved usage counts against (its thresholds are
+    /// decided from the stored total, in the transaction that stores it:
+    /// see [`super::thresholds`]).
+    pub fn mark(&self) -> Option<QuotaMark> {
+        let (_, (_, _, start), _) = self.held.as_ref()?;
+        Some(QuotaMark {
+            period: *start,
+            next: period(*start).1,
             limit: self.limit,
-            thresholds,
         })
     }
 

@@ -1,24 +1,32 @@
-//! Quota thresholds: when a tenant's use of a metric crosses 80, 90 or
+//! Quota thresholds: when a tenant's use of a metric reaches 80, 90 or
 //! 100 % of its monthly quota, an audit entry (`quota.threshold`), a
 //! `usage.threshold_reached` webhook event and an email to every owner are
 //! written, once per month and threshold. They are written in the
-//! transaction that stores the usage crossing the threshold (the
-//! `recordUsage` batch, or the flush of `authorize`'s buffer), so a
-//! rolled-back write announces nothing and a committed one is never missing
-//! its announcement. The row of `quota_alerts` (tenant, metric, month,
-//! threshold), inserted with ON CONFLICT DO NOTHING, decides "once" across
-//! instances (a concurrent crossing waits for the first one's commit and
-//! then writes nothing); the event's id is derived from the same four values
-//! (`emit_once`), so a retried write cannot send it twice either.
+//! transaction that stores the usage (the `recordUsage` batch, or the flush
+//! of `authorize`'s buffer), and decided there from what is STORED: after
+//! the rollups are written, one statement reads the month's stored total of
+//! each limited metric the batch recorded and inserts a `quota_alerts` row
+//! (tenant, metric, month, threshold) for every threshold already reached,
+//! in (metric, month, threshold) order, ON CONFLICT DO NOTHING. A row that
+//! was inserted is announced. So a rolled-back write announces nothing; a
+//! write retried after a failed or unknown COMMIT, or a batch whose events
+//! turned out duplicates, announces exactly what the stored total reached;
+//! a concurrent crossing on another instance waits for the first one's
+//! commit and then writes nothing; the event's id is derived from the same
+//! four values (`emit_once`), so a retried write cannot send it twice.
+//!
+//! The announcement runs in a savepoint: if it fails (say the mail cannot
+//! be queued), it is rolled back alone, logged, and the usage is still
+//! stored. The `quota_alerts` rows roll back with it, so the next stored
+//! usage of that metric in the month announces the threshold then.
 
-use diesel::prelude::*;
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::usage::NewUsageEvent;
-use crate::error::AppResult;
+use crate::db::usage::{NewUsageEvent, QuotaMark, ReachedThreshold};
+use crate::error::{AppError, AppResult};
 use crate::mail::{Mail, Mailer};
 use crate::webhooks::{self, EventType};
 
@@ -27,52 +35,73 @@ use super::store::Stored;
 /// The thresholds, in percent of the quota.
 pub const THRESHOLDS: [i16; 3] = [80, 90, 100];
 
-/// The thresholds a use going from `before` to `after` crosses under
-/// `limit`.
-pub fn crossed(before: i64, after: i64, limit: i64) -> Vec<i16> {
-    THRESHOLDS
-        .into_iter()
-        .filter(|t| {
-            let mark = i128::from(limit) * i128::from(*t);
-            i128::from(before) * 100 < mark && mark <= i128::from(after) * 100
-        })
-        .collect()
+/// One threshold to announce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crossing {
+    pub tenant: Uuid,
+    pub metric: String,
+    /// The month's first instant (UTC).
+    pub period: chrono::DateTime<chrono::Utc>,
+    /// The month's stored total when the threshold was found reached.
+    pub used: i64,
+    pub limit: i64,
 }
 
-/// One crossing to announce.
-pub type Crossing = crate::db::usage::QuotaCrossing;
+/// The limited (metric, month) pairs among the newly stored `events`,
+/// sorted, each once.
+fn touched<'a>(events: &'a [NewUsageEvent], stored: &[Stored]) -> Vec<(&'a str, QuotaMark)> {
+    let marks: std::collections::BTreeMap<(&str, chrono::DateTime<chrono::Utc>), QuotaMark> =
+        events
+            .iter()
+            .zip(stored)
+            .filter(|(_, s)| **s == Stored::Recorded)
+            .filter_map(|(e, _)| Some(((e.metric.as_str(), e.quota?.period), e.quota?)))
+            .collect();
+    marks.into_iter().map(|((m, _), q)| (m, q)).collect()
+}
 
-/// Announces, inside the caller's transaction (scoped to the events'
-/// tenant), what the newly stored `events` crossed: `stored` is what became
-/// of each. Owners are emailed when `mailer` is given.
+/// Announces, inside the caller's transaction (scoped to `tenant`), every
+/// threshold the stored totals of the metrics `events` recorded have
+/// reached and that is not announced yet this month: `stored` is what
+/// became of each event. Owners are emailed when `mailer` is given. A
+/// failing announcement is rolled back to a savepoint and logged: the
+/// usage is kept (see the module doc).
 pub async fn record_crossed(
     conn: &mut AsyncPgConnection,
     mailer: Option<&Mailer>,
+    tenant: Uuid,
     events: &[NewUsageEvent],
     stored: &[Stored],
 ) -> AppResult<()> {
-    for (event, stored) in events.iter().zip(stored) {
-        if let (Some(crossing), Stored::Recorded) = (&event.crossing, stored) {
-            record(conn, mailer, crossing).await?;
-        }
+    let quotas = touched(events, stored);
+    if quotas.is_empty() {
+        return Ok(());
+    }
+    let announced = conn
+        .transaction::<_, AppError, _>(async |conn: &mut AsyncPgConnection| {
+            let reached =
+                crate::db::usage::record_reached_thresholds(conn, tenant, &quotas, &THRESHOLDS)
+                    .await?;
+            for r in &reached {
+                notify(conn, mailer, &crossing(tenant, r), r.threshold).await?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(err) = announced {
+        tracing::warn!(tenant.id = %tenant, error = %err, "quota thresholds not announced (the usage is stored; the next usage of the metric this month announces them)");
     }
     Ok(())
 }
 
-/// Announces `crossing` inside the caller's transaction: each threshold not
-/// announced yet this month gets its audit entry, its webhook event and an
-/// email to every owner.
-pub async fn record(
-    conn: &mut AsyncPgConnection,
-    mailer: Option<&Mailer>,
-    crossing: &Crossing,
-) -> AppResult<()> {
-    for threshold in &crossing.thresholds {
-        if first_time(conn, crossing, *threshold).await? {
-            notify(conn, mailer, crossing, *threshold).await?;
-        }
+fn crossing(tenant: Uuid, r: &ReachedThreshold) -> Crossing {
+    Crossing {
+        tenant,
+        metric: r.metric.clone(),
+        period: r.period,
+        used: r.used,
+        limit: r.quota,
     }
-    Ok(())
 }
 
 /// The id of the event announcing `threshold` of `c`: the same for every
@@ -88,23 +117,6 @@ pub fn event_id(c: &Crossing, threshold: i16) -> Uuid {
         )
         .as_bytes(),
     )
-}
-
-async fn first_time(
-    conn: &mut AsyncPgConnection,
-    c: &Crossing,
-    threshold: i16,
-) -> QueryResult<bool> {
-    crate::db::usage::first_quota_alert(
-        conn,
-        c.tenant,
-        &c.metric,
-        c.period.date_naive(),
-        threshold,
-        c.used,
-        c.limit,
-    )
-    .await
 }
 
 async fn notify(
@@ -175,21 +187,4 @@ async fn notify(
             .await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_threshold_is_crossed_by_the_step_that_reaches_it() {
-        assert_eq!(crossed(0, 7, 10), Vec::<i16>::new());
-        assert_eq!(crossed(7, 8, 10), vec![80]);
-        assert_eq!(crossed(8, 9, 10), vec![90]);
-        assert_eq!(crossed(9, 10, 10), vec![100]);
-        assert_eq!(crossed(0, 10, 10), vec![80, 90, 100]);
-        assert_eq!(crossed(10, 10, 10), Vec::<i16>::new());
-        // 80 % of 3 is 2.4: the third unit crosses 80, 90 and 100.
-        assert_eq!(crossed(2, 3, 3), vec![80, 90, 100]);
-    }
 }

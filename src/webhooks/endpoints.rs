@@ -509,12 +509,9 @@ impl Webhooks {
                         .await?
                         .ok_or_else(|| not_found("webhook endpoint"))?;
                     require_enabled(&target)?;
-                    let event = Uuid::now_v7();
-                    crate::db::webhooks::insert_event(
+                    let event = super::emit_test(
                         conn,
-                        event,
                         tenant,
-                        TEST_EVENT,
                         json!({
                             "endpointId": target.id,
                             "message": "A test event, sent with sendTestWebhook.",

@@ -134,6 +134,26 @@ pub async fn emit_once(
     webhooks::insert_event_once(conn, id, tenant, event.as_str(), with_tenant(data, tenant)).await
 }
 
+/// Writes a `webhook.test` event (not an [`EventType`]: it is delivered
+/// to the one endpoint `sendTestWebhook` names), its `data` given
+/// `tenantId` like every other event's; its id.
+pub async fn emit_test(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    data: serde_json::Value,
+) -> QueryResult<Uuid> {
+    let id = Uuid::now_v7();
+    webhooks::insert_event(
+        conn,
+        id,
+        tenant,
+        endpoints::TEST_EVENT,
+        with_tenant(data, tenant),
+    )
+    .await?;
+    Ok(id)
+}
+
 /// `data` with `tenantId` set to `tenant` (an object always; anything else
 /// is wrapped as `{"tenantId", "value"}`, which no call site sends).
 fn with_tenant(data: serde_json::Value, tenant: Uuid) -> serde_json::Value {

@@ -917,7 +917,11 @@ async fn a_dead_key_gives_the_page_a_readable_401() {
             let p = public(&app, Method::OPTIONS, dead, "check", Some(from)).await;
             assert_eq!(p.status, 204, "{from}: {:?}", p.body);
             assert_eq!(acao(&p), from);
-            assert_eq!(header(&p, "access-control-max-age"), "0", "not cached");
+            assert_eq!(
+                header(&p, "access-control-max-age"),
+                "600",
+                "cached like a live key's grant (review 12)"
+            );
             for (method, op) in [(Method::POST, "check"), (Method::GET, "branding")] {
                 let a = public(&app, method, dead, op, Some(from)).await;
                 assert_eq!(a.status, 401, "{op} from {from}: {:?}", a.body);

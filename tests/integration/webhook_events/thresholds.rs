@@ -2,13 +2,17 @@
 //! usage crossing the threshold (with its `quota_alerts` row, audit entry
 //! and the owners' mail): a crossing whose commit fails leaves none of
 //! them, a committed one has all of them when the call answers, and two
-//! instances crossing at once write one.
+//! instances crossing at once write one. What is announced is decided from
+//! the STORED total: a retry on the same instance after a failed commit (its
+//! quota counter ahead of what is stored) and a batch holding a duplicate
+//! announce exactly the thresholds the stored usage reached.
 
 use chrono::{Timelike, Utc};
 use serde_json::{Value, json};
 use tenantgate::usage::limits::Limiter;
 
 use super::{Event, events};
+use crate::keys::v1;
 use crate::quotas::{as_owner, free_quota, refuse_usage_commits, signed_up, stored};
 use crate::support::TestApp;
 use crate::usage::RECORD;
@@ -144,4 +148,134 @@ async fn two_instances_crossing_at_once_announce_once() {
     );
     assert_eq!(mail, r.len() as i64);
     drop((one, two));
+}
+
+/// The thresholds announced for `tenant`, sorted, with the `used` of each.
+async fn announced_thresholds(app: &TestApp, tenant: &str) -> Vec<(i64, i64)> {
+    let e = events(app, tenant).await;
+    let mut t: Vec<(i64, i64)> = reached(&e)
+        .iter()
+        .map(|e| {
+            (
+                e.data["threshold"].as_i64().unwrap(),
+                e.data["used"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    t.sort_unstable();
+    t
+}
+
+/// Review 9: after a failed COMMIT this instance's counter keeps what the
+/// batch took (7 → 8, though 7 is stored), so its retry reserves 8 → 9.
+/// Deciding from the counter announced 90 % with 8 stored and never 80 %;
+/// decided from what is stored, the retry announces 80 % once, and the
+/// next unit 90 %.
+#[tokio::test]
+async fn a_retry_on_the_same_instance_after_a_failed_commit_announces_what_is_stored() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let owner = "retry@thresholds.test";
+    let (_, tenant, key) = signed_up(&app, owner, "LIVE").await;
+    let a = app.gql(RECORD, batch("a", 7), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 7, "{:?}", a.body);
+
+    refuse_usage_commits(&app).await;
+    let a = app.gql(RECORD, batch("b", 1), Some(&key)).await;
+    assert!(a.body.get("errors").is_some(), "{:?}", a.body);
+    as_owner(&app, "DROP TRIGGER refuse_commit ON usage_dedup").await;
+    assert_eq!(announced(&app, &tenant, owner).await, [0; 4]);
+
+    // The same instance retries: stored 8 of 10, so 80 % and nothing else.
+    let a = app.gql(RECORD, batch("b", 1), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 1, "{:?}", a.body);
+    assert_eq!(stored(&app, &tenant).await, 8);
+    assert_eq!(announced_thresholds(&app, &tenant).await, [(80, 8)]);
+    assert_eq!(announced(&app, &tenant, owner).await, [1; 4]);
+    // Another unit: stored 9, so 90 %; 80 % is not announced again.
+    let a = app.gql(RECORD, batch("c", 1), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 1, "{:?}", a.body);
+    assert_eq!(
+        announced_thresholds(&app, &tenant).await,
+        [(80, 8), (90, 9)]
+    );
+    assert_eq!(announced(&app, &tenant, owner).await, [2; 4]);
+}
+
+/// Review 9: an event the database finds a duplicate gives back what it
+/// took, but a later event of the same flush reserved after it (7 → 8 for
+/// the duplicate, 8 → 9 for the new one). Deciding from the counter
+/// announced 90 % with 8 stored and skipped 80 %; decided from what is
+/// stored, the flush announces 80 %.
+#[tokio::test]
+async fn a_duplicate_in_the_same_write_does_not_skip_a_threshold() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let owner = "dup@thresholds.test";
+    let (_, tenant, key) = signed_up(&app, owner, "LIVE").await;
+    let a = app.gql(RECORD, batch("a", 6), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 6, "{:?}", a.body);
+    let one = |idem: &str| json!({ "metric": "api_calls", "quantity": 1, "idempotencyKey": idem });
+    assert_eq!(v1(&app, &key, one("k")).await.status, 200);
+    assert_eq!(stored(&app, &tenant).await, 7);
+    assert_eq!(announced(&app, &tenant, owner).await, [0; 4]);
+
+    // A peer that never saw `k` (no shared Redis) takes it again, then a
+    // new event; the database finds `k` a duplicate when the peer flushes.
+    let peer = app.peer(Limiter::local()).await;
+    // (`k` first: the old counter-based crossing then gave `n` 8 → 9, 90 %;
+    // both usually land in one flush, which is when it went wrong.)
+    assert_eq!(v1(&peer, &key, one("k")).await.status, 200);
+    assert_eq!(v1(&peer, &key, one("n")).await.status, 200);
+    peer.state.usage.flush(&peer.state.db).await.unwrap();
+    assert_eq!(stored(&app, &tenant).await, 8);
+    assert_eq!(announced_thresholds(&app, &tenant).await, [(80, 8)]);
+    assert_eq!(announced(&app, &tenant, owner).await, [1; 4]);
+    drop(peer);
+}
+
+/// Review 10: an announcement that keeps failing (here its webhook event is
+/// refused) is rolled back alone: the usage is stored, by `recordUsage` and
+/// by `authorize`'s flush (never set aside), and the next stored usage of
+/// the metric that month announces the threshold.
+#[tokio::test]
+async fn a_failing_announcement_never_costs_the_usage() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let owner = "fails@thresholds.test";
+    let (_, tenant, key) = signed_up(&app, owner, "LIVE").await;
+    as_owner(
+        &app,
+        "CREATE FUNCTION refuse_reached() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'no announcements'; END $$; \
+         CREATE TRIGGER refuse_reached BEFORE INSERT ON webhook_events FOR EACH ROW \
+         WHEN (NEW.event_type = 'usage.threshold_reached') EXECUTE FUNCTION refuse_reached();",
+    )
+    .await;
+    let a = app.gql(RECORD, batch("a", 8), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 8, "{:?}", a.body);
+    let one = json!({ "metric": "api_calls", "quantity": 1, "idempotencyKey": "z" });
+    assert_eq!(v1(&app, &key, one).await.status, 200);
+    assert_eq!(stored(&app, &tenant).await, 9);
+    assert_eq!(announced(&app, &tenant, owner).await, [0; 4]);
+    let rejected = app
+        .db
+        .count(&format!(
+            "SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{tenant}' \
+             AND idempotency_key = 'z'"
+        ))
+        .await;
+    assert_eq!(
+        rejected, 1,
+        "the authorize event was written, not set aside"
+    );
+
+    as_owner(&app, "DROP TRIGGER refuse_reached ON webhook_events").await;
+    let a = app.gql(RECORD, batch("b", 1), Some(&key)).await;
+    assert_eq!(a.body["data"]["recordUsage"]["recorded"], 1, "{:?}", a.body);
+    assert_eq!(
+        announced_thresholds(&app, &tenant).await,
+        [(80, 10), (90, 10), (100, 10)]
+    );
+    assert_eq!(announced(&app, &tenant, owner).await, [3; 4]);
 }

@@ -158,6 +158,13 @@ async fn deliveries_verify_with_the_reference_library_and_reach_only_their_tenan
     assert_eq!(run(&app).await, 1);
     let log = rx.log().await;
     assert_eq!(log[3]["body"]["type"], json!("webhook.test"));
+    // Like every event's, its data names the tenant (review 11).
+    assert_eq!(
+        log[3]["body"]["data"]["tenantId"],
+        json!(tenant),
+        "{:?}",
+        log[3]
+    );
     assert_eq!(log[3]["verified"], json!([true]));
     assert_eq!(log.len(), 4);
 }
