@@ -484,6 +484,10 @@ diesel::table! {
         failing_since -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        dropped_count -> Int8,
+        last_dropped_at -> Nullable<Timestamptz>,
+        drop_reported_count -> Int8,
+        drop_reported_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -28,6 +28,13 @@ pub struct Endpoint {
     pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Events not sent to it because it had the cap of pending deliveries
+    /// (counted by the fan-out, ever).
+    pub dropped_count: i64,
+    pub last_dropped_at: Option<DateTime<Utc>>,
+    /// `dropped_count` when the drops were last reported to the audit trail.
+    pub drop_reported_count: i64,
+    pub drop_reported_at: Option<DateTime<Utc>>,
 }
 
 impl Endpoint {
@@ -189,4 +196,79 @@ pub async fn cancel_pending(
     ))
     .execute(conn)
     .await
+}
+
+/// Replaces the sealed current secret with `resealed` (the same secret
+/// sealed under the current key) if it is still `was` (a rotation since
+/// wins); whether it did.
+pub async fn reseal(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    was: &[u8],
+    resealed: &[u8],
+) -> QueryResult<bool> {
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::id.eq(id))
+            .filter(webhook_endpoints::secret_sealed.eq(was)),
+    )
+    .set(webhook_endpoints::secret_sealed.eq(resealed))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+/// Replaces the sealed previous secret likewise (if it is still `was`).
+pub async fn reseal_previous(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    was: &[u8],
+    resealed: &[u8],
+) -> QueryResult<bool> {
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::id.eq(id))
+            .filter(webhook_endpoints::previous_secret_sealed.eq(was)),
+    )
+    .set(webhook_endpoints::previous_secret_sealed.eq(resealed))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+/// Marks an endpoint's drops up to `count` as reported at `at`.
+pub async fn mark_drops_reported(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    count: i64,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
+        .set((
+            webhook_endpoints::drop_reported_count.eq(count),
+            webhook_endpoints::drop_reported_at.eq(Some(at)),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+#[derive(QueryableByName)]
+pub struct DropsToReport {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub endpoint_id: Uuid,
+}
+
+/// Endpoints of any tenant with drops not reported in the last day
+/// (`tg_webhook_drops_to_report`: ids only). Runs with no tenant.
+pub async fn drops_to_report(
+    conn: &mut AsyncPgConnection,
+    n: i32,
+) -> QueryResult<Vec<DropsToReport>> {
+    diesel::sql_query("SELECT tenant_id, endpoint_id FROM tg_webhook_drops_to_report($1)")
+        .bind::<diesel::sql_types::Integer, _>(n)
+        .load(conn)
+        .await
 }

@@ -11,13 +11,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::EventType;
+use super::access::{confirm, types_for};
+pub use super::access::{key_may_read, require_write};
 use super::secret::Secret;
 use super::service::Webhooks;
 use crate::audit::{self, Entry, RequestMeta};
-use crate::auth::Role;
-use crate::auth::api_keys::{KeyScope, Scopes};
-use crate::auth::keys::{Manager, confirm_member};
-use crate::db::webhook_deliveries::{self as deliveries, Delivery};
+use crate::auth::keys::Manager;
 use crate::db::webhook_endpoints::{self as rows, Changes, Endpoint, NewEndpoint};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::not_found;
@@ -50,33 +49,6 @@ pub struct EndpointChanges {
     pub enabled: Option<bool>,
 }
 
-/// May change the tenant's endpoints (as verified for this request).
-pub fn require_write(by: &Manager) -> AppResult<()> {
-    match by {
-        Manager::Member { access, .. } => access.require(Role::Admin),
-        Manager::Key(grant) => grant.require(KeyScope::WebhooksWrite),
-    }
-}
-
-/// Re-reads the caller's standing inside the transaction.
-async fn confirm(conn: &mut diesel_async::AsyncPgConnection, by: &Manager) -> AppResult<()> {
-    match by {
-        Manager::Member { access, .. } => confirm_member(conn, access).await,
-        Manager::Key(grant) => {
-            let now = Utc::now();
-            let mine = crate::db::api_keys::lock(conn, grant.tenant_id, &[grant.key_id]).await?;
-            match mine.first() {
-                Some(k) if k.revoked_at.is_none() && k.expires_at.is_none_or(|at| at > now) => {
-                    Ok(())
-                }
-                _ => Err(AppError::unauthenticated(
-                    "this API key was revoked or has expired",
-                )),
-            }
-        }
-    }
-}
-
 fn check_description(d: &str) -> AppResult<String> {
     let d = d.trim();
     if d.chars().count() > MAX_DESCRIPTION {
@@ -107,56 +79,6 @@ pub fn check_types(types: &[String]) -> AppResult<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// Whether a key holding `scopes` may read what an event of `event_type`
-/// tells: a key subscribes to, re-points, and reads the payloads of only the
-/// families its scopes read anyway (member.* and invitation.*: members:read;
-/// api_key.*: keys:read; subscription.*: billing:read; usage.*: usage:read;
-/// tenant.*: tenant:read). A family not listed here is read by no key.
-pub fn key_may_read(scopes: Scopes, event_type: &str) -> bool {
-    let needed = match event_type.split('.').next().unwrap_or_default() {
-        "member" | "invitation" => KeyScope::MembersRead,
-        "api_key" => KeyScope::KeysRead,
-        "subscription" => KeyScope::BillingRead,
-        "usage" => KeyScope::UsageRead,
-        "tenant" => KeyScope::TenantRead,
-        _ => return event_type == TEST_EVENT,
-    };
-    scopes.contains(needed)
-}
-
-/// The types `by` subscribes an endpoint to: members any; a key only those
-/// it may read (FORBIDDEN otherwise), "all" (empty) standing for those.
-fn types_for(by: &Manager, types: Vec<String>) -> AppResult<Vec<String>> {
-    let Manager::Key(grant) = by else {
-        return Ok(types);
-    };
-    if let Some(t) = types.iter().find(|t| !key_may_read(grant.scopes, t)) {
-        return Err(AppError::forbidden(format!(
-            "this API key may not subscribe to {t}: its data needs a scope the key lacks"
-        )));
-    }
-    if !types.is_empty() {
-        return Ok(types);
-    }
-    let mine: Vec<String> = EventType::ALL
-        .iter()
-        .map(|t| t.as_str())
-        .filter(|t| key_may_read(grant.scopes, t))
-        .map(str::to_owned)
-        .collect();
-    if mine.is_empty() {
-        return Err(AppError::forbidden(
-            "this API key reads none of the events' data (members:read, keys:read, \
-             billing:read, usage:read or tenant:read): it may subscribe to no event",
-        ));
-    }
-    Ok(if mine.len() == EventType::ALL.len() {
-        Vec::new()
-    } else {
-        mine
-    })
 }
 
 /// What the audit trail records of an endpoint (never its secret).
@@ -289,7 +211,8 @@ impl Webhooks {
 
     /// Changes an endpoint's URL, description, event types or state.
     /// Disabling cancels its pending deliveries; enabling clears the reason
-    /// and the failure streak.
+    /// and the failure streak, and so does a new URL (another receiver's
+    /// 5 days start afresh).
     pub async fn update(
         &self,
         meta: &RequestMeta,
@@ -348,6 +271,9 @@ impl Webhooks {
                             }
                         }
                         let now = Utc::now();
+                        if changes.url.as_ref().is_some_and(|u| *u != before.url) {
+                            changes.failing_since = Some(None);
+                        }
                         match input.enabled {
                             Some(true) if !before.enabled => {
                                 changes.enabled = Some(true);
@@ -424,131 +350,6 @@ impl Webhooks {
             )
             .await?;
         Ok((after.expect("a rotation returns the endpoint"), secret))
-    }
-
-    /// A new delivery of `delivery`'s message to its endpoint (successes
-    /// too), due at once. CONFLICT when the endpoint is disabled.
-    pub async fn replay(
-        &self,
-        meta: &RequestMeta,
-        by: &Manager,
-        delivery: &str,
-    ) -> AppResult<Delivery> {
-        require_write(by)?;
-        let delivery = Uuid::parse_str(delivery)
-            .map_err(|_| AppError::bad_field("id", "not a webhook delivery id"))?;
-        let (meta, by) = (meta.clone(), by.clone());
-        let tenant = by.tenant_id();
-        let row = self
-            .0
-            .db
-            .scoped(by.scope(), |conn| {
-                async move {
-                    confirm(conn, &by).await?;
-                    let original = deliveries::find(conn, tenant, delivery)
-                        .await?
-                        .ok_or_else(|| not_found("webhook delivery"))?;
-                    let endpoint = rows::find_for_update(conn, tenant, original.endpoint_id)
-                        .await?
-                        .ok_or_else(|| not_found("webhook endpoint"))?;
-                    require_enabled(&endpoint)?;
-                    let id = deliveries::insert(
-                        conn,
-                        tenant,
-                        endpoint.id,
-                        original.event_id,
-                        Some(original.id),
-                    )
-                    .await?;
-                    audit::record(
-                        conn,
-                        &meta,
-                        Entry::new(Some(tenant), by.actor(), "webhook_delivery.replay")
-                            .target("webhook_delivery", id)
-                            .change(
-                                None,
-                                Some(json!({
-                                    "endpointId": endpoint.id,
-                                    "eventId": original.event_id,
-                                    "eventType": original.event_type,
-                                    "replayOf": original.id,
-                                })),
-                            ),
-                    )
-                    .await?;
-                    deliveries::find(conn, tenant, id)
-                        .await?
-                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("replay vanished")))
-                }
-                .scope_boxed()
-            })
-            .await?;
-        self.wake();
-        Ok(row)
-    }
-
-    /// Sends a `webhook.test` event to one endpoint (CONFLICT when it is
-    /// disabled).
-    pub async fn send_test(
-        &self,
-        meta: &RequestMeta,
-        by: &Manager,
-        endpoint: &str,
-    ) -> AppResult<Delivery> {
-        require_write(by)?;
-        let endpoint = endpoint_id(endpoint)?;
-        let (meta, by) = (meta.clone(), by.clone());
-        let tenant = by.tenant_id();
-        let row = self
-            .0
-            .db
-            .scoped(by.scope(), |conn| {
-                async move {
-                    confirm(conn, &by).await?;
-                    let target = rows::find_for_update(conn, tenant, endpoint)
-                        .await?
-                        .ok_or_else(|| not_found("webhook endpoint"))?;
-                    require_enabled(&target)?;
-                    let event = Uuid::now_v7();
-                    crate::db::webhooks::insert_event(
-                        conn,
-                        event,
-                        tenant,
-                        TEST_EVENT,
-                        json!({
-                            "endpointId": target.id,
-                            "message": "A test event, sent with sendTestWebhook.",
-                        }),
-                    )
-                    .await?;
-                    let id = deliveries::insert(conn, tenant, target.id, event, None).await?;
-                    audit::record(
-                        conn,
-                        &meta,
-                        Entry::new(Some(tenant), by.actor(), "webhook_endpoint.test")
-                            .target("webhook_endpoint", target.id)
-                            .change(None, Some(json!({ "deliveryId": id, "eventId": event }))),
-                    )
-                    .await?;
-                    deliveries::find(conn, tenant, id)
-                        .await?
-                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("test vanished")))
-                }
-                .scope_boxed()
-            })
-            .await?;
-        self.wake();
-        Ok(row)
-    }
-}
-
-fn require_enabled(endpoint: &Endpoint) -> AppResult<()> {
-    if endpoint.enabled {
-        Ok(())
-    } else {
-        Err(AppError::conflict(
-            "this webhook endpoint is disabled: enable it (updateWebhookEndpoint) first",
-        ))
     }
 }
 

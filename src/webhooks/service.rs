@@ -52,6 +52,13 @@ impl Clock {
         Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
+    /// How far this clock is ahead of real time, in milliseconds (zero in
+    /// production): the skew added to the database's clock for due times
+    /// and leases.
+    pub fn skew_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
     /// Moves this clock `by` ahead.
     pub fn advance(&self, by: Duration) {
         self.offset_ms

@@ -18,7 +18,7 @@ use super::deliver::{self, Outcome};
 use super::secret::Secret;
 use super::service::Webhooks;
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::webhook_deliveries::{self as deliveries, Claimed, Delivery, NewAttempt};
+use crate::db::webhook_deliveries::{self as deliveries, Claimed, NewAttempt, Next};
 use crate::db::webhook_endpoints::{self as rows, Changes, Endpoint};
 use crate::error::AppResult;
 use crate::mail::Mail;
@@ -48,10 +48,10 @@ impl Drop for InFlight {
     }
 }
 
-/// What the worker loaded for one attempt.
+/// What the worker has for one attempt: the claimed delivery and its
+/// opened secrets.
 struct Job {
-    delivery: Delivery,
-    endpoint: Endpoint,
+    delivery: Claimed,
     secrets: Vec<Secret>,
 }
 
@@ -59,7 +59,7 @@ impl Webhooks {
     /// Claims up to `n` due deliveries and keeps those this instance may
     /// start now (per-endpoint cap); the others are given back, due in 1 s.
     async fn claim(&self, lease: Uuid, n: usize) -> AppResult<Vec<(Claimed, InFlight)>> {
-        let now = self.clock().now();
+        let skew = self.clock().skew_ms();
         let n = i32::try_from(n.clamp(1, 500)).unwrap_or(500);
         let cap = self.settings().per_endpoint.max(1);
         let busy: Vec<Uuid> = {
@@ -76,7 +76,7 @@ impl Webhooks {
             .db
             .scoped(Scope::anonymous(), |conn| {
                 async move {
-                    let batch = (n, now, LEASE_SECS);
+                    let batch = (n, skew, LEASE_SECS);
                     Ok(deliveries::claim(conn, lease, batch, per_endpoint, &busy).await?)
                 }
                 .scope_boxed()
@@ -100,11 +100,10 @@ impl Webhooks {
             }
         }
         for c in give_back {
-            let at = now + chrono::Duration::seconds(1);
             self.0
                 .db
                 .scoped(Scope::tenant(c.tenant_id), |conn| {
-                    async move { Ok(deliveries::release(conn, lease, c.id, at).await?) }
+                    async move { Ok(deliveries::release(conn, lease, c.id, skew).await?) }
                         .scope_boxed()
                 })
                 .await?;
@@ -147,10 +146,15 @@ impl Webhooks {
         Ok(made)
     }
 
-    /// Starts the worker loop of this instance.
+    /// Starts the worker loop of this instance (and its upkeep: retention
+    /// and the drops' reports, ended with it).
     pub fn start_worker(&self, stop: Stop) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
-        tokio::spawn(async move { this.work(stop).await })
+        tokio::spawn(async move {
+            let upkeep = tokio::spawn(this.clone().keep_up(stop.clone()));
+            this.work(stop).await;
+            let _ = upkeep.await;
+        })
     }
 
     async fn work(self, stop: Stop) {
@@ -212,19 +216,19 @@ impl Webhooks {
     /// Makes and records one attempt of a claimed delivery. `Ok(false)`:
     /// nothing to do (gone, disabled, or taken over).
     async fn attempt(&self, lease: Uuid, c: Claimed, slot: InFlight) -> AppResult<bool> {
-        let result = self.attempt_inner(lease, &c).await;
+        let result = self.attempt_inner(lease, c).await;
         drop(slot);
         result
     }
 
-    async fn attempt_inner(&self, lease: Uuid, c: &Claimed) -> AppResult<bool> {
-        let Some(job) = self.load(lease, c).await? else {
+    async fn attempt_inner(&self, lease: Uuid, c: Claimed) -> AppResult<bool> {
+        let Some(job) = self.load(c).await? else {
             return Ok(false);
         };
         let attempted_at = self.clock().now();
         let outcome = deliver::attempt(
             &self.0.client,
-            &job.endpoint.url,
+            &job.delivery.url,
             self.settings().allow_loopback,
             &job.secrets,
             &job.delivery,
@@ -233,60 +237,87 @@ impl Webhooks {
         self.record(lease, &job, attempted_at, outcome).await
     }
 
-    async fn load(&self, lease: Uuid, c: &Claimed) -> AppResult<Option<Job>> {
-        let (tenant, id, endpoint) = (c.tenant_id, c.id, c.endpoint_id);
-        let found = self
-            .0
-            .db
-            .scoped(Scope::tenant(tenant), |conn| {
-                async move {
-                    let d = deliveries::find(conn, tenant, id).await?;
-                    let e = rows::find(conn, tenant, endpoint).await?;
-                    Ok((d, e))
-                }
-                .scope_boxed()
-            })
-            .await?;
-        let (Some(delivery), Some(endpoint)) = found else {
-            return Ok(None);
-        };
-        if delivery.leased_by != Some(lease) || delivery.status != "pending" {
-            return Ok(None);
-        }
-        if !endpoint.enabled {
+    /// Opens the claimed delivery's secrets (re-sealing under the current
+    /// key any opened with the previous one); `None` when its endpoint was
+    /// disabled meanwhile (its pending deliveries are then canceled).
+    async fn load(&self, c: Claimed) -> AppResult<Option<Job>> {
+        if !c.enabled {
             // Disabled while this was pending (or by a path that left it
             // so): canceled, not claimed again every lease forever.
-            let at = self.clock().now();
+            let (tenant, endpoint, at) = (c.tenant_id, c.endpoint_id, self.clock().now());
             self.0
                 .db
                 .scoped(Scope::tenant(tenant), |conn| {
-                    async move { Ok(rows::cancel_pending(conn, endpoint.id, at).await?) }
-                        .scope_boxed()
+                    async move { Ok(rows::cancel_pending(conn, endpoint, at).await?) }.scope_boxed()
                 })
                 .await?;
             return Ok(None);
         }
         let now = self.clock().now();
         let mut secrets = Vec::with_capacity(2);
-        match self.0.secrets.open(endpoint.id, &endpoint.secret_sealed) {
-            Some(s) => secrets.push(s),
+        let mut stale = Vec::new();
+        match self.0.secrets.open(c.endpoint_id, &c.secret_sealed) {
+            Some((s, current)) => {
+                if !current {
+                    stale.push((false, c.secret_sealed.clone(), s.clone()));
+                }
+                secrets.push(s);
+            }
             None => {
-                tracing::error!(endpoint = %endpoint.id, "webhook secret cannot be opened with this server's keys")
+                tracing::error!(endpoint = %c.endpoint_id, "webhook secret cannot be opened with this server's keys")
             }
         }
-        if let (Some(sealed), Some(until)) = (
-            &endpoint.previous_secret_sealed,
-            endpoint.previous_secret_expires_at,
-        ) && until > now
-            && let Some(s) = self.0.secrets.open(endpoint.id, sealed)
+        if let (Some(sealed), Some(until)) =
+            (&c.previous_secret_sealed, c.previous_secret_expires_at)
+            && until > now
+            && let Some((s, current)) = self.0.secrets.open(c.endpoint_id, sealed)
         {
+            if !current {
+                stale.push((true, sealed.clone(), s.clone()));
+            }
             secrets.push(s);
         }
+        if !stale.is_empty() {
+            self.reseal(c.tenant_id, c.endpoint_id, stale).await?;
+        }
         Ok(Some(Job {
-            delivery,
-            endpoint,
+            delivery: c,
             secrets,
         }))
+    }
+
+    /// Seals again, under the current key, secrets that opened only with
+    /// the previous one (the server's signing secret was rotated), so they
+    /// still open once the previous key is dropped. A rotation of the
+    /// endpoint's secret since the claim wins (nothing is overwritten).
+    async fn reseal(
+        &self,
+        tenant: Uuid,
+        endpoint: Uuid,
+        stale: Vec<(bool, Vec<u8>, Secret)>,
+    ) -> AppResult<()> {
+        let resealed: Vec<(bool, Vec<u8>, Vec<u8>)> = stale
+            .into_iter()
+            .map(|(previous, was, s)| (previous, was, self.0.secrets.seal(endpoint, &s)))
+            .collect();
+        self.0
+            .db
+            .scoped(Scope::tenant(tenant), |conn| {
+                async move {
+                    for (previous, was, now) in &resealed {
+                        if *previous {
+                            rows::reseal_previous(conn, endpoint, was, now).await?;
+                        } else {
+                            rows::reseal(conn, endpoint, was, now).await?;
+                        }
+                    }
+                    Ok(())
+                }
+                .scope_boxed()
+            })
+            .await?;
+        tracing::info!(endpoint = %endpoint, "webhook secret re-sealed under the current key");
+        Ok(())
     }
 
     async fn record(
@@ -299,19 +330,22 @@ impl Webhooks {
         let d = &job.delivery;
         let (tenant, endpoint_id) = (d.tenant_id, d.endpoint_id);
         let attempts = d.attempt_count + 1;
-        let (status, next) = if outcome.succeeded() {
-            ("succeeded", None)
+        let next = if outcome.succeeded() {
+            Next::Succeeded
         } else if outcome.gone() {
-            ("failed", None)
+            Next::Failed
         } else {
             match deliver::next_attempt(attempts, attempted_at, outcome.retry_after) {
-                Some(at) => ("pending", Some(at)),
-                None => ("failed", None),
+                Some(at) => Next::Retry {
+                    delay_ms: (at - attempted_at).num_milliseconds(),
+                    skew_ms: self.clock().skew_ms(),
+                },
+                None => Next::Failed,
             }
         };
         let mailer = self.0.mailer.clone();
         let delivery_id = d.id;
-        let was_failing = job.endpoint.failing_since.is_some();
+        let was_failing = d.failing_since.is_some();
         let recorded = self
             .0
             .db
@@ -337,7 +371,7 @@ impl Webhooks {
                     } else {
                         rows::find_for_update(conn, tenant, endpoint_id).await?
                     };
-                    if !deliveries::record(conn, lease, &attempt, status, next).await? {
+                    if !deliveries::record(conn, lease, &attempt, next).await? {
                         return Ok(false);
                     }
                     let Some(endpoint) = endpoint else {

@@ -136,6 +136,17 @@ impl WebhookEndpoint {
         self.row.failing_since
     }
 
+    /// Events not sent to it because it already had 10,000 pending
+    /// deliveries (ever; reported to the audit trail once a day at most).
+    async fn dropped_events(&self) -> i64 {
+        self.row.dropped_count
+    }
+
+    /// When an event was last dropped for it (null: never).
+    async fn last_dropped_at(&self) -> Option<DateTime<Utc>> {
+        self.row.last_dropped_at
+    }
+
     /// Until when the previous secret still signs (both signatures are
     /// sent), after a rotation; null when only one secret signs.
     async fn previous_secret_expires_at(&self) -> Option<DateTime<Utc>> {

@@ -1,0 +1,255 @@
+-- Webhook hardening (issue 14, second review).
+--
+-- 1. A cap on an endpoint's pending deliveries (10,000): the fan-out sends a
+--    new event no further to an endpoint at its cap; it counts what it
+--    dropped on the endpoint (dropped_count, last_dropped_at), which the
+--    worker's upkeep reports to the audit trail at most once a day per
+--    endpoint (drop_reported_count, drop_reported_at).
+-- 2. Retention: tg_webhook_prune deletes, in bounded batches, deliveries that
+--    ended (succeeded, failed, canceled) more than 30 days ago (their
+--    attempts with them) and events older than 30 days that no delivery
+--    still needs. The 30 days are the database's, not the caller's.
+-- 3. A fair claim: tg_webhook_claim takes deliveries round-robin across
+--    tenants (and their endpoints), so one tenant's backlog does not starve
+--    another tenant's single event; due times and leases are the database
+--    clock's (clock_timestamp(), plus the test clock's skew), never an
+--    instance's; and it returns what an attempt needs (the endpoint's URL
+--    and sealed secrets, the event), so the worker reads nothing else.
+ALTER TABLE webhook_endpoints
+    ADD COLUMN dropped_count        bigint NOT NULL DEFAULT 0 CHECK (dropped_count >= 0),
+    ADD COLUMN last_dropped_at      timestamptz,
+    ADD COLUMN drop_reported_count  bigint NOT NULL DEFAULT 0 CHECK (drop_reported_count >= 0),
+    ADD COLUMN drop_reported_at     timestamptz;
+GRANT UPDATE (drop_reported_count, drop_reported_at) ON webhook_endpoints TO tenantgate_app;
+
+-- The fan-out's count of an endpoint's pending deliveries, and the claim's
+-- walk over (tenant, endpoint) pairs with pending deliveries.
+CREATE INDEX webhook_deliveries_pending_idx ON webhook_deliveries (tenant_id, endpoint_id, next_attempt_at)
+    WHERE status = 'pending';
+-- Retention's scans.
+CREATE INDEX webhook_deliveries_completed_idx ON webhook_deliveries (completed_at) WHERE status <> 'pending';
+CREATE INDEX webhook_events_created_idx ON webhook_events (created_at);
+-- The upkeep's look for drops to report.
+CREATE INDEX webhook_endpoints_dropped_idx ON webhook_endpoints (last_dropped_at)
+    WHERE dropped_count > drop_reported_count;
+
+DO $$
+BEGIN
+    -- The fan-out counts an endpoint's pending deliveries and marks drops.
+    EXECUTE format('CREATE POLICY webhook_deliveries_fan_out_read ON webhook_deliveries FOR SELECT TO %I '
+                   'USING (tenant_id::text = current_setting(''app.webhook_fan_out'', true))', current_user);
+    EXECUTE format('CREATE POLICY webhook_endpoints_fan_out_drop ON webhook_endpoints FOR UPDATE TO %I '
+                   'USING (tenant_id::text = current_setting(''app.webhook_fan_out'', true)) '
+                   'WITH CHECK (tenant_id::text = current_setting(''app.webhook_fan_out'', true))', current_user);
+    -- The claim returns the endpoint and the event with each delivery.
+    EXECUTE format('CREATE POLICY webhook_endpoints_worker ON webhook_endpoints FOR SELECT TO %I '
+                   'USING (current_setting(''app.webhook_worker'', true) = ''on'')', current_user);
+    EXECUTE format('CREATE POLICY webhook_events_worker ON webhook_events FOR SELECT TO %I '
+                   'USING (current_setting(''app.webhook_worker'', true) = ''on'')', current_user);
+    -- Retention deletes ended deliveries and unneeded events.
+    EXECUTE format('CREATE POLICY webhook_deliveries_retention ON webhook_deliveries TO %I '
+                   'USING (current_setting(''app.webhook_retention'', true) = ''on'') '
+                   'WITH CHECK (current_setting(''app.webhook_retention'', true) = ''on'')', current_user);
+    EXECUTE format('CREATE POLICY webhook_events_retention ON webhook_events TO %I '
+                   'USING (current_setting(''app.webhook_retention'', true) = ''on'') '
+                   'WITH CHECK (false)', current_user);
+    EXECUTE format('CREATE POLICY webhook_attempts_retention ON webhook_attempts TO %I '
+                   'USING (current_setting(''app.webhook_retention'', true) = ''on'') '
+                   'WITH CHECK (false)', current_user);
+    -- The upkeep's list of endpoints with drops to report.
+    EXECUTE format('CREATE POLICY webhook_endpoints_drops ON webhook_endpoints FOR SELECT TO %I '
+                   'USING (current_setting(''app.webhook_drops'', true) = ''on'')', current_user);
+END
+$$;
+
+-- As in 2026-12-09-100002, with the cap: an endpoint with 10,000 pending
+-- deliveries gets no new one; the drop is counted on it instead.
+CREATE OR REPLACE FUNCTION tg_webhook_fan_out() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+    AS $$
+DECLARE
+    cap CONSTANT integer := 10000;
+    e uuid;
+BEGIN
+    IF NEW.event_type = 'webhook.test' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('app.webhook_fan_out', NEW.tenant_id::text, true);
+    FOR e IN SELECT w.id FROM webhook_endpoints w
+              WHERE w.tenant_id = NEW.tenant_id AND w.enabled
+                AND (cardinality(w.event_types) = 0 OR NEW.event_type = ANY (w.event_types))
+              ORDER BY w.id
+    LOOP
+        IF (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries d
+                                   WHERE d.tenant_id = NEW.tenant_id AND d.endpoint_id = e
+                                     AND d.status = 'pending'
+                                   LIMIT cap) p) >= cap THEN
+            UPDATE webhook_endpoints w
+               SET dropped_count = w.dropped_count + 1, last_dropped_at = clock_timestamp()
+             WHERE w.id = e;
+        ELSE
+            INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, next_attempt_at)
+            VALUES (gen_random_uuid(), NEW.tenant_id, e, NEW.id, clock_timestamp());
+        END IF;
+    END LOOP;
+    PERFORM set_config('app.webhook_fan_out', '', true);
+    RETURN NULL;
+END
+$$;
+
+-- The claim, fair and on the database's clock. `skew` is the test clock's
+-- offset (zero in production). Pairs of (tenant, endpoint) with pending
+-- deliveries are walked in index order from a random tenant (wrapping
+-- around), at most 2,000 pairs a claim (two index probes each); of each pair
+-- not in `busy`, up to `per_endpoint` due deliveries are taken; then each
+-- tenant's first, each tenant's second, and so on, up to `n` (at most 500).
+-- Rows are locked with SKIP LOCKED; each claimed one is leased to `lease`
+-- for `lease_secs` (5 to 600) past the database's now.
+DROP FUNCTION tg_webhook_claim(uuid, integer, timestamptz, integer, integer, uuid[]);
+CREATE FUNCTION tg_webhook_claim(lease uuid, n integer, skew interval, lease_secs integer,
+                                 per_endpoint integer, busy uuid[])
+    RETURNS TABLE (id uuid, tenant_id uuid, endpoint_id uuid, attempt_count integer,
+                   event_id uuid, event_type text, payload jsonb, event_created_at timestamptz,
+                   url text, enabled boolean, secret_sealed bytea, previous_secret_sealed bytea,
+                   previous_secret_expires_at timestamptz, failing_since timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    due_at timestamptz := clock_timestamp() + coalesce(skew, interval '0');
+    pivot uuid := gen_random_uuid();
+    zero CONSTANT uuid := '00000000-0000-0000-0000-000000000000';
+    take integer := least(greatest(n, 1), 500);
+    per integer := least(greatest(per_endpoint, 1), 100);
+    held interval := make_interval(secs => least(greatest(lease_secs, 5), 600));
+BEGIN
+    PERFORM set_config('app.webhook_worker', 'on', true);
+    RETURN QUERY
+    WITH RECURSIVE high(t, e, step) AS (
+        (SELECT w.tenant_id, w.endpoint_id, 1 FROM webhook_deliveries w
+          WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) >= (pivot, zero)
+          ORDER BY w.tenant_id, w.endpoint_id LIMIT 1)
+        UNION ALL
+        SELECT nx.tenant_id, nx.endpoint_id, h.step + 1
+          FROM high h CROSS JOIN LATERAL (
+              SELECT w.tenant_id, w.endpoint_id FROM webhook_deliveries w
+               WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) > (h.t, h.e)
+               ORDER BY w.tenant_id, w.endpoint_id LIMIT 1) nx
+         WHERE h.step < 1000
+    ), low(t, e, step) AS (
+        (SELECT w.tenant_id, w.endpoint_id, 1 FROM webhook_deliveries w
+          WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) < (pivot, zero)
+          ORDER BY w.tenant_id, w.endpoint_id LIMIT 1)
+        UNION ALL
+        SELECT nx.tenant_id, nx.endpoint_id, l.step + 1
+          FROM low l CROSS JOIN LATERAL (
+              SELECT w.tenant_id, w.endpoint_id FROM webhook_deliveries w
+               WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) > (l.t, l.e)
+                 AND (w.tenant_id, w.endpoint_id) < (pivot, zero)
+               ORDER BY w.tenant_id, w.endpoint_id LIMIT 1) nx
+         WHERE l.step < 1000
+    ), pairs AS (
+        SELECT h.t, h.e FROM high h UNION ALL SELECT l.t, l.e FROM low l
+    ), due AS (
+        SELECT c.id, c.next_attempt_at,
+               row_number() OVER (PARTITION BY p.t ORDER BY c.next_attempt_at, c.id) AS turn
+          FROM pairs p CROSS JOIN LATERAL (
+              SELECT w.id, w.next_attempt_at FROM webhook_deliveries w
+               WHERE w.status = 'pending' AND w.tenant_id = p.t AND w.endpoint_id = p.e
+                 AND w.next_attempt_at <= due_at
+               ORDER BY w.next_attempt_at LIMIT per) c
+         WHERE p.e <> ALL (coalesce(busy, '{}'))
+    ), chosen AS (
+        SELECT y.id FROM webhook_deliveries y
+         WHERE y.id = ANY (ARRAY(SELECT d.id FROM due d ORDER BY d.turn, d.next_attempt_at LIMIT take))
+           AND y.status = 'pending' AND y.next_attempt_at <= due_at
+         FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE webhook_deliveries d
+           SET leased_by = lease, next_attempt_at = due_at + held
+          FROM chosen
+         WHERE d.id = chosen.id
+        RETURNING d.id, d.tenant_id, d.endpoint_id, d.attempt_count, d.event_id
+    )
+    SELECT c.id, c.tenant_id, c.endpoint_id, c.attempt_count, c.event_id,
+           ev.event_type, ev.payload, ev.created_at,
+           ep.url, ep.enabled, ep.secret_sealed, ep.previous_secret_sealed,
+           ep.previous_secret_expires_at, ep.failing_since
+      FROM claimed c
+      JOIN webhook_events ev ON ev.id = c.event_id
+      JOIN webhook_endpoints ep ON ep.id = c.endpoint_id;
+    PERFORM set_config('app.webhook_worker', '', true);
+END
+$$;
+REVOKE ALL ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[]) TO tenantgate_app;
+
+-- Retention, one bounded batch (1 to 10,000 rows of each kind): deliveries
+-- that ended more than 30 days ago by the database's clock (their attempts
+-- go with them), then events older than 30 days with no delivery left
+-- pending or ended within the 30 days. One caller at a time (the others get
+-- -1); a lock it cannot take at once ends the batch (-1) rather than wait.
+-- Returns how many rows it deleted (deliveries + events).
+CREATE FUNCTION tg_webhook_prune(batch integer) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+    SET lock_timeout = '300ms'
+    AS $$
+DECLARE
+    cutoff timestamptz := clock_timestamp() - interval '30 days';
+    gone_deliveries bigint;
+    gone_events bigint;
+BEGIN
+    batch := least(greatest(batch, 1), 10000);
+    IF NOT pg_try_advisory_xact_lock(hashtext('tenantgate webhook retention')) THEN
+        RETURN -1;
+    END IF;
+    PERFORM set_config('app.webhook_retention', 'on', true);
+    BEGIN
+        DELETE FROM webhook_deliveries d WHERE d.id = ANY (ARRAY(
+            SELECT x.id FROM webhook_deliveries x
+             WHERE x.status <> 'pending' AND x.completed_at < cutoff
+             ORDER BY x.completed_at LIMIT batch));
+        GET DIAGNOSTICS gone_deliveries = ROW_COUNT;
+        DELETE FROM webhook_events e WHERE e.id = ANY (ARRAY(
+            SELECT v.id FROM webhook_events v
+             WHERE v.created_at < cutoff
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                                WHERE d.event_id = v.id
+                                  AND (d.status = 'pending' OR d.completed_at >= cutoff))
+             ORDER BY v.created_at LIMIT batch));
+        GET DIAGNOSTICS gone_events = ROW_COUNT;
+    EXCEPTION WHEN lock_not_available THEN
+        PERFORM set_config('app.webhook_retention', '', true);
+        RETURN -1;
+    END;
+    PERFORM set_config('app.webhook_retention', '', true);
+    RETURN gone_deliveries + gone_events;
+END
+$$;
+REVOKE ALL ON FUNCTION tg_webhook_prune(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_webhook_prune(integer) TO tenantgate_app;
+
+-- Endpoints (of any tenant) with drops not reported in the last day: the
+-- upkeep reports each in its tenant's scope (an audit entry), at most `n`
+-- (1 to 100) a pass. Ids only.
+CREATE FUNCTION tg_webhook_drops_to_report(n integer)
+    RETURNS TABLE (tenant_id uuid, endpoint_id uuid)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+    AS $$
+BEGIN
+    PERFORM set_config('app.webhook_drops', 'on', true);
+    RETURN QUERY
+    SELECT w.tenant_id, w.id FROM webhook_endpoints w
+     WHERE w.dropped_count > w.drop_reported_count
+       AND (w.drop_reported_at IS NULL OR w.drop_reported_at < clock_timestamp() - interval '1 day')
+     ORDER BY w.last_dropped_at
+     LIMIT least(greatest(n, 1), 100);
+    PERFORM set_config('app.webhook_drops', '', true);
+END
+$$;
+REVOKE ALL ON FUNCTION tg_webhook_drops_to_report(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_webhook_drops_to_report(integer) TO tenantgate_app;
