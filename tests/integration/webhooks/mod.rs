@@ -5,12 +5,16 @@
 //! reference library in a Node receiver (`tests/fixtures/webhook_receiver.mjs`),
 //! the retry schedule on an advanced clock, `Retry-After`, 410, replay,
 //! rotation, outbox atomicity, two instances; `ssrf.rs`: refused addresses in
-//! production.
+//! production; `limits.rs`: the send budget, the pending cap, retention;
+//! `review.rs`: the fair claim on the database's clock, re-sealing, a key's
+//! scopes re-checked, the failure streak reset.
 
 mod api;
 mod delivery;
 mod hardening;
+mod limits;
 mod receiver;
+mod review;
 mod ssrf;
 
 use serde_json::{Value, json};

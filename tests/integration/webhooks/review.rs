@@ -1,0 +1,344 @@
+//! Findings of the second review, each with its test: the claim is fair
+//! across tenants and leases on the database's clock; a secret sealed under
+//! the previous signing key is sealed again under the current one; a key's
+//! `webhooks:write` is re-checked on its locked row; a new URL or enabling
+//! again starts the failure streak afresh.
+
+use std::time::Duration;
+
+use scoped_futures::ScopedFutureExt;
+use serde_json::json;
+use tenantgate::auth::jwt::JwtKeys;
+use tenantgate::tenancy::Scope;
+use tenantgate::webhooks::{EventType, WebhookSettings, Webhooks};
+
+use super::delivery::emit;
+use super::receiver::Receiver;
+use super::{CREATE, LIST, TEST, UPDATE, create, deliveries};
+use crate::keys::create_key;
+use crate::support::{SECRET, TestApp};
+
+#[tokio::test]
+async fn one_tenants_backlog_does_not_starve_another_tenants_event() {
+    let app = TestApp::spawn_tuned(|s| {
+        s.webhooks.allow_loopback = true;
+        s.webhooks.concurrency = 8;
+        s.webhooks.per_endpoint = 4;
+    })
+    .await;
+    let rx = Receiver::start().await;
+    let (a_token, _, a) = app.sign_up("owner@backlog.test", "Backlog").await;
+    let (b_token, _, b) = app.sign_up("owner@prompt.test", "Prompt").await;
+    let (slow, _) = create(
+        &app,
+        &a_token,
+        json!({ "url": format!("{}/slow?delay_ms=200", rx.url) }),
+    )
+    .await;
+    let (b_endpoint, _) = create(&app, &b_token, json!({ "url": format!("{}/b", rx.url) })).await;
+    let event = emit(&app, &a, EventType::TenantUpdated, json!({})).await;
+    // A's backlog: 5,000 deliveries, all due before B's event.
+    app.db
+        .count(&format!(
+            "WITH v AS (INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, next_attempt_at)
+                        SELECT gen_random_uuid(), '{a}', '{slow}', '{event}', now() - interval '1 hour'
+                          FROM generate_series(1, 5000) RETURNING 1)
+             SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    emit(&app, &b, EventType::TenantUpdated, json!({})).await;
+    let made = app.state.webhooks.run_once().await.unwrap();
+    assert!(made <= 5, "A holds at most its per-endpoint share: {made}");
+    let d = &deliveries(&app, &b_token, &b_endpoint).await[0];
+    assert_eq!(
+        d["status"],
+        json!("SUCCEEDED"),
+        "B's event went in the first pass: {d}"
+    );
+    let to_b = rx
+        .log()
+        .await
+        .iter()
+        .filter(|l| l["path"] == json!("/b"))
+        .count();
+    assert_eq!(to_b, 1);
+}
+
+#[tokio::test]
+async fn leases_and_due_times_are_the_database_clocks() {
+    let app = TestApp::spawn_tuned(|s| {
+        s.webhooks.allow_loopback = true;
+        s.webhooks.per_endpoint = 1;
+    })
+    .await;
+    let rx = Receiver::start().await;
+    let (token, _, tenant) = app.sign_up("owner@clock.test", "Clock").await;
+    let (id, _) = create(
+        &app,
+        &token,
+        json!({ "url": format!("{}/status/500", rx.url) }),
+    )
+    .await;
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    // The claim takes no time from its caller: its lease is the database's
+    // now plus 60 s (plus the test clock's skew, zero here).
+    let t = uuid::Uuid::parse_str(&tenant).unwrap();
+    let lease = uuid::Uuid::now_v7();
+    let claimed = app
+        .state
+        .db
+        .scoped(Scope::anonymous(), |conn| {
+            async move {
+                Ok(
+                    tenantgate::db::webhook_deliveries::claim(conn, lease, (10, 0, 60), 4, &[])
+                        .await?,
+                )
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].tenant_id, t);
+    assert_eq!(
+        claimed[0].url,
+        format!("{}/status/500", rx.url),
+        "the claim returns the URL"
+    );
+    let ahead = app
+        .db
+        .count(&format!(
+            "SELECT extract(epoch FROM next_attempt_at - clock_timestamp())::bigint AS n
+               FROM webhook_deliveries WHERE leased_by = '{lease}'"
+        ))
+        .await;
+    assert!(
+        (58..=60).contains(&ahead),
+        "leased for 60 s of the database's clock: {ahead}"
+    );
+    // Given back; a failed attempt's retry is due on the database's clock
+    // (5 s after the first, jitter ±10 %), with the test clock's skew.
+    app.db
+        .count(&format!(
+            "WITH v AS (UPDATE webhook_deliveries SET leased_by = NULL, next_attempt_at = now()
+                         WHERE leased_by = '{lease}' RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    app.state
+        .webhooks
+        .clock()
+        .advance(Duration::from_secs(3600));
+    assert_eq!(app.state.webhooks.run_once().await.unwrap(), 1);
+    let ahead = app
+        .db
+        .count(&format!(
+            "SELECT extract(epoch FROM next_attempt_at - clock_timestamp())::bigint AS n
+               FROM webhook_deliveries WHERE endpoint_id = '{id}'"
+        ))
+        .await;
+    assert!(
+        (3603..=3606).contains(&ahead),
+        "an hour of skew and 5 s: {ahead}"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_sealed_under_the_previous_key_is_sealed_again_when_used() {
+    let app = TestApp::spawn_tuned(|s| s.webhooks.allow_loopback = true).await;
+    let rx = Receiver::start().await;
+    let (token, _, tenant) = app.sign_up("owner@reseal.test", "Reseal").await;
+    let (id, secret) = create(&app, &token, json!({ "url": format!("{}/ok", rx.url) })).await;
+    rx.secrets(&[&secret]).await;
+    let before = sealed(&app, &id).await;
+    const NEW: &[u8] = b"a-new-signing-secret-0123456789abcdef!";
+    let instance = |current: &[u8], previous: Option<&[u8]>| {
+        Webhooks::new(
+            app.state.db.clone(),
+            WebhookSettings {
+                allow_loopback: true,
+                ..WebhookSettings::default()
+            },
+            &JwtKeys::new(current, previous).unwrap(),
+            tenantgate::mail::Mailer {
+                log_bodies: true,
+                public_url: "http://localhost".to_owned(),
+                sealer: tenantgate::mail::Sealer::new(&JwtKeys::new(current, previous).unwrap()),
+            },
+        )
+    };
+    // The server's signing secret is rotated: the old one is the previous.
+    let rotated = instance(NEW, Some(SECRET));
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    assert_eq!(rotated.run_once().await.unwrap(), 1);
+    assert_eq!(rx.log().await[0]["verified"], json!([true]));
+    let after = sealed(&app, &id).await;
+    assert_ne!(before, after, "sealed again");
+    // Then the previous secret is dropped: the endpoint still signs.
+    let dropped = instance(NEW, None);
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    assert_eq!(dropped.run_once().await.unwrap(), 1);
+    let log = rx.log().await;
+    assert_eq!(log[1]["verified"], json!([true]), "{:?}", log[1]);
+    assert_eq!(
+        sealed(&app, &id).await,
+        after,
+        "sealed under the current key: left alone"
+    );
+    let d = deliveries(&app, &token, &id).await;
+    assert!(d.iter().all(|d| d["status"] == json!("SUCCEEDED")), "{d:?}");
+}
+
+#[tokio::test]
+async fn a_keys_webhooks_write_is_rechecked_on_its_locked_row() {
+    let app = TestApp::spawn_tuned(|s| s.webhooks.allow_loopback = true).await;
+    let (owner, _, _) = app.sign_up("owner@rescope.test", "Rescope").await;
+    let (key_id, key) = create_key(
+        &app,
+        &owner,
+        json!({ "scopes": ["WEBHOOKS_WRITE", "WEBHOOKS_READ", "TENANT_READ"] }),
+    )
+    .await;
+    let (id, _) = create(&app, &key, json!({ "url": "https://hooks.example.com/k" })).await;
+    // Its scope is taken away while each mutation is under way: after it
+    // authenticated (the key cache is warm), before its transaction reads
+    // the key's row (held locked here until the change commits).
+    let mut first = true;
+    for (op, vars) in [
+        (
+            CREATE,
+            json!({ "i": { "url": "https://hooks.example.com/k2" } }),
+        ),
+        (
+            UPDATE,
+            json!({ "i": { "id": id, "description": "changed" } }),
+        ),
+        (TEST, json!({ "id": id })),
+    ] {
+        let mut db = app.db.owner().await;
+        sql(&mut db, "BEGIN").await;
+        sql(
+            &mut db,
+            &format!("SELECT 1 FROM api_keys WHERE id = '{key_id}' FOR UPDATE"),
+        )
+        .await;
+        let change = async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            if first {
+                sql(
+                    &mut db,
+                    &format!(
+                        "UPDATE api_keys SET scopes = ARRAY['webhooks:read', 'tenant:read'] \
+                         WHERE id = '{key_id}'"
+                    ),
+                )
+                .await;
+            }
+            sql(&mut db, "COMMIT").await;
+        };
+        let (a, ()) = tokio::join!(app.gql(op, vars, Some(&key)), change);
+        assert_eq!(a.code(), "FORBIDDEN", "{op}: {:?}", a.body);
+        let message = a.body["errors"][0]["message"].as_str().unwrap_or_default();
+        if first {
+            assert!(
+                message.contains("scopes changed"),
+                "refused by the re-check, not before it: {message}"
+            );
+        }
+        first = false;
+    }
+    let a = app.gql(LIST, json!({}), Some(&owner)).await;
+    let list = a.body["data"]["tenant"]["webhookEndpoints"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(list.len(), 1, "nothing made: {list:?}");
+    let n = app
+        .db
+        .count(&format!(
+            "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(n, 0, "nothing sent");
+}
+
+#[tokio::test]
+async fn a_new_url_or_enabling_again_resets_the_failure_streak() {
+    let app = TestApp::spawn_tuned(|s| s.webhooks.allow_loopback = true).await;
+    let rx = Receiver::start().await;
+    let (token, _, tenant) = app.sign_up("owner@streak.test", "Streak").await;
+    let (id, _) = create(
+        &app,
+        &token,
+        json!({ "url": format!("{}/status/500", rx.url) }),
+    )
+    .await;
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    assert_eq!(app.state.webhooks.run_once().await.unwrap(), 1);
+    assert_eq!(
+        failing(&app, &id).await,
+        1,
+        "failing since the first failure"
+    );
+    // The same URL again (a description change) keeps the streak.
+    let a = app
+        .gql(UPDATE, json!({ "i": { "id": id, "url": format!("{}/status/500", rx.url), "description": "d" } }), Some(&token))
+        .await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    assert_eq!(failing(&app, &id).await, 1);
+    // A new URL: another receiver's 5 days start afresh.
+    let a = app
+        .gql(
+            UPDATE,
+            json!({ "i": { "id": id, "url": format!("{}/status/503", rx.url) } }),
+            Some(&token),
+        )
+        .await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    assert_eq!(failing(&app, &id).await, 0);
+    // Failing again, disabled, then enabled: afresh too.
+    let a = app
+        .gql(
+            UPDATE,
+            json!({ "i": { "id": id, "url": format!("{}/status/500", rx.url) } }),
+            Some(&token),
+        )
+        .await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    app.state.webhooks.clock().advance(Duration::from_secs(10));
+    assert_eq!(app.state.webhooks.run_once().await.unwrap(), 1);
+    assert_eq!(failing(&app, &id).await, 1);
+    for enabled in [false, true] {
+        let a = app
+            .gql(
+                UPDATE,
+                json!({ "i": { "id": id, "enabled": enabled } }),
+                Some(&token),
+            )
+            .await;
+        assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    }
+    assert_eq!(failing(&app, &id).await, 0);
+}
+
+async fn failing(app: &TestApp, id: &str) -> i64 {
+    app.db
+        .count(&format!(
+            "SELECT count(*) AS n FROM webhook_endpoints WHERE id = '{id}' AND failing_since IS NOT NULL"
+        ))
+        .await
+}
+
+/// A fingerprint of the endpoint's sealed secret.
+async fn sealed(app: &TestApp, id: &str) -> i64 {
+    app.db
+        .count(&format!(
+            "SELECT ('x' || substr(md5(secret_sealed::text), 1, 15))::bit(60)::bigint AS n
+               FROM webhook_endpoints WHERE id = '{id}'"
+        ))
+        .await
+}
+
+async fn sql(db: &mut diesel_async::AsyncPgConnection, statement: &str) {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(statement).execute(db).await.unwrap();
+}
