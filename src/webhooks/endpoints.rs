@@ -1,9 +1,9 @@
-//! Managing endpoints: create, update, delete, rotate the secret, replay a
-//! delivery, send a test event. Admins and owners of the tenant, or API
-//! keys with `webhooks:write`; every change audited in its own transaction,
-//! which first re-reads the caller's standing (a member's role, share-locked;
-//! a key's own row, locked), so a demotion or revocation that commits first
-//! wins.
+//! Managing endpoints: create, update, delete, rotate the secret. Admins
+//! and owners of the tenant, or API keys with `webhooks:write` (see
+//! `access.rs`); every change audited in its own transaction, which first
+//! re-reads the caller's standing (a member's role, share-locked; a key's
+//! own row, locked), so a demotion, revocation or narrowed key that commits
+//! first wins. Replays and test sends are in `sends.rs`.
 
 use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
