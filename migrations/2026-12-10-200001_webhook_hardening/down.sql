@@ -65,6 +65,7 @@ DROP POLICY webhook_events_worker ON webhook_events;
 DROP POLICY webhook_endpoints_worker ON webhook_endpoints;
 DROP POLICY webhook_endpoints_fan_out_drop ON webhook_endpoints;
 DROP POLICY webhook_deliveries_fan_out_read ON webhook_deliveries;
+ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_attempts_bound;
 DROP INDEX webhook_endpoints_dropped_idx;
 DROP INDEX webhook_events_created_idx;
 DROP INDEX webhook_deliveries_completed_idx;

@@ -22,6 +22,12 @@ ALTER TABLE webhook_endpoints
     ADD COLUMN drop_reported_at     timestamptz;
 GRANT UPDATE (drop_reported_count, drop_reported_at) ON webhook_endpoints TO tenantgate_app;
 
+-- 4. The delivery log's bound: a delivery has at most 8 attempts (the first
+--    and the schedule's 7 retries; each attempt row is written with its
+--    increment), so a page of `first` deliveries reads at most 8 × first
+--    attempt rows.
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_attempts_bound CHECK (attempt_count <= 8);
+
 -- The fan-out's count of an endpoint's pending deliveries, and the claim's
 -- walk over (tenant, endpoint) pairs with pending deliveries.
 CREATE INDEX webhook_deliveries_pending_idx ON webhook_deliveries (tenant_id, endpoint_id, next_attempt_at)

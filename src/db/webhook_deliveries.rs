@@ -114,10 +114,13 @@ pub async fn page(
     query.load(conn).await
 }
 
-/// The attempts of `deliveries`, oldest first (one statement for a page).
+/// The attempts of `deliveries`, oldest first (one statement for a page):
+/// at most `per_delivery` of each (the schedule's bound, also a CHECK on
+/// `attempt_count`), so at most `deliveries × per_delivery` rows.
 pub async fn attempts_of(
     conn: &mut AsyncPgConnection,
     deliveries: &[Uuid],
+    per_delivery: i64,
 ) -> QueryResult<Vec<Attempt>> {
     webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(deliveries))
@@ -126,7 +129,11 @@ pub async fn attempts_of(
             webhook_attempts::attempted_at,
             webhook_attempts::id,
         ))
-        .limit(100 * 101)
+        .limit(
+            i64::try_from(deliveries.len())
+                .unwrap_or(i64::MAX)
+                .saturating_mul(per_delivery),
+        )
         .select(Attempt::as_select())
         .load(conn)
         .await

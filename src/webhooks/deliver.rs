@@ -23,6 +23,10 @@ pub const SCHEDULE: [Duration; 7] = [
     Duration::from_secs(10 * 3600),
     Duration::from_secs(10 * 3600),
 ];
+/// Attempts of one delivery at most: the first and the schedule's retries
+/// (the database holds it too: `attempt_count` is checked to be at most 8,
+/// and each attempt row is written with its increment).
+pub const MAX_ATTEMPTS: usize = SCHEDULE.len() + 1;
 /// The longest `Retry-After` honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10 * 3600);
 /// How much of a response is kept.

@@ -263,7 +263,9 @@ impl WebhookDelivery {
         self.0.delivery.completed_at
     }
 
-    /// Its attempts, oldest first.
+    /// Its attempts, oldest first: at most 8 (the first and the 7 retries of
+    /// the schedule). Read for the whole page in the page's second statement
+    /// (at most 8 rows a delivery), so priced as one object, not per row.
     async fn attempts(&self) -> Vec<WebhookAttempt> {
         self.0.attempts.iter().cloned().map(Into::into).collect()
     }
