@@ -27,6 +27,9 @@ pub struct WebhookSettings {
     pub per_endpoint: usize,
     /// An attempt's deadline, connection included.
     pub timeout: Duration,
+    /// Name servers to resolve endpoints' hosts with (empty: the system's
+    /// lookup, as in production). Tests point it at their DNS server.
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 impl Default for WebhookSettings {
@@ -36,6 +39,7 @@ impl Default for WebhookSettings {
             concurrency: 16,
             per_endpoint: 4,
             timeout: Duration::from_secs(15),
+            dns_servers: Vec::new(),
         }
     }
 }
@@ -103,6 +107,7 @@ impl Webhooks {
             .user_agent("tenantgate-webhooks/1")
             .dns_resolver(Arc::new(super::ssrf::Guard {
                 allow_loopback: settings.allow_loopback,
+                servers: super::ssrf::name_servers(&settings.dns_servers, settings.timeout),
             }))
             .build()
             .expect("the webhook HTTP client builds");
