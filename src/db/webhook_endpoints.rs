@@ -198,42 +198,29 @@ pub async fn cancel_pending(
     .await
 }
 
-/// Replaces the sealed current secret with `resealed` (the same secret
-/// sealed under the current key) if it is still `was` (a rotation since
-/// wins); whether it did.
+/// Replaces the sealed current secret (`previous`: the previous one) with
+/// `resealed` (the same secret sealed under the current key) if it is still
+/// `was` (a rotation since wins); whether it did.
 pub async fn reseal(
     conn: &mut AsyncPgConnection,
     id: Uuid,
+    previous: bool,
     was: &[u8],
     resealed: &[u8],
 ) -> QueryResult<bool> {
-    diesel::update(
-        webhook_endpoints::table
-            .filter(webhook_endpoints::id.eq(id))
-            .filter(webhook_endpoints::secret_sealed.eq(was)),
-    )
-    .set(webhook_endpoints::secret_sealed.eq(resealed))
-    .execute(conn)
-    .await
-    .map(|n| n == 1)
-}
-
-/// Replaces the sealed previous secret likewise (if it is still `was`).
-pub async fn reseal_previous(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    was: &[u8],
-    resealed: &[u8],
-) -> QueryResult<bool> {
-    diesel::update(
-        webhook_endpoints::table
-            .filter(webhook_endpoints::id.eq(id))
-            .filter(webhook_endpoints::previous_secret_sealed.eq(was)),
-    )
-    .set(webhook_endpoints::previous_secret_sealed.eq(resealed))
-    .execute(conn)
-    .await
-    .map(|n| n == 1)
+    let row = webhook_endpoints::table.filter(webhook_endpoints::id.eq(id));
+    let n = if previous {
+        diesel::update(row.filter(webhook_endpoints::previous_secret_sealed.eq(was)))
+            .set(webhook_endpoints::previous_secret_sealed.eq(resealed))
+            .execute(conn)
+            .await?
+    } else {
+        diesel::update(row.filter(webhook_endpoints::secret_sealed.eq(was)))
+            .set(webhook_endpoints::secret_sealed.eq(resealed))
+            .execute(conn)
+            .await?
+    };
+    Ok(n == 1)
 }
 
 /// Marks an endpoint's drops up to `count` as reported at `at`.

@@ -23,7 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::service::Webhooks;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::{self, Actor, Entry};
 use crate::db::webhook_deliveries as deliveries;
 use crate::db::webhook_endpoints as rows;
 use crate::error::AppResult;
@@ -124,14 +124,9 @@ impl Webhooks {
                     if e.dropped_count <= e.drop_reported_count || recent {
                         return Ok(false);
                     }
-                    let meta = RequestMeta {
-                        request_id: format!("webhooks-{}", Uuid::now_v7()),
-                        ip: None,
-                        user_agent: None,
-                    };
                     audit::record(
                         conn,
-                        &meta,
+                        &super::worker::system_meta(),
                         Entry::new(
                             Some(tenant),
                             Actor::System,

@@ -305,11 +305,7 @@ impl Webhooks {
             .scoped(Scope::tenant(tenant), |conn| {
                 async move {
                     for (previous, was, now) in &resealed {
-                        if *previous {
-                            rows::reseal_previous(conn, endpoint, was, now).await?;
-                        } else {
-                            rows::reseal(conn, endpoint, was, now).await?;
-                        }
+                        rows::reseal(conn, endpoint, *previous, was, now).await?;
                     }
                     Ok(())
                 }
@@ -436,14 +432,9 @@ async fn disable_endpoint(
     };
     let after = rows::update(conn, endpoint.id, &changes).await?;
     rows::cancel_pending(conn, endpoint.id, at).await?;
-    let meta = RequestMeta {
-        request_id: format!("webhooks-{}", Uuid::now_v7()),
-        ip: None,
-        user_agent: None,
-    };
     audit::record(
         conn,
-        &meta,
+        &system_meta(),
         Entry::new(
             Some(endpoint.tenant_id),
             Actor::System,
@@ -476,4 +467,14 @@ async fn disable_endpoint(
             .await?;
     }
     Ok(())
+}
+
+/// The request metadata of what the worker and the upkeep audit as the
+/// system (no address, no agent; a request id of their own).
+pub(super) fn system_meta() -> RequestMeta {
+    RequestMeta {
+        request_id: format!("webhooks-{}", Uuid::now_v7()),
+        ip: None,
+        user_agent: None,
+    }
 }

@@ -279,44 +279,28 @@ async fn a_new_url_or_enabling_again_resets_the_failure_streak() {
         1,
         "failing since the first failure"
     );
+    let update = |change: serde_json::Value| {
+        let (app, token, id) = (&app, &token, &id);
+        async move {
+            let mut input = change;
+            input["id"] = json!(id);
+            let a = app.gql(UPDATE, json!({ "i": input }), Some(token)).await;
+            assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+        }
+    };
     // The same URL again (a description change) keeps the streak.
-    let a = app
-        .gql(UPDATE, json!({ "i": { "id": id, "url": format!("{}/status/500", rx.url), "description": "d" } }), Some(&token))
-        .await;
-    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    update(json!({ "url": format!("{}/status/500", rx.url), "description": "d" })).await;
     assert_eq!(failing(&app, &id).await, 1);
     // A new URL: another receiver's 5 days start afresh.
-    let a = app
-        .gql(
-            UPDATE,
-            json!({ "i": { "id": id, "url": format!("{}/status/503", rx.url) } }),
-            Some(&token),
-        )
-        .await;
-    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    update(json!({ "url": format!("{}/status/503", rx.url) })).await;
     assert_eq!(failing(&app, &id).await, 0);
     // Failing again, disabled, then enabled: afresh too.
-    let a = app
-        .gql(
-            UPDATE,
-            json!({ "i": { "id": id, "url": format!("{}/status/500", rx.url) } }),
-            Some(&token),
-        )
-        .await;
-    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    update(json!({ "url": format!("{}/status/500", rx.url) })).await;
     app.state.webhooks.clock().advance(Duration::from_secs(10));
     assert_eq!(app.state.webhooks.run_once().await.unwrap(), 1);
     assert_eq!(failing(&app, &id).await, 1);
-    for enabled in [false, true] {
-        let a = app
-            .gql(
-                UPDATE,
-                json!({ "i": { "id": id, "enabled": enabled } }),
-                Some(&token),
-            )
-            .await;
-        assert!(a.body.get("errors").is_none(), "{:?}", a.body);
-    }
+    update(json!({ "enabled": false })).await;
+    update(json!({ "enabled": true })).await;
     assert_eq!(failing(&app, &id).await, 0);
 }
 
