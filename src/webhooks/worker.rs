@@ -1,6 +1,8 @@
 //! The delivery worker, on every instance: claims due deliveries
-//! (`tg_webhook_claim`: FOR UPDATE SKIP LOCKED and a 60 s lease, so each
-//! attempt is made by one instance), makes each attempt in a task of its own
+//! (`tg_webhook_claim`: FOR UPDATE SKIP LOCKED and a 60 s lease on the
+//! database's clock, so each attempt is made by one instance; round-robin
+//! across tenants; each delivery returned with its endpoint's URL and sealed
+//! secrets and its message), makes each attempt in a task of its own
 //! holding one of the instance's slots (at most `per_endpoint` of them to one
 //! endpoint, so a slow receiver never holds them all), and records it in the
 //! delivery's tenant scope, if the lease is still its own: the next attempt
