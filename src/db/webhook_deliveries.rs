@@ -114,6 +114,21 @@ pub async fn page(
     query.load(conn).await
 }
 
+/// The distinct event types of an endpoint's pending deliveries.
+pub async fn pending_types(
+    conn: &mut AsyncPgConnection,
+    endpoint: Uuid,
+) -> QueryResult<Vec<String>> {
+    webhook_deliveries::table
+        .inner_join(webhook_events::table)
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint))
+        .filter(webhook_deliveries::status.eq("pending"))
+        .select(webhook_events::event_type)
+        .distinct()
+        .load(conn)
+        .await
+}
+
 /// The attempts of `deliveries`, oldest first (one statement for a page):
 /// at most `per_delivery` of each (the schedule's bound, also a CHECK on
 /// `attempt_count`), so at most `deliveries × per_delivery` rows.

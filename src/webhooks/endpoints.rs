@@ -17,6 +17,7 @@ use super::secret::Secret;
 use super::service::Webhooks;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::keys::Manager;
+use crate::db::webhook_deliveries as deliveries;
 use crate::db::webhook_endpoints::{self as rows, Changes, Endpoint, NewEndpoint};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::not_found;
@@ -240,10 +241,14 @@ impl Webhooks {
             ..Changes::default()
         };
         let actor = by.actor();
-        // A key re-points an endpoint only if it may read every type the
-        // endpoint hears (else a new URL would receive what the key may not read).
-        let repointing_key = match by {
-            Manager::Key(grant) if input.url.is_some() => Some(grant.scopes),
+        // A key changes what an endpoint hears, or where it goes, only if it
+        // may read every type the endpoint hears before (and, checked above,
+        // after); a key re-points it only while no pending delivery is of a
+        // type it may not read (else the new URL would receive those).
+        let guarded_key = match by {
+            Manager::Key(grant) if input.url.is_some() || input.event_types.is_some() => {
+                Some(grant.scopes)
+            }
             _ => None,
         };
         let (after, ()) = self
@@ -254,21 +259,9 @@ impl Webhooks {
                 "webhook_endpoint.update",
                 move |conn, before| {
                     async move {
-                        if let Some(scopes) = repointing_key {
-                            let hears = before.types();
-                            let all: Vec<&str> =
-                                EventType::ALL.iter().map(|t| t.as_str()).collect();
-                            let hears: Vec<&str> = if hears.is_empty() {
-                                all
-                            } else {
-                                hears.iter().map(String::as_str).collect()
-                            };
-                            if let Some(t) = hears.iter().find(|t| !key_may_read(scopes, t)) {
-                                return Err(AppError::forbidden(format!(
-                                    "this API key may not change the URL of an endpoint that \
-                                     hears {t}: its data needs a scope the key lacks"
-                                )));
-                            }
+                        if let Some(scopes) = guarded_key {
+                            let new_url = changes.url.as_ref().filter(|u| **u != before.url);
+                            guard_key_change(conn, scopes, &before, new_url.is_some()).await?;
                         }
                         let now = Utc::now();
                         if changes.url.as_ref().is_some_and(|u| *u != before.url) {
@@ -350,6 +343,45 @@ impl Webhooks {
             )
             .await?;
         Ok((after.expect("a rotation returns the endpoint"), secret))
+    }
+}
+
+/// Refuses a key's change of an endpoint that hears a type the key may not
+/// read, and a key's re-point while a pending delivery of such a type waits.
+async fn guard_key_change(
+    conn: &mut diesel_async::AsyncPgConnection,
+    scopes: crate::auth::api_keys::Scopes,
+    before: &Endpoint,
+    repoint: bool,
+) -> AppResult<()> {
+    if let Some(t) = hears(before).into_iter().find(|t| !key_may_read(scopes, t)) {
+        return Err(AppError::forbidden(format!(
+            "this API key may not change the URL or event types of an endpoint that hears \
+             {t}: its data needs a scope the key lacks"
+        )));
+    }
+    if repoint {
+        let pending = deliveries::pending_types(conn, before.id).await?;
+        if let Some(t) = pending.iter().find(|t| !key_may_read(scopes, t)) {
+            return Err(AppError::forbidden(format!(
+                "this API key may not change the URL of an endpoint with pending {t} \
+                 deliveries: their data needs a scope the key lacks"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The types an endpoint hears (every type when its list is empty).
+pub fn hears(e: &Endpoint) -> Vec<String> {
+    let types = e.types();
+    if types.is_empty() {
+        EventType::ALL
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect()
+    } else {
+        types
     }
 }
 

@@ -11,7 +11,7 @@ use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::access::{confirm, require_write};
+use super::access::{confirm, key_may_read, require_write};
 use super::endpoints::TEST_EVENT;
 use super::service::Webhooks;
 use crate::audit::{self, Entry, RequestMeta};
@@ -82,6 +82,15 @@ impl Webhooks {
                             let o = deliveries::find(conn, tenant, id)
                                 .await?
                                 .ok_or_else(|| not_found("webhook delivery"))?;
+                            if let Manager::Key(grant) = &by
+                                && !key_may_read(grant.scopes, &o.event_type)
+                            {
+                                return Err(AppError::forbidden(format!(
+                                    "this API key may not replay a {} delivery: its data \
+                                     needs a scope the key lacks",
+                                    o.event_type
+                                )));
+                            }
                             let endpoint = o.endpoint_id;
                             (Some(o), endpoint)
                         }

@@ -194,6 +194,21 @@ impl WebhookEndpoint {
     }
 }
 
+/// The complexity of `webhookEndpoints`: its selection once for each of
+/// the most endpoints a tenant may have, plus one.
+pub fn endpoints_cost(child_complexity: usize) -> usize {
+    let most = usize::try_from(crate::webhooks::endpoints::MAX_ENDPOINTS).unwrap_or(usize::MAX);
+    most.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The complexity of a delivery's `attempts`: its selection once for each
+/// of the most attempts a delivery may have, plus one.
+pub fn attempts_cost(child_complexity: usize) -> usize {
+    crate::webhooks::deliver::MAX_ATTEMPTS
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 #[Object]
 impl WebhookDelivery {
     /// The delivery's id (give it to `replayWebhookDelivery`).
@@ -264,8 +279,9 @@ impl WebhookDelivery {
     }
 
     /// Its attempts, oldest first: at most 8 (the first and the 7 retries of
-    /// the schedule). Read for the whole page in the page's second statement
-    /// (at most 8 rows a delivery), so priced as one object, not per row.
+    /// the schedule), read for the whole page in the page's second statement;
+    /// priced as 8 (every field under it counts 8×).
+    #[graphql(complexity = "attempts_cost(child_complexity)")]
     async fn attempts(&self) -> Vec<WebhookAttempt> {
         self.0.attempts.iter().cloned().map(Into::into).collect()
     }

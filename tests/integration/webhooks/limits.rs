@@ -247,3 +247,33 @@ async fn audited(app: &TestApp) -> i64 {
         )
         .await
 }
+
+#[tokio::test]
+async fn the_endpoint_list_and_attempts_are_priced_as_many_as_they_return() {
+    let app = app().await;
+    let (token, _, _) = app.sign_up("owner@priced.test", "Priced").await;
+    // The review's read: 20 endpoints × 100 deliveries × 8 attempts, once
+    // priced ~800 of 5,000; now 20 × (1 + 100 × (…+ 8 × 2)) > 5,000.
+    let heavy = "{ tenant { webhookEndpoints { deliveries(first: 100) { edges { node { payload attempts { responseExcerpt error } } } } } } }";
+    let a = app.gql(heavy, json!({}), Some(&token)).await;
+    assert_eq!(a.code(), "BAD_USER_INPUT", "{:?}", a.body);
+    let message = a.body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.to_lowercase().contains("complex"), "{message}");
+    // One endpoint's log of 100 deliveries with 8 attempts of 5 fields:
+    // 100 × (edges 1 + node 1 + 8 fields + 8 × 5 + 1) > 5,000 too...
+    let one = "query($id: ID!) { tenant { webhookEndpoint(id: $id) { deliveries(first: 100) { edges { node { id eventId eventType status attemptCount nextAttemptAt replayOf payload attempts { attemptedAt statusCode latencyMs responseExcerpt error } } } } } } }";
+    let a = app
+        .gql(one, json!({ "id": uuid::Uuid::nil() }), Some(&token))
+        .await;
+    assert_eq!(a.code(), "BAD_USER_INPUT", "{:?}", a.body);
+    // ...while the web app's list (every endpoint, its latest delivery) and
+    // a page of 50 run.
+    let list = "{ tenant { webhookEndpoints { id url description eventTypes enabled failingSince deliveries(first: 1) { nodes { id eventType status createdAt completedAt } } } } }";
+    let a = app.gql(list, json!({}), Some(&token)).await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    let page = one.replace("first: 100", "first: 50");
+    let a = app
+        .gql(&page, json!({ "id": uuid::Uuid::nil() }), Some(&token))
+        .await;
+    assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+}

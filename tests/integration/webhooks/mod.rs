@@ -15,6 +15,7 @@ mod hardening;
 mod limits;
 mod receiver;
 mod review;
+mod scopes;
 mod ssrf;
 
 use serde_json::{Value, json};
@@ -46,7 +47,7 @@ pub(crate) async fn create(app: &TestApp, token: &str, input: Value) -> (String,
 /// The endpoint's deliveries (newest first) as `token` sees them.
 pub(crate) async fn deliveries(app: &TestApp, token: &str, endpoint: &str) -> Vec<Value> {
     let a = app
-        .gql(ONE, json!({ "id": endpoint, "first": 100 }), Some(token))
+        .gql(ONE, json!({ "id": endpoint, "first": 50 }), Some(token))
         .await;
     assert!(a.body.get("errors").is_none(), "{:?}", a.body);
     a.body["data"]["tenant"]["webhookEndpoint"]["deliveries"]["edges"]
