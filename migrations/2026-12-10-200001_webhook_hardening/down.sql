@@ -57,6 +57,9 @@ BEGIN
 END
 $$;
 
+DROP TABLE webhook_endpoint_drops;
+DROP POLICY webhook_endpoints_drops_fold ON webhook_endpoints;
+ALTER TABLE webhook_endpoints DROP COLUMN pending_counted_at, DROP COLUMN at_cap;
 DROP POLICY webhook_endpoints_drops ON webhook_endpoints;
 DROP POLICY webhook_attempts_retention ON webhook_attempts;
 DROP POLICY webhook_events_retention ON webhook_events;

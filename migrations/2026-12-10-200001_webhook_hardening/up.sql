@@ -68,35 +68,98 @@ BEGIN
 END
 $$;
 
--- As in 2026-12-09-100002, with the cap: an endpoint with 10,000 pending
--- deliveries gets no new one; the drop is counted on it instead.
+-- 1b. The cap's mark: whether the endpoint had 10,000 pending deliveries
+--     when last counted (at_cap, pending_counted_at). The fan-out recounts
+--     it at most once a minute per endpoint (up to 10,000 index entries),
+--     and only when it can lock the endpoint's row at once (SKIP LOCKED:
+--     another emitter or the worker holding it means the mark stays as it
+--     is), so no emitting transaction waits for another, and between counts
+--     an event costs one read of the mark. The cap is thus soft by what
+--     arrives within a minute. A drop is one row appended to
+--     webhook_endpoint_drops (no lock on the endpoint); drops are folded into
+--     dropped_count and last_dropped_at by the recount and by the upkeep
+--     (tg_webhook_drops_to_report), so droppedEvents trails by minutes at most.
+ALTER TABLE webhook_endpoints
+    ADD COLUMN at_cap              boolean NOT NULL DEFAULT false,
+    ADD COLUMN pending_counted_at  timestamptz;
+
+-- Only the owner's functions touch it (no runtime role has any privilege).
+CREATE TABLE webhook_endpoint_drops (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id    uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    endpoint_id  uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    dropped_at   timestamptz NOT NULL
+);
+CREATE INDEX webhook_endpoint_drops_endpoint_idx ON webhook_endpoint_drops (endpoint_id);
+CREATE INDEX webhook_endpoint_drops_tenant_idx ON webhook_endpoint_drops (tenant_id);
+ALTER TABLE webhook_endpoint_drops ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_endpoint_drops FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON webhook_endpoint_drops FROM PUBLIC;
+DO $$
+BEGIN
+    EXECUTE format('CREATE POLICY webhook_endpoint_drops_fan_out ON webhook_endpoint_drops TO %I '
+                   'USING (tenant_id::text = current_setting(''app.webhook_fan_out'', true)) '
+                   'WITH CHECK (tenant_id::text = current_setting(''app.webhook_fan_out'', true))', current_user);
+    EXECUTE format('CREATE POLICY webhook_endpoint_drops_upkeep ON webhook_endpoint_drops TO %I '
+                   'USING (current_setting(''app.webhook_drops'', true) = ''on'') '
+                   'WITH CHECK (false)', current_user);
+    EXECUTE format('CREATE POLICY webhook_endpoint_drops_erasure ON webhook_endpoint_drops TO %I '
+                   'USING (current_setting(''app.erasure'', true) = ''on'') '
+                   'WITH CHECK (false)', current_user);
+    EXECUTE format('CREATE POLICY webhook_endpoints_drops_fold ON webhook_endpoints FOR UPDATE TO %I '
+                   'USING (current_setting(''app.webhook_drops'', true) = ''on'') '
+                   'WITH CHECK (current_setting(''app.webhook_drops'', true) = ''on'')', current_user);
+END
+$$;
+
+-- As in 2026-12-09-100002, with the cap: an endpoint marked at its cap
+-- (10,000 pending deliveries) gets no new one; the drop is appended instead.
 CREATE OR REPLACE FUNCTION tg_webhook_fan_out() RETURNS trigger
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
     AS $$
 DECLARE
     cap CONSTANT integer := 10000;
-    e uuid;
+    w record;
+    capped boolean;
+    folded bigint;
+    last_drop timestamptz;
 BEGIN
     IF NEW.event_type = 'webhook.test' THEN
         RETURN NULL;
     END IF;
     PERFORM set_config('app.webhook_fan_out', NEW.tenant_id::text, true);
-    FOR e IN SELECT w.id FROM webhook_endpoints w
-              WHERE w.tenant_id = NEW.tenant_id AND w.enabled
-                AND (cardinality(w.event_types) = 0 OR NEW.event_type = ANY (w.event_types))
-              ORDER BY w.id
+    FOR w IN SELECT e.id, e.at_cap, e.pending_counted_at FROM webhook_endpoints e
+              WHERE e.tenant_id = NEW.tenant_id AND e.enabled
+                AND (cardinality(e.event_types) = 0 OR NEW.event_type = ANY (e.event_types))
+              ORDER BY e.id
     LOOP
-        IF (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries d
-                                   WHERE d.tenant_id = NEW.tenant_id AND d.endpoint_id = e
-                                     AND d.status = 'pending'
-                                   LIMIT cap) p) >= cap THEN
-            UPDATE webhook_endpoints w
-               SET dropped_count = w.dropped_count + 1, last_dropped_at = clock_timestamp()
-             WHERE w.id = e;
+        capped := w.at_cap;
+        IF w.pending_counted_at IS NULL
+           OR w.pending_counted_at < clock_timestamp() - interval '1 minute' THEN
+            PERFORM 1 FROM webhook_endpoints e WHERE e.id = w.id FOR NO KEY UPDATE SKIP LOCKED;
+            IF FOUND THEN
+                capped := (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries d
+                                                WHERE d.tenant_id = NEW.tenant_id AND d.endpoint_id = w.id
+                                                  AND d.status = 'pending'
+                                                LIMIT cap) p) >= cap;
+                WITH gone AS (
+                    DELETE FROM webhook_endpoint_drops x WHERE x.endpoint_id = w.id
+                    RETURNING x.dropped_at
+                ) SELECT count(*), max(gone.dropped_at) INTO folded, last_drop FROM gone;
+                UPDATE webhook_endpoints e
+                   SET at_cap = capped, pending_counted_at = clock_timestamp(),
+                       dropped_count = e.dropped_count + folded,
+                       last_dropped_at = greatest(e.last_dropped_at, last_drop)
+                 WHERE e.id = w.id;
+            END IF;
+        END IF;
+        IF capped THEN
+            INSERT INTO webhook_endpoint_drops (tenant_id, endpoint_id, dropped_at)
+            VALUES (NEW.tenant_id, w.id, clock_timestamp());
         ELSE
             INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, next_attempt_at)
-            VALUES (gen_random_uuid(), NEW.tenant_id, e, NEW.id, clock_timestamp());
+            VALUES (gen_random_uuid(), NEW.tenant_id, w.id, NEW.id, clock_timestamp());
         END IF;
     END LOOP;
     PERFORM set_config('app.webhook_fan_out', '', true);
@@ -240,7 +303,8 @@ GRANT EXECUTE ON FUNCTION tg_webhook_prune(integer) TO tenantgate_app;
 
 -- Endpoints (of any tenant) with drops not reported in the last day: the
 -- upkeep reports each in its tenant's scope (an audit entry), at most `n`
--- (1 to 100) a pass. Ids only.
+-- (1 to 100) a pass. Ids only. First folds up to 100,000 appended drops into
+-- their endpoints' dropped_count and last_dropped_at.
 CREATE FUNCTION tg_webhook_drops_to_report(n integer)
     RETURNS TABLE (tenant_id uuid, endpoint_id uuid)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -248,6 +312,17 @@ CREATE FUNCTION tg_webhook_drops_to_report(n integer)
     AS $$
 BEGIN
     PERFORM set_config('app.webhook_drops', 'on', true);
+    WITH gone AS (
+        DELETE FROM webhook_endpoint_drops x WHERE x.id = ANY (ARRAY(
+            SELECT y.id FROM webhook_endpoint_drops y ORDER BY y.id LIMIT 100000))
+        RETURNING x.endpoint_id, x.dropped_at
+    ), per AS (
+        SELECT g.endpoint_id, count(*) AS k, max(g.dropped_at) AS last_at FROM gone g GROUP BY 1
+    )
+    UPDATE webhook_endpoints w
+       SET dropped_count = w.dropped_count + per.k,
+           last_dropped_at = greatest(w.last_dropped_at, per.last_at)
+      FROM per WHERE w.id = per.endpoint_id;
     RETURN QUERY
     SELECT w.tenant_id, w.id FROM webhook_endpoints w
      WHERE w.dropped_count > w.drop_reported_count

@@ -469,6 +469,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoint_drops (id) {
+        id -> Int8,
+        tenant_id -> Uuid,
+        endpoint_id -> Uuid,
+        dropped_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     webhook_endpoints (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -488,6 +497,8 @@ diesel::table! {
         last_dropped_at -> Nullable<Timestamptz>,
         drop_reported_count -> Int8,
         drop_reported_at -> Nullable<Timestamptz>,
+        at_cap -> Bool,
+        pending_counted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -539,6 +550,8 @@ diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_deliveries -> tenants (tenant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_endpoint_drops -> tenants (tenant_id));
+diesel::joinable!(webhook_endpoint_drops -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_events -> tenants (tenant_id));
 
@@ -578,6 +591,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     webhook_attempts,
     webhook_deliveries,
+    webhook_endpoint_drops,
     webhook_endpoints,
     webhook_events,
 );

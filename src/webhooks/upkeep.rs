@@ -10,7 +10,9 @@
 //! once (the second gets -1 and waits for its next run).
 //!
 //! Drops: an endpoint with [`PENDING_CAP`] pending deliveries gets no new
-//! one (the fan-out counts the drop on it); once a day at most per endpoint,
+//! one (the fan-out's mark, recounted at most once a minute; the drop is
+//! appended to `webhook_endpoint_drops`, which `tg_webhook_drops_to_report`
+//! folds into the endpoint's count first); once a day at most per endpoint,
 //! the upkeep writes a `webhook_endpoint.events_dropped` audit entry (by the
 //! system) in the endpoint's tenant, saying how many were dropped since the
 //! last report. The endpoint's `droppedEvents` and `lastDroppedAt` show it.

@@ -96,18 +96,78 @@ async fn an_endpoint_at_its_cap_gets_no_more_and_the_drops_are_audited_once_a_da
         }
     };
     assert_eq!(pending(full.clone()).await, PENDING_CAP);
-    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
-    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    // The mark was counted at the first event (not at the cap): within the
+    // minute it stands; a minute later the next event counts again.
+    let marks = |at: &str| {
+        format!(
+            "WITH v AS (UPDATE webhook_endpoints SET pending_counted_at = {at}
+                         WHERE tenant_id = '{tenant}' RETURNING 1) SELECT count(*) AS n FROM v"
+        )
+    };
+    app.db.count(&marks("now() - interval '61 seconds'")).await;
+    // Another transaction holds the full endpoint's row (the worker
+    // recording an attempt, a member's update): the fan-out neither waits
+    // for it nor locks the row to count a drop.
+    let mut db = app.db.owner().await;
+    sql(&mut db, "BEGIN").await;
+    sql(
+        &mut db,
+        &format!("SELECT 1 FROM webhook_endpoints WHERE id = '{full}' FOR NO KEY UPDATE"),
+    )
+    .await;
+    let emitted = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    })
+    .await;
+    assert!(emitted.is_ok(), "the event waited for the endpoint's lock");
     assert_eq!(
         pending(full.clone()).await,
-        PENDING_CAP,
+        PENDING_CAP + 1,
+        "locked elsewhere: the stale mark stood (the cap is soft by a minute's events)"
+    );
+    sql(&mut db, "COMMIT").await;
+    app.db.count(&marks("now() - interval '61 seconds'")).await;
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    app.db.count(&marks("now()")).await;
+    // Counted once: the mark stands for a minute, and the next event is
+    // dropped without counting again (it would have re-marked the row).
+    sql(&mut db, "BEGIN").await;
+    sql(
+        &mut db,
+        &format!("SELECT 1 FROM webhook_endpoints WHERE id = '{full}' FOR NO KEY UPDATE"),
+    )
+    .await;
+    let emitted = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    })
+    .await;
+    assert!(emitted.is_ok(), "a drop waited for the endpoint's lock");
+    sql(&mut db, "COMMIT").await;
+    assert_eq!(
+        pending(full.clone()).await,
+        PENDING_CAP + 1,
         "no more past the cap"
     );
     assert_eq!(
         pending(open.clone()).await,
-        3,
+        4,
         "the other endpoint gets every event"
     );
+    let drops = app
+        .db
+        .count(&format!(
+            "SELECT count(*) AS n FROM webhook_endpoint_drops WHERE endpoint_id = '{full}'"
+        ))
+        .await;
+    assert_eq!(
+        drops, 2,
+        "each drop appended, not counted on the endpoint's row"
+    );
+
+    // The upkeep folds the drops into the endpoint and the owners learn of
+    // it: one audit entry, not one per event.
+    let done = app.state.webhooks.upkeep().await.unwrap();
+    assert_eq!(done.reported, 1);
     let a = app
         .gql(
             "{ tenant { webhookEndpoints { id droppedEvents lastDroppedAt } } }",
@@ -124,10 +184,6 @@ async fn an_endpoint_at_its_cap_gets_no_more_and_the_drops_are_audited_once_a_da
     assert!(e["lastDroppedAt"].is_string(), "{e}");
     let o = list.iter().find(|e| e["id"] == json!(open)).unwrap();
     assert_eq!(o["droppedEvents"], json!(0), "{o}");
-
-    // The owners learn of it: one audit entry, not one per event.
-    let done = app.state.webhooks.upkeep().await.unwrap();
-    assert_eq!(done.reported, 1);
     assert_eq!(audited(&app).await, 1);
     let said = app
         .db
@@ -276,4 +332,9 @@ async fn the_endpoint_list_and_attempts_are_priced_as_many_as_they_return() {
         .gql(&page, json!({ "id": uuid::Uuid::nil() }), Some(&token))
         .await;
     assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+}
+
+async fn sql(db: &mut diesel_async::AsyncPgConnection, statement: &str) {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(statement).execute(db).await.unwrap();
 }
