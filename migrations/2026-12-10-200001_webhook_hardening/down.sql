@@ -1,6 +1,7 @@
 DROP FUNCTION tg_webhook_drops_to_report(integer);
 DROP FUNCTION tg_webhook_prune(integer);
-DROP FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[]);
+DROP FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[], uuid[], integer[]);
+DROP TABLE webhook_claim_cursor;
 CREATE FUNCTION tg_webhook_claim(lease uuid, n integer, at timestamptz, lease_secs integer,
                                  per_endpoint integer, busy uuid[])
     RETURNS TABLE (id uuid, tenant_id uuid, endpoint_id uuid)

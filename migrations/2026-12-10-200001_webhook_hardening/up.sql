@@ -167,17 +167,34 @@ BEGIN
 END
 $$;
 
+-- The claim's round-robin cursor: the last (tenant, endpoint) pair a claim
+-- walked; the next claim starts after it (wrapping around). Only the claim
+-- touches it (no runtime role has any privilege).
+CREATE TABLE webhook_claim_cursor (
+    only_row       boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    last_tenant    uuid,
+    last_endpoint  uuid
+);
+INSERT INTO webhook_claim_cursor (only_row) VALUES (true);
+REVOKE ALL ON webhook_claim_cursor FROM PUBLIC;
+
 -- The claim, fair and on the database's clock. `skew` is the test clock's
 -- offset (zero in production). Pairs of (tenant, endpoint) with pending
--- deliveries are walked in index order from a random tenant (wrapping
--- around), at most 2,000 pairs a claim (two index probes each); of each pair
--- not in `busy`, up to `per_endpoint` due deliveries are taken; then each
--- tenant's first, each tenant's second, and so on, up to `n` (at most 500).
--- Rows are locked with SKIP LOCKED; each claimed one is leased to `lease`
--- for `lease_secs` (5 to 600) past the database's now.
+-- deliveries are walked in index order from the persisted cursor (wrapping
+-- around), one index probe each, which also gives the pair's earliest due
+-- time: up to 1,000 pairs each side of the cursor, stopping once 200 pairs
+-- with something due (and not in `busy`) are found; the cursor is left at
+-- the last pair walked. Of each due pair, up to `per_endpoint` due
+-- deliveries are candidates, ranked by the tenant's turn (its first, its
+-- second, ...) plus its attempts in flight on the calling instance (`loads`
+-- of `tenants`), then by the walk's order: a tenant with every slot busy
+-- yields the next free one to a tenant with none. Four times `n` (at most
+-- 500) candidates are locked in that order with SKIP LOCKED until `n` are
+-- held, so two instances claiming at once both get work; each claimed one
+-- is leased to `lease` for `lease_secs` (5 to 600) past the database's now.
 DROP FUNCTION tg_webhook_claim(uuid, integer, timestamptz, integer, integer, uuid[]);
 CREATE FUNCTION tg_webhook_claim(lease uuid, n integer, skew interval, lease_secs integer,
-                                 per_endpoint integer, busy uuid[])
+                                 per_endpoint integer, busy uuid[], tenants uuid[], loads integer[])
     RETURNS TABLE (id uuid, tenant_id uuid, endpoint_id uuid, attempt_count integer,
                    event_id uuid, event_type text, payload jsonb, event_created_at timestamptz,
                    url text, enabled boolean, secret_sealed bytea, previous_secret_sealed bytea,
@@ -188,53 +205,74 @@ CREATE FUNCTION tg_webhook_claim(lease uuid, n integer, skew interval, lease_sec
 #variable_conflict use_column
 DECLARE
     due_at timestamptz := clock_timestamp() + coalesce(skew, interval '0');
-    pivot uuid := gen_random_uuid();
     zero CONSTANT uuid := '00000000-0000-0000-0000-000000000000';
+    pivot_t uuid;
+    pivot_e uuid;
+    busy_e uuid[] := coalesce(busy, '{}');
     take integer := least(greatest(n, 1), 500);
     per integer := least(greatest(per_endpoint, 1), 100);
     held interval := make_interval(secs => least(greatest(lease_secs, 5), 600));
 BEGIN
     PERFORM set_config('app.webhook_worker', 'on', true);
+    SELECT coalesce(c.last_tenant, zero), coalesce(c.last_endpoint, zero)
+      INTO pivot_t, pivot_e FROM webhook_claim_cursor c;
     RETURN QUERY
-    WITH RECURSIVE high(t, e, step) AS (
-        (SELECT w.tenant_id, w.endpoint_id, 1 FROM webhook_deliveries w
-          WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) >= (pivot, zero)
-          ORDER BY w.tenant_id, w.endpoint_id LIMIT 1)
+    WITH RECURSIVE high(t, e, first_due, step, found) AS (
+        (SELECT w.tenant_id, w.endpoint_id, w.next_attempt_at, 1,
+                (w.next_attempt_at <= due_at AND w.endpoint_id <> ALL (busy_e))::int
+           FROM webhook_deliveries w
+          WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) > (pivot_t, pivot_e)
+          ORDER BY w.tenant_id, w.endpoint_id, w.next_attempt_at LIMIT 1)
         UNION ALL
-        SELECT nx.tenant_id, nx.endpoint_id, h.step + 1
+        SELECT nx.tenant_id, nx.endpoint_id, nx.next_attempt_at, h.step + 1,
+               h.found + (nx.next_attempt_at <= due_at AND nx.endpoint_id <> ALL (busy_e))::int
           FROM high h CROSS JOIN LATERAL (
-              SELECT w.tenant_id, w.endpoint_id FROM webhook_deliveries w
+              SELECT w.tenant_id, w.endpoint_id, w.next_attempt_at FROM webhook_deliveries w
                WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) > (h.t, h.e)
-               ORDER BY w.tenant_id, w.endpoint_id LIMIT 1) nx
-         WHERE h.step < 1000
-    ), low(t, e, step) AS (
-        (SELECT w.tenant_id, w.endpoint_id, 1 FROM webhook_deliveries w
-          WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) < (pivot, zero)
-          ORDER BY w.tenant_id, w.endpoint_id LIMIT 1)
+               ORDER BY w.tenant_id, w.endpoint_id, w.next_attempt_at LIMIT 1) nx
+         WHERE h.step < 1000 AND h.found < 200
+    ), low(t, e, first_due, step, found) AS (
+        (SELECT w.tenant_id, w.endpoint_id, w.next_attempt_at, 1,
+                (w.next_attempt_at <= due_at AND w.endpoint_id <> ALL (busy_e))::int
+           FROM webhook_deliveries w
+          WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) <= (pivot_t, pivot_e)
+          ORDER BY w.tenant_id, w.endpoint_id, w.next_attempt_at LIMIT 1)
         UNION ALL
-        SELECT nx.tenant_id, nx.endpoint_id, l.step + 1
+        SELECT nx.tenant_id, nx.endpoint_id, nx.next_attempt_at, l.step + 1,
+               l.found + (nx.next_attempt_at <= due_at AND nx.endpoint_id <> ALL (busy_e))::int
           FROM low l CROSS JOIN LATERAL (
-              SELECT w.tenant_id, w.endpoint_id FROM webhook_deliveries w
+              SELECT w.tenant_id, w.endpoint_id, w.next_attempt_at FROM webhook_deliveries w
                WHERE w.status = 'pending' AND (w.tenant_id, w.endpoint_id) > (l.t, l.e)
-                 AND (w.tenant_id, w.endpoint_id) < (pivot, zero)
-               ORDER BY w.tenant_id, w.endpoint_id LIMIT 1) nx
-         WHERE l.step < 1000
-    ), pairs AS (
-        SELECT h.t, h.e FROM high h UNION ALL SELECT l.t, l.e FROM low l
+                 AND (w.tenant_id, w.endpoint_id) <= (pivot_t, pivot_e)
+               ORDER BY w.tenant_id, w.endpoint_id, w.next_attempt_at LIMIT 1) nx
+         WHERE l.step < 1000 AND l.found < 200
+    ), walked AS (
+        SELECT h.t, h.e, h.first_due, h.step AS pos FROM high h
+        UNION ALL SELECT l.t, l.e, l.first_due, 1000 + l.step FROM low l
+    ), cursor_moved AS (
+        UPDATE webhook_claim_cursor c SET last_tenant = lp.t, last_endpoint = lp.e
+          FROM (SELECT wk.t, wk.e FROM walked wk ORDER BY wk.pos DESC LIMIT 1) lp
+        RETURNING 1
     ), due AS (
-        SELECT c.id, c.next_attempt_at,
-               row_number() OVER (PARTITION BY p.t ORDER BY c.next_attempt_at, c.id) AS turn
-          FROM pairs p CROSS JOIN LATERAL (
+        SELECT c.id, c.next_attempt_at, p.pos,
+               row_number() OVER (PARTITION BY p.t ORDER BY c.next_attempt_at, c.id)
+                 + coalesce((SELECT u.l FROM unnest(tenants, loads) AS u(tn, l) WHERE u.tn = p.t
+                             LIMIT 1), 0) AS rank
+          FROM walked p CROSS JOIN LATERAL (
               SELECT w.id, w.next_attempt_at FROM webhook_deliveries w
                WHERE w.status = 'pending' AND w.tenant_id = p.t AND w.endpoint_id = p.e
                  AND w.next_attempt_at <= due_at
                ORDER BY w.next_attempt_at LIMIT per) c
-         WHERE p.e <> ALL (coalesce(busy, '{}'))
+         WHERE p.first_due <= due_at AND p.e <> ALL (busy_e)
     ), chosen AS (
-        SELECT y.id FROM webhook_deliveries y
-         WHERE y.id = ANY (ARRAY(SELECT d.id FROM due d ORDER BY d.turn, d.next_attempt_at LIMIT take))
-           AND y.status = 'pending' AND y.next_attempt_at <= due_at
-         FOR UPDATE SKIP LOCKED
+        SELECT y.id FROM unnest(ARRAY(SELECT d.id FROM due d
+                                       ORDER BY d.rank, d.pos, d.next_attempt_at
+                                       LIMIT take * 4)) WITH ORDINALITY AS o(cid, ord)
+          JOIN webhook_deliveries y ON y.id = o.cid
+         WHERE y.status = 'pending' AND y.next_attempt_at <= due_at
+         ORDER BY o.ord
+         LIMIT take
+         FOR UPDATE OF y SKIP LOCKED
     ), claimed AS (
         UPDATE webhook_deliveries d
            SET leased_by = lease, next_attempt_at = due_at + held
@@ -252,8 +290,8 @@ BEGIN
     PERFORM set_config('app.webhook_worker', '', true);
 END
 $$;
-REVOKE ALL ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[]) TO tenantgate_app;
+REVOKE ALL ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[], uuid[], integer[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[], uuid[], integer[]) TO tenantgate_app;
 
 -- Retention, one bounded batch (1 to 10,000 rows of each kind): deliveries
 -- that ended more than 30 days ago by the database's clock (their attempts

@@ -230,17 +230,19 @@ pub struct Claimed {
 /// Claims up to `n` deliveries due at the database's clock plus `skew` (the
 /// test clock's offset; zero in production) for `lease`
 /// (`tg_webhook_claim`: round-robin across tenants, SKIP LOCKED, next
-/// attempt moved past the lease), at most `per_endpoint` of one endpoint and
-/// none of `busy`'s. Runs with no tenant. One statement.
+/// attempt moved past the lease), at most `per_endpoint` of one endpoint,
+/// none of `busy`'s endpoints, a tenant ranked after others by its `loads`
+/// (attempts in flight on this instance). Runs with no tenant. One statement.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     lease: Uuid,
     (n, skew_ms, lease_secs): (i32, i64, i32),
     per_endpoint: i32,
-    busy: &[Uuid],
+    (busy, loads): (&[Uuid], &[(Uuid, i32)]),
 ) -> QueryResult<Vec<Claimed>> {
+    let (tenants, loads): (Vec<Uuid>, Vec<i32>) = loads.iter().copied().unzip();
     diesel::sql_query(
-        "SELECT * FROM tg_webhook_claim($1, $2, make_interval(secs => $3::float8 / 1000), $4, $5, $6)",
+        "SELECT * FROM tg_webhook_claim($1, $2, make_interval(secs => $3::float8 / 1000), $4, $5, $6, $7, $8)",
     )
     .bind::<SqlUuid, _>(lease)
     .bind::<Integer, _>(n)
@@ -248,6 +250,8 @@ pub async fn claim(
     .bind::<Integer, _>(lease_secs)
     .bind::<Integer, _>(per_endpoint)
     .bind::<Array<SqlUuid>, _>(busy)
+    .bind::<Array<SqlUuid>, _>(tenants)
+    .bind::<Array<Integer>, _>(loads)
     .load(conn)
     .await
 }

@@ -79,7 +79,7 @@ pub(super) struct Inner {
     pub client: reqwest::Client,
     pub wake: tokio::sync::Notify,
     pub slots: Arc<tokio::sync::Semaphore>,
-    pub in_flight: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>,
+    pub in_flight: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (uuid::Uuid, usize)>>,
 }
 
 /// Outgoing webhooks of this instance.

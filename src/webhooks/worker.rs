@@ -64,13 +64,20 @@ impl Webhooks {
         let skew = self.clock().skew_ms();
         let n = i32::try_from(n.clamp(1, 500)).unwrap_or(500);
         let cap = self.settings().per_endpoint.max(1);
-        let busy: Vec<Uuid> = {
+        // Endpoints at their cap here, and each tenant's attempts in flight
+        // here (the claim ranks a busy tenant's deliveries after others').
+        let (busy, loads) = {
             let in_flight = self.0.in_flight.lock().expect("in-flight map");
-            in_flight
+            let busy: Vec<Uuid> = in_flight
                 .iter()
-                .filter(|(_, n)| **n >= cap)
+                .filter(|(_, (_, n))| *n >= cap)
                 .map(|(id, _)| *id)
-                .collect()
+                .collect();
+            let mut loads: std::collections::HashMap<Uuid, i32> = Default::default();
+            for (tenant, n) in in_flight.values() {
+                *loads.entry(*tenant).or_default() += i32::try_from(*n).unwrap_or(i32::MAX);
+            }
+            (busy, loads.into_iter().collect::<Vec<_>>())
         };
         let per_endpoint = i32::try_from(cap).unwrap_or(i32::MAX);
         let claimed = self
@@ -79,7 +86,8 @@ impl Webhooks {
             .scoped(Scope::anonymous(), |conn| {
                 async move {
                     let batch = (n, skew, LEASE_SECS);
-                    Ok(deliveries::claim(conn, lease, batch, per_endpoint, &busy).await?)
+                    let load = (busy.as_slice(), loads.as_slice());
+                    Ok(deliveries::claim(conn, lease, batch, per_endpoint, load).await?)
                 }
                 .scope_boxed()
             })
@@ -88,7 +96,7 @@ impl Webhooks {
         {
             let mut in_flight = self.0.in_flight.lock().expect("in-flight map");
             for c in claimed {
-                let count = in_flight.entry(c.endpoint_id).or_default();
+                let (_, count) = in_flight.entry(c.endpoint_id).or_insert((c.tenant_id, 0));
                 if *count < cap {
                     *count += 1;
                     let slot = InFlight {
@@ -118,7 +126,7 @@ impl Webhooks {
     fn done(&self, endpoint: Uuid) {
         {
             let mut in_flight = self.0.in_flight.lock().expect("in-flight map");
-            if let Some(n) = in_flight.get_mut(&endpoint) {
+            if let Some((_, n)) = in_flight.get_mut(&endpoint) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
                     in_flight.remove(&endpoint);
