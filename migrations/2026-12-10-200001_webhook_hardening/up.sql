@@ -170,16 +170,38 @@ $$;
 -- The claim's round-robin cursor: the last (tenant, endpoint) pair a claim
 -- walked; the next claim starts after it (wrapping around). Only the claim
 -- touches it (no runtime role has any privilege).
+-- max_skew bounds the test clock's skew a caller may pass (zero: none; only
+-- the owner may raise it, as the tests' template does).
 CREATE TABLE webhook_claim_cursor (
     only_row       boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     last_tenant    uuid,
-    last_endpoint  uuid
+    last_endpoint  uuid,
+    max_skew       interval NOT NULL DEFAULT interval '0'
 );
 INSERT INTO webhook_claim_cursor (only_row) VALUES (true);
 REVOKE ALL ON webhook_claim_cursor FROM PUBLIC;
 
+-- The claim hands over every tenant's due payloads, URLs and sealed secrets:
+-- only tenantgate_webhook_worker may run it, a NOLOGIN role the worker enters
+-- with SET LOCAL ROLE (as billing's role; tenantgate_app is NOINHERIT, so its
+-- membership grants nothing until it does).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tenantgate_webhook_worker') THEN
+        CREATE ROLE tenantgate_webhook_worker NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    END IF;
+    IF current_setting('server_version_num')::int >= 160000 THEN
+        EXECUTE 'GRANT tenantgate_webhook_worker TO tenantgate_app WITH INHERIT FALSE, SET TRUE';
+    ELSE
+        GRANT tenantgate_webhook_worker TO tenantgate_app;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA public TO tenantgate_webhook_worker;
+
 -- The claim, fair and on the database's clock. `skew` is the test clock's
--- offset (zero in production). Pairs of (tenant, endpoint) with pending
+-- offset (zero in production), bounded by webhook_claim_cursor.max_skew
+-- (zero unless the owner raised it, as the tests do). Pairs of (tenant, endpoint) with pending
 -- deliveries are walked in index order from the persisted cursor (wrapping
 -- around), one index probe each, which also gives the pair's earliest due
 -- time: up to 1,000 pairs each side of the cursor, stopping once 200 pairs
@@ -204,7 +226,7 @@ CREATE FUNCTION tg_webhook_claim(lease uuid, n integer, skew interval, lease_sec
     AS $$
 #variable_conflict use_column
 DECLARE
-    due_at timestamptz := clock_timestamp() + coalesce(skew, interval '0');
+    due_at timestamptz;
     zero CONSTANT uuid := '00000000-0000-0000-0000-000000000000';
     pivot_t uuid;
     pivot_e uuid;
@@ -214,8 +236,9 @@ DECLARE
     held interval := make_interval(secs => least(greatest(lease_secs, 5), 600));
 BEGIN
     PERFORM set_config('app.webhook_worker', 'on', true);
-    SELECT coalesce(c.last_tenant, zero), coalesce(c.last_endpoint, zero)
-      INTO pivot_t, pivot_e FROM webhook_claim_cursor c;
+    SELECT coalesce(c.last_tenant, zero), coalesce(c.last_endpoint, zero),
+           clock_timestamp() + least(greatest(coalesce(skew, interval '0'), -c.max_skew), c.max_skew)
+      INTO pivot_t, pivot_e, due_at FROM webhook_claim_cursor c;
     RETURN QUERY
     WITH RECURSIVE high(t, e, first_due, step, found) AS (
         (SELECT w.tenant_id, w.endpoint_id, w.next_attempt_at, 1,
@@ -291,7 +314,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[], uuid[], integer[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[], uuid[], integer[]) TO tenantgate_app;
+GRANT EXECUTE ON FUNCTION tg_webhook_claim(uuid, integer, interval, integer, integer, uuid[], uuid[], integer[]) TO tenantgate_webhook_worker;
 
 -- Retention, one bounded batch (1 to 10,000 rows of each kind): deliveries
 -- that ended more than 30 days ago by the database's clock (their attempts

@@ -83,7 +83,7 @@ impl Webhooks {
         let claimed = self
             .0
             .db
-            .scoped(Scope::anonymous(), |conn| {
+            .scoped(Scope::webhook_worker(), |conn| {
                 async move {
                     let batch = (n, skew, LEASE_SECS);
                     let load = (busy.as_slice(), loads.as_slice());

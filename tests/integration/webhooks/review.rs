@@ -100,7 +100,7 @@ async fn leases_and_due_times_are_the_database_clocks() {
     let claimed = app
         .state
         .db
-        .scoped(Scope::anonymous(), |conn| {
+        .scoped(Scope::webhook_worker(), |conn| {
             async move {
                 Ok(tenantgate::db::webhook_deliveries::claim(
                     conn,
@@ -342,4 +342,72 @@ async fn sealed(app: &TestApp, id: &str) -> i64 {
 async fn sql(db: &mut diesel_async::AsyncPgConnection, statement: &str) {
     use diesel_async::RunQueryDsl;
     diesel::sql_query(statement).execute(db).await.unwrap();
+}
+
+#[tokio::test]
+async fn only_the_worker_role_claims_and_its_skew_is_bounded() {
+    let app = TestApp::spawn_tuned(|s| s.webhooks.allow_loopback = true).await;
+    let (token, _, tenant) = app.sign_up("owner@role.test", "Role").await;
+    create(
+        &app,
+        &token,
+        json!({ "url": "https://hooks.example.com/r" }),
+    )
+    .await;
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    // Due in two hours.
+    app.db
+        .count(
+            "WITH v AS (UPDATE webhook_deliveries SET next_attempt_at = now() + interval '2 hours'
+                         RETURNING 1) SELECT count(*) AS n FROM v",
+        )
+        .await;
+    let claim = |scope: Scope, skew_ms: i64| {
+        let db = app.state.db.clone();
+        async move {
+            db.scoped(scope, |conn| {
+                async move {
+                    let lease = uuid::Uuid::now_v7();
+                    Ok(tenantgate::db::webhook_deliveries::claim(
+                        conn,
+                        lease,
+                        (10, skew_ms, 60),
+                        4,
+                        (&[], &[]),
+                    )
+                    .await?)
+                }
+                .scope_boxed()
+            })
+            .await
+        }
+    };
+    // Any other session of the runtime role: refused by the database.
+    let refused = claim(Scope::anonymous(), 0).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let tenant_scope = Scope::tenant(uuid::Uuid::parse_str(&tenant).unwrap());
+    assert!(claim(tenant_scope, 0).await.is_err());
+    // The worker's skew is bounded by what the owner allows (here an hour):
+    // a hundred years' skew makes nothing due two hours ahead.
+    app.db
+        .count(
+            "WITH v AS (UPDATE webhook_claim_cursor SET max_skew = interval '1 hour' RETURNING 1)
+             SELECT count(*) AS n FROM v",
+        )
+        .await;
+    let century = 100 * 365 * 24 * 3600 * 1000_i64;
+    assert_eq!(
+        claim(Scope::webhook_worker(), century).await.unwrap().len(),
+        0
+    );
+    app.db
+        .count(
+            "WITH v AS (UPDATE webhook_claim_cursor SET max_skew = interval '3 hours' RETURNING 1)
+             SELECT count(*) AS n FROM v",
+        )
+        .await;
+    assert_eq!(
+        claim(Scope::webhook_worker(), century).await.unwrap().len(),
+        1
+    );
 }
