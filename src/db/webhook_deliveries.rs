@@ -47,14 +47,13 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-/// A new attempt.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = webhook_attempts)]
+/// A new attempt (made `latency_ms` before it is recorded: its time is the
+/// database's clock, see [`record`]).
+#[derive(Debug)]
 pub struct NewAttempt<'a> {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub delivery_id: Uuid,
-    pub attempted_at: DateTime<Utc>,
     pub status_code: Option<i32>,
     pub latency_ms: i32,
     pub response_excerpt: Option<&'a str>,
@@ -271,12 +270,15 @@ pub enum Next {
 
 /// Records an attempt and the delivery's next state, if the delivery is
 /// still leased to `lease` (false: another claim took it over; nothing
-/// written). One statement; the next due time is the database clock's.
+/// written). One statement; every time in it is the database clock's plus
+/// `skew_ms` (the test clock's offset): the next due time, `completed_at`,
+/// and the attempt's `attempted_at` (its latency before now).
 pub async fn record(
     conn: &mut AsyncPgConnection,
     lease: Uuid,
     attempt: &NewAttempt<'_>,
     next: Next,
+    skew_ms: i64,
 ) -> QueryResult<bool> {
     let (status, due_in_ms) = match next {
         Next::Retry { delay_ms, skew_ms } => ("pending", Some(delay_ms.saturating_add(skew_ms))),
@@ -290,18 +292,21 @@ pub async fn record(
                     attempt_count = attempt_count + 1,
                     next_attempt_at = clock_timestamp() + make_interval(secs => $4::float8 / 1000),
                     leased_by = NULL,
-                    completed_at = CASE WHEN $3 = 'pending' THEN NULL ELSE $5 END
+                    completed_at = CASE WHEN $3 = 'pending' THEN NULL
+                                        ELSE clock_timestamp() + make_interval(secs => $5::float8 / 1000) END
               WHERE id = $2 AND leased_by = $1 AND status = 'pending'
              RETURNING id, tenant_id)
          INSERT INTO webhook_attempts (id, tenant_id, delivery_id, attempted_at, status_code,
                                        latency_ms, response_excerpt, error)
-         SELECT $6, d.tenant_id, d.id, $5, $7, $8, $9, $10 FROM d",
+         SELECT $6, d.tenant_id, d.id,
+                clock_timestamp() + make_interval(secs => ($5::float8 - $8) / 1000),
+                $7, $8, $9, $10 FROM d",
     )
     .bind::<SqlUuid, _>(lease)
     .bind::<SqlUuid, _>(attempt.delivery_id)
     .bind::<Text, _>(status)
     .bind::<Nullable<BigInt>, _>(due_in_ms)
-    .bind::<Timestamptz, _>(attempt.attempted_at)
+    .bind::<BigInt, _>(skew_ms)
     .bind::<SqlUuid, _>(attempt.id)
     .bind::<Nullable<Integer>, _>(attempt.status_code)
     .bind::<Integer, _>(attempt.latency_ms)

@@ -8,7 +8,7 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{webhook_deliveries, webhook_endpoints};
+use super::schema::webhook_endpoints;
 
 /// One endpoint row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -177,23 +177,22 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Ends an endpoint's pending deliveries (it was disabled).
+/// Ends an endpoint's pending deliveries (it was disabled), completed at the
+/// database's clock plus `skew_ms` (the test clock's offset; zero for a
+/// member's change).
 pub async fn cancel_pending(
     conn: &mut AsyncPgConnection,
     endpoint: Uuid,
-    at: DateTime<Utc>,
+    skew_ms: i64,
 ) -> QueryResult<usize> {
-    diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::endpoint_id.eq(endpoint))
-            .filter(webhook_deliveries::status.eq("pending")),
+    diesel::sql_query(
+        "UPDATE webhook_deliveries
+            SET status = 'canceled', next_attempt_at = NULL, leased_by = NULL,
+                completed_at = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
+          WHERE endpoint_id = $1 AND status = 'pending'",
     )
-    .set((
-        webhook_deliveries::status.eq("canceled"),
-        webhook_deliveries::next_attempt_at.eq(None::<DateTime<Utc>>),
-        webhook_deliveries::leased_by.eq(None::<Uuid>),
-        webhook_deliveries::completed_at.eq(Some(at)),
-    ))
+    .bind::<diesel::sql_types::Uuid, _>(endpoint)
+    .bind::<diesel::sql_types::BigInt, _>(skew_ms)
     .execute(conn)
     .await
 }
@@ -223,21 +222,25 @@ pub async fn reseal(
     Ok(n == 1)
 }
 
-/// Marks an endpoint's drops up to `count` as reported at `at`.
+/// Marks an endpoint's drops up to `count` as reported now (the database's
+/// clock), unless they were reported within the last day by that clock:
+/// false then, nothing changed.
 pub async fn mark_drops_reported(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     count: i64,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
-        .set((
-            webhook_endpoints::drop_reported_count.eq(count),
-            webhook_endpoints::drop_reported_at.eq(Some(at)),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+) -> QueryResult<bool> {
+    diesel::sql_query(
+        "UPDATE webhook_endpoints
+            SET drop_reported_count = $2, drop_reported_at = clock_timestamp()
+          WHERE id = $1
+            AND (drop_reported_at IS NULL OR drop_reported_at < clock_timestamp() - interval '1 day')",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::BigInt, _>(count)
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
 }
 
 #[derive(QueryableByName)]

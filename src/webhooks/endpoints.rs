@@ -279,7 +279,7 @@ impl Webhooks {
                                 changes.disabled_reason =
                                     Some(Some(format!("disabled by {}", actor_label(&actor))));
                                 changes.disabled_at = Some(Some(now));
-                                rows::cancel_pending(conn, before.id, now).await?;
+                                rows::cancel_pending(conn, before.id, 0).await?;
                             }
                             _ => {}
                         }

@@ -19,7 +19,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 use uuid::Uuid;
@@ -119,11 +118,11 @@ impl Webhooks {
                     let Some(e) = rows::find_for_update(conn, tenant, endpoint).await? else {
                         return Ok(false);
                     };
-                    let now = Utc::now();
-                    let recent = e
-                        .drop_reported_at
-                        .is_some_and(|at| now - at < chrono::Duration::days(1));
-                    if e.dropped_count <= e.drop_reported_count || recent {
+                    // Reported within the last day by the database's clock:
+                    // nothing marked, nothing audited.
+                    if e.dropped_count <= e.drop_reported_count
+                        || !rows::mark_drops_reported(conn, endpoint, e.dropped_count).await?
+                    {
                         return Ok(false);
                     }
                     audit::record(
@@ -147,7 +146,6 @@ impl Webhooks {
                         ),
                     )
                     .await?;
-                    rows::mark_drops_reported(conn, endpoint, e.dropped_count, now).await?;
                     Ok(true)
                 }
                 .scope_boxed()

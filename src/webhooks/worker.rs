@@ -254,11 +254,12 @@ impl Webhooks {
         if !c.enabled {
             // Disabled while this was pending (or by a path that left it
             // so): canceled, not claimed again every lease forever.
-            let (tenant, endpoint, at) = (c.tenant_id, c.endpoint_id, self.clock().now());
+            let (tenant, endpoint, skew) = (c.tenant_id, c.endpoint_id, self.clock().skew_ms());
             self.0
                 .db
                 .scoped(Scope::tenant(tenant), |conn| {
-                    async move { Ok(rows::cancel_pending(conn, endpoint, at).await?) }.scope_boxed()
+                    async move { Ok(rows::cancel_pending(conn, endpoint, skew).await?) }
+                        .scope_boxed()
                 })
                 .await?;
             return Ok(None);
@@ -350,6 +351,7 @@ impl Webhooks {
             }
         };
         let mailer = self.0.mailer.clone();
+        let skew = self.clock().skew_ms();
         let delivery_id = d.id;
         let was_failing = d.failing_since.is_some();
         let recorded = self
@@ -361,7 +363,6 @@ impl Webhooks {
                         id: Uuid::now_v7(),
                         tenant_id: tenant,
                         delivery_id,
-                        attempted_at,
                         status_code: outcome.status.map(i32::from),
                         latency_ms: i32::try_from(outcome.latency.as_millis()).unwrap_or(i32::MAX),
                         response_excerpt: outcome.excerpt.as_deref(),
@@ -377,7 +378,7 @@ impl Webhooks {
                     } else {
                         rows::find_for_update(conn, tenant, endpoint_id).await?
                     };
-                    if !deliveries::record(conn, lease, &attempt, next).await? {
+                    if !deliveries::record(conn, lease, &attempt, next, skew).await? {
                         return Ok(false);
                     }
                     let Some(endpoint) = endpoint else {
@@ -413,7 +414,8 @@ impl Webhooks {
                     if let Some(reason) = disable
                         && endpoint.enabled
                     {
-                        disable_endpoint(conn, &mailer, &endpoint, &reason, attempted_at).await?;
+                        disable_endpoint(conn, &mailer, &endpoint, &reason, (attempted_at, skew))
+                            .await?;
                     }
                     Ok(true)
                 }
@@ -431,7 +433,7 @@ async fn disable_endpoint(
     mailer: &crate::mail::Mailer,
     endpoint: &Endpoint,
     reason: &str,
-    at: DateTime<Utc>,
+    (at, skew_ms): (DateTime<Utc>, i64),
 ) -> AppResult<()> {
     let changes = Changes {
         enabled: Some(false),
@@ -441,7 +443,7 @@ async fn disable_endpoint(
         ..Changes::default()
     };
     let after = rows::update(conn, endpoint.id, &changes).await?;
-    rows::cancel_pending(conn, endpoint.id, at).await?;
+    rows::cancel_pending(conn, endpoint.id, skew_ms).await?;
     audit::record(
         conn,
         &system_meta(),
