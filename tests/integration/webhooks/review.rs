@@ -14,7 +14,7 @@ use tenantgate::webhooks::{EventType, WebhookSettings, Webhooks};
 
 use super::delivery::emit;
 use super::receiver::Receiver;
-use super::{CREATE, LIST, TEST, UPDATE, create, deliveries};
+use super::{CREATE, DELETE, LIST, REPLAY, ROTATE, TEST, UPDATE, create, deliveries};
 use crate::keys::create_key;
 use crate::support::{SECRET, TestApp};
 
@@ -208,29 +208,69 @@ async fn a_secret_sealed_under_the_previous_key_is_sealed_again_when_used() {
 #[tokio::test]
 async fn a_keys_webhooks_write_is_rechecked_on_its_locked_row() {
     let app = TestApp::spawn_tuned(|s| s.webhooks.allow_loopback = true).await;
-    let (owner, _, _) = app.sign_up("owner@rescope.test", "Rescope").await;
-    let (key_id, key) = create_key(
+    let (owner, _, tenant) = app.sign_up("owner@rescope.test", "Rescope").await;
+    let hears = json!(["tenant.updated"]);
+    let url = |p: &str| format!("https://hooks.example.com/{p}");
+    let (id, _) = create(
         &app,
         &owner,
-        json!({ "scopes": ["WEBHOOKS_WRITE", "WEBHOOKS_READ", "TENANT_READ"] }),
+        json!({ "url": url("k"), "eventTypes": hears }),
     )
     .await;
-    let (id, _) = create(&app, &key, json!({ "url": "https://hooks.example.com/k" })).await;
-    // Its scope is taken away while each mutation is under way: after it
-    // authenticated (the key cache is warm), before its transaction reads
-    // the key's row (held locked here until the change commits).
-    let mut first = true;
-    for (op, vars) in [
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    let delivery = app
+        .db
+        .count(&format!(
+            "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(delivery, 1);
+    let delivery = deliveries(&app, &owner, &id).await[0]["id"].clone();
+    let before = app
+        .db
+        .count("SELECT count(*) AS n FROM webhook_deliveries")
+        .await;
+    // Each mutation by a key of its own, whose scopes change while it is
+    // under way: after it authenticated, before its transaction reads the
+    // key's row (held locked here until the change commits). The last loses
+    // only members:read, keeping webhooks:write: a scope it was used with.
+    let all = [
+        "WEBHOOKS_WRITE",
+        "WEBHOOKS_READ",
+        "TENANT_READ",
+        "MEMBERS_READ",
+    ];
+    let cases = [
         (
             CREATE,
-            json!({ "i": { "url": "https://hooks.example.com/k2" } }),
+            json!({ "i": { "url": url("k2"), "eventTypes": hears } }),
+            false,
         ),
         (
             UPDATE,
             json!({ "i": { "id": id, "description": "changed" } }),
+            false,
         ),
-        (TEST, json!({ "id": id })),
-    ] {
+        (DELETE, json!({ "id": id }), false),
+        (ROTATE, json!({ "id": id }), false),
+        (TEST, json!({ "id": id }), false),
+        (REPLAY, json!({ "id": delivery }), false),
+        (
+            UPDATE,
+            json!({ "i": { "id": id, "description": "subset" } }),
+            true,
+        ),
+    ];
+    for (op, vars, subset) in cases {
+        let (key_id, key) = create_key(&app, &owner, json!({ "scopes": all })).await;
+        // Warm: the key authenticates and reads.
+        let a = app.gql(LIST, json!({}), Some(&key)).await;
+        assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+        let narrowed = if subset {
+            "ARRAY['webhooks:write', 'webhooks:read', 'tenant:read']"
+        } else {
+            "ARRAY['webhooks:read', 'tenant:read', 'members:read']"
+        };
         let mut db = app.db.owner().await;
         sql(&mut db, "BEGIN").await;
         sql(
@@ -239,43 +279,41 @@ async fn a_keys_webhooks_write_is_rechecked_on_its_locked_row() {
         )
         .await;
         let change = async {
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            if first {
-                sql(
-                    &mut db,
-                    &format!(
-                        "UPDATE api_keys SET scopes = ARRAY['webhooks:read', 'tenant:read'] \
-                         WHERE id = '{key_id}'"
-                    ),
-                )
-                .await;
-            }
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            sql(
+                &mut db,
+                &format!("UPDATE api_keys SET scopes = {narrowed} WHERE id = '{key_id}'"),
+            )
+            .await;
             sql(&mut db, "COMMIT").await;
         };
         let (a, ()) = tokio::join!(app.gql(op, vars, Some(&key)), change);
         assert_eq!(a.code(), "FORBIDDEN", "{op}: {:?}", a.body);
         let message = a.body["errors"][0]["message"].as_str().unwrap_or_default();
-        if first {
-            assert!(
-                message.contains("scopes changed"),
-                "refused by the re-check, not before it: {message}"
-            );
-        }
-        first = false;
+        assert!(
+            message.contains("scopes changed"),
+            "{op} refused by the re-check, not before it: {message}"
+        );
     }
     let a = app.gql(LIST, json!({}), Some(&owner)).await;
     let list = a.body["data"]["tenant"]["webhookEndpoints"]
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(list.len(), 1, "nothing made: {list:?}");
-    let n = app
+    assert_eq!(list.len(), 1, "nothing made or deleted: {list:?}");
+    assert_eq!(list[0]["id"], json!(id));
+    let after = app
+        .db
+        .count("SELECT count(*) AS n FROM webhook_deliveries")
+        .await;
+    assert_eq!(after, before, "nothing sent");
+    let rotated = app
         .db
         .count(&format!(
-            "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = '{id}'"
+            "SELECT count(*) AS n FROM webhook_endpoints WHERE id = '{id}' AND previous_secret_sealed IS NOT NULL"
         ))
         .await;
-    assert_eq!(n, 0, "nothing sent");
+    assert_eq!(rotated, 0, "not rotated");
 }
 
 #[tokio::test]
