@@ -109,17 +109,8 @@ async fn an_endpoint_at_its_cap_gets_no_more_and_the_drops_are_audited_once_a_da
     // recording an attempt, a member's update): the fan-out neither waits
     // for it nor locks the row to count a drop.
     let mut db = app.db.owner().await;
-    sql(&mut db, "BEGIN").await;
-    sql(
-        &mut db,
-        &format!("SELECT 1 FROM webhook_endpoints WHERE id = '{full}' FOR NO KEY UPDATE"),
-    )
-    .await;
-    let emitted = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
-    })
-    .await;
-    assert!(emitted.is_ok(), "the event waited for the endpoint's lock");
+    let emitted = emit_while_held(&app, &mut db, &tenant, &full).await;
+    assert!(emitted, "the event waited for the endpoint's lock");
     assert_eq!(
         pending(full.clone()).await,
         PENDING_CAP + 1,
@@ -131,17 +122,8 @@ async fn an_endpoint_at_its_cap_gets_no_more_and_the_drops_are_audited_once_a_da
     app.db.count(&marks("now()")).await;
     // Counted once: the mark stands for a minute, and the next event is
     // dropped without counting again (it would have re-marked the row).
-    sql(&mut db, "BEGIN").await;
-    sql(
-        &mut db,
-        &format!("SELECT 1 FROM webhook_endpoints WHERE id = '{full}' FOR NO KEY UPDATE"),
-    )
-    .await;
-    let emitted = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
-    })
-    .await;
-    assert!(emitted.is_ok(), "a drop waited for the endpoint's lock");
+    let emitted = emit_while_held(&app, &mut db, &tenant, &full).await;
+    assert!(emitted, "a drop waited for the endpoint's lock");
     sql(&mut db, "COMMIT").await;
     assert_eq!(
         pending(full.clone()).await,
@@ -337,4 +319,26 @@ async fn the_endpoint_list_and_attempts_are_priced_as_many_as_they_return() {
 async fn sql(db: &mut diesel_async::AsyncPgConnection, statement: &str) {
     use diesel_async::RunQueryDsl;
     diesel::sql_query(statement).execute(db).await.unwrap();
+}
+
+/// Emits an event while `db` holds `endpoint`'s row as the worker and
+/// updates do (FOR NO KEY UPDATE, in a transaction the caller ends): whether
+/// the event was written within 5 s.
+async fn emit_while_held(
+    app: &TestApp,
+    db: &mut diesel_async::AsyncPgConnection,
+    tenant: &str,
+    endpoint: &str,
+) -> bool {
+    sql(db, "BEGIN").await;
+    sql(
+        db,
+        &format!("SELECT 1 FROM webhook_endpoints WHERE id = '{endpoint}' FOR NO KEY UPDATE"),
+    )
+    .await;
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        emit(app, tenant, EventType::TenantUpdated, json!({})).await;
+    })
+    .await
+    .is_ok()
 }
