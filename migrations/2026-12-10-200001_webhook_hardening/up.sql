@@ -273,8 +273,11 @@ BEGIN
         SELECT h.t, h.e, h.first_due, h.step AS pos FROM high h
         UNION ALL SELECT l.t, l.e, l.first_due, 1000 + l.step FROM low l
     ), cursor_moved AS (
+        -- Moved only if no other claim holds it (SKIP LOCKED): claims never
+        -- wait for each other.
         UPDATE webhook_claim_cursor c SET last_tenant = lp.t, last_endpoint = lp.e
           FROM (SELECT wk.t, wk.e FROM walked wk ORDER BY wk.pos DESC LIMIT 1) lp
+         WHERE c.only_row IN (SELECT k.only_row FROM webhook_claim_cursor k FOR UPDATE SKIP LOCKED)
         RETURNING 1
     ), due AS (
         SELECT c.id, c.next_attempt_at, p.pos,

@@ -449,3 +449,57 @@ async fn only_the_worker_role_claims_and_its_skew_is_bounded() {
         1
     );
 }
+
+#[tokio::test]
+async fn two_claims_at_once_both_get_work() {
+    let app = TestApp::spawn_tuned(|s| s.webhooks.allow_loopback = true).await;
+    let (token, _, tenant) = app.sign_up("owner@twice.test", "Twice").await;
+    for i in 0..6 {
+        let url = format!("https://hooks.example.com/{i}");
+        create(&app, &token, json!({ "url": url })).await;
+    }
+    emit(&app, &tenant, EventType::TenantUpdated, json!({})).await;
+    // Another instance's claim of 3, its transaction still open.
+    let mut db = app.db.owner().await;
+    sql(&mut db, "BEGIN").await;
+    let first = count_on(
+        &mut db,
+        "SELECT count(*) AS n FROM tg_webhook_claim(gen_random_uuid(), 3, interval '0', 60, 4, '{}', '{}', '{}')",
+    )
+    .await;
+    assert_eq!(first, 3);
+    // This instance's claim at the same time skips those and gets the rest.
+    let mine = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.state.db.scoped(Scope::webhook_worker(), |conn| {
+            async move {
+                let lease = uuid::Uuid::now_v7();
+                Ok(tenantgate::db::webhook_deliveries::claim(
+                    conn,
+                    lease,
+                    (3, 0, 60),
+                    4,
+                    (&[], &[]),
+                )
+                .await?)
+            }
+            .scope_boxed()
+        }),
+    )
+    .await
+    .expect("the second claim waited for the first")
+    .unwrap();
+    assert_eq!(mine.len(), 3, "{mine:?}");
+    sql(&mut db, "COMMIT").await;
+}
+
+async fn count_on(db: &mut diesel_async::AsyncPgConnection, statement: &str) -> i64 {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let c: Count = diesel::sql_query(statement).get_result(db).await.unwrap();
+    c.n
+}
