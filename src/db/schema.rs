@@ -453,6 +453,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_claim_cursor (only_row) {
+        only_row -> Bool,
+        last_tenant -> Nullable<Uuid>,
+        last_endpoint -> Nullable<Uuid>,
+        max_skew -> Interval,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -590,6 +599,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_rollups,
     users,
     webhook_attempts,
+    webhook_claim_cursor,
     webhook_deliveries,
     webhook_endpoint_drops,
     webhook_endpoints,
