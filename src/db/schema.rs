@@ -452,6 +452,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_claim_cursor (only_row) {
+        only_row -> Bool,
+        last_tenant -> Nullable<Uuid>,
+        last_endpoint -> Nullable<Uuid>,
+        max_skew -> Interval,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -464,6 +473,15 @@ diesel::table! {
         replay_of -> Nullable<Uuid>,
         created_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoint_drops (id) {
+        id -> Int8,
+        tenant_id -> Uuid,
+        endpoint_id -> Uuid,
+        dropped_at -> Timestamptz,
     }
 }
 
@@ -483,6 +501,12 @@ diesel::table! {
         failing_since -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        dropped_count -> Int8,
+        last_dropped_at -> Nullable<Timestamptz>,
+        drop_reported_count -> Int8,
+        drop_reported_at -> Nullable<Timestamptz>,
+        at_cap -> Bool,
+        pending_counted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -534,6 +558,8 @@ diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_deliveries -> tenants (tenant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_endpoint_drops -> tenants (tenant_id));
+diesel::joinable!(webhook_endpoint_drops -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
 diesel::joinable!(webhook_events -> tenants (tenant_id));
 
@@ -572,7 +598,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_rollups,
     users,
     webhook_attempts,
+    webhook_claim_cursor,
     webhook_deliveries,
+    webhook_endpoint_drops,
     webhook_endpoints,
     webhook_events,
 );

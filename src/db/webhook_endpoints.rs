@@ -8,7 +8,7 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{webhook_deliveries, webhook_endpoints};
+use super::schema::webhook_endpoints;
 
 /// One endpoint row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -28,6 +28,13 @@ pub struct Endpoint {
     pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Events not sent to it because it had the cap of pending deliveries
+    /// (counted by the fan-out, ever).
+    pub dropped_count: i64,
+    pub last_dropped_at: Option<DateTime<Utc>>,
+    /// `dropped_count` when the drops were last reported to the audit trail.
+    pub drop_reported_count: i64,
+    pub drop_reported_at: Option<DateTime<Utc>>,
 }
 
 impl Endpoint {
@@ -170,23 +177,88 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Ends an endpoint's pending deliveries (it was disabled).
+/// Ends an endpoint's pending deliveries (it was disabled), completed at the
+/// database's clock plus `skew_ms` (the test clock's offset; zero for a
+/// member's change).
 pub async fn cancel_pending(
     conn: &mut AsyncPgConnection,
     endpoint: Uuid,
-    at: DateTime<Utc>,
+    skew_ms: i64,
 ) -> QueryResult<usize> {
-    diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::endpoint_id.eq(endpoint))
-            .filter(webhook_deliveries::status.eq("pending")),
+    diesel::sql_query(
+        "UPDATE webhook_deliveries
+            SET status = 'canceled', next_attempt_at = NULL, leased_by = NULL,
+                completed_at = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
+          WHERE endpoint_id = $1 AND status = 'pending'",
     )
-    .set((
-        webhook_deliveries::status.eq("canceled"),
-        webhook_deliveries::next_attempt_at.eq(None::<DateTime<Utc>>),
-        webhook_deliveries::leased_by.eq(None::<Uuid>),
-        webhook_deliveries::completed_at.eq(Some(at)),
-    ))
+    .bind::<diesel::sql_types::Uuid, _>(endpoint)
+    .bind::<diesel::sql_types::BigInt, _>(skew_ms)
     .execute(conn)
     .await
+}
+
+/// Replaces the sealed current secret (`previous`: the previous one) with
+/// `resealed` (the same secret sealed under the current key) if it is still
+/// `was` (a rotation since wins); whether it did.
+pub async fn reseal(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    previous: bool,
+    was: &[u8],
+    resealed: &[u8],
+) -> QueryResult<bool> {
+    let row = webhook_endpoints::table.filter(webhook_endpoints::id.eq(id));
+    let n = if previous {
+        diesel::update(row.filter(webhook_endpoints::previous_secret_sealed.eq(was)))
+            .set(webhook_endpoints::previous_secret_sealed.eq(resealed))
+            .execute(conn)
+            .await?
+    } else {
+        diesel::update(row.filter(webhook_endpoints::secret_sealed.eq(was)))
+            .set(webhook_endpoints::secret_sealed.eq(resealed))
+            .execute(conn)
+            .await?
+    };
+    Ok(n == 1)
+}
+
+/// Marks an endpoint's drops up to `count` as reported now (the database's
+/// clock), unless they were reported within the last day by that clock:
+/// false then, nothing changed.
+pub async fn mark_drops_reported(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    count: i64,
+) -> QueryResult<bool> {
+    diesel::sql_query(
+        "UPDATE webhook_endpoints
+            SET drop_reported_count = $2, drop_reported_at = clock_timestamp()
+          WHERE id = $1
+            AND (drop_reported_at IS NULL OR drop_reported_at < clock_timestamp() - interval '1 day')",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::BigInt, _>(count)
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
+}
+
+#[derive(QueryableByName)]
+pub struct DropsToReport {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub endpoint_id: Uuid,
+}
+
+/// Endpoints of any tenant with drops not reported in the last day
+/// (`tg_webhook_drops_to_report`: ids only). Runs with no tenant.
+pub async fn drops_to_report(
+    conn: &mut AsyncPgConnection,
+    n: i32,
+) -> QueryResult<Vec<DropsToReport>> {
+    diesel::sql_query("SELECT tenant_id, endpoint_id FROM tg_webhook_drops_to_report($1)")
+        .bind::<diesel::sql_types::Integer, _>(n)
+        .load(conn)
+        .await
 }

@@ -84,6 +84,12 @@ impl Sealer {
 
     /// Opens the sealed body of the message `id`.
     pub fn open(&self, id: Uuid, sealed: &[u8]) -> Result<String, Unopenable> {
+        self.open_telling(id, sealed).map(|(plain, _)| plain)
+    }
+
+    /// Opens like [`Sealer::open`], and says whether the current key opened
+    /// it (false: the previous one, so it is worth sealing again).
+    pub fn open_telling(&self, id: Uuid, sealed: &[u8]) -> Result<(String, bool), Unopenable> {
         let [VERSION, rest @ ..] = sealed else {
             return Err(Unopenable);
         };
@@ -96,12 +102,15 @@ impl Sealer {
             msg: ciphertext,
             aad: id.as_bytes(),
         };
-        let plain = self
+        let (index, plain) = self
             .ciphers
             .iter()
-            .find_map(|cipher| cipher.decrypt(&nonce, payload()).ok())
+            .enumerate()
+            .find_map(|(i, cipher)| cipher.decrypt(&nonce, payload()).ok().map(|p| (i, p)))
             .ok_or(Unopenable)?;
-        String::from_utf8(plain).map_err(|_| Unopenable)
+        String::from_utf8(plain)
+            .map(|p| (p, index == 0))
+            .map_err(|_| Unopenable)
     }
 }
 

@@ -42,6 +42,9 @@ enum ScopeRole {
     /// `tenantgate_billing`: billing's writes (subscriptions, invoices, the
     /// tenant's plan) and the Stripe event queue.
     Billing,
+    /// `tenantgate_webhook_worker`: the one role that may run the webhook
+    /// claim (`tg_webhook_claim`, every tenant's due deliveries).
+    WebhookWorker,
 }
 
 impl ScopeRole {
@@ -50,6 +53,7 @@ impl ScopeRole {
             Self::App => crate::db::APP_ROLE,
             Self::PlatformAdmin => "tenantgate_platform_admin",
             Self::Billing => "tenantgate_billing",
+            Self::WebhookWorker => "tenantgate_webhook_worker",
         }
     }
 }
@@ -105,6 +109,16 @@ impl Scope {
         Self {
             tenant_id,
             role: ScopeRole::Billing,
+            ..Self::default()
+        }
+    }
+
+    /// The webhook worker's claim (runs as the `tenantgate_webhook_worker`
+    /// role, the only one granted `tg_webhook_claim`), no tenant. Only
+    /// `src/webhooks/worker.rs` opens it.
+    pub fn webhook_worker() -> Self {
+        Self {
+            role: ScopeRole::WebhookWorker,
             ..Self::default()
         }
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use super::secret::Secret;
-use crate::db::webhook_deliveries::Delivery;
+use crate::db::webhook_deliveries::Claimed;
 
 /// Delays before the retries, after the first attempt (made at once): the
 /// Standard Webhooks schedule, 8 attempts in all.
@@ -23,13 +23,17 @@ pub const SCHEDULE: [Duration; 7] = [
     Duration::from_secs(10 * 3600),
     Duration::from_secs(10 * 3600),
 ];
+/// Attempts of one delivery at most: the first and the schedule's retries
+/// (the database holds it too: `attempt_count` is checked to be at most 8,
+/// and each attempt row is written with its increment).
+pub const MAX_ATTEMPTS: usize = SCHEDULE.len() + 1;
 /// The longest `Retry-After` honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10 * 3600);
 /// How much of a response is kept.
 pub const EXCERPT_BYTES: usize = 1024;
 
 /// The body endpoints receive.
-pub fn body(d: &Delivery) -> Vec<u8> {
+pub fn body(d: &Claimed) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "type": d.event_type,
         "timestamp": d.event_created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -123,7 +127,7 @@ pub async fn attempt(
     url: &str,
     allow_loopback: bool,
     secrets: &[Secret],
-    d: &Delivery,
+    d: &Claimed,
 ) -> Outcome {
     let started = Instant::now();
     let mut out = Outcome::default();

@@ -1,9 +1,9 @@
-//! Managing endpoints: create, update, delete, rotate the secret, replay a
-//! delivery, send a test event. Admins and owners of the tenant, or API
-//! keys with `webhooks:write`; every change audited in its own transaction,
-//! which first re-reads the caller's standing (a member's role, share-locked;
-//! a key's own row, locked), so a demotion or revocation that commits first
-//! wins.
+//! Managing endpoints: create, update, delete, rotate the secret. Admins
+//! and owners of the tenant, or API keys with `webhooks:write` (see
+//! `access.rs`); every change audited in its own transaction, which first
+//! re-reads the caller's standing (a member's role, share-locked; a key's
+//! own row, locked), so a demotion, revocation or narrowed key that commits
+//! first wins. Replays and test sends are in `sends.rs`.
 
 use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
@@ -11,13 +11,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::EventType;
+use super::access::{confirm, types_for};
+pub use super::access::{key_may_read, require_write};
 use super::secret::Secret;
 use super::service::Webhooks;
 use crate::audit::{self, Entry, RequestMeta};
-use crate::auth::Role;
-use crate::auth::api_keys::{KeyScope, Scopes};
-use crate::auth::keys::{Manager, confirm_member};
-use crate::db::webhook_deliveries::{self as deliveries, Delivery};
+use crate::auth::keys::Manager;
+use crate::db::webhook_deliveries as deliveries;
 use crate::db::webhook_endpoints::{self as rows, Changes, Endpoint, NewEndpoint};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::not_found;
@@ -50,33 +50,6 @@ pub struct EndpointChanges {
     pub enabled: Option<bool>,
 }
 
-/// May change the tenant's endpoints (as verified for this request).
-pub fn require_write(by: &Manager) -> AppResult<()> {
-    match by {
-        Manager::Member { access, .. } => access.require(Role::Admin),
-        Manager::Key(grant) => grant.require(KeyScope::WebhooksWrite),
-    }
-}
-
-/// Re-reads the caller's standing inside the transaction.
-async fn confirm(conn: &mut diesel_async::AsyncPgConnection, by: &Manager) -> AppResult<()> {
-    match by {
-        Manager::Member { access, .. } => confirm_member(conn, access).await,
-        Manager::Key(grant) => {
-            let now = Utc::now();
-            let mine = crate::db::api_keys::lock(conn, grant.tenant_id, &[grant.key_id]).await?;
-            match mine.first() {
-                Some(k) if k.revoked_at.is_none() && k.expires_at.is_none_or(|at| at > now) => {
-                    Ok(())
-                }
-                _ => Err(AppError::unauthenticated(
-                    "this API key was revoked or has expired",
-                )),
-            }
-        }
-    }
-}
-
 fn check_description(d: &str) -> AppResult<String> {
     let d = d.trim();
     if d.chars().count() > MAX_DESCRIPTION {
@@ -107,56 +80,6 @@ pub fn check_types(types: &[String]) -> AppResult<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// Whether a key holding `scopes` may read what an event of `event_type`
-/// tells: a key subscribes to, re-points, and reads the payloads of only the
-/// families its scopes read anyway (member.* and invitation.*: members:read;
-/// api_key.*: keys:read; subscription.*: billing:read; usage.*: usage:read;
-/// tenant.*: tenant:read). A family not listed here is read by no key.
-pub fn key_may_read(scopes: Scopes, event_type: &str) -> bool {
-    let needed = match event_type.split('.').next().unwrap_or_default() {
-        "member" | "invitation" => KeyScope::MembersRead,
-        "api_key" => KeyScope::KeysRead,
-        "subscription" => KeyScope::BillingRead,
-        "usage" => KeyScope::UsageRead,
-        "tenant" => KeyScope::TenantRead,
-        _ => return event_type == TEST_EVENT,
-    };
-    scopes.contains(needed)
-}
-
-/// The types `by` subscribes an endpoint to: members any; a key only those
-/// it may read (FORBIDDEN otherwise), "all" (empty) standing for those.
-fn types_for(by: &Manager, types: Vec<String>) -> AppResult<Vec<String>> {
-    let Manager::Key(grant) = by else {
-        return Ok(types);
-    };
-    if let Some(t) = types.iter().find(|t| !key_may_read(grant.scopes, t)) {
-        return Err(AppError::forbidden(format!(
-            "this API key may not subscribe to {t}: its data needs a scope the key lacks"
-        )));
-    }
-    if !types.is_empty() {
-        return Ok(types);
-    }
-    let mine: Vec<String> = EventType::ALL
-        .iter()
-        .map(|t| t.as_str())
-        .filter(|t| key_may_read(grant.scopes, t))
-        .map(str::to_owned)
-        .collect();
-    if mine.is_empty() {
-        return Err(AppError::forbidden(
-            "this API key reads none of the events' data (members:read, keys:read, \
-             billing:read, usage:read or tenant:read): it may subscribe to no event",
-        ));
-    }
-    Ok(if mine.len() == EventType::ALL.len() {
-        Vec::new()
-    } else {
-        mine
-    })
 }
 
 /// What the audit trail records of an endpoint (never its secret).
@@ -289,7 +212,8 @@ impl Webhooks {
 
     /// Changes an endpoint's URL, description, event types or state.
     /// Disabling cancels its pending deliveries; enabling clears the reason
-    /// and the failure streak.
+    /// and the failure streak, and so does a new URL (another receiver's
+    /// 5 days start afresh).
     pub async fn update(
         &self,
         meta: &RequestMeta,
@@ -317,10 +241,14 @@ impl Webhooks {
             ..Changes::default()
         };
         let actor = by.actor();
-        // A key re-points an endpoint only if it may read every type the
-        // endpoint hears (else a new URL would receive what the key may not read).
-        let repointing_key = match by {
-            Manager::Key(grant) if input.url.is_some() => Some(grant.scopes),
+        // A key changes what an endpoint hears, or where it goes, only if it
+        // may read every type the endpoint hears before (and, checked above,
+        // after); a key re-points it only while no pending delivery is of a
+        // type it may not read (else the new URL would receive those).
+        let guarded_key = match by {
+            Manager::Key(grant) if input.url.is_some() || input.event_types.is_some() => {
+                Some(grant.scopes)
+            }
             _ => None,
         };
         let (after, ()) = self
@@ -331,23 +259,14 @@ impl Webhooks {
                 "webhook_endpoint.update",
                 move |conn, before| {
                     async move {
-                        if let Some(scopes) = repointing_key {
-                            let hears = before.types();
-                            let all: Vec<&str> =
-                                EventType::ALL.iter().map(|t| t.as_str()).collect();
-                            let hears: Vec<&str> = if hears.is_empty() {
-                                all
-                            } else {
-                                hears.iter().map(String::as_str).collect()
-                            };
-                            if let Some(t) = hears.iter().find(|t| !key_may_read(scopes, t)) {
-                                return Err(AppError::forbidden(format!(
-                                    "this API key may not change the URL of an endpoint that \
-                                     hears {t}: its data needs a scope the key lacks"
-                                )));
-                            }
+                        if let Some(scopes) = guarded_key {
+                            let new_url = changes.url.as_ref().filter(|u| **u != before.url);
+                            guard_key_change(conn, scopes, &before, new_url.is_some()).await?;
                         }
                         let now = Utc::now();
+                        if changes.url.as_ref().is_some_and(|u| *u != before.url) {
+                            changes.failing_since = Some(None);
+                        }
                         match input.enabled {
                             Some(true) if !before.enabled => {
                                 changes.enabled = Some(true);
@@ -360,7 +279,7 @@ impl Webhooks {
                                 changes.disabled_reason =
                                     Some(Some(format!("disabled by {}", actor_label(&actor))));
                                 changes.disabled_at = Some(Some(now));
-                                rows::cancel_pending(conn, before.id, now).await?;
+                                rows::cancel_pending(conn, before.id, 0).await?;
                             }
                             _ => {}
                         }
@@ -425,127 +344,44 @@ impl Webhooks {
             .await?;
         Ok((after.expect("a rotation returns the endpoint"), secret))
     }
-
-    /// A new delivery of `delivery`'s message to its endpoint (successes
-    /// too), due at once. CONFLICT when the endpoint is disabled.
-    pub async fn replay(
-        &self,
-        meta: &RequestMeta,
-        by: &Manager,
-        delivery: &str,
-    ) -> AppResult<Delivery> {
-        require_write(by)?;
-        let delivery = Uuid::parse_str(delivery)
-            .map_err(|_| AppError::bad_field("id", "not a webhook delivery id"))?;
-        let (meta, by) = (meta.clone(), by.clone());
-        let tenant = by.tenant_id();
-        let row = self
-            .0
-            .db
-            .scoped(by.scope(), |conn| {
-                async move {
-                    confirm(conn, &by).await?;
-                    let original = deliveries::find(conn, tenant, delivery)
-                        .await?
-                        .ok_or_else(|| not_found("webhook delivery"))?;
-                    let endpoint = rows::find_for_update(conn, tenant, original.endpoint_id)
-                        .await?
-                        .ok_or_else(|| not_found("webhook endpoint"))?;
-                    require_enabled(&endpoint)?;
-                    let id = deliveries::insert(
-                        conn,
-                        tenant,
-                        endpoint.id,
-                        original.event_id,
-                        Some(original.id),
-                    )
-                    .await?;
-                    audit::record(
-                        conn,
-                        &meta,
-                        Entry::new(Some(tenant), by.actor(), "webhook_delivery.replay")
-                            .target("webhook_delivery", id)
-                            .change(
-                                None,
-                                Some(json!({
-                                    "endpointId": endpoint.id,
-                                    "eventId": original.event_id,
-                                    "eventType": original.event_type,
-                                    "replayOf": original.id,
-                                })),
-                            ),
-                    )
-                    .await?;
-                    deliveries::find(conn, tenant, id)
-                        .await?
-                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("replay vanished")))
-                }
-                .scope_boxed()
-            })
-            .await?;
-        self.wake();
-        Ok(row)
-    }
-
-    /// Sends a `webhook.test` event to one endpoint (CONFLICT when it is
-    /// disabled).
-    pub async fn send_test(
-        &self,
-        meta: &RequestMeta,
-        by: &Manager,
-        endpoint: &str,
-    ) -> AppResult<Delivery> {
-        require_write(by)?;
-        let endpoint = endpoint_id(endpoint)?;
-        let (meta, by) = (meta.clone(), by.clone());
-        let tenant = by.tenant_id();
-        let row = self
-            .0
-            .db
-            .scoped(by.scope(), |conn| {
-                async move {
-                    confirm(conn, &by).await?;
-                    let target = rows::find_for_update(conn, tenant, endpoint)
-                        .await?
-                        .ok_or_else(|| not_found("webhook endpoint"))?;
-                    require_enabled(&target)?;
-                    let event = super::emit_test(
-                        conn,
-                        tenant,
-                        json!({
-                            "endpointId": target.id,
-                            "message": "A test event, sent with sendTestWebhook.",
-                        }),
-                    )
-                    .await?;
-                    let id = deliveries::insert(conn, tenant, target.id, event, None).await?;
-                    audit::record(
-                        conn,
-                        &meta,
-                        Entry::new(Some(tenant), by.actor(), "webhook_endpoint.test")
-                            .target("webhook_endpoint", target.id)
-                            .change(None, Some(json!({ "deliveryId": id, "eventId": event }))),
-                    )
-                    .await?;
-                    deliveries::find(conn, tenant, id)
-                        .await?
-                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("test vanished")))
-                }
-                .scope_boxed()
-            })
-            .await?;
-        self.wake();
-        Ok(row)
-    }
 }
 
-fn require_enabled(endpoint: &Endpoint) -> AppResult<()> {
-    if endpoint.enabled {
-        Ok(())
+/// Refuses a key's change of an endpoint that hears a type the key may not
+/// read, and a key's re-point while a pending delivery of such a type waits.
+async fn guard_key_change(
+    conn: &mut diesel_async::AsyncPgConnection,
+    scopes: crate::auth::api_keys::Scopes,
+    before: &Endpoint,
+    repoint: bool,
+) -> AppResult<()> {
+    if let Some(t) = hears(before).into_iter().find(|t| !key_may_read(scopes, t)) {
+        return Err(AppError::forbidden(format!(
+            "this API key may not change the URL or event types of an endpoint that hears \
+             {t}: its data needs a scope the key lacks"
+        )));
+    }
+    if repoint {
+        let pending = deliveries::pending_types(conn, before.id).await?;
+        if let Some(t) = pending.iter().find(|t| !key_may_read(scopes, t)) {
+            return Err(AppError::forbidden(format!(
+                "this API key may not change the URL of an endpoint with pending {t} \
+                 deliveries: their data needs a scope the key lacks"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The types an endpoint hears (every type when its list is empty).
+pub fn hears(e: &Endpoint) -> Vec<String> {
+    let types = e.types();
+    if types.is_empty() {
+        EventType::ALL
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect()
     } else {
-        Err(AppError::conflict(
-            "this webhook endpoint is disabled: enable it (updateWebhookEndpoint) first",
-        ))
+        types
     }
 }
 

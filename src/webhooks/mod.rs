@@ -210,15 +210,18 @@ mod tests {
 }
 
 // Delivery: endpoints, signing, the SSRF guard, the worker.
+pub mod access;
 pub mod deliver;
 pub mod endpoints;
 pub mod reads;
 pub mod secret;
+pub mod sends;
 pub mod service;
 pub mod sign;
 pub mod ssrf;
 pub mod target;
 pub mod tenant;
+pub mod upkeep;
 pub mod worker;
 
 pub use service::{WebhookSettings, Webhooks};

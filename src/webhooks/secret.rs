@@ -68,10 +68,15 @@ impl SecretBox {
         self.0.seal(endpoint, &secret.0)
     }
 
-    /// Opens a sealed secret of endpoint `endpoint` (`None`: no key of this
-    /// server opens it, e.g. sealed under a signing secret since dropped).
-    pub fn open(&self, endpoint: Uuid, sealed: &[u8]) -> Option<Secret> {
-        self.0.open(endpoint, sealed).ok().map(Secret)
+    /// Opens a sealed secret of endpoint `endpoint`, and says whether it
+    /// was sealed under the current key (false: under the previous signing
+    /// secret, to be sealed again). `None`: no key of this server opens it,
+    /// e.g. sealed under a signing secret since dropped.
+    pub fn open(&self, endpoint: Uuid, sealed: &[u8]) -> Option<(Secret, bool)> {
+        self.0
+            .open_telling(endpoint, sealed)
+            .ok()
+            .map(|(s, current)| (Secret(s), current))
     }
 }
 
@@ -90,7 +95,7 @@ mod tests {
         let id = Uuid::now_v7();
         let sealed = sealer.seal(id, &s);
         assert!(!String::from_utf8_lossy(&sealed).contains(&s.expose()[6..]));
-        assert_eq!(sealer.open(id, &sealed), Some(s.clone()));
+        assert_eq!(sealer.open(id, &sealed), Some((s.clone(), true)));
         assert_eq!(sealer.open(Uuid::now_v7(), &sealed), None);
         assert_eq!(format!("{s:?}"), "Secret(whsec_…)");
     }

@@ -27,6 +27,9 @@ pub struct WebhookSettings {
     pub per_endpoint: usize,
     /// An attempt's deadline, connection included.
     pub timeout: Duration,
+    /// Name servers to resolve endpoints' hosts with (empty: the system's
+    /// lookup, as in production). Tests point it at their DNS server.
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 impl Default for WebhookSettings {
@@ -36,6 +39,7 @@ impl Default for WebhookSettings {
             concurrency: 16,
             per_endpoint: 4,
             timeout: Duration::from_secs(15),
+            dns_servers: Vec::new(),
         }
     }
 }
@@ -50,6 +54,13 @@ pub struct Clock {
 impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// How far this clock is ahead of real time, in milliseconds (zero in
+    /// production): the skew added to the database's clock for due times
+    /// and leases.
+    pub fn skew_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
     }
 
     /// Moves this clock `by` ahead.
@@ -68,7 +79,7 @@ pub(super) struct Inner {
     pub client: reqwest::Client,
     pub wake: tokio::sync::Notify,
     pub slots: Arc<tokio::sync::Semaphore>,
-    pub in_flight: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>,
+    pub in_flight: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (uuid::Uuid, usize)>>,
 }
 
 /// Outgoing webhooks of this instance.
@@ -96,6 +107,7 @@ impl Webhooks {
             .user_agent("tenantgate-webhooks/1")
             .dns_resolver(Arc::new(super::ssrf::Guard {
                 allow_loopback: settings.allow_loopback,
+                servers: super::ssrf::name_servers(&settings.dns_servers, settings.timeout),
             }))
             .build()
             .expect("the webhook HTTP client builds");

@@ -9,6 +9,12 @@
 //! only global unicast (2000::/3) minus its special ranges is public.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -107,20 +113,65 @@ pub struct Refused {
     pub reason: &'static str,
 }
 
-/// The HTTP client's resolver: the system's lookup, then only addresses
-/// that [`refusal`] lets through (none left: the refusal of the first).
-#[derive(Debug, Clone, Copy)]
+/// The HTTP client's resolver: the system's lookup (or the given name
+/// servers'), then only addresses that [`refusal`] lets through (none left:
+/// the refusal of the first).
+#[derive(Clone)]
 pub struct Guard {
     pub allow_loopback: bool,
+    /// A resolver of given name servers (tests); `None`: the system's lookup.
+    pub servers: Option<Arc<TokioResolver>>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("allow_loopback", &self.allow_loopback)
+            .field("own_servers", &self.servers.is_some())
+            .finish()
+    }
+}
+
+/// A resolver asking `servers` (UDP, no cache, each lookup within
+/// `timeout`); `None` when none are given or it cannot be built.
+pub fn name_servers(servers: &[SocketAddr], timeout: Duration) -> Option<Arc<TokioResolver>> {
+    if servers.is_empty() {
+        return None;
+    }
+    let configs = servers
+        .iter()
+        .map(|addr| {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = addr.port();
+            NameServerConfig::new(addr.ip(), true, vec![udp])
+        })
+        .collect();
+    let mut builder = TokioResolver::builder_with_config(
+        ResolverConfig::from_name_servers(configs),
+        TokioRuntimeProvider::default(),
+    );
+    let options = builder.options_mut();
+    options.timeout = timeout;
+    options.cache_size = 0;
+    options.ndots = 0;
+    builder.build().ok().map(Arc::new)
 }
 
 impl Resolve for Guard {
     fn resolve(&self, name: Name) -> Resolving {
         let allow = self.allow_loopback;
+        let servers = self.servers.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> = match servers {
+                Some(resolver) => resolver
+                    .lookup_ip(host.as_str())
+                    .await?
+                    .iter()
+                    .map(|ip| SocketAddr::new(ip, 0))
+                    .collect(),
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
             let mut first_refusal = None;
             let allowed: Vec<SocketAddr> = found
                 .into_iter()

@@ -1,6 +1,8 @@
 //! The delivery worker, on every instance: claims due deliveries
-//! (`tg_webhook_claim`: FOR UPDATE SKIP LOCKED and a 60 s lease, so each
-//! attempt is made by one instance), makes each attempt in a task of its own
+//! (`tg_webhook_claim`: FOR UPDATE SKIP LOCKED and a 60 s lease on the
+//! database's clock, so each attempt is made by one instance; round-robin
+//! across tenants; each delivery returned with its endpoint's URL and sealed
+//! secrets and its message), makes each attempt in a task of its own
 //! holding one of the instance's slots (at most `per_endpoint` of them to one
 //! endpoint, so a slow receiver never holds them all), and records it in the
 //! delivery's tenant scope, if the lease is still its own: the next attempt
@@ -18,7 +20,7 @@ use super::deliver::{self, Outcome};
 use super::secret::Secret;
 use super::service::Webhooks;
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::webhook_deliveries::{self as deliveries, Claimed, Delivery, NewAttempt};
+use crate::db::webhook_deliveries::{self as deliveries, Claimed, NewAttempt, Next};
 use crate::db::webhook_endpoints::{self as rows, Changes, Endpoint};
 use crate::error::AppResult;
 use crate::mail::Mail;
@@ -48,10 +50,10 @@ impl Drop for InFlight {
     }
 }
 
-/// What the worker loaded for one attempt.
+/// What the worker has for one attempt: the claimed delivery and its
+/// opened secrets.
 struct Job {
-    delivery: Delivery,
-    endpoint: Endpoint,
+    delivery: Claimed,
     secrets: Vec<Secret>,
 }
 
@@ -59,25 +61,33 @@ impl Webhooks {
     /// Claims up to `n` due deliveries and keeps those this instance may
     /// start now (per-endpoint cap); the others are given back, due in 1 s.
     async fn claim(&self, lease: Uuid, n: usize) -> AppResult<Vec<(Claimed, InFlight)>> {
-        let now = self.clock().now();
+        let skew = self.clock().skew_ms();
         let n = i32::try_from(n.clamp(1, 500)).unwrap_or(500);
         let cap = self.settings().per_endpoint.max(1);
-        let busy: Vec<Uuid> = {
+        // Endpoints at their cap here, and each tenant's attempts in flight
+        // here (the claim ranks a busy tenant's deliveries after others').
+        let (busy, loads) = {
             let in_flight = self.0.in_flight.lock().expect("in-flight map");
-            in_flight
+            let busy: Vec<Uuid> = in_flight
                 .iter()
-                .filter(|(_, n)| **n >= cap)
+                .filter(|(_, (_, n))| *n >= cap)
                 .map(|(id, _)| *id)
-                .collect()
+                .collect();
+            let mut loads: std::collections::HashMap<Uuid, i32> = Default::default();
+            for (tenant, n) in in_flight.values() {
+                *loads.entry(*tenant).or_default() += i32::try_from(*n).unwrap_or(i32::MAX);
+            }
+            (busy, loads.into_iter().collect::<Vec<_>>())
         };
         let per_endpoint = i32::try_from(cap).unwrap_or(i32::MAX);
         let claimed = self
             .0
             .db
-            .scoped(Scope::anonymous(), |conn| {
+            .scoped(Scope::webhook_worker(), |conn| {
                 async move {
-                    let batch = (n, now, LEASE_SECS);
-                    Ok(deliveries::claim(conn, lease, batch, per_endpoint, &busy).await?)
+                    let batch = (n, skew, LEASE_SECS);
+                    let load = (busy.as_slice(), loads.as_slice());
+                    Ok(deliveries::claim(conn, lease, batch, per_endpoint, load).await?)
                 }
                 .scope_boxed()
             })
@@ -86,7 +96,7 @@ impl Webhooks {
         {
             let mut in_flight = self.0.in_flight.lock().expect("in-flight map");
             for c in claimed {
-                let count = in_flight.entry(c.endpoint_id).or_default();
+                let (_, count) = in_flight.entry(c.endpoint_id).or_insert((c.tenant_id, 0));
                 if *count < cap {
                     *count += 1;
                     let slot = InFlight {
@@ -100,11 +110,10 @@ impl Webhooks {
             }
         }
         for c in give_back {
-            let at = now + chrono::Duration::seconds(1);
             self.0
                 .db
                 .scoped(Scope::tenant(c.tenant_id), |conn| {
-                    async move { Ok(deliveries::release(conn, lease, c.id, at).await?) }
+                    async move { Ok(deliveries::release(conn, lease, c.id, skew).await?) }
                         .scope_boxed()
                 })
                 .await?;
@@ -117,7 +126,7 @@ impl Webhooks {
     fn done(&self, endpoint: Uuid) {
         {
             let mut in_flight = self.0.in_flight.lock().expect("in-flight map");
-            if let Some(n) = in_flight.get_mut(&endpoint) {
+            if let Some((_, n)) = in_flight.get_mut(&endpoint) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
                     in_flight.remove(&endpoint);
@@ -147,10 +156,15 @@ impl Webhooks {
         Ok(made)
     }
 
-    /// Starts the worker loop of this instance.
+    /// Starts the worker loop of this instance (and its upkeep: retention
+    /// and the drops' reports, ended with it).
     pub fn start_worker(&self, stop: Stop) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
-        tokio::spawn(async move { this.work(stop).await })
+        tokio::spawn(async move {
+            let upkeep = tokio::spawn(this.clone().keep_up(stop.clone()));
+            this.work(stop).await;
+            let _ = upkeep.await;
+        })
     }
 
     async fn work(self, stop: Stop) {
@@ -212,19 +226,19 @@ impl Webhooks {
     /// Makes and records one attempt of a claimed delivery. `Ok(false)`:
     /// nothing to do (gone, disabled, or taken over).
     async fn attempt(&self, lease: Uuid, c: Claimed, slot: InFlight) -> AppResult<bool> {
-        let result = self.attempt_inner(lease, &c).await;
+        let result = self.attempt_inner(lease, c).await;
         drop(slot);
         result
     }
 
-    async fn attempt_inner(&self, lease: Uuid, c: &Claimed) -> AppResult<bool> {
-        let Some(job) = self.load(lease, c).await? else {
+    async fn attempt_inner(&self, lease: Uuid, c: Claimed) -> AppResult<bool> {
+        let Some(job) = self.load(c).await? else {
             return Ok(false);
         };
         let attempted_at = self.clock().now();
         let outcome = deliver::attempt(
             &self.0.client,
-            &job.endpoint.url,
+            &job.delivery.url,
             self.settings().allow_loopback,
             &job.secrets,
             &job.delivery,
@@ -233,34 +247,18 @@ impl Webhooks {
         self.record(lease, &job, attempted_at, outcome).await
     }
 
-    async fn load(&self, lease: Uuid, c: &Claimed) -> AppResult<Option<Job>> {
-        let (tenant, id, endpoint) = (c.tenant_id, c.id, c.endpoint_id);
-        let found = self
-            .0
-            .db
-            .scoped(Scope::tenant(tenant), |conn| {
-                async move {
-                    let d = deliveries::find(conn, tenant, id).await?;
-                    let e = rows::find(conn, tenant, endpoint).await?;
-                    Ok((d, e))
-                }
-                .scope_boxed()
-            })
-            .await?;
-        let (Some(delivery), Some(endpoint)) = found else {
-            return Ok(None);
-        };
-        if delivery.leased_by != Some(lease) || delivery.status != "pending" {
-            return Ok(None);
-        }
-        if !endpoint.enabled {
+    /// Opens the claimed delivery's secrets (re-sealing under the current
+    /// key any opened with the previous one); `None` when its endpoint was
+    /// disabled meanwhile (its pending deliveries are then canceled).
+    async fn load(&self, c: Claimed) -> AppResult<Option<Job>> {
+        if !c.enabled {
             // Disabled while this was pending (or by a path that left it
             // so): canceled, not claimed again every lease forever.
-            let at = self.clock().now();
+            let (tenant, endpoint, skew) = (c.tenant_id, c.endpoint_id, self.clock().skew_ms());
             self.0
                 .db
                 .scoped(Scope::tenant(tenant), |conn| {
-                    async move { Ok(rows::cancel_pending(conn, endpoint.id, at).await?) }
+                    async move { Ok(rows::cancel_pending(conn, endpoint, skew).await?) }
                         .scope_boxed()
                 })
                 .await?;
@@ -268,25 +266,65 @@ impl Webhooks {
         }
         let now = self.clock().now();
         let mut secrets = Vec::with_capacity(2);
-        match self.0.secrets.open(endpoint.id, &endpoint.secret_sealed) {
-            Some(s) => secrets.push(s),
+        let mut stale = Vec::new();
+        match self.0.secrets.open(c.endpoint_id, &c.secret_sealed) {
+            Some((s, current)) => {
+                if !current {
+                    stale.push((false, c.secret_sealed.clone(), s.clone()));
+                }
+                secrets.push(s);
+            }
             None => {
-                tracing::error!(endpoint = %endpoint.id, "webhook secret cannot be opened with this server's keys")
+                tracing::error!(endpoint = %c.endpoint_id, "webhook secret cannot be opened with this server's keys")
             }
         }
-        if let (Some(sealed), Some(until)) = (
-            &endpoint.previous_secret_sealed,
-            endpoint.previous_secret_expires_at,
-        ) && until > now
-            && let Some(s) = self.0.secrets.open(endpoint.id, sealed)
+        if let (Some(sealed), Some(until)) =
+            (&c.previous_secret_sealed, c.previous_secret_expires_at)
+            && until > now
+            && let Some((s, current)) = self.0.secrets.open(c.endpoint_id, sealed)
         {
+            if !current {
+                stale.push((true, sealed.clone(), s.clone()));
+            }
             secrets.push(s);
         }
+        if !stale.is_empty() {
+            self.reseal(c.tenant_id, c.endpoint_id, stale).await?;
+        }
         Ok(Some(Job {
-            delivery,
-            endpoint,
+            delivery: c,
             secrets,
         }))
+    }
+
+    /// Seals again, under the current key, secrets that opened only with
+    /// the previous one (the server's signing secret was rotated), so they
+    /// still open once the previous key is dropped. A rotation of the
+    /// endpoint's secret since the claim wins (nothing is overwritten).
+    async fn reseal(
+        &self,
+        tenant: Uuid,
+        endpoint: Uuid,
+        stale: Vec<(bool, Vec<u8>, Secret)>,
+    ) -> AppResult<()> {
+        let resealed: Vec<(bool, Vec<u8>, Vec<u8>)> = stale
+            .into_iter()
+            .map(|(previous, was, s)| (previous, was, self.0.secrets.seal(endpoint, &s)))
+            .collect();
+        self.0
+            .db
+            .scoped(Scope::tenant(tenant), |conn| {
+                async move {
+                    for (previous, was, now) in &resealed {
+                        rows::reseal(conn, endpoint, *previous, was, now).await?;
+                    }
+                    Ok(())
+                }
+                .scope_boxed()
+            })
+            .await?;
+        tracing::info!(endpoint = %endpoint, "webhook secret re-sealed under the current key");
+        Ok(())
     }
 
     async fn record(
@@ -299,19 +337,23 @@ impl Webhooks {
         let d = &job.delivery;
         let (tenant, endpoint_id) = (d.tenant_id, d.endpoint_id);
         let attempts = d.attempt_count + 1;
-        let (status, next) = if outcome.succeeded() {
-            ("succeeded", None)
+        let next = if outcome.succeeded() {
+            Next::Succeeded
         } else if outcome.gone() {
-            ("failed", None)
+            Next::Failed
         } else {
             match deliver::next_attempt(attempts, attempted_at, outcome.retry_after) {
-                Some(at) => ("pending", Some(at)),
-                None => ("failed", None),
+                Some(at) => Next::Retry {
+                    delay_ms: (at - attempted_at).num_milliseconds(),
+                    skew_ms: self.clock().skew_ms(),
+                },
+                None => Next::Failed,
             }
         };
         let mailer = self.0.mailer.clone();
+        let skew = self.clock().skew_ms();
         let delivery_id = d.id;
-        let was_failing = job.endpoint.failing_since.is_some();
+        let was_failing = d.failing_since.is_some();
         let recorded = self
             .0
             .db
@@ -321,7 +363,6 @@ impl Webhooks {
                         id: Uuid::now_v7(),
                         tenant_id: tenant,
                         delivery_id,
-                        attempted_at,
                         status_code: outcome.status.map(i32::from),
                         latency_ms: i32::try_from(outcome.latency.as_millis()).unwrap_or(i32::MAX),
                         response_excerpt: outcome.excerpt.as_deref(),
@@ -337,7 +378,7 @@ impl Webhooks {
                     } else {
                         rows::find_for_update(conn, tenant, endpoint_id).await?
                     };
-                    if !deliveries::record(conn, lease, &attempt, status, next).await? {
+                    if !deliveries::record(conn, lease, &attempt, next, skew).await? {
                         return Ok(false);
                     }
                     let Some(endpoint) = endpoint else {
@@ -373,7 +414,8 @@ impl Webhooks {
                     if let Some(reason) = disable
                         && endpoint.enabled
                     {
-                        disable_endpoint(conn, &mailer, &endpoint, &reason, attempted_at).await?;
+                        disable_endpoint(conn, &mailer, &endpoint, &reason, (attempted_at, skew))
+                            .await?;
                     }
                     Ok(true)
                 }
@@ -391,7 +433,7 @@ async fn disable_endpoint(
     mailer: &crate::mail::Mailer,
     endpoint: &Endpoint,
     reason: &str,
-    at: DateTime<Utc>,
+    (at, skew_ms): (DateTime<Utc>, i64),
 ) -> AppResult<()> {
     let changes = Changes {
         enabled: Some(false),
@@ -401,15 +443,10 @@ async fn disable_endpoint(
         ..Changes::default()
     };
     let after = rows::update(conn, endpoint.id, &changes).await?;
-    rows::cancel_pending(conn, endpoint.id, at).await?;
-    let meta = RequestMeta {
-        request_id: format!("webhooks-{}", Uuid::now_v7()),
-        ip: None,
-        user_agent: None,
-    };
+    rows::cancel_pending(conn, endpoint.id, skew_ms).await?;
     audit::record(
         conn,
-        &meta,
+        &system_meta(),
         Entry::new(
             Some(endpoint.tenant_id),
             Actor::System,
@@ -442,4 +479,14 @@ async fn disable_endpoint(
             .await?;
     }
     Ok(())
+}
+
+/// The request metadata of what the worker and the upkeep audit as the
+/// system (no address, no agent; a request id of their own).
+pub(super) fn system_meta() -> RequestMeta {
+    RequestMeta {
+        request_id: format!("webhooks-{}", Uuid::now_v7()),
+        ip: None,
+        user_agent: None,
+    }
 }

@@ -158,7 +158,7 @@ const ROTATE_KEY: &str =
 const UPDATE_KEY: &str =
     "mutation($id: ID!) { updateApiKey(input: { id: $id, name: \"taken\", scopes: [] }) { id } }";
 const CREATE_KEY: &str = "mutation { createApiKey(input: { name: \"iso key\", scopes: [TENANT_READ, MEMBERS_READ, KEYS_READ, KEYS_WRITE, AUDIT_READ, BILLING_READ, USAGE_READ, USAGE_WRITE, WEBHOOKS_READ, WEBHOOKS_WRITE] }) { secret apiKey { id displayPrefix } } }";
-const WEBHOOKS: &str = "query($id: ID!, $f: Int, $a: String) { tenant { id webhookEndpoints { id url description } webhookEndpoint(id: $id) { id url deliveries(first: $f, after: $a) { edges { cursor node { id eventId payload attempts { error } } } } } } }";
+const WEBHOOKS: &str = "query($id: ID!, $f: Int, $a: String) { tenant { id webhookEndpoints { id url description droppedEvents lastDroppedAt } webhookEndpoint(id: $id) { id url deliveries(first: $f, after: $a) { edges { cursor node { id eventId payload attempts { error } } } } } } }";
 const HOOK_CREATE: &str = "mutation($u: String!) { createWebhookEndpoint(input: { url: $u, description: \"iso hook\" }) { endpoint { id } } }";
 const HOOK_UPDATE: &str = "mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, url: \"https://taken.example.com/\", enabled: false }) { id url } }";
 const HOOK_DELETE: &str = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id url } }";

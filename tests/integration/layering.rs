@@ -254,6 +254,19 @@ fn only_billing_acts_as_billing_or_talks_to_stripe() {
     );
 }
 
+/// Only the webhook worker enters the role that may claim every tenant's
+/// due deliveries.
+#[test]
+fn only_the_webhook_worker_acts_as_the_webhook_worker() {
+    assert_none(
+        "the webhook worker role entered outside src/webhooks/worker.rs",
+        crossings(
+            |p| p != "src/webhooks/worker.rs" && !p.starts_with("src/tenancy/"),
+            &["Scope::webhook_worker", "ScopeRole::WebhookWorker"],
+        ),
+    );
+}
+
 /// The Stripe simulator ships in the binary as a development tool only:
 /// nothing but the `stripe-sim` subcommand (`server::stripe_sim`) reaches
 /// it, and it knows nothing of the rest of the crate (billing talks to it

@@ -1352,7 +1352,7 @@ impl Matrix {
                 let count = |sql: String| Some(format!("SELECT count(*) AS n FROM {sql}"));
                 let (query, vars, value, shows, effect) = match op {
                     Op::ReadWebhookEndpoints => (
-                        "{ tenant { webhookEndpoints { id url } } }",
+                        "{ tenant { webhookEndpoints { id url droppedEvents lastDroppedAt } } }",
                         json!({}),
                         "/data/tenant/webhookEndpoints",
                         Shows::Count(1),

@@ -652,7 +652,9 @@ impl Tenant {
     }
 
     /// The tenant's webhook endpoints, oldest first (at most 20): admins and
-    /// owners of this tenant, API keys with `webhooks:read`.
+    /// owners of this tenant, API keys with `webhooks:read`. Priced as 20
+    /// endpoints (every field under it, its delivery log too, counts 20×).
+    #[graphql(complexity = "super::webhook::endpoints_cost(child_complexity)")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,

@@ -136,6 +136,17 @@ impl WebhookEndpoint {
         self.row.failing_since
     }
 
+    /// Events not sent to it because it already had 10,000 pending
+    /// deliveries (ever; reported to the audit trail once a day at most).
+    async fn dropped_events(&self) -> i64 {
+        self.row.dropped_count
+    }
+
+    /// When an event was last dropped for it (null: never).
+    async fn last_dropped_at(&self) -> Option<DateTime<Utc>> {
+        self.row.last_dropped_at
+    }
+
     /// Until when the previous secret still signs (both signatures are
     /// sent), after a rotation; null when only one secret signs.
     async fn previous_secret_expires_at(&self) -> Option<DateTime<Utc>> {
@@ -181,6 +192,21 @@ impl WebhookEndpoint {
             WebhookDelivery,
         ))
     }
+}
+
+/// The complexity of `webhookEndpoints`: its selection once for each of
+/// the most endpoints a tenant may have, plus one.
+pub fn endpoints_cost(child_complexity: usize) -> usize {
+    let most = usize::try_from(crate::webhooks::endpoints::MAX_ENDPOINTS).unwrap_or(usize::MAX);
+    most.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The complexity of a delivery's `attempts`: its selection once for each
+/// of the most attempts a delivery may have, plus one.
+pub fn attempts_cost(child_complexity: usize) -> usize {
+    crate::webhooks::deliver::MAX_ATTEMPTS
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
 }
 
 #[Object]
@@ -252,7 +278,10 @@ impl WebhookDelivery {
         self.0.delivery.completed_at
     }
 
-    /// Its attempts, oldest first.
+    /// Its attempts, oldest first: at most 8 (the first and the 7 retries of
+    /// the schedule), read for the whole page in the page's second statement;
+    /// priced as 8 (every field under it counts 8×).
+    #[graphql(complexity = "attempts_cost(child_complexity)")]
     async fn attempts(&self) -> Vec<WebhookAttempt> {
         self.0.attempts.iter().cloned().map(Into::into).collect()
     }

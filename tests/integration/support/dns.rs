@@ -1,5 +1,6 @@
 //! A small authoritative DNS server for tests (UDP, built on hickory-proto):
-//! it answers TXT queries from a table the test fills, NXDOMAIN for every
+//! it answers TXT, A and AAAA queries from a table the test fills (a name
+//! with only AAAA records answers A queries with no answer), NXDOMAIN for every
 //! other name, and nothing at all while told to be silent (timeouts).
 
 use std::collections::HashMap;
@@ -8,13 +9,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::TXT;
+use hickory_proto::rr::rdata::{A, AAAA, TXT};
 use hickory_proto::rr::{RData, Record, RecordType};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 /// The value [`DnsServer::refuse`] stores: the name is answered REFUSED.
 const REFUSED: &str = "\0refused";
+/// The prefix of an address [`DnsServer::set_addresses`] stores.
+const ADDRESS: &str = "\0ip:";
 
 /// A running test DNS server.
 pub struct DnsServer {
@@ -71,8 +74,22 @@ impl DnsServer {
                         found = true;
                     } else if let Some(values) = values {
                         found = true;
+                        for ip in values.iter().filter_map(|v| v.strip_prefix(ADDRESS)) {
+                            let rdata = match (query.query_type(), ip.parse()) {
+                                (RecordType::A, Ok(std::net::IpAddr::V4(v4))) => RData::A(A(v4)),
+                                (RecordType::AAAA, Ok(std::net::IpAddr::V6(v6))) => {
+                                    RData::AAAA(AAAA(v6))
+                                }
+                                _ => continue,
+                            };
+                            response.add_answer(Record::from_rdata(
+                                query.name().clone(),
+                                60,
+                                rdata,
+                            ));
+                        }
                         if query.query_type() == RecordType::TXT {
-                            for value in values {
+                            for value in values.into_iter().filter(|v| !v.starts_with(ADDRESS)) {
                                 response.add_answer(Record::from_rdata(
                                     query.name().clone(),
                                     60,
@@ -104,6 +121,14 @@ impl DnsServer {
         self.records.lock().unwrap().insert(
             name.to_ascii_lowercase(),
             values.iter().map(|v| (*v).to_owned()).collect(),
+        );
+    }
+
+    /// Publishes A and AAAA records at `name` (replacing what it held).
+    pub fn set_addresses(&self, name: &str, ips: &[std::net::IpAddr]) {
+        self.records.lock().unwrap().insert(
+            name.to_ascii_lowercase(),
+            ips.iter().map(|ip| format!("{ADDRESS}{ip}")).collect(),
         );
     }
 

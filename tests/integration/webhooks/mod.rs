@@ -5,12 +5,17 @@
 //! reference library in a Node receiver (`tests/fixtures/webhook_receiver.mjs`),
 //! the retry schedule on an advanced clock, `Retry-After`, 410, replay,
 //! rotation, outbox atomicity, two instances; `ssrf.rs`: refused addresses in
-//! production.
+//! production; `limits.rs`: the send budget, the pending cap, retention;
+//! `review.rs`: the fair claim on the database's clock, re-sealing, a key's
+//! scopes re-checked, the failure streak reset.
 
 mod api;
 mod delivery;
 mod hardening;
+mod limits;
 mod receiver;
+mod review;
+mod scopes;
 mod ssrf;
 
 use serde_json::{Value, json};
@@ -42,7 +47,7 @@ pub(crate) async fn create(app: &TestApp, token: &str, input: Value) -> (String,
 /// The endpoint's deliveries (newest first) as `token` sees them.
 pub(crate) async fn deliveries(app: &TestApp, token: &str, endpoint: &str) -> Vec<Value> {
     let a = app
-        .gql(ONE, json!({ "id": endpoint, "first": 100 }), Some(token))
+        .gql(ONE, json!({ "id": endpoint, "first": 50 }), Some(token))
         .await;
     assert!(a.body.get("errors").is_none(), "{:?}", a.body);
     a.body["data"]["tenant"]["webhookEndpoint"]["deliveries"]["edges"]
