@@ -297,6 +297,11 @@ pub async fn accept(
 ) -> AppResult<Grant> {
     let invalid = || AppError::not_found("this invitation is invalid, used, revoked or expired");
     let tenant_id = tokens::scope_id(Kind::Invitation, token).ok_or_else(invalid)?;
+    // On a tenant's custom domain only that tenant's invitations are
+    // accepted (the session made here is bound to it).
+    if meta.bound_tenant.is_some_and(|b| b != tenant_id) {
+        return Err(AppError::forbidden(crate::auth::BOUND_ELSEWHERE));
+    }
     let hash = tokens::hash(token);
     let lookup_hash = hash.clone();
     let invitation = db

@@ -406,6 +406,7 @@ async fn disable_endpoint(
         request_id: format!("webhooks-{}", Uuid::now_v7()),
         ip: None,
         user_agent: None,
+        bound_tenant: None,
     };
     audit::record(
         conn,

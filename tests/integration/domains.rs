@@ -8,90 +8,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::TestApp;
 use crate::support::dns::DnsServer;
-use crate::support::{Answer, TestApp};
-
-const BASE: &str = "app.example.test";
-
-async fn spawn(dns: &DnsServer) -> TestApp {
-    let addr = dns.addr;
-    TestApp::spawn_tuned(move |s| {
-        s.domains.base_domain = Some(BASE.into());
-        s.domains.dns_servers = vec![addr];
-        s.domains.dns_timeout = Duration::from_millis(700);
-    })
-    .await
-}
-
-/// POSTs an operation as if sent to `host`, with extra headers.
-async fn gql_on(
-    app: &TestApp,
-    host: &str,
-    query: &str,
-    variables: Value,
-    bearer: Option<&str>,
-    headers: &[(&str, &str)],
-) -> Answer {
-    let mut req = app
-        .client
-        .post(format!("{}/graphql", app.url))
-        .header("host", host)
-        .header("content-type", "application/json")
-        .header("accept", "application/graphql-response+json")
-        .body(json!({ "query": query, "variables": variables }).to_string());
-    if let Some(bearer) = bearer {
-        req = req.header("authorization", format!("Bearer {bearer}"));
-    }
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    app.send(req).await
-}
-
-const DOMAIN_FIELDS: &str =
-    "domain status recordName recordValue verifiedAt lastCheckedAt lastResult missingSince";
-
-async fn custom_domain(app: &TestApp, token: &str) -> Value {
-    let a = app
-        .gql(
-            &format!("{{ tenant {{ customDomain {{ {DOMAIN_FIELDS} }} }} }}"),
-            json!({}),
-            Some(token),
-        )
-        .await;
-    assert!(a.body["errors"].is_null(), "{:?}", a.body);
-    a.body["data"]["tenant"]["customDomain"].clone()
-}
-
-async fn set_domain(app: &TestApp, token: &str, domain: &str) -> Answer {
-    app.gql(
-        &format!("mutation($d: String!) {{ setCustomDomain(domain: $d) {{ {DOMAIN_FIELDS} }} }}"),
-        json!({ "d": domain }),
-        Some(token),
-    )
-    .await
-}
-
-async fn verify(app: &TestApp, token: &str) -> Answer {
-    app.gql(
-        &format!("mutation {{ verifyCustomDomain {{ {DOMAIN_FIELDS} }} }}"),
-        json!({}),
-        Some(token),
-    )
-    .await
-}
-
-async fn host_tenant(app: &TestApp, host: &str) -> Answer {
-    gql_on(
-        app,
-        host,
-        "{ hostTenant { id name displayName logoUrl primaryColor accentColor } }",
-        json!({}),
-        None,
-        &[],
-    )
-    .await
-}
+use crate::support::hosts::{
+    BASE, custom_domain, eventually, gql_on, host_tenant, host_tenant_id, set_domain, spawn,
+    verified_domain, verify,
+};
 
 #[tokio::test]
 async fn custom_domains_are_verified_by_their_txt_record() {
@@ -789,11 +711,13 @@ async fn reserved_and_lookalike_slugs_are_never_taken() {
     assert_eq!(unknown.code(), "NOT_FOUND");
 }
 
-/// The tenant `downgrade.example.com` routes to now (this instance's cache
-/// cleared first).
-async fn routed(app: &TestApp) -> Value {
-    app.state.domains.forget();
-    host_tenant(app, "downgrade.example.com").await.body["data"]["hostTenant"]["id"].clone()
+/// Waits until `downgrade.example.com` routes to `wanted` (the change is
+/// announced by NOTIFY).
+async fn routed(app: &TestApp, what: &str, wanted: Value) {
+    eventually(what, wanted, || {
+        host_tenant_id(app, "downgrade.example.com")
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -801,23 +725,13 @@ async fn custom_domains_route_only_for_active_tenants_on_a_plan_with_them() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@downgrade.test", "Downgrade").await;
-    app.set_plan(&a_tenant, "pro").await;
-    let set = set_domain(&app, &a, "downgrade.example.com").await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    dns.set_txt("_tenantgate.downgrade.example.com", &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
-    assert_eq!(routed(&app).await, a_tenant.as_str());
+    verified_domain(&app, &dns, &a, &a_tenant, "downgrade.example.com").await;
+    routed(&app, "verified", json!(a_tenant)).await;
     // Downgraded off custom domains: it stops routing; back on, it routes.
     app.set_plan(&a_tenant, "free").await;
-    assert!(routed(&app).await.is_null(), "a downgrade stops routing");
+    routed(&app, "a downgrade stops routing", Value::Null).await;
     app.set_plan(&a_tenant, "pro").await;
-    assert_eq!(routed(&app).await, a_tenant.as_str());
+    routed(&app, "upgraded again", json!(a_tenant)).await;
     // Suspended (or pending deletion, the same filter): no routing either.
     app.db
         .count(&format!(
@@ -825,5 +739,5 @@ async fn custom_domains_route_only_for_active_tenants_on_a_plan_with_them() {
              RETURNING 1) SELECT count(*) AS n FROM v"
         ))
         .await;
-    assert!(routed(&app).await.is_null(), "suspended");
+    routed(&app, "suspended", Value::Null).await;
 }

@@ -289,11 +289,13 @@ impl AuthMutation {
     }
 
     /// Makes another of the user's tenants the session's default and returns an
-    /// access token acting in it.
+    /// access token acting in it. FORBIDDEN for another tenant than the one
+    /// of the custom domain the session was signed in on.
     #[graphql(guard = "SignedIn")]
     async fn switch_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<AccessTokenPayload> {
         let me = session(ctx).require_user(db(ctx)).await?;
         let tenant_id = parse_id(&tenant_id, "tenantId")?;
+        me.require_unbound_or(Some(tenant_id))?;
         let issued = sessions::switch_tenant(
             db(ctx),
             &services(ctx).keys,

@@ -143,16 +143,19 @@ impl Viewer {
         super::data_export::one(ctx, Scope::user(user), Owner::Person(user), user, &id).await
     }
 
-    /// Every tenant the user belongs to, oldest membership first.
+    /// Every tenant the user belongs to, oldest membership first; for a
+    /// session signed in on a tenant's custom domain, that tenant only.
     #[graphql(complexity = "crate::graphql::cursor::list_cost(None, child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
         let user_id = self.verified.user_id;
+        let bound = self.verified.bound_tenant;
         let rows: Vec<(TenantRow, String)> = db(ctx)
             .scoped(Scope::user(user_id), |conn| {
                 async move { Ok(memberships::tenants_of(conn, user_id).await?) }.scope_boxed()
             })
             .await?;
         rows.into_iter()
+            .filter(|(row, _)| bound.is_none_or(|b| b == row.id))
             .map(|(row, role)| {
                 let role = auth::Role::parse(&role)
                     .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role stored")))?;
