@@ -29,6 +29,29 @@ pub async fn spawn(dns: &DnsServer) -> TestApp {
     .await
 }
 
+/// A second instance over `app`'s database with the same base domain and
+/// DNS server (its own pool, routing index and LISTEN connection).
+pub async fn peer(app: &TestApp, dns: &DnsServer) -> TestApp {
+    let addr = dns.addr;
+    let db = super::TestDb {
+        url: app.db.url.clone(),
+        app_url: app.db.app_url.clone(),
+        name: String::new(),
+    };
+    let pool = tenantgate::db::Db::connect(&db.app_url, &Default::default()).expect("pool");
+    TestApp::serve_tuned(
+        db,
+        pool,
+        tenantgate::config::Environment::Development,
+        tenantgate::usage::limits::Limiter::local(),
+        move |s| {
+            s.domains.base_domain = Some(BASE.into());
+            s.domains.dns_servers = vec![addr];
+        },
+    )
+    .await
+}
+
 /// POSTs an operation as if sent to `host`, with extra headers.
 pub async fn gql_on(
     app: &TestApp,

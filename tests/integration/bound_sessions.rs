@@ -1,0 +1,243 @@
+//! Sessions signed in on a tenant's custom domain are bound to that tenant:
+//! they never read the user's other tenants, never use platform-admin powers,
+//! keep the binding through refreshes, and the same user signed in on the
+//! portal's own address (or a subdomain of the base domain) is unaffected.
+
+use serde_json::{Value, json};
+
+use crate::support::dns::DnsServer;
+use crate::support::hosts::{BASE, gql_on, spawn, verified_domain};
+use crate::support::{PASSWORD, TestApp};
+
+const DOMAIN: &str = "portal.bound.example";
+const LOG_IN: &str =
+    "mutation($i: LogInInput!) { logIn(input: $i) { accessToken refreshToken tenantId } }";
+const REFRESH: &str =
+    "mutation($t: String) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
+const ADMIN: &str = "{ admin { stats { users } } }";
+const VIEWER: &str = "{ viewer { isPlatformAdmin memberships { tenant { id } } } }";
+
+/// Signs `email` in on `host`: (access token, refresh token, tenant id).
+async fn log_in_on(app: &TestApp, host: &str, email: &str) -> (String, String, Value) {
+    let a = gql_on(
+        app,
+        host,
+        LOG_IN,
+        json!({ "i": { "email": email, "password": PASSWORD } }),
+        None,
+        &[],
+    )
+    .await;
+    let p = &a.body["data"]["logIn"];
+    assert!(p["accessToken"].is_string(), "{:?}", a.body);
+    (
+        p["accessToken"].as_str().unwrap().to_owned(),
+        p["refreshToken"].as_str().unwrap().to_owned(),
+        p["tenantId"].clone(),
+    )
+}
+
+/// `{ tenant { id } }` on the portal's own address, naming `tenant`.
+async fn tenant_as(app: &TestApp, token: &str, tenant: &str) -> (Value, String) {
+    let a = gql_on(
+        app,
+        "127.0.0.1",
+        "{ tenant { id } }",
+        json!({}),
+        Some(token),
+        &[("x-tenant-id", tenant)],
+    )
+    .await;
+    (a.body["data"]["tenant"]["id"].clone(), a.code().to_owned())
+}
+
+#[tokio::test]
+async fn sessions_signed_in_on_a_custom_domain_act_only_in_its_tenant() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (ada, ada_id, acme) = app.sign_up("ada@bound.test", "Bound Acme").await;
+    let (_, _, globex) = app.sign_up("grace@bound.test", "Bound Globex").await;
+    verified_domain(&app, &dns, &ada, &acme, DOMAIN).await;
+    // Ada also belongs to Globex, and is a platform admin.
+    app.db
+        .count(&format!(
+            "WITH v AS (INSERT INTO memberships (tenant_id, user_id, role) \
+             VALUES ('{globex}', '{ada_id}', 'member') RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    tenantgate::admin::set_platform_admin(&app.db.url, "ada@bound.test", true)
+        .await
+        .unwrap();
+
+    // Signed in on Acme's custom domain: bound to Acme.
+    let (bound, refresh, tenant) = log_in_on(&app, DOMAIN, "ada@bound.test").await;
+    assert_eq!(tenant, acme.as_str());
+    let check_bound = async |token: &str| {
+        // Its own tenant works, on the domain and on the portal's address.
+        assert_eq!(tenant_as(&app, token, &acme).await.0, acme.as_str());
+        let own = gql_on(
+            &app,
+            DOMAIN,
+            "{ tenant { id } }",
+            json!({}),
+            Some(token),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            own.body["data"]["tenant"]["id"],
+            acme.as_str(),
+            "{:?}",
+            own.body
+        );
+        // The other tenant: FORBIDDEN, nothing of it read.
+        let (other, code) = tenant_as(&app, token, &globex).await;
+        assert!(other.is_null());
+        assert_eq!(code, "FORBIDDEN");
+        let switched = app
+            .gql(
+                "mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }",
+                json!({ "t": globex }),
+                Some(token),
+            )
+            .await;
+        assert_eq!(switched.code(), "FORBIDDEN", "{:?}", switched.body);
+        // No platform-admin powers, and only Acme listed.
+        let admin = app.gql(ADMIN, json!({}), Some(token)).await;
+        assert_eq!(admin.code(), "FORBIDDEN", "{:?}", admin.body);
+        let viewer = app.gql(VIEWER, json!({}), Some(token)).await;
+        assert_eq!(viewer.body["data"]["viewer"]["isPlatformAdmin"], false);
+        assert_eq!(
+            viewer.body["data"]["viewer"]["memberships"],
+            json!([{ "tenant": { "id": acme } }])
+        );
+        // Nor what concerns every tenant of the person.
+        let export = app
+            .gql(
+                "mutation { requestMyDataExport { id } }",
+                json!({}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(export.code(), "FORBIDDEN", "{:?}", export.body);
+    };
+    check_bound(&bound).await;
+
+    // A refresh (on the portal's own address) keeps the binding.
+    let r = app.gql(REFRESH, json!({ "t": refresh }), None).await;
+    let refreshed = r.body["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:?}", r.body))
+        .to_owned();
+    check_bound(&refreshed).await;
+    // The binding is stored, and the runtime role cannot clear it.
+    assert_eq!(
+        app.db
+            .count(&format!(
+                "SELECT count(*) AS n FROM sessions WHERE user_id = '{ada_id}' \
+                 AND bound_tenant_id = '{acme}'"
+            ))
+            .await,
+        1
+    );
+    let mut runtime =
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
+            &app.db.app_url,
+        )
+        .await
+        .unwrap();
+    let cleared = diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut runtime,
+        &format!(
+            "SET ROLE tenantgate_app; UPDATE sessions SET bound_tenant_id = NULL \
+             WHERE user_id = '{ada_id}'"
+        ),
+    )
+    .await;
+    let err = cleared.expect_err("the runtime role may not change a binding");
+    assert!(err.to_string().contains("permission denied"), "{err}");
+
+    // The same user on the portal's address, or on Acme's subdomain of the
+    // base domain (ours): unbound, everything as before.
+    for host in ["127.0.0.1".to_owned(), format!("bound-acme.{BASE}")] {
+        let (free, _, _) = log_in_on(&app, &host, "ada@bound.test").await;
+        assert_eq!(
+            tenant_as(&app, &free, &globex).await.0,
+            globex.as_str(),
+            "{host}"
+        );
+        let admin = app.gql(ADMIN, json!({}), Some(&free)).await;
+        assert!(admin.body["errors"].is_null(), "{host}: {:?}", admin.body);
+        let viewer = app.gql(VIEWER, json!({}), Some(&free)).await;
+        assert_eq!(viewer.body["data"]["viewer"]["isPlatformAdmin"], true);
+        assert_eq!(
+            viewer.body["data"]["viewer"]["memberships"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_custom_domain_binds_sessions_of_links_and_sign_ups_too() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (ada, _, acme) = app.sign_up("ada@links-bound.test", "Links Acme").await;
+    verified_domain(&app, &dns, &ada, &acme, DOMAIN).await;
+    // A sign-up on the domain: its session is bound to Acme, so the new
+    // tenant is not reachable with it (sign in on the portal for that).
+    let a = gql_on(
+        &app,
+        DOMAIN,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken tenant { id } } }",
+        json!({ "i": { "email": "new@links-bound.test", "password": PASSWORD, "tenantName": "Newco" } }),
+        None,
+        &[],
+    )
+    .await;
+    let token = a.body["data"]["signUp"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:?}", a.body))
+        .to_owned();
+    let newco = a.body["data"]["signUp"]["tenant"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(tenant_as(&app, &token, &newco).await.1, "FORBIDDEN");
+    // A magic link followed on the domain: bound too.
+    app.gql(
+        "mutation($e: String!) { requestMagicLink(email: $e) }",
+        json!({ "e": "ada@links-bound.test" }),
+        None,
+    )
+    .await;
+    let token = crate::identity::mailed_token(&app, "ada@links-bound.test", "tgm").await;
+    let v = gql_on(
+        &app,
+        DOMAIN,
+        "mutation($t: String!) { verifyMagicLink(token: $t) { accessToken } }",
+        json!({ "t": token }),
+        None,
+        &[],
+    )
+    .await;
+    let linked = v.body["data"]["verifyMagicLink"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:?}", v.body))
+        .to_owned();
+    let admin = app.gql(ADMIN, json!({}), Some(&linked)).await;
+    assert_eq!(admin.code(), "FORBIDDEN");
+    let viewer = app.gql(VIEWER, json!({}), Some(&linked)).await;
+    assert_eq!(
+        viewer.body["data"]["viewer"]["memberships"],
+        json!([{ "tenant": { "id": acme } }])
+    );
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) AS n FROM sessions WHERE bound_tenant_id IS NOT NULL")
+            .await,
+        2
+    );
+}
