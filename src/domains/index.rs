@@ -291,7 +291,7 @@ mod tests {
         maps.insert(row(b, "acme", None));
         assert_eq!(maps.slugs.get("acme"), Some(&b));
         assert_eq!(maps.slugs.get("acme2"), Some(&a));
-        assert!(maps.slugs.get("globex").is_none());
+        assert!(!maps.slugs.contains_key("globex"));
         assert!(maps.domains.is_empty());
         // A slug that moved before the old holder's reload: the holder's
         // removal does not take the new one's entry.
