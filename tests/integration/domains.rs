@@ -413,17 +413,7 @@ async fn verified_domains_are_rechecked_and_unverified_after_72_hours() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@recheck.test", "Recheck").await;
-    app.set_plan(&a_tenant, "pro").await;
-    let set = set_domain(&app, &a, "recheck.example.com").await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    dns.set_txt("_tenantgate.recheck.example.com", &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
+    let token = verified_domain(&app, &dns, &a, &a_tenant, "recheck.example.com").await;
     let domains = &app.state.domains;
     let db = &app.state.db;
     let now = chrono::Utc::now();
@@ -554,17 +544,7 @@ async fn pressing_verify_never_keeps_a_domain_whose_record_is_gone() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@keeper.test", "Keeper").await;
-    app.set_plan(&a_tenant, "pro").await;
-    let set = set_domain(&app, &a, "keeper.example.com").await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    dns.set_txt("_tenantgate.keeper.example.com", &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
+    let token = verified_domain(&app, &dns, &a, &a_tenant, "keeper.example.com").await;
     // The record goes; the former holder presses Verify every 23 hours.
     dns.remove("_tenantgate.keeper.example.com");
     let mut statuses = Vec::new();
@@ -615,19 +595,9 @@ async fn long_notes_are_cut_to_fit_and_never_stall_the_recheck() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@longnote.test", "Long note").await;
-    app.set_plan(&a_tenant, "pro").await;
     let domain = format!("{}example.com", format!("{}.", "l".repeat(50)).repeat(4));
-    let set = set_domain(&app, &a, &domain).await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    verified_domain(&app, &dns, &a, &a_tenant, &domain).await;
     let record = format!("_tenantgate.{domain}");
-    dns.set_txt(&record, &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
     // Long wrong strings at a long name: a note past the column's 500.
     let wrong = "w".repeat(120);
     dns.set_txt(&record, &[&wrong, &wrong, &wrong]);
