@@ -112,7 +112,10 @@ impl QueryRoot {
         else {
             return Ok(None);
         };
-        let face = services(ctx).domains.face(db(ctx), host.id).await?;
+        // Read on the pool, outside this request's transaction: the value is
+        // shared with every request of this host.
+        let services = services(ctx);
+        let face = services.domains.face(&services.db, host.id).await?;
         Ok(face.as_deref().map(HostTenant::from))
     }
 

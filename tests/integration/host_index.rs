@@ -1,6 +1,7 @@
 //! The routing index: other instances route a change within one NOTIFY (a
 //! slug changed, a domain verified or removed, a tenant suspended, its name
-//! changed), and a flood of made-up hosts runs no SQL.
+//! changed), a flood of made-up hosts runs no SQL, and a host's face is read
+//! once for any number of concurrent requests.
 
 use serde_json::{Value, json};
 
@@ -167,4 +168,50 @@ async fn a_flood_of_made_up_hosts_runs_no_sql() {
         assert_eq!(ran, 0, "statements run for 200 requests on made-up hosts");
         break;
     }
+}
+
+#[tokio::test]
+async fn a_hosts_face_is_read_once_for_concurrent_requests() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    app.sign_up("owner@face-one.test", "Face One").await;
+    app.sign_up("owner@face-two.test", "Face Two").await;
+    let (one, two) = (format!("face-one.{BASE}"), format!("face-two.{BASE}"));
+    // Routed, faces not yet read (routing needs only the index).
+    eventually("the index is loaded", json!("Face One"), || async {
+        host_tenant(&app, &one).await.body["data"]["hostTenant"]["name"].clone()
+    })
+    .await;
+    let statements = async |host: &str, n: usize| {
+        let before = app.state.db.statement_count();
+        let answers = futures_util::future::join_all((0..n).map(|_| host_tenant(&app, host))).await;
+        for a in answers {
+            assert!(
+                a.body["data"]["hostTenant"]["id"].is_string(),
+                "{:?}",
+                a.body
+            );
+        }
+        app.state.db.statement_count() - before
+    };
+    // Cached: no statement. The other tenant's face, asked for by 20 at
+    // once: read as once.
+    assert_eq!(statements(&one, 20).await, 0, "a cached face");
+    let once = statements(&two, 20).await;
+    assert!(once > 0);
+    let (_, _, third) = app.sign_up("owner@face-three.test", "Face Three").await;
+    let three = format!("face-three.{BASE}");
+    eventually("the third routes", json!(third), || {
+        host_tenant_id(&app, &three)
+    })
+    .await;
+    // (`eventually` read the third face once already: a fresh tenant's single
+    // read costs what 20 concurrent ones cost.)
+    assert_eq!(statements(&three, 20).await, 0);
+    let (_, _, fourth) = app.sign_up("owner@face-four.test", "Face Four").await;
+    app.state
+        .domains
+        .changed(&app.state.db, fourth.parse().unwrap())
+        .await;
+    assert_eq!(statements(&format!("face-four.{BASE}"), 1).await, once);
 }
