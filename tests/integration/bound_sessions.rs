@@ -206,13 +206,37 @@ async fn a_custom_domain_binds_sessions_of_links_and_sign_ups_too() {
         .unwrap()
         .to_owned();
     assert_eq!(tenant_as(&app, &token, &newco).await.1, "FORBIDDEN");
-    // A magic link followed on the domain: bound too.
-    app.gql(
-        "mutation($e: String!) { requestMagicLink(email: $e) }",
-        json!({ "e": "ada@links-bound.test" }),
-        None,
-    )
-    .await;
+    // A magic link asked for on the domain points back at it (on the
+    // portal's address, at the portal), and followed there it is bound too.
+    let ask = async |host: &str| {
+        let before = app.mail_bodies("ada@links-bound.test").await.len();
+        gql_on(
+            &app,
+            host,
+            "mutation($e: String!) { requestMagicLink(email: $e) }",
+            json!({ "e": "ada@links-bound.test" }),
+            None,
+            &[],
+        )
+        .await;
+        // Links are queued after the answer: wait for this one.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let mut bodies = app.mail_bodies("ada@links-bound.test").await;
+            if bodies.len() > before {
+                break bodies.remove(0);
+            }
+            assert!(std::time::Instant::now() < deadline, "no link mailed");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let portal = ask("127.0.0.1").await;
+    assert!(portal.contains(&format!("{}/auth/", app.url)), "{portal}");
+    let mailed = ask(DOMAIN).await;
+    assert!(
+        mailed.contains(&format!("http://{DOMAIN}/auth/")),
+        "{mailed}"
+    );
     let token = crate::identity::mailed_token(&app, "ada@links-bound.test", "tgm").await;
     let v = gql_on(
         &app,

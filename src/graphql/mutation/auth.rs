@@ -18,6 +18,22 @@ use crate::graphql::types::user::User;
 use crate::tenancy::Scope;
 
 /// What `signUp` needs.
+/// The mailer of this request's links: on a tenant's custom domain they point
+/// back at that domain (the one the routing index matched for the request's
+/// tenant, so a request on one tenant's address never gets a link to
+/// another's); anywhere else at the portal's own address.
+fn link_mailer(ctx: &Context<'_>) -> crate::mail::Mailer {
+    let mailer = &services(ctx).mailer;
+    match ctx
+        .data_opt::<crate::domains::RequestHost>()
+        .and_then(|h| h.0.as_deref())
+        .and_then(|h| h.custom_domain.as_deref())
+    {
+        Some(domain) => mailer.on_domain(domain),
+        None => mailer.clone(),
+    }
+}
+
 #[derive(InputObject)]
 pub struct SignUpInput {
     /// The new user's email address.
@@ -166,8 +182,8 @@ impl AuthMutation {
     /// Emails a single-use sign-in link (valid 15 minutes). Answers true whether
     /// or not the email has an account.
     async fn request_magic_link(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
-        let s = services(ctx);
-        email_links::request(db(ctx), &s.mailer, meta(ctx), &email, Purpose::MagicLink).await?;
+        let mailer = link_mailer(ctx);
+        email_links::request(db(ctx), &mailer, meta(ctx), &email, Purpose::MagicLink).await?;
         Ok(true)
     }
 
@@ -210,10 +226,9 @@ impl AuthMutation {
     /// Emails a single-use password-reset link (valid 15 minutes). Answers true
     /// whether or not the email has an account.
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
-        let s = services(ctx);
         email_links::request(
             db(ctx),
-            &s.mailer,
+            &link_mailer(ctx),
             meta(ctx),
             &email,
             Purpose::PasswordReset,
@@ -247,10 +262,9 @@ impl AuthMutation {
     #[graphql(guard = "SignedIn")]
     async fn request_email_verification(&self, ctx: &Context<'_>) -> Result<bool> {
         let me = session(ctx).require_user(db(ctx)).await?;
-        let s = services(ctx);
         email_links::request(
             db(ctx),
-            &s.mailer,
+            &link_mailer(ctx),
             meta(ctx),
             &me.email,
             Purpose::VerifyEmail,
