@@ -262,9 +262,10 @@ impl Domains {
         }
     }
 
-    /// The tenant `host` names: `None` for the portal's own hosts and for
-    /// hosts no routing domain matches; NOT_FOUND for a subdomain of the base
-    /// domain that names no tenant. From memory: no SQL, whatever the host
+    /// The tenant `host` names: `None` for the portal's own hosts
+    /// (`--public-url`'s, the base domain, IP literals, names without a dot);
+    /// NOT_FOUND for a subdomain of the base domain that names no tenant and
+    /// for any other name no routing custom domain matches. From memory: no SQL, whatever the host
     /// (before the first whole read of the index, a tenant's host waits for
     /// it).
     pub async fn tenant_of_host(&self, host: Option<&str>) -> AppResult<Option<Arc<HostTenant>>> {
@@ -291,10 +292,21 @@ impl Domains {
                 id,
                 custom_domain: Some(domain),
             }))),
-            (_, None) => Ok(None),
-            (HostName::Portal, Some(_)) => Ok(None),
+            // A name outside the base domain that routes to no tenant
+            // (never verified, removed, downgraded, suspended, or not yet
+            // heard of here) is not the portal: a session started there
+            // would be unbound on an address a tenant may control.
+            (HostName::Custom(domain), None) => Err(unrouted(&domain)),
+            (HostName::Portal, _) => Ok(None),
         }
     }
+}
+
+/// NOT_FOUND for a custom host that routes to no tenant.
+fn unrouted(domain: &str) -> AppError {
+    AppError::not_found(format!(
+        "no tenant is served at {domain}: check the address, or use the portal's"
+    ))
 }
 
 impl Inner {
