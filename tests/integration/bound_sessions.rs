@@ -358,3 +358,93 @@ async fn a_custom_host_that_routes_nowhere_starts_and_carries_no_session() {
         assert_ne!(res.status(), 404, "{host}");
     }
 }
+
+#[tokio::test]
+async fn bound_sessions_never_read_or_download_the_personal_export_or_another_tenants() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (ada, ada_id, acme) = app.sign_up("ada@export-bound.test", "Export Acme").await;
+    let (_, _, globex) = app
+        .sign_up("grace@export-bound.test", "Export Globex")
+        .await;
+    verified_domain(&app, &dns, &ada, &acme, DOMAIN).await;
+    app.db
+        .count(&format!(
+            "WITH v AS (INSERT INTO memberships (tenant_id, user_id, role) \
+             VALUES ('{globex}', '{ada_id}', 'owner') RETURNING 1) SELECT count(*) AS n FROM v"
+        ))
+        .await;
+    // On the portal (unbound): a personal export and one of each tenant.
+    let on_portal = async |query: &str, vars: Value, tenant: &str| {
+        let a = gql_on(
+            &app,
+            "127.0.0.1",
+            query,
+            vars,
+            Some(&ada),
+            &[("x-tenant-id", tenant)],
+        )
+        .await;
+        assert!(a.body["errors"].is_null(), "{:?}", a.body);
+        a.body["data"].clone()
+    };
+    let id_of = |d: Value, field: &str| d[field]["id"].as_str().unwrap().to_owned();
+    let personal = id_of(
+        on_portal("mutation { requestMyDataExport { id } }", json!({}), &acme).await,
+        "requestMyDataExport",
+    );
+    let mut tenant_exports = Vec::new();
+    for tenant in [&acme, &globex] {
+        let d = on_portal("mutation { requestDataExport { id } }", json!({}), tenant).await;
+        tenant_exports.push(id_of(d, "requestDataExport"));
+    }
+    while app.state.exports.run_once().await.expect("the worker runs") {}
+    const MINE: &str = "query($id: ID!) { viewer { dataExport(id: $id) { downloadUrl } } }";
+    const THEIRS: &str = "query($id: ID!) { tenant { dataExport(id: $id) { downloadUrl } } }";
+    let url = |d: Value| {
+        let node = if d["tenant"].is_null() {
+            &d["viewer"]["dataExport"]
+        } else {
+            &d["tenant"]["dataExport"]
+        };
+        node["downloadUrl"].as_str().unwrap().to_owned()
+    };
+    let personal_url = url(on_portal(MINE, json!({ "id": personal }), &acme).await);
+    let acme_url = url(on_portal(THEIRS, json!({ "id": tenant_exports[0] }), &acme).await);
+    let globex_url = url(on_portal(THEIRS, json!({ "id": tenant_exports[1] }), &globex).await);
+
+    // Bound to Acme: no personal export listed or read, none downloaded, nor
+    // Globex's; Acme's own still is.
+    let (bound, _, _) = log_in_on(&app, DOMAIN, "ada@export-bound.test").await;
+    for (query, vars) in [
+        ("{ viewer { dataExports { nodes { id } } } }", json!({})),
+        (MINE, json!({ "id": personal })),
+    ] {
+        let a = gql_on(&app, DOMAIN, query, vars, Some(&bound), &[]).await;
+        assert_eq!(a.code(), "FORBIDDEN", "{query}: {:?}", a.body);
+    }
+    let download = async |url: &str| {
+        app.client
+            .get(url)
+            .header("authorization", format!("Bearer {bound}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(download(&personal_url).await, 403, "the personal export");
+    assert_eq!(download(&globex_url).await, 403, "another tenant's export");
+    assert_eq!(download(&acme_url).await, 200, "its own tenant's export");
+    // The refused links were not used up: Ada on the portal still opens them.
+    for url in [&personal_url, &globex_url] {
+        let res = app
+            .client
+            .get(url)
+            .header("authorization", format!("Bearer {ada}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+    }
+}

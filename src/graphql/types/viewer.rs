@@ -105,7 +105,9 @@ impl Viewer {
         self.verified.is_platform_admin
     }
 
-    /// The user's own data exports (`requestMyDataExport`), newest first.
+    /// The user's own data exports (`requestMyDataExport`), newest first;
+    /// FORBIDDEN for a session signed in on a tenant's custom domain (they
+    /// hold every tenant of the user's).
     #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn data_exports(
         &self,
@@ -120,6 +122,7 @@ impl Viewer {
             async_graphql::connection::EmptyFields,
         >,
     > {
+        self.verified.require_unbound_or(None)?;
         let user = self.verified.user_id;
         super::data_export::page(
             ctx,
@@ -133,12 +136,14 @@ impl Viewer {
     }
 
     /// One of the user's own data exports; null when there is no such export
-    /// of theirs.
+    /// of theirs; FORBIDDEN for a session signed in on a tenant's custom
+    /// domain.
     async fn data_export(
         &self,
         ctx: &Context<'_>,
         id: async_graphql::ID,
     ) -> Result<Option<DataExport>> {
+        self.verified.require_unbound_or(None)?;
         let user = self.verified.user_id;
         super::data_export::one(ctx, Scope::user(user), Owner::Person(user), user, &id).await
     }
