@@ -448,3 +448,118 @@ async fn bound_sessions_never_read_or_download_the_personal_export_or_another_te
         assert_eq!(res.status(), 200, "{url}");
     }
 }
+
+#[tokio::test]
+async fn invitations_accepted_by_a_bound_session_stay_in_its_tenant() {
+    const ACCEPT: &str =
+        "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken } }";
+    const INVITE: &str = "mutation($i: InviteMemberInput!) { inviteMember(input: $i) { id } }";
+    const BOB: &str = "bob@invite-bound.test";
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (ada, _, acme) = app.sign_up("ada@invite-bound.test", "Invite Acme").await;
+    let (grace, _, _) = app
+        .sign_up("grace@invite-bound.test", "Invite Globex")
+        .await;
+    verified_domain(&app, &dns, &ada, &acme, DOMAIN).await;
+    // Bob signs up on Acme's domain: his session is bound to Acme.
+    let a = gql_on(
+        &app,
+        DOMAIN,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } tenant { id } } }",
+        json!({ "i": { "email": BOB, "password": PASSWORD, "tenantName": "Bobco" } }),
+        None,
+        &[],
+    )
+    .await;
+    let bob = a.body["data"]["signUp"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:?}", a.body))
+        .to_owned();
+    let bob_id = a.body["data"]["signUp"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // All tokens mailed to Bob, once there are `n`.
+    let tokens = async |n: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let found: Vec<String> = app
+                .mail_bodies(BOB)
+                .await
+                .iter()
+                .filter_map(|b| {
+                    let start = b.find("token=tgi.")? + "token=".len();
+                    b[start..]
+                        .split(char::is_whitespace)
+                        .next()
+                        .map(str::to_owned)
+                })
+                .collect();
+            if found.len() >= n {
+                break found;
+            }
+            assert!(std::time::Instant::now() < deadline, "no invitation mailed");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let invite = async |owner: &str| {
+        let i = app
+            .gql(
+                INVITE,
+                json!({ "i": { "email": BOB, "role": "MEMBER" } }),
+                Some(owner),
+            )
+            .await;
+        assert!(i.body["errors"].is_null(), "{:?}", i.body);
+    };
+    // Globex's invitation, accepted with the bound session on the portal's
+    // address: refused, no session made.
+    invite(&grace).await;
+    let globex_token = tokens(1).await.remove(0);
+    let sessions = async || {
+        app.db
+            .count(&format!(
+                "SELECT count(*) AS n FROM sessions WHERE user_id = '{bob_id}'"
+            ))
+            .await
+    };
+    let before = sessions().await;
+    let refused = app
+        .gql(
+            ACCEPT,
+            json!({ "i": { "token": globex_token } }),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(refused.code(), "FORBIDDEN", "{:?}", refused.body);
+    assert_eq!(sessions().await, before);
+    // Acme's, the same way: accepted, and the new session is bound to Acme.
+    invite(&ada).await;
+    let acme_token = tokens(2)
+        .await
+        .into_iter()
+        .find(|t| *t != globex_token)
+        .unwrap();
+    let accepted = app
+        .gql(ACCEPT, json!({ "i": { "token": acme_token } }), Some(&bob))
+        .await;
+    let joined = accepted.body["data"]["acceptInvitation"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:?}", accepted.body))
+        .to_owned();
+    assert_eq!(sessions().await, before + 1);
+    assert_eq!(
+        app.db
+            .count(&format!(
+                "SELECT count(*) AS n FROM sessions WHERE user_id = '{bob_id}' \
+                 AND bound_tenant_id IS DISTINCT FROM '{acme}'"
+            ))
+            .await,
+        0,
+        "every session of Bob's is bound to Acme"
+    );
+    let bobco = a.body["data"]["signUp"]["tenant"]["id"].as_str().unwrap();
+    assert_eq!(tenant_as(&app, &joined, bobco).await.1, "FORBIDDEN");
+    assert_eq!(tenant_as(&app, &joined, &acme).await.0, acme.as_str());
+}

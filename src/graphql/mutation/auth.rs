@@ -171,6 +171,9 @@ impl AuthMutation {
     }
 
     /// Ends every session of the signed-in user; returns how many were live.
+    /// A session signed in on a tenant's custom domain may do it too: ending
+    /// sessions only takes access away, and a user who fears for their
+    /// account must be able to, wherever they signed in.
     #[graphql(guard = "SignedIn")]
     async fn log_out_everywhere(&self, ctx: &Context<'_>) -> Result<i32> {
         let me = session(ctx).require_user(db(ctx)).await?;

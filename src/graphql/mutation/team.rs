@@ -149,8 +149,9 @@ impl TeamMutation {
 
     /// Accepts an invitation: joins with the signed-in account of the invited
     /// email, or creates that account (with `password`). Returns a session
-    /// acting in the tenant. On a tenant's custom domain only that tenant's
-    /// invitations (FORBIDDEN otherwise).
+    /// acting in the tenant. On a tenant's custom domain, or signed in with a
+    /// session bound to one, only that tenant's invitations (FORBIDDEN
+    /// otherwise), and the session returned is bound to it too.
     async fn accept_invitation(
         &self,
         ctx: &Context<'_>,
