@@ -12,8 +12,13 @@
 //! verified, un-verified or removed). A change of the plan catalogue
 //! (`tenantgate_plans`) reads it whole.
 //!
-//! Loads run one at a time (a lock), so a reload that read older rows never
-//! overwrites one that read newer rows.
+//! Every load takes a sequence number before it reads; a tenant's entries
+//! are only ever replaced by a load that started later than the one that
+//! wrote them, so a reload that read older rows never overwrites one that
+//! read newer rows. A whole read builds its map outside the lock and swaps it
+//! in (keeping the tenants reloaded one by one since it started), and the old
+//! map is dropped after the lock is released: lookups never wait for a whole
+//! read, nor does a tenant's reload (asked for by a request) queue behind one.
 //!
 //! Memory: per tenant one slug entry and one reverse entry, about 150 bytes
 //! with a 10-character slug (the slug twice, the id twice, the maps'
@@ -63,9 +68,71 @@ struct Maps {
     slugs: HashMap<Box<str>, Uuid>,
     domains: HashMap<Box<str>, Uuid>,
     tenants: HashMap<Uuid, Entry>,
+    /// The sequence number of the load that last wrote a tenant's entries
+    /// one by one, since the last whole read.
+    written: HashMap<Uuid, u64>,
+    /// The sequence number of the whole read this map came from.
+    whole: u64,
 }
 
 impl Maps {
+    /// Puts `tenant`'s entries of `from` (or none) in place of its own.
+    fn carry(&mut self, tenant: Uuid, from: &Maps) {
+        self.remove(tenant);
+        if let Some(entry) = from.tenants.get(&tenant) {
+            self.insert(db_domains::IndexRow {
+                tenant_id: tenant,
+                slug: entry.slug.to_string(),
+                domain: entry.domain.as_deref().map(str::to_owned),
+            });
+            // A slug lost to another tenant is kept empty, never routed.
+            if self.slugs.get("") == Some(&tenant) {
+                self.slugs.remove("");
+            }
+        }
+    }
+
+    /// Puts the whole read `fresh` in place (unless a later whole read is
+    /// in), keeping the tenants reloaded one by one after it began; returns
+    /// what it replaced.
+    fn swap_in(&mut self, mut fresh: Maps) -> Maps {
+        if self.whole > fresh.whole {
+            return fresh;
+        }
+        let later: Vec<(Uuid, u64)> = self
+            .written
+            .iter()
+            .filter(|(_, written)| **written > fresh.whole)
+            .map(|(t, w)| (*t, *w))
+            .collect();
+        for (tenant, written) in later {
+            fresh.carry(tenant, self);
+            fresh.written.insert(tenant, written);
+        }
+        std::mem::replace(self, fresh)
+    }
+
+    /// Replaces the entries of `tenants` by `rows`, read by the load `seq`,
+    /// unless a later load wrote them already.
+    fn apply(&mut self, tenants: &[Uuid], rows: Vec<db_domains::IndexRow>, seq: u64) {
+        if self.whole > seq {
+            // A whole read that began later is in: it is newer.
+            return;
+        }
+        let mut by_tenant: HashMap<Uuid, db_domains::IndexRow> =
+            rows.into_iter().map(|r| (r.tenant_id, r)).collect();
+        for tenant in tenants {
+            if self.written.get(tenant).is_some_and(|w| *w >= seq) {
+                continue;
+            }
+            self.remove(*tenant);
+            if let Some(row) = by_tenant.remove(tenant) {
+                self.insert(row);
+            }
+            self.written.insert(*tenant, seq);
+        }
+    }
+
     fn remove(&mut self, tenant: Uuid) {
         if let Some(old) = self.tenants.remove(&tenant) {
             if self.slugs.get(&old.slug) == Some(&tenant) {
@@ -108,8 +175,10 @@ impl Maps {
 pub struct HostIndex {
     maps: RwLock<Maps>,
     ready: watch::Sender<bool>,
-    /// Loads run one at a time.
+    /// Whole reads run one at a time.
     loading: tokio::sync::Mutex<()>,
+    /// Taken by every load before it reads.
+    sequence: AtomicU64,
     /// Whole reads so far (tests and metrics).
     full_loads: AtomicU64,
 }
@@ -120,6 +189,7 @@ impl Default for HostIndex {
             maps: RwLock::default(),
             ready: watch::Sender::new(false),
             loading: tokio::sync::Mutex::new(()),
+            sequence: AtomicU64::new(1),
             full_loads: AtomicU64::new(0),
         }
     }
@@ -179,9 +249,14 @@ impl HostIndex {
     }
 
     /// Reads `tenants` again (every tenant when `None`) and replaces their
-    /// entries.
+    /// entries. Lookups never wait for the read; a tenant's reload never
+    /// waits for a whole read.
     pub async fn reload(&self, db: &Db, tenants: Option<&[Uuid]>) -> AppResult<()> {
-        let _one_at_a_time = self.loading.lock().await;
+        let _one_whole_read_at_a_time = match tenants {
+            None => Some(self.loading.lock().await),
+            Some(_) => None,
+        };
+        let seq = self.sequence.fetch_add(1, Ordering::SeqCst);
         let wanted = tenants.map(<[Uuid]>::to_vec);
         let rows = db
             .scoped(Scope::anonymous(), |conn| {
@@ -189,25 +264,27 @@ impl HostIndex {
                     .scope_boxed()
             })
             .await?;
-        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
         match tenants {
             None => {
-                let mut fresh = Maps::default();
+                // Built before the lock is taken.
+                let mut fresh = Maps {
+                    whole: seq,
+                    ..Maps::default()
+                };
                 for row in rows {
                     fresh.insert(row);
                 }
-                *maps = fresh;
-                self.full_loads.fetch_add(1, Ordering::Relaxed);
+                let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
+                let old = maps.swap_in(fresh);
                 drop(maps);
+                // The old map is freed outside the lock.
+                drop(old);
+                self.full_loads.fetch_add(1, Ordering::Relaxed);
                 self.ready.send_replace(true);
             }
             Some(tenants) => {
-                for tenant in tenants {
-                    maps.remove(*tenant);
-                }
-                for row in rows {
-                    maps.insert(row);
-                }
+                let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
+                maps.apply(tenants, rows, seq);
             }
         }
         Ok(())
@@ -217,12 +294,13 @@ impl HostIndex {
 /// Keeps `index` fresh until every [`super::Domains`] is dropped: a whole read
 /// now and every [`RECONCILE_EVERY`] (retried every second until the first
 /// succeeds), one tenant at a time as `notices` announce changes, `changed`
-/// told the tenants of each announcement once they are reloaded.
+/// told the tenants of each announcement once they are reloaded (`None`
+/// after a whole read: any of them).
 pub(super) fn start(
     index: Weak<HostIndex>,
     db: Db,
     mut notices: broadcast::Receiver<HostNotice>,
-    changed: impl Fn(Vec<Uuid>) -> futures_util::future::BoxFuture<'static, ()> + Send + 'static,
+    changed: impl Fn(Option<Vec<Uuid>>) -> futures_util::future::BoxFuture<'static, ()> + Send + 'static,
 ) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(RECONCILE_EVERY);
@@ -259,7 +337,8 @@ pub(super) fn start(
             };
             let wanted = (!whole).then_some(tenants.as_slice());
             match current.reload(&db, wanted).await {
-                Ok(()) => changed(tenants).await,
+                // After a whole read every tenant may have changed.
+                Ok(()) => changed((!whole).then_some(tenants)).await,
                 Err(err) => tracing::warn!(error = %err, "reading the routing index failed"),
             }
         }
@@ -276,6 +355,60 @@ mod tests {
             slug: slug.into(),
             domain: domain.map(Into::into),
         }
+    }
+
+    #[test]
+    fn a_load_never_overwrites_one_that_began_later() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut maps = Maps::default();
+        // Acme's reload (seq 3) lands before the whole read that began
+        // earlier (seq 2) and read Acme's old domain.
+        maps.apply(&[a], vec![row(a, "acme", Some("new.acme.com"))], 3);
+        let mut fresh = Maps {
+            whole: 2,
+            ..Maps::default()
+        };
+        fresh.insert(row(a, "acme", Some("old.acme.com")));
+        fresh.insert(row(b, "globex", None));
+        let old = maps.swap_in(fresh);
+        assert!(old.domains.contains_key("new.acme.com"));
+        assert_eq!(maps.domains.get("new.acme.com"), Some(&a));
+        assert!(!maps.domains.contains_key("old.acme.com"));
+        assert_eq!(maps.slugs.get("globex"), Some(&b));
+        // An older reload of Acme (seq 1, its domain still old) is ignored.
+        maps.apply(&[a], vec![row(a, "acme", Some("old.acme.com"))], 1);
+        assert_eq!(maps.domains.get("new.acme.com"), Some(&a));
+        // Acme removed by a reload that read no row: gone, and kept gone by
+        // a whole read that began before it.
+        maps.apply(&[a, a], vec![], 4);
+        assert!(maps.tenants.get(&a).is_none());
+        let mut fresh = Maps {
+            whole: 3,
+            ..Maps::default()
+        };
+        fresh.insert(row(a, "acme", Some("new.acme.com")));
+        maps.swap_in(fresh);
+        assert!(maps.tenants.get(&a).is_none());
+        assert!(!maps.domains.contains_key("new.acme.com"));
+        // A whole read older than the one in is not swapped in.
+        let mut fresh = Maps {
+            whole: 2,
+            ..Maps::default()
+        };
+        fresh.insert(row(a, "acme", Some("new.acme.com")));
+        let kept = maps.swap_in(fresh);
+        assert_eq!(kept.whole, 2);
+        assert_eq!(maps.whole, 3);
+        // A later whole read replaces everything.
+        let mut fresh = Maps {
+            whole: 9,
+            ..Maps::default()
+        };
+        fresh.insert(row(b, "globex", None));
+        maps.swap_in(fresh);
+        assert!(maps.tenants.get(&a).is_none());
+        assert_eq!(maps.slugs.get("globex"), Some(&b));
+        assert!(maps.written.is_empty());
     }
 
     #[test]

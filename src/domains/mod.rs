@@ -186,7 +186,10 @@ impl Domains {
                 let weak = weak.clone();
                 Box::pin(async move {
                     if let Some(inner) = weak.upgrade() {
-                        inner.forget_faces(&tenants).await;
+                        match tenants {
+                            Some(tenants) => inner.forget_faces(&tenants).await,
+                            None => inner.forget_all_faces(),
+                        }
                     }
                 })
             },
@@ -310,6 +313,13 @@ fn unrouted(domain: &str) -> AppError {
 }
 
 impl Inner {
+    /// After a whole read of the index: any face may be stale.
+    fn forget_all_faces(&self) {
+        self.face_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.faces.invalidate_all();
+    }
+
     async fn forget_faces(&self, tenants: &[Uuid]) {
         self.face_epoch
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);

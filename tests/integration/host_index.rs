@@ -215,3 +215,31 @@ async fn a_hosts_face_is_read_once_for_concurrent_requests() {
         .await;
     assert_eq!(statements(&format!("face-four.{BASE}"), 1).await, once);
 }
+
+#[tokio::test]
+async fn a_whole_read_of_the_index_drops_every_face() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (_, _, tenant) = app.sign_up("owner@face-lost.test", "Face Lost").await;
+    let host = format!("face-lost.{BASE}");
+    let name = async || host_tenant(&app, &host).await.body["data"]["hostTenant"]["name"].clone();
+    eventually("the face is read", json!("Face Lost"), name).await;
+    // A rename whose announcement is lost (no trigger fires).
+    let mut conn = app.db.owner().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        &format!(
+            "SET session_replication_role = replica; \
+             UPDATE tenants SET name = 'Face Found' WHERE id = '{tenant}'; \
+             SET session_replication_role = DEFAULT"
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(name().await, "Face Lost", "still the cached face");
+    // The next whole read (here: the plan catalogue changed) drops it.
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, "NOTIFY tenantgate_plans")
+        .await
+        .unwrap();
+    eventually("the face is read again", json!("Face Found"), name).await;
+}
