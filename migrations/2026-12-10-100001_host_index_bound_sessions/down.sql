@@ -28,6 +28,8 @@ REVOKE ALL ON FUNCTION tg_host_tenant(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tg_host_tenant(text, text) TO tenantgate_app;
 DROP FUNCTION tg_host_face(uuid);
 DROP FUNCTION tg_host_index(uuid[]);
+DROP TRIGGER tenant_domains_hosts_notify_update ON tenant_domains;
 DROP TRIGGER tenant_domains_hosts_notify ON tenant_domains;
+DROP TRIGGER tenants_hosts_notify_update ON tenants;
 DROP TRIGGER tenants_hosts_notify ON tenants;
 DROP FUNCTION tg_hosts_notify();

@@ -27,12 +27,32 @@ BEGIN
     RETURN NULL;
 END
 $$;
+-- Only changes of what routing or the face reads are announced: an update
+-- that leaves those columns as they were (a domain's recheck writing
+-- last_checked_at, a no-op UPDATE) says nothing, so a burst of them never
+-- makes every instance read the whole index.
 CREATE TRIGGER tenants_hosts_notify
-    AFTER INSERT OR DELETE OR UPDATE OF slug, status, plan_key, name, branding ON tenants
+    AFTER INSERT OR DELETE ON tenants
     FOR EACH ROW EXECUTE FUNCTION tg_hosts_notify();
+CREATE TRIGGER tenants_hosts_notify_update
+    AFTER UPDATE OF slug, status, plan_key, name, branding ON tenants
+    FOR EACH ROW
+    WHEN (OLD.slug IS DISTINCT FROM NEW.slug
+          OR OLD.status IS DISTINCT FROM NEW.status
+          OR OLD.plan_key IS DISTINCT FROM NEW.plan_key
+          OR OLD.name IS DISTINCT FROM NEW.name
+          OR OLD.branding IS DISTINCT FROM NEW.branding)
+    EXECUTE FUNCTION tg_hosts_notify();
 CREATE TRIGGER tenant_domains_hosts_notify
-    AFTER INSERT OR UPDATE OR DELETE ON tenant_domains
+    AFTER INSERT OR DELETE ON tenant_domains
     FOR EACH ROW EXECUTE FUNCTION tg_hosts_notify();
+CREATE TRIGGER tenant_domains_hosts_notify_update
+    AFTER UPDATE OF tenant_id, domain, verified_at ON tenant_domains
+    FOR EACH ROW
+    WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+          OR OLD.domain IS DISTINCT FROM NEW.domain
+          OR OLD.verified_at IS DISTINCT FROM NEW.verified_at)
+    EXECUTE FUNCTION tg_hosts_notify();
 -- A plan losing or gaining `customDomain` is announced on `tenantgate_plans`
 -- (tg_plans_notify): the index is then read whole.
 

@@ -243,3 +243,41 @@ async fn a_whole_read_of_the_index_drops_every_face() {
         .unwrap();
     eventually("the face is read again", json!("Face Found"), name).await;
 }
+
+#[tokio::test]
+async fn only_changes_of_what_routes_are_announced() {
+    let dns = DnsServer::start().await;
+    let app = spawn(&dns).await;
+    let (owner, _, tenant) = app.sign_up("owner@quiet.test", "Quiet Co").await;
+    verified_domain(&app, &dns, &owner, &tenant, "portal.quiet.example").await;
+    let mut conn = app.db.owner().await;
+    let index = app.state.domains.index();
+    // Statements the instance runs within 300 ms of `sql` (a reload of the
+    // announced tenant is one), retried when a whole read lands meanwhile.
+    let after = async |conn: &mut diesel_async::AsyncPgConnection, sql: &str| loop {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let (loads, before) = (index.full_loads(), app.state.db.statement_count());
+        diesel_async::SimpleAsyncConnection::batch_execute(conn, sql)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        if index.full_loads() == loads {
+            break app.state.db.statement_count() - before;
+        }
+    };
+    let quiet = after(
+        &mut conn,
+        &format!(
+            "UPDATE tenant_domains SET last_checked_at = now() WHERE tenant_id = '{tenant}'; \
+             UPDATE tenants SET name = name, slug = slug WHERE id = '{tenant}'"
+        ),
+    )
+    .await;
+    assert_eq!(quiet, 0, "nothing that routes changed: nothing announced");
+    let heard = after(
+        &mut conn,
+        &format!("UPDATE tenants SET name = 'Loud Co' WHERE id = '{tenant}'"),
+    )
+    .await;
+    assert!(heard > 0, "a rename is announced and reloaded");
+}
