@@ -46,6 +46,7 @@ mod signup;
 mod stripe_sim;
 mod tenant_settings;
 mod trusted_documents;
+mod unrouted_hosts;
 mod usage;
 mod usage_durability;
 mod usage_harden;
