@@ -142,6 +142,7 @@ impl AppState {
             mailer.clone(),
         );
         let domains = crate::domains::Domains::new(settings.domains.clone(), mailer.clone());
+        domains.start_index(db.clone(), feed.hosts());
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let schema = crate::graphql::build_schema(Services {

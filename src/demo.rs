@@ -183,6 +183,7 @@ pub async fn print(db: &Db, accounts: &[DemoAccount], keys: &JwtKeys, addr: Sock
         request_id: "demo".into(),
         ip: None,
         user_agent: Some("tenantgate --demo".into()),
+        bound_tenant: None,
     };
     let mut tokens = Vec::new();
     for account in accounts {

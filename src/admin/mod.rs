@@ -319,6 +319,7 @@ pub async fn set_platform_admin(owner_url: &str, email: &str, admin: bool) -> an
                     request_id: format!("cli-{}", Uuid::now_v7()),
                     ip: None,
                     user_agent: Some("tenantgate admin".into()),
+                    bound_tenant: None,
                 },
                 Entry::new(
                     None,

@@ -1,7 +1,8 @@
 //! The live audit feed: one LISTEN connection per instance, fanned out in process
 //! (the same connection also receives API-key changes for the key cache,
-//! plan changes for the plan catalogue, and tenants whose usage changed for
-//! `usageUpdated`, see [`crate::usage::live`]).
+//! plan changes for the plan catalogue, tenants whose usage changed for
+//! `usageUpdated`, see [`crate::usage::live`], and routing changes for the
+//! host index, see [`crate::domains::index`]).
 //!
 //! Entries are announced by a trigger (`pg_notify('tenantgate_audit', …)`) when
 //! their transaction commits, so every instance sees every entry, whichever
@@ -31,6 +32,7 @@ use uuid::Uuid;
 
 use crate::auth::key_cache::{self, KeyCache};
 use crate::db::notify::{backend_pid, connect, listen as listen_on};
+use crate::domains::index::{self as host_index, HostNotice};
 use crate::plans::{PlanCatalogue, catalogue as plan_catalogue};
 use crate::usage::catalogue::{self as metric_catalogue, MetricCatalogue};
 use crate::usage::live::{self as live_usage, Watchers};
@@ -83,6 +85,7 @@ pub enum FeedEvent {
 pub struct Feed {
     tx: broadcast::Sender<FeedEvent>,
     exports: broadcast::Sender<ExportNotice>,
+    hosts: broadcast::Sender<HostNotice>,
     usage: Watchers,
     task: Option<std::sync::Arc<tokio::task::AbortHandle>>,
 }
@@ -102,6 +105,8 @@ impl Feed {
         let sender = tx.clone();
         let (exports, _) = broadcast::channel(256);
         let export_sender = exports.clone();
+        let (hosts, _) = broadcast::channel(1024);
+        let host_sender = hosts.clone();
         let usage = Watchers::default();
         let watchers = usage.clone();
         let task = tokio::spawn(async move {
@@ -114,6 +119,7 @@ impl Feed {
                     metrics: &metrics,
                     usage: &watchers,
                     exports: &export_sender,
+                    hosts: &host_sender,
                 };
                 let result = listen(&url, &channel, &sender, &trusted).await;
                 distrust(&sender, &trusted);
@@ -130,6 +136,7 @@ impl Feed {
         Self {
             tx,
             exports,
+            hosts,
             usage,
             task: Some(std::sync::Arc::new(task.abort_handle())),
         }
@@ -152,6 +159,11 @@ impl Feed {
         self.exports.subscribe()
     }
 
+    /// A receiver of routing changes from now on (the host index's).
+    pub fn hosts(&self) -> broadcast::Receiver<HostNotice> {
+        self.hosts.subscribe()
+    }
+
     /// The per-tenant usage announcements of this instance.
     pub fn usage(&self) -> &Watchers {
         &self.usage
@@ -165,6 +177,7 @@ struct Trusted<'a> {
     metrics: &'a MetricCatalogue,
     usage: &'a Watchers,
     exports: &'a broadcast::Sender<ExportNotice>,
+    hosts: &'a broadcast::Sender<HostNotice>,
 }
 
 /// Stops trusting the caches; tells subscribers if they were being served.
@@ -206,6 +219,7 @@ async fn listen(
         metrics,
         usage,
         exports,
+        hosts,
     } = trusted;
     let mut conn = connect(url, APPLICATION_NAME).await?;
     for channel in [
@@ -215,6 +229,7 @@ async fn listen(
         plan_catalogue::CHANNEL,
         metric_catalogue::CHANNEL,
         live_usage::CHANNEL,
+        host_index::CHANNEL,
         heartbeat,
     ] {
         listen_on(&mut conn, channel).await?;
@@ -235,6 +250,7 @@ async fn listen(
                     last_beat = Instant::now();
                     if !keys.is_live() {
                         // Announcements may have been missed: start afresh.
+                        let _ = hosts.send(HostNotice::All);
                         keys.set_live(true);
                         tracing::info!("LISTEN heartbeat received: the key cache is trusted");
                     }
@@ -249,6 +265,15 @@ async fn listen(
                     keys.invalidate(&notification.payload);
                 } else if notification.channel == plan_catalogue::CHANNEL {
                     plans.invalidate();
+                    // A plan may have gained or lost custom domains.
+                    let _ = hosts.send(HostNotice::All);
+                } else if notification.channel == host_index::CHANNEL {
+                    match notification.payload.parse::<Uuid>() {
+                        Ok(tenant) => {
+                            let _ = hosts.send(HostNotice::Tenant(tenant));
+                        }
+                        Err(err) => tracing::warn!(error = %err, "unreadable host notice"),
+                    }
                 } else if notification.channel == metric_catalogue::CHANNEL {
                     metrics.invalidate();
                 } else if notification.channel == EXPORTS_CHANNEL {

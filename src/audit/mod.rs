@@ -23,6 +23,10 @@ pub struct RequestMeta {
     pub request_id: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The tenant whose custom domain the request came on: sessions it opens
+    /// are bound to that tenant (never its subdomain of the base domain,
+    /// which is ours). Set by the HTTP layer from the host, never by clients.
+    pub bound_tenant: Option<Uuid>,
 }
 
 /// Who acted.

@@ -108,7 +108,12 @@ pub struct Verified {
     pub user_id: Uuid,
     pub session_id: Uuid,
     pub email: String,
+    /// Whether the user is a platform admin and this session may use it
+    /// (never a session bound to a tenant's custom domain).
     pub is_platform_admin: bool,
+    /// The only tenant this session may act in: it was signed in on that
+    /// tenant's custom domain (see [`crate::auth::sessions::open`]).
+    pub bound_tenant: Option<Uuid>,
     /// Access to the active tenant, when there is one and the user is a member.
     pub access: Option<TenantAccess>,
     /// The active tenant's row as the check read it (with `access`).
@@ -322,6 +327,22 @@ fn key_refused() -> AppError {
     )
 }
 
+/// Why a session bound to a tenant's custom domain is refused elsewhere.
+pub const BOUND_ELSEWHERE: &str = "this session was signed in on another tenant's own domain and \
+    acts only in that tenant: sign in on the portal's own address to use your other tenants";
+
+impl Verified {
+    /// FORBIDDEN when this session is bound to a tenant other than `tenant`
+    /// (or to any tenant, for `None`: things outside every tenant, such as
+    /// creating one).
+    pub fn require_unbound_or(&self, tenant: Option<Uuid>) -> AppResult<()> {
+        match self.bound_tenant {
+            Some(bound) if Some(bound) != tenant => Err(AppError::forbidden(BOUND_ELSEWHERE)),
+            _ => Ok(()),
+        }
+    }
+}
+
 async fn load_verified(
     db: &Db,
     user_id: Uuid,
@@ -346,7 +367,12 @@ async fn load_verified(
     let mut tenant_refusal = None;
     let mut tenant_pending_deletion = false;
     let tenant = row.tenant();
+    let bound = row.bound_tenant_id;
     let access = match (tenant_id, row.role) {
+        (Some(tenant_id), _) if bound.is_some_and(|b| b != tenant_id) => {
+            tenant_refusal = Some(BOUND_ELSEWHERE.to_owned());
+            None
+        }
         (Some(tenant_id), Some(role)) => 'access: {
             tenant_pending_deletion = row.status.as_deref() == Some("pending_deletion");
             if let Some(status) = row
@@ -381,7 +407,9 @@ async fn load_verified(
         session_id,
         tenant,
         email: row.email,
-        is_platform_admin: row.is_platform_admin,
+        // A bound session never uses platform-admin powers.
+        is_platform_admin: row.is_platform_admin && bound.is_none(),
+        bound_tenant: bound,
         access,
         tenant_refusal,
         tenant_pending_deletion,

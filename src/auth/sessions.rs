@@ -38,6 +38,9 @@ pub struct Grant {
 
 /// Opens a session for `user_id` on `conn` (inside the caller's transaction,
 /// whose scope includes that user) and returns its id and first refresh token.
+/// A request on a tenant's custom domain (`meta.bound_tenant`) opens a session
+/// bound to that tenant: it acts there only, never as a platform admin, and
+/// then `default_tenant` is that tenant or none.
 pub async fn open(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
@@ -45,12 +48,14 @@ pub async fn open(
     meta: &RequestMeta,
 ) -> QueryResult<(Uuid, String)> {
     let session_id = Uuid::now_v7();
+    let bound = meta.bound_tenant;
     db::sessions::insert(
         conn,
         &db::sessions::NewSession {
             id: session_id,
             user_id,
-            default_tenant_id: default_tenant,
+            default_tenant_id: default_tenant.filter(|t| bound.is_none_or(|b| b == *t)),
+            bound_tenant_id: bound,
             user_agent: meta.user_agent.as_deref(),
             ip: meta.ip.as_deref(),
             expires_at: Utc::now() + SESSION_TTL,
@@ -179,7 +184,14 @@ where
                 let user = user_rows::find(conn, user_id)
                     .await?
                     .ok_or_else(|| AppError::unauthenticated("this account no longer exists"))?;
-                let tenant_id = default_tenant(conn, user_id, tenant).await?;
+                // A session bound to a custom domain's tenant starts there
+                // (or nowhere, when the user is not its member).
+                let tenant_id = match meta_tx.bound_tenant {
+                    Some(bound) => default_tenant(conn, user_id, Some(bound))
+                        .await?
+                        .filter(|t| *t == bound),
+                    None => default_tenant(conn, user_id, tenant).await?,
+                };
                 let (session_id, refresh) = open(conn, user_id, tenant_id, &meta_tx).await?;
                 audit::record(
                     conn,

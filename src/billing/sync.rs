@@ -194,6 +194,7 @@ pub(crate) fn stripe_meta() -> RequestMeta {
         request_id: format!("stripe-{}", Uuid::now_v7()),
         ip: None,
         user_agent: Some("Stripe".into()),
+        bound_tenant: None,
     }
 }
 

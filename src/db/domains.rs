@@ -1,6 +1,7 @@
-//! Tenants' custom domains (`tenant_domains`, one per tenant, RLS forced) and
-//! the anonymous host lookup through `tg_host_tenant` (SECURITY DEFINER: the
-//! id, name and public branding of the tenant a host names, nothing else).
+//! Tenants' custom domains (`tenant_domains`, one per tenant, RLS forced), the
+//! routing index through `tg_host_index` (SECURITY DEFINER: ids, slugs and
+//! routing domains, nothing else) and a routed tenant's face through
+//! `tg_host_face` (its name and public branding, nothing else).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -24,9 +25,33 @@ pub struct DomainRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// The tenant a host names, as `tg_host_tenant` returns it.
+/// One tenant in the routing index, as `tg_host_index` returns it: its slug,
+/// and its custom domain while that routes.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
-pub struct HostRow {
+pub struct IndexRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub domain: Option<String>,
+}
+
+/// The routing index of `tenants` (every tenant when `None`), readable from
+/// any scope.
+pub async fn host_index(
+    conn: &mut AsyncPgConnection,
+    tenants: Option<&[Uuid]>,
+) -> QueryResult<Vec<IndexRow>> {
+    diesel::sql_query("SELECT tenant_id, slug, domain FROM tg_host_index($1)")
+        .bind::<Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(tenants)
+        .load(conn)
+        .await
+}
+
+/// What a routed host's sign-in page wears, as `tg_host_face` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct FaceRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     pub id: Uuid,
     #[diesel(sql_type = Text)]
@@ -41,19 +66,13 @@ pub struct HostRow {
     pub accent_color: Option<String>,
 }
 
-/// The tenant whose slug is `slug`, or whose verified custom domain is
-/// `domain` (one of them is given), readable from any scope.
-pub async fn host_tenant(
-    conn: &mut AsyncPgConnection,
-    slug: Option<&str>,
-    domain: Option<&str>,
-) -> QueryResult<Option<HostRow>> {
+/// The name and public branding of `tenant`, readable from any scope.
+pub async fn host_face(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<Option<FaceRow>> {
     diesel::sql_query(
         "SELECT id, name, display_name, logo_url, primary_color, accent_color \
-         FROM tg_host_tenant($1, $2)",
+         FROM tg_host_face($1)",
     )
-    .bind::<Nullable<Text>, _>(slug)
-    .bind::<Nullable<Text>, _>(domain)
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
     .get_result(conn)
     .await
     .optional()

@@ -289,6 +289,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         revoked_reason -> Nullable<Text>,
+        bound_tenant_id -> Nullable<Uuid>,
     }
 }
 

@@ -18,6 +18,9 @@ pub struct NewSession<'a> {
     pub id: Uuid,
     pub user_id: Uuid,
     pub default_tenant_id: Option<Uuid>,
+    /// The only tenant the session may act in (signed in on its custom
+    /// domain); never changed afterwards.
+    pub bound_tenant_id: Option<Uuid>,
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub expires_at: DateTime<Utc>,
@@ -30,6 +33,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewSession<'_>) -> Query
             sessions::id.eq(new.id),
             sessions::user_id.eq(new.user_id),
             sessions::default_tenant_id.eq(new.default_tenant_id),
+            sessions::bound_tenant_id.eq(new.bound_tenant_id),
             sessions::user_agent.eq(new.user_agent),
             sessions::ip.eq(new.ip),
             sessions::expires_at.eq(new.expires_at),
@@ -121,6 +125,8 @@ pub struct SessionCheck {
     pub email: String,
     pub is_platform_admin: bool,
     pub session_live: bool,
+    /// The tenant the session is bound to, if any.
+    pub bound_tenant_id: Option<Uuid>,
     pub role: Option<String>,
     tenant: Option<Tenant>,
     pub status: Option<String>,
@@ -154,7 +160,14 @@ pub async fn check(
         BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl,
         SelectableHelper,
     };
-    type Row = (String, bool, bool, Option<String>, Option<Tenant>);
+    type Row = (
+        String,
+        bool,
+        bool,
+        Option<Uuid>,
+        Option<String>,
+        Option<Tenant>,
+    );
     let row: Option<Row> = users::table
         .inner_join(
             sessions::table.on(sessions::user_id
@@ -174,14 +187,15 @@ pub async fn check(
             sessions::revoked_at
                 .is_null()
                 .and(sessions::expires_at.gt(diesel::dsl::now)),
+            sessions::bound_tenant_id,
             memberships::role.nullable(),
             Option::<Tenant>::as_select(),
         ))
         .first(conn)
         .await
         .optional()?;
-    Ok(
-        row.map(|(email, is_platform_admin, session_live, role, tenant)| {
+    Ok(row.map(
+        |(email, is_platform_admin, session_live, bound_tenant_id, role, tenant)| {
             let (status, status_reason) = tenant.as_ref().map_or((None, None), |t| {
                 (Some(t.status.clone()), t.status_reason.clone())
             });
@@ -189,11 +203,12 @@ pub async fn check(
                 email,
                 is_platform_admin,
                 session_live,
+                bound_tenant_id,
                 role,
                 tenant,
                 status,
                 status_reason,
             }
-        }),
-    )
+        },
+    ))
 }

@@ -99,7 +99,7 @@ pub async fn set(
             .scope_boxed()
         })
         .await?;
-    domains.forget();
+    domains.changed(db, tenant).await;
     Ok(row)
 }
 
@@ -208,7 +208,7 @@ pub async fn verify(
             .scope_boxed()
         })
         .await?;
-    domains.forget();
+    domains.changed(db, tenant).await;
     // The lookup's failure is the answer, once its note is stored.
     looked?;
     Ok(row)
@@ -248,7 +248,7 @@ pub async fn remove(
             .scope_boxed()
         })
         .await?;
-    domains.forget();
+    domains.changed(db, tenant).await;
     Ok(removed)
 }
 

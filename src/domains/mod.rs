@@ -5,19 +5,25 @@
 //!   without a dot and the portal's own public host name no tenant.
 //! - Any other host names the tenant whose *verified* custom domain it is, or
 //!   none (then the request behaves as if no host named a tenant).
-//! - Lookups go through `tg_host_tenant` (SECURITY DEFINER: id, name, public
-//!   branding) and are cached per instance for [`HOST_CACHE_TTL`], misses
-//!   included; a change on this instance clears its cache at once, other
-//!   instances follow within the TTL. A stale entry can only keep routing a
-//!   host to a tenant for those seconds: the host picks the active tenant, it
+//! - What routes is held in memory ([`index`]): a host costs no SQL, a made-up
+//!   one included. Changes reach every instance by one NOTIFY (and a whole
+//!   read every 30 s heals a lost one). A stale entry can only keep routing a
+//!   host to a tenant for that long: the host picks the active tenant, it
 //!   never grants anything (the membership check still decides).
+//! - The name and public branding a routed host's sign-in page wears are read
+//!   when first asked for (one query for any number of concurrent requests),
+//!   kept at most [`FACE_CACHE_SIZE`] tenants for [`FACE_TTL`], and dropped for
+//!   the tenant an announcement names.
+//! - A session signed in on a tenant's custom domain is bound to that tenant
+//!   (`RequestMeta::bound_tenant`, see [`crate::auth::sessions`]).
 //!
 //! `custom.rs` claims, verifies and removes custom domains; `dns.rs` looks up
 //! the TXT record; `recheck.rs` re-checks verified domains daily; `names.rs`
-//! validates domains and classifies hosts.
+//! validates domains and classifies hosts; `index.rs` holds what routes.
 
 pub mod custom;
 pub mod dns;
+pub mod index;
 pub mod names;
 pub mod recheck;
 
@@ -34,10 +40,12 @@ use crate::tenancy::Scope;
 pub use dns::{Dns, Found};
 pub use names::HostName;
 
-/// How long this instance keeps what a host names (misses too).
-pub const HOST_CACHE_TTL: Duration = Duration::from_secs(30);
-/// How many hosts this instance keeps.
-const HOST_CACHE_SIZE: u64 = 10_000;
+/// How long this instance keeps a tenant's face at most (a safety net:
+/// changes are announced).
+pub const FACE_TTL: Duration = Duration::from_secs(300);
+/// How many tenants' faces this instance keeps (each a name and four short
+/// branding strings, under 3 KB).
+pub const FACE_CACHE_SIZE: u64 = 10_000;
 
 /// The settings of host routing and domain verification.
 #[derive(Debug, Clone)]
@@ -81,8 +89,25 @@ pub struct PublicBranding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostTenant {
     pub id: Uuid,
+    /// The custom domain the request came on (`None`: its subdomain of the
+    /// base domain, which is ours). Sessions signed in there are bound.
+    pub custom_domain: Option<String>,
+}
+
+impl HostTenant {
+    /// The tenant sessions signed in on this host are bound to: the host's
+    /// when it is a custom domain.
+    pub fn binds(&self) -> Option<Uuid> {
+        self.custom_domain.as_ref().map(|_| self.id)
+    }
+}
+
+/// What a routed host's sign-in page wears: the tenant's name and public
+/// branding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFace {
+    pub id: Uuid,
     pub name: String,
-    pub slug_host: bool,
     pub branding: PublicBranding,
 }
 
@@ -104,7 +129,11 @@ struct Inner {
     /// Owners are emailed when their domain is un-verified.
     mailer: crate::mail::Mailer,
     dns: Dns,
-    hosts: moka::sync::Cache<HostName, Option<Arc<HostTenant>>>,
+    index: Arc<index::HostIndex>,
+    faces: moka::future::Cache<Uuid, Arc<HostFace>>,
+    /// Bumped whenever a face is dropped: a read that raced with it is not
+    /// kept.
+    face_epoch: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Domains {
@@ -131,12 +160,45 @@ impl Domains {
                 portal_host,
                 mailer,
                 dns,
-                hosts: moka::sync::Cache::builder()
-                    .max_capacity(HOST_CACHE_SIZE)
-                    .time_to_live(HOST_CACHE_TTL)
+                index: Arc::default(),
+                faces: moka::future::Cache::builder()
+                    .max_capacity(FACE_CACHE_SIZE)
+                    .time_to_live(FACE_TTL)
                     .build(),
+                face_epoch: Default::default(),
             }),
         }
+    }
+
+    /// Starts keeping the routing index fresh from `notices` (see
+    /// [`index`]); stops once every clone of this is dropped.
+    pub fn start_index(
+        &self,
+        db: Db,
+        notices: tokio::sync::broadcast::Receiver<index::HostNotice>,
+    ) {
+        let weak = Arc::downgrade(&self.inner);
+        index::start(
+            Arc::downgrade(&self.inner.index),
+            db,
+            notices,
+            move |tenants| {
+                let weak = weak.clone();
+                Box::pin(async move {
+                    if let Some(inner) = weak.upgrade() {
+                        match tenants {
+                            Some(tenants) => inner.forget_faces(&tenants).await,
+                            None => inner.forget_all_faces(),
+                        }
+                    }
+                })
+            },
+        );
+    }
+
+    /// The routing index of this instance.
+    pub fn index(&self) -> &index::HostIndex {
+        &self.inner.index
     }
 
     pub fn settings(&self) -> &DomainSettings {
@@ -151,10 +213,44 @@ impl Domains {
         &self.inner.dns
     }
 
-    /// Forgets every cached host of this instance (after a change of a slug
-    /// or a domain here).
-    pub fn forget(&self) {
-        self.inner.hosts.invalidate_all();
+    /// Reads `tenant`'s routing again at once (after a change of its slug or
+    /// domain on this instance; the announcement tells the others, and this
+    /// one again). A failure is logged: the announcement or the next whole
+    /// read catches up.
+    pub async fn changed(&self, db: &Db, tenant: Uuid) {
+        if let Err(err) = self.inner.index.reload(db, Some(&[tenant])).await {
+            tracing::warn!(error = %err, %tenant, "reading a tenant's routing failed");
+        }
+        self.inner.forget_faces(&[tenant]).await;
+    }
+
+    /// The name and public branding of `tenant` (a routed host's), read once
+    /// for any number of concurrent requests and kept.
+    pub async fn face(&self, db: &Db, tenant: Uuid) -> AppResult<Option<Arc<HostFace>>> {
+        let inner = &self.inner;
+        let epoch = inner.face_epoch.load(std::sync::atomic::Ordering::SeqCst);
+        // Concurrent requests of one tenant share one read (moka runs one
+        // loader, the others wait for its value).
+        let loaded = inner
+            .faces
+            .try_get_with(tenant, load_face(db, tenant))
+            .await;
+        match loaded {
+            Ok(face) => {
+                if inner.face_epoch.load(std::sync::atomic::Ordering::SeqCst) != epoch {
+                    // Dropped while being read: what was read may be older.
+                    inner.faces.invalidate(&tenant).await;
+                }
+                Ok(Some(face))
+            }
+            Err(err) if err.code().as_str() == "NOT_FOUND" => Ok(None),
+            Err(err) if err.code().as_str() == "UNAVAILABLE" => {
+                Err(AppError::unavailable(err.public_message()))
+            }
+            Err(err) => Err(AppError::internal(anyhow::anyhow!(
+                "reading a host's tenant: {err:?}"
+            ))),
+        }
     }
 
     /// What `host` (as the request gave it, port included) names.
@@ -169,57 +265,81 @@ impl Domains {
         }
     }
 
-    /// The tenant `host` names: `None` for the portal's own hosts and for
-    /// hosts no verified domain matches; NOT_FOUND for a subdomain of the base
-    /// domain that names no tenant.
-    pub async fn tenant_of_host(
-        &self,
-        db: &Db,
-        host: Option<&str>,
-    ) -> AppResult<Option<Arc<HostTenant>>> {
+    /// The tenant `host` names: `None` for the portal's own hosts
+    /// (`--public-url`'s, the base domain, IP literals, names without a dot);
+    /// NOT_FOUND for a subdomain of the base domain that names no tenant and
+    /// for any other name no routing custom domain matches. From memory: no SQL, whatever the host
+    /// (before the first whole read of the index, a tenant's host waits for
+    /// it).
+    pub async fn tenant_of_host(&self, host: Option<&str>) -> AppResult<Option<Arc<HostTenant>>> {
         let Some(host) = host else { return Ok(None) };
         let name = self.classify(host);
         let found = match &name {
             HostName::Portal => return Ok(None),
             HostName::Subdomain(slug) if crate::members::validate_slug(slug).is_err() => None,
-            _ => match self.inner.hosts.get(&name) {
-                Some(found) => found,
-                None => {
-                    let found = lookup(db, &name).await?.map(Arc::new);
-                    self.inner.hosts.insert(name.clone(), found.clone());
-                    found
-                }
-            },
+            _ => {
+                self.inner.index.wait_ready().await?;
+                self.inner.index.tenant_of(&name)
+            }
         };
         match (name, found) {
             (HostName::Subdomain(slug), None) => Err(AppError::not_found(format!(
                 "no tenant is served at {slug}.{}: check the address",
                 self.inner.settings.base_domain.as_deref().unwrap_or("")
             ))),
-            (_, found) => Ok(found),
+            (HostName::Subdomain(_), Some(id)) => Ok(Some(Arc::new(HostTenant {
+                id,
+                custom_domain: None,
+            }))),
+            (HostName::Custom(domain), Some(id)) => Ok(Some(Arc::new(HostTenant {
+                id,
+                custom_domain: Some(domain),
+            }))),
+            // A name outside the base domain that routes to no tenant
+            // (never verified, removed, downgraded, suspended, or not yet
+            // heard of here) is not the portal: a session started there
+            // would be unbound on an address a tenant may control.
+            (HostName::Custom(domain), None) => Err(unrouted(&domain)),
+            (HostName::Portal, _) => Ok(None),
         }
     }
 }
 
-async fn lookup(db: &Db, name: &HostName) -> AppResult<Option<HostTenant>> {
-    let (slug, domain) = match name {
-        HostName::Subdomain(slug) => (Some(slug.clone()), None),
-        HostName::Custom(domain) => (None, Some(domain.clone())),
-        HostName::Portal => return Ok(None),
-    };
-    let slug_host = slug.is_some();
+/// NOT_FOUND for a custom host that routes to no tenant.
+fn unrouted(domain: &str) -> AppError {
+    AppError::not_found(format!(
+        "no tenant is served at {domain}: check the address, or use the portal's"
+    ))
+}
+
+impl Inner {
+    /// After a whole read of the index: any face may be stale.
+    fn forget_all_faces(&self) {
+        self.face_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.faces.invalidate_all();
+    }
+
+    async fn forget_faces(&self, tenants: &[Uuid]) {
+        self.face_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        for tenant in tenants {
+            self.faces.invalidate(tenant).await;
+        }
+    }
+}
+
+/// Reads a tenant's face; NOT_FOUND when the tenant is gone.
+async fn load_face(db: &Db, tenant: Uuid) -> AppResult<Arc<HostFace>> {
     let row = db
         .scoped(Scope::anonymous(), |conn| {
-            async move {
-                Ok(db_domains::host_tenant(conn, slug.as_deref(), domain.as_deref()).await?)
-            }
-            .scope_boxed()
+            async move { Ok(db_domains::host_face(conn, tenant).await?) }.scope_boxed()
         })
         .await?;
-    Ok(row.map(|r| HostTenant {
+    let r = row.ok_or_else(|| AppError::not_found("tenant not found"))?;
+    Ok(Arc::new(HostFace {
         id: r.id,
         name: r.name,
-        slug_host,
         branding: PublicBranding {
             display_name: r.display_name,
             logo_url: r.logo_url,

@@ -153,9 +153,9 @@ pub async fn run(domains: &Domains, db: &Db, now: DateTime<Utc>) -> AppResult<Re
         };
         done.looked += 1;
         done.unverified += usize::from(unverified);
-    }
-    if done.unverified > 0 {
-        domains.forget();
+        if unverified {
+            domains.changed(db, item.tenant_id).await;
+        }
     }
     Ok(done)
 }

@@ -64,6 +64,9 @@ pub struct Proof {
     pub cookie: Option<String>,
     /// The user of a valid access token in `Authorization`, if sent.
     pub bearer_user: Option<Uuid>,
+    /// The tenant that token's session is bound to (signed in on its custom
+    /// domain), if any: it opens only that tenant's exports.
+    pub bearer_bound: Option<Uuid>,
 }
 
 /// What may be streamed: the archive and its download name.
@@ -177,6 +180,9 @@ impl Exports {
                 return Err(AppError::forbidden(
                     "this download link belongs to another user: ask for your own",
                 ));
+            }
+            Some(_) if proof.bearer_bound.is_some() && proof.bearer_bound != link.tenant_id => {
+                return Err(AppError::forbidden(crate::auth::BOUND_ELSEWHERE));
             }
             Some(_) => {}
             None if bound => {}

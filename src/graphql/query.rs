@@ -105,10 +105,18 @@ impl QueryRoot {
     /// subdomain of the portal's base domain, or its verified custom domain),
     /// with its public look for the sign-in page; `null` on the portal's own
     /// addresses. No sign-in needed; nothing private.
-    async fn host_tenant(&self, ctx: &Context<'_>) -> Option<HostTenant> {
-        ctx.data_opt::<crate::domains::RequestHost>()
+    async fn host_tenant(&self, ctx: &Context<'_>) -> Result<Option<HostTenant>> {
+        let Some(host) = ctx
+            .data_opt::<crate::domains::RequestHost>()
             .and_then(|h| h.0.as_deref())
-            .map(HostTenant::from)
+        else {
+            return Ok(None);
+        };
+        // Read on the pool, outside this request's transaction: the value is
+        // shared with every request of this host.
+        let services = services(ctx);
+        let face = services.domains.face(&services.db, host.id).await?;
+        Ok(face.as_deref().map(HostTenant::from))
     }
 
     /// The plans on offer, in catalogue order, with their prices, limits and

@@ -134,7 +134,7 @@ impl SubscriptionRoot {
 
     /// Changes of the data exports the caller may see, as they happen on any
     /// instance: the active tenant's (owners) and the caller's own personal
-    /// ones. Each change (queued, progress at most once a second, ready,
+    /// ones (not for a session signed in on a tenant's custom domain). Each change (queued, progress at most once a second, ready,
     /// failed, expired) pushes the export as it now is. Before every push the
     /// subscriber is verified again (token not expired, session live, still
     /// an owner of an active tenant for its exports); when that fails the
@@ -147,6 +147,9 @@ impl SubscriptionRoot {
         let session: &Session = session(ctx);
         let verified = session.require_user(&db).await?;
         let user = verified.user_id;
+        // A session bound to a tenant's custom domain never hears of the
+        // personal, all-tenant exports.
+        let personal = verified.require_unbound_or(None).is_ok();
         let owned = verified
             .access
             .filter(|a| a.role.at_least(Role::Owner))
@@ -171,7 +174,7 @@ impl SubscriptionRoot {
                     };
                     let owner = match (notice.tenant_id, notice.user_id) {
                         (Some(t), _) if Some(t) == owned => Owner::Tenant(t),
-                        (None, Some(u)) if u == user => Owner::Person(u),
+                        (None, Some(u)) if u == user && personal => Owner::Person(u),
                         _ => continue,
                     };
                     let mut check = Session::new(principal.clone(), active_tenant);

@@ -182,7 +182,7 @@ pub async fn v1_authorize(
         idempotency_key: body.idempotency_key,
     };
     let host = super::client::request_host(&headers, app.settings.trusted_proxies);
-    let host = match app.domains.tenant_of_host(&app.db, host).await {
+    let host = match app.domains.tenant_of_host(host).await {
         Ok(host) => host,
         Err(err) => return refusal(err),
     };

@@ -148,6 +148,7 @@ pub fn request_meta(
                     .take(512)
                     .collect()
             }),
+        bound_tenant: None,
     })
 }
 

@@ -72,16 +72,20 @@ async fn serve(
     let creds = credentials::credentials(headers)?;
     let cookie = credentials::cookie(headers, &cookie_name(export_id));
     // An access token proves its user only while its session is live.
-    let bearer_user = match creds.bearer {
-        None => None,
+    // A session bound to a tenant's custom domain opens only that tenant's
+    // exports (never the personal one, which holds every tenant).
+    let (bearer_user, bearer_bound) = match creds.bearer {
+        None => (None, None),
         Some(_) => {
             let session = Session::from_credentials(creds, &app.keys)?;
-            Some(session.require_user(&app.db).await?.user_id)
+            let verified = session.require_user(&app.db).await?;
+            (Some(verified.user_id), verified.bound_tenant)
         }
     };
     let proof = Proof {
         cookie,
         bearer_user,
+        bearer_bound,
     };
     let download = app
         .exports

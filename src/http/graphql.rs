@@ -191,7 +191,7 @@ async fn execute(
     // a well-formed GraphQL-over-HTTP request).
     let bad_params =
         |err: AppError| request_error_with_status(media, &request_id, err, StatusCode::BAD_REQUEST);
-    let meta =
+    let mut meta =
         match super::client::request_meta(&request_id, peer, headers, app.settings.trusted_proxies)
         {
             Ok(meta) => meta,
@@ -201,10 +201,12 @@ async fn execute(
     // domain is NOT_FOUND): it becomes the active tenant of a signed-in user
     // and must be an API key's own.
     let host = super::client::request_host(headers, app.settings.trusted_proxies);
-    let host = match app.domains.tenant_of_host(&app.db, host).await {
+    let host = match app.domains.tenant_of_host(host).await {
         Ok(host) => host,
         Err(err) => return fail(err),
     };
+    // Sessions signed in on a tenant's custom domain are bound to it.
+    meta.bound_tenant = host.as_deref().and_then(crate::domains::HostTenant::binds);
     // The document: the text sent, or a trusted document named by its id.
     let id = match trusted::requested_id(params.extensions.as_ref(), params.document_id.as_ref()) {
         Ok(id) => id,

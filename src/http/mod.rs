@@ -80,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/playground/", get(web::playground))
         .fallback(get(web::app))
         .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            unrouted_hosts,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -105,6 +109,48 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(request_id::layer))
         .layer(axum::middleware::from_fn(client::host_from_authority))
+}
+
+/// Refuses (NOT_FOUND, 404) a request to a custom host (not the portal's,
+/// not under the base domain) that routes to no tenant on the web app, the playground and the file endpoints, as
+/// `/graphql` (sign-in, refresh, sockets), `/v1/authorize` and `/v1/usage`
+/// do in their handlers: nothing that signs someone in or carries a session
+/// is served on an address a tenant may control but does not route here.
+/// Probes, metrics, Stripe's webhook and publishable-key calls (no session,
+/// the key names the tenant) are let through.
+async fn unrouted_hosts(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    const OWN_CHECK: [&str; 8] = [
+        "/graphql",
+        "/v1/authorize",
+        "/v1/usage",
+        "/v1/public/",
+        "/webhooks/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ];
+    let path = req.uri().path();
+    if OWN_CHECK.iter().any(|p| path.starts_with(p)) {
+        return next.run(req).await;
+    }
+    let host = client::request_host(req.headers(), app.settings.trusted_proxies);
+    // Unknown subdomains of the base domain keep the web app (its page says
+    // so): no tenant controls them.
+    let custom = host
+        .is_some_and(|h| matches!(app.domains.classify(h), crate::domains::HostName::Custom(_)));
+    if custom && let Err(err) = app.domains.tenant_of_host(host).await {
+        let request_id = req
+            .extensions()
+            .get::<request_id::RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        return file_refusal(err, &request_id);
+    }
+    next.run(req).await
 }
 
 /// `/metrics` alone, for its own listener (`--metrics-listen`); with a token

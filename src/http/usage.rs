@@ -115,7 +115,7 @@ pub async fn v1_usage(
         Err(err) => return refusal(err),
     };
     let host = super::client::request_host(&headers, app.settings.trusted_proxies);
-    let host = match app.domains.tenant_of_host(&app.db, host).await {
+    let host = match app.domains.tenant_of_host(host).await {
         Ok(host) => host,
         Err(err) => return refusal(err),
     };

@@ -211,7 +211,7 @@ async fn serve(
             session_slot.clone(),
             initialised.clone(),
         );
-        let (domains, db) = (app.domains.clone(), app.db.clone());
+        let domains = app.domains.clone();
         let cap = limits.ws_per_session;
         move |payload: serde_json::Value| async move {
             done.store(true, Ordering::SeqCst);
@@ -233,7 +233,7 @@ async fn serve(
                 ))
             };
             let host = domains
-                .tenant_of_host(&db, host.as_deref())
+                .tenant_of_host(host.as_deref())
                 .await
                 .map_err(refused)?;
             if let Some(host) = host.as_deref()
@@ -254,6 +254,8 @@ async fn serve(
             data.insert(OverWebSocket);
             data.insert(SocketSubscriptions::default());
             data.insert(session);
+            let mut meta = meta;
+            meta.bound_tenant = host.as_deref().and_then(crate::domains::HostTenant::binds);
             data.insert(crate::domains::RequestHost(host));
             data.insert(meta);
             data.insert(request_id);

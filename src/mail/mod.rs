@@ -40,6 +40,21 @@ pub struct Mailer {
 }
 
 impl Mailer {
+    /// This mailer with links pointing at `domain` (a tenant's custom domain
+    /// a request came on, as the routing index matched it): the scheme and
+    /// path of the public URL are kept, its host and port replaced.
+    pub fn on_domain(&self, domain: &str) -> Self {
+        let (scheme, rest) = self
+            .public_url
+            .split_once("://")
+            .unwrap_or(("https", &self.public_url));
+        let path = rest.find('/').map_or("", |at| &rest[at..]);
+        Self {
+            public_url: format!("{scheme}://{domain}{path}"),
+            ..self.clone()
+        }
+    }
+
     /// Records `mail` in the outbox on `conn` and logs it.
     pub async fn queue(&self, conn: &mut AsyncPgConnection, mail: Mail) -> QueryResult<Uuid> {
         let id = Uuid::now_v7();

@@ -297,6 +297,20 @@ pub async fn accept(
 ) -> AppResult<Grant> {
     let invalid = || AppError::not_found("this invitation is invalid, used, revoked or expired");
     let tenant_id = tokens::scope_id(Kind::Invitation, token).ok_or_else(invalid)?;
+    // On a tenant's custom domain, or by a session signed in on one, only
+    // that tenant's invitations are accepted, and the session made here is
+    // bound to it (a bound caller never gets an unbound session by asking
+    // on the portal's address).
+    let bound = meta
+        .bound_tenant
+        .or_else(|| caller.and_then(|c| c.bound_tenant));
+    if bound.is_some_and(|b| b != tenant_id) {
+        return Err(AppError::forbidden(crate::auth::BOUND_ELSEWHERE));
+    }
+    let meta = &RequestMeta {
+        bound_tenant: bound,
+        ..meta.clone()
+    };
     let hash = tokens::hash(token);
     let lookup_hash = hash.clone();
     let invitation = db

@@ -488,5 +488,6 @@ pub(super) fn system_meta() -> RequestMeta {
         request_id: format!("webhooks-{}", Uuid::now_v7()),
         ip: None,
         user_agent: None,
+        bound_tenant: None,
     }
 }

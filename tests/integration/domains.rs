@@ -8,90 +8,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::TestApp;
 use crate::support::dns::DnsServer;
-use crate::support::{Answer, TestApp};
-
-const BASE: &str = "app.example.test";
-
-async fn spawn(dns: &DnsServer) -> TestApp {
-    let addr = dns.addr;
-    TestApp::spawn_tuned(move |s| {
-        s.domains.base_domain = Some(BASE.into());
-        s.domains.dns_servers = vec![addr];
-        s.domains.dns_timeout = Duration::from_millis(700);
-    })
-    .await
-}
-
-/// POSTs an operation as if sent to `host`, with extra headers.
-async fn gql_on(
-    app: &TestApp,
-    host: &str,
-    query: &str,
-    variables: Value,
-    bearer: Option<&str>,
-    headers: &[(&str, &str)],
-) -> Answer {
-    let mut req = app
-        .client
-        .post(format!("{}/graphql", app.url))
-        .header("host", host)
-        .header("content-type", "application/json")
-        .header("accept", "application/graphql-response+json")
-        .body(json!({ "query": query, "variables": variables }).to_string());
-    if let Some(bearer) = bearer {
-        req = req.header("authorization", format!("Bearer {bearer}"));
-    }
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    app.send(req).await
-}
-
-const DOMAIN_FIELDS: &str =
-    "domain status recordName recordValue verifiedAt lastCheckedAt lastResult missingSince";
-
-async fn custom_domain(app: &TestApp, token: &str) -> Value {
-    let a = app
-        .gql(
-            &format!("{{ tenant {{ customDomain {{ {DOMAIN_FIELDS} }} }} }}"),
-            json!({}),
-            Some(token),
-        )
-        .await;
-    assert!(a.body["errors"].is_null(), "{:?}", a.body);
-    a.body["data"]["tenant"]["customDomain"].clone()
-}
-
-async fn set_domain(app: &TestApp, token: &str, domain: &str) -> Answer {
-    app.gql(
-        &format!("mutation($d: String!) {{ setCustomDomain(domain: $d) {{ {DOMAIN_FIELDS} }} }}"),
-        json!({ "d": domain }),
-        Some(token),
-    )
-    .await
-}
-
-async fn verify(app: &TestApp, token: &str) -> Answer {
-    app.gql(
-        &format!("mutation {{ verifyCustomDomain {{ {DOMAIN_FIELDS} }} }}"),
-        json!({}),
-        Some(token),
-    )
-    .await
-}
-
-async fn host_tenant(app: &TestApp, host: &str) -> Answer {
-    gql_on(
-        app,
-        host,
-        "{ hostTenant { id name displayName logoUrl primaryColor accentColor } }",
-        json!({}),
-        None,
-        &[],
-    )
-    .await
-}
+use crate::support::hosts::{
+    BASE, custom_domain, eventually, gql_on, host_tenant, host_tenant_id, set_domain, spawn,
+    verified_domain, verify,
+};
 
 #[tokio::test]
 async fn custom_domains_are_verified_by_their_txt_record() {
@@ -312,11 +234,14 @@ async fn hosts_pick_the_tenant_and_never_widen_access() {
     assert_eq!(unknown.status, 404);
     let deeper = host_tenant(&app, &format!("x.{a_host}")).await;
     assert_eq!(deeper.code(), "NOT_FOUND");
-    for portal in [BASE, "127.0.0.1", "localhost:8080", "elsewhere.example.org"] {
+    for portal in [BASE, "127.0.0.1", "localhost:8080", "tenantgate"] {
         let none = host_tenant(&app, portal).await;
         assert!(none.body["errors"].is_null(), "{portal}: {:?}", none.body);
         assert!(none.body["data"]["hostTenant"].is_null(), "{portal}");
     }
+    // A name outside the base domain that routes nowhere is not the portal.
+    let elsewhere = host_tenant(&app, "elsewhere.example.org").await;
+    assert_eq!(elsewhere.code(), "NOT_FOUND", "{:?}", elsewhere.body);
 
     // A user on their own tenant's host acts in it.
     let mine = gql_on(&app, &a_host, "{ tenant { id } }", json!({}), Some(&a), &[]).await;
@@ -491,17 +416,7 @@ async fn verified_domains_are_rechecked_and_unverified_after_72_hours() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@recheck.test", "Recheck").await;
-    app.set_plan(&a_tenant, "pro").await;
-    let set = set_domain(&app, &a, "recheck.example.com").await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    dns.set_txt("_tenantgate.recheck.example.com", &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
+    let token = verified_domain(&app, &dns, &a, &a_tenant, "recheck.example.com").await;
     let domains = &app.state.domains;
     let db = &app.state.db;
     let now = chrono::Utc::now();
@@ -632,17 +547,7 @@ async fn pressing_verify_never_keeps_a_domain_whose_record_is_gone() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@keeper.test", "Keeper").await;
-    app.set_plan(&a_tenant, "pro").await;
-    let set = set_domain(&app, &a, "keeper.example.com").await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    dns.set_txt("_tenantgate.keeper.example.com", &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
+    let token = verified_domain(&app, &dns, &a, &a_tenant, "keeper.example.com").await;
     // The record goes; the former holder presses Verify every 23 hours.
     dns.remove("_tenantgate.keeper.example.com");
     let mut statuses = Vec::new();
@@ -693,19 +598,9 @@ async fn long_notes_are_cut_to_fit_and_never_stall_the_recheck() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@longnote.test", "Long note").await;
-    app.set_plan(&a_tenant, "pro").await;
     let domain = format!("{}example.com", format!("{}.", "l".repeat(50)).repeat(4));
-    let set = set_domain(&app, &a, &domain).await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    verified_domain(&app, &dns, &a, &a_tenant, &domain).await;
     let record = format!("_tenantgate.{domain}");
-    dns.set_txt(&record, &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
     // Long wrong strings at a long name: a note past the column's 500.
     let wrong = "w".repeat(120);
     dns.set_txt(&record, &[&wrong, &wrong, &wrong]);
@@ -789,11 +684,13 @@ async fn reserved_and_lookalike_slugs_are_never_taken() {
     assert_eq!(unknown.code(), "NOT_FOUND");
 }
 
-/// The tenant `downgrade.example.com` routes to now (this instance's cache
-/// cleared first).
-async fn routed(app: &TestApp) -> Value {
-    app.state.domains.forget();
-    host_tenant(app, "downgrade.example.com").await.body["data"]["hostTenant"]["id"].clone()
+/// Waits until `downgrade.example.com` routes to `wanted` (the change is
+/// announced by NOTIFY).
+async fn routed(app: &TestApp, what: &str, wanted: Value) {
+    eventually(what, wanted, || {
+        host_tenant_id(app, "downgrade.example.com")
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -801,23 +698,13 @@ async fn custom_domains_route_only_for_active_tenants_on_a_plan_with_them() {
     let dns = DnsServer::start().await;
     let app = spawn(&dns).await;
     let (a, _, a_tenant) = app.sign_up("owner@downgrade.test", "Downgrade").await;
-    app.set_plan(&a_tenant, "pro").await;
-    let set = set_domain(&app, &a, "downgrade.example.com").await;
-    let token = set.body["data"]["setCustomDomain"]["recordValue"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    dns.set_txt("_tenantgate.downgrade.example.com", &[&token]);
-    assert_eq!(
-        verify(&app, &a).await.body["data"]["verifyCustomDomain"]["status"],
-        "VERIFIED"
-    );
-    assert_eq!(routed(&app).await, a_tenant.as_str());
+    verified_domain(&app, &dns, &a, &a_tenant, "downgrade.example.com").await;
+    routed(&app, "verified", json!(a_tenant)).await;
     // Downgraded off custom domains: it stops routing; back on, it routes.
     app.set_plan(&a_tenant, "free").await;
-    assert!(routed(&app).await.is_null(), "a downgrade stops routing");
+    routed(&app, "a downgrade stops routing", Value::Null).await;
     app.set_plan(&a_tenant, "pro").await;
-    assert_eq!(routed(&app).await, a_tenant.as_str());
+    routed(&app, "upgraded again", json!(a_tenant)).await;
     // Suspended (or pending deletion, the same filter): no routing either.
     app.db
         .count(&format!(
@@ -825,5 +712,5 @@ async fn custom_domains_route_only_for_active_tenants_on_a_plan_with_them() {
              RETURNING 1) SELECT count(*) AS n FROM v"
         ))
         .await;
-    assert!(routed(&app).await.is_null(), "suspended");
+    routed(&app, "suspended", Value::Null).await;
 }

@@ -1165,20 +1165,16 @@ async fn on_host(
     tenant: Option<&str>,
     query: &str,
 ) -> crate::support::Answer {
-    let mut req = app
-        .client
-        .post(format!("{}/graphql", app.url))
-        .header("host", host)
-        .header("content-type", "application/json")
-        .header("accept", "application/graphql-response+json")
-        .body(json!({ "query": query }).to_string());
-    if let Some(token) = token {
-        req = req.header("authorization", format!("Bearer {token}"));
-    }
-    if let Some(tenant) = tenant {
-        req = req.header("x-tenant-id", tenant);
-    }
-    app.send(req).await
+    let tenant_header = tenant.map(|t| [("x-tenant-id", t)]);
+    crate::support::hosts::gql_on(
+        app,
+        host,
+        query,
+        json!({}),
+        token,
+        tenant_header.as_ref().map_or(&[][..], |h| &h[..]),
+    )
+    .await
 }
 
 /// `GET /v1/audit-log/export` as `token` (a session or a key) with

@@ -53,17 +53,21 @@ async fn a_non_superuser_owner_migrates_and_its_definer_functions_work() {
         .unwrap();
     let mut app = AsyncPgConnection::establish(&db.url).await.unwrap();
     app.batch_execute("SET ROLE tenantgate_app").await.unwrap();
-    // Hosts: by slug and by verified domain, from no tenant's scope; the re-check's list.
-    for args in ["'owner-role', NULL", "NULL, 'owner-role.example.com'"] {
-        let found = text(
-            &mut app,
-            &format!(
-                "SELECT coalesce(string_agg(id::text, ','), '') AS s FROM tg_host_tenant({args})"
-            ),
-        )
-        .await;
-        assert_eq!(found, T, "tg_host_tenant({args})");
-    }
+    // Hosts: the routing index (slug and routing domain) and a tenant's face,
+    // from no tenant's scope; the re-check's list.
+    let index = text(
+        &mut app,
+        "SELECT coalesce(string_agg(tenant_id || ' ' || slug || ' ' || coalesce(domain, '-'), ','), '') \
+         AS s FROM tg_host_index(NULL)",
+    )
+    .await;
+    assert_eq!(index, format!("{T} owner-role owner-role.example.com"));
+    let face = text(
+        &mut app,
+        &format!("SELECT coalesce(string_agg(id::text, ','), '') AS s FROM tg_host_face('{T}')"),
+    )
+    .await;
+    assert_eq!(face, T, "tg_host_face");
     let due = text(
         &mut app,
         "SELECT count(*)::text AS s FROM tg_domains_due(now() - interval '1 day', 10)",

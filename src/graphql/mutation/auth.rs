@@ -18,6 +18,22 @@ use crate::graphql::types::user::User;
 use crate::tenancy::Scope;
 
 /// What `signUp` needs.
+/// The mailer of this request's links: on a tenant's custom domain they point
+/// back at that domain (the one the routing index matched for the request's
+/// tenant, so a request on one tenant's address never gets a link to
+/// another's); anywhere else at the portal's own address.
+fn link_mailer(ctx: &Context<'_>) -> crate::mail::Mailer {
+    let mailer = &services(ctx).mailer;
+    match ctx
+        .data_opt::<crate::domains::RequestHost>()
+        .and_then(|h| h.0.as_deref())
+        .and_then(|h| h.custom_domain.as_deref())
+    {
+        Some(domain) => mailer.on_domain(domain),
+        None => mailer.clone(),
+    }
+}
+
 #[derive(InputObject)]
 pub struct SignUpInput {
     /// The new user's email address.
@@ -155,6 +171,9 @@ impl AuthMutation {
     }
 
     /// Ends every session of the signed-in user; returns how many were live.
+    /// A session signed in on a tenant's custom domain may do it too: ending
+    /// sessions only takes access away, and a user who fears for their
+    /// account must be able to, wherever they signed in.
     #[graphql(guard = "SignedIn")]
     async fn log_out_everywhere(&self, ctx: &Context<'_>) -> Result<i32> {
         let me = session(ctx).require_user(db(ctx)).await?;
@@ -166,8 +185,8 @@ impl AuthMutation {
     /// Emails a single-use sign-in link (valid 15 minutes). Answers true whether
     /// or not the email has an account.
     async fn request_magic_link(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
-        let s = services(ctx);
-        email_links::request(db(ctx), &s.mailer, meta(ctx), &email, Purpose::MagicLink).await?;
+        let mailer = link_mailer(ctx);
+        email_links::request(db(ctx), &mailer, meta(ctx), &email, Purpose::MagicLink).await?;
         Ok(true)
     }
 
@@ -210,10 +229,9 @@ impl AuthMutation {
     /// Emails a single-use password-reset link (valid 15 minutes). Answers true
     /// whether or not the email has an account.
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
-        let s = services(ctx);
         email_links::request(
             db(ctx),
-            &s.mailer,
+            &link_mailer(ctx),
             meta(ctx),
             &email,
             Purpose::PasswordReset,
@@ -247,10 +265,9 @@ impl AuthMutation {
     #[graphql(guard = "SignedIn")]
     async fn request_email_verification(&self, ctx: &Context<'_>) -> Result<bool> {
         let me = session(ctx).require_user(db(ctx)).await?;
-        let s = services(ctx);
         email_links::request(
             db(ctx),
-            &s.mailer,
+            &link_mailer(ctx),
             meta(ctx),
             &me.email,
             Purpose::VerifyEmail,
@@ -289,11 +306,13 @@ impl AuthMutation {
     }
 
     /// Makes another of the user's tenants the session's default and returns an
-    /// access token acting in it.
+    /// access token acting in it. FORBIDDEN for another tenant than the one
+    /// of the custom domain the session was signed in on.
     #[graphql(guard = "SignedIn")]
     async fn switch_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<AccessTokenPayload> {
         let me = session(ctx).require_user(db(ctx)).await?;
         let tenant_id = parse_id(&tenant_id, "tenantId")?;
+        me.require_unbound_or(Some(tenant_id))?;
         let issued = sessions::switch_tenant(
             db(ctx),
             &services(ctx).keys,

@@ -74,9 +74,12 @@ impl ErasureMutation {
     /// their entries under an opaque id, without their email. Needs a
     /// sign-in of the last 5 minutes (REAUTHENTICATION_REQUIRED). CONFLICT
     /// while they are the last owner of a tenant (`extensions.tenants` lists
-    /// them: id, name, slug), and for platform admins.
+    /// them: id, name, slug), and for platform admins. FORBIDDEN for a
+    /// session signed in on a tenant's custom domain.
     async fn delete_my_account(&self, ctx: &Context<'_>) -> Result<bool> {
         let me = session(ctx).require_user(db(ctx)).await?;
+        // The account is everyone's business, not one tenant's.
+        me.require_unbound_or(None)?;
         let left =
             erasure::delete_my_account(db(ctx), &services(ctx).exports, meta(ctx), &me).await?;
         for tenant in left {

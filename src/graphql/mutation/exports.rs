@@ -42,9 +42,12 @@ impl ExportsMutation {
     /// their user record, memberships, sessions, and the audit entries they
     /// are the actor of in every tenant. Written in the background and
     /// emailed about when ready, like `requestDataExport`, with the same
-    /// budget (one at a time, 5 a day).
+    /// budget (one at a time, 5 a day). FORBIDDEN for a session signed in on
+    /// a tenant's custom domain.
     async fn request_my_data_export(&self, ctx: &Context<'_>) -> Result<DataExport> {
         let verified = session(ctx).require_user(db(ctx)).await?;
+        // Covers every tenant of the person: not from a tenant's own domain.
+        verified.require_unbound_or(None)?;
         let user = verified.user_id;
         let row = services(ctx)
             .exports

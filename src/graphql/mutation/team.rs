@@ -149,7 +149,9 @@ impl TeamMutation {
 
     /// Accepts an invitation: joins with the signed-in account of the invited
     /// email, or creates that account (with `password`). Returns a session
-    /// acting in the tenant.
+    /// acting in the tenant. On a tenant's custom domain, or signed in with a
+    /// session bound to one, only that tenant's invitations (FORBIDDEN
+    /// otherwise), and the session returned is bound to it too.
     async fn accept_invitation(
         &self,
         ctx: &Context<'_>,
@@ -275,8 +277,12 @@ impl TeamMutation {
             }),
         };
         let row = members::update_tenant(db(ctx), meta(ctx), &me, &access, changes).await?;
-        // Its address (slug) or public look may have changed: hosts are looked up again.
-        services(ctx).domains.forget();
+        // Its address (slug) or public look may have changed: this instance
+        // reads its routing again now (the others follow the announcement).
+        services(ctx)
+            .domains
+            .changed(db(ctx), access.tenant_id)
+            .await;
         Ok(Tenant {
             row,
             reader: Reader::Member(access),

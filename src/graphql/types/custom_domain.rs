@@ -4,7 +4,7 @@
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::domains::{Dns, HostTenant as Host, custom::DomainRow};
+use crate::domains::{Dns, HostFace, custom::DomainRow};
 
 /// Where a custom domain's verification stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -79,8 +79,8 @@ pub struct HostTenant {
     pub accent_color: Option<String>,
 }
 
-impl From<&Host> for HostTenant {
-    fn from(host: &Host) -> Self {
+impl From<&HostFace> for HostTenant {
+    fn from(host: &HostFace) -> Self {
         Self {
             id: ID(host.id.to_string()),
             name: host.name.clone(),

@@ -105,7 +105,9 @@ impl Viewer {
         self.verified.is_platform_admin
     }
 
-    /// The user's own data exports (`requestMyDataExport`), newest first.
+    /// The user's own data exports (`requestMyDataExport`), newest first;
+    /// FORBIDDEN for a session signed in on a tenant's custom domain (they
+    /// hold every tenant of the user's).
     #[graphql(complexity = "crate::graphql::cursor::list_cost(first, child_complexity)")]
     async fn data_exports(
         &self,
@@ -120,6 +122,7 @@ impl Viewer {
             async_graphql::connection::EmptyFields,
         >,
     > {
+        self.verified.require_unbound_or(None)?;
         let user = self.verified.user_id;
         super::data_export::page(
             ctx,
@@ -133,26 +136,31 @@ impl Viewer {
     }
 
     /// One of the user's own data exports; null when there is no such export
-    /// of theirs.
+    /// of theirs; FORBIDDEN for a session signed in on a tenant's custom
+    /// domain.
     async fn data_export(
         &self,
         ctx: &Context<'_>,
         id: async_graphql::ID,
     ) -> Result<Option<DataExport>> {
+        self.verified.require_unbound_or(None)?;
         let user = self.verified.user_id;
         super::data_export::one(ctx, Scope::user(user), Owner::Person(user), user, &id).await
     }
 
-    /// Every tenant the user belongs to, oldest membership first.
+    /// Every tenant the user belongs to, oldest membership first; for a
+    /// session signed in on a tenant's custom domain, that tenant only.
     #[graphql(complexity = "crate::graphql::cursor::list_cost(None, child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
         let user_id = self.verified.user_id;
+        let bound = self.verified.bound_tenant;
         let rows: Vec<(TenantRow, String)> = db(ctx)
             .scoped(Scope::user(user_id), |conn| {
                 async move { Ok(memberships::tenants_of(conn, user_id).await?) }.scope_boxed()
             })
             .await?;
         rows.into_iter()
+            .filter(|(row, _)| bound.is_none_or(|b| b == row.id))
             .map(|(row, role)| {
                 let role = auth::Role::parse(&role)
                     .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role stored")))?;

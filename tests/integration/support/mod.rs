@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod dns;
+pub mod hosts;
 pub mod widget;
 
 use std::sync::Arc;
