@@ -254,7 +254,6 @@ export type Role =
   /** Read only. */
   | 'VIEWER';
 
-/** What `signUp` needs. */
 export type SignUpInput = {
   /** The new user's email address. */
   email: string;
