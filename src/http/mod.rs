@@ -112,10 +112,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Refuses (NOT_FOUND, 404) a request to a custom host (not the portal's,
-/// not under the base domain) that routes to no tenant on the web app, the playground and the file endpoints, as
-/// `/graphql` (sign-in, refresh, sockets), `/v1/authorize` and `/v1/usage`
-/// do in their handlers: nothing that signs someone in or carries a session
-/// is served on an address a tenant may control but does not route here.
+/// not under the base domain) that routes to no tenant, on the web app, the
+/// playground and the file endpoints, as `/graphql` (sign-in, refresh,
+/// sockets), `/v1/authorize` and `/v1/usage` do in their handlers: nothing
+/// that signs someone in or carries a session is served on an address a
+/// tenant may control but does not route here.
 /// Probes, metrics, Stripe's webhook and publishable-key calls (no session,
 /// the key names the tenant) are let through.
 async fn unrouted_hosts(
