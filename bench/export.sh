@@ -67,7 +67,7 @@ t0=$(date +%s%3N)
 "$psql_bin" -U tenantgate -d tenantgate -qX -v ON_ERROR_STOP=1 -v entries="$audit" \
   -v tenant="$tenant" -f "$here/seed.sql" >>"$results/seed.log"
 seed_ms=$(($(date +%s%3N) - t0))
-counts=$(sql -F ' ' -c "SELECT (SELECT count(*) FROM usage_events), (SELECT count(*) FROM usage_rollups),
+counts=$(sql -F ' ' -c "SELECT (SELECT coalesce(sum(events), 0) FROM usage_batches), (SELECT count(*) FROM usage_rollups),
   (SELECT count(*) FROM audit_log WHERE tenant_id = '$tenant')")
 say "seeded in $seed_ms ms: events rollups audit = $counts"
 

@@ -93,7 +93,7 @@ t0=$(date +%s%3N)
 "$psql_bin" -U tenantgate -d tenantgate -qX -v ON_ERROR_STOP=1 -v events="$seed_events" \
   -f "$here/seed.sql" >"$results/seed.log"
 seed_ms=$(($(date +%s%3N) - t0))
-counts=$(sql -F ' ' -c "SELECT (SELECT count(*) FROM usage_events), (SELECT count(*) FROM usage_dedup),
+counts=$(sql -F ' ' -c "SELECT (SELECT coalesce(sum(events), 0) FROM usage_batches), (SELECT count(*) FROM usage_dedup),
   (SELECT count(*) FROM usage_rollups)")
 db_size=$(sql -c "SELECT pg_size_pretty(pg_database_size('tenantgate'))")
 # EXTRA_SQL: statements run as the owner after seeding, to try a schema
@@ -226,7 +226,7 @@ rss_after=$(rss_kb)
 hwm=$(hwm_kb)
 kill "$sampler_pid" 2>/dev/null || true
 rss_peak_sampled=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$results/rss.log")
-stored=$(sql -c "SELECT count(*) FROM usage_events")
+stored=$(sql -c "SELECT coalesce(sum(events), 0) FROM usage_batches")
 
 # --- 4. the summary ---------------------------------------------------------------------
 {

@@ -431,7 +431,7 @@ mod tests {
     fn passing_database_failures_are_transient() {
         assert!(transient_message("deadlock detected"));
         assert!(transient_message(
-            "no partition of relation \"usage_events\" found for row"
+            "no partition of relation \"usage_batches\" found for row"
         ));
         assert!(transient_message("canceling statement due to lock timeout"));
         assert!(!transient_message(

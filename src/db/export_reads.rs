@@ -23,6 +23,10 @@ pub struct Kind {
     source: &'static str,
     /// The key columns, in order, with their SQL types.
     keys: &'static [(&'static str, &'static str)],
+    /// How many rows the file will hold (`$1` the owner), for a source
+    /// whose rows are not its statement's rows one for one; none: counted
+    /// from the source.
+    total: Option<&'static str>,
 }
 
 /// The files of a tenant's archive.
@@ -33,6 +37,7 @@ pub const TENANT: &[Kind] = &[
                         settings, created_at, updated_at
                  FROM tenants WHERE id = $1",
         keys: &[("id", "uuid")],
+        total: None,
     },
     Kind {
         file: "members.jsonl",
@@ -42,6 +47,7 @@ pub const TENANT: &[Kind] = &[
                                           'created_at', u.created_at) AS \"user\"
                  FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1",
         keys: &[("created_at", "timestamptz"), ("user_id", "uuid")],
+        total: None,
     },
     Kind {
         file: "invitations.jsonl",
@@ -49,6 +55,7 @@ pub const TENANT: &[Kind] = &[
             "SELECT id, email, role, invited_by, created_at, expires_at, accepted_at, revoked_at
                  FROM invitations WHERE tenant_id = $1",
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+        total: None,
     },
     Kind {
         file: "api_keys.jsonl",
@@ -57,17 +64,20 @@ pub const TENANT: &[Kind] = &[
                         revoked_at, last_used_at, created_at, updated_at
                  FROM api_keys WHERE tenant_id = $1",
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+        total: None,
     },
     Kind {
         file: "publishable_keys.jsonl",
         source: "SELECT id, name, environment, key, created_by, created_at, revoked_at
                  FROM publishable_keys WHERE tenant_id = $1",
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+        total: None,
     },
     Kind {
         file: "allowed_origins.jsonl",
         source: "SELECT origin, created_by, created_at FROM allowed_origins WHERE tenant_id = $1",
         keys: &[("origin", "text")],
+        total: None,
     },
     Kind {
         file: "custom_domain.jsonl",
@@ -78,6 +88,7 @@ pub const TENANT: &[Kind] = &[
                         verified_at, last_checked_at, missing_since, created_at
                  FROM tenant_domains WHERE tenant_id = $1",
         keys: &[("domain", "text")],
+        total: None,
     },
     Kind {
         file: "webhook_endpoints.jsonl",
@@ -85,17 +96,20 @@ pub const TENANT: &[Kind] = &[
                         failing_since, created_at, updated_at
                  FROM webhook_endpoints WHERE tenant_id = $1",
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+        total: None,
     },
     Kind {
         file: "plan.jsonl",
         source: "SELECT p.* FROM plans p JOIN tenants t ON t.plan_key = p.key WHERE t.id = $1",
         keys: &[("key", "text")],
+        total: None,
     },
     Kind {
         file: "billing_customer.jsonl",
         source: "SELECT stripe_customer_id, trial_used, created_at
                  FROM billing_customers WHERE tenant_id = $1",
         keys: &[("stripe_customer_id", "text")],
+        total: None,
     },
     Kind {
         file: "subscription.jsonl",
@@ -105,6 +119,7 @@ pub const TENANT: &[Kind] = &[
                         ended_at, stripe_created, synced_at
                  FROM subscriptions WHERE tenant_id = $1",
         keys: &[("stripe_subscription_id", "text")],
+        total: None,
     },
     Kind {
         file: "invoices.jsonl",
@@ -116,6 +131,7 @@ pub const TENANT: &[Kind] = &[
             ("stripe_created", "timestamptz"),
             ("stripe_invoice_id", "text"),
         ],
+        total: None,
     },
     Kind {
         file: "quota_alerts.jsonl",
@@ -126,17 +142,42 @@ pub const TENANT: &[Kind] = &[
             ("period", "date"),
             ("threshold", "smallint"),
         ],
+        total: None,
     },
     Kind {
+        // Raw events are stored a call to a row (`usage_batches`): a page
+        // reads the batches from the cursor's on in key order, at most as
+        // many as it has lines (each holds one event or more), keeps those
+        // its lines can need (by the running count of events) and unnests
+        // only them.
         file: "usage_events.jsonl",
-        source: "SELECT id, environment, metric, quantity, api_key_id, idempotency_key,
-                        properties, occurred_at, created_at
-                 FROM usage_events WHERE tenant_id = $1",
+        source: "SELECT b.month, b.id AS batch_id, e.position::integer AS position,
+                        b.environment, e.metric, e.quantity, e.api_key_id, e.idempotency_key,
+                        COALESCE(e.properties, '{}'::jsonb) AS properties, e.occurred_at,
+                        b.created_at
+                 FROM (SELECT w.*
+                       FROM (SELECT b.*, sum(b.events) OVER (ORDER BY b.month, b.id) AS upto
+                             FROM usage_batches b
+                             WHERE b.tenant_id = $1
+                               AND (b.month, b.id) >= (
+                                   COALESCE(($2::json->>0)::timestamptz, '-infinity'),
+                                   COALESCE(($2::json->>1)::uuid,
+                                            '00000000-0000-0000-0000-000000000000'))
+                             ORDER BY b.month, b.id
+                             LIMIT $3) w
+                       WHERE w.upto - w.events < $3 + COALESCE(($2::json->>2)::integer, 0)) b
+                 CROSS JOIN LATERAL unnest(b.metrics, b.quantities, b.api_key_ids,
+                                           b.idempotency_keys, b.properties, b.occurred_at)
+                      WITH ORDINALITY AS e(metric, quantity, api_key_id, idempotency_key,
+                                           properties, occurred_at, position)",
         keys: &[
-            ("metric", "text"),
-            ("occurred_at", "timestamptz"),
-            ("id", "uuid"),
+            ("month", "timestamptz"),
+            ("batch_id", "uuid"),
+            ("position", "integer"),
         ],
+        total: Some(
+            "SELECT COALESCE(sum(events), 0)::bigint AS n FROM usage_batches WHERE tenant_id = $1",
+        ),
     },
     Kind {
         file: "usage_rollups.jsonl",
@@ -150,6 +191,7 @@ pub const TENANT: &[Kind] = &[
             ("api_key_id", "uuid"),
             ("bucket", "timestamptz"),
         ],
+        total: None,
     },
     Kind {
         file: "audit_log.jsonl",
@@ -157,6 +199,7 @@ pub const TENANT: &[Kind] = &[
                         ip, user_agent, request_id, before, after, created_at
                  FROM audit_log WHERE tenant_id = $1",
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+        total: None,
     },
 ];
 
@@ -167,6 +210,7 @@ pub const PERSON: &[Kind] = &[
         source: "SELECT id, email, email_verified_at, created_at, updated_at
                  FROM users WHERE id = $1",
         keys: &[("id", "uuid")],
+        total: None,
     },
     Kind {
         file: "memberships.jsonl",
@@ -174,6 +218,7 @@ pub const PERSON: &[Kind] = &[
                         m.created_at, m.updated_at
                  FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1",
         keys: &[("created_at", "timestamptz"), ("tenant_id", "uuid")],
+        total: None,
     },
     Kind {
         file: "sessions.jsonl",
@@ -181,6 +226,7 @@ pub const PERSON: &[Kind] = &[
                         expires_at, revoked_at, revoked_reason
                  FROM sessions WHERE user_id = $1",
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+        total: None,
     },
     Kind {
         // Every tenant's entries this person is the actor of: only through
@@ -193,6 +239,7 @@ pub const PERSON: &[Kind] = &[
                                               ($2::json->>1)::uuid, $3)
                  WHERE $1::uuid IS NOT NULL",
         keys: &[("created_at", "timestamptz"), ("id", "uuid")],
+        total: None,
     },
 ];
 
@@ -265,6 +312,13 @@ pub async fn count(conn: &mut AsyncPgConnection, kind: &Kind, owner: Uuid) -> Qu
     struct N {
         #[diesel(sql_type = Int8)]
         n: i64,
+    }
+    if let Some(total) = kind.total {
+        let n: N = diesel::sql_query(total)
+            .bind::<SqlUuid, _>(owner)
+            .get_result(conn)
+            .await?;
+        return Ok(n.n);
     }
     let n: N = diesel::sql_query(format!("SELECT count(*) AS n FROM ({}) s", kind.source))
         .bind::<SqlUuid, _>(owner)

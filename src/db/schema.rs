@@ -376,6 +376,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    usage_batches (month, id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        environment -> Text,
+        month -> Timestamptz,
+        events -> Int4,
+        metrics -> Array<Text>,
+        quantities -> Array<Int8>,
+        api_key_ids -> Array<Nullable<Uuid>>,
+        idempotency_keys -> Array<Nullable<Text>>,
+        properties -> Array<Nullable<Jsonb>>,
+        occurred_at -> Array<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     usage_dedup (tenant_id, environment, idempotency_key) {
         tenant_id -> Uuid,
         environment -> Text,
@@ -400,8 +417,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_events (occurred_at, id) {
-        id -> Uuid,
+    usage_events (batch_id, position) {
+        batch_id -> Uuid,
+        position -> Int4,
         tenant_id -> Uuid,
         environment -> Text,
         metric -> Text,
@@ -410,6 +428,7 @@ diesel::table! {
         idempotency_key -> Nullable<Text>,
         properties -> Jsonb,
         occurred_at -> Timestamptz,
+        month -> Timestamptz,
         created_at -> Timestamptz,
     }
 }
@@ -593,6 +612,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenant_domains,
     tenant_tombstones,
     tenants,
+    usage_batches,
     usage_dedup,
     usage_distinct,
     usage_events,

@@ -141,7 +141,6 @@ impl Usage {
             other => other.to_string(),
         };
         tracing::error!(
-            event.id = %event.id,
             tenant.id = %event.tenant_id,
             metric = %event.metric.escape_debug(),
             quantity = event.quantity,

@@ -199,7 +199,6 @@ pub async fn record_each(
                 valid.push((
                     i,
                     NewUsageEvent {
-                        id: Uuid::now_v7(),
                         tenant_id: who.tenant_id,
                         metric: event.metric,
                         quantity: event.quantity,

@@ -299,7 +299,6 @@ impl Usage {
             }
         };
         let event = NewUsageEvent {
-            id: Uuid::now_v7(),
             tenant_id: grant.tenant_id,
             metric,
             quantity: input.quantity,

@@ -80,18 +80,23 @@ async fn seed(app: &TestApp, conn: &mut AsyncPgConnection, name: &str) -> Seeded
     assert!(no_errors_of(
         &crate::publishable::add_origin(app, &token, &origin).await
     ));
-    let events: Vec<Value> = (0..3)
-        .map(|i| {
-            json!({
-                "metric": "api_calls",
-                "quantity": 1 + i,
-                "occurredAt": Utc::now().to_rfc3339(),
-                "idempotencyKey": format!("{name}-event-{i}"),
+    // Raw events are stored a call (and month) to a row: calls of 3, 1 (20
+    // days ago: most often last month) and 4 events, 8 in all.
+    for (first, n, days_ago) in [(0, 3, 0), (3, 1, 20), (4, 4, 0)] {
+        let events: Vec<Value> = (first..first + n)
+            .map(|i| {
+                json!({
+                    "metric": "api_calls",
+                    "quantity": 1 + i,
+                    "occurredAt": (Utc::now() - chrono::Duration::days(days_ago)).to_rfc3339(),
+                    "idempotencyKey": format!("{name}-event-{i}"),
+                    "properties": if i == 2 { json!({ "path": "/v1/things" }) } else { json!({}) },
+                })
             })
-        })
-        .collect();
-    let a = app.gql(RECORD, json!({ "e": events }), Some(&secret)).await;
-    assert_eq!(ok(&a)["recordUsage"]["recorded"], 3, "{:?}", a.body);
+            .collect();
+        let a = app.gql(RECORD, json!({ "e": events }), Some(&secret)).await;
+        assert_eq!(ok(&a)["recordUsage"]["recorded"], n, "{:?}", a.body);
+    }
     exec(
         conn,
         &format!(
@@ -357,6 +362,43 @@ async fn a_tenant_archive_holds_every_kind_of_its_rows_and_nothing_else() {
             rows(&files, file)
         );
     }
+    // Every raw event once, read over pages of 2 that cut through calls, in
+    // (month, call, position) order, as it was sent.
+    let events = rows(&files, "usage_events.jsonl");
+    let mut keys: Vec<&str> = events
+        .iter()
+        .map(|e| e["idempotency_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 8, "{events:?}");
+    let order: Vec<(String, String, i64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["month"].as_str().unwrap().to_owned(),
+                e["batch_id"].as_str().unwrap().to_owned(),
+                e["position"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "lines in key order");
+    let third = events
+        .iter()
+        .find(|e| e["idempotency_key"] == "alpha-event-2")
+        .unwrap();
+    assert_eq!(third["quantity"], 3, "{third}");
+    assert_eq!(third["properties"]["path"], "/v1/things", "{third}");
+    assert_eq!(third["metric"], "api_calls", "{third}");
+    keys.sort();
+    keys.dedup();
+    assert_eq!(
+        keys,
+        (0..8)
+            .map(|i| format!("alpha-event-{i}"))
+            .collect::<Vec<_>>(),
+        "each of A's events once"
+    );
     let members = rows(&files, "members.jsonl");
     assert!(
         members

@@ -80,8 +80,8 @@ async fn every_tenant_table_has_forced_rls_and_tenant_policies() {
             .collect::<Vec<_>>()
     );
     assert!(
-        names.contains(&"usage_events"),
-        "the partitioned usage_events is checked: {names:?}"
+        names.contains(&"usage_batches"),
+        "the partitioned usage_batches is checked: {names:?}"
     );
     for expected in [
         "audit_log",
@@ -120,6 +120,30 @@ async fn every_tenant_table_has_forced_rls_and_tenant_policies() {
             "{t:?}: policies must use the context"
         );
     }
+    // A view reads its tables with its owner's rights unless it is
+    // `security_invoker`: one that a runtime role may read and that is not
+    // would show every tenant's rows.
+    let owner_rights: Vec<S> = diesel::sql_query(
+        "SELECT c.relname::text AS s FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+         WHERE c.relkind IN ('v', 'm')
+           AND (has_table_privilege('tenantgate_app', c.oid, 'SELECT')
+                OR has_table_privilege('tenantgate_platform_admin', c.oid, 'SELECT')
+                OR has_table_privilege('tenantgate_billing', c.oid, 'SELECT'))
+           AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        owner_rights.is_empty(),
+        "views a runtime role reads with their owner's rights: {:?}",
+        owner_rights.iter().map(|v| &v.s).collect::<Vec<_>>()
+    );
+    let views = db
+        .count("SELECT count(*) AS n FROM pg_views WHERE schemaname = 'public' AND viewname = 'usage_events'")
+        .await;
+    assert_eq!(views, 1, "usage_events is a view, and checked above");
 }
 
 #[tokio::test]

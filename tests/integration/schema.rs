@@ -62,7 +62,7 @@ async fn diesel_schema_rs_matches_the_migrated_database() {
     let columns: Vec<Column> = diesel::sql_query(
         "SELECT table_name::text, column_name::text FROM information_schema.columns
          WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'
-           -- Partitions (of usage_events) are the server's to manage, not diesel's.
+           -- Partitions (of usage_batches) are the server's to manage, not diesel's.
            AND table_name::text NOT IN (SELECT relname FROM pg_class WHERE relispartition)
          ORDER BY table_name, ordinal_position",
     )

@@ -368,7 +368,7 @@ async fn rollups_equal_the_raw_events_for_random_batches() {
 }
 
 fn partition(at: DateTime<Utc>) -> String {
-    format!("usage_events_{:04}_{:02}", at.year(), at.month())
+    format!("usage_batches_{:04}_{:02}", at.year(), at.month())
 }
 
 #[tokio::test]
@@ -411,7 +411,7 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
     let mut owner = app.db.owner().await;
     owner
         .batch_execute(&format!(
-            "CREATE TABLE public.{} PARTITION OF public.usage_events FOR VALUES FROM ('{}') TO ('{}');
+            "CREATE TABLE public.{} PARTITION OF public.usage_batches FOR VALUES FROM ('{}') TO ('{}');
              INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, recorded_at)
              VALUES ('{tenant}', 'live', 'ancient', now() - interval '40 days', now() - interval '40 days');",
             partition(old),
@@ -683,5 +683,76 @@ async fn a_full_batch_of_1000_is_recorded_over_graphql_in_a_few_statements() {
         )
         .await,
         1000
+    );
+}
+
+/// Raw events are a row per write in `usage_batches`, read one per event
+/// through the `usage_events` view: in a tenant's context both show only
+/// that tenant's, and no write may file a batch under another tenant.
+#[tokio::test]
+async fn raw_event_batches_and_their_view_stay_in_their_tenant() {
+    let app = TestApp::spawn().await;
+    let (_, a, key_a) = tenant_with_key(&app, "batches-a@usage.test", "LIVE").await;
+    let (_, b, key_b) = tenant_with_key(&app, "batches-b@usage.test", "LIVE").await;
+    for (key, n) in [(&key_a, 3), (&key_b, 2)] {
+        let events: Vec<Value> = (0..n)
+            .map(|i| event("api_calls", 1, Utc::now(), &format!("batch-{i}")))
+            .collect();
+        let r = app.gql(RECORD, json!({ "e": events }), Some(key)).await;
+        assert_eq!(r.body["data"]["recordUsage"]["recorded"], n, "{:?}", r.body);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Seen {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        tenants: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        events: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows: i64,
+    }
+    let seen: Seen = app
+        .state
+        .db
+        .scoped(Scope::tenant(a.parse().unwrap()), |conn| {
+            async move {
+                Ok(diesel::sql_query(
+                    "SELECT (SELECT coalesce(string_agg(DISTINCT tenant_id::text, ','), '')
+                             FROM usage_events) AS tenants,
+                            (SELECT count(*) FROM usage_events) AS events,
+                            (SELECT count(*) FROM usage_batches) AS rows",
+                )
+                .get_result(conn)
+                .await?)
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen.tenants, a, "only A's events");
+    assert_eq!((seen.events, seen.rows), (3, 1), "3 events in one row");
+    let forged = app
+        .state
+        .db
+        .scoped(Scope::tenant(a.parse().unwrap()), |conn| {
+            let sql = format!(
+                "INSERT INTO usage_batches (id, tenant_id, environment, month, events, metrics,
+                                            quantities, api_key_ids, idempotency_keys,
+                                            properties, occurred_at)
+                 VALUES (gen_random_uuid(), '{b}', 'live',
+                         date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1,
+                         '{{api_calls}}', '{{1}}', '{{NULL}}', '{{NULL}}', '{{NULL}}',
+                         ARRAY[now()])"
+            );
+            async move { Ok(diesel::sql_query(sql).execute(conn).await?) }.scope_boxed()
+        })
+        .await;
+    assert!(forged.is_err(), "A filed a batch under B: {forged:?}");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) AS n FROM usage_events WHERE tenant_id = '{b}'")
+        )
+        .await,
+        2
     );
 }

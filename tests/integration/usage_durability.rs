@@ -121,7 +121,7 @@ async fn a_row_the_database_refuses_is_set_aside_and_the_others_are_written() {
     // whole batch fails, then each row is tried alone.
     let mut owner = app.db.owner().await;
     diesel::sql_query(
-        "ALTER TABLE usage_events ADD CONSTRAINT test_poison CHECK (idempotency_key <> 'poison')",
+        "ALTER TABLE usage_batches ADD CONSTRAINT test_poison CHECK ('poison' <> ALL (idempotency_keys))",
     )
     .execute(&mut owner)
     .await
@@ -141,7 +141,7 @@ async fn a_row_the_database_refuses_is_set_aside_and_the_others_are_written() {
     assert_eq!(stored(&app, &tenant, "poison").await, 0);
     // The set-aside event's key is forgotten: once the cause is gone, a retry
     // is recorded, not answered as a duplicate.
-    diesel::sql_query("ALTER TABLE usage_events DROP CONSTRAINT test_poison")
+    diesel::sql_query("ALTER TABLE usage_batches DROP CONSTRAINT test_poison")
         .execute(&mut owner)
         .await
         .unwrap();
@@ -165,11 +165,11 @@ async fn a_missing_partition_keeps_buffered_usage_until_it_is_back() {
     let app = TestApp::spawn().await;
     let (secret, tenant) = usage_key(&app, "partition@example.com").await;
     let now = chrono::Utc::now();
-    let month = format!("usage_events_{}", now.format("%Y_%m"));
+    let month = format!("usage_batches_{}", now.format("%Y_%m"));
     let mut owner = app.db.owner().await;
     owner
         .batch_execute(&format!(
-            "ALTER TABLE usage_events DETACH PARTITION {month}"
+            "ALTER TABLE usage_batches DETACH PARTITION {month}"
         ))
         .await
         .unwrap();
@@ -188,7 +188,7 @@ async fn a_missing_partition_keeps_buffered_usage_until_it_is_back() {
     let from = now.format("%Y-%m-01").to_string();
     owner
         .batch_execute(&format!(
-            "ALTER TABLE usage_events ATTACH PARTITION {month}
+            "ALTER TABLE usage_batches ATTACH PARTITION {month}
              FOR VALUES FROM ('{from} 00:00:00+00') TO (('{from}'::date + interval '1 month')::timestamptz AT TIME ZONE 'UTC')"
         ))
         .await

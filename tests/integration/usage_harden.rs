@@ -490,7 +490,7 @@ fn month_after(at: chrono::DateTime<Utc>, months: u32) -> (String, String, Strin
     let start = first + chrono::Months::new(months);
     let end = start + chrono::Months::new(1);
     (
-        format!("usage_events_{}", start.format("%Y_%m")),
+        format!("usage_batches_{}", start.format("%Y_%m")),
         start.to_string(),
         end.to_string(),
     )
@@ -512,19 +512,23 @@ async fn the_partition_upkeep_never_stalls_ingest() {
     owner
         .batch_execute(&format!(
             "DROP TABLE public.{ahead};
-             CREATE TABLE public.{old} PARTITION OF public.usage_events FOR VALUES FROM ('{old_start}') TO ('{old_end}');
+             CREATE TABLE public.{old} PARTITION OF public.usage_batches FOR VALUES FROM ('{old_start}') TO ('{old_end}');
              INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, recorded_at)
              SELECT '{tenant}', 'live', 'old-' || i, now() - interval '40 days', now() - interval '40 days'
              FROM generate_series(1, 25000) AS i;"
         ))
         .await
         .unwrap();
-    // An insert in flight: its transaction holds usage_events.
+    // An insert in flight: its transaction holds usage_batches.
     let mut inflight = app.db.owner().await;
     inflight
         .batch_execute(&format!(
-            "BEGIN; INSERT INTO usage_events (id, tenant_id, environment, metric, quantity, occurred_at)
-             VALUES (gen_random_uuid(), '{tenant}', 'live', 'api_calls', 1, now());"
+            "BEGIN; INSERT INTO usage_batches (id, tenant_id, environment, month, events, metrics,
+                                               quantities, api_key_ids, idempotency_keys,
+                                               properties, occurred_at)
+             VALUES (gen_random_uuid(), '{tenant}', 'live',
+                     date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1,
+                     '{{api_calls}}', '{{1}}', '{{NULL}}', '{{NULL}}', '{{NULL}}', ARRAY[now()]);"
         ))
         .await
         .unwrap();
@@ -626,7 +630,13 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
         .await
         .unwrap();
     owner.batch_execute("BEGIN").await.unwrap();
-    // The later migration that depends on this one's shapes first.
+    // The later migrations that depend on this one's shapes first.
+    owner
+        .batch_execute(include_str!(
+            "../../migrations/2026-12-12-100001_usage_batches/down.sql"
+        ))
+        .await
+        .unwrap();
     owner
         .batch_execute(include_str!(
             "../../migrations/2026-12-06-500001_usage_ingest_speed/down.sql"
@@ -653,6 +663,12 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
     owner
         .batch_execute(include_str!(
             "../../migrations/2026-12-06-500001_usage_ingest_speed/up.sql"
+        ))
+        .await
+        .unwrap();
+    owner
+        .batch_execute(include_str!(
+            "../../migrations/2026-12-12-100001_usage_batches/up.sql"
         ))
         .await
         .unwrap();
