@@ -118,26 +118,27 @@ pub async fn insert_events(
     Ok(events.len())
 }
 
-#[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = Text)]
-    environment: String,
-    #[diesel(sql_type = Text)]
-    idempotency_key: String,
-}
-
 /// One idempotency key to claim: environment, key, event time, fingerprint.
 pub type Claim<'a> = (&'static str, &'a str, DateTime<Utc>, i64);
 
 /// Claims idempotency keys of the transaction's tenant, in key order (so
-/// concurrent batches lock them in one order); returns the (environment,
-/// key) pairs that were new. A key claimed by a transaction not yet
-/// committed waits for it: the database decides, once.
+/// concurrent batches lock them in one order); returns the positions (in
+/// `keys`) of those stored before, which were not claimed. A key claimed by
+/// a transaction not yet committed waits for it: the database decides, once.
+///
+/// Most keys are new (a retried batch is the exception, and ingest asks
+/// which keys are stored before it reserves quota), so the keys are first
+/// inserted as they are, in a savepoint: one index descent per key. Only
+/// when one was stored before does that fail (unique violation), and the
+/// claim is made again with `ON CONFLICT DO NOTHING`, whose arbiter check
+/// costs a second descent per key.
 pub async fn claim_keys(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     keys: &[Claim<'_>],
-) -> QueryResult<Vec<(String, String)>> {
+) -> QueryResult<Vec<usize>> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    use diesel_async::AsyncConnection;
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -145,25 +146,62 @@ pub async fn claim_keys(
     let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let at: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
     let print: Vec<i64> = keys.iter().map(|k| k.3).collect();
-    let rows: Vec<Claimed> = diesel::sql_query(
-        "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, fingerprint)
-         SELECT $1, v.env, v.idem, v.at, v.print
-         FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
-              AS v(env, idem, at, print)
-         ORDER BY v.env, v.idem
-         ON CONFLICT DO NOTHING
-         RETURNING environment, idempotency_key",
+    let (env_ref, idem_ref, at_ref, print_ref) = (&env, &idem, &at, &print);
+    let all_new = conn
+        .transaction::<_, Error, _>(async |conn: &mut AsyncPgConnection| {
+            diesel::sql_query(
+                "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
+                                          fingerprint)
+                 SELECT $1, v.env, v.idem, v.at, v.print
+                 FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+                      AS v(env, idem, at, print)
+                 ORDER BY v.env, v.idem",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(tenant)
+            .bind::<Array<Text>, _>(env_ref)
+            .bind::<Array<Text>, _>(idem_ref)
+            .bind::<Array<Timestamptz>, _>(at_ref)
+            .bind::<Array<Int8>, _>(print_ref)
+            .execute(conn)
+            .await
+        })
+        .await;
+    match all_new {
+        Ok(_) => return Ok(Vec::new()),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(err) => return Err(err),
+    }
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = Int8)]
+        position: i64,
+    }
+    // The keys not claimed now: their positions (1-based in the arrays).
+    let taken: Vec<Taken> = diesel::sql_query(
+        "WITH claimed AS (
+             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
+                                      fingerprint)
+             SELECT $1, v.env, v.idem, v.at, v.print
+             FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+                  AS v(env, idem, at, print)
+             ORDER BY v.env, v.idem
+             ON CONFLICT DO NOTHING
+             RETURNING environment, idempotency_key)
+         SELECT v.n AS position
+         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(env, idem, n)
+         WHERE NOT EXISTS (SELECT 1 FROM claimed c
+                           WHERE c.environment = v.env AND c.idempotency_key = v.idem)",
     )
     .bind::<diesel::sql_types::Uuid, _>(tenant)
-    .bind::<Array<Text>, _>(env)
-    .bind::<Array<Text>, _>(idem)
-    .bind::<Array<Timestamptz>, _>(at)
-    .bind::<Array<Int8>, _>(print)
+    .bind::<Array<Text>, _>(&env)
+    .bind::<Array<Text>, _>(&idem)
+    .bind::<Array<Timestamptz>, _>(&at)
+    .bind::<Array<Int8>, _>(&print)
     .load(conn)
     .await?;
-    Ok(rows
+    Ok(taken
         .into_iter()
-        .map(|r| (r.environment, r.idempotency_key))
+        .filter_map(|t| usize::try_from(t.position - 1).ok())
         .collect())
 }
 

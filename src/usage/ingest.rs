@@ -442,30 +442,37 @@ struct Repeat {
 /// Splits the valid events into the first of each idempotency key and the
 /// repeats of a key given earlier in the batch.
 fn repeats(valid: Vec<(usize, NewUsageEvent)>) -> (Vec<(usize, NewUsageEvent)>, Vec<Repeat>) {
-    let mut first: HashMap<String, (usize, i64)> = HashMap::new();
-    let mut kept = Vec::with_capacity(valid.len());
+    // Which events repeat an earlier key (keys borrowed: nothing copied).
+    let mut first: HashMap<&str, (usize, i64), foldhash::fast::RandomState> = HashMap::default();
     let mut repeats = Vec::new();
-    for (i, event) in valid {
-        let Some(idem) = event.idempotency_key.clone() else {
-            kept.push((i, event));
+    for (i, event) in &valid {
+        let Some(idem) = event.idempotency_key.as_deref() else {
             continue;
         };
         match first.entry(idem) {
             std::collections::hash_map::Entry::Occupied(slot) => {
                 let (at, first_print) = *slot.get();
                 repeats.push(Repeat {
-                    at: i,
+                    at: *i,
                     first: at,
                     first_print,
                     print: event.fingerprint,
                 });
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert((i, event.fingerprint));
-                kept.push((i, event));
+                slot.insert((*i, event.fingerprint));
             }
         }
     }
+    drop(first);
+    if repeats.is_empty() {
+        return (valid, repeats);
+    }
+    let repeated: std::collections::HashSet<usize> = repeats.iter().map(|r| r.at).collect();
+    let kept = valid
+        .into_iter()
+        .filter(|(i, _)| !repeated.contains(i))
+        .collect();
     (kept, repeats)
 }
 

@@ -672,10 +672,11 @@ async fn a_full_batch_of_1000_is_recorded_over_graphql_in_a_few_statements() {
             .map(Vec::len),
         Some(1000)
     );
-    // The catalogue, keys, events, two rollup upserts, and the transaction's
-    // own: not one per event.
-    // 9 measured; the background writer of key last-use times may add its own.
-    assert!(statements <= 16, "{statements} statements for one batch");
+    // The catalogue, keys (in a savepoint: two more), events, two rollup
+    // upserts, and the transaction's own: not one per event. 11 measured;
+    // the instance's background writers (key last-use times, the webhook
+    // and export workers) may add theirs to this instance-wide count.
+    assert!(statements <= 20, "{statements} statements for one batch");
     assert_eq!(
         count(
             &app,
