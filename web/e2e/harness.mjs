@@ -224,6 +224,20 @@ export async function signInWithPassword(page, origin, email, password = DEMO_PA
  */
 export async function assertAccessible(page, name) {
   const { AxeBuilder } = await import('@axe-core/playwright');
+  // A transition under way (a notification fading in or out) shows colours
+  // between two states: axe would judge their contrast. Finite animations
+  // are let finish first (at most 2 s); a real contrast fault stays.
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => a.effect?.getTiming().iterations !== Infinity)
+          .map((a) => a.finished.catch(() => undefined)),
+      ),
+      new Promise((resolve) => setTimeout(resolve, 2000)),
+    ]),
+  );
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   if (bad.length) {
