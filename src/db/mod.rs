@@ -22,6 +22,7 @@ pub mod notify;
 pub mod outbox;
 pub mod plans;
 pub mod platform_admins;
+pub mod prepared;
 pub mod publishable_keys;
 pub mod refresh_tokens;
 pub mod schema;

@@ -8,6 +8,8 @@ use diesel::sql_types::{Array, Bool, Int8, Jsonb, Nullable, Text, Timestamptz, U
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::prepared::prepared;
+
 /// A usage event to store.
 #[derive(Debug, Clone)]
 pub struct NewUsageEvent {
@@ -95,23 +97,25 @@ pub async fn insert_events(
             .map(|e| Some(&e.properties).filter(|p| p.as_object().is_none_or(|o| !o.is_empty())))
             .collect();
         let at: Vec<DateTime<Utc>> = group.iter().map(|e| e.occurred_at).collect();
-        diesel::sql_query(
+        prepared(
             "INSERT INTO usage_batches (id, tenant_id, environment, month, events, metrics,
                                         quantities, api_key_ids, idempotency_keys, properties,
                                         occurred_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            |q| {
+                q.bind::<SqlUuid, _>(Uuid::now_v7())
+                    .bind::<SqlUuid, _>(group[0].tenant_id)
+                    .bind::<Text, _>(*environment)
+                    .bind::<Timestamptz, _>(*month)
+                    .bind::<diesel::sql_types::Integer, _>(count)
+                    .bind::<Array<Text>, _>(metric)
+                    .bind::<Array<Int8>, _>(quantity)
+                    .bind::<Array<Nullable<SqlUuid>>, _>(key)
+                    .bind::<Array<Nullable<Text>>, _>(idem)
+                    .bind::<Array<Nullable<Jsonb>>, _>(properties)
+                    .bind::<Array<Timestamptz>, _>(at)
+            },
         )
-        .bind::<SqlUuid, _>(Uuid::now_v7())
-        .bind::<SqlUuid, _>(group[0].tenant_id)
-        .bind::<Text, _>(*environment)
-        .bind::<Timestamptz, _>(*month)
-        .bind::<diesel::sql_types::Integer, _>(count)
-        .bind::<Array<Text>, _>(metric)
-        .bind::<Array<Int8>, _>(quantity)
-        .bind::<Array<Nullable<SqlUuid>>, _>(key)
-        .bind::<Array<Nullable<Text>>, _>(idem)
-        .bind::<Array<Nullable<Jsonb>>, _>(properties)
-        .bind::<Array<Timestamptz>, _>(at)
         .execute(conn)
         .await?;
     }
@@ -149,19 +153,21 @@ pub async fn claim_keys(
     let (env_ref, idem_ref, at_ref, print_ref) = (&env, &idem, &at, &print);
     let all_new = conn
         .transaction::<_, Error, _>(async |conn: &mut AsyncPgConnection| {
-            diesel::sql_query(
+            prepared(
                 "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
                                           fingerprint)
                  SELECT $1, v.env, v.idem, v.at, v.print
                  FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
                       AS v(env, idem, at, print)
                  ORDER BY v.env, v.idem",
+                |q| {
+                    q.bind::<diesel::sql_types::Uuid, _>(tenant)
+                        .bind::<Array<Text>, _>(env_ref)
+                        .bind::<Array<Text>, _>(idem_ref)
+                        .bind::<Array<Timestamptz>, _>(at_ref)
+                        .bind::<Array<Int8>, _>(print_ref)
+                },
             )
-            .bind::<diesel::sql_types::Uuid, _>(tenant)
-            .bind::<Array<Text>, _>(env_ref)
-            .bind::<Array<Text>, _>(idem_ref)
-            .bind::<Array<Timestamptz>, _>(at_ref)
-            .bind::<Array<Int8>, _>(print_ref)
             .execute(conn)
             .await
         })
@@ -177,7 +183,7 @@ pub async fn claim_keys(
         position: i64,
     }
     // The keys not claimed now: their positions (1-based in the arrays).
-    let taken: Vec<Taken> = diesel::sql_query(
+    let taken: Vec<Taken> = prepared(
         "WITH claimed AS (
              INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
                                       fingerprint)
@@ -191,12 +197,14 @@ pub async fn claim_keys(
          FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(env, idem, n)
          WHERE NOT EXISTS (SELECT 1 FROM claimed c
                            WHERE c.environment = v.env AND c.idempotency_key = v.idem)",
+        |q| {
+            q.bind::<diesel::sql_types::Uuid, _>(tenant)
+                .bind::<Array<Text>, _>(&env)
+                .bind::<Array<Text>, _>(&idem)
+                .bind::<Array<Timestamptz>, _>(&at)
+                .bind::<Array<Int8>, _>(&print)
+        },
     )
-    .bind::<diesel::sql_types::Uuid, _>(tenant)
-    .bind::<Array<Text>, _>(&env)
-    .bind::<Array<Text>, _>(&idem)
-    .bind::<Array<Timestamptz>, _>(&at)
-    .bind::<Array<Int8>, _>(&print)
     .load(conn)
     .await?;
     Ok(taken
@@ -227,15 +235,17 @@ pub async fn key_fingerprints(
     }
     let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
     let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = prepared(
         "SELECT d.environment, d.idempotency_key, d.fingerprint
          FROM unnest($2::text[], $3::text[]) AS v(env, idem)
          JOIN usage_dedup d ON d.tenant_id = $1 AND d.environment = v.env
                            AND d.idempotency_key = v.idem",
+        |q| {
+            q.bind::<diesel::sql_types::Uuid, _>(tenant)
+                .bind::<Array<Text>, _>(env)
+                .bind::<Array<Text>, _>(idem)
+        },
     )
-    .bind::<diesel::sql_types::Uuid, _>(tenant)
-    .bind::<Array<Text>, _>(env)
-    .bind::<Array<Text>, _>(idem)
     .load(conn)
     .await?;
     Ok(rows
@@ -275,7 +285,7 @@ pub async fn upsert_rollups(
     let bucket: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0.bucket).collect();
     let value: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let events: Vec<i64> = rows.iter().map(|r| r.2).collect();
-    diesel::sql_query(
+    prepared(
         "INSERT INTO usage_rollups (tenant_id, environment, metric, granularity, api_key_id,
                                     bucket, value, events)
          SELECT $1, v.env, v.metric, v.granularity, v.key, v.bucket, v.value, v.events
@@ -290,16 +300,18 @@ pub async fn upsert_rollups(
              events = LEAST(usage_rollups.events::numeric + EXCLUDED.events,
                             9223372036854775807)::bigint,
              updated_at = now()",
+        |q| {
+            q.bind::<diesel::sql_types::Uuid, _>(tenant)
+                .bind::<Array<Text>, _>(env)
+                .bind::<Array<Text>, _>(metric)
+                .bind::<Array<Text>, _>(granularity)
+                .bind::<Array<SqlUuid>, _>(key)
+                .bind::<Array<Timestamptz>, _>(bucket)
+                .bind::<Array<Int8>, _>(value)
+                .bind::<Array<Int8>, _>(events)
+                .bind::<Bool, _>(max)
+        },
     )
-    .bind::<diesel::sql_types::Uuid, _>(tenant)
-    .bind::<Array<Text>, _>(env)
-    .bind::<Array<Text>, _>(metric)
-    .bind::<Array<Text>, _>(granularity)
-    .bind::<Array<SqlUuid>, _>(key)
-    .bind::<Array<Timestamptz>, _>(bucket)
-    .bind::<Array<Int8>, _>(value)
-    .bind::<Array<Int8>, _>(events)
-    .bind::<Bool, _>(max)
     .execute(conn)
     .await
 }
@@ -335,7 +347,7 @@ pub async fn insert_distinct(
     let key: Vec<Uuid> = rows.iter().map(|r| r.0.api_key_id).collect();
     let bucket: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0.bucket).collect();
     let digest: Vec<&[u8]> = rows.iter().map(|r| r.1.as_slice()).collect();
-    let new: Vec<NewDistinct> = diesel::sql_query(
+    let new: Vec<NewDistinct> = prepared(
         "INSERT INTO usage_distinct (tenant_id, environment, metric, granularity, api_key_id,
                                      bucket, digest)
          SELECT $1, v.env, v.metric, v.granularity, v.key, v.bucket, v.digest
@@ -344,14 +356,16 @@ pub async fn insert_distinct(
          ORDER BY 2, 3, 4, 5, 6, 7
          ON CONFLICT DO NOTHING
          RETURNING environment, metric, granularity, api_key_id, bucket",
+        |q| {
+            q.bind::<diesel::sql_types::Uuid, _>(tenant)
+                .bind::<Array<Text>, _>(env)
+                .bind::<Array<Text>, _>(metric)
+                .bind::<Array<Text>, _>(granularity)
+                .bind::<Array<SqlUuid>, _>(key)
+                .bind::<Array<Timestamptz>, _>(bucket)
+                .bind::<Array<diesel::sql_types::Bytea>, _>(digest)
+        },
     )
-    .bind::<diesel::sql_types::Uuid, _>(tenant)
-    .bind::<Array<Text>, _>(env)
-    .bind::<Array<Text>, _>(metric)
-    .bind::<Array<Text>, _>(granularity)
-    .bind::<Array<SqlUuid>, _>(key)
-    .bind::<Array<Timestamptz>, _>(bucket)
-    .bind::<Array<diesel::sql_types::Bytea>, _>(digest)
     .load(conn)
     .await?;
     Ok(new

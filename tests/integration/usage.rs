@@ -757,3 +757,66 @@ async fn raw_event_batches_and_their_view_stay_in_their_tenant() {
         2
     );
 }
+
+/// The batch write's statements are prepared once per connection, not
+/// parsed and planned on every call: after two calls on a one-connection
+/// pool, the connection holds each of them prepared, once.
+#[tokio::test]
+async fn the_batch_write_is_prepared_once_per_connection() {
+    use tenantgate::db::{Db, PoolOptions};
+    let app = TestApp::spawn().await;
+    let (_, tenant, _) = tenant_with_key(&app, "prepared@usage.test", "LIVE").await;
+    let db = Db::connect(
+        &app.db.app_url,
+        &PoolOptions {
+            max_size: 1,
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let who = Recorder {
+        tenant_id: tenant.parse().unwrap(),
+        environment: Environment::Live,
+        api_key_id: None,
+    };
+    for call in 0..2 {
+        let events = (0..3)
+            .map(|i| EventInput {
+                metric: "api_calls".into(),
+                quantity: 1,
+                occurred_at: Utc::now(),
+                idempotency_key: format!("prep-{call}-{i}"),
+                properties: None,
+            })
+            .collect();
+        let results = ingest::record(&db, None, who, events, Utc::now())
+            .await
+            .unwrap();
+        assert!(results.iter().all(|r| r.status == Status::Recorded));
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+    let held: Vec<Prepared> = db
+        .scoped(Scope::tenant(tenant.parse().unwrap()), |conn| {
+            async move {
+                Ok(
+                    diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+                        .load(conn)
+                        .await?,
+                )
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    for table in ["usage_batches", "usage_dedup", "usage_rollups"] {
+        let n = held
+            .iter()
+            .filter(|p| p.statement.starts_with(&format!("INSERT INTO {table}")))
+            .count();
+        assert_eq!(n, 1, "INSERT INTO {table} prepared once: {} held", held.len());
+    }
+}
