@@ -817,6 +817,11 @@ async fn the_batch_write_is_prepared_once_per_connection() {
             .iter()
             .filter(|p| p.statement.starts_with(&format!("INSERT INTO {table}")))
             .count();
-        assert_eq!(n, 1, "INSERT INTO {table} prepared once: {} held", held.len());
+        assert_eq!(
+            n,
+            1,
+            "INSERT INTO {table} prepared once: {} held",
+            held.len()
+        );
     }
 }
