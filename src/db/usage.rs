@@ -58,14 +58,6 @@ pub struct ReachedThreshold {
     pub quota: i64,
 }
 
-/// The first instant of `at`'s UTC month: the partition its event is in.
-fn month_of(at: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::{Datelike, TimeZone};
-    Utc.with_ymd_and_hms(at.year(), at.month(), 1, 0, 0, 0)
-        .single()
-        .unwrap_or(at)
-}
-
 /// Stores raw events (the caller has deduplicated them) of one tenant: one
 /// `usage_batches` row (parallel arrays) per environment and UTC month
 /// among them, so a call of 1,000 events is usually one row and one
@@ -79,7 +71,11 @@ pub async fn insert_events(
     type Group<'a> = ((&'static str, DateTime<Utc>), Vec<&'a NewUsageEvent>);
     let mut groups: Vec<Group> = Vec::new();
     for event in events {
-        let key = (event.environment, month_of(event.occurred_at));
+        // The UTC month holding the event: the partition it goes in.
+        let key = (
+            event.environment,
+            crate::usage::quotas::period(event.occurred_at).0,
+        );
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, group)) => group.push(event),
             None => groups.push((key, vec![event])),
@@ -127,7 +123,7 @@ pub type Claim<'a> = (&'static str, &'a str, DateTime<Utc>, i64);
 
 /// Claims idempotency keys of the transaction's tenant, in key order (so
 /// concurrent batches lock them in one order); returns the positions (in
-/// `keys`) of those stored before, which were not claimed. A key claimed by
+/// `keys`, ascending) of those stored before, which were not claimed. A key claimed by
 /// a transaction not yet committed waits for it: the database decides, once.
 ///
 /// Most keys are new (a retried batch is the exception, and ingest asks

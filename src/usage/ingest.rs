@@ -445,7 +445,9 @@ fn repeats(valid: Vec<(usize, NewUsageEvent)>) -> (Vec<(usize, NewUsageEvent)>, 
     // Which events repeat an earlier key (keys borrowed: nothing copied).
     let mut first: HashMap<&str, (usize, i64), foldhash::fast::RandomState> = HashMap::default();
     let mut repeats = Vec::new();
-    for (i, event) in &valid {
+    // Whether each event (by its place in `valid`) repeats an earlier key.
+    let mut repeated = vec![false; valid.len()];
+    for (place, (i, event)) in valid.iter().enumerate() {
         let Some(idem) = event.idempotency_key.as_deref() else {
             continue;
         };
@@ -458,6 +460,7 @@ fn repeats(valid: Vec<(usize, NewUsageEvent)>) -> (Vec<(usize, NewUsageEvent)>, 
                     first_print,
                     print: event.fingerprint,
                 });
+                repeated[place] = true;
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert((*i, event.fingerprint));
@@ -468,10 +471,11 @@ fn repeats(valid: Vec<(usize, NewUsageEvent)>) -> (Vec<(usize, NewUsageEvent)>, 
     if repeats.is_empty() {
         return (valid, repeats);
     }
-    let repeated: std::collections::HashSet<usize> = repeats.iter().map(|r| r.at).collect();
     let kept = valid
         .into_iter()
-        .filter(|(i, _)| !repeated.contains(i))
+        .zip(repeated)
+        .filter(|(_, repeat)| !repeat)
+        .map(|(event, _)| event)
         .collect();
     (kept, repeats)
 }

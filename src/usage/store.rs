@@ -3,13 +3,13 @@
 //! of `unique_count` metrics) updated, aggregated per batch so that a batch
 //! of 1,000 events costs a handful of statements.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-// A seeded hash (random per process) that is several times cheaper than
-// SipHash for the short keys of a batch (at most a few thousand a call).
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
+// A seeded hash (random per process) that is several times cheaper than
+// SipHash for the short keys of a batch (at most a few thousand a call).
 use foldhash::fast::RandomState;
 use uuid::Uuid;
 
@@ -148,6 +148,8 @@ pub async fn write(
     let mut outcome = vec![Stored::Recorded; events.len()];
     let mut first: HashMap<_, _, RandomState> = HashMap::default();
     let mut claims = Vec::new();
+    // The event each claim is for (its first with that key).
+    let mut claimant = Vec::new();
     for (i, event) in events.iter().enumerate() {
         if let Some(idem) = &event.idempotency_key {
             match first.entry((event.environment, idem.as_str())) {
@@ -159,6 +161,7 @@ pub async fn write(
                         event.occurred_at,
                         event.fingerprint,
                     ));
+                    claimant.push(i);
                 }
                 std::collections::hash_map::Entry::Occupied(slot) => {
                     outcome[i] = same_content(Some(*slot.get()), event.fingerprint);
@@ -166,30 +169,27 @@ pub async fn write(
             }
         }
     }
-    let taken_at = rows::claim_keys(conn, tenant, &claims).await?;
-    // Keys stored before: their fingerprints tell a retry from a reuse (one
-    // more statement, only when a batch holds such keys).
-    let taken: Vec<(&str, &str)> = taken_at
-        .iter()
-        .filter_map(|&n| claims.get(n).map(|c| (c.0, c.1)))
-        .collect();
-    let stored = rows::key_fingerprints(conn, tenant, &taken).await?;
-    let taken: HashSet<(&str, &str), RandomState> = taken.into_iter().collect();
-    let mut recorded = Vec::with_capacity(events.len());
-    for (i, event) in events.iter().enumerate() {
-        if outcome[i] != Stored::Recorded {
-            continue;
+    let taken = rows::claim_keys(conn, tenant, &claims).await?;
+    if !taken.is_empty() {
+        // Keys stored before: their fingerprints tell a retry from a reuse
+        // (one more statement, only when a batch holds such keys).
+        let keys: Vec<(&str, &str)> = taken.iter().map(|&n| (claims[n].0, claims[n].1)).collect();
+        let stored = rows::key_fingerprints(conn, tenant, &keys).await?;
+        for (&n, (env, key)) in taken.iter().zip(keys) {
+            let i = claimant[n];
+            let print = stored
+                .get(&(env.to_owned(), key.to_owned()))
+                .copied()
+                .flatten();
+            outcome[i] = same_content(print, events[i].fingerprint);
         }
-        if let Some(idem) = &event.idempotency_key
-            && !taken.is_empty()
-            && taken.contains(&(event.environment, idem.as_str()))
-        {
-            let key = (event.environment.to_owned(), idem.clone());
-            outcome[i] = same_content(stored.get(&key).copied().flatten(), event.fingerprint);
-            continue;
-        }
-        recorded.push(event);
     }
+    let recorded: Vec<&NewUsageEvent> = events
+        .iter()
+        .zip(&outcome)
+        .filter(|(_, o)| **o == Stored::Recorded)
+        .map(|(e, _)| e)
+        .collect();
     if recorded.is_empty() {
         return Ok(outcome);
     }

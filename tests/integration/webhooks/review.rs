@@ -97,22 +97,7 @@ async fn leases_and_due_times_are_the_database_clocks() {
     // now plus 60 s (plus the test clock's skew, zero here).
     let t = uuid::Uuid::parse_str(&tenant).unwrap();
     let lease = uuid::Uuid::now_v7();
-    let claimed = app
-        .state
-        .db
-        .scoped(Scope::webhook_worker(), |conn| {
-            async move {
-                Ok(tenantgate::db::webhook_deliveries::claim(
-                    conn,
-                    lease,
-                    (10, 0, 60),
-                    4,
-                    (&[], &[]),
-                )
-                .await?)
-            }
-            .scope_boxed()
-        })
+    let claimed = claim_as(&app, Scope::webhook_worker(), lease, 10, 0)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
@@ -377,6 +362,33 @@ async fn sealed(app: &TestApp, id: &str) -> i64 {
         .await
 }
 
+/// Claims up to `n` due deliveries for `lease` in `scope`, as the worker
+/// would (60 s leases, 4 an endpoint, nothing busy).
+async fn claim_as(
+    app: &TestApp,
+    scope: Scope,
+    lease: uuid::Uuid,
+    n: i32,
+    skew_ms: i64,
+) -> Result<Vec<tenantgate::db::webhook_deliveries::Claimed>, tenantgate::error::AppError> {
+    app.state
+        .db
+        .scoped(scope, |conn| {
+            async move {
+                Ok(tenantgate::db::webhook_deliveries::claim(
+                    conn,
+                    lease,
+                    (n, skew_ms, 60),
+                    4,
+                    (&[], &[]),
+                )
+                .await?)
+            }
+            .scope_boxed()
+        })
+        .await
+}
+
 async fn sql(db: &mut diesel_async::AsyncPgConnection, statement: &str) {
     use diesel_async::RunQueryDsl;
     diesel::sql_query(statement).execute(db).await.unwrap();
@@ -400,26 +412,8 @@ async fn only_the_worker_role_claims_and_its_skew_is_bounded() {
                          RETURNING 1) SELECT count(*) AS n FROM v",
         )
         .await;
-    let claim = |scope: Scope, skew_ms: i64| {
-        let db = app.state.db.clone();
-        async move {
-            db.scoped(scope, |conn| {
-                async move {
-                    let lease = uuid::Uuid::now_v7();
-                    Ok(tenantgate::db::webhook_deliveries::claim(
-                        conn,
-                        lease,
-                        (10, skew_ms, 60),
-                        4,
-                        (&[], &[]),
-                    )
-                    .await?)
-                }
-                .scope_boxed()
-            })
-            .await
-        }
-    };
+    let claim =
+        |scope: Scope, skew_ms: i64| claim_as(&app, scope, uuid::Uuid::now_v7(), 10, skew_ms);
     // Any other session of the runtime role: refused by the database.
     let refused = claim(Scope::anonymous(), 0).await;
     assert!(refused.is_err(), "{refused:?}");
@@ -471,20 +465,7 @@ async fn two_claims_at_once_both_get_work() {
     // This instance's claim at the same time skips those and gets the rest.
     let mine = tokio::time::timeout(
         Duration::from_secs(5),
-        app.state.db.scoped(Scope::webhook_worker(), |conn| {
-            async move {
-                let lease = uuid::Uuid::now_v7();
-                Ok(tenantgate::db::webhook_deliveries::claim(
-                    conn,
-                    lease,
-                    (3, 0, 60),
-                    4,
-                    (&[], &[]),
-                )
-                .await?)
-            }
-            .scope_boxed()
-        }),
+        claim_as(&app, Scope::webhook_worker(), uuid::Uuid::now_v7(), 3, 0),
     )
     .await
     .expect("the second claim waited for the first")
