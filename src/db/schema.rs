@@ -393,13 +393,14 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_dedup (tenant_id, environment, idempotency_key) {
+    usage_dedup (tenant_id, key_digest) {
         tenant_id -> Uuid,
         environment -> Text,
         idempotency_key -> Text,
         occurred_at -> Timestamptz,
         recorded_at -> Timestamptz,
         fingerprint -> Nullable<Int8>,
+        key_digest -> Uuid,
     }
 }
 

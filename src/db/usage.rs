@@ -121,17 +121,32 @@ pub async fn insert_events(
 /// One idempotency key to claim: environment, key, event time, fingerprint.
 pub type Claim<'a> = (&'static str, &'a str, DateTime<Utc>, i64);
 
-/// Claims idempotency keys of the transaction's tenant, in key order (so
+/// What `usage_dedup` is keyed by (with the tenant): the first 16 bytes of
+/// SHA-256(environment ':' key), as a uuid (fixed width, compared with
+/// memcmp; migration 2026-12-13-100001 computes the same in SQL).
+pub fn key_digest(environment: &str, key: &str) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(environment.as_bytes());
+    hash.update(b":");
+    hash.update(key.as_bytes());
+    let digest = hash.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(first)
+}
+
+/// Claims idempotency keys of the transaction's tenant, in digest order (so
 /// concurrent batches lock them in one order); returns the positions (in
-/// `keys`, ascending) of those stored before, which were not claimed. A key claimed by
-/// a transaction not yet committed waits for it: the database decides, once.
+/// `keys`, ascending) of those stored before, which were not claimed. A key
+/// claimed by a transaction not yet committed waits for it: the database
+/// decides, once.
 ///
-/// Most keys are new (a retried batch is the exception, and ingest asks
-/// which keys are stored before it reserves quota), so the keys are first
-/// inserted as they are, in a savepoint: one index descent per key. Only
-/// when one was stored before does that fail (unique violation), and the
-/// claim is made again with `ON CONFLICT DO NOTHING`, whose arbiter check
-/// costs a second descent per key.
+/// Most keys are new (a retried batch is the exception), so the keys are
+/// first inserted as they are, in a savepoint: one index descent per key.
+/// Only when one was stored before does that fail (unique violation), and
+/// the claim is made again with `ON CONFLICT DO NOTHING`, whose arbiter
+/// check costs a second descent per key.
 pub async fn claim_keys(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -142,22 +157,24 @@ pub async fn claim_keys(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
+    let digest: Vec<Uuid> = keys.iter().map(|k| key_digest(k.0, k.1)).collect();
     let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
     let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let at: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
     let print: Vec<i64> = keys.iter().map(|k| k.3).collect();
-    let (env_ref, idem_ref, at_ref, print_ref) = (&env, &idem, &at, &print);
+    let (digest_ref, env_ref, idem_ref, at_ref, print_ref) = (&digest, &env, &idem, &at, &print);
     let all_new = conn
         .transaction::<_, Error, _>(async |conn: &mut AsyncPgConnection| {
             prepared(
-                "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
-                                          fingerprint)
-                 SELECT $1, v.env, v.idem, v.at, v.print
-                 FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
-                      AS v(env, idem, at, print)
-                 ORDER BY v.env, v.idem",
+                "INSERT INTO usage_dedup (tenant_id, key_digest, environment, idempotency_key,
+                                          occurred_at, fingerprint)
+                 SELECT $1, v.digest, v.env, v.idem, v.at, v.print
+                 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::int8[])
+                      AS v(digest, env, idem, at, print)
+                 ORDER BY v.digest",
                 |q| {
-                    q.bind::<diesel::sql_types::Uuid, _>(tenant)
+                    q.bind::<SqlUuid, _>(tenant)
+                        .bind::<Array<SqlUuid>, _>(digest_ref)
                         .bind::<Array<Text>, _>(env_ref)
                         .bind::<Array<Text>, _>(idem_ref)
                         .bind::<Array<Timestamptz>, _>(at_ref)
@@ -181,20 +198,20 @@ pub async fn claim_keys(
     // The keys not claimed now: their positions (1-based in the arrays).
     let taken: Vec<Taken> = prepared(
         "WITH claimed AS (
-             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
-                                      fingerprint)
-             SELECT $1, v.env, v.idem, v.at, v.print
-             FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
-                  AS v(env, idem, at, print)
-             ORDER BY v.env, v.idem
+             INSERT INTO usage_dedup (tenant_id, key_digest, environment, idempotency_key,
+                                      occurred_at, fingerprint)
+             SELECT $1, v.digest, v.env, v.idem, v.at, v.print
+             FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::int8[])
+                  AS v(digest, env, idem, at, print)
+             ORDER BY v.digest
              ON CONFLICT DO NOTHING
-             RETURNING environment, idempotency_key)
+             RETURNING key_digest)
          SELECT v.n AS position
-         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(env, idem, n)
-         WHERE NOT EXISTS (SELECT 1 FROM claimed c
-                           WHERE c.environment = v.env AND c.idempotency_key = v.idem)",
+         FROM unnest($2::uuid[]) WITH ORDINALITY AS v(digest, n)
+         WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.key_digest = v.digest)",
         |q| {
-            q.bind::<diesel::sql_types::Uuid, _>(tenant)
+            q.bind::<SqlUuid, _>(tenant)
+                .bind::<Array<SqlUuid>, _>(&digest)
                 .bind::<Array<Text>, _>(&env)
                 .bind::<Array<Text>, _>(&idem)
                 .bind::<Array<Timestamptz>, _>(&at)
@@ -210,44 +227,45 @@ pub async fn claim_keys(
 }
 
 /// The fingerprints stored with `keys` (environment, key) of the
-/// transaction's tenant: `None` for a key stored before fingerprints were
-/// kept; a key not stored is absent.
+/// transaction's tenant, in the order given: `Some(None)` for a key stored
+/// before fingerprints were kept, `None` for a key not stored.
 pub async fn key_fingerprints(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     keys: &[(&str, &str)],
-) -> QueryResult<std::collections::HashMap<(String, String), Option<i64>>> {
+) -> QueryResult<Vec<Option<Option<i64>>>> {
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(sql_type = Text)]
-        environment: String,
-        #[diesel(sql_type = Text)]
-        idempotency_key: String,
+        #[diesel(sql_type = Int8)]
+        position: i64,
         #[diesel(sql_type = Nullable<Int8>)]
         fingerprint: Option<i64>,
     }
+    let mut found = vec![None; keys.len()];
     if keys.is_empty() {
-        return Ok(Default::default());
+        return Ok(found);
     }
-    let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
-    let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    let digest: Vec<Uuid> = keys.iter().map(|k| key_digest(k.0, k.1)).collect();
     let rows: Vec<Row> = prepared(
-        "SELECT d.environment, d.idempotency_key, d.fingerprint
-         FROM unnest($2::text[], $3::text[]) AS v(env, idem)
-         JOIN usage_dedup d ON d.tenant_id = $1 AND d.environment = v.env
-                           AND d.idempotency_key = v.idem",
+        "SELECT v.n AS position, d.fingerprint
+         FROM unnest($2::uuid[]) WITH ORDINALITY AS v(digest, n)
+         JOIN usage_dedup d ON d.tenant_id = $1 AND d.key_digest = v.digest",
         |q| {
-            q.bind::<diesel::sql_types::Uuid, _>(tenant)
-                .bind::<Array<Text>, _>(env)
-                .bind::<Array<Text>, _>(idem)
+            q.bind::<SqlUuid, _>(tenant)
+                .bind::<Array<SqlUuid>, _>(digest)
         },
     )
     .load(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.environment, r.idempotency_key), r.fingerprint))
-        .collect())
+    for row in rows {
+        if let Some(slot) = usize::try_from(row.position - 1)
+            .ok()
+            .and_then(|n| found.get_mut(n))
+        {
+            *slot = Some(row.fingerprint);
+        }
+    }
+    Ok(found)
 }
 
 /// One rollup bucket's change.
@@ -545,24 +563,6 @@ pub async fn all_used_in_db(
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.metric, r.used)).collect())
-}
-
-/// Which of `keys` are stored already for `tenant` in `environment`, with
-/// their fingerprints.
-pub async fn stored_keys(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    environment: &str,
-    keys: &[String],
-) -> QueryResult<Vec<(String, Option<i64>)>> {
-    use super::schema::usage_dedup as d;
-    d::table
-        .filter(d::tenant_id.eq(tenant))
-        .filter(d::environment.eq(environment))
-        .filter(d::idempotency_key.eq_any(keys))
-        .select((d::idempotency_key, d::fingerprint))
-        .load(conn)
-        .await
 }
 
 /// The key of `tenant`'s plan.

@@ -8,9 +8,11 @@
 //! Cost of a call: at most 1,000 events, each at most ~5 KB (metric 64 B,
 //! idempotency key 200 B, properties 4 KB of JSON, at most 4 levels deep
 //! and 32 keys an object), so at most ~5 MB of input (the HTTP body limit
-//! caps it lower) and, in the database, a handful of statements: the
-//! catalogue read, one INSERT of keys, one of events per 2,000, one of
-//! distinct values and two rollup upserts.
+//! caps it lower) and, in the database, one transaction of a handful of
+//! statements whatever the batch size: the catalogue read, the key claim
+//! (with quotas, after a savepoint: the newly claimed events are then
+//! taken from the quota in the same transaction), one batch row per month,
+//! one of distinct values, two rollup upserts and the thresholds.
 
 use std::collections::HashMap;
 
@@ -30,6 +32,7 @@ use crate::db::Db;
 use crate::db::usage::NewUsageEvent;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
+use diesel_async::AsyncPgConnection;
 
 /// Most events in one call (more: the whole call is BAD_USER_INPUT).
 pub const MAX_EVENTS: usize = 1000;
@@ -233,110 +236,101 @@ pub async fn record_each(
     // A key repeated in the batch is decided by its first event, before any
     // quota is reserved: a repeat takes nothing and is never stored on its
     // own (else a repeat of an event refused for the quota would pass).
-    let (mut valid, followers) = repeats(valid);
+    let (valid, followers) = repeats(valid);
     if !too_old.is_empty() {
-        let keys: Vec<String> = too_old.iter().map(|(_, k, _)| k.clone()).collect();
-        let stored = already_stored(db, who.tenant_id, who.environment, keys).await?;
-        for (i, key, fingerprint) in too_old {
-            if let Some(print) = stored.get(&key)
-                && store::same_content(*print, fingerprint) == Stored::Duplicate
+        let keys: Vec<(&str, &str)> = too_old
+            .iter()
+            .map(|(_, k, _)| (who.environment.as_str(), k.as_str()))
+            .collect();
+        let stored = already_stored(db, who.tenant_id, &keys).await?;
+        for ((i, _, fingerprint), print) in too_old.iter().zip(stored) {
+            if let Some(print) = print
+                && store::same_content(print, *fingerprint) == Stored::Duplicate
             {
-                results[i] = seen_before(Stored::Duplicate);
+                results[*i] = seen_before(Stored::Duplicate);
             }
         }
-    }
-    let mut held = HashMap::new();
-    if let Some(check) = quotas
-        && who.environment == Environment::Live
-        && !valid.is_empty()
-    {
-        let plan = plan_of(db, check, who.tenant_id).await?;
-        // Retried events take nothing: those already stored are answered
-        // DUPLICATE before the quota is asked (a key repeated in the batch
-        // is no longer here: see `repeats`).
-        let stored = match &plan {
-            Some(plan) if !plan.monthly_quotas.as_object().is_none_or(|q| q.is_empty()) => {
-                let keys: Vec<String> = valid
-                    .iter()
-                    .filter_map(|(_, e)| e.idempotency_key.clone())
-                    .collect();
-                already_stored(db, who.tenant_id, who.environment, keys).await?
-            }
-            _ => Default::default(),
-        };
-        let mut kept = Vec::with_capacity(valid.len());
-        for (i, mut event) in valid {
-            let idem = event.idempotency_key.as_deref().unwrap_or_default();
-            if let Some(print) = stored.get(idem) {
-                results[i] = seen_before(store::same_content(*print, event.fingerprint));
-                continue;
-            }
-            let reserved = match &plan {
-                Some(plan) => {
-                    check
-                        .usage
-                        .reserve_quota(
-                            db,
-                            plan,
-                            who.tenant_id,
-                            &event.metric,
-                            event.quantity,
-                            event.occurred_at,
-                        )
-                        .await
-                }
-                None => Ok(None),
-            };
-            match reserved {
-                Ok(reservation) => {
-                    if let Some(reservation) = reservation {
-                        event.quota = reservation.mark();
-                        held.insert(i, reservation);
-                    }
-                    kept.push((i, event));
-                }
-                Err(err @ AppError::QuotaExceeded(_)) => {
-                    results[i] = EventResult {
-                        status: Status::Refused,
-                        refusal: Some(over_quota(&err)),
-                    }
-                }
-                Err(err) => return Err(err),
-            }
-        }
-        valid = kept;
     }
     if valid.is_empty() {
         follow(&mut results, &followers);
         return Ok(results);
     }
+    // The plan whose monthly quotas this batch is taken from (live events
+    // only; none when the plan limits nothing).
+    let plan = match quotas {
+        Some(check) if who.environment == Environment::Live => {
+            plan_of(db, check, who.tenant_id).await?.filter(|plan| {
+                plan.monthly_quotas
+                    .as_object()
+                    .is_some_and(|q| !q.is_empty())
+            })
+        }
+        _ => None,
+    };
     let tenant = who.tenant_id;
     // Set when the work is done and only COMMIT is left: an error after it
     // leaves the outcome unknown (the rows may be stored).
     let committing = std::sync::atomic::AtomicBool::new(false);
     let committing_ref = &committing;
+    // The quota reservations of the events being recorded, by index: kept
+    // after the commit, given back (dropped) when it fails.
+    let held: std::sync::Mutex<HashMap<usize, super::quotas::Reservation>> = Default::default();
+    let held_ref = &held;
+    let plan_ref = plan.as_deref();
     let outcome = db
         .scoped(Scope::tenant(tenant), |conn| {
             async move {
                 let rules =
                     store::rules(conn, valid.iter().map(|(_, e)| e.metric.as_str())).await?;
-                let (known, unknown): (Vec<_>, Vec<_>) = valid
-                    .into_iter()
-                    .partition(|(_, e)| rules.contains_key(&e.metric));
-                // A UNIQUE_COUNT value past the cap is refused (it is stored
-                // as a digest, but a value that long is a sender's bug).
-                let (known, too_long): (Vec<_>, Vec<_>) =
-                    known
-                        .into_iter()
-                        .partition(|(_, e)| match rules.get(&e.metric) {
-                            Some(store::Aggregation::UniqueCount(property)) => {
-                                store::distinct_value(e, property)
-                                    .is_none_or(|v| v.len() <= store::MAX_DISTINCT_VALUE_BYTES)
-                            }
-                            _ => true,
-                        });
-                let (known, events): (Vec<usize>, Vec<NewUsageEvent>) = known.into_iter().unzip();
-                let stored = store::write(conn, tenant, &events, &rules).await?;
+                let mut answers: HashMap<usize, Result<Stored, EventRefusal>> = HashMap::new();
+                let mut known = Vec::with_capacity(valid.len());
+                let mut events = Vec::with_capacity(valid.len());
+                for (i, e) in valid {
+                    match rules.get(&e.metric) {
+                        None => {
+                            let reason = format!(
+                                "no metric has the key {}: see the `metrics` query",
+                                e.metric
+                            );
+                            answers.insert(i, Err(refused("metric", reason)));
+                        }
+                        // A UNIQUE_COUNT value past the cap is refused (it is
+                        // stored as a digest, but a value that long is a
+                        // sender's bug).
+                        Some(store::Aggregation::UniqueCount(property))
+                            if store::distinct_value(&e, property)
+                                .is_some_and(|v| v.len() > store::MAX_DISTINCT_VALUE_BYTES) =>
+                        {
+                            let reason = format!(
+                                "the value this metric counts is longer than {} bytes",
+                                store::MAX_DISTINCT_VALUE_BYTES
+                            );
+                            answers.insert(i, Err(refused("properties", reason)));
+                        }
+                        Some(_) => {
+                            known.push(i);
+                            events.push(e);
+                        }
+                    }
+                }
+                let stored = match (quotas, plan_ref) {
+                    (Some(check), Some(plan)) => {
+                        claim_within_quota(
+                            conn,
+                            check,
+                            plan,
+                            tenant,
+                            &rules,
+                            &mut known,
+                            &mut events,
+                            &mut answers,
+                            held_ref,
+                        )
+                        .await?
+                    }
+                    _ => store::claim(conn, tenant, &events).await?,
+                };
+                store::append(conn, tenant, &events, &stored, &rules).await?;
                 // The quota thresholds the new events crossed are announced
                 // in this transaction: with the usage, or not at all.
                 super::thresholds::record_crossed(
@@ -352,33 +346,8 @@ pub async fn record_each(
                 let live =
                     stored.contains(&Stored::Recorded) && who.environment == Environment::Live;
                 let announced = quotas.is_some() && live;
-                let mut answers: HashMap<usize, Result<Stored, EventRefusal>> = HashMap::new();
                 for (i, s) in known.into_iter().zip(stored) {
                     answers.insert(i, Ok(s));
-                }
-                for (i, e) in unknown {
-                    answers.insert(
-                        i,
-                        Err(refused(
-                            "metric",
-                            format!(
-                                "no metric has the key {}: see the `metrics` query",
-                                e.metric
-                            ),
-                        )),
-                    );
-                }
-                for (i, _) in too_long {
-                    answers.insert(
-                        i,
-                        Err(refused(
-                            "properties",
-                            format!(
-                                "the value this metric counts is longer than {} bytes",
-                                store::MAX_DISTINCT_VALUE_BYTES
-                            ),
-                        )),
-                    );
                 }
                 committing_ref.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok((answers, announced))
@@ -386,6 +355,7 @@ pub async fn record_each(
             .scope_boxed()
         })
         .await;
+    let mut held = held.into_inner().unwrap_or_else(|e| e.into_inner());
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {
@@ -495,23 +465,112 @@ fn follow(results: &mut [EventResult], repeats: &[Repeat]) {
     }
 }
 
-/// Which of `keys` are stored already for `tenant` in `environment`, with
-/// their fingerprints.
+/// The fingerprints stored with `keys` (environment, key) of `tenant`, in
+/// order (see [`crate::db::usage::key_fingerprints`]).
 async fn already_stored(
     db: &Db,
     tenant: Uuid,
-    environment: Environment,
-    keys: Vec<String>,
-) -> AppResult<HashMap<String, Option<i64>>> {
+    keys: &[(&str, &str)],
+) -> AppResult<Vec<Option<Option<i64>>>> {
     db.scoped(Scope::tenant(tenant), |conn| {
-        async move {
-            let found =
-                crate::db::usage::stored_keys(conn, tenant, environment.as_str(), &keys).await?;
-            Ok(found.into_iter().collect())
-        }
-        .scope_boxed()
+        async move { Ok(crate::db::usage::key_fingerprints(conn, tenant, keys).await?) }
+            .scope_boxed()
     })
     .await
+}
+
+/// Claims the keys of `events` (inside the tenant's transaction), then
+/// takes each newly claimed event from `plan`'s monthly quota of its
+/// metric, in order: a retried event (its key stored before) takes nothing,
+/// and one that would go past its quota is refused (QUOTA_EXCEEDED, in
+/// `answers`) and removed from `known` and `events`. A refused event must
+/// not keep its key (a retry after the quota resets must be recorded), and
+/// the runtime role may not delete keys: when any is refused, every claim
+/// of the batch is rolled back to a savepoint and the others claimed again.
+/// Reservations go to `held` by index; the caller keeps them after the
+/// commit.
+#[allow(clippy::too_many_arguments)]
+async fn claim_within_quota(
+    conn: &mut AsyncPgConnection,
+    check: QuotaCheck<'_>,
+    plan: &crate::plans::Plan,
+    tenant: Uuid,
+    rules: &HashMap<String, store::Aggregation>,
+    known: &mut Vec<usize>,
+    events: &mut Vec<NewUsageEvent>,
+    answers: &mut HashMap<usize, Result<Stored, EventRefusal>>,
+    held: &std::sync::Mutex<HashMap<usize, super::quotas::Reservation>>,
+) -> AppResult<Vec<Stored>> {
+    use diesel_async::SimpleAsyncConnection;
+    let hold = |index: usize, reservation: Option<super::quotas::Reservation>| {
+        let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+        match reservation {
+            Some(reservation) => held.insert(index, reservation),
+            None => held.remove(&index),
+        }
+    };
+    conn.batch_execute("SAVEPOINT usage_quota").await?;
+    let stored = store::claim(conn, tenant, events).await?;
+    let mut over = vec![false; events.len()];
+    for (place, event) in events.iter_mut().enumerate() {
+        if stored[place] != Stored::Recorded {
+            continue;
+        }
+        let Some(limit) = super::quotas::limit_of(plan, &event.metric) else {
+            continue;
+        };
+        let Some(amount) = super::quotas::amount(rules.get(&event.metric), event.quantity) else {
+            continue;
+        };
+        let reserved = check
+            .usage
+            .quotas()
+            .reserve(
+                &mut super::quotas::Seed::Conn(&mut *conn),
+                tenant,
+                &event.metric,
+                event.occurred_at,
+                amount,
+                limit,
+            )
+            .await;
+        match reserved {
+            Ok(reservation) => {
+                event.quota = reservation.mark();
+                hold(known[place], Some(reservation));
+            }
+            Err(err @ AppError::QuotaExceeded(_)) => {
+                answers.insert(known[place], Err(over_quota(&err)));
+                over[place] = true;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    if !over.contains(&true) {
+        return Ok(stored);
+    }
+    conn.batch_execute("ROLLBACK TO SAVEPOINT usage_quota")
+        .await?;
+    let mut place = 0;
+    known.retain(|_| {
+        place += 1;
+        !over[place - 1]
+    });
+    let mut place = 0;
+    events.retain(|_| {
+        place += 1;
+        !over[place - 1]
+    });
+    let again = store::claim(conn, tenant, events).await?;
+    // A key another batch stored in between makes its event a duplicate
+    // now: what that event reserved is given back.
+    for (place, outcome) in again.iter().enumerate() {
+        if *outcome != Stored::Recorded {
+            events[place].quota = None;
+            hold(known[place], None);
+        }
+    }
+    Ok(again)
 }
 
 /// The tenant's plan (its key read when the caller does not know it).

@@ -143,8 +143,20 @@ pub async fn write(
     events: &[NewUsageEvent],
     rules: &HashMap<String, Aggregation>,
 ) -> QueryResult<Vec<Stored>> {
-    // Claim each idempotency key once: a repeat inside the batch is a
-    // duplicate (same content) or a reuse (other content).
+    let outcome = claim(conn, tenant, events).await?;
+    append(conn, tenant, events, &outcome, rules).await?;
+    Ok(outcome)
+}
+
+/// Claims the idempotency keys of `events` (all of `tenant`, inside its
+/// transaction): what becomes of each, in order. A key given twice in the
+/// batch is claimed once, by its first event; a key stored before makes
+/// its event a duplicate (same content) or a reuse (other content).
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    events: &[NewUsageEvent],
+) -> QueryResult<Vec<Stored>> {
     let mut outcome = vec![Stored::Recorded; events.len()];
     let mut first: HashMap<_, _, RandomState> = HashMap::default();
     let mut claims = Vec::new();
@@ -175,27 +187,34 @@ pub async fn write(
         // (one more statement, only when a batch holds such keys).
         let keys: Vec<(&str, &str)> = taken.iter().map(|&n| (claims[n].0, claims[n].1)).collect();
         let stored = rows::key_fingerprints(conn, tenant, &keys).await?;
-        for (&n, (env, key)) in taken.iter().zip(keys) {
+        for (&n, print) in taken.iter().zip(stored) {
             let i = claimant[n];
-            let print = stored
-                .get(&(env.to_owned(), key.to_owned()))
-                .copied()
-                .flatten();
-            outcome[i] = same_content(print, events[i].fingerprint);
+            outcome[i] = same_content(print.flatten(), events[i].fingerprint);
         }
     }
+    Ok(outcome)
+}
+
+/// Appends the events of `events` whose `outcome` is [`Stored::Recorded`]
+/// (their keys claimed by [`claim`]) and adds them to the rollups.
+pub async fn append(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    events: &[NewUsageEvent],
+    outcome: &[Stored],
+    rules: &HashMap<String, Aggregation>,
+) -> QueryResult<()> {
     let recorded: Vec<&NewUsageEvent> = events
         .iter()
-        .zip(&outcome)
+        .zip(outcome)
         .filter(|(_, o)| **o == Stored::Recorded)
         .map(|(e, _)| e)
         .collect();
     if recorded.is_empty() {
-        return Ok(outcome);
+        return Ok(());
     }
     rows::insert_events(conn, &recorded).await?;
-    update_rollups(conn, tenant, &recorded, rules).await?;
-    Ok(outcome)
+    update_rollups(conn, tenant, &recorded, rules).await
 }
 
 /// The rollup buckets an event falls in: hour and day, the tenant's and

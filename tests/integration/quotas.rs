@@ -163,6 +163,80 @@ async fn a_batch_over_the_quota_records_up_to_it_and_refuses_the_rest() {
     assert_eq!(a.status, 402, "{:?}", a.body);
     assert_eq!(a.body["error"]["used"], 5);
     drop(peer);
+
+    // The refused events kept no key: once the quota is raised, the same
+    // batch records exactly them (the five stay duplicates).
+    free_quota(&app, 8).await;
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    let r = &a.body["data"]["recordUsage"];
+    assert_eq!(
+        (
+            r["duplicates"].as_i64(),
+            r["recorded"].as_i64(),
+            r["refused"].as_i64()
+        ),
+        (Some(5), Some(3), Some(0)),
+        "{:?}",
+        a.body
+    );
+    assert_eq!(stored(&app, &tenant).await, 8);
+}
+
+/// Quota refusals in the middle of a batch: the keys claimed before and
+/// after a refused event are claimed again without it (the claim is rolled
+/// back to a savepoint), retries inside the batch follow their first event,
+/// and a retry of the same batch takes nothing.
+#[tokio::test]
+async fn a_refusal_in_the_middle_of_a_batch_keeps_the_order_and_no_key() {
+    let app = TestApp::spawn().await;
+    free_quota(&app, 10).await;
+    let (_, tenant, key) = signed_up(&app, "middle@quota.test", "LIVE").await;
+    let now = Utc::now().to_rfc3339();
+    let event = |key: &str, quantity: i64| json!({ "metric": "api_calls", "quantity": quantity, "occurredAt": now, "idempotencyKey": key });
+    // 4 fits, 7 would not (11), 3 fits (7), the repeat of "m2" follows it
+    // (refused), 3 more fits (10), 1 more does not (11).
+    let events = json!([
+        event("m1", 4),
+        event("m2", 7),
+        event("m3", 3),
+        event("m2", 7),
+        event("m4", 3),
+        event("m5", 1)
+    ]);
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    let r = &a.body["data"]["recordUsage"];
+    let statuses: Vec<&str> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "RECORDED", "REFUSED", "RECORDED", "REFUSED", "RECORDED", "REFUSED"
+        ],
+        "{:?}",
+        a.body
+    );
+    assert_eq!(r["results"][1]["code"], "QUOTA_EXCEEDED");
+    assert_eq!(r["results"][5]["code"], "QUOTA_EXCEEDED");
+    let keys = format!("SELECT count(*) AS n FROM usage_dedup WHERE tenant_id = '{tenant}'");
+    assert_eq!(
+        app.db.count(&keys).await,
+        3,
+        "only the recorded events keep a key"
+    );
+    assert_eq!(stored(&app, &tenant).await, 10);
+    let a = app.gql(RECORD, json!({ "e": events }), Some(&key)).await;
+    let r = &a.body["data"]["recordUsage"];
+    assert_eq!(
+        (r["duplicates"].as_i64(), r["refused"].as_i64()),
+        (Some(3), Some(3)),
+        "{:?}",
+        a.body
+    );
+    assert_eq!(stored(&app, &tenant).await, 10);
 }
 
 #[tokio::test]

@@ -412,8 +412,8 @@ async fn partitions_are_created_ahead_and_dropped_after_the_retention() {
     owner
         .batch_execute(&format!(
             "CREATE TABLE public.{} PARTITION OF public.usage_batches FOR VALUES FROM ('{}') TO ('{}');
-             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, recorded_at)
-             VALUES ('{tenant}', 'live', 'ancient', now() - interval '40 days', now() - interval '40 days');",
+             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, key_digest, occurred_at, recorded_at)
+             VALUES ('{tenant}', 'live', 'ancient', tg_usage_key_digest('live', 'ancient'), now() - interval '40 days', now() - interval '40 days');",
             partition(old),
             old_start.to_rfc3339(),
             old_end.to_rfc3339()
@@ -824,4 +824,36 @@ async fn the_batch_write_is_prepared_once_per_connection() {
             held.len()
         );
     }
+}
+
+/// The server finds idempotency keys by the digest `db::usage::key_digest`
+/// computes; the keys stored before migration 2026-12-13-100001 got theirs
+/// from `tg_usage_key_digest`. The two must agree on every key (non-ASCII,
+/// quotes, backslashes, the longest) or a retry of an old event would be
+/// recorded twice.
+#[tokio::test]
+async fn the_servers_key_digest_is_the_databases() {
+    let app = TestApp::spawn().await;
+    let keys = [
+        "a".to_string(),
+        "order-42:retry".into(),
+        "clé-été-日本-🙂".into(),
+        "it's \\ a \"key\"".into(),
+        "k".repeat(200),
+    ];
+    for environment in ["live", "test"] {
+        for key in &keys {
+            let rust = tenantgate::db::usage::key_digest(environment, key);
+            let sql = format!(
+                "SELECT count(*) AS n WHERE tg_usage_key_digest('{environment}', '{}') = '{rust}'",
+                key.replace('\'', "''")
+            );
+            assert_eq!(count(&app, &sql).await, 1, "{environment} {key:?}: {rust}");
+        }
+    }
+    assert_ne!(
+        tenantgate::db::usage::key_digest("live", "k"),
+        tenantgate::db::usage::key_digest("test", "k"),
+        "a key of each environment is its own"
+    );
 }
