@@ -26,6 +26,10 @@ fn deceptive(c: char) -> bool {
 
 /// The first character of `text` that a field may not hold.
 pub fn offending(text: &str, multiline: bool) -> Option<char> {
+    // Printable ASCII (most keys, metrics, ids) holds none: one byte scan.
+    if text.bytes().all(|b| matches!(b, 0x20..=0x7e)) {
+        return None;
+    }
     text.chars().find(|&c| {
         (c.is_control() && !(multiline && matches!(c, '\t' | '\n' | '\r'))) || deceptive(c)
     })

@@ -31,9 +31,13 @@ pub fn parse_quantity(value: &serde_json::Value) -> Result<i64, EventRefusal> {
 /// An event's `occurredAt` as sent (any JSON value): an RFC 3339 date-time
 /// with an offset, else a refusal of that event naming `occurredAt`.
 pub fn parse_occurred_at(value: &serde_json::Value) -> Result<DateTime<Utc>, EventRefusal> {
-    value
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+    parse_occurred_at_str(value.as_str().unwrap_or_default())
+}
+
+/// [`parse_occurred_at`] of a JSON string's contents.
+pub fn parse_occurred_at_str(text: &str) -> Result<DateTime<Utc>, EventRefusal> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| {
             refused(

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::checks::check;
 pub use super::checks::{
     MAX_AHEAD, MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH, MAX_PROPERTIES_KEYS, parse_occurred_at,
-    parse_quantity,
+    parse_occurred_at_str, parse_quantity,
 };
 use super::partitions::MAX_AGE;
 use super::store::{self, Stored};
