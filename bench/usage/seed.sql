@@ -38,9 +38,8 @@ INSERT INTO usage_batches (id, tenant_id, environment, month, events, metrics, q
                                      ORDER BY g) - 1) / 1000 AS chunk
           FROM bench_events e) e
     GROUP BY tenant_id, environment, month, chunk;
-INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, key_digest, occurred_at)
-    SELECT tenant_id, environment, idempotency_key, tg_usage_key_digest(environment, idempotency_key),
-           occurred_at FROM bench_events;
+INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at)
+    SELECT tenant_id, environment, idempotency_key, occurred_at FROM bench_events;
 CREATE TEMP TABLE bench_hours ON COMMIT DROP AS
     SELECT e.tenant_id, e.api_key_id, e.metric, date_trunc('hour', e.occurred_at) AS bucket,
            CASE m.aggregation WHEN 'sum' THEN sum(e.quantity) WHEN 'count' THEN count(*)

@@ -393,14 +393,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_dedup (tenant_id, key_digest) {
+    usage_dedup (tenant_id, idempotency_key, environment) {
         tenant_id -> Uuid,
         environment -> Text,
         idempotency_key -> Text,
         occurred_at -> Timestamptz,
         recorded_at -> Timestamptz,
         fingerprint -> Nullable<Int8>,
-        key_digest -> Uuid,
     }
 }
 

@@ -121,23 +121,9 @@ pub async fn insert_events(
 /// One idempotency key to claim: environment, key, event time, fingerprint.
 pub type Claim<'a> = (&'static str, &'a str, DateTime<Utc>, i64);
 
-/// What `usage_dedup` is keyed by (with the tenant): the first 16 bytes of
-/// SHA-256(environment ':' key), as a uuid (fixed width, compared with
-/// memcmp; migration 2026-12-13-100001 computes the same in SQL).
-pub fn key_digest(environment: &str, key: &str) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let mut hash = Sha256::new();
-    hash.update(environment.as_bytes());
-    hash.update(b":");
-    hash.update(key.as_bytes());
-    let digest = hash.finalize();
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&digest[..16]);
-    Uuid::from_bytes(first)
-}
-
-/// Claims idempotency keys of the transaction's tenant, in digest order (so
-/// concurrent batches lock them in one order); returns the positions (in
+/// Claims idempotency keys of the transaction's tenant, in the primary
+/// key's order (bytewise: so concurrent batches lock them in one order and
+/// the inserts walk the index forward); returns the positions (in
 /// `keys`, ascending) of those stored before, which were not claimed. A key
 /// claimed by a transaction not yet committed waits for it: the database
 /// decides, once.
@@ -157,24 +143,22 @@ pub async fn claim_keys(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let digest: Vec<Uuid> = keys.iter().map(|k| key_digest(k.0, k.1)).collect();
     let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
     let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let at: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
     let print: Vec<i64> = keys.iter().map(|k| k.3).collect();
-    let (digest_ref, env_ref, idem_ref, at_ref, print_ref) = (&digest, &env, &idem, &at, &print);
+    let (env_ref, idem_ref, at_ref, print_ref) = (&env, &idem, &at, &print);
     let all_new = conn
         .transaction::<_, Error, _>(async |conn: &mut AsyncPgConnection| {
             prepared(
-                "INSERT INTO usage_dedup (tenant_id, key_digest, environment, idempotency_key,
-                                          occurred_at, fingerprint)
-                 SELECT $1, v.digest, v.env, v.idem, v.at, v.print
-                 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::int8[])
-                      AS v(digest, env, idem, at, print)
-                 ORDER BY v.digest",
+                "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
+                                          fingerprint)
+                 SELECT $1, v.env, v.idem, v.at, v.print
+                 FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+                      AS v(env, idem, at, print)
+                 ORDER BY v.idem COLLATE \"C\", v.env COLLATE \"C\"",
                 |q| {
                     q.bind::<SqlUuid, _>(tenant)
-                        .bind::<Array<SqlUuid>, _>(digest_ref)
                         .bind::<Array<Text>, _>(env_ref)
                         .bind::<Array<Text>, _>(idem_ref)
                         .bind::<Array<Timestamptz>, _>(at_ref)
@@ -198,20 +182,20 @@ pub async fn claim_keys(
     // The keys not claimed now: their positions (1-based in the arrays).
     let taken: Vec<Taken> = prepared(
         "WITH claimed AS (
-             INSERT INTO usage_dedup (tenant_id, key_digest, environment, idempotency_key,
-                                      occurred_at, fingerprint)
-             SELECT $1, v.digest, v.env, v.idem, v.at, v.print
-             FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::int8[])
-                  AS v(digest, env, idem, at, print)
-             ORDER BY v.digest
+             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at,
+                                      fingerprint)
+             SELECT $1, v.env, v.idem, v.at, v.print
+             FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+                  AS v(env, idem, at, print)
+             ORDER BY v.idem COLLATE \"C\", v.env COLLATE \"C\"
              ON CONFLICT DO NOTHING
-             RETURNING key_digest)
+             RETURNING environment, idempotency_key)
          SELECT v.n AS position
-         FROM unnest($2::uuid[]) WITH ORDINALITY AS v(digest, n)
-         WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.key_digest = v.digest)",
+         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(env, idem, n)
+         WHERE NOT EXISTS (SELECT 1 FROM claimed c
+                           WHERE c.idempotency_key = v.idem AND c.environment = v.env)",
         |q| {
             q.bind::<SqlUuid, _>(tenant)
-                .bind::<Array<SqlUuid>, _>(&digest)
                 .bind::<Array<Text>, _>(&env)
                 .bind::<Array<Text>, _>(&idem)
                 .bind::<Array<Timestamptz>, _>(&at)
@@ -225,6 +209,13 @@ pub async fn claim_keys(
         .filter_map(|t| usize::try_from(t.position - 1).ok())
         .collect())
 }
+
+/// The fingerprints of stored keys: $1 tenant, $2 environments, $3 keys
+/// (one probe of the primary key each; a test checks the plan).
+pub const KEY_FINGERPRINTS: &str = "SELECT v.n AS position, d.fingerprint
+     FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(env, idem, n)
+     JOIN usage_dedup d ON d.tenant_id = $1 AND d.idempotency_key = v.idem
+                       AND d.environment = v.env";
 
 /// The fingerprints stored with `keys` (environment, key) of the
 /// transaction's tenant, in the order given: `Some(None)` for a key stored
@@ -245,16 +236,13 @@ pub async fn key_fingerprints(
     if keys.is_empty() {
         return Ok(found);
     }
-    let digest: Vec<Uuid> = keys.iter().map(|k| key_digest(k.0, k.1)).collect();
-    let rows: Vec<Row> = prepared(
-        "SELECT v.n AS position, d.fingerprint
-         FROM unnest($2::uuid[]) WITH ORDINALITY AS v(digest, n)
-         JOIN usage_dedup d ON d.tenant_id = $1 AND d.key_digest = v.digest",
-        |q| {
-            q.bind::<SqlUuid, _>(tenant)
-                .bind::<Array<SqlUuid>, _>(digest)
-        },
-    )
+    let env: Vec<&str> = keys.iter().map(|k| k.0).collect();
+    let idem: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    let rows: Vec<Row> = prepared(KEY_FINGERPRINTS, |q| {
+        q.bind::<SqlUuid, _>(tenant)
+            .bind::<Array<Text>, _>(env)
+            .bind::<Array<Text>, _>(idem)
+    })
     .load(conn)
     .await?;
     for row in rows {
@@ -269,10 +257,10 @@ pub async fn key_fingerprints(
 }
 
 /// One rollup bucket's change.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RollupKey {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RollupKey<'a> {
     pub environment: &'static str,
-    pub metric: String,
+    pub metric: &'a str,
     pub granularity: &'static str,
     /// The key's own share, or [`Uuid::nil`] for the whole tenant.
     pub api_key_id: Uuid,
@@ -286,14 +274,14 @@ pub struct RollupKey {
 pub async fn upsert_rollups(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    rows: &[(RollupKey, i64, i64)],
+    rows: &[(RollupKey<'_>, i64, i64)],
     max: bool,
 ) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
     let env: Vec<&str> = rows.iter().map(|r| r.0.environment).collect();
-    let metric: Vec<&str> = rows.iter().map(|r| r.0.metric.as_str()).collect();
+    let metric: Vec<&str> = rows.iter().map(|r| r.0.metric).collect();
     let granularity: Vec<&str> = rows.iter().map(|r| r.0.granularity).collect();
     let key: Vec<Uuid> = rows.iter().map(|r| r.0.api_key_id).collect();
     let bucket: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0.bucket).collect();
@@ -347,16 +335,16 @@ struct NewDistinct {
 /// Records distinct values per bucket, each as its digest (16 bytes of
 /// SHA-256); returns, per bucket, one entry for every value not seen there
 /// before.
-pub async fn insert_distinct(
+pub async fn insert_distinct<'a>(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    rows: &[(RollupKey, Vec<u8>)],
-) -> QueryResult<Vec<RollupKey>> {
+    rows: &[(RollupKey<'a>, [u8; 16])],
+) -> QueryResult<Vec<RollupKey<'a>>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let env: Vec<&str> = rows.iter().map(|r| r.0.environment).collect();
-    let metric: Vec<&str> = rows.iter().map(|r| r.0.metric.as_str()).collect();
+    let metric: Vec<&str> = rows.iter().map(|r| r.0.metric).collect();
     let granularity: Vec<&str> = rows.iter().map(|r| r.0.granularity).collect();
     let key: Vec<Uuid> = rows.iter().map(|r| r.0.api_key_id).collect();
     let bucket: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0.bucket).collect();
@@ -382,12 +370,19 @@ pub async fn insert_distinct(
     )
     .load(conn)
     .await?;
+    // The metrics as the caller holds them (a batch names a few).
+    let mut metrics: Vec<&'a str> = rows.iter().map(|r| r.0.metric).collect();
+    metrics.sort_unstable();
+    metrics.dedup();
     Ok(new
         .into_iter()
         .filter_map(|r| {
             Some(RollupKey {
                 environment: static_environment(&r.environment)?,
-                metric: r.metric,
+                metric: metrics
+                    .binary_search(&r.metric.as_str())
+                    .ok()
+                    .map(|n| metrics[n])?,
                 granularity: static_granularity(&r.granularity)?,
                 api_key_id: r.api_key_id,
                 bucket: r.bucket,

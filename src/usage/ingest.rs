@@ -135,6 +135,9 @@ pub fn refused(field: &'static str, reason: impl Into<String>) -> EventRefusal {
     }
 }
 
+/// What the write transaction decided for one event.
+type Answer = Result<Stored, EventRefusal>;
+
 /// One event as it arrived: parsed, or refused already at the boundary (a
 /// field that is not even of the right type), so that one malformed event
 /// never refuses the whole call.
@@ -277,12 +280,14 @@ pub async fn record_each(
     let held: std::sync::Mutex<HashMap<usize, super::quotas::Reservation>> = Default::default();
     let held_ref = &held;
     let plan_ref = plan.as_deref();
+    let n = results.len();
     let outcome = db
         .scoped(Scope::tenant(tenant), |conn| {
             async move {
                 let rules =
                     store::rules(conn, valid.iter().map(|(_, e)| e.metric.as_str())).await?;
-                let mut answers: HashMap<usize, Result<Stored, EventRefusal>> = HashMap::new();
+                // What became of each event decided here, by index.
+                let mut answers: Vec<Option<Answer>> = (0..n).map(|_| None).collect();
                 let mut known = Vec::with_capacity(valid.len());
                 let mut events = Vec::with_capacity(valid.len());
                 for (i, e) in valid {
@@ -292,7 +297,7 @@ pub async fn record_each(
                                 "no metric has the key {}: see the `metrics` query",
                                 e.metric
                             );
-                            answers.insert(i, Err(refused("metric", reason)));
+                            answers[i] = Some(Err(refused("metric", reason)));
                         }
                         // A UNIQUE_COUNT value past the cap is refused (it is
                         // stored as a digest, but a value that long is a
@@ -305,7 +310,7 @@ pub async fn record_each(
                                 "the value this metric counts is longer than {} bytes",
                                 store::MAX_DISTINCT_VALUE_BYTES
                             );
-                            answers.insert(i, Err(refused("properties", reason)));
+                            answers[i] = Some(Err(refused("properties", reason)));
                         }
                         Some(_) => {
                             known.push(i);
@@ -347,7 +352,7 @@ pub async fn record_each(
                     stored.contains(&Stored::Recorded) && who.environment == Environment::Live;
                 let announced = quotas.is_some() && live;
                 for (i, s) in known.into_iter().zip(stored) {
-                    answers.insert(i, Ok(s));
+                    answers[i] = Some(Ok(s));
                 }
                 committing_ref.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok((answers, announced))
@@ -378,7 +383,11 @@ pub async fn record_each(
     {
         check.usage.live().committed(db, tenant);
     }
-    for (i, answer) in outcome {
+    for (i, answer) in outcome
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, a)| Some((i, a?)))
+    {
         if matches!(answer, Ok(Stored::Recorded))
             && let Some(reservation) = held.remove(&i)
         {
@@ -498,7 +507,7 @@ async fn claim_within_quota(
     rules: &HashMap<String, store::Aggregation>,
     known: &mut Vec<usize>,
     events: &mut Vec<NewUsageEvent>,
-    answers: &mut HashMap<usize, Result<Stored, EventRefusal>>,
+    answers: &mut [Option<Answer>],
     held: &std::sync::Mutex<HashMap<usize, super::quotas::Reservation>>,
 ) -> AppResult<Vec<Stored>> {
     use diesel_async::SimpleAsyncConnection;
@@ -540,7 +549,7 @@ async fn claim_within_quota(
                 hold(known[place], Some(reservation));
             }
             Err(err @ AppError::QuotaExceeded(_)) => {
-                answers.insert(known[place], Err(over_quota(&err)));
+                answers[known[place]] = Some(Err(over_quota(&err)));
                 over[place] = true;
             }
             Err(err) => return Err(err),

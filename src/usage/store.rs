@@ -219,7 +219,7 @@ pub async fn append(
 
 /// The rollup buckets an event falls in: hour and day, the tenant's and
 /// (when a key sent it) the key's own.
-fn buckets(event: &NewUsageEvent) -> impl Iterator<Item = RollupKey> + '_ {
+fn buckets(event: &NewUsageEvent) -> impl Iterator<Item = RollupKey<'_>> + '_ {
     let keys = [Some(Uuid::nil()), event.api_key_id];
     [("hour", TimeDelta::hours(1)), ("day", TimeDelta::days(1))]
         .into_iter()
@@ -227,7 +227,7 @@ fn buckets(event: &NewUsageEvent) -> impl Iterator<Item = RollupKey> + '_ {
             let bucket = truncate(event.occurred_at, width);
             keys.into_iter().flatten().map(move |api_key_id| RollupKey {
                 environment: event.environment,
-                metric: event.metric.clone(),
+                metric: &event.metric,
                 granularity,
                 api_key_id,
                 bucket,
@@ -244,31 +244,37 @@ pub const MAX_DISTINCT_VALUE_BYTES: usize = 1024;
 
 /// The value a `unique_count` event counts: its property as text (a JSON
 /// string's contents, any other JSON value's text), or none when absent.
-pub fn distinct_value(event: &NewUsageEvent, property: &str) -> Option<String> {
+pub fn distinct_value<'a>(
+    event: &'a NewUsageEvent,
+    property: &str,
+) -> Option<std::borrow::Cow<'a, str>> {
     match event.properties.get(property)? {
         serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+        serde_json::Value::String(s) => Some(s.as_str().into()),
+        other => Some(other.to_string().into()),
     }
 }
 
 /// What is stored of a distinct value: the first 16 bytes of its SHA-256
 /// (as the migration digested the values stored before).
-fn digest(value: &str) -> Vec<u8> {
+fn digest(value: &str) -> [u8; 16] {
     use sha2::{Digest, Sha256};
-    Sha256::digest(value.as_bytes())[..16].to_vec()
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&Sha256::digest(value.as_bytes())[..16]);
+    first
 }
 
-async fn update_rollups(
+async fn update_rollups<'a>(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    events: &[&NewUsageEvent],
+    events: &[&'a NewUsageEvent],
     rules: &HashMap<String, Aggregation>,
 ) -> QueryResult<()> {
-    // (value, events) per bucket; BTreeMaps keep the lock order stable.
-    let mut additive: BTreeMap<RollupKey, (i64, i64)> = BTreeMap::new();
-    let mut max: BTreeMap<RollupKey, (i64, i64)> = BTreeMap::new();
-    let mut distinct: BTreeSet<(RollupKey, Vec<u8>)> = BTreeSet::new();
+    // (value, events) per bucket, keys borrowing the events' metrics;
+    // BTreeMaps keep the lock order stable.
+    let mut additive: BTreeMap<RollupKey<'a>, (i64, i64)> = BTreeMap::new();
+    let mut max: BTreeMap<RollupKey<'a>, (i64, i64)> = BTreeMap::new();
+    let mut distinct: BTreeSet<(RollupKey<'a>, [u8; 16])> = BTreeSet::new();
     for event in events {
         let rule = rules.get(&event.metric).unwrap_or(&Aggregation::Sum);
         for key in buckets(event) {
@@ -290,7 +296,7 @@ async fn update_rollups(
                 }
                 Aggregation::UniqueCount(property) => {
                     if let Some(value) = distinct_value(event, property) {
-                        distinct.insert((key.clone(), digest(&value)));
+                        distinct.insert((key, digest(&value)));
                     }
                     additive.entry(key).or_default().1 += 1;
                 }
@@ -303,7 +309,7 @@ async fn update_rollups(
             additive.entry(key).or_default().0 += 1;
         }
     }
-    let flat = |map: BTreeMap<RollupKey, (i64, i64)>| -> Vec<(RollupKey, i64, i64)> {
+    let flat = |map: BTreeMap<RollupKey<'a>, (i64, i64)>| -> Vec<(RollupKey<'a>, i64, i64)> {
         map.into_iter().map(|(k, (v, n))| (k, v, n)).collect()
     };
     rows::upsert_rollups(conn, tenant, &flat(additive), false).await?;

@@ -372,9 +372,9 @@ async fn keys_are_kept_by_when_they_were_recorded() {
     let mut owner = app.db.owner().await;
     owner
         .batch_execute(&format!(
-            "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, key_digest, occurred_at, recorded_at) VALUES
-               ('{tenant}', 'live', 'recent', tg_usage_key_digest('live', 'recent'), now() - interval '40 days', now() - interval '2 days'),
-               ('{tenant}', 'live', 'stale', tg_usage_key_digest('live', 'stale'), now() - interval '37 days', now() - interval '37 days')"
+            "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, recorded_at) VALUES
+               ('{tenant}', 'live', 'recent', now() - interval '40 days', now() - interval '2 days'),
+               ('{tenant}', 'live', 'stale', now() - interval '37 days', now() - interval '37 days')"
         ))
         .await
         .unwrap();
@@ -513,8 +513,8 @@ async fn the_partition_upkeep_never_stalls_ingest() {
         .batch_execute(&format!(
             "DROP TABLE public.{ahead};
              CREATE TABLE public.{old} PARTITION OF public.usage_batches FOR VALUES FROM ('{old_start}') TO ('{old_end}');
-             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, key_digest, occurred_at, recorded_at)
-             SELECT '{tenant}', 'live', 'old-' || i, tg_usage_key_digest('live', 'old-' || i), now() - interval '40 days', now() - interval '40 days'
+             INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, recorded_at)
+             SELECT '{tenant}', 'live', 'old-' || i, now() - interval '40 days', now() - interval '40 days'
              FROM generate_series(1, 25000) AS i;"
         ))
         .await
@@ -570,8 +570,8 @@ async fn the_partition_upkeep_never_stalls_ingest() {
     // One prune statement forgets at most 10,000 rows.
     owner
         .batch_execute(&format!(
-            "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, key_digest, occurred_at, recorded_at)
-             SELECT '{tenant}', 'live', 'again-' || i, tg_usage_key_digest('live', 'again-' || i), now() - interval '40 days', now() - interval '40 days'
+            "INSERT INTO usage_dedup (tenant_id, environment, idempotency_key, occurred_at, recorded_at)
+             SELECT '{tenant}', 'live', 'again-' || i, now() - interval '40 days', now() - interval '40 days'
              FROM generate_series(1, 12000) AS i;"
         ))
         .await
@@ -633,7 +633,7 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
     // The later migrations that depend on this one's shapes first.
     owner
         .batch_execute(include_str!(
-            "../../migrations/2026-12-13-100001_usage_dedup_digest/down.sql"
+            "../../migrations/2026-12-13-100001_usage_dedup_bytewise/down.sql"
         ))
         .await
         .unwrap();
@@ -680,7 +680,7 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
         .unwrap();
     owner
         .batch_execute(include_str!(
-            "../../migrations/2026-12-13-100001_usage_dedup_digest/up.sql"
+            "../../migrations/2026-12-13-100001_usage_dedup_bytewise/up.sql"
         ))
         .await
         .unwrap();

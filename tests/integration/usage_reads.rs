@@ -680,7 +680,7 @@ struct PlanLine {
 /// The plan of `statement` (with parameter `types`) run with `args`, under
 /// `scope` (the runtime role, row-level security on): the statement the
 /// server sends, prepared, then `EXPLAIN EXECUTE`d with real values.
-async fn plan(
+pub(crate) async fn plan(
     app: &TestApp,
     scope: tenantgate::tenancy::Scope,
     statement: &'static str,
