@@ -335,7 +335,8 @@ pub async fn record_each(
                     }
                     _ => store::claim(conn, tenant, &events).await?,
                 };
-                store::append(conn, tenant, &events, &stored, &rules).await?;
+                let seen = quotas.map(|q| q.usage.known_distinct());
+                let sent = store::append(conn, tenant, &events, &stored, &rules, seen).await?;
                 // The quota thresholds the new events crossed are announced
                 // in this transaction: with the usage, or not at all.
                 super::thresholds::record_crossed(
@@ -355,7 +356,7 @@ pub async fn record_each(
                     answers[i] = Some(Ok(s));
                 }
                 committing_ref.store(true, std::sync::atomic::Ordering::SeqCst);
-                Ok((answers, announced))
+                Ok((answers, announced, sent))
             }
             .scope_boxed()
         })
@@ -377,11 +378,13 @@ pub async fn record_each(
             return Err(err);
         }
     };
-    let (outcome, announced) = outcome;
-    if let Some(check) = quotas
-        && announced
-    {
-        check.usage.live().committed(db, tenant);
+    let (outcome, announced, sent) = outcome;
+    if let Some(check) = quotas {
+        // Committed: the distinct values sent are stored now.
+        check.usage.known_distinct().remember(sent);
+        if announced {
+            check.usage.live().committed(db, tenant);
+        }
     }
     for (i, answer) in outcome
         .into_iter()

@@ -12,6 +12,7 @@
 mod authorize;
 pub mod catalogue;
 mod checks;
+pub mod distinct;
 mod flush;
 pub mod ingest;
 pub mod limits;
@@ -72,6 +73,8 @@ struct Inner {
     failed_lookups: FailedLookups,
     /// The same for publishable keys (a budget of its own).
     public_failed_lookups: FailedLookups,
+    /// Distinct values of UNIQUE_COUNT metrics seen committed.
+    known_distinct: distinct::KnownDistinct,
     /// Idempotency keys seen on the hot path, with their event's fingerprint.
     seen: Cache<(Uuid, Environment, String), i64>,
     buffer: Mutex<Vec<NewUsageEvent>>,
@@ -92,6 +95,7 @@ impl Usage {
                 limiter,
                 metrics: catalogue::MetricCatalogue::default(),
                 live: live::Announcer::default(),
+                known_distinct: distinct::KnownDistinct::default(),
                 seen: Cache::builder()
                     .max_capacity(1_000_000)
                     .time_to_live(IDEMPOTENCY_TTL)
@@ -165,6 +169,12 @@ impl Usage {
     /// The mailer of the quota threshold emails, once set.
     pub fn alert_mailer(&self) -> Option<&crate::mail::Mailer> {
         self.inner.alerts.get()
+    }
+
+    /// The distinct values of UNIQUE_COUNT metrics this instance saw
+    /// committed.
+    pub fn known_distinct(&self) -> &distinct::KnownDistinct {
+        &self.inner.known_distinct
     }
 
     /// The quota counters.

@@ -13,6 +13,7 @@ use diesel_async::AsyncPgConnection;
 use foldhash::fast::RandomState;
 use uuid::Uuid;
 
+use super::distinct::{self, KnownDistinct};
 use crate::db::metrics::MetricRow;
 use crate::db::usage::{self as rows, NewUsageEvent, RollupKey};
 
@@ -144,7 +145,7 @@ pub async fn write(
     rules: &HashMap<String, Aggregation>,
 ) -> QueryResult<Vec<Stored>> {
     let outcome = claim(conn, tenant, events).await?;
-    append(conn, tenant, events, &outcome, rules).await?;
+    append(conn, tenant, events, &outcome, rules, None).await?;
     Ok(outcome)
 }
 
@@ -196,14 +197,17 @@ pub async fn claim(
 }
 
 /// Appends the events of `events` whose `outcome` is [`Stored::Recorded`]
-/// (their keys claimed by [`claim`]) and adds them to the rollups.
+/// (their keys claimed by [`claim`]) and adds them to the rollups. With
+/// `known`, distinct values it holds are not sent; returns the ids of those
+/// sent, for the caller to remember once the transaction has committed.
 pub async fn append(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     events: &[NewUsageEvent],
     outcome: &[Stored],
     rules: &HashMap<String, Aggregation>,
-) -> QueryResult<()> {
+    known: Option<&KnownDistinct>,
+) -> QueryResult<Vec<distinct::Id>> {
     let recorded: Vec<&NewUsageEvent> = events
         .iter()
         .zip(outcome)
@@ -211,10 +215,10 @@ pub async fn append(
         .map(|(e, _)| e)
         .collect();
     if recorded.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     rows::insert_events(conn, &recorded).await?;
-    update_rollups(conn, tenant, &recorded, rules).await
+    update_rollups(conn, tenant, &recorded, rules, known).await
 }
 
 /// The rollup buckets an event falls in: hour and day, the tenant's and
@@ -269,7 +273,8 @@ async fn update_rollups<'a>(
     tenant: Uuid,
     events: &[&'a NewUsageEvent],
     rules: &HashMap<String, Aggregation>,
-) -> QueryResult<()> {
+    known: Option<&KnownDistinct>,
+) -> QueryResult<Vec<distinct::Id>> {
     // (value, events) per bucket, keys borrowing the events' metrics;
     // BTreeMaps keep the lock order stable.
     let mut additive: BTreeMap<RollupKey<'a>, (i64, i64)> = BTreeMap::new();
@@ -303,9 +308,22 @@ async fn update_rollups<'a>(
             }
         }
     }
-    if !distinct.is_empty() {
-        let distinct: Vec<_> = distinct.into_iter().collect();
-        for key in rows::insert_distinct(conn, tenant, &distinct).await? {
+    // Values a committed write of this instance stored are not new: only
+    // the others are sent (and their ids returned, to remember them).
+    let mut sent = Vec::new();
+    let mut send = Vec::with_capacity(distinct.len());
+    for (key, digest) in distinct {
+        if let Some(known) = known {
+            let id = distinct::id(tenant, &key, &digest);
+            if known.known(id) {
+                continue;
+            }
+            sent.push(id);
+        }
+        send.push((key, digest));
+    }
+    if !send.is_empty() {
+        for key in rows::insert_distinct(conn, tenant, &send).await? {
             additive.entry(key).or_default().0 += 1;
         }
     }
@@ -314,5 +332,5 @@ async fn update_rollups<'a>(
     };
     rows::upsert_rollups(conn, tenant, &flat(additive), false).await?;
     rows::upsert_rollups(conn, tenant, &flat(max), true).await?;
-    Ok(())
+    Ok(sent)
 }

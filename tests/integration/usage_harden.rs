@@ -328,6 +328,58 @@ async fn unique_count_values_are_stored_as_digests_and_capped() {
     );
 }
 
+/// A distinct value this instance saw committed is not sent again (it is
+/// known stored), and one whose write rolled back is not taken as stored.
+#[tokio::test]
+async fn distinct_values_are_remembered_only_once_committed() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, key) = tenant_with_key(&app, "known@usage.test", "LIVE").await;
+    app.db
+        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
+        .await;
+    let now = Utc::now();
+    let seat = |idem: &str, user: &str| {
+        let mut e = event("seats", 1, now, idem);
+        e["properties"] = json!({ "user": user });
+        e
+    };
+    let record = |events: Value| {
+        let app = &app;
+        let key = &key;
+        async move { app.gql(RECORD, json!({ "e": events }), Some(key)).await }
+    };
+    let hour = format!(
+        "SELECT coalesce(sum(value), 0)::bigint AS n FROM usage_rollups WHERE tenant_id = '{tenant}' \
+         AND metric = 'seats' AND granularity = 'hour' AND api_key_id = '00000000-0000-0000-0000-000000000000'"
+    );
+    let rows = format!("SELECT count(*) AS n FROM usage_distinct WHERE tenant_id = '{tenant}'");
+    let g = record(json!([seat("s1", "ann")])).await;
+    assert_eq!(g.body["data"]["recordUsage"]["recorded"], 1, "{:?}", g.body);
+    assert_eq!((count(&app, &hour).await, count(&app, &rows).await), (1, 4));
+    // The stored values taken away behind the server's back: "ann" again is
+    // not sent (known), so it is neither stored again nor counted twice.
+    crate::quotas::as_owner(
+        &app,
+        &format!(
+            "BEGIN; SELECT set_config('app.usage_prune', 'on', true); \
+             DELETE FROM usage_distinct WHERE tenant_id = '{tenant}'; COMMIT;"
+        ),
+    )
+    .await;
+    let g = record(json!([seat("s2", "ann")])).await;
+    assert_eq!(g.body["data"]["recordUsage"]["recorded"], 1, "{:?}", g.body);
+    assert_eq!((count(&app, &hour).await, count(&app, &rows).await), (1, 0));
+    // A write of "zed" whose commit fails remembers nothing: the next one
+    // stores and counts it.
+    crate::quotas::refuse_usage_commits(&app).await;
+    let g = record(json!([seat("s3", "zed")])).await;
+    assert!(g.body.get("errors").is_some(), "{:?}", g.body);
+    crate::quotas::as_owner(&app, "DROP TRIGGER refuse_commit ON usage_dedup").await;
+    let g = record(json!([seat("s4", "zed")])).await;
+    assert_eq!(g.body["data"]["recordUsage"]["recorded"], 1, "{:?}", g.body);
+    assert_eq!((count(&app, &hour).await, count(&app, &rows).await), (2, 4));
+}
+
 #[tokio::test]
 async fn keys_are_kept_by_when_they_were_recorded() {
     let app = TestApp::spawn().await;
@@ -633,7 +685,7 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
     // The later migrations that depend on this one's shapes first.
     owner
         .batch_execute(include_str!(
-            "../../migrations/2026-12-13-100001_usage_dedup_bytewise/down.sql"
+            "../../migrations/2026-12-13-100001_usage_hot_lookups/down.sql"
         ))
         .await
         .unwrap();
@@ -680,7 +732,7 @@ async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
         .unwrap();
     owner
         .batch_execute(include_str!(
-            "../../migrations/2026-12-13-100001_usage_dedup_bytewise/up.sql"
+            "../../migrations/2026-12-13-100001_usage_hot_lookups/up.sql"
         ))
         .await
         .unwrap();
