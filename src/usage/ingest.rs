@@ -271,13 +271,8 @@ pub async fn record_each(
         _ => None,
     };
     let tenant = who.tenant_id;
-    // Set when the work is done and only COMMIT is left: an error after it
-    // leaves the outcome unknown (the rows may be stored).
-    let committing = std::sync::atomic::AtomicBool::new(false);
-    let committing_ref = &committing;
-    // The quota reservations of the events being recorded, by index: kept
-    // after the commit, given back (dropped) when it fails.
-    let held: std::sync::Mutex<HashMap<usize, super::quotas::Reservation>> = Default::default();
+    // The quota reservations of the events being recorded.
+    let held = Held::default();
     let held_ref = &held;
     let plan_ref = plan.as_deref();
     let n = results.len();
@@ -355,30 +350,30 @@ pub async fn record_each(
                 for (i, s) in known.into_iter().zip(stored) {
                     answers[i] = Some(Ok(s));
                 }
-                committing_ref.store(true, std::sync::atomic::Ordering::SeqCst);
+                held_ref.committing(true);
                 Ok((answers, announced, sent))
             }
             .scope_boxed()
         })
         .await;
-    let mut held = held.into_inner().unwrap_or_else(|e| e.into_inner());
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {
-            if committing.load(std::sync::atomic::Ordering::SeqCst) {
+            if held.is_committing() {
                 // The commit failed or its acknowledgement was lost: the
                 // events may be stored, so what they took stays taken (a
                 // retry finds them stored and takes nothing more). At worst
                 // the quota counts them without their rows, until the
                 // counter is read again from the rollups; never the reverse.
                 tracing::warn!(tenant.id = %tenant, error = %err, "recordUsage commit outcome unknown; its quota reservations are kept");
-                held.into_values()
-                    .for_each(super::quotas::Reservation::forget);
+                held.forget_all();
             }
             return Err(err);
         }
     };
     let (outcome, announced, sent) = outcome;
+    // Committed: the outcome is known, what is not kept below goes back.
+    held.committing(false);
     if let Some(check) = quotas {
         // Committed: the distinct values sent are stored now.
         check.usage.known_distinct().remember(sent);
@@ -392,7 +387,7 @@ pub async fn record_each(
         .filter_map(|(i, a)| Some((i, a?)))
     {
         if matches!(answer, Ok(Stored::Recorded))
-            && let Some(reservation) = held.remove(&i)
+            && let Some(reservation) = held.take(i)
         {
             reservation.keep();
         }
@@ -491,16 +486,66 @@ async fn already_stored(
     .await
 }
 
+/// The quota reservations of a write's events, by index. Dropped, they are
+/// given back, unless COMMIT was sent: then the rows may be stored (the
+/// acknowledgement lost, or the caller's future dropped mid-commit when
+/// its client hung up), and what they took stays taken (at worst the quota
+/// counts usage that is not stored until the counter is read again from
+/// the rollups; never the reverse).
+#[derive(Default)]
+struct Held {
+    map: std::sync::Mutex<HashMap<usize, super::quotas::Reservation>>,
+    committing: std::sync::atomic::AtomicBool,
+}
+
+impl Held {
+    fn committing(&self, yes: bool) {
+        self.committing
+            .store(yes, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn is_committing(&self) -> bool {
+        self.committing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<usize, super::quotas::Reservation>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn put(&self, index: usize, reservation: super::quotas::Reservation) {
+        self.map().insert(index, reservation);
+    }
+
+    fn take(&self, index: usize) -> Option<super::quotas::Reservation> {
+        self.map().remove(&index)
+    }
+
+    fn forget_all(&self) {
+        self.map()
+            .drain()
+            .for_each(|(_, r)| super::quotas::Reservation::forget(r));
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.is_committing() {
+            self.forget_all();
+        }
+    }
+}
+
 /// Claims the keys of `events` (inside the tenant's transaction), then
 /// takes each newly claimed event from `plan`'s monthly quota of its
 /// metric, in order: a retried event (its key stored before) takes nothing,
 /// and one that would go past its quota is refused (QUOTA_EXCEEDED, in
 /// `answers`) and removed from `known` and `events`. A refused event must
 /// not keep its key (a retry after the quota resets must be recorded), and
-/// the runtime role may not delete keys: when any is refused, every claim
-/// of the batch is rolled back to a savepoint and the others claimed again.
-/// Reservations go to `held` by index; the caller keeps them after the
-/// commit.
+/// the runtime role may not delete keys: when any is refused, what the pass
+/// took is given back and every claim of it rolled back to a savepoint
+/// (another batch may claim those keys meanwhile), then the others are
+/// claimed and taken again, in order. Each pass drops at least one event,
+/// so at most as many passes as events. Reservations go to `held` by index.
 #[allow(clippy::too_many_arguments)]
 async fn claim_within_quota(
     conn: &mut AsyncPgConnection,
@@ -511,78 +556,70 @@ async fn claim_within_quota(
     known: &mut Vec<usize>,
     events: &mut Vec<NewUsageEvent>,
     answers: &mut [Option<Answer>],
-    held: &std::sync::Mutex<HashMap<usize, super::quotas::Reservation>>,
+    held: &Held,
 ) -> AppResult<Vec<Stored>> {
     use diesel_async::SimpleAsyncConnection;
-    let hold = |index: usize, reservation: Option<super::quotas::Reservation>| {
-        let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
-        match reservation {
-            Some(reservation) => held.insert(index, reservation),
-            None => held.remove(&index),
-        }
-    };
     conn.batch_execute("SAVEPOINT usage_quota").await?;
-    let stored = store::claim(conn, tenant, events).await?;
-    let mut over = vec![false; events.len()];
-    for (place, event) in events.iter_mut().enumerate() {
-        if stored[place] != Stored::Recorded {
-            continue;
-        }
-        let Some(limit) = super::quotas::limit_of(plan, &event.metric) else {
-            continue;
-        };
-        let Some(amount) = super::quotas::amount(rules.get(&event.metric), event.quantity) else {
-            continue;
-        };
-        let reserved = check
-            .usage
-            .quotas()
-            .reserve(
-                &mut super::quotas::Seed::Conn(&mut *conn),
-                tenant,
-                &event.metric,
-                event.occurred_at,
-                amount,
-                limit,
-            )
-            .await;
-        match reserved {
-            Ok(reservation) => {
-                event.quota = reservation.mark();
-                hold(known[place], Some(reservation));
+    loop {
+        let stored = store::claim(conn, tenant, events).await?;
+        let mut over = vec![false; events.len()];
+        let mut taken = Vec::new();
+        for (place, event) in events.iter_mut().enumerate() {
+            event.quota = None;
+            if stored[place] != Stored::Recorded {
+                continue;
             }
-            Err(err @ AppError::QuotaExceeded(_)) => {
-                answers[known[place]] = Some(Err(over_quota(&err)));
-                over[place] = true;
+            let Some(limit) = super::quotas::limit_of(plan, &event.metric) else {
+                continue;
+            };
+            let Some(amount) = super::quotas::amount(rules.get(&event.metric), event.quantity)
+            else {
+                continue;
+            };
+            let reserved = check
+                .usage
+                .quotas()
+                .reserve(
+                    &mut super::quotas::Seed::Conn(&mut *conn),
+                    tenant,
+                    &event.metric,
+                    event.occurred_at,
+                    amount,
+                    limit,
+                )
+                .await;
+            match reserved {
+                Ok(reservation) => {
+                    event.quota = reservation.mark();
+                    taken.push((known[place], reservation));
+                }
+                Err(err @ AppError::QuotaExceeded(_)) => {
+                    answers[known[place]] = Some(Err(over_quota(&err)));
+                    over[place] = true;
+                }
+                Err(err) => return Err(err),
             }
-            Err(err) => return Err(err),
         }
-    }
-    if !over.contains(&true) {
-        return Ok(stored);
-    }
-    conn.batch_execute("ROLLBACK TO SAVEPOINT usage_quota")
-        .await?;
-    let mut place = 0;
-    known.retain(|_| {
-        place += 1;
-        !over[place - 1]
-    });
-    let mut place = 0;
-    events.retain(|_| {
-        place += 1;
-        !over[place - 1]
-    });
-    let again = store::claim(conn, tenant, events).await?;
-    // A key another batch stored in between makes its event a duplicate
-    // now: what that event reserved is given back.
-    for (place, outcome) in again.iter().enumerate() {
-        if *outcome != Stored::Recorded {
-            events[place].quota = None;
-            hold(known[place], None);
+        if !over.contains(&true) {
+            for (index, reservation) in taken {
+                held.put(index, reservation);
+            }
+            return Ok(stored);
         }
+        drop(taken);
+        conn.batch_execute("ROLLBACK TO SAVEPOINT usage_quota")
+            .await?;
+        let mut place = 0;
+        known.retain(|_| {
+            place += 1;
+            !over[place - 1]
+        });
+        let mut place = 0;
+        events.retain(|_| {
+            place += 1;
+            !over[place - 1]
+        });
     }
-    Ok(again)
 }
 
 /// The tenant's plan (its key read when the caller does not know it).

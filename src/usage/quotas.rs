@@ -152,20 +152,26 @@ impl Quotas {
             };
         }
         let counter = self.local.get_with(key.clone(), Default::default);
-        let mut guard = counter.lock().await;
-        let used = match *guard {
-            Some(used) => used,
-            None => {
-                let seeded = seed.used(tenant, metric, start, resets_at).await?;
-                *guard = Some(seeded);
-                seeded
+        // The counter is never held while the database is asked: a
+        // `recordUsage` reserves inside its write transaction, holding a
+        // connection (and its keys' row locks), so a holder waiting for a
+        // pool connection could wait on it. The seed is read unlocked; the
+        // first to lock with a value sets it (the others use the counter).
+        let mut seeded = None;
+        loop {
+            {
+                let mut guard = counter.lock().await;
+                if let Some(used) = guard.or(seeded) {
+                    if used.saturating_add(amount) > limit {
+                        *guard = Some(used);
+                        return Err(exceeded(used));
+                    }
+                    *guard = Some(used + amount);
+                    return Ok(Reservation::held(self.clone(), key, amount, limit));
+                }
             }
-        };
-        if used.saturating_add(amount) > limit {
-            return Err(exceeded(used));
+            seeded = Some(seed.used(tenant, metric, start, resets_at).await?);
         }
-        *guard = Some(used + amount);
-        Ok(Reservation::held(self.clone(), key, amount, limit))
     }
 
     /// How much of `metric` `tenant` has used this month, as the counters
