@@ -289,19 +289,27 @@ async fn authorize_refuses_a_metric_the_catalogue_does_not_have() {
     );
 }
 
+/// Adds the UNIQUE_COUNT metric `seats` (distinct values of `user`).
+async fn add_seats_metric(app: &TestApp) {
+    app.db
+        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
+        .await;
+}
+
+/// One `seats` event of `user`.
+fn seat_event(at: chrono::DateTime<Utc>, idem: &str, user: &str) -> Value {
+    let mut e = event("seats", 1, at, idem);
+    e["properties"] = json!({ "user": user });
+    e
+}
+
 #[tokio::test]
 async fn unique_count_values_are_stored_as_digests_and_capped() {
     let app = TestApp::spawn().await;
     let (_, tenant, key) = tenant_with_key(&app, "digest@usage.test", "LIVE").await;
-    app.db
-        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
-        .await;
+    add_seats_metric(&app).await;
     let now = Utc::now();
-    let seat = |idem: &str, user: String| {
-        let mut e = event("seats", 1, now, idem);
-        e["properties"] = json!({ "user": user });
-        e
-    };
+    let seat = |idem: &str, user: String| seat_event(now, idem, &user);
     let events = json!([
         seat("long", "u".repeat(1000)),
         seat("huge", "h".repeat(3000)),
@@ -334,15 +342,9 @@ async fn unique_count_values_are_stored_as_digests_and_capped() {
 async fn distinct_values_are_remembered_only_once_committed() {
     let app = TestApp::spawn().await;
     let (_, tenant, key) = tenant_with_key(&app, "known@usage.test", "LIVE").await;
-    app.db
-        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
-        .await;
+    add_seats_metric(&app).await;
     let now = Utc::now();
-    let seat = |idem: &str, user: &str| {
-        let mut e = event("seats", 1, now, idem);
-        e["properties"] = json!({ "user": user });
-        e
-    };
+    let seat = |idem: &str, user: &str| seat_event(now, idem, user);
     let record = |events: Value| {
         let app = &app;
         let key = &key;
@@ -652,11 +654,8 @@ async fn the_partition_upkeep_never_stalls_ingest() {
 async fn rolling_the_hardening_migration_back_and_forth_keeps_every_row() {
     let app = TestApp::spawn().await;
     let (_, tenant, key) = tenant_with_key(&app, "rollback@usage.test", "LIVE").await;
-    app.db
-        .count("WITH m AS (INSERT INTO metrics (key, name, unit, aggregation, unique_property) VALUES ('seats', 'Seats', 'users', 'unique_count', 'user') RETURNING 1) SELECT count(*) AS n FROM m")
-        .await;
-    let mut seat = event("seats", 1, Utc::now(), "s1");
-    seat["properties"] = json!({ "user": "ann" });
+    add_seats_metric(&app).await;
+    let seat = seat_event(Utc::now(), "s1", "ann");
     let g = app
         .gql(
             RECORD,

@@ -118,8 +118,29 @@ async fn two_instances_crossing_at_once_announce_once() {
     let (_, tenant, key) = signed_up(&app, owner, "LIVE").await;
     // Two instances with counters of their own (no shared Redis): each
     // believes it takes 0 → 8, so each crosses 80 % in its own transaction.
+    // Their counters are seeded (at 0) before either writes: a batch seeds
+    // its counter inside its write transaction, after its claim, and could
+    // otherwise already see the other's commit.
     let one = app.peer(Limiter::local()).await;
     let two = app.peer(Limiter::local()).await;
+    for peer in [&one, &two] {
+        let seeded = peer
+            .state
+            .usage
+            .quotas()
+            .reserve(
+                &mut tenantgate::usage::quotas::Seed::Db(&peer.state.db),
+                tenant.parse().unwrap(),
+                "api_calls",
+                chrono::Utc::now(),
+                1,
+                10,
+            )
+            .await
+            .unwrap();
+        // Given back: the counter stays, at 0.
+        drop(seeded);
+    }
     for round in 0..3 {
         let (a, b) = tokio::join!(
             one.gql(RECORD, batch(&format!("x{round}-"), 8), Some(&key)),
