@@ -89,6 +89,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Webhooks,
     /// Tenants by host, custom domains.
     pub domains: crate::domains::Domains,
+    /// The hot query documents compiled to one statement each.
+    pub compiled: crate::graphql::compiled::CompiledReads,
 }
 
 /// What the GraphQL resolvers share (put into the schema's data).
@@ -174,6 +176,7 @@ impl AppState {
             exports,
             webhooks,
             domains,
+            compiled: crate::graphql::compiled::CompiledReads::default(),
         }
     }
 

@@ -278,7 +278,9 @@ impl KeyCache {
 
     /// Notes that `grant` was used now (written by [`Self::flush_last_used`]).
     pub fn touch(&self, grant: &KeyGrant) {
-        let now = Utc::now();
+        // Microseconds, as the database keeps it: `lastUsedAt` reads the same
+        // before and after the flush (and in a compiled read).
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
         if let Ok(mut map) = self.inner.last_used.lock() {
             map.insert(grant.key_id, (grant.tenant_id, now));
         }
@@ -288,6 +290,20 @@ impl KeyCache {
     pub fn pending_last_used(&self, key_id: Uuid) -> Option<DateTime<Utc>> {
         let map = self.inner.last_used.lock().ok()?;
         map.get(&key_id).map(|(_, at)| *at)
+    }
+
+    /// The last uses of `tenant_id`'s keys seen by this instance and not yet
+    /// written (ids, times): a compiled read takes them into `lastUsedAt` as
+    /// [`Self::pending_last_used`] does for one key. One pass over the map,
+    /// which holds at most one entry per key used since the last flush.
+    pub fn pending_last_used_in(&self, tenant_id: Uuid) -> (Vec<Uuid>, Vec<DateTime<Utc>>) {
+        let Ok(map) = self.inner.last_used.lock() else {
+            return (Vec::new(), Vec::new());
+        };
+        map.iter()
+            .filter(|(_, (tenant, _))| *tenant == tenant_id)
+            .map(|(key, (_, at))| (*key, *at))
+            .unzip()
     }
 
     /// Writes the last uses noted since the last flush: one transaction per

@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod billing;
+pub mod compiled;
 pub mod data_exports;
 pub mod domains;
 pub mod email_tokens;

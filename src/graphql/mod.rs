@@ -5,6 +5,7 @@
 //! [`crate::auth::Session`] from the context and reach data only through
 //! [`crate::db::Db::scoped`].
 
+pub mod compiled;
 pub mod context;
 pub mod cursor;
 pub mod document;

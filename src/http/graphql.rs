@@ -251,7 +251,40 @@ async fn execute(
     {
         return fail(err);
     }
+    let variables = read_variables(params.variables);
+    // A compiled document answered by one statement (see
+    // `graphql::compiled`): a signed-in user acting in a tenant; anything the
+    // plan declines runs on the executor below, which words any error.
+    if let Caller::Token(session) = &caller
+        && let Principal::User {
+            user_id,
+            session_id,
+        } = session.principal
+        && let Some(tenant_id) = session.active_tenant
+        && let Ok(vars) = &variables
+        && let Some(plan) = app
+            .compiled
+            .plan(&resolved.text, params.operation_name.as_deref())
+    {
+        let asker = crate::graphql::compiled::Asker {
+            user_id,
+            session_id,
+            tenant_id,
+        };
+        let body = match document::strings::check_variables(vars) {
+            Ok(()) => {
+                plan.answer(&app.db, &app.api_keys, &asker, vars, limits.max_complexity)
+                    .await
+            }
+            Err(_) => None,
+        };
+        app.compiled.count(body.is_some());
+        if let Some(body) = body {
+            return super::media::json_text_response(media, StatusCode::OK, body);
+        }
+    }
     let query = resolved.text;
+    let learn = (query.len() <= crate::graphql::compiled::MAX_TEXT).then(|| query.clone());
     let checked = match document::check(
         &query,
         params.operation_name.as_deref(),
@@ -271,10 +304,9 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return res;
     }
-    let variables = match params.variables {
-        None | Some(Value::Null) => Variables::default(),
-        Some(v @ Value::Object(_)) => Variables::from_json(v),
-        Some(_) => return fail(AppError::bad_input("`variables` must be a JSON object")),
+    let variables = match variables {
+        Ok(variables) => variables,
+        Err(err) => return fail(err),
     };
     if let Err(err) = document::strings::check_variables(&variables) {
         return fail(err);
@@ -335,6 +367,7 @@ async fn execute(
         request = request.data(crate::graphql::context::RequestDb(db.clone()));
     }
     let doc = checked.doc;
+    let is_query = reads.is_some();
     request.set_parsed_query(doc.clone());
     let mut response = app.schema.execute(request).await;
     if let Some(db) = reads
@@ -342,12 +375,28 @@ async fn execute(
     {
         return request_error(media, &request_id, err, None);
     }
+    if response.errors.is_empty()
+        && is_query
+        && let Some(text) = learn
+    {
+        app.compiled.learn(&text, operation_name.as_deref(), &doc);
+    }
     document::order::reorder(&mut response.data, &doc, operation_name.as_deref());
     let mut res = graphql_response(media, &request_id, response);
     if let Some(limits) = limits {
         super::authorize::rate_limit_headers(res.headers_mut(), &limits);
     }
     res
+}
+
+/// The request's `variables`: absent or null is none; anything but an object
+/// is BAD_USER_INPUT.
+fn read_variables(variables: Option<Value>) -> Result<Variables, AppError> {
+    match variables {
+        None | Some(Value::Null) => Ok(Variables::default()),
+        Some(v @ Value::Object(_)) => Ok(Variables::from_json(v)),
+        Some(_) => Err(AppError::bad_input("`variables` must be a JSON object")),
+    }
 }
 
 /// A session for an API-key caller: the key verified and its limits taken.

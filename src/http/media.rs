@@ -103,7 +103,12 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 
 /// A JSON body with the media type, `no-store` and `Vary`.
 pub fn json_response(media: Media, status: StatusCode, body: Value) -> Response {
-    let mut res = (status, body.to_string()).into_response();
+    json_text_response(media, status, body.to_string())
+}
+
+/// A response whose body is JSON text already (a compiled read's).
+pub fn json_text_response(media: Media, status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
     let headers = res.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

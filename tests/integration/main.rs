@@ -11,6 +11,7 @@ mod billing_webhooks;
 mod bound_sessions;
 mod budgets;
 mod cli;
+mod compiled;
 mod connections;
 mod demo;
 mod domains;

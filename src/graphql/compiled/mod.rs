@@ -1,0 +1,386 @@
+//! Compiled reads: the hot dashboard queries answered by one SQL statement
+//! that PostgreSQL turns into the response body, with no GraphQL execution.
+//!
+//! A query document that ran on the executor without an error is compiled
+//! ([`plan::compile`]) when every field it selects is one the generator knows
+//! (a tenant's own fields, its members with their users, its API keys, their
+//! connections and page info) and kept, per text and operation name, in a
+//! bounded cache. The next request with the same text, from a signed-in user
+//! acting in a tenant, skips parsing, validation and execution: its arguments
+//! are read from the variables and checked as the resolvers check them
+//! (`first` 1..=100, cursors, the complexity limit), and one statement
+//! ([`sql::generate`]) sets the tenant, checks the session, membership, role
+//! and tenant status, and builds the JSON under row-level security. Anything
+//! the statement or the arguments refuse runs on the executor instead, which
+//! words the error: the compiled path never answers an error itself.
+//!
+//! Budgets: documents up to [`MAX_TEXT`] bytes; at most [`MAX_PLANS`]
+//! distinct statements per process ever (each is prepared once per pooled
+//! connection; past the budget, new documents run on the executor).
+
+pub mod plan;
+pub mod sql;
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Variables;
+use async_graphql::parser::types::ExecutableDocument;
+use uuid::Uuid;
+
+use crate::auth::key_cache::KeyCache;
+use crate::db::Db;
+use crate::db::compiled::{BindValue, Piece};
+use crate::graphql::cursor;
+use plan::{Arg, Field, List, Sel, Tree};
+use sql::Slot;
+
+/// The longest document text that is compiled.
+pub const MAX_TEXT: usize = 8 * 1024;
+/// The most distinct compiled statements per process.
+pub const MAX_PLANS: usize = 256;
+
+/// A compiled document.
+pub struct Plan {
+    /// The document's text and operation name (the cache is keyed by their
+    /// hash; a plan answers only its own text).
+    text: String,
+    operation_name: Option<String>,
+    tree: Tree,
+    pieces: Vec<Piece>,
+    slots: Vec<Slot>,
+    lists: Vec<List>,
+    last_used: bool,
+}
+
+/// The compiled documents of this instance.
+#[derive(Clone)]
+pub struct CompiledReads {
+    plans: moka::sync::Cache<u64, Arc<Plan>>,
+    hasher: RandomState,
+    /// The statements ever admitted (their text), for [`MAX_PLANS`].
+    admitted: Arc<Mutex<HashSet<String>>>,
+    answered: Arc<AtomicU64>,
+    declined: Arc<AtomicU64>,
+}
+
+impl Default for CompiledReads {
+    fn default() -> Self {
+        Self {
+            plans: moka::sync::Cache::new(MAX_PLANS as u64),
+            hasher: RandomState::new(),
+            admitted: Arc::default(),
+            answered: Arc::default(),
+            declined: Arc::default(),
+        }
+    }
+}
+
+/// Who asks: the verified-by-the-statement caller.
+pub struct Asker {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub tenant_id: Uuid,
+}
+
+impl CompiledReads {
+    /// The plan of `text` (with `operation_name`), if compiled.
+    pub fn plan(&self, text: &str, operation_name: Option<&str>) -> Option<Arc<Plan>> {
+        if text.len() > MAX_TEXT {
+            return None;
+        }
+        self.plans
+            .get(&self.key(text, operation_name))
+            .filter(|p| p.text == text && p.operation_name.as_deref() == operation_name)
+    }
+
+    fn key(&self, text: &str, operation_name: Option<&str>) -> u64 {
+        self.hasher.hash_one((text, operation_name))
+    }
+
+    /// Notes whether a plan answered a request (or it ran on the executor).
+    pub fn count(&self, answered: bool) {
+        let counter = if answered {
+            &self.answered
+        } else {
+            &self.declined
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests a plan answered, and requests with a plan that ran on the
+    /// executor instead, since start.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.answered.load(Ordering::Relaxed),
+            self.declined.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Compiles `doc` (the text `text`, which just ran without an error) if
+    /// it can be, within the budgets.
+    pub fn learn(&self, text: &str, operation_name: Option<&str>, doc: &ExecutableDocument) {
+        if text.len() > MAX_TEXT {
+            return;
+        }
+        if self.plan(text, operation_name).is_some() {
+            return;
+        }
+        let Some(tree) = plan::compile(doc, operation_name) else {
+            return;
+        };
+        if !tree
+            .root
+            .iter()
+            .any(|s| matches!(s.field, Field::Tenant(_)))
+        {
+            return;
+        }
+        let generated = sql::generate(&tree, tree.reads_lists());
+        let text_of: String = generated
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Sql(s) => s.as_str(),
+                Piece::Bind(_) => "$",
+            })
+            .collect();
+        {
+            let Ok(mut admitted) = self.admitted.lock() else {
+                return;
+            };
+            if !admitted.contains(&text_of) {
+                if admitted.len() >= MAX_PLANS {
+                    return;
+                }
+                admitted.insert(text_of);
+            }
+        }
+        let last_used = generated
+            .slots
+            .iter()
+            .any(|s| matches!(s, Slot::PendingIds));
+        self.plans.insert(
+            self.key(text, operation_name),
+            Arc::new(Plan {
+                text: text.to_owned(),
+                operation_name: operation_name.map(str::to_owned),
+                tree,
+                pieces: generated.pieces,
+                slots: generated.slots,
+                lists: generated.lists,
+                last_used,
+            }),
+        );
+    }
+}
+
+/// One list's arguments for this request.
+struct ListArgs {
+    plus_one: i64,
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+}
+
+impl Plan {
+    /// The response body (`{"data":…}`), or `None` when this request must run
+    /// on the executor (an argument it refuses, the complexity limit, a
+    /// session, membership, role or tenant the statement refuses, or a
+    /// database error, which the executor reports).
+    pub async fn answer(
+        &self,
+        db: &Db,
+        keys: &KeyCache,
+        asker: &Asker,
+        variables: &Variables,
+        max_complexity: usize,
+    ) -> Option<String> {
+        let args: Vec<ListArgs> = self
+            .lists
+            .iter()
+            .map(|list| {
+                let first = int(&list.first, variables)?;
+                let limit = cursor::page_size(first).ok()?;
+                let after = match string(&list.after, variables)? {
+                    Some(text) => Some(cursor::decode(&text).ok()?),
+                    None => None,
+                };
+                Some(ListArgs {
+                    plus_one: limit + 1,
+                    after,
+                })
+            })
+            .collect::<Option<_>>()?;
+        if complexity(&self.tree.root, variables)? > max_complexity {
+            return None;
+        }
+        let pending = if self.last_used {
+            keys.pending_last_used_in(asker.tenant_id)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let values: Vec<BindValue> = self
+            .slots
+            .iter()
+            .map(|slot| match *slot {
+                Slot::Tenant => BindValue::Text(asker.tenant_id.to_string()),
+                Slot::User => BindValue::Text(asker.user_id.to_string()),
+                Slot::Session => BindValue::OptUuid(Some(asker.session_id)),
+                Slot::PagePlusOne(n) => BindValue::BigInt(args[n].plus_one),
+                Slot::AfterAt(n) => BindValue::OptTime(args[n].after.map(|a| a.0)),
+                Slot::AfterId(n) => BindValue::OptUuid(args[n].after.map(|a| a.1)),
+                Slot::HasPrevious(n) => BindValue::Bool(args[n].after.is_some()),
+                Slot::PendingIds => BindValue::Uuids(pending.0.clone()),
+                Slot::PendingAts => BindValue::Times(pending.1.clone()),
+            })
+            .collect();
+        let mut conn = db.checkout().await.ok()?;
+        crate::db::compiled::run(&mut conn, &self.pieces, &values)
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+/// The value of an `Int` argument: `None` inside when null or absent;
+/// `None` outside when the executor must judge it (a value of another type,
+/// out of `i32`, a missing non-null variable).
+fn int(arg: &Arg, variables: &Variables) -> Option<Option<i32>> {
+    match value(arg, variables)? {
+        None => Some(None),
+        Some(async_graphql::Value::Number(n)) => Some(Some(i32::try_from(n.as_i64()?).ok()?)),
+        Some(_) => None,
+    }
+}
+
+/// The value of a `String` argument, as [`int`].
+fn string(arg: &Arg, variables: &Variables) -> Option<Option<String>> {
+    match value(arg, variables)? {
+        None => Some(None),
+        Some(async_graphql::Value::String(s)) => Some(Some(s)),
+        Some(_) => None,
+    }
+}
+
+fn value(arg: &Arg, variables: &Variables) -> Option<Option<async_graphql::Value>> {
+    let v = match arg {
+        Arg::Absent => return Some(None),
+        Arg::Literal(v) => v.clone(),
+        Arg::Variable {
+            name,
+            nullable,
+            default,
+        } => match variables.get(name) {
+            Some(v) => v.clone(),
+            None => match default {
+                Some(v) => v.clone(),
+                None if *nullable => async_graphql::Value::Null,
+                None => return None,
+            },
+        },
+    };
+    if let (
+        async_graphql::Value::Null,
+        Arg::Variable {
+            nullable: false, ..
+        },
+    ) = (&v, arg)
+    {
+        return None;
+    }
+    Some(match v {
+        async_graphql::Value::Null => None,
+        v => Some(v),
+    })
+}
+
+/// The executor's complexity of the selections (each field 1 plus its
+/// children; a list [`cursor::list_cost`]).
+fn complexity(sels: &[Sel], variables: &Variables) -> Option<usize> {
+    let mut total = 0usize;
+    for sel in sels {
+        let cost = match &sel.field {
+            Field::Typename(_) | Field::Leaf(_) => 1,
+            Field::List(list) => cursor::list_cost(
+                int(&list.first, variables)?,
+                complexity(&list.sels, variables)?,
+            ),
+            Field::Tenant(sub)
+            | Field::Edges(sub)
+            | Field::Nodes(sub)
+            | Field::Node(sub)
+            | Field::PageInfo(sub)
+            | Field::User(sub)
+            | Field::RateLimit(sub) => complexity(sub, variables)?.saturating_add(1),
+        };
+        total = total.saturating_add(cost);
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_read_as_the_executor_reads_them() {
+        let vars = Variables::from_json(serde_json::json!({"n": 5, "s": "x", "z": null, "f": 1.5}));
+        let var = |name: &str, nullable: bool, default: Option<i32>| Arg::Variable {
+            name: async_graphql::Name::new(name),
+            nullable,
+            default: default.map(async_graphql::Value::from),
+        };
+        assert_eq!(int(&Arg::Absent, &vars), Some(None));
+        assert_eq!(int(&var("n", true, None), &vars), Some(Some(5)));
+        assert_eq!(int(&var("missing", true, Some(9)), &vars), Some(Some(9)));
+        assert_eq!(int(&var("missing", true, None), &vars), Some(None));
+        assert_eq!(int(&var("missing", false, None), &vars), None);
+        assert_eq!(int(&var("z", false, Some(3)), &vars), None);
+        assert_eq!(int(&var("z", true, Some(3)), &vars), Some(None));
+        assert_eq!(int(&var("s", true, None), &vars), None);
+        assert_eq!(int(&var("f", true, None), &vars), None);
+        let big = Variables::from_json(serde_json::json!({"n": 5_000_000_000i64}));
+        assert_eq!(int(&var("n", true, None), &big), None);
+        assert_eq!(string(&var("s", true, None), &vars), Some(Some("x".into())));
+        assert_eq!(string(&var("n", true, None), &vars), None);
+    }
+
+    #[test]
+    fn complexity_counts_as_the_executor_does() {
+        let doc = async_graphql::parser::parse_query(
+            "{ tenant { id members(first: 10) { edges { node { role } } } } }",
+        )
+        .unwrap();
+        let tree = plan::compile(&doc, None).unwrap();
+        // tenant 1 + id 1 + members (10 × (edges 1 + node 1 + role 1) + 1).
+        assert_eq!(
+            complexity(&tree.root, &Variables::default()),
+            Some(1 + 1 + 10 * 3 + 1)
+        );
+    }
+
+    #[test]
+    fn the_budgets_hold() {
+        let reads = CompiledReads::default();
+        let long = format!("{{ tenant {{ id }} }}{}", " ".repeat(MAX_TEXT));
+        let doc = async_graphql::parser::parse_query(&long).unwrap();
+        reads.learn(&long, None, &doc);
+        assert!(reads.plan(&long, None).is_none());
+        for i in 0..MAX_PLANS + 10 {
+            let q = format!("{{ tenant {{ a{i}: id }} }}");
+            let doc = async_graphql::parser::parse_query(&q).unwrap();
+            reads.learn(&q, None, &doc);
+        }
+        assert_eq!(reads.admitted.lock().unwrap().len(), MAX_PLANS);
+        let q = "{ tenant { id } }";
+        reads.learn(q, None, &async_graphql::parser::parse_query(q).unwrap());
+        reads.plans.run_pending_tasks();
+        assert!(reads.plan(q, None).is_none(), "past the budget: executor");
+        // Without a tenant field there is nothing to compile.
+        let fresh = CompiledReads::default();
+        let q = "{ __typename }";
+        fresh.learn(q, None, &async_graphql::parser::parse_query(q).unwrap());
+        assert!(fresh.plan(q, None).is_none());
+    }
+}
