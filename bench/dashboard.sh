@@ -237,8 +237,10 @@ say "$owners sign-ins in $signin_ms ms; RSS $(mib "$rss_owners") MiB"
 
 # Admin scenarios: "<tenant id> <cursor of that tenant in admin { tenants }>",
 # for tenants 51 and up, so that every page after the cursor is full (50 older
-# tenants).
-sql -F ' ' -c "SELECT id, translate(encode(convert_to('v1:' || (extract(epoch FROM created_at) * 1000000)::bigint || ':' || id, 'UTF8'), 'base64'), E'+/=\n', '-_')
+# tenants). The cursor is the list's default ordering's (newest first, `cd`):
+# `o1:cd:<id>:<created_at in µs>`, base64url without padding
+# (graphql/types/admin_tenants.rs).
+sql -F ' ' -c "SELECT id, translate(encode(convert_to('o1:cd:' || id || ':' || (extract(epoch FROM created_at) * 1000000)::bigint, 'UTF8'), 'base64'), E'+/=\n', '-_')
   FROM tenants WHERE slug LIKE 'bench-%' AND substr(slug, 7)::int > 50" >"$tmp/tenant-lines"
 
 # --- 5. checks: every scenario answers full pages without errors ---------------------
@@ -306,9 +308,17 @@ top_statements() { # requests: the top-level statements by calls
     GROUP BY query ORDER BY sum(calls) DESC LIMIT 15"
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+# Requests a compiled plan answered since start (the server's /metrics).
+compiled_answered() {
+  curl -fsS -H "Authorization: Bearer $metrics_token" "$url/metrics" |
+    awk '$1 == "tenantgate_compiled_reads_answered_total" { print $2; f = 1 } END { if (!f) print 0 }'
+}
+# The CPU (user + system) of the children a subshell ran, from bash's `times`
+# ("0m1.234s 0m0.567s" on its second line), in ms.
+children_ms() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { printf f, (b > 0 ? a / b : 0) }'; }
 
-declare -A rps p50 p99 requests errors srv_ms pg_ms stmts nested rss reconnects
+declare -A rps p50 p99 requests errors srv_ms pg_ms gen_ms compiled stmts nested rss reconnects
 labels=()
 failed=0
 
@@ -345,13 +355,17 @@ wrk_run() { # label mode lines-file
   local label=$1 line
   WRK_LABEL="$label-warmup" WRK_MODE=$2 WRK_LINES=$3 WRK_AUTH="Bearer $admin_token" \
     wrk -t"$threads" -c"$connections" -d"$warmup" -s "$here/request.lua" "$url/graphql" >"$results/$label.warmup.txt"
+  local spent c0
+  c0=$(compiled_answered)
   measure_begin
-  WRK_LABEL=$label WRK_MODE=$2 WRK_LINES=$3 WRK_AUTH="Bearer $admin_token" \
+  spent=$( (WRK_LABEL=$label WRK_MODE=$2 WRK_LINES=$3 WRK_AUTH="Bearer $admin_token" \
     wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s --latency -s "$here/request.lua" "$url/graphql" \
-    >"$results/$label.txt"
+    >"$results/$label.txt"; times) | children_ms)
   line=$(grep '^wrk-result ' "$results/$label.txt") || die "no result line from wrk ($label)"
   requests[$label]=$(field "$line" requests)
+  gen_ms[$label]=$(awk -v d="$spent" -v n="${requests[$label]}" 'BEGIN { printf "%.2f", d / n }')
   measure_end "$label"
+  compiled[$label]=$(($(compiled_answered) - c0))
   rps[$label]=$(field "$line" rps)
   p50[$label]=$(field "$line" p50_ms)
   p99[$label]=$(field "$line" p99_ms)
@@ -367,11 +381,13 @@ pgbench_run() { # label
   "$pgbench_bin" -U tenantgate_app -d tenantgate -n -M prepared -c "$connections" -j "$threads" \
     -T "${warmup%s}" -D tenants="$tenants" -f "$here/ceiling.sql" >"$results/$label.warmup.txt" 2>&1
   measure_begin
-  "$pgbench_bin" -U tenantgate_app -d tenantgate -n -M prepared -c "$connections" -j "$threads" \
+  local spent
+  spent=$( ("$pgbench_bin" -U tenantgate_app -d tenantgate -n -M prepared -c "$connections" -j "$threads" \
     -T "${duration%s}" -D tenants="$tenants" -f "$here/ceiling.sql" -r >"$results/$label.txt" 2>&1 ||
-    { cat "$results/$label.txt" >&2; die "pgbench failed"; }
+    { cat "$results/$label.txt" >&2; exit 1; }; times) | children_ms) || die "pgbench failed"
   out=$(cat "$results/$label.txt")
   requests[$label]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+  gen_ms[$label]=$(awk -v d="$spent" -v n="${requests[$label]}" 'BEGIN { printf "%.2f", d / n }')
   measure_end "$label"
   rps[$label]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")
   p50[$label]=-
@@ -430,15 +446,17 @@ declare -A names=([dashboard]="dashboard (owner, random tenant)"
   printf 'load average at the start of the runs: %s; at the end: %s\n' "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
   printf 'data: %s tenants, users, memberships, API keys, audit entries = %s (%s), seeded in %s ms; %s owners signed in in %s ms\n\n' \
     "$tenants" "$counts" "$db_size" "$seed_ms" "$owners" "$signin_ms"
-  printf '| scenario | req/s | p50 ms | p99 ms | errors (≥400/GraphQL/socket) | server CPU ms/req | PostgreSQL CPU ms/req | SQL statements/req (nested) | new connections | server RSS after, MiB |\n'
-  printf '|---|---|---|---|---|---|---|---|---|---|\n'
+  printf '| scenario | req/s | p50 ms | p99 ms | errors (≥400/GraphQL/socket) | server CPU ms/req | PostgreSQL CPU ms/req | load generator CPU ms/req | SQL statements/req (nested) | new connections | server RSS after, MiB |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
   for label in "${labels[@]}"; do
-    printf '| %s | %.1f | %s | %s | %s | %s | %s | %s (%s) | %s | %s |\n' "${names[$label]}" "${rps[$label]}" \
+    printf '| %s | %.1f | %s | %s | %s | %s | %s | %s | %s (%s) | %s | %s |\n' "${names[$label]}" "${rps[$label]}" \
       "${p50[$label]}" "${p99[$label]}" "${errors[$label]}" \
-      "$([ "$label" = ceiling ] && echo - || echo "${srv_ms[$label]}")" "${pg_ms[$label]}" \
+      "$([ "$label" = ceiling ] && echo - || echo "${srv_ms[$label]}")" "${pg_ms[$label]}" "${gen_ms[$label]}" \
       "${stmts[$label]}" "${nested[$label]}" \
       "$([ "$label" = ceiling ] && echo - || echo "${reconnects[$label]}")" "$(mib "${rss[$label]}")"
   done
+  printf '\nanswered by a compiled plan (one statement, no GraphQL execution): '
+  for label in dashboard admin-tenants admin-tenant; do printf '%s %s of %s; ' "$label" "${compiled[$label]}" "${requests[$label]}"; done
   printf '\ndashboard statements per request by page size (50 sequential requests each): '
   for first in 1 10 50 100; do printf 'first %s: %s; ' "$first" "${by_page[$first]}"; done
   printf '\nserver RSS: idle %s MiB; after %s owner sign-ins %s MiB; before %s more sign-ins %s MiB, right after %s MiB, 5 s later %s MiB (peak VmHWM %s MiB; %s sign-ins in %s ms)\n' \

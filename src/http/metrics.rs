@@ -31,6 +31,8 @@ struct Snapshot {
     authorize_refused: u64,
     pool_size: usize,
     pool_available: usize,
+    compiled_answered: u64,
+    compiled_declined: u64,
 }
 
 impl Collector for Snapshot {
@@ -92,6 +94,18 @@ impl Collector for Snapshot {
             "usage events buffered, not yet written",
             self.usage_pending as i64,
         )?;
+        counter(
+            e,
+            "tenantgate_compiled_reads_answered",
+            "query requests answered by a compiled plan (one SQL statement)",
+            self.compiled_answered,
+        )?;
+        counter(
+            e,
+            "tenantgate_compiled_reads_declined",
+            "query requests with a compiled plan that ran on the executor instead (an argument, the session, role or tenant refused, or a database error)",
+            self.compiled_declined,
+        )?;
         gauge(
             e,
             "tenantgate_db_pool_connections",
@@ -146,6 +160,7 @@ pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Respons
     let (key_hits, key_misses) = app.api_keys.stats();
     let (authorize_allowed, authorize_refused) = app.usage.decisions();
     let pool = app.db.pool_status();
+    let (compiled_answered, compiled_declined) = app.compiled.counts();
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Snapshot {
         statements: app.db.statement_count(),
@@ -158,6 +173,8 @@ pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Respons
         authorize_refused,
         pool_size: pool.size,
         pool_available: pool.available,
+        compiled_answered,
+        compiled_declined,
     }));
     let mut body = String::new();
     if let Err(err) = prometheus_client::encoding::text::encode(&mut body, &registry) {

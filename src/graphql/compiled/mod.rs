@@ -10,7 +10,9 @@
 //! are read from the variables and checked as the resolvers check them
 //! (`first` 1..=100, cursors, the complexity limit), and one statement
 //! ([`sql::generate`]) sets the tenant, checks the session, membership, role
-//! and tenant status, and builds the JSON under row-level security. Anything
+//! and tenant status, and builds the JSON under row-level security (the
+//! statement is generated in `db::compiled::generate`; the enums' wire names
+//! come from here, [`names`]). Anything
 //! the statement or the arguments refuse runs on the executor instead, which
 //! words the error: the compiled path never answers an error itself.
 //!
@@ -19,7 +21,6 @@
 //! connection; past the budget, new documents run on the executor).
 
 pub mod plan;
-pub mod sql;
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
@@ -32,10 +33,10 @@ use uuid::Uuid;
 
 use crate::auth::key_cache::KeyCache;
 use crate::db::Db;
+use crate::db::compiled::generate::{self, Field, Names, Sel, Slot};
 use crate::db::compiled::{BindValue, Piece};
 use crate::graphql::cursor;
-use plan::{Arg, Field, List, Sel, Tree};
-use sql::Slot;
+use plan::{Arg, Tree};
 
 /// The longest document text that is compiled.
 pub const MAX_TEXT: usize = 8 * 1024;
@@ -51,7 +52,6 @@ pub struct Plan {
     tree: Tree,
     pieces: Vec<Piece>,
     slots: Vec<Slot>,
-    lists: Vec<List>,
     last_used: bool,
 }
 
@@ -138,7 +138,9 @@ impl CompiledReads {
         {
             return;
         }
-        let generated = sql::generate(&tree, tree.reads_lists());
+        let Some(generated) = generate::generate(&tree.root, names(), tree.reads_lists()) else {
+            return;
+        };
         let text_of: String = generated
             .pieces
             .iter()
@@ -170,7 +172,6 @@ impl CompiledReads {
                 tree,
                 pieces: generated.pieces,
                 slots: generated.slots,
-                lists: generated.lists,
                 last_used,
             }),
         );
@@ -197,7 +198,8 @@ impl Plan {
         max_complexity: usize,
     ) -> Option<String> {
         let args: Vec<ListArgs> = self
-            .lists
+            .tree
+            .args
             .iter()
             .map(|list| {
                 let first = int(&list.first, variables)?;
@@ -212,7 +214,7 @@ impl Plan {
                 })
             })
             .collect::<Option<_>>()?;
-        if complexity(&self.tree.root, variables)? > max_complexity {
+        if complexity(&self.tree.root, &self.tree.args, variables)? > max_complexity {
             return None;
         }
         let pending = if self.last_used {
@@ -297,14 +299,14 @@ fn value(arg: &Arg, variables: &Variables) -> Option<Option<async_graphql::Value
 
 /// The executor's complexity of the selections (each field 1 plus its
 /// children; a list [`cursor::list_cost`]).
-fn complexity(sels: &[Sel], variables: &Variables) -> Option<usize> {
+fn complexity(sels: &[Sel], args: &[plan::ListArgs], variables: &Variables) -> Option<usize> {
     let mut total = 0usize;
     for sel in sels {
         let cost = match &sel.field {
             Field::Typename(_) | Field::Leaf(_) => 1,
             Field::List(list) => cursor::list_cost(
-                int(&list.first, variables)?,
-                complexity(&list.sels, variables)?,
+                int(&args.get(list.n)?.first, variables)?,
+                complexity(&list.sels, args, variables)?,
             ),
             Field::Tenant(sub)
             | Field::Edges(sub)
@@ -312,11 +314,62 @@ fn complexity(sels: &[Sel], variables: &Variables) -> Option<usize> {
             | Field::Node(sub)
             | Field::PageInfo(sub)
             | Field::User(sub)
-            | Field::RateLimit(sub) => complexity(sub, variables)?.saturating_add(1),
+            | Field::RateLimit(sub) => complexity(sub, args, variables)?.saturating_add(1),
         };
         total = total.saturating_add(cost);
     }
     Some(total)
+}
+
+/// The wire names of the enums the statements write, from the GraphQL enums
+/// themselves (computed once).
+pub fn names() -> &'static Names {
+    use crate::auth::Role as StoredRole;
+    use crate::auth::api_keys::{Environment, KeyScope};
+    use crate::db::api_keys::KeyState;
+    use crate::graphql::types::api_key::{KeyEnvironment, Scope, State};
+    use crate::graphql::types::tenant::TenantStatus;
+    use crate::graphql::types::viewer::Role;
+    use async_graphql::EnumType;
+    fn name<T: EnumType + PartialEq + Copy>(value: T) -> &'static str {
+        T::items()
+            .iter()
+            .find(|item| item.value == value)
+            .map_or("", |item| item.name)
+    }
+    static NAMES: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| Names {
+        tenant_status: [TenantStatus::Suspended, TenantStatus::PendingDeletion]
+            .map(|s| (s.as_db(), name(s)))
+            .to_vec(),
+        // `TenantStatus::from_db` reads anything else as active.
+        tenant_status_otherwise: name(TenantStatus::Active),
+        role: [
+            StoredRole::Owner,
+            StoredRole::Admin,
+            StoredRole::Member,
+            StoredRole::Billing,
+            StoredRole::Viewer,
+        ]
+        .map(|r| (r.as_str(), name(Role::from(r))))
+        .to_vec(),
+        environment: vec![(
+            Environment::Test.as_str(),
+            name(KeyEnvironment::from(Environment::Test)),
+        )],
+        // `Environment::parse` failing reads as live.
+        environment_otherwise: name(KeyEnvironment::from(Environment::Live)),
+        scope: KeyScope::ALL
+            .map(|k| (k.as_str(), name(Scope::from(k))))
+            .to_vec(),
+        key_state: [
+            KeyState::Revoked,
+            KeyState::Expired,
+            KeyState::Rotating,
+            KeyState::Active,
+        ]
+        .map(|s| name(State::from(s))),
+    })
 }
 
 #[cfg(test)]
@@ -355,7 +408,7 @@ mod tests {
         let tree = plan::compile(&doc, None).unwrap();
         // tenant 1 + id 1 + members (10 × (edges 1 + node 1 + role 1) + 1).
         assert_eq!(
-            complexity(&tree.root, &Variables::default()),
+            complexity(&tree.root, &tree.args, &Variables::default()),
             Some(1 + 1 + 10 * 3 + 1)
         );
     }

@@ -12,92 +12,8 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Value};
 
+use crate::db::compiled::generate::{Field, Leaf, List, ListKind, Sel};
 use crate::graphql::document::Operations;
-
-/// One selected field: its response key and what it is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sel {
-    pub key: String,
-    pub field: Field,
-}
-
-/// The fields the generator knows, by the GraphQL type they belong to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Field {
-    /// `__typename` of an object of this type.
-    Typename(&'static str),
-    /// A scalar or enum value.
-    Leaf(Leaf),
-    /// `Query.tenant`.
-    Tenant(Vec<Sel>),
-    /// `Tenant.members` or `Tenant.apiKeys`.
-    List(List),
-    /// `…Connection.edges`.
-    Edges(Vec<Sel>),
-    /// `…Connection.nodes`, `…Edge.node`.
-    Nodes(Vec<Sel>),
-    Node(Vec<Sel>),
-    /// `…Connection.pageInfo`.
-    PageInfo(Vec<Sel>),
-    /// `Member.user`.
-    User(Vec<Sel>),
-    /// `ApiKey.rateLimit`.
-    RateLimit(Vec<Sel>),
-}
-
-/// A scalar or enum field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Leaf {
-    TenantId,
-    TenantName,
-    TenantSlug,
-    TenantStatus,
-    TenantStatusReason,
-    TenantPlanKey,
-    TenantCreatedAt,
-    TenantMemberCount,
-    MemberRole,
-    MemberJoinedAt,
-    UserId,
-    UserEmail,
-    UserEmailVerified,
-    UserCreatedAt,
-    KeyId,
-    KeyName,
-    KeyEnvironment,
-    KeyDisplayPrefix,
-    KeyScopes,
-    KeyState,
-    KeyExpiresAt,
-    KeyRevokedAt,
-    KeyRotationEndsAt,
-    KeyLastUsedAt,
-    KeyCreatedById,
-    KeyCreatedAt,
-    RateLimitLimit,
-    RateLimitPeriod,
-    Cursor,
-    HasNextPage,
-    HasPreviousPage,
-    StartCursor,
-    EndCursor,
-}
-
-/// Which list a connection reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListKind {
-    Members,
-    ApiKeys,
-}
-
-/// A connection field with its arguments as written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct List {
-    pub kind: ListKind,
-    pub first: Arg,
-    pub after: Arg,
-    pub sels: Vec<Sel>,
-}
 
 /// An argument as written in the document.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,10 +30,19 @@ pub enum Arg {
     },
 }
 
-/// A compiled operation: its root selections.
+/// A compiled operation: its root selections, and each list's `first` and
+/// `after` as written (by list number).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tree {
     pub root: Vec<Sel>,
+    pub args: Vec<ListArgs>,
+}
+
+/// A list's arguments as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListArgs {
+    pub first: Arg,
+    pub after: Arg,
 }
 
 /// The GraphQL types the generator knows.
@@ -230,8 +155,9 @@ pub fn compile(doc: &ExecutableDocument, operation_name: Option<&str>) -> Option
             def.default_value.as_ref().map(|v| v.node.clone()),
         ));
     }
-    let root = set(Ty::Query, &op.selection_set.node, &vars)?;
-    Some(Tree { root })
+    let mut args = Vec::new();
+    let root = set(Ty::Query, &op.selection_set.node, &vars, &mut args)?;
+    Some(Tree { root, args })
 }
 
 /// The operation's variable definitions: name, type, default.
@@ -270,7 +196,7 @@ impl Vars {
     }
 }
 
-fn set(ty: Ty, set: &SelectionSet, vars: &Vars) -> Option<Vec<Sel>> {
+fn set(ty: Ty, set: &SelectionSet, vars: &Vars, args: &mut Vec<ListArgs>) -> Option<Vec<Sel>> {
     let mut out: Vec<Sel> = Vec::with_capacity(set.items.len());
     for item in &set.items {
         let Selection::Field(field) = &item.node else {
@@ -292,9 +218,9 @@ fn set(ty: Ty, set: &SelectionSet, vars: &Vars) -> Option<Vec<Sel>> {
         let sub = &field.selection_set.node;
         let leafy = sub.items.is_empty();
         let compiled = if field.arguments.is_empty() {
-            plain(ty, name, sub, leafy, vars)?
+            plain(ty, name, sub, leafy, vars, args)?
         } else {
-            list(ty, name, field, sub, vars)?
+            list(ty, name, field, sub, vars, args)?
         };
         out.push(Sel {
             key,
@@ -305,7 +231,14 @@ fn set(ty: Ty, set: &SelectionSet, vars: &Vars) -> Option<Vec<Sel>> {
 }
 
 /// A field without arguments.
-fn plain(ty: Ty, name: &str, sub: &SelectionSet, leafy: bool, vars: &Vars) -> Option<Field> {
+fn plain(
+    ty: Ty,
+    name: &str,
+    sub: &SelectionSet,
+    leafy: bool,
+    vars: &Vars,
+    args: &mut Vec<ListArgs>,
+) -> Option<Field> {
     if name == "__typename" {
         return leafy.then_some(Field::Typename(ty.name()));
     }
@@ -315,26 +248,32 @@ fn plain(ty: Ty, name: &str, sub: &SelectionSet, leafy: bool, vars: &Vars) -> Op
     if leafy {
         return None;
     }
+    let kind = match (ty, name) {
+        (Ty::Tenant, "members") => Some(ListKind::Members),
+        (Ty::Tenant, "apiKeys") => Some(ListKind::ApiKeys),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        // Numbered before its selections are read (it holds no lists).
+        let n = args.len();
+        args.push(ListArgs {
+            first: Arg::Absent,
+            after: Arg::Absent,
+        });
+        return Some(Field::List(List {
+            kind,
+            n,
+            sels: set(Ty::Connection(kind), sub, vars, args)?,
+        }));
+    }
     Some(match (ty, name) {
-        (Ty::Query, "tenant") => Field::Tenant(set(Ty::Tenant, sub, vars)?),
-        (Ty::Tenant, "members") => Field::List(List {
-            kind: ListKind::Members,
-            first: Arg::Absent,
-            after: Arg::Absent,
-            sels: set(Ty::Connection(ListKind::Members), sub, vars)?,
-        }),
-        (Ty::Tenant, "apiKeys") => Field::List(List {
-            kind: ListKind::ApiKeys,
-            first: Arg::Absent,
-            after: Arg::Absent,
-            sels: set(Ty::Connection(ListKind::ApiKeys), sub, vars)?,
-        }),
-        (Ty::Connection(kind), "edges") => Field::Edges(set(Ty::Edge(kind), sub, vars)?),
-        (Ty::Connection(kind), "nodes") => Field::Nodes(set(Ty::node(kind), sub, vars)?),
-        (Ty::Connection(_), "pageInfo") => Field::PageInfo(set(Ty::PageInfo, sub, vars)?),
-        (Ty::Edge(kind), "node") => Field::Node(set(Ty::node(kind), sub, vars)?),
-        (Ty::Member, "user") => Field::User(set(Ty::User, sub, vars)?),
-        (Ty::ApiKey, "rateLimit") => Field::RateLimit(set(Ty::RateLimit, sub, vars)?),
+        (Ty::Query, "tenant") => Field::Tenant(set(Ty::Tenant, sub, vars, args)?),
+        (Ty::Connection(kind), "edges") => Field::Edges(set(Ty::Edge(kind), sub, vars, args)?),
+        (Ty::Connection(kind), "nodes") => Field::Nodes(set(Ty::node(kind), sub, vars, args)?),
+        (Ty::Connection(_), "pageInfo") => Field::PageInfo(set(Ty::PageInfo, sub, vars, args)?),
+        (Ty::Edge(kind), "node") => Field::Node(set(Ty::node(kind), sub, vars, args)?),
+        (Ty::Member, "user") => Field::User(set(Ty::User, sub, vars, args)?),
+        (Ty::ApiKey, "rateLimit") => Field::RateLimit(set(Ty::RateLimit, sub, vars, args)?),
         _ => return None,
     })
 }
@@ -347,17 +286,19 @@ fn list(
     field: &async_graphql::parser::types::Field,
     sub: &SelectionSet,
     vars: &Vars,
+    args: &mut Vec<ListArgs>,
 ) -> Option<Field> {
-    let Field::List(mut list) = plain(ty, name, sub, sub.items.is_empty(), vars)? else {
+    let Field::List(list) = plain(ty, name, sub, sub.items.is_empty(), vars, args)? else {
         return None;
     };
     for (arg, value) in &field.arguments {
-        let slot = match arg.node.as_str() {
-            "first" => (&mut list.first, "Int"),
-            "after" => (&mut list.after, "String"),
+        let slot = &mut args[list.n];
+        let (slot, scalar) = match arg.node.as_str() {
+            "first" => (&mut slot.first, "Int"),
+            "after" => (&mut slot.after, "String"),
             _ => return None,
         };
-        if *slot.0 != Arg::Absent {
+        if *slot != Arg::Absent {
             return None;
         }
         // The parser's value type is not re-exported: a variable is told by
@@ -376,7 +317,7 @@ fn list(
         if variables > 1 {
             return None;
         }
-        *slot.0 = vars.arg(variable, constant, slot.1)?;
+        *slot = vars.arg(variable, constant, scalar)?;
     }
     Some(Field::List(list))
 }
@@ -416,10 +357,9 @@ mod tests {
         let Field::Tenant(sub) = &t.root[0].field else {
             panic!()
         };
-        assert!(
-            matches!(&sub[0].field, Field::List(l) if l.kind == ListKind::Members
-            && l.first == Arg::Literal(Value::from(50)))
-        );
+        assert!(matches!(&sub[0].field, Field::List(l) if l.kind == ListKind::Members && l.n == 0));
+        assert!(matches!(&sub[1].field, Field::List(l) if l.kind == ListKind::ApiKeys && l.n == 1));
+        assert_eq!(t.args[0].first, Arg::Literal(Value::from(50)));
     }
 
     #[test]
@@ -457,12 +397,7 @@ mod tests {
              { pageInfo { endCursor } } } }",
         )
         .unwrap();
-        let Field::Tenant(sub) = &t.root[0].field else {
-            panic!()
-        };
-        let Field::List(l) = &sub[0].field else {
-            panic!()
-        };
+        let l = &t.args[0];
         assert_eq!(
             l.first,
             Arg::Variable {

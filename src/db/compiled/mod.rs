@@ -1,5 +1,5 @@
-//! A generated statement (a compiled GraphQL read, see
-//! `graphql::compiled`) run with its binds and kept prepared per connection.
+//! Compiled reads' statements: generated from a read tree ([`generate`]),
+//! run with their binds and kept prepared per connection.
 //! Its text is one of a bounded set (the compiled plans' budget), so the
 //! statement cache (one entry per text and bind types, per connection) stays
 //! bounded too.
@@ -11,6 +11,8 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+
+pub mod generate;
 
 /// A piece of a generated statement: text, or the bind at this index of the
 /// values.

@@ -1,24 +1,117 @@
-//! From a [`Tree`] to one SQL statement that returns the whole response body
+//! From a read tree (what `graphql::compiled` compiled a query document
+//! into) to one SQL statement that returns the whole response body
 //! (`{"data":…}`) as text, in the executor's exact JSON: selection order,
-//! aliases, enum names, RFC 3339 times as chrono writes them, cursors as
-//! `graphql::cursor` encodes them.
+//! aliases, enum names (given as [`Names`]), RFC 3339 times as chrono writes
+//! them, cursors as `graphql::cursor` encodes them.
 //!
 //! The statement sets the request's tenant and user (transaction-local, as
-//! [`crate::tenancy::Scope::tenant_user`] does) in an outer row computed
-//! first; the session check and every list are correlated subqueries of that
-//! row, so they run after it, under row-level security (the same shape as the
-//! ceiling of `bench/dashboard.sh`). When the check fails (session ended,
-//! not a member, tenant suspended, a billing member reading lists, a session
-//! bound to another tenant) the body is NULL and the request runs on the
-//! executor, which words the error.
+//! `Scope::tenant_user` does) in an outer row computed first; the session
+//! check and every list are correlated subqueries of that row, so they run
+//! after it, under row-level security (the same shape as the ceiling of
+//! `bench/dashboard.sh`). When the check fails (session ended, not a member,
+//! tenant suspended, a billing member reading lists, a session bound to
+//! another tenant) the body is NULL and the request runs on the executor,
+//! which words the error.
 
-use async_graphql::EnumType;
+use super::Piece;
 
-use super::plan::{Field, Leaf, List, ListKind, Sel, Tree};
-use crate::db::compiled::Piece;
-use crate::graphql::types::api_key::{KeyEnvironment, Scope, State};
-use crate::graphql::types::tenant::TenantStatus;
-use crate::graphql::types::viewer::Role;
+/// One selected field: its response key (a GraphQL name:
+/// `[_A-Za-z][_0-9A-Za-z]*`, checked by [`generate`]) and what it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sel {
+    pub key: String,
+    pub field: Field,
+}
+
+/// The fields the generator knows, by the object they belong to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// `__typename` of an object of this type.
+    Typename(&'static str),
+    /// A scalar or enum value.
+    Leaf(Leaf),
+    /// The tenant (`Query.tenant`).
+    Tenant(Vec<Sel>),
+    /// A tenant's members or API keys, as a connection.
+    List(List),
+    /// A connection's `edges`, `nodes`; an edge's `node`; `pageInfo`.
+    Edges(Vec<Sel>),
+    Nodes(Vec<Sel>),
+    Node(Vec<Sel>),
+    PageInfo(Vec<Sel>),
+    /// A member's user.
+    User(Vec<Sel>),
+    /// An API key's own rate limit (null without one).
+    RateLimit(Vec<Sel>),
+}
+
+/// A scalar or enum field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaf {
+    TenantId,
+    TenantName,
+    TenantSlug,
+    TenantStatus,
+    TenantStatusReason,
+    TenantPlanKey,
+    TenantCreatedAt,
+    TenantMemberCount,
+    MemberRole,
+    MemberJoinedAt,
+    UserId,
+    UserEmail,
+    UserEmailVerified,
+    UserCreatedAt,
+    KeyId,
+    KeyName,
+    KeyEnvironment,
+    KeyDisplayPrefix,
+    KeyScopes,
+    KeyState,
+    KeyExpiresAt,
+    KeyRevokedAt,
+    KeyRotationEndsAt,
+    KeyLastUsedAt,
+    KeyCreatedById,
+    KeyCreatedAt,
+    RateLimitLimit,
+    RateLimitPeriod,
+    Cursor,
+    HasNextPage,
+    HasPreviousPage,
+    StartCursor,
+    EndCursor,
+}
+
+/// Which list a connection reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    Members,
+    ApiKeys,
+}
+
+/// A connection: list number `n` of the tree (its page size and cursor are
+/// the binds `PagePlusOne(n)`, `AfterAt(n)` …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct List {
+    pub kind: ListKind,
+    pub n: usize,
+    pub sels: Vec<Sel>,
+}
+
+/// The wire names of the enums: (stored value, name) pairs, and the name of
+/// a value not listed.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub tenant_status: Vec<(&'static str, &'static str)>,
+    pub tenant_status_otherwise: &'static str,
+    pub role: Vec<(&'static str, &'static str)>,
+    pub environment: Vec<(&'static str, &'static str)>,
+    pub environment_otherwise: &'static str,
+    pub scope: Vec<(&'static str, &'static str)>,
+    /// Revoked, expired, rotating, active.
+    pub key_state: [&'static str; 4],
+}
 
 /// What a bind parameter of the statement carries, filled per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,18 +138,18 @@ pub enum Slot {
 pub struct Generated {
     pub pieces: Vec<Piece>,
     pub slots: Vec<Slot>,
-    /// The lists in slot order (the numbers of `PagePlusOne(n)` …).
-    pub lists: Vec<List>,
 }
 
-struct Gen {
+struct Gen<'a> {
     pieces: Vec<Piece>,
     slots: Vec<Slot>,
-    lists: Vec<List>,
+    /// The lists met so far, by number.
+    lists: Vec<Option<List>>,
+    names: &'a Names,
     text: String,
 }
 
-impl Gen {
+impl Gen<'_> {
     fn sql(&mut self, s: &str) {
         self.text.push_str(s);
     }
@@ -118,8 +211,10 @@ impl Gen {
     }
 
     fn columns_of(&self, n: usize) -> Vec<Field> {
-        self.lists[n]
-            .sels
+        self.lists
+            .get(n)
+            .and_then(Option::as_ref)
+            .map_or(&[][..], |l| &l.sels[..])
             .iter()
             .filter(|s| matches!(s.field, Field::Edges(_) | Field::Nodes(_)))
             .map(|s| s.field.clone())
@@ -129,8 +224,11 @@ impl Gen {
     /// A list: `(SELECT '{…}' FROM (aggregates) a)` over `x` (a row's JSON
     /// per selection of rows) over `r` (the page, one row more than asked).
     fn list(&mut self, list: &List) {
-        let n = self.lists.len();
-        self.lists.push(list.clone());
+        let n = list.n;
+        if self.lists.len() <= n {
+            self.lists.resize(n + 1, None);
+        }
+        self.lists[n] = Some(list.clone());
         let per_row: Vec<Field> = self.columns_of(n);
         let cursors = uses_cursor(&list.sels);
         let (order, users) = match list.kind {
@@ -184,11 +282,18 @@ impl Gen {
                      m.created_by, m.created_at",
                 );
                 if uses_leaf(&list.sels, Leaf::KeyLastUsedAt) {
-                    self.sql(", greatest(m.last_used_at, (SELECT max(p.at) FROM unnest(");
+                    // The per-key lookup runs only when this instance
+                    // holds uses not yet written (rarely on a dashboard).
+                    self.sql(", CASE WHEN cardinality(");
+                    self.bind(Slot::PendingIds);
+                    self.sql(
+                        "::uuid[]) = 0 THEN m.last_used_at ELSE greatest(m.last_used_at, \
+                         (SELECT max(p.at) FROM unnest(",
+                    );
                     self.bind(Slot::PendingIds);
                     self.sql("::uuid[], ");
                     self.bind(Slot::PendingAts);
-                    self.sql("::timestamptz[]) AS p(id, at) WHERE p.id = m.id)) AS last_used");
+                    self.sql("::timestamptz[]) AS p(id, at) WHERE p.id = m.id)) END AS last_used");
                 }
                 ("api_keys m", "m.id")
             }
@@ -223,14 +328,14 @@ impl Gen {
             TenantId => uuid("t.id"),
             TenantName => text("t.name"),
             TenantSlug => text("t.slug"),
-            TenantStatus => status(),
+            TenantStatus => status(self.names),
             TenantStatusReason => nullable_text("t.status_reason"),
             TenantPlanKey => text("t.plan_key"),
             TenantCreatedAt => time("t.created_at"),
             TenantMemberCount => {
                 "(SELECT count(*) FROM memberships mc WHERE mc.tenant_id = t.id)::text".into()
             }
-            MemberRole => role(),
+            MemberRole => role(self.names),
             MemberJoinedAt => time("r.created_at"),
             UserId => uuid("r.u_id"),
             UserEmail => text("r.u_email"),
@@ -240,10 +345,10 @@ impl Gen {
             UserCreatedAt => time("r.u_created"),
             KeyId => uuid("r.id"),
             KeyName => text("r.name"),
-            KeyEnvironment => environment(),
+            KeyEnvironment => environment(self.names),
             KeyDisplayPrefix => text("r.display_prefix"),
-            KeyScopes => scopes(),
-            KeyState => state(),
+            KeyScopes => scopes(self.names),
+            KeyState => state(self.names),
             KeyExpiresAt => time("r.expires_at"),
             KeyRevokedAt => time("r.revoked_at"),
             KeyRotationEndsAt => {
@@ -319,85 +424,60 @@ fn time(e: &str) -> String {
 }
 
 /// `CASE e WHEN 'stored' THEN '"NAME"' … ELSE <otherwise> END`.
-fn case(
-    e: &str,
-    arms: impl IntoIterator<Item = (&'static str, &'static str)>,
-    otherwise: &str,
-) -> String {
+/// `CASE e WHEN 'stored' THEN '"NAME"' … ELSE <otherwise> END`.
+fn case(e: &str, arms: &[(&str, &str)], otherwise: &str) -> String {
     let mut s = format!("CASE {e}");
     for (stored, name) in arms {
-        s.push_str(&format!(" WHEN '{stored}' THEN '\"{name}\"'"));
+        s.push_str(&format!(" WHEN {} THEN {}", literal(stored), quoted(name)));
     }
     s.push_str(&format!(" ELSE {otherwise} END"));
     s
 }
 
-fn name_of<T: EnumType + PartialEq + Copy>(value: T) -> &'static str {
-    T::items()
-        .iter()
-        .find(|item| item.value == value)
-        .map_or("", |item| item.name)
+/// A SQL string literal (`standard_conforming_strings` is on: only `'`
+/// doubles).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
-fn status() -> String {
-    let active = format!("'\"{}\"'", name_of(TenantStatus::Active));
+fn quoted(name: &str) -> String {
+    format!("'\"{name}\"'")
+}
+
+fn status(names: &Names) -> String {
     case(
         "t.status",
-        [TenantStatus::Suspended, TenantStatus::PendingDeletion].map(|s| (s.as_db(), name_of(s))),
-        &active,
+        &names.tenant_status,
+        &quoted(names.tenant_status_otherwise),
     )
 }
 
-fn role() -> String {
-    use crate::auth::Role as Stored;
-    let arms = [
-        Stored::Owner,
-        Stored::Admin,
-        Stored::Member,
-        Stored::Billing,
-        Stored::Viewer,
-    ]
-    .map(|r| (r.as_str(), name_of(Role::from(r))));
-    // Roles are CHECK-constrained to these five.
-    case("r.role", arms, "NULL")
+fn role(names: &Names) -> String {
+    // Roles are CHECK-constrained to the listed ones.
+    case("r.role", &names.role, "NULL")
 }
 
-fn environment() -> String {
-    use crate::auth::api_keys::Environment;
-    let live = format!("'\"{}\"'", name_of(KeyEnvironment::from(Environment::Live)));
+fn environment(names: &Names) -> String {
     case(
         "r.environment",
-        [(
-            Environment::Test.as_str(),
-            name_of(KeyEnvironment::from(Environment::Test)),
-        )],
-        &live,
+        &names.environment,
+        &quoted(names.environment_otherwise),
     )
 }
 
-fn scopes() -> String {
-    use crate::auth::api_keys::KeyScope;
-    let mapping = case(
-        "sc",
-        KeyScope::ALL.map(|k| (k.as_str(), name_of(Scope::from(k)))),
-        "NULL",
-    );
+fn scopes(names: &Names) -> String {
+    let mapping = case("sc", &names.scope, "NULL");
     format!(
         "('[' || coalesce((SELECT string_agg({mapping}, ',' ORDER BY o) \
          FROM unnest(r.scopes) WITH ORDINALITY AS x(sc, o)), '') || ']')"
     )
 }
 
-fn state() -> String {
-    use crate::db::api_keys::KeyState as Stored;
-    let name = |s: Stored| name_of(State::from(s));
+fn state(names: &Names) -> String {
+    let [revoked, expired, rotating, active] = names.key_state.map(quoted);
     format!(
-        "CASE WHEN r.revoked_at IS NOT NULL THEN '\"{}\"' WHEN r.expires_at <= now() THEN '\"{}\"' \
-         WHEN r.previous_valid_until > now() THEN '\"{}\"' ELSE '\"{}\"' END",
-        name(Stored::Revoked),
-        name(Stored::Expired),
-        name(Stored::Rotating),
-        name(Stored::Active),
+        "CASE WHEN r.revoked_at IS NOT NULL THEN {revoked} WHEN r.expires_at <= now() THEN {expired} \
+         WHEN r.previous_valid_until > now() THEN {rotating} ELSE {active} END"
     )
 }
 
@@ -428,17 +508,23 @@ fn uses_user(sels: &[Sel]) -> bool {
     })
 }
 
-/// The statement for `tree`; `non_billing`: the session check also refuses
-/// billing members (the tree reads lists they may not).
-pub fn generate(tree: &Tree, non_billing: bool) -> Generated {
+/// The statement answering `root` (the operation's root selections);
+/// `non_billing`: the session check also refuses billing members (the tree
+/// reads lists they may not). `None` when a response key or a `__typename` is
+/// not a GraphQL name (nothing else is written into the text).
+pub fn generate(root: &[Sel], names: &Names, non_billing: bool) -> Option<Generated> {
+    if !names_only(root) {
+        return None;
+    }
     let mut g = Gen {
         pieces: Vec::new(),
         slots: Vec::new(),
         lists: Vec::new(),
+        names,
         text: String::new(),
     };
     g.sql("SELECT CASE WHEN v.ok THEN (SELECT '{\"data\":' || ");
-    g.object(&tree.root, Ctx::Tenant);
+    g.object(root, Ctx::Tenant);
     g.sql(
         " || '}' FROM tenants t WHERE t.id = v.tid) END AS body FROM (SELECT c.tid, (SELECT \
          s.revoked_at IS NULL AND s.expires_at > now() \
@@ -464,9 +550,118 @@ pub fn generate(tree: &Tree, non_billing: bool) -> Generated {
     );
     let text = std::mem::take(&mut g.text);
     g.pieces.push(Piece::Sql(text));
-    Generated {
+    Some(Generated {
         pieces: g.pieces,
         slots: g.slots,
-        lists: g.lists,
+    })
+}
+
+/// Whether every response key and type name is a GraphQL name.
+fn names_only(sels: &[Sel]) -> bool {
+    let name = |s: &str| {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+            && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+    };
+    sels.iter().all(|s| {
+        name(&s.key)
+            && match &s.field {
+                Field::Typename(t) => name(t),
+                Field::Leaf(_) => true,
+                Field::List(l) => names_only(&l.sels),
+                Field::Tenant(sub)
+                | Field::Edges(sub)
+                | Field::Nodes(sub)
+                | Field::Node(sub)
+                | Field::PageInfo(sub)
+                | Field::User(sub)
+                | Field::RateLimit(sub) => names_only(sub),
+            }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Names {
+        Names {
+            tenant_status: vec![("suspended", "SUSPENDED")],
+            tenant_status_otherwise: "ACTIVE",
+            role: vec![("owner", "OWNER")],
+            environment: vec![("test", "TEST")],
+            environment_otherwise: "LIVE",
+            scope: vec![("it's", "X")],
+            key_state: ["R", "E", "O", "A"],
+        }
+    }
+
+    fn tenant(sels: Vec<Sel>) -> Vec<Sel> {
+        vec![Sel {
+            key: "tenant".into(),
+            field: Field::Tenant(sels),
+        }]
+    }
+
+    #[test]
+    fn only_graphql_names_are_written_into_the_text() {
+        let leaf = |key: &str| Sel {
+            key: key.into(),
+            field: Field::Leaf(Leaf::TenantId),
+        };
+        assert!(generate(&tenant(vec![leaf("id"), leaf("_a1")]), &names(), false).is_some());
+        for bad in ["", "1a", "a'b", "a\"b", "a b", "é"] {
+            assert!(
+                generate(&tenant(vec![leaf(bad)]), &names(), false).is_none(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn binds_follow_the_lists_numbers() {
+        let list = |kind, n| Sel {
+            key: format!("l{n}"),
+            field: Field::List(List {
+                kind,
+                n,
+                sels: vec![Sel {
+                    key: "pageInfo".into(),
+                    field: Field::PageInfo(vec![Sel {
+                        key: "hasNextPage".into(),
+                        field: Field::Leaf(Leaf::HasNextPage),
+                    }]),
+                }],
+            }),
+        };
+        let g = generate(
+            &tenant(vec![list(ListKind::ApiKeys, 1), list(ListKind::Members, 0)]),
+            &names(),
+            true,
+        )
+        .unwrap();
+        let pages: Vec<usize> = g
+            .slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::PagePlusOne(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        assert!(pages.contains(&0) && pages.contains(&1));
+        let text: String = g
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Sql(s) => s.clone(),
+                Piece::Bind(_) => "$".into(),
+            })
+            .collect();
+        assert!(text.contains("m.role <> 'billing'"));
+        assert!(text.contains("set_config('app.tenant_id', $"));
+        // A stored value with a quote is a well-formed literal.
+        assert_eq!(literal("it's"), "'it''s'");
     }
 }
