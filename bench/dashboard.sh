@@ -410,14 +410,23 @@ pgbench_run ceiling
 check_all
 
 # --- 7. statements per dashboard request by page size (sequential requests) ----------
-declare -A by_page
+# Sequential requests are slow (a curl each), so the server's background work
+# (workers polling, the feed's heartbeat) adds a visible share: its rate is
+# measured over 5 idle seconds first and taken off each batch by its length.
+reset_statements
+sleep 5
+read -r idle_top _ < <(statement_calls)
+declare -A by_page by_page_raw
 for first in 1 10 50 100; do
   q="{ tenant { members(first: $first) { edges { node { role user { email } } } } apiKeys(first: $first) { edges { node { id name displayPrefix state scopes environment lastUsedAt } } } } }"
   graphql "$(head -1 "$tmp/tokens")" "$q" >/dev/null
   reset_statements
+  t0=$(date +%s%3N)
   for _ in $(seq 1 50); do graphql "$(shuf -n1 "$tmp/tokens")" "$q" >/dev/null; done
+  t1=$(date +%s%3N)
   read -r top _ < <(statement_calls)
-  by_page[$first]=$(ratio "$top" 50)
+  by_page_raw[$first]=$(ratio "$top" 50)
+  by_page[$first]=$(awk -v t="$top" -v i="$idle_top" -v ms=$((t1 - t0)) 'BEGIN { printf "%.2f", (t - i * ms / 5000) / 50 }')
 done
 
 # --- 8. memory around SIGNINS sign-ins ------------------------------------------------
@@ -457,8 +466,8 @@ declare -A names=([dashboard]="dashboard (owner, random tenant)"
   done
   printf '\nanswered by a compiled plan (one statement, no GraphQL execution): '
   for label in dashboard admin-tenants admin-tenant; do printf '%s %s of %s; ' "$label" "${compiled[$label]}" "${requests[$label]}"; done
-  printf '\ndashboard statements per request by page size (50 sequential requests each): '
-  for first in 1 10 50 100; do printf 'first %s: %s; ' "$first" "${by_page[$first]}"; done
+  printf '\ndashboard statements per request by page size (50 sequential requests each, the idle background rate (%s statements in 5 s) taken off; as counted): ' "$idle_top"
+  for first in 1 10 50 100; do printf 'first %s: %s (%s); ' "$first" "${by_page[$first]}" "${by_page_raw[$first]}"; done
   printf '\nserver RSS: idle %s MiB; after %s owner sign-ins %s MiB; before %s more sign-ins %s MiB, right after %s MiB, 5 s later %s MiB (peak VmHWM %s MiB; %s sign-ins in %s ms)\n' \
     "$(mib "$rss_idle")" "$owners" "$(mib "$rss_owners")" "$signins" "$(mib "$rss_before_signins")" \
     "$(mib "$rss_after_signins")" "$(mib "$rss_settled")" "$(mib "$hwm")" "$signins" "$signins_ms"
@@ -466,7 +475,7 @@ declare -A names=([dashboard]="dashboard (owner, random tenant)"
     "$(cat "$results/signin-retries.log" 2>/dev/null | wc -l)"
   printf '\ngoals of issue 9 (dashboard):\n'
   printf -- '- SQL statements per request ≤ 6, constant in page size: %s (%s)\n' "${stmts[dashboard]}" \
-    "$(awk -v s="${stmts[dashboard]}" -v a="${by_page[1]}" -v b="${by_page[100]}" 'BEGIN { print (s <= 6 && a == b) ? "met" : "not met" }')"
+    "$(awk -v s="${stmts[dashboard]}" -v a="${by_page[1]}" -v b="${by_page[100]}" 'BEGIN { d = a - b; if (d < 0) d = -d; print (s <= 6 && d < 0.1) ? "met" : "not met" }')"
   printf -- '- server CPU < 1.5 ms per request: %s ms (%s)\n' "${srv_ms[dashboard]}" \
     "$(awk -v s="${srv_ms[dashboard]}" 'BEGIN { print (s < 1.5) ? "met" : "not met" }')"
   printf -- '- req/s ≥ 70 %% of the ceiling: %.1f of %.1f = %s (%s)\n' "${rps[dashboard]}" "${rps[ceiling]}" \

@@ -255,6 +255,8 @@ async fn execute(
     // A compiled document answered by one statement (see
     // `graphql::compiled`): a signed-in user acting in a tenant; anything the
     // plan declines runs on the executor below, which words any error.
+    let compilable = matches!(&caller, Caller::Token(session)
+        if matches!(session.principal, Principal::User { .. }) && session.active_tenant.is_some());
     if let Caller::Token(session) = &caller
         && let Principal::User {
             user_id,
@@ -278,9 +280,13 @@ async fn execute(
             }
             Err(_) => None,
         };
-        app.compiled.count(body.is_some());
-        if let Some(body) = body {
-            return super::media::json_text_response(media, StatusCode::OK, body);
+        app.compiled.count(matches!(body, Some(Ok(_))));
+        match body {
+            Some(Ok(body)) => {
+                return super::media::json_text_response(media, StatusCode::OK, body);
+            }
+            Some(Err(err)) => return fail(err),
+            None => {}
         }
     }
     let query = resolved.text;
@@ -375,8 +381,10 @@ async fn execute(
     {
         return request_error(media, &request_id, err, None);
     }
+    // Only requests a plan can answer teach one (never an API key's).
     if response.errors.is_empty()
         && is_query
+        && compilable
         && let Some(text) = learn
     {
         app.compiled.learn(&text, operation_name.as_deref(), &doc);

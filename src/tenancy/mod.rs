@@ -4,7 +4,8 @@
 //! tenant and user of the [`Scope`] with `set_config(..., true)` (transaction
 //! local, so nothing leaks into the next checkout of a pooled connection) and
 //! then runs the caller's queries under row-level security. There is no other
-//! public way to get a connection.
+//! public way to get a connection; a compiled read's one statement
+//! (`Db::compiled_read`) sets the same settings itself.
 
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};

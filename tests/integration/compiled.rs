@@ -490,3 +490,103 @@ async fn a_compiled_read_is_one_statement_at_every_page_size() {
         ""
     );
 }
+
+/// Only a signed-in member's request teaches a plan (an API key's never);
+/// a document with several operations never compiles; GET answers as POST;
+/// a named operation sent without its name keeps the selection order.
+#[tokio::test]
+async fn who_teaches_and_what_compiles() {
+    let app = TestApp::spawn().await;
+    let (token, _) = fixture(&app).await;
+    let key = ask(
+        &app,
+        "mutation { createApiKey(input: {name: \"k\", scopes: [TENANT_READ, KEYS_READ]}) { secret } }",
+        json!({}),
+        &token,
+        None,
+    )
+    .await;
+    let secret = key.body["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:?}", key.body))
+        .to_owned();
+    let q = "{ tenant { slug apiKeys(first: 3) { nodes { name } } } }";
+    for _ in 0..3 {
+        let a = ask(&app, q, json!({}), &secret, None).await;
+        assert!(a.body.get("errors").is_none(), "{:?}", a.body);
+    }
+    let (answered, _) = app.state.compiled.counts();
+    ask(&app, q, json!({}), &token, None).await;
+    assert_eq!(
+        app.state.compiled.counts().0,
+        answered,
+        "a key taught nothing"
+    );
+    // That request taught it: both of these are compiled answers.
+    twice(&app, q, json!({}), &token, None, true).await;
+    // The key itself is never answered by a plan.
+    ask(&app, q, json!({}), &secret, None).await;
+    assert_eq!(app.state.compiled.counts().0, answered + 2);
+    // Several operations: the executor judges them all.
+    let multi = "query A { tenant { id } } query B($n: Int!) { tenant { members(first: $n) { nodes { role } } } }";
+    let run = |vars: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let req = app
+                .client
+                .post(format!("{}/graphql", app.url))
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {token}"))
+                .body(
+                    json!({ "query": multi, "operationName": "A", "variables": vars }).to_string(),
+                );
+            app.send(req).await
+        }
+    };
+    let (before, _) = app.state.compiled.counts();
+    assert!(run(json!({ "n": 1 })).await.body.get("errors").is_none());
+    assert!(run(json!({ "n": 1 })).await.body.get("errors").is_none());
+    let missing = run(json!({})).await;
+    assert!(missing.body.get("errors").is_some(), "{:?}", missing.body);
+    assert_eq!(app.state.compiled.counts().0, before);
+    // One named operation without its name: selection order, both ways.
+    let named = "query Q { tenant { apiKeys(first: 1) { nodes { id } } name memberCount } }";
+    let a = twice(&app, named, json!({}), &token, None, true).await;
+    let keys: Vec<&String> = a.body["data"]["tenant"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys, ["apiKeys", "name", "memberCount"]);
+    // GET: the same bytes as POST.
+    let (n, _) = app.state.compiled.counts();
+    let get = app
+        .client
+        .get(format!("{}/graphql", app.url))
+        .query(&[("query", named)])
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    let body: Value = serde_json::from_str(&get.text().await.unwrap()).unwrap();
+    assert_eq!(app.state.compiled.counts().0, n + 1);
+    assert_eq!(body.to_string(), a.body.to_string());
+}
+
+/// The statement sets the tenant in an outer row and reads each list in a
+/// correlated subquery after it: a partitioned table would be pruned at
+/// executor start-up, before the tenant is set. None of them may be.
+#[tokio::test]
+async fn the_tables_a_compiled_read_reads_are_not_partitioned() {
+    let db = crate::support::TestDb::create().await;
+    assert_eq!(
+        db.count(
+            "SELECT count(*) AS n FROM pg_class WHERE relname IN \
+             ('users', 'sessions', 'memberships', 'tenants', 'api_keys') AND relkind = 'r'"
+        )
+        .await,
+        5
+    );
+}

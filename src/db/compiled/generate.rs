@@ -17,14 +17,14 @@ use super::Piece;
 
 /// One selected field: its response key (a GraphQL name:
 /// `[_A-Za-z][_0-9A-Za-z]*`, checked by [`generate`]) and what it is.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sel {
     pub key: String,
     pub field: Field,
 }
 
 /// The fields the generator knows, by the object they belong to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Field {
     /// `__typename` of an object of this type.
     Typename(&'static str),
@@ -46,7 +46,7 @@ pub enum Field {
 }
 
 /// A scalar or enum field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Leaf {
     TenantId,
     TenantName,
@@ -84,7 +84,7 @@ pub enum Leaf {
 }
 
 /// Which list a connection reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListKind {
     Members,
     ApiKeys,
@@ -92,7 +92,7 @@ pub enum ListKind {
 
 /// A connection: list number `n` of the tree (its page size and cursor are
 /// the binds `PagePlusOne(n)`, `AfterAt(n)` …).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct List {
     pub kind: ListKind,
     pub n: usize,
@@ -309,15 +309,17 @@ impl Gen<'_> {
         if users {
             self.sql(" JOIN users u ON u.id = m.user_id");
         }
-        self.sql(" WHERE m.tenant_id = t.id AND (");
+        // Without a cursor the row comparison starts before every row, so
+        // one form (and the index on (tenant, created_at, id)) serves both.
+        self.sql(&format!(
+            " WHERE m.tenant_id = t.id AND (m.created_at, {id}) > (coalesce("
+        ));
         self.bind(Slot::AfterAt(n));
-        self.sql("::timestamptz IS NULL OR (m.created_at, ");
-        self.sql(id);
-        self.sql(") > (");
-        self.bind(Slot::AfterAt(n));
-        self.sql("::timestamptz, ");
+        self.sql("::timestamptz, '-infinity'), coalesce(");
         self.bind(Slot::AfterId(n));
-        self.sql(&format!("::uuid)) ORDER BY m.created_at, {id} LIMIT "));
+        self.sql(&format!(
+            "::uuid, '00000000-0000-0000-0000-000000000000')) ORDER BY m.created_at, {id} LIMIT "
+        ));
         self.bind(Slot::PagePlusOne(n));
         self.sql(") r) x) a)");
     }

@@ -78,9 +78,33 @@ impl Query for Statement<'_> {
     type SqlType = Nullable<Text>;
 }
 
-/// Runs the statement; its one row's one text column (NULL: refused, the
-/// caller falls back).
-pub async fn run(
+/// Why a compiled read did not answer.
+#[derive(Debug)]
+pub enum ReadError {
+    /// No pooled connection came within the pool's wait.
+    Pool(diesel_async::pooled_connection::deadpool::PoolError),
+    /// The statement failed.
+    Statement(diesel::result::Error),
+}
+
+impl super::Db {
+    /// Runs a compiled read's statement on a pooled connection, outside any
+    /// transaction: the statement is its own, and sets the request's tenant
+    /// and user itself, transaction-locally (see [`generate`]); its one row's
+    /// one text column, NULL when its checks refused.
+    pub async fn compiled_read(
+        &self,
+        pieces: &[Piece],
+        values: &[BindValue],
+    ) -> Result<Option<String>, ReadError> {
+        let mut conn = self.checkout().await.map_err(ReadError::Pool)?;
+        run(&mut conn, pieces, values)
+            .await
+            .map_err(ReadError::Statement)
+    }
+}
+
+async fn run(
     conn: &mut AsyncPgConnection,
     pieces: &[Piece],
     values: &[BindValue],

@@ -16,9 +16,11 @@
 //! the statement or the arguments refuse runs on the executor instead, which
 //! words the error: the compiled path never answers an error itself.
 //!
-//! Budgets: documents up to [`MAX_TEXT`] bytes; at most [`MAX_PLANS`]
-//! distinct statements per process ever (each is prepared once per pooled
-//! connection; past the budget, new documents run on the executor).
+//! Budgets: documents up to [`MAX_TEXT`] bytes, statements up to
+//! [`MAX_STATEMENT`]; at most [`MAX_PLANS`] distinct statements per process
+//! ever (each is prepared once per pooled connection; past the budget, new
+//! documents run on the executor). Only requests the plans can answer (a
+//! signed-in user acting in a tenant) teach them, never an API key.
 
 pub mod plan;
 
@@ -34,14 +36,19 @@ use uuid::Uuid;
 use crate::auth::key_cache::KeyCache;
 use crate::db::Db;
 use crate::db::compiled::generate::{self, Field, Names, Sel, Slot};
-use crate::db::compiled::{BindValue, Piece};
+use crate::db::compiled::{BindValue, Piece, ReadError};
+use crate::error::AppResult;
 use crate::graphql::cursor;
 use plan::{Arg, Tree};
 
 /// The longest document text that is compiled.
 pub const MAX_TEXT: usize = 8 * 1024;
-/// The most distinct compiled statements per process.
-pub const MAX_PLANS: usize = 256;
+/// The most distinct compiled statements per process (each is prepared once
+/// per pooled connection: at most this many per connection).
+pub const MAX_PLANS: usize = 64;
+/// The longest generated statement (the dashboard's is about 6 KiB): with
+/// [`MAX_PLANS`], what a connection can be made to keep prepared is bounded.
+pub const MAX_STATEMENT: usize = 32 * 1024;
 
 /// A compiled document.
 pub struct Plan {
@@ -60,8 +67,9 @@ pub struct Plan {
 pub struct CompiledReads {
     plans: moka::sync::Cache<u64, Arc<Plan>>,
     hasher: RandomState,
-    /// The statements ever admitted (their text), for [`MAX_PLANS`].
-    admitted: Arc<Mutex<HashSet<String>>>,
+    /// The statements ever admitted (a hash of their tree), for
+    /// [`MAX_PLANS`].
+    admitted: Arc<Mutex<HashSet<u64>>>,
     answered: Arc<AtomicU64>,
     declined: Arc<AtomicU64>,
 }
@@ -138,26 +146,41 @@ impl CompiledReads {
         {
             return;
         }
-        let Some(generated) = generate::generate(&tree.root, names(), tree.reads_lists()) else {
+        // The statement is a function of the tree: budgeted by its hash, so a
+        // full budget costs no generation.
+        let non_billing = tree.reads_lists();
+        let id = self.hasher.hash_one((&tree.root, non_billing));
+        {
+            let Ok(admitted) = self.admitted.lock() else {
+                return;
+            };
+            if !admitted.contains(&id) && admitted.len() >= MAX_PLANS {
+                return;
+            }
+        }
+        let Some(generated) = generate::generate(&tree.root, names(), non_billing) else {
             return;
         };
-        let text_of: String = generated
+        let size: usize = generated
             .pieces
             .iter()
             .map(|p| match p {
-                Piece::Sql(s) => s.as_str(),
-                Piece::Bind(_) => "$",
+                Piece::Sql(s) => s.len(),
+                Piece::Bind(_) => 4,
             })
-            .collect();
+            .sum();
+        if size > MAX_STATEMENT {
+            return;
+        }
         {
             let Ok(mut admitted) = self.admitted.lock() else {
                 return;
             };
-            if !admitted.contains(&text_of) {
+            if !admitted.contains(&id) {
                 if admitted.len() >= MAX_PLANS {
                     return;
                 }
-                admitted.insert(text_of);
+                admitted.insert(id);
             }
         }
         let last_used = generated
@@ -185,10 +208,11 @@ struct ListArgs {
 }
 
 impl Plan {
-    /// The response body (`{"data":…}`), or `None` when this request must run
-    /// on the executor (an argument it refuses, the complexity limit, a
-    /// session, membership, role or tenant the statement refuses, or a
-    /// database error, which the executor reports).
+    /// The response body (`{"data":…}`), UNAVAILABLE when no pooled
+    /// connection comes, or `None` when this request must run on the executor
+    /// (an argument it refuses, the complexity limit, a session, membership,
+    /// role or tenant the statement refuses, or a failed statement, which the
+    /// executor meets again and reports).
     pub async fn answer(
         &self,
         db: &Db,
@@ -196,7 +220,7 @@ impl Plan {
         asker: &Asker,
         variables: &Variables,
         max_complexity: usize,
-    ) -> Option<String> {
+    ) -> Option<AppResult<String>> {
         let args: Vec<ListArgs> = self
             .tree
             .args
@@ -237,11 +261,17 @@ impl Plan {
                 Slot::PendingAts => BindValue::Times(pending.1.clone()),
             })
             .collect();
-        let mut conn = db.checkout().await.ok()?;
-        crate::db::compiled::run(&mut conn, &self.pieces, &values)
-            .await
-            .ok()
-            .flatten()
+        match db.compiled_read(&self.pieces, &values).await {
+            Ok(body) => body.map(Ok),
+            // No connection within the pool's wait: UNAVAILABLE now (the
+            // executor would wait as long again for the same answer).
+            Err(ReadError::Pool(err)) => Some(Err(err.into())),
+            Err(ReadError::Statement(err)) => {
+                // The executor runs the request and reports what it meets.
+                tracing::warn!(error = %err, "a compiled read failed; running it on the executor");
+                None
+            }
+        }
     }
 }
 

@@ -130,15 +130,13 @@ pub fn compile(doc: &ExecutableDocument, operation_name: Option<&str>) -> Option
     if !doc.fragments.is_empty() {
         return None;
     }
-    // One named operation runs without `operationName` too.
-    let op = match (&doc.operations, operation_name) {
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None)
-            if ops.len() == 1 =>
-        {
-            ops.values().next()?
-        }
-        _ => Operations::named(operation_name).one(doc)?,
-    };
+    // One operation only: the executor validates every operation of the
+    // document (its variables, the complexity of them all), the plan only its
+    // own.
+    if doc.operations.iter().count() != 1 {
+        return None;
+    }
+    let op = Operations::named(operation_name).one(doc)?;
     let op = &op.node;
     if op.ty != OperationType::Query || !op.directives.is_empty() {
         return None;
@@ -385,6 +383,7 @@ mod tests {
             "{ tenant { __typename(x: 1) } }",
             "{ tenant { id(x: 1) } }",
             "{ __schema { types { name } } }",
+            "query A { tenant { id } } query B($n: Int!) { tenant { members(first: $n) { nodes { role } } } }",
         ] {
             assert_eq!(tree(q), None, "{q}");
         }

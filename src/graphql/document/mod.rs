@@ -84,6 +84,8 @@ impl<'a> Operations<'a> {
                 .iter()
                 .find(|(n, _)| n.as_str() == name)
                 .map(|(_, op)| op),
+            // One named operation runs without `operationName` too.
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
             (DocumentOperations::Multiple(_), None) => None,
         }
     }
