@@ -26,6 +26,8 @@
 //!   not in, no write may succeed or change a tenant, and nothing may be a 5xx or
 //!   an INTERNAL error; `memberCount` and `plan` are the answering tenant's own
 //!   (A and B are on different plans);
+//!   Reads of members and API keys run both on the executor and, once a
+//!   document ran there, as compiled reads (one statement each);
 //! - in SQL, random `Scope::tenant_user(tenant, user)` transactions select from
 //!   every tenant table: row-level security must return exactly the scope's
 //!   tenant's rows (and, of users, its members and the scope's own user);
@@ -138,6 +140,9 @@ struct Seed {
 }
 
 const MEMBERS: &str = "query($f: Int, $a: String) { tenant { id name slug memberCount plan { key limits { members } } members(first: $f, after: $a) { edges { cursor node { role joinedAt user { id email } } } pageInfo { endCursor hasNextPage } } } }";
+/// The same list without `plan`: a document the compiled reads answer (one
+/// statement, `graphql::compiled`) once it ran on the executor.
+const MEMBERS_COMPILED: &str = "query($f: Int, $a: String) { tenant { id name slug memberCount members(first: $f, after: $a) { edges { cursor node { role joinedAt user { id email } } } pageInfo { endCursor hasNextPage } } } }";
 const INVITATIONS: &str = "query($f: Int, $a: String, $k: InvitationFilter!) { tenant { id invitations(first: $f, after: $a, filter: $k) { edges { cursor node { id email role status invitedById } } } } }";
 const AUDIT: &str = "query($f: Int, $a: String) { tenant { id auditLog(first: $f, after: $a) { edges { cursor node { id action actorId actorLabel targetType targetId before after } } } } }";
 const VIEWER: &str = "{ viewer { user { id email } tenant { id name slug } role memberships { role tenant { id name slug } } } }";
@@ -984,7 +989,11 @@ impl Seed {
         match op {
             Op::Viewer => (VIEWER, json!({}), Check::Read),
             Op::Members { first, after } => (
-                MEMBERS,
+                if first.is_some_and(|f| f % 2 != 0) {
+                    MEMBERS_COMPILED
+                } else {
+                    MEMBERS
+                },
                 json!({ "f": first, "a": self.cursor(after) }),
                 Check::Read,
             ),
@@ -1469,6 +1478,11 @@ fn no_caller_sees_or_changes_another_tenant() {
         let (listed, boundary) = (listed.into_inner(), refused_at_the_boundary.into_inner());
         assert!(listed > 0, "no case listed anything");
         assert!(boundary > 0, "no write got past the role checks");
+        // Members and keys pages were answered by compiled plans too.
+        assert!(
+            seed.app.state.compiled.counts().0 > 0,
+            "no compiled read ran"
+        );
     }
 }
 

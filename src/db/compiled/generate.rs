@@ -141,6 +141,8 @@ pub struct Generated {
 }
 
 struct Gen<'a> {
+    /// Whether the lists take a cursor (the statement for requests with one).
+    cursors: bool,
     pieces: Vec<Piece>,
     slots: Vec<Slot>,
     /// The lists met so far, by number.
@@ -309,17 +311,17 @@ impl Gen<'_> {
         if users {
             self.sql(" JOIN users u ON u.id = m.user_id");
         }
-        // Without a cursor the row comparison starts before every row, so
-        // one form (and the index on (tenant, created_at, id)) serves both.
-        self.sql(&format!(
-            " WHERE m.tenant_id = t.id AND (m.created_at, {id}) > (coalesce("
-        ));
-        self.bind(Slot::AfterAt(n));
-        self.sql("::timestamptz, '-infinity'), coalesce(");
-        self.bind(Slot::AfterId(n));
-        self.sql(&format!(
-            "::uuid, '00000000-0000-0000-0000-000000000000')) ORDER BY m.created_at, {id} LIMIT "
-        ));
+        self.sql(" WHERE m.tenant_id = t.id");
+        if self.cursors {
+            // A list given no cursor starts before every row: one form (and
+            // the index on (tenant, created_at, id)) serves both.
+            self.sql(&format!(" AND (m.created_at, {id}) > (coalesce("));
+            self.bind(Slot::AfterAt(n));
+            self.sql("::timestamptz, '-infinity'), coalesce(");
+            self.bind(Slot::AfterId(n));
+            self.sql("::uuid, '00000000-0000-0000-0000-000000000000'))");
+        }
+        self.sql(&format!(" ORDER BY m.created_at, {id} LIMIT "));
         self.bind(Slot::PagePlusOne(n));
         self.sql(") r) x) a)");
     }
@@ -512,13 +514,21 @@ fn uses_user(sels: &[Sel]) -> bool {
 
 /// The statement answering `root` (the operation's root selections);
 /// `non_billing`: the session check also refuses billing members (the tree
-/// reads lists they may not). `None` when a response key or a `__typename` is
-/// not a GraphQL name (nothing else is written into the text).
-pub fn generate(root: &[Sel], names: &Names, non_billing: bool) -> Option<Generated> {
+/// reads lists they may not); `cursors`: the lists take `after` cursors (a
+/// request without any gets the statement without, which reads less). `None`
+/// when a response key or a `__typename` is not a GraphQL name (nothing else
+/// is written into the text).
+pub fn generate(
+    root: &[Sel],
+    names: &Names,
+    non_billing: bool,
+    cursors: bool,
+) -> Option<Generated> {
     if !names_only(root) {
         return None;
     }
     let mut g = Gen {
+        cursors,
         pieces: Vec::new(),
         slots: Vec::new(),
         lists: Vec::new(),
@@ -613,10 +623,18 @@ mod tests {
             key: key.into(),
             field: Field::Leaf(Leaf::TenantId),
         };
-        assert!(generate(&tenant(vec![leaf("id"), leaf("_a1")]), &names(), false).is_some());
+        assert!(
+            generate(
+                &tenant(vec![leaf("id"), leaf("_a1")]),
+                &names(),
+                false,
+                true
+            )
+            .is_some()
+        );
         for bad in ["", "1a", "a'b", "a\"b", "a b", "é"] {
             assert!(
-                generate(&tenant(vec![leaf(bad)]), &names(), false).is_none(),
+                generate(&tenant(vec![leaf(bad)]), &names(), false, true).is_none(),
                 "{bad:?}"
             );
         }
@@ -641,6 +659,7 @@ mod tests {
         let g = generate(
             &tenant(vec![list(ListKind::ApiKeys, 1), list(ListKind::Members, 0)]),
             &names(),
+            true,
             true,
         )
         .unwrap();

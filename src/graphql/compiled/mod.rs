@@ -43,8 +43,9 @@ use plan::{Arg, Tree};
 
 /// The longest document text that is compiled.
 pub const MAX_TEXT: usize = 8 * 1024;
-/// The most distinct compiled statements per process (each is prepared once
-/// per pooled connection: at most this many per connection).
+/// The most distinct compiled trees per process (two statements each, with
+/// and without cursors, each prepared once per pooled connection: at most
+/// twice this many per connection).
 pub const MAX_PLANS: usize = 64;
 /// The longest generated statement (the dashboard's is about 6 KiB): with
 /// [`MAX_PLANS`], what a connection can be made to keep prepared is bounded.
@@ -57,8 +58,8 @@ pub struct Plan {
     text: String,
     operation_name: Option<String>,
     tree: Tree,
-    pieces: Vec<Piece>,
-    slots: Vec<Slot>,
+    /// The statement for requests without a cursor, and with one.
+    statements: [generate::Generated; 2],
     last_used: bool,
 }
 
@@ -158,18 +159,24 @@ impl CompiledReads {
                 return;
             }
         }
-        let Some(generated) = generate::generate(&tree.root, names(), non_billing) else {
+        // Two statements: for requests without any cursor (the lists read
+        // from their start, nothing to compare) and with one.
+        let (Some(plain), Some(paged)) = (
+            generate::generate(&tree.root, names(), non_billing, false),
+            generate::generate(&tree.root, names(), non_billing, true),
+        ) else {
             return;
         };
-        let size: usize = generated
-            .pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Sql(s) => s.len(),
-                Piece::Bind(_) => 4,
-            })
-            .sum();
-        if size > MAX_STATEMENT {
+        let size = |g: &generate::Generated| -> usize {
+            g.pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Sql(s) => s.len(),
+                    Piece::Bind(_) => 4,
+                })
+                .sum()
+        };
+        if size(&paged) > MAX_STATEMENT {
             return;
         }
         {
@@ -183,18 +190,14 @@ impl CompiledReads {
                 admitted.insert(id);
             }
         }
-        let last_used = generated
-            .slots
-            .iter()
-            .any(|s| matches!(s, Slot::PendingIds));
+        let last_used = paged.slots.iter().any(|s| matches!(s, Slot::PendingIds));
         self.plans.insert(
             self.key(text, operation_name),
             Arc::new(Plan {
                 text: text.to_owned(),
                 operation_name: operation_name.map(str::to_owned),
                 tree,
-                pieces: generated.pieces,
-                slots: generated.slots,
+                statements: [plain, paged],
                 last_used,
             }),
         );
@@ -246,7 +249,8 @@ impl Plan {
         } else {
             (Vec::new(), Vec::new())
         };
-        let values: Vec<BindValue> = self
+        let statement = &self.statements[usize::from(args.iter().any(|a| a.after.is_some()))];
+        let values: Vec<BindValue> = statement
             .slots
             .iter()
             .map(|slot| match *slot {
@@ -261,7 +265,7 @@ impl Plan {
                 Slot::PendingAts => BindValue::Times(pending.1.clone()),
             })
             .collect();
-        match db.compiled_read(&self.pieces, &values).await {
+        match db.compiled_read(&statement.pieces, &values).await {
             Ok(body) => body.map(Ok),
             // No connection within the pool's wait: UNAVAILABLE now (the
             // executor would wait as long again for the same answer).
