@@ -13,17 +13,8 @@ use serde_json::{Value, json};
 use crate::support::{Answer, TestApp};
 
 async fn ask(app: &TestApp, q: &str, vars: Value, token: &str, tenant: Option<&str>) -> Answer {
-    let mut req = app
-        .client
-        .post(format!("{}/graphql", app.url))
-        .header("content-type", "application/json")
-        .header("accept", "application/graphql-response+json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(json!({ "query": q, "variables": vars }).to_string());
-    if let Some(t) = tenant {
-        req = req.header("x-tenant-id", t);
-    }
-    app.send(req).await
+    let headers: Vec<(&str, &str)> = tenant.map(|t| ("x-tenant-id", t)).into_iter().collect();
+    app.gql_headers(q, vars, token, &headers).await
 }
 
 /// Runs `q` twice; the second must be the compiled answer (when `compiles`),

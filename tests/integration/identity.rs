@@ -435,6 +435,11 @@ async fn members_invitations_and_constant_round_trips() {
     for i in 0..12 {
         invite_and_join(&app, &owner, &format!("m{i}@example.com"), "MEMBER").await;
         if i == 1 || i == 11 {
+            // Once unmeasured: the first run of a document teaches its
+            // compiled read (`graphql::compiled`), so both measured runs are
+            // answered the same way.
+            app.gql(members_query, json!({ "n": i + 2 }), Some(&owner))
+                .await;
             let before = app.state.db.statement_count();
             let a = app
                 .gql(members_query, json!({ "n": i + 2 }), Some(&owner))

@@ -45,17 +45,7 @@ pub(crate) async fn v1(app: &TestApp, secret: &str, body: Value) -> Answer {
 
 /// POSTs a GraphQL operation with extra headers.
 async fn gql_with(app: &TestApp, query: &str, token: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut req = app
-        .client
-        .post(format!("{}/graphql", app.url))
-        .header("content-type", "application/json")
-        .header("accept", "application/graphql-response+json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(json!({ "query": query, "variables": {} }).to_string());
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    app.send(req).await
+    app.gql_headers(query, json!({}), token, headers).await
 }
 
 /// Waits until the instance's LISTEN connection is up (its key cache caches).

@@ -45,6 +45,23 @@ pub enum Field {
     RateLimit(Vec<Sel>),
 }
 
+impl Field {
+    /// The selections under this field (none under a leaf).
+    pub fn selections(&self) -> &[Sel] {
+        match self {
+            Self::Typename(_) | Self::Leaf(_) => &[],
+            Self::List(list) => &list.sels,
+            Self::Tenant(sub)
+            | Self::Edges(sub)
+            | Self::Nodes(sub)
+            | Self::Node(sub)
+            | Self::PageInfo(sub)
+            | Self::User(sub)
+            | Self::RateLimit(sub) => sub,
+        }
+    }
+}
+
 /// A scalar or enum field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Leaf {
@@ -488,13 +505,7 @@ fn state(names: &Names) -> String {
 fn uses_leaf(sels: &[Sel], leaf: Leaf) -> bool {
     sels.iter().any(|s| match &s.field {
         Field::Leaf(l) => *l == leaf,
-        Field::Edges(sub)
-        | Field::Nodes(sub)
-        | Field::Node(sub)
-        | Field::PageInfo(sub)
-        | Field::User(sub)
-        | Field::RateLimit(sub) => uses_leaf(sub, leaf),
-        _ => false,
+        field => uses_leaf(field.selections(), leaf),
     })
 }
 
@@ -581,15 +592,7 @@ fn names_only(sels: &[Sel]) -> bool {
         name(&s.key)
             && match &s.field {
                 Field::Typename(t) => name(t),
-                Field::Leaf(_) => true,
-                Field::List(l) => names_only(&l.sels),
-                Field::Tenant(sub)
-                | Field::Edges(sub)
-                | Field::Nodes(sub)
-                | Field::Node(sub)
-                | Field::PageInfo(sub)
-                | Field::User(sub)
-                | Field::RateLimit(sub) => names_only(sub),
+                field => names_only(field.selections()),
             }
     })
 }

@@ -17,9 +17,10 @@
 //! words the error: the compiled path never answers an error itself.
 //!
 //! Budgets: documents up to [`MAX_TEXT`] bytes, statements up to
-//! [`MAX_STATEMENT`]; at most [`MAX_PLANS`] distinct statements per process
-//! ever (each is prepared once per pooled connection; past the budget, new
-//! documents run on the executor). Only requests the plans can answer (a
+//! [`MAX_STATEMENT`]; at most [`MAX_PLANS`] distinct read trees per process
+//! ever, two statements each (with and without cursors), each prepared once
+//! per pooled connection; past the budget, new documents run on the
+//! executor. Only requests the plans can answer (a
 //! signed-in user acting in a tenant) teach them, never an API key.
 
 pub mod plan;
@@ -342,13 +343,7 @@ fn complexity(sels: &[Sel], args: &[plan::ListArgs], variables: &Variables) -> O
                 int(&args.get(list.n)?.first, variables)?,
                 complexity(&list.sels, args, variables)?,
             ),
-            Field::Tenant(sub)
-            | Field::Edges(sub)
-            | Field::Nodes(sub)
-            | Field::Node(sub)
-            | Field::PageInfo(sub)
-            | Field::User(sub)
-            | Field::RateLimit(sub) => complexity(sub, args, variables)?.saturating_add(1),
+            field => complexity(field.selections(), args, variables)?.saturating_add(1),
         };
         total = total.saturating_add(cost);
     }

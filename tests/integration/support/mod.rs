@@ -266,6 +266,28 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// POSTs an operation with variables as `token` (accepting
+    /// graphql-response+json), with extra headers.
+    pub async fn gql_headers(
+        &self,
+        query: &str,
+        variables: Value,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(json!({ "query": query, "variables": variables }).to_string());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
     /// Signs up, confirms the email address (as following the verification
     /// link would; inviting needs it) and returns (token, user id, tenant id).
     pub async fn sign_up(&self, email: &str, tenant: &str) -> (String, String, String) {
