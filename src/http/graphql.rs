@@ -255,27 +255,32 @@ async fn execute(
     // A compiled document answered by one statement (see
     // `graphql::compiled`): a signed-in user acting in a tenant; anything the
     // plan declines runs on the executor below, which words any error.
-    let compilable = matches!(&caller, Caller::Token(session)
-        if matches!(session.principal, Principal::User { .. }) && session.active_tenant.is_some());
-    if let Caller::Token(session) = &caller
-        && let Principal::User {
-            user_id,
-            session_id,
-        } = session.principal
-        && let Some(tenant_id) = session.active_tenant
+    let asker = match &caller {
+        Caller::Token(session) => match (&session.principal, session.active_tenant) {
+            (
+                Principal::User {
+                    user_id,
+                    session_id,
+                },
+                Some(tenant_id),
+            ) => Some(crate::graphql::compiled::Asker {
+                user_id: *user_id,
+                session_id: *session_id,
+                tenant_id,
+            }),
+            _ => None,
+        },
+        Caller::Key(_) => None,
+    };
+    if let Some(asker) = &asker
         && let Ok(vars) = &variables
         && let Some(plan) = app
             .compiled
             .plan(&resolved.text, params.operation_name.as_deref())
     {
-        let asker = crate::graphql::compiled::Asker {
-            user_id,
-            session_id,
-            tenant_id,
-        };
         let body = match document::strings::check_variables(vars) {
             Ok(()) => {
-                plan.answer(&app.db, &app.api_keys, &asker, vars, limits.max_complexity)
+                plan.answer(&app.db, &app.api_keys, asker, vars, limits.max_complexity)
                     .await
             }
             Err(_) => None,
@@ -290,7 +295,10 @@ async fn execute(
         }
     }
     let query = resolved.text;
-    let learn = (query.len() <= crate::graphql::compiled::MAX_TEXT).then(|| query.clone());
+    // Only requests a plan could answer teach one (never an API key's): the
+    // text is kept for that only.
+    let learn = (asker.is_some() && query.len() <= crate::graphql::compiled::MAX_TEXT)
+        .then(|| query.clone());
     let checked = match document::check(
         &query,
         params.operation_name.as_deref(),
@@ -381,10 +389,8 @@ async fn execute(
     {
         return request_error(media, &request_id, err, None);
     }
-    // Only requests a plan can answer teach one (never an API key's).
     if response.errors.is_empty()
         && is_query
-        && compilable
         && let Some(text) = learn
     {
         app.compiled.learn(&text, operation_name.as_deref(), &doc);
